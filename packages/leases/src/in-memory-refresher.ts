@@ -1,0 +1,149 @@
+import type { Lease, LeaseUpdate, NewLease } from './lease.js';
+import { applyLeaseUpdate, newLease } from './lease.js';
+import type { LeaseRefresher } from './refresher.js';
+
+/** Counts of calls made to a refresher, by operation (used by simulations and cost reports). */
+export type RefresherCallCounts = Record<string, number>;
+
+/**
+ * A {@link LeaseRefresher} kept in memory with the exact conditional semantics of the
+ * DynamoDB one. For logic tests and the balancing simulation only; every state change is
+ * atomic because JavaScript runs one callback at a time.
+ *
+ * `failNext` lets a test make the next call of an operation throw, to model store errors.
+ */
+export class InMemoryLeaseRefresher implements LeaseRefresher {
+  private readonly leases = new Map<string, Lease>();
+  private tableExists = false;
+  /** Calls made so far, by operation name. */
+  readonly calls: RefresherCallCounts = {};
+  private readonly failures = new Map<string, unknown[]>();
+
+  /** @param options.tableExists start with the table present (default true). */
+  constructor(options: { tableExists?: boolean } = {}) {
+    this.tableExists = options.tableExists ?? true;
+  }
+
+  /** Makes the next call of `operation` (a method name) throw `error`. */
+  failNext(operation: keyof LeaseRefresher, error: unknown): void {
+    const queue = this.failures.get(operation) ?? [];
+    queue.push(error);
+    this.failures.set(operation, queue);
+  }
+
+  /** Replaces or inserts a lease as is, bypassing every condition (test setup only). */
+  put(lease: Lease): void {
+    this.leases.set(lease.leaseKey, structuredClone(lease));
+  }
+
+  /** Total number of calls made, over every operation. */
+  get totalCalls(): number {
+    return Object.values(this.calls).reduce((a, b) => a + b, 0);
+  }
+
+  private enter(op: string): void {
+    this.calls[op] = (this.calls[op] ?? 0) + 1;
+    const queue = this.failures.get(op);
+    if (queue && queue.length > 0) throw queue.shift();
+  }
+
+  private store(lease: Lease): Lease {
+    this.leases.set(lease.leaseKey, lease);
+    return structuredClone(lease);
+  }
+
+  async createLeaseTableIfNotExists(): Promise<boolean> {
+    this.enter('createLeaseTableIfNotExists');
+    const created = !this.tableExists;
+    this.tableExists = true;
+    return created;
+  }
+
+  async leaseTableExists(): Promise<boolean> {
+    this.enter('leaseTableExists');
+    return this.tableExists;
+  }
+
+  async listLeases(): Promise<Lease[]> {
+    this.enter('listLeases');
+    return [...this.leases.values()].map((l) => structuredClone(l));
+  }
+
+  async getLease(leaseKey: string): Promise<Lease | undefined> {
+    this.enter('getLease');
+    const lease = this.leases.get(leaseKey);
+    return lease && structuredClone(lease);
+  }
+
+  async createLeaseIfNotExists(init: NewLease): Promise<boolean> {
+    this.enter('createLeaseIfNotExists');
+    if (this.leases.has(init.leaseKey)) return false;
+    this.store(newLease(init));
+    return true;
+  }
+
+  async renewLease(lease: Lease, owner: string): Promise<Lease | undefined> {
+    this.enter('renewLease');
+    const cur = this.leases.get(lease.leaseKey);
+    if (!cur || cur.leaseCounter !== lease.leaseCounter || cur.leaseOwner !== owner) return undefined;
+    return this.store({ ...cur, leaseCounter: cur.leaseCounter + 1 });
+  }
+
+  async takeLease(lease: Lease, newOwner: string): Promise<Lease | undefined> {
+    this.enter('takeLease');
+    const cur = this.leases.get(lease.leaseKey);
+    if (!cur || cur.leaseCounter !== lease.leaseCounter) return undefined;
+    const { handoffTo: _h, ...rest } = cur;
+    const switched = cur.leaseOwner !== newOwner ? 1 : 0;
+    return this.store({ ...rest, leaseOwner: newOwner, leaseCounter: cur.leaseCounter + 1, ownerSwitchesSinceCheckpoint: cur.ownerSwitchesSinceCheckpoint + switched });
+  }
+
+  async evictLease(lease: Lease, owner: string): Promise<boolean> {
+    this.enter('evictLease');
+    const cur = this.leases.get(lease.leaseKey);
+    if (!cur || cur.leaseOwner !== owner) return false;
+    const { handoffTo: _h, leaseOwner: _o, ...rest } = cur;
+    this.store({ ...rest, leaseCounter: cur.leaseCounter + 1 });
+    return true;
+  }
+
+  async requestHandoff(lease: Lease, requester: string): Promise<boolean> {
+    this.enter('requestHandoff');
+    const cur = this.leases.get(lease.leaseKey);
+    if (!cur || cur.leaseOwner === undefined || cur.leaseOwner !== lease.leaseOwner || cur.handoffTo !== undefined) return false;
+    this.store({ ...cur, handoffTo: requester });
+    return true;
+  }
+
+  async transferLease(lease: Lease, owner: string, newOwner: string): Promise<Lease | undefined> {
+    this.enter('transferLease');
+    const cur = this.leases.get(lease.leaseKey);
+    if (!cur || cur.leaseOwner !== owner || cur.leaseCounter !== lease.leaseCounter) return undefined;
+    const { handoffTo: _h, ...rest } = cur;
+    return this.store({ ...rest, leaseOwner: newOwner, leaseCounter: cur.leaseCounter + 1, ownerSwitchesSinceCheckpoint: cur.ownerSwitchesSinceCheckpoint + 1 });
+  }
+
+  async updateLease(lease: Lease, owner: string, update: LeaseUpdate): Promise<Lease | undefined> {
+    this.enter('updateLease');
+    const cur = this.leases.get(lease.leaseKey);
+    if (!cur || cur.leaseOwner !== owner || cur.leaseCounter !== lease.leaseCounter) return undefined;
+    return this.store(applyLeaseUpdate(cur, update));
+  }
+
+  async addChildShardIds(leaseKey: string, childShardIds: readonly string[]): Promise<boolean> {
+    this.enter('addChildShardIds');
+    const cur = this.leases.get(leaseKey);
+    if (!cur) return false;
+    this.store({ ...cur, childShardIds: [...new Set([...cur.childShardIds, ...childShardIds])].sort() });
+    return true;
+  }
+
+  async deleteLease(leaseKey: string, options: { onlyIfShardEnded?: boolean } = {}): Promise<boolean> {
+    this.enter('deleteLease');
+    const cur = this.leases.get(leaseKey);
+    if (!cur) return false;
+    if (options.onlyIfShardEnded && cur.checkpoint.sequenceNumber !== 'SHARD_END') return false;
+    this.leases.delete(leaseKey);
+    return true;
+  }
+}

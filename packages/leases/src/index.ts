@@ -1,0 +1,9 @@
+/**
+ * `@kcl-ts/leases`: the lease table (DynamoDB, Java-KCL-compatible attribute names), the
+ * {@link LeaseRefresher} storage interface with DynamoDB and in-memory implementations, and
+ * the {@link LeaseCoordinator} that renews, takes and balances leases.
+ * @packageDocumentation
+ */
+export * from './lease.js';
+export * from './refresher.js';
+export * from './in-memory-refresher.js';

@@ -1,0 +1,104 @@
+import type { ExtendedSequenceNumber } from '@kcl-ts/processor';
+
+/** The hash-key range a shard owns: decimal strings of 128-bit integers, inclusive. */
+export interface HashKeyRange {
+  readonly startingHashKey: string;
+  readonly endingHashKey: string;
+}
+
+/**
+ * One item of the lease table: the lease of one shard. Field names follow the Java KCL's
+ * attribute names so a table can be shared with, or migrated from, Java KCL tooling
+ * (see `docs/migrating-from-java-kcl.md`).
+ */
+export interface Lease {
+  /** The shard id (hash key of the table). */
+  readonly leaseKey: string;
+  /** Worker id of the current owner; `undefined` when the lease is free. */
+  readonly leaseOwner?: string;
+  /** Incremented on every renew, take, evict and checkpoint; the basis of expiry detection and fencing. */
+  readonly leaseCounter: number;
+  /** The last checkpoint: a sequence number or a sentinel (`TRIM_HORIZON`, `LATEST`, `AT_TIMESTAMP`, `SHARD_END`). */
+  readonly checkpoint: ExtendedSequenceNumber;
+  /** A prepared (two-phase) checkpoint not yet committed. */
+  readonly pendingCheckpoint?: ExtendedSequenceNumber;
+  /** Application state saved with the pending checkpoint. */
+  readonly pendingCheckpointState?: Uint8Array;
+  /** Number of owner changes since the last checkpoint (a hint of a lease that keeps failing). */
+  readonly ownerSwitchesSinceCheckpoint: number;
+  /** Parent shard ids: one after a split, two after a merge, none for original shards. */
+  readonly parentShardIds: readonly string[];
+  /** Child shard ids, once the shard has been read to its end. */
+  readonly childShardIds: readonly string[];
+  /** The shard's hash-key range, when known. */
+  readonly hashKeyRange?: HashKeyRange;
+  /**
+   * kcl-ts extension: a peer asked the owner to hand this lease over gracefully (checkpoint,
+   * then transfer) instead of stealing it. Holds the requesting worker's id.
+   */
+  readonly handoffTo?: string;
+  /** kcl-ts extension: epoch ms of the `AT_TIMESTAMP` initial position, when that is the checkpoint. */
+  readonly initialTimestamp?: number;
+}
+
+/** A fenced change to a held lease; see {@link LeaseRefresher.updateLease}. */
+export interface LeaseUpdate {
+  /** New checkpoint. Writing one resets `ownerSwitchesSinceCheckpoint` and clears the pending checkpoint unless `pendingCheckpoint` is also given. */
+  readonly checkpoint?: ExtendedSequenceNumber;
+  /** New pending checkpoint; `null` clears it (and its state). */
+  readonly pendingCheckpoint?: ExtendedSequenceNumber | null;
+  /** Application state for the pending checkpoint. */
+  readonly pendingCheckpointState?: Uint8Array;
+  /** Child shard ids to record (replaces the set). */
+  readonly childShardIds?: readonly string[];
+}
+
+/** A new lease for a shard that has none yet. */
+export interface NewLease {
+  readonly leaseKey: string;
+  readonly checkpoint: ExtendedSequenceNumber;
+  readonly parentShardIds?: readonly string[];
+  readonly childShardIds?: readonly string[];
+  readonly hashKeyRange?: HashKeyRange;
+  readonly initialTimestamp?: number;
+}
+
+/** Builds the in-memory form of a freshly created lease. */
+export function newLease(init: NewLease): Lease {
+  return {
+    leaseKey: init.leaseKey,
+    leaseCounter: 0,
+    checkpoint: init.checkpoint,
+    ownerSwitchesSinceCheckpoint: 0,
+    parentShardIds: [...(init.parentShardIds ?? [])],
+    childShardIds: [...(init.childShardIds ?? [])],
+    ...(init.hashKeyRange ? { hashKeyRange: init.hashKeyRange } : {}),
+    ...(init.initialTimestamp !== undefined ? { initialTimestamp: init.initialTimestamp } : {}),
+  };
+}
+
+/** True once the shard was read to its end and its processor checkpointed `SHARD_END`. */
+export function isShardEnded(lease: Lease): boolean {
+  return lease.checkpoint.sequenceNumber === 'SHARD_END';
+}
+
+/** Applies a {@link LeaseUpdate} to a lease the way every refresher must (counter + 1). */
+export function applyLeaseUpdate(lease: Lease, update: LeaseUpdate): Lease {
+  let next: Lease = { ...lease, leaseCounter: lease.leaseCounter + 1 };
+  if (update.checkpoint !== undefined) {
+    next = { ...next, checkpoint: update.checkpoint, ownerSwitchesSinceCheckpoint: 0 };
+    if (update.pendingCheckpoint === undefined) next = withoutPending(next);
+  }
+  if (update.pendingCheckpoint === null) next = withoutPending(next);
+  else if (update.pendingCheckpoint !== undefined) {
+    next = { ...withoutPending(next), pendingCheckpoint: update.pendingCheckpoint };
+    if (update.pendingCheckpointState !== undefined) next = { ...next, pendingCheckpointState: update.pendingCheckpointState };
+  }
+  if (update.childShardIds !== undefined) next = { ...next, childShardIds: [...update.childShardIds] };
+  return next;
+}
+
+function withoutPending(lease: Lease): Lease {
+  const { pendingCheckpoint: _p, pendingCheckpointState: _s, ...rest } = lease;
+  return rest;
+}

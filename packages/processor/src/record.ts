@@ -1,0 +1,23 @@
+/**
+ * One user record as delivered to a {@link ShardRecordProcessor}. For KPL-aggregated
+ * Kinesis records, every user record inside the aggregate is delivered on its own, with the
+ * Kinesis record's sequence number and its own `subSequenceNumber`.
+ */
+export interface KinesisClientRecord {
+  /** The data blob, exactly as the producer wrote it (after deaggregation). */
+  readonly data: Uint8Array;
+  /** The partition key of this (user) record. */
+  readonly partitionKey: string;
+  /** Sequence number of the Kinesis record that carried it (decimal string; compare as BigInt). */
+  readonly sequenceNumber: string;
+  /** Position within a KPL aggregate (0..n-1); `undefined` for records that were not aggregated. */
+  readonly subSequenceNumber?: number;
+  /** When Kinesis accepted the record. */
+  readonly approximateArrivalTimestamp: Date;
+  /** Explicit hash key, when the producer set one. */
+  readonly explicitHashKey?: string;
+  /** True if this record came out of a KPL aggregate. */
+  readonly aggregated?: boolean;
+  /** Server-side encryption type reported by Kinesis, if any. */
+  readonly encryptionType?: string;
+}
