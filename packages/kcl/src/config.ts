@@ -1,0 +1,249 @@
+import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient, KinesisClientConfig } from '@aws-sdk/client-kinesis';
+import { resolveLeaseCoordinatorConfig, type LeaseCoordinatorConfig, type LeaseCoordinatorOptions } from '@kcl-ts/leases';
+import {
+  assertInitialPosition,
+  silentLogger,
+  systemClock,
+  type Clock,
+  type InitialPosition,
+  type KinesisClientRecord,
+  type Logger,
+  type ShardRecordProcessorFactory,
+} from '@kcl-ts/processor';
+import { parseStreamArn } from '@kcl-ts/shard-sync';
+import type { MetricsPublisher } from './metrics.js';
+import { resolveRetrievalConfig, type RetrievalConfig, type RetrievalOptions } from './retrieval/index.js';
+import { defaultWorkerId } from './worker-id.js';
+
+/** What {@link WorkerOptions.onProcessorError} decides for a batch whose `processRecords` threw. */
+export type ProcessorErrorAction = 'retry' | 'skip';
+
+/** Context handed to {@link WorkerOptions.onProcessorError}. */
+export interface ProcessorErrorContext {
+  readonly shardId: string;
+  readonly records: readonly KinesisClientRecord[];
+  /** 1 for the first failure of this batch, 2 for the second, … */
+  readonly attempt: number;
+}
+
+/** Client settings used when the application does not pass its own AWS clients. */
+export interface ClientConfig {
+  /** AWS region, e.g. `us-east-1`. Falls back to the SDK's default provider chain. */
+  readonly region?: string;
+  /** Credentials (or a provider); falls back to the SDK's default chain. */
+  readonly credentials?: KinesisClientConfig['credentials'];
+  /** Endpoint override for Kinesis (e.g. the local emulator). */
+  readonly kinesisEndpoint?: string;
+  /** Endpoint override for DynamoDB. */
+  readonly dynamoDbEndpoint?: string;
+}
+
+/**
+ * Options of a {@link Worker}. Only `applicationName`, the stream and `processorFactory` are
+ * required; every default is listed with its Java KCL equivalent in `docs/configuration.md`.
+ */
+export interface WorkerOptions extends LeaseCoordinatorOptions, RetrievalOptions {
+  /** Name of the consuming application; also the lease table's name unless `tableName` is set. */
+  readonly applicationName: string;
+  /** The stream to consume (give this or `streamArn`). */
+  readonly streamName?: string;
+  /** The stream to consume, as an ARN (give this or `streamName`). */
+  readonly streamArn?: string;
+  /** Creates one processor per shard lease. */
+  readonly processorFactory: ShardRecordProcessorFactory;
+  /** Your Kinesis client (never destroyed by the worker). Use `NodeHttpHandler` against HTTP/1.1 emulators. */
+  readonly kinesisClient?: KinesisClient;
+  /** Your DynamoDB client (never destroyed by the worker). */
+  readonly dynamoDbClient?: DynamoDBClient;
+  /** Used to build clients when `kinesisClient`/`dynamoDbClient` are not given (those are destroyed on shutdown). */
+  readonly clientConfig?: ClientConfig;
+  /** Lease table name. @default applicationName */
+  readonly tableName?: string;
+  /** Where shards with no checkpointed ancestor start. @default 'LATEST' (KCL initialPositionInStream) */
+  readonly initialPosition?: InitialPosition;
+  /** Unique id of this worker in the fleet. @default `hostname:pid:random` */
+  readonly workerId?: string;
+  /** pino logger. @default silent */
+  readonly logger?: Logger;
+  /** Time source (tests inject a fake one). @default the system clock */
+  readonly clock?: Clock;
+  /** Where metrics go. `false` disables them. @default EMF lines through `logger` */
+  readonly metrics?: MetricsPublisher | false;
+  /** How often aggregated metrics are published. @default 60_000 */
+  readonly metricsIntervalMs?: number;
+  /** How often the leader lists shards and repairs the lease table. @default 60_000 (KCL shardSyncIntervalMillis) */
+  readonly shardSyncIntervalMs?: number;
+  /** Fallback poll of parent leases while a child waits; the worker is also woken at once when it ends a parent itself. @default 1_000 (KCL parentShardPollIntervalMillis = 10_000) */
+  readonly parentShardPollIntervalMs?: number;
+  /** Bound on a graceful shutdown's wait for processors to checkpoint and finish. @default 30_000 */
+  readonly shutdownTimeoutMs?: number;
+  /** Maximum processor callbacks running at once across all shards. @default Infinity */
+  readonly maxConcurrentProcessors?: number;
+  /** Call `processRecords` also when a poll returned no records. @default false (KCL callProcessRecordsEvenForEmptyRecordList) */
+  readonly callProcessRecordsEvenForEmptyList?: boolean;
+  /** First delay before a failed batch is delivered again; doubles up to `processorRetryMaxMs`. @default 1_000 */
+  readonly processorRetryBaseMs?: number;
+  /** @default 30_000 */
+  readonly processorRetryMaxMs?: number;
+  /**
+   * Decides what happens when `processRecords` throws. Default: `'retry'` (the same batch is
+   * delivered again after a backoff, forever, while the lease is held). `'skip'` moves on —
+   * an explicit decision of the application, logged at `warn`.
+   */
+  readonly onProcessorError?: (error: unknown, context: ProcessorErrorContext) => ProcessorErrorAction | Promise<ProcessorErrorAction>;
+}
+
+/** The resolved, validated configuration of a {@link Worker}. */
+export interface WorkerConfig {
+  readonly applicationName: string;
+  readonly stream: { readonly streamName: string } | { readonly streamArn: string };
+  readonly streamLabel: string;
+  readonly processorFactory: ShardRecordProcessorFactory;
+  readonly tableName: string;
+  readonly initialPosition: InitialPosition;
+  readonly workerId: string;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics: MetricsPublisher | false | undefined;
+  readonly metricsIntervalMs: number;
+  readonly shardSyncIntervalMs: number;
+  readonly parentShardPollIntervalMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly maxConcurrentProcessors: number;
+  readonly callProcessRecordsEvenForEmptyList: boolean;
+  readonly processorRetryBaseMs: number;
+  readonly processorRetryMaxMs: number;
+  readonly onProcessorError: WorkerOptions['onProcessorError'];
+  readonly lease: LeaseCoordinatorConfig;
+  readonly leaseOptions: LeaseCoordinatorOptions;
+  readonly retrieval: RetrievalConfig;
+}
+
+/** Defaults of the worker-level options (lease and retrieval defaults live with their packages). */
+export const WORKER_DEFAULTS = {
+  initialPosition: 'LATEST' as InitialPosition,
+  metricsIntervalMs: 60_000,
+  shardSyncIntervalMs: 60_000,
+  parentShardPollIntervalMs: 1_000,
+  shutdownTimeoutMs: 30_000,
+  maxConcurrentProcessors: Number.POSITIVE_INFINITY,
+  callProcessRecordsEvenForEmptyList: false,
+  processorRetryBaseMs: 1_000,
+  processorRetryMaxMs: 30_000,
+} as const;
+
+const NAME = /^[a-zA-Z0-9_.-]{1,255}$/;
+
+function positive(options: Record<string, unknown>, name: string, fallback: number, allowInfinity = false): number {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  const ok = typeof value === 'number' && value > 0 && (Number.isFinite(value) ? Number.isInteger(value) : allowInfinity && value === Number.POSITIVE_INFINITY);
+  if (!ok) throw new TypeError(`${name} must be a positive integer${allowInfinity ? ' or Infinity' : ''}, got ${String(value)}`);
+  return value as number;
+}
+
+/** Merges {@link WorkerOptions} over the defaults and validates them; throws a `TypeError` naming the bad option. */
+export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
+  if (typeof options !== 'object' || options === null) throw new TypeError('Worker options must be an object');
+  const o = options as unknown as Record<string, unknown>;
+  if (typeof options.applicationName !== 'string' || !NAME.test(options.applicationName)) {
+    throw new TypeError(`applicationName must be 1–255 characters of [a-zA-Z0-9_.-], got ${JSON.stringify(options.applicationName)}`);
+  }
+  if (options.streamName !== undefined && options.streamArn !== undefined) {
+    throw new TypeError('give either streamName or streamArn, not both');
+  }
+  let stream: WorkerConfig['stream'];
+  if (options.streamArn !== undefined) {
+    parseStreamArn(options.streamArn);
+    stream = { streamArn: options.streamArn };
+  } else if (typeof options.streamName === 'string' && /^[a-zA-Z0-9_.-]{1,128}$/.test(options.streamName)) {
+    stream = { streamName: options.streamName };
+  } else {
+    throw new TypeError(`streamName must be 1–128 characters of [a-zA-Z0-9_.-] (or give streamArn), got ${JSON.stringify(options.streamName)}`);
+  }
+  if (typeof options.processorFactory !== 'function') {
+    throw new TypeError(`processorFactory must be a function (shardId) => ShardRecordProcessor, got ${typeof options.processorFactory}`);
+  }
+  const tableName = options.tableName ?? options.applicationName;
+  if (typeof tableName !== 'string' || !/^[a-zA-Z0-9_.-]{3,255}$/.test(tableName)) {
+    throw new TypeError(`tableName must be 3–255 characters of [a-zA-Z0-9_.-] (it defaults to applicationName), got ${JSON.stringify(tableName)}`);
+  }
+  const initialPosition = options.initialPosition ?? WORKER_DEFAULTS.initialPosition;
+  assertInitialPosition(initialPosition, 'initialPosition');
+  const workerId = options.workerId ?? defaultWorkerId();
+  if (typeof workerId !== 'string' || workerId.length === 0 || workerId.length > 256) {
+    throw new TypeError(`workerId must be a non-empty string of at most 256 characters, got ${JSON.stringify(workerId)}`);
+  }
+  if (options.kinesisClient !== undefined && typeof (options.kinesisClient as { send?: unknown }).send !== 'function') {
+    throw new TypeError('kinesisClient must be an AWS SDK v3 KinesisClient');
+  }
+  if (options.dynamoDbClient !== undefined && typeof (options.dynamoDbClient as { send?: unknown }).send !== 'function') {
+    throw new TypeError('dynamoDbClient must be an AWS SDK v3 DynamoDBClient');
+  }
+  if (options.metrics !== undefined && options.metrics !== false && typeof options.metrics?.publish !== 'function') {
+    throw new TypeError('metrics must be a MetricsPublisher (an object with publish()) or false');
+  }
+  if (options.onProcessorError !== undefined && typeof options.onProcessorError !== 'function') {
+    throw new TypeError('onProcessorError must be a function');
+  }
+  const processorRetryBaseMs = positive(o, 'processorRetryBaseMs', WORKER_DEFAULTS.processorRetryBaseMs);
+  const processorRetryMaxMs = positive(o, 'processorRetryMaxMs', Math.max(WORKER_DEFAULTS.processorRetryMaxMs, processorRetryBaseMs));
+  if (processorRetryMaxMs < processorRetryBaseMs) {
+    throw new TypeError(`processorRetryMaxMs (${processorRetryMaxMs}) must be ≥ processorRetryBaseMs (${processorRetryBaseMs})`);
+  }
+  const leaseOptions: LeaseCoordinatorOptions = {
+    ...(options.leaseDurationMs !== undefined && { leaseDurationMs: options.leaseDurationMs }),
+    ...(options.renewIntervalMs !== undefined && { renewIntervalMs: options.renewIntervalMs }),
+    ...(options.takerIntervalMs !== undefined && { takerIntervalMs: options.takerIntervalMs }),
+    ...(options.maxLeasesForWorker !== undefined && { maxLeasesForWorker: options.maxLeasesForWorker }),
+    ...(options.maxLeasesToStealAtOneTime !== undefined && { maxLeasesToStealAtOneTime: options.maxLeasesToStealAtOneTime }),
+    ...(options.gracefulHandoff !== undefined && { gracefulHandoff: options.gracefulHandoff }),
+    ...(options.handoffTimeoutMs !== undefined && { handoffTimeoutMs: options.handoffTimeoutMs }),
+    ...(options.releaseLeasesOnStop !== undefined && { releaseLeasesOnStop: options.releaseLeasesOnStop }),
+  };
+  const retrievalOptions: RetrievalOptions = {
+    ...(options.maxRecords !== undefined && { maxRecords: options.maxRecords }),
+    ...(options.idleTimeBetweenReadsMs !== undefined && { idleTimeBetweenReadsMs: options.idleTimeBetweenReadsMs }),
+    ...(options.maxGetRecordsPerSecond !== undefined && { maxGetRecordsPerSecond: options.maxGetRecordsPerSecond }),
+    ...(options.prefetchMaxBatches !== undefined && { prefetchMaxBatches: options.prefetchMaxBatches }),
+    ...(options.prefetchMaxRecords !== undefined && { prefetchMaxRecords: options.prefetchMaxRecords }),
+    ...(options.prefetchMaxBytes !== undefined && { prefetchMaxBytes: options.prefetchMaxBytes }),
+  };
+  return {
+    applicationName: options.applicationName,
+    stream,
+    streamLabel: 'streamName' in stream ? stream.streamName : stream.streamArn,
+    processorFactory: options.processorFactory,
+    tableName,
+    initialPosition,
+    workerId,
+    logger: options.logger ?? silentLogger(),
+    clock: options.clock ?? systemClock,
+    metrics: options.metrics,
+    metricsIntervalMs: positive(o, 'metricsIntervalMs', WORKER_DEFAULTS.metricsIntervalMs),
+    shardSyncIntervalMs: positive(o, 'shardSyncIntervalMs', WORKER_DEFAULTS.shardSyncIntervalMs),
+    parentShardPollIntervalMs: positive(o, 'parentShardPollIntervalMs', WORKER_DEFAULTS.parentShardPollIntervalMs),
+    shutdownTimeoutMs: positive(o, 'shutdownTimeoutMs', WORKER_DEFAULTS.shutdownTimeoutMs),
+    maxConcurrentProcessors: positive(o, 'maxConcurrentProcessors', WORKER_DEFAULTS.maxConcurrentProcessors, true),
+    callProcessRecordsEvenForEmptyList: options.callProcessRecordsEvenForEmptyList ?? WORKER_DEFAULTS.callProcessRecordsEvenForEmptyList,
+    processorRetryBaseMs,
+    processorRetryMaxMs,
+    onProcessorError: options.onProcessorError,
+    lease: resolveLeaseCoordinatorConfig(leaseOptions),
+    leaseOptions,
+    retrieval: resolveRetrievalConfig(retrievalOptions),
+  };
+}
+
+/** Builds client configs from {@link ClientConfig}; the Kinesis one uses HTTP/1.1 when an endpoint is overridden. */
+export function clientConfigs(config: ClientConfig | undefined): { kinesis: KinesisClientConfig; dynamoDb: DynamoDBClientConfig } {
+  const base = {
+    ...(config?.region !== undefined && { region: config.region }),
+    ...(config?.credentials !== undefined && { credentials: config.credentials }),
+  };
+  return {
+    kinesis: { ...base, ...(config?.kinesisEndpoint !== undefined && { endpoint: config.kinesisEndpoint }) },
+    dynamoDb: { ...base, ...(config?.dynamoDbEndpoint !== undefined && { endpoint: config.dynamoDbEndpoint }) },
+  };
+}

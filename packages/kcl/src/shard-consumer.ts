@@ -1,0 +1,310 @@
+import type { Lease } from '@kcl-ts/leases';
+import {
+  AbortError,
+  isKclError,
+  LeaseLostError,
+  type Clock,
+  type KinesisClientRecord,
+  type Logger,
+  type ShardRecordProcessor,
+  type ShardRecordProcessorFactory,
+} from '@kcl-ts/processor';
+import type { ChildShard } from '@kcl-ts/shard-sync';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ShardCheckpointer, type LeaseWriter } from './checkpointer.js';
+import type { WorkerConfig } from './config.js';
+import type { MetricsCollector } from './metrics.js';
+import type { RecordsBatch, RetrievalStats } from './retrieval/index.js';
+
+/** Lifecycle states of a {@link ShardConsumer}, in order. */
+export type ShardConsumerState = 'WAITING_ON_PARENTS' | 'INITIALIZING' | 'PROCESSING' | 'SHUTTING_DOWN' | 'DONE';
+
+/** Why a consumer shut down. */
+export type ShutdownReason = 'SHARD_END' | 'LEASE_LOST' | 'REQUESTED';
+
+/** The record source a consumer reads from (the polling fetcher in production). */
+export interface RecordSource {
+  readonly stats: RetrievalStats;
+  start(): void;
+  next(signal?: AbortSignal): Promise<RecordsBatch>;
+  stop(): Promise<void>;
+}
+
+/** Everything a {@link ShardConsumer} needs from its worker. */
+export interface ShardConsumerDeps {
+  readonly lease: Lease;
+  readonly config: Pick<
+    WorkerConfig,
+    'processorFactory' | 'callProcessRecordsEvenForEmptyList' | 'processorRetryBaseMs' | 'processorRetryMaxMs' | 'onProcessorError' | 'parentShardPollIntervalMs'
+  >;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Waits until every parent of the lease has finished. */
+  readonly waitForParents: (lease: Lease, signal: AbortSignal) => Promise<void>;
+  /** Creates the record source once the start position is known. */
+  readonly createSource: (lease: Lease) => RecordSource;
+  /** The fenced lease write (the coordinator's `updateLease`). */
+  readonly writeLease: LeaseWriter;
+  /** Creates child leases at shard end (from ChildShards, or ListShards when absent). */
+  readonly createChildLeases: (lease: Lease, childShards: readonly ChildShard[] | undefined) => Promise<readonly string[]>;
+  /** Runs a processor callback under the worker's concurrency bound. */
+  readonly limit: <T>(fn: () => Promise<T>) => Promise<T>;
+  readonly metrics: MetricsCollector | undefined;
+  readonly hooks: {
+    shardEnded(shardId: string, childShardIds: readonly string[]): void | Promise<void>;
+    processorError(shardId: string, error: unknown): void;
+  };
+}
+
+/** Marks code running inside a processor callback (used to make `Worker.shutdown()` re-entrant). */
+export const processorContext = new AsyncLocalStorage<{ shardId: string }>();
+
+/**
+ * Drives one shard lease through its life: waits for the parents, creates and initializes
+ * the processor, delivers batches one at a time in order, and ends with exactly one of
+ * `shardEnded`, `leaseLost` or `shutdownRequested`.
+ */
+export class ShardConsumer {
+  readonly shardId: string;
+  private currentState: ShardConsumerState = 'WAITING_ON_PARENTS';
+  private stopReason: ShutdownReason | undefined;
+  /** Aborted on lease loss or a hard stop: cancels waits and is handed to processRecords. */
+  private readonly hard = new AbortController();
+  /** Aborted when the consumer should stop waiting for more records (any stop reason). */
+  private readonly soft = new AbortController();
+  private readonly log: Logger;
+  private processor: ShardRecordProcessor | undefined;
+  private checkpointer: ShardCheckpointer | undefined;
+  private source: RecordSource | undefined;
+  private lastStats = { throttled: 0, expiredIterators: 0 };
+  private runPromise: Promise<ShutdownReason | undefined> | undefined;
+
+  constructor(private readonly deps: ShardConsumerDeps) {
+    this.shardId = deps.lease.leaseKey;
+    this.log = deps.logger.child({ component: 'ShardConsumer', shardId: this.shardId });
+  }
+
+  /** Current lifecycle state. */
+  get state(): ShardConsumerState {
+    return this.currentState;
+  }
+
+  /** Starts the consumer (idempotent); resolves with how it ended, once it is DONE. Never rejects. */
+  run(): Promise<ShutdownReason | undefined> {
+    this.runPromise ??= this.lifecycle().finally(() => {
+      this.currentState = 'DONE';
+    });
+    return this.runPromise;
+  }
+
+  /** Graceful stop: after the in-flight batch, `shutdownRequested` is called so the processor can checkpoint. */
+  requestShutdown(): void {
+    this.stop('REQUESTED');
+  }
+
+  /** The lease is gone: stop at once, then call `leaseLost`. */
+  leaseLost(): void {
+    this.stop('LEASE_LOST');
+    this.hard.abort(new LeaseLostError(this.shardId));
+  }
+
+  /** Abandons the consumer after a shutdown deadline: aborts every wait and the processor's signal. */
+  abort(): void {
+    this.stop(this.stopReason ?? 'REQUESTED');
+    this.hard.abort(new AbortError(`consumer of ${this.shardId} aborted after the shutdown deadline`));
+  }
+
+  private stop(reason: ShutdownReason): void {
+    if (this.stopReason === undefined || reason === 'LEASE_LOST') this.stopReason = reason;
+    this.soft.abort(new AbortError(`consumer of ${this.shardId} is stopping (${reason})`));
+  }
+
+  private async lifecycle(): Promise<ShutdownReason | undefined> {
+    const { lease } = this.deps;
+    try {
+      if (lease.parentShardIds.length > 0) {
+        await this.deps.waitForParents(lease, this.soft.signal);
+      }
+      if (this.stopReason) return this.stopReason;
+
+      this.currentState = 'INITIALIZING';
+      this.processor = await this.deps.config.processorFactory(this.shardId);
+      this.checkpointer = new ShardCheckpointer(this.shardId, lease.checkpoint, this.deps.writeLease);
+      await this.callback(() =>
+        this.processor!.initialize({
+          shardId: this.shardId,
+          extendedSequenceNumber: lease.checkpoint,
+          ...(lease.pendingCheckpoint && { pendingCheckpointSequenceNumber: lease.pendingCheckpoint }),
+          ...(lease.pendingCheckpointState && { pendingCheckpointState: lease.pendingCheckpointState }),
+        }),
+      );
+      if (this.stopReason) return await this.shutdown(this.stopReason);
+
+      this.currentState = 'PROCESSING';
+      this.source = this.deps.createSource(lease);
+      this.source.start();
+      const end = await this.processLoop();
+      return await this.shutdown(end ? 'SHARD_END' : this.stopReason ?? 'REQUESTED', end);
+    } catch (error) {
+      if (isStop(error) || isKclError(error, 'LEASE_LOST')) {
+        return await this.shutdown(isKclError(error, 'LEASE_LOST') ? 'LEASE_LOST' : this.stopReason ?? 'REQUESTED');
+      }
+      this.log.error({ err: error }, 'shard consumer failed');
+      this.deps.hooks.processorError(this.shardId, error);
+      return await this.shutdown(this.stopReason ?? 'REQUESTED');
+    } finally {
+      await this.source?.stop();
+    }
+  }
+
+  /** Delivers batches until the shard ends (returns the final batch) or a stop is requested (returns undefined). */
+  private async processLoop(): Promise<RecordsBatch | undefined> {
+    const source = this.source!;
+    for (;;) {
+      if (this.stopReason) return undefined;
+      let batch: RecordsBatch;
+      try {
+        batch = await source.next(this.soft.signal);
+      } catch (error) {
+        if (this.stopReason) return undefined;
+        throw error;
+      }
+      this.recordFetchMetrics(batch);
+      if (batch.records.length > 0 || this.deps.config.callProcessRecordsEvenForEmptyList) {
+        await this.deliver(batch);
+      }
+      if (batch.shardEnded) return batch;
+    }
+  }
+
+  private async deliver(batch: RecordsBatch): Promise<void> {
+    const checkpointer = this.checkpointer!;
+    const last = batch.records.at(-1);
+    if (last) checkpointer.markDelivered(last);
+    const started = this.deps.clock.elapsed();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.callback(() =>
+          this.processor!.processRecords({
+            records: batch.records,
+            checkpointer,
+            shardId: this.shardId,
+            signal: this.hard.signal,
+            ...(batch.millisBehindLatest !== undefined && { millisBehindLatest: batch.millisBehindLatest }),
+          }),
+        );
+        break;
+      } catch (error) {
+        if (isKclError(error, 'LEASE_LOST') || this.hard.signal.aborted) throw error instanceof Error ? error : new LeaseLostError(this.shardId);
+        const action = await this.onProcessorError(error, batch.records, attempt);
+        if (action === 'skip') {
+          this.log.warn({ first: batch.records[0]?.sequenceNumber, last: last?.sequenceNumber, records: batch.records.length }, 'onProcessorError chose to skip a failed batch');
+          break;
+        }
+        // A graceful stop ends the retries without skipping: the batch is not checkpointed, so
+        // the next owner delivers it again.
+        if (this.stopReason) throw new AbortError('stopping while a failed batch was being retried');
+        const delay = Math.min(this.deps.config.processorRetryMaxMs, this.deps.config.processorRetryBaseMs * 2 ** Math.min(attempt - 1, 20));
+        await this.deps.clock.sleep(delay, this.soft.signal);
+      }
+    }
+    this.recordProcessMetrics(batch, this.deps.clock.elapsed() - started);
+  }
+
+  private async onProcessorError(error: unknown, records: readonly KinesisClientRecord[], attempt: number): Promise<'retry' | 'skip'> {
+    this.log.error(
+      { err: error, attempt, records: records.length, firstSequenceNumber: records[0]?.sequenceNumber, lastSequenceNumber: records.at(-1)?.sequenceNumber },
+      'processRecords threw; the batch will not be skipped unless onProcessorError says so',
+    );
+    this.deps.hooks.processorError(this.shardId, error);
+    const hook = this.deps.config.onProcessorError;
+    if (!hook) return 'retry';
+    try {
+      return (await hook(error, { shardId: this.shardId, records, attempt })) === 'skip' ? 'skip' : 'retry';
+    } catch (hookError) {
+      this.log.error({ err: hookError }, 'onProcessorError threw; retrying the batch');
+      return 'retry';
+    }
+  }
+
+  private async shutdown(reason: ShutdownReason, finalBatch?: RecordsBatch): Promise<ShutdownReason> {
+    this.currentState = 'SHUTTING_DOWN';
+    const processor = this.processor;
+    const checkpointer = this.checkpointer;
+    if (!processor || !checkpointer) return reason;
+    try {
+      if (reason === 'SHARD_END') {
+        await this.endShard(finalBatch?.childShards);
+      } else if (reason === 'LEASE_LOST') {
+        if (processor.leaseLost) await this.callback(() => processor.leaseLost!({ shardId: this.shardId }));
+      } else if (processor.shutdownRequested) {
+        await this.callback(() => processor.shutdownRequested!({ shardId: this.shardId, checkpointer }));
+      }
+    } catch (error) {
+      if (isKclError(error, 'LEASE_LOST')) {
+        this.log.warn('lease lost during shutdown');
+        if (processor.leaseLost && reason !== 'LEASE_LOST') {
+          await this.callback(() => processor.leaseLost!({ shardId: this.shardId })).catch(() => undefined);
+        }
+        return 'LEASE_LOST';
+      }
+      this.log.error({ err: error, reason }, 'processor shutdown callback failed');
+      this.deps.hooks.processorError(this.shardId, error);
+    }
+    return reason;
+  }
+
+  /** Creates the children, lets the processor checkpoint SHARD_END (retrying until it does), then reports it. */
+  private async endShard(childShards: readonly ChildShard[] | undefined): Promise<void> {
+    const processor = this.processor!;
+    const checkpointer = this.checkpointer!;
+    checkpointer.markShardEnd();
+    let children: readonly string[] = childShards?.map((c) => c.shardId) ?? [];
+    try {
+      children = await this.deps.createChildLeases(this.deps.lease, childShards);
+    } catch (error) {
+      // Shard sync creates them later; the parent's SHARD_END still gates them correctly.
+      this.log.warn({ err: error }, 'creating child leases at shard end failed; shard sync will retry');
+    }
+    for (let attempt = 1; ; attempt++) {
+      if (processor.shardEnded) {
+        await this.callback(() => processor.shardEnded!({ shardId: this.shardId, checkpointer, childShardIds: children }));
+      } else {
+        await checkpointer.checkpoint();
+      }
+      if (checkpointer.shardEndCheckpointed) break;
+      this.log.error({ attempt }, 'shardEnded returned without checkpointing SHARD_END; children cannot start until it does — calling it again');
+      if (this.stopReason) return;
+      await this.deps.clock.sleep(Math.min(this.deps.config.processorRetryMaxMs, this.deps.config.processorRetryBaseMs * 2 ** Math.min(attempt - 1, 20)), this.soft.signal);
+    }
+    await this.deps.hooks.shardEnded(this.shardId, children);
+  }
+
+  private callback<T>(fn: () => T | Promise<T>): Promise<T> {
+    return this.deps.limit(() => processorContext.run({ shardId: this.shardId }, async () => fn()));
+  }
+
+  private recordFetchMetrics(batch: RecordsBatch): void {
+    const metrics = this.deps.metrics;
+    if (!metrics || !this.source) return;
+    const dims = { ShardId: this.shardId };
+    const { throttled, expiredIterators } = this.source.stats;
+    if (batch.millisBehindLatest !== undefined) metrics.gauge('MillisBehindLatest', batch.millisBehindLatest, 'Milliseconds', dims);
+    metrics.add('ThrottledRequests', throttled - this.lastStats.throttled, 'Count', dims);
+    metrics.add('ExpiredIterators', expiredIterators - this.lastStats.expiredIterators, 'Count', dims);
+    this.lastStats = { throttled, expiredIterators };
+  }
+
+  private recordProcessMetrics(batch: RecordsBatch, ms: number): void {
+    const metrics = this.deps.metrics;
+    if (!metrics) return;
+    const dims = { ShardId: this.shardId };
+    metrics.add('RecordsProcessed', batch.records.length, 'Count', dims);
+    metrics.add('BytesProcessed', batch.records.reduce((n, r) => n + r.data.byteLength, 0), 'Bytes', dims);
+    metrics.add('ProcessingTimeMs', ms, 'Milliseconds', dims);
+  }
+}
+
+function isStop(error: unknown): boolean {
+  return isKclError(error, 'ABORTED') || (error instanceof Error && error.name === 'AbortError');
+}

@@ -1,0 +1,302 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { DynamoDbLeaseRefresher, LeaseCoordinator, type Lease, type LeaseRefresher } from '@kcl-ts/leases';
+import { ShutdownError, type Logger } from '@kcl-ts/processor';
+import { LeaseCleanup, PeriodicShardSync, ShardDetector, ShardHierarchyGate, ShardSyncer } from '@kcl-ts/shard-sync';
+import pLimit from 'p-limit';
+import { clientConfigs, resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from './config.js';
+import { TypedEmitter, type WorkerEvents } from './events.js';
+import { EmfMetricsPublisher, MetricsCollector } from './metrics.js';
+import { PollingRecordsFetcher } from './retrieval/index.js';
+import { processorContext, ShardConsumer } from './shard-consumer.js';
+
+/** Lifecycle of a {@link Worker}. */
+export type WorkerState = 'NEW' | 'STARTING' | 'RUNNING' | 'SHUTTING_DOWN' | 'STOPPED';
+
+interface Parts {
+  readonly refresher: LeaseRefresher;
+  readonly coordinator: LeaseCoordinator;
+  readonly detector: ShardDetector;
+  readonly syncer: ShardSyncer;
+  readonly gate: ShardHierarchyGate;
+  readonly periodicSync: PeriodicShardSync;
+}
+
+/**
+ * Consumes one Kinesis stream as a member of a fleet: takes and renews shard leases in a
+ * DynamoDB table, runs one {@link ShardConsumer} (and so one record processor) per held lease,
+ * follows resharding, and shuts down gracefully by checkpointing and handing its leases over.
+ *
+ * ```ts
+ * const worker = new Worker({ applicationName: 'billing', streamName: 'orders', processorFactory: () => new MyProcessor() });
+ * await worker.start();
+ * // …
+ * await worker.shutdown();
+ * ```
+ */
+export class Worker extends TypedEmitter<WorkerEvents> {
+  /** The resolved configuration. */
+  readonly config: WorkerConfig;
+  private readonly log: Logger;
+  private readonly kinesis: KinesisClient;
+  private readonly dynamoDb: DynamoDBClient;
+  private readonly ownsClients: { kinesis: boolean; dynamoDb: boolean };
+  private readonly consumers = new Map<string, ShardConsumer>();
+  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly metrics: MetricsCollector | undefined;
+  private readonly lifetime = new AbortController();
+  private parts: Parts | undefined;
+  private currentState: WorkerState = 'NEW';
+  private startPromise: Promise<void> | undefined;
+  private shutdownPromise: Promise<void> | undefined;
+  private metricsLoop: Promise<void> | undefined;
+
+  /** Validates the options at once: a bad option throws a `TypeError` naming it. */
+  constructor(options: WorkerOptions) {
+    super();
+    this.config = resolveWorkerConfig(options);
+    this.log = this.config.logger.child({ component: 'Worker', workerId: this.config.workerId });
+    const built = clientConfigs(options.clientConfig);
+    this.kinesis = options.kinesisClient ?? new KinesisClient({ ...built.kinesis, requestHandler: new NodeHttpHandler() });
+    this.dynamoDb = options.dynamoDbClient ?? new DynamoDBClient(built.dynamoDb);
+    this.ownsClients = { kinesis: !options.kinesisClient, dynamoDb: !options.dynamoDbClient };
+    this.limit = pLimit(this.config.maxConcurrentProcessors);
+    const publisher = this.config.metrics === false ? undefined : this.config.metrics ?? new EmfMetricsPublisher(this.config.logger.child({ component: 'metrics' }), 'KclTs', this.config.clock);
+    this.metrics = publisher && new MetricsCollector(publisher, this.log);
+  }
+
+  /** This worker's id in the lease table. */
+  get workerId(): string {
+    return this.config.workerId;
+  }
+
+  /** Current lifecycle state. */
+  get state(): WorkerState {
+    return this.currentState;
+  }
+
+  /** Shard ids whose leases this worker holds right now. */
+  heldShards(): string[] {
+    return this.parts?.coordinator.heldLeases().map((l) => l.leaseKey).sort() ?? [];
+  }
+
+  /** Leases seen in the latest scan of the lease table (all workers'). */
+  leases(): readonly Lease[] {
+    return this.parts?.coordinator.latestLeases() ?? [];
+  }
+
+  /**
+   * Creates the lease table if needed, syncs shards to leases, and starts renewing and taking
+   * leases. Resolves once leases are being taken; rejects (after cleaning up) if the stream or
+   * table cannot be used — e.g. `ResourceNotFoundError` for a missing stream. Idempotent.
+   */
+  start(): Promise<void> {
+    if (this.shutdownPromise) return Promise.reject(new ShutdownError('the worker was shut down; create a new Worker to start again'));
+    this.startPromise ??= this.doStart();
+    return this.startPromise;
+  }
+
+  private async doStart(): Promise<void> {
+    this.currentState = 'STARTING';
+    const { config } = this;
+    const signal = this.lifetime.signal;
+    const common = { clock: config.clock, logger: config.logger };
+    const refresher = new DynamoDbLeaseRefresher({ dynamoDbClient: this.dynamoDb, tableName: config.tableName, ...common });
+    const detector = new ShardDetector({ kinesisClient: this.kinesis, stream: config.stream, ...common });
+    const syncer = new ShardSyncer({ refresher, detector, initialPosition: config.initialPosition, ...common });
+    const gate = new ShardHierarchyGate({ refresher, detector, ...common });
+    const coordinator = new LeaseCoordinator({
+      refresher,
+      workerId: config.workerId,
+      options: config.leaseOptions,
+      ...common,
+      onHandoffRequested: (lease) => this.drain(lease.leaseKey),
+    });
+    const periodicSync = new PeriodicShardSync({
+      syncer,
+      cleanup: new LeaseCleanup({ refresher, detector, ...common }),
+      isLeader: () => coordinator.isLeader(),
+      intervalMs: config.shardSyncIntervalMs,
+      ...common,
+      onError: (error) => this.reportError(error),
+    });
+    this.parts = { refresher, coordinator, detector, syncer, gate, periodicSync };
+    coordinator.on('leaseGained', (lease) => this.onLeaseGained(lease));
+    coordinator.on('leaseLost', (lease, reason) => this.onLeaseLost(lease, reason));
+    coordinator.on('error', (error) => this.reportError(error));
+    try {
+      await refresher.createLeaseTableIfNotExists(signal);
+      await periodicSync.start();
+      await coordinator.start();
+    } catch (error) {
+      this.log.error({ err: error }, 'worker failed to start');
+      await this.teardown();
+      this.currentState = 'STOPPED';
+      throw error;
+    }
+    if (this.metrics) this.metricsLoop = this.publishMetrics();
+    this.currentState = 'RUNNING';
+    this.log.info({ stream: config.streamLabel, table: config.tableName }, 'worker started');
+    this.emit('started', { workerId: this.workerId });
+  }
+
+  /**
+   * Graceful shutdown, in order: stop taking leases; ask every processor to checkpoint
+   * (`shutdownRequested`); wait for in-flight batches (bounded by `shutdownTimeoutMs`); release
+   * the leases so peers take over at once; resolve. Idempotent: every call returns the same
+   * promise. Called from inside a processor callback, it returns at once (the shutdown goes on
+   * once the callback returns), so it cannot deadlock.
+   */
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= this.doShutdown();
+    if (processorContext.getStore() !== undefined) return Promise.resolve();
+    return this.shutdownPromise;
+  }
+
+  private async doShutdown(): Promise<void> {
+    this.currentState = 'SHUTTING_DOWN';
+    await this.startPromise?.catch(() => undefined);
+    const parts = this.parts;
+    if (parts) {
+      parts.coordinator.stopTaking();
+      await parts.periodicSync.stop();
+      for (const consumer of this.consumers.values()) consumer.requestShutdown();
+      await this.waitForConsumers([...this.consumers.values()]);
+    }
+    await this.teardown();
+    this.currentState = 'STOPPED';
+    this.log.info('worker stopped');
+    this.emit('stopped', { workerId: this.workerId });
+  }
+
+  /** Waits for consumers to finish, up to `shutdownTimeoutMs`; then aborts the stragglers. */
+  private async waitForConsumers(consumers: ShardConsumer[]): Promise<void> {
+    if (consumers.length === 0) return;
+    const deadline = new AbortController();
+    const all = Promise.all(consumers.map((c) => c.run()));
+    const timer = this.config.clock.sleep(this.config.shutdownTimeoutMs, deadline.signal).then(
+      () => 'timeout' as const,
+      () => 'done' as const,
+    );
+    const outcome = await Promise.race([all.then(() => 'done' as const), timer]);
+    deadline.abort();
+    if (outcome === 'timeout') {
+      const stuck = consumers.filter((c) => c.state !== 'DONE').map((c) => c.shardId);
+      this.log.warn({ shards: stuck, shutdownTimeoutMs: this.config.shutdownTimeoutMs }, 'processors did not finish within shutdownTimeoutMs; abandoning them');
+      for (const c of consumers) c.abort();
+    }
+  }
+
+  private async teardown(): Promise<void> {
+    this.lifetime.abort();
+    if (this.parts) {
+      await this.parts.periodicSync.stop().catch((e: unknown) => this.log.warn({ err: e }, 'stopping shard sync failed'));
+      await this.parts.coordinator.stop().catch((e: unknown) => this.log.warn({ err: e }, 'stopping the lease coordinator failed'));
+    }
+    await this.metricsLoop;
+    await this.metrics?.flush();
+    if (this.ownsClients.kinesis) this.kinesis.destroy();
+    if (this.ownsClients.dynamoDb) this.dynamoDb.destroy();
+  }
+
+  /** Drains one shard before the coordinator hands its lease to a peer. */
+  private async drain(shardId: string): Promise<void> {
+    const consumer = this.consumers.get(shardId);
+    if (!consumer) return;
+    consumer.requestShutdown();
+    await this.waitForConsumers([consumer]);
+  }
+
+  private onLeaseGained(lease: Lease): void {
+    const parts = this.parts;
+    if (!parts || this.consumers.has(lease.leaseKey) || this.shutdownPromise) return;
+    const { config } = this;
+    const consumer = new ShardConsumer({
+      lease,
+      config,
+      clock: config.clock,
+      logger: config.logger,
+      waitForParents: (l, signal) => parts.gate.waitUntilCanStart(l, { signal, pollIntervalMs: config.parentShardPollIntervalMs }),
+      createSource: (l) =>
+        new PollingRecordsFetcher({
+          kinesisClient: this.kinesis,
+          stream: config.stream,
+          shardId: l.leaseKey,
+          ...(l.hashKeyRange && { hashKeyRange: l.hashKeyRange }),
+          start: {
+            checkpoint: l.checkpoint,
+            ...(initialTimestampOf(l, config) !== undefined && { initialTimestamp: initialTimestampOf(l, config)! }),
+          },
+          config: config.retrieval,
+          clock: config.clock,
+          logger: config.logger,
+        }),
+      writeLease: (key, update) => parts.coordinator.updateLease(key, update),
+      createChildLeases: (l, children) => parts.syncer.createChildLeases(l, children),
+      limit: (fn) => this.limit(fn),
+      metrics: this.metrics,
+      hooks: {
+        shardEnded: async (shardId, childShardIds) => {
+          parts.gate.notifyShardEnded(shardId);
+          this.emit('shardEnded', { shardId, workerId: this.workerId, childShardIds });
+          // A finished lease is never taken again; releasing it lets cleanup delete it later.
+          await parts.coordinator.releaseLease(shardId).catch((e: unknown) => this.log.warn({ err: e, shardId }, 'releasing a finished lease failed'));
+        },
+        processorError: (shardId, error) => this.emit('processorError', { shardId, workerId: this.workerId, error }),
+      },
+    });
+    this.consumers.set(lease.leaseKey, consumer);
+    this.metrics?.add('LeasesTaken', 1, 'Count', { WorkerId: this.workerId });
+    this.emit('leaseAcquired', { shardId: lease.leaseKey, workerId: this.workerId });
+    void consumer.run().then((reason) => {
+      if (this.consumers.get(lease.leaseKey) === consumer) this.consumers.delete(lease.leaseKey);
+      this.log.debug({ shardId: lease.leaseKey, reason }, 'shard consumer finished');
+      if (reason === 'REQUESTED' && !this.shutdownPromise && parts.coordinator.holds(lease.leaseKey)) {
+        // The consumer stopped on its own (e.g. a failing factory): give the lease back.
+        void parts.coordinator.releaseLease(lease.leaseKey).catch(() => undefined);
+      }
+    });
+  }
+
+  private onLeaseLost(lease: Lease, reason: string): void {
+    this.metrics?.add('LeasesLost', 1, 'Count', { WorkerId: this.workerId });
+    this.emit('leaseLost', { shardId: lease.leaseKey, workerId: this.workerId, reason });
+    const consumer = this.consumers.get(lease.leaseKey);
+    if (!consumer) return;
+    if (reason === 'handed-off' || reason === 'released') {
+      consumer.requestShutdown();
+    } else {
+      consumer.leaseLost();
+    }
+  }
+
+  private reportError(error: Error): void {
+    this.log.error({ err: error }, 'background error');
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  private async publishMetrics(): Promise<void> {
+    const signal = this.lifetime.signal;
+    while (!signal.aborted) {
+      try {
+        await this.config.clock.sleep(this.config.metricsIntervalMs, signal);
+      } catch {
+        return;
+      }
+      const held = this.parts?.coordinator.heldLeases().length ?? 0;
+      this.metrics!.gauge('LeasesHeld', held, 'Count', { WorkerId: this.workerId });
+      await this.metrics!.flush();
+    }
+  }
+
+  protected override onListenerError(event: string, error: unknown): void {
+    this.log.error({ err: error, event }, 'a Worker event listener threw');
+  }
+}
+
+function initialTimestampOf(lease: Lease, config: WorkerConfig): Date | undefined {
+  if (lease.initialTimestamp !== undefined) return new Date(lease.initialTimestamp);
+  const ip = config.initialPosition;
+  return typeof ip === 'object' ? ip.timestamp : undefined;
+}

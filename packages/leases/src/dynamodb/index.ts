@@ -1,0 +1,23 @@
+/**
+ * The DynamoDB side of `@kcl-ts/leases`: {@link DynamoDbLeaseRefresher}, its options, the
+ * Java-KCL-compatible item (de)serializer, and the generic retry helpers it uses.
+ * @module
+ */
+export { DynamoDbLeaseRefresher } from './dynamodb-lease-refresher.js';
+export {
+  DYNAMODB_LEASE_REFRESHER_DEFAULTS,
+  resolveDynamoDbLeaseRefresherConfig,
+  type DynamoDbLeaseRefresherConfig,
+  type DynamoDbLeaseRefresherOptions,
+} from './refresher-options.js';
+export type { LeaseTableBillingMode } from './lease-table.js';
+export { LEASE_ATTRIBUTES, itemToLease, leaseToItem, type LeaseItem } from './lease-serializer.js';
+export { isConditionalCheckFailed, isRetryableDynamoDbError } from './errors.js';
+export {
+  backoffDelay,
+  DEFAULT_RETRY_BASE_DELAY_MS,
+  DEFAULT_RETRY_MAX_DELAY_MS,
+  isTransientAwsError,
+  withRetries,
+  type RetryOptions,
+} from './retry.js';

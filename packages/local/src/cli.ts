@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// `kcl-local`: runs the local Kinesis + DynamoDB stack until interrupted.
+import { CLI_USAGE, CliUsageError, formatStackBanner, parseCliArgs } from './cli-args.js';
+import { startLocalStack } from './stack.js';
+
+async function main(argv: readonly string[]): Promise<number> {
+  let command;
+  try {
+    command = parseCliArgs(argv);
+  } catch (err) {
+    if (err instanceof CliUsageError) {
+      process.stderr.write(`kcl-local: ${err.message}\n\n${CLI_USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+  if (command.command === 'help') {
+    process.stdout.write(CLI_USAGE);
+    return 0;
+  }
+
+  let stack;
+  try {
+    stack = await startLocalStack(command.options);
+  } catch (err) {
+    if (err instanceof TypeError) {
+      process.stderr.write(`kcl-local: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`kcl-local: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  process.stdout.write(`${formatStackBanner(stack)}\n`);
+
+  // The emulators do not keep this process alive on their own (they are unref'd), so hold
+  // it open until a signal arrives. A second signal exits at once.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  const forceExit = (): void => process.exit(130);
+  process.once('SIGINT', forceExit);
+  process.once('SIGTERM', forceExit);
+  process.stdout.write(`\n${signal}: stopping the local stack...\n`);
+  try {
+    await stack.stop();
+  } finally {
+    clearInterval(keepAlive);
+  }
+  process.stdout.write('stopped\n');
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`kcl-local: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
