@@ -1,0 +1,128 @@
+import { parseArgs } from 'node:util';
+import { DynamoDbLeaseRefresher } from '@kcl-ts/leases';
+import { isKclError } from '@kcl-ts/processor';
+import { ShardDetector } from '@kcl-ts/shard-sync';
+import { buildClients, CliError, explainAwsError, type ConnectionFlags } from './aws.js';
+import { reshard } from './reshard.js';
+import { collectStatus, formatStatus } from './status.js';
+
+const CONNECTION_HELP = `Connection (AWS or any endpoint):
+  --region <r>               AWS region (default: $AWS_REGION)
+  --endpoint <url>           endpoint for both Kinesis and DynamoDB (e.g. a local stack)
+  --kinesis-endpoint <url>   Kinesis endpoint (default: $KCL_KINESIS_ENDPOINT or AWS)
+  --dynamodb-endpoint <url>  DynamoDB endpoint (default: $KCL_DYNAMODB_ENDPOINT or AWS)
+  Credentials come from the standard AWS chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, instance role).`;
+
+const HELP: Record<string, string> = {
+  main: `kcl — operate kcl-ts applications
+
+Usage:
+  kcl status --app <name> [--stream <name>] [--json] [--check-expiry <ms>]
+  kcl reshard --stream <name> --shards <N>
+  kcl <command> --help
+
+The embedded local stack is started with \`kcl-local up\` (package @kcl-ts/local).`,
+  status: `kcl status — print an application's lease table
+
+Usage: kcl status --app <name> [options]
+  --app <name>            application name (the lease table, unless --table)
+  --table <name>          lease table name (default: --app)
+  --stream <name>         the stream: adds shard state (open/closed) and lag per shard
+  --check-expiry <ms>     scan twice, <ms> apart, and flag leases whose counter did not move
+  --json                  machine-readable output
+${CONNECTION_HELP}`,
+  reshard: `kcl reshard — change a stream's shard count (UpdateShardCount, uniform scaling) and wait for ACTIVE
+
+Usage: kcl reshard --stream <name> --shards <N> [options]
+${CONNECTION_HELP}`,
+};
+
+const CONNECTION_OPTIONS = {
+  region: { type: 'string' },
+  endpoint: { type: 'string' },
+  'kinesis-endpoint': { type: 'string' },
+  'dynamodb-endpoint': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function connection(values: Record<string, unknown>): ConnectionFlags {
+  const pick = (k: string): string | undefined => values[k] as string | undefined;
+  return {
+    ...(pick('region') && { region: pick('region') }),
+    ...(pick('endpoint') && { endpoint: pick('endpoint') }),
+    ...(pick('kinesis-endpoint') && { kinesisEndpoint: pick('kinesis-endpoint') }),
+    ...(pick('dynamodb-endpoint') && { dynamodbEndpoint: pick('dynamodb-endpoint') }),
+  };
+}
+
+function parse<T extends Parameters<typeof parseArgs>[0]['options']>(args: string[], options: T): Record<string, unknown> {
+  try {
+    return parseArgs({ args, options: { ...CONNECTION_OPTIONS, ...options }, allowPositionals: false, strict: true }).values as Record<string, unknown>;
+  } catch (error) {
+    throw new CliError(`${(error as Error).message}\nRun with --help for usage.`, 2);
+  }
+}
+
+/** Runs the CLI with `argv` (without node and script); returns the exit code. */
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`), env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    out(HELP.main!);
+    return command ? 0 : 2;
+  }
+  if (command === 'status') {
+    const v = parse(rest, { app: { type: 'string' }, table: { type: 'string' }, stream: { type: 'string' }, json: { type: 'boolean' }, 'check-expiry': { type: 'string' } });
+    if (v.help) return (out(HELP.status!), 0);
+    const app = v.app as string | undefined;
+    if (!app && !v.table) throw new CliError('kcl status needs --app <name> (or --table <name>)', 2);
+    const table = (v.table as string | undefined) ?? app!;
+    const expiry = v['check-expiry'] === undefined ? 0 : Number(v['check-expiry']);
+    if (!Number.isInteger(expiry) || expiry < 0) throw new CliError(`--check-expiry must be a number of milliseconds, got ${String(v['check-expiry'])}`, 2);
+    const clients = buildClients(connection(v), env);
+    try {
+      const refresher = new DynamoDbLeaseRefresher({ dynamoDbClient: clients.dynamoDb, tableName: table });
+      if (!(await refresher.leaseTableExists())) {
+        throw new CliError(`lease table "${table}" not found in ${clients.region}${v.endpoint ? ` at ${String(v.endpoint)}` : ''}: check --app/--table (a Worker creates the table when it first starts)`);
+      }
+      const stream = v.stream as string | undefined;
+      const detector = stream ? new ShardDetector({ kinesisClient: clients.kinesis, stream: { streamName: stream } }) : undefined;
+      const report = await collectStatus({
+        refresher,
+        table,
+        ...(stream && { stream, kinesis: clients.kinesis, listShards: () => detector!.listShards() }),
+        expiryCheckMs: expiry,
+      });
+      out(v.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+      return 0;
+    } finally {
+      clients.kinesis.destroy();
+      clients.dynamoDb.destroy();
+    }
+  }
+  if (command === 'reshard') {
+    const v = parse(rest, { stream: { type: 'string' }, shards: { type: 'string' } });
+    if (v.help) return (out(HELP.reshard!), 0);
+    if (!v.stream) throw new CliError('kcl reshard needs --stream <name>', 2);
+    if (v.shards === undefined) throw new CliError('kcl reshard needs --shards <N>', 2);
+    const clients = buildClients(connection(v), env);
+    try {
+      const { from, to } = await reshard(clients.kinesis, v.stream as string, Number(v.shards));
+      out(from === to ? `stream ${String(v.stream)} already has ${to} open shards` : `stream ${String(v.stream)}: ${from} → ${to} open shards, ACTIVE`);
+      return 0;
+    } finally {
+      clients.kinesis.destroy();
+      clients.dynamoDb.destroy();
+    }
+  }
+  throw new CliError(`unknown command "${command}"\n\n${HELP.main!}`, 2);
+}
+
+/** Maps an error to a message and exit code. */
+export function describeFailure(error: unknown): { message: string; exitCode: number } {
+  if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
+  const aws = explainAwsError(error);
+  if (aws) return { message: aws.message, exitCode: aws.exitCode };
+  if (isKclError(error)) return { message: error.message, exitCode: 1 };
+  if ((error as { name?: string })?.name === 'ResourceNotFoundException') return { message: (error as Error).message, exitCode: 1 };
+  return { message: String((error as Error)?.stack ?? error), exitCode: 1 };
+}

@@ -1,0 +1,125 @@
+import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import type { Lease, LeaseRefresher } from '@kcl-ts/leases';
+import type { ShardInfo } from '@kcl-ts/shard-sync';
+
+/** One row of `kcl status`. */
+export interface LeaseStatus {
+  readonly shardId: string;
+  /** `ended`: checkpointed SHARD_END; `closed`: the shard was resharded but is not finished; `open`; `unknown` without --stream. */
+  readonly state: 'open' | 'closed' | 'ended' | 'gone' | 'unknown';
+  readonly owner: string | null;
+  readonly checkpoint: string;
+  readonly leaseCounter: number;
+  /** MillisBehindLatest from the checkpoint, when the stream was given. */
+  readonly lagMs: number | null;
+  readonly parents: readonly string[];
+  readonly children: readonly string[];
+  readonly ownerSwitchesSinceCheckpoint: number;
+  /** True when the counter did not change during the expiry check. */
+  readonly expired: boolean | null;
+  readonly pendingHandoffTo: string | null;
+}
+
+/** The whole report of `kcl status`. */
+export interface StatusReport {
+  readonly table: string;
+  readonly stream: string | null;
+  readonly leases: readonly LeaseStatus[];
+  readonly workers: readonly { readonly workerId: string; readonly leases: number }[];
+  readonly unowned: readonly string[];
+  readonly expired: readonly string[] | null;
+}
+
+/** Gathers the status report: one consistent scan (two with an expiry check) and, with a stream, ListShards and lag probes. */
+export async function collectStatus(input: {
+  refresher: LeaseRefresher;
+  table: string;
+  stream?: string;
+  kinesis?: KinesisClient;
+  listShards?: () => Promise<ShardInfo[]>;
+  /** Scan twice, this far apart, and report leases whose counter did not change as expired. */
+  expiryCheckMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}): Promise<StatusReport> {
+  const first = await input.refresher.listLeases();
+  let second: Lease[] | undefined;
+  if (input.expiryCheckMs && input.expiryCheckMs > 0) {
+    await (input.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(input.expiryCheckMs);
+    second = await input.refresher.listLeases();
+  }
+  const leases = (second ?? first).sort((a, b) => a.leaseKey.localeCompare(b.leaseKey));
+  const before = new Map(first.map((l) => [l.leaseKey, l.leaseCounter]));
+  const shards = input.listShards ? new Map((await input.listShards()).map((s) => [s.shardId, s])) : undefined;
+  const rows: LeaseStatus[] = [];
+  for (const lease of leases) {
+    const shard = shards?.get(lease.leaseKey);
+    const ended = lease.checkpoint.sequenceNumber === 'SHARD_END';
+    const state: LeaseStatus['state'] = ended ? 'ended' : !shards ? 'unknown' : !shard ? 'gone' : shard.endingSequenceNumber ? 'closed' : 'open';
+    const lagMs = !ended && shard && input.kinesis && input.stream ? await probeLag(input.kinesis, input.stream, lease).catch(() => null) : null;
+    rows.push({
+      shardId: lease.leaseKey,
+      state,
+      owner: lease.leaseOwner ?? null,
+      checkpoint: lease.checkpoint.subSequenceNumber ? `${lease.checkpoint.sequenceNumber}/${lease.checkpoint.subSequenceNumber}` : lease.checkpoint.sequenceNumber,
+      leaseCounter: lease.leaseCounter,
+      lagMs,
+      parents: lease.parentShardIds,
+      children: lease.childShardIds,
+      ownerSwitchesSinceCheckpoint: lease.ownerSwitchesSinceCheckpoint,
+      expired: second ? lease.leaseOwner !== undefined && !ended && before.get(lease.leaseKey) === lease.leaseCounter : null,
+      pendingHandoffTo: lease.handoffTo ?? null,
+    });
+  }
+  const perWorker = new Map<string, number>();
+  for (const r of rows) if (r.owner && r.state !== 'ended') perWorker.set(r.owner, (perWorker.get(r.owner) ?? 0) + 1);
+  return {
+    table: input.table,
+    stream: input.stream ?? null,
+    leases: rows,
+    workers: [...perWorker].map(([workerId, n]) => ({ workerId, leases: n })).sort((a, b) => a.workerId.localeCompare(b.workerId)),
+    unowned: rows.filter((r) => !r.owner && r.state !== 'ended').map((r) => r.shardId),
+    expired: second ? rows.filter((r) => r.expired).map((r) => r.shardId) : null,
+  };
+}
+
+async function probeLag(kinesis: KinesisClient, stream: string, lease: Lease): Promise<number | null> {
+  const cp = lease.checkpoint.sequenceNumber;
+  const position = /^\d+$/.test(cp)
+    ? { ShardIteratorType: 'AT_SEQUENCE_NUMBER' as const, StartingSequenceNumber: cp }
+    : { ShardIteratorType: cp === 'LATEST' ? ('LATEST' as const) : ('TRIM_HORIZON' as const) };
+  const it = await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: lease.leaseKey, ...position }));
+  if (!it.ShardIterator) return null;
+  const res = await kinesis.send(new GetRecordsCommand({ ShardIterator: it.ShardIterator, Limit: 1 }));
+  return res.MillisBehindLatest ?? null;
+}
+
+/** Renders the report as an operator-friendly table. */
+export function formatStatus(report: StatusReport): string {
+  const header = ['SHARD', 'STATE', 'OWNER', 'CHECKPOINT', 'LAG', 'PARENTS', 'CHILDREN', 'SWITCHES'];
+  const rows = report.leases.map((r) => [
+    r.shardId,
+    r.expired ? `${r.state} (expired)` : r.state,
+    (r.owner ?? '-') + (r.pendingHandoffTo ? ` → ${r.pendingHandoffTo}` : ''),
+    shorten(r.checkpoint),
+    r.lagMs === null ? '-' : formatLag(r.lagMs),
+    r.parents.join(',') || '-',
+    r.children.join(',') || '-',
+    String(r.ownerSwitchesSinceCheckpoint),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const out = [`lease table ${report.table}${report.stream ? `, stream ${report.stream}` : ''}: ${report.leases.length} leases`, '', line(header), ...rows.map(line), ''];
+  out.push('WORKER'.padEnd(40) + 'LEASES');
+  for (const w of report.workers) out.push(w.workerId.padEnd(40) + String(w.leases));
+  out.push(`unowned: ${report.unowned.length ? report.unowned.join(', ') : 'none'}`);
+  if (report.expired) out.push(`expired: ${report.expired.length ? report.expired.join(', ') : 'none'}`);
+  return out.join('\n');
+}
+
+function shorten(checkpoint: string): string {
+  return checkpoint.length > 24 ? `…${checkpoint.slice(-20)}` : checkpoint;
+}
+
+function formatLag(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : ms < 120_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 60_000)}m`;
+}

@@ -1,0 +1,12 @@
+/**
+ * Record retrieval: polling a shard with GetRecords into a bounded prefetch queue, and KPL
+ * deaggregation.
+ * @module
+ */
+export * from './types.js';
+export { RETRIEVAL_DEFAULTS, resolveRetrievalConfig, type RetrievalConfig, type RetrievalOptions } from './options.js';
+export { backoffDelay, sleepBackoff, type BackoffPolicy } from './backoff.js';
+export { classifyKinesisError, type KinesisErrorKind } from './kinesis-errors.js';
+export { PrefetchQueue, type PrefetchBounds } from './prefetcher.js';
+export { PollingRecordsFetcher, type PollingRecordsFetcherDeps } from './polling-fetcher.js';
+export * from './aggregation/index.js';

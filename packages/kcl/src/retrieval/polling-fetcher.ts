@@ -1,0 +1,393 @@
+/**
+ * Polling retrieval of one shard: GetShardIterator + GetRecords in a background loop that
+ * prefetches into a bounded queue.
+ * @module
+ */
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type GetRecordsCommandOutput,
+  type GetShardIteratorCommandInput,
+  type KinesisClient,
+  type _Record,
+} from '@aws-sdk/client-kinesis';
+import type { HashKeyRange } from '@kcl-ts/leases';
+import {
+  DependencyError,
+  InvalidStateError,
+  isSequenceNumber,
+  ResourceNotFoundError,
+  ShutdownError,
+  silentLogger,
+  systemClock,
+  type Clock,
+  type KinesisClientRecord,
+  type Logger,
+} from '@kcl-ts/processor';
+import { deaggregate, type DeaggregationOptions } from './aggregation/deaggregate.js';
+import { compileHashKeyRange } from './aggregation/hash-key.js';
+import { sleepBackoff, type BackoffPolicy } from './backoff.js';
+import { classifyKinesisError } from './kinesis-errors.js';
+import type { RetrievalConfig } from './options.js';
+import { PrefetchQueue } from './prefetcher.js';
+import type { ChildShard, RecordsBatch, RetrievalStats, StartPosition } from './types.js';
+
+/** What a {@link PollingRecordsFetcher} needs. */
+export interface PollingRecordsFetcherDeps {
+  /** The caller's Kinesis client; never destroyed by the fetcher. */
+  readonly kinesisClient: KinesisClient;
+  /** The stream, by name or ARN. */
+  readonly stream: { readonly streamName: string } | { readonly streamArn: string };
+  /** The shard to read. */
+  readonly shardId: string;
+  /** The shard's hash-key range; when given, aggregated user records of other shards are dropped. */
+  readonly hashKeyRange?: HashKeyRange;
+  /** Where to start (the lease's checkpoint). */
+  readonly start: StartPosition;
+  /** Resolved retrieval options (`resolveRetrievalConfig`). */
+  readonly config: RetrievalConfig;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  /** @default silentLogger() */
+  readonly logger?: Logger;
+  /** Source of randomness for backoff jitter (tests). @default Math.random */
+  readonly random?: () => number;
+}
+
+/** Drop every user record at or before this position (sequence number, then sub-sequence number). */
+interface DropFilter {
+  readonly sequenceNumber: bigint;
+  readonly subSequenceNumber: number;
+}
+
+/** How to obtain a shard iterator, and what to drop from what it returns. */
+interface IteratorRequest {
+  readonly params: Pick<GetShardIteratorCommandInput, 'ShardIteratorType' | 'StartingSequenceNumber' | 'Timestamp'>;
+  readonly drop?: DropFilter;
+}
+
+/** Internal signal: GetRecords said the iterator expired. */
+class IteratorExpired extends Error {}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Reads one shard by polling, in the background, into a bounded prefetch queue.
+ *
+ * - Starts with GetShardIterator at the start position. For a sequence-number checkpoint it
+ *   uses `AT_SEQUENCE_NUMBER` and drops every user record up to and including the checkpoint
+ *   (sub-sequence numbers included), which resumes correctly in the middle of a KPL aggregate.
+ * - Deaggregates every record, dropping aggregated user records outside the shard's hash-key range.
+ * - Polls again at once while the shard is behind (a full batch, or `MillisBehindLatest` > 0),
+ *   waits `idleTimeBetweenReadsMs` when caught up, and never starts GetRecords calls closer
+ *   than `1000 / maxGetRecordsPerSecond` ms apart.
+ * - Pauses while the queue holds `prefetchMaxBatches` batches, `prefetchMaxRecords` records or
+ *   `prefetchMaxBytes` bytes. Empty batches are not queued (their `MillisBehindLatest` still
+ *   updates {@link PollingRecordsFetcher.stats}); a shard-end batch is, even when empty.
+ * - Throttling: backoff with full jitter, retried without limit. 5xx/network: retried up to
+ *   `maxRetries` times in a row. Expired iterator: undelivered batches are discarded and
+ *   reading resumes right after the last *delivered* record. Missing shard or stream:
+ *   `next()` rejects with `ResourceNotFoundError` (the lease is garbage).
+ *
+ * After the shard-end batch has been delivered, `next()` rejects with `InvalidStateError`.
+ * After `stop()`, `next()` rejects with `ShutdownError`.
+ */
+export class PollingRecordsFetcher {
+  private readonly client: KinesisClient;
+  private readonly streamParams: { StreamName: string } | { StreamARN: string };
+  private readonly streamLabel: string;
+  private readonly shardId: string;
+  private readonly start_: StartPosition;
+  private readonly config: RetrievalConfig;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly random: (() => number) | undefined;
+  private readonly deaggregation: DeaggregationOptions;
+  private readonly backoff: BackoffPolicy;
+  private readonly minCallSpacingMs: number;
+  private readonly controller = new AbortController();
+  private readonly queue: PrefetchQueue;
+  private readonly counters: { -readonly [K in keyof RetrievalStats]: RetrievalStats[K] } = {
+    getRecordsCalls: 0,
+    throttled: 0,
+    expiredIterators: 0,
+    recordsFetched: 0,
+    bytesFetched: 0,
+  };
+  private loop: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private lastDelivered: KinesisClientRecord | undefined;
+  private lastCallStart = Number.NEGATIVE_INFINITY;
+
+  constructor(deps: PollingRecordsFetcherDeps) {
+    this.client = deps.kinesisClient;
+    this.streamParams = 'streamArn' in deps.stream ? { StreamARN: deps.stream.streamArn } : { StreamName: deps.stream.streamName };
+    this.streamLabel = 'streamArn' in deps.stream ? deps.stream.streamArn : deps.stream.streamName;
+    this.shardId = deps.shardId;
+    this.start_ = deps.start;
+    this.config = deps.config;
+    this.clock = deps.clock ?? systemClock;
+    this.random = deps.random;
+    this.log = (deps.logger ?? silentLogger()).child({ component: 'polling-fetcher', shardId: deps.shardId });
+    if (deps.hashKeyRange !== undefined) compileHashKeyRange(deps.hashKeyRange); // validates early
+    this.deaggregation = { ...(deps.hashKeyRange !== undefined && { hashKeyRange: deps.hashKeyRange }), logger: this.log };
+    this.backoff = { baseDelayMs: deps.config.retryBaseDelayMs, maxDelayMs: deps.config.retryMaxDelayMs };
+    this.minCallSpacingMs = 1000 / deps.config.maxGetRecordsPerSecond;
+    this.queue = new PrefetchQueue(
+      { maxBatches: deps.config.prefetchMaxBatches, maxRecords: deps.config.prefetchMaxRecords, maxBytes: deps.config.prefetchMaxBytes },
+      (batch) => {
+        const last = batch.records.at(-1);
+        if (last !== undefined) this.lastDelivered = last;
+      },
+    );
+    this.initialRequest(); // validates the start position
+  }
+
+  /** Counters of this fetcher (live view). */
+  get stats(): RetrievalStats {
+    return this.counters;
+  }
+
+  /** Starts the background fetch loop. Idempotent; does nothing after {@link PollingRecordsFetcher.stop}. */
+  start(): void {
+    if (this.loop !== undefined || this.stopping !== undefined) return;
+    this.loop = this.run();
+  }
+
+  /**
+   * The next batch, in shard order; waits while none is ready (starting the loop if needed).
+   * A batch returned here counts as delivered: an expired iterator resumes after its last record.
+   * Rejects with the fetch error once fetching failed for good (`ResourceNotFoundError` for a
+   * vanished shard or stream, `DependencyError` otherwise), with `InvalidStateError` after the
+   * shard-end batch, with `ShutdownError` after {@link PollingRecordsFetcher.stop}, and with an
+   * `AbortError` when `signal` aborts (no batch is lost then).
+   */
+  next(signal?: AbortSignal): Promise<RecordsBatch> {
+    this.start();
+    return this.queue.take(signal);
+  }
+
+  /** Stops fetching: aborts the in-flight call or sleep and rejects pending `next()` calls. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.controller.abort(new ShutdownError('the record fetcher was stopped'));
+      this.queue.clear();
+      this.queue.close(new ShutdownError(`the record fetcher of shard ${this.shardId} was stopped`));
+      await this.loop;
+    })();
+    return this.stopping;
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.controller.signal;
+    try {
+      let request = this.initialRequest();
+      if (request === undefined) {
+        // Checkpointed SHARD_END: the shard was read to its end before; nothing to fetch.
+        this.queue.put({ records: [], shardEnded: true, bytes: 0 });
+        this.queue.close(this.endedError());
+        return;
+      }
+      let iterator = await this.getIterator(request, signal);
+      let drop = request.drop;
+      for (;;) {
+        if (this.queue.isFull()) await this.queue.waitForSpace(signal);
+        let response: GetRecordsCommandOutput;
+        try {
+          response = await this.getRecords(iterator, signal);
+        } catch (err) {
+          if (!(err instanceof IteratorExpired)) throw err;
+          this.counters.expiredIterators++;
+          const dropped = this.queue.clear();
+          request = this.resumeRequest(dropped);
+          this.log.info({ droppedBatches: dropped.length, resumeAt: request.params }, 'shard iterator expired; resuming after the last delivered record');
+          iterator = await this.getIterator(request, signal);
+          drop = request.drop;
+          continue;
+        }
+        const records = response.Records ?? [];
+        const batchRecords: KinesisClientRecord[] = [];
+        let bytes = 0;
+        for (const record of records) {
+          const data = record.Data ?? EMPTY;
+          bytes += data.byteLength;
+          let minSub = -1; // deliver user records whose sub-sequence number is greater than this
+          if (drop !== undefined) {
+            const seq = BigInt(record.SequenceNumber ?? '0');
+            if (seq < drop.sequenceNumber) continue;
+            if (seq === drop.sequenceNumber) minSub = drop.subSequenceNumber;
+            else drop = undefined; // sequence numbers only grow: nothing further can be at or before it
+          }
+          this.appendUserRecords(record, data, minSub, batchRecords);
+        }
+        this.counters.bytesFetched += bytes;
+        this.counters.recordsFetched += batchRecords.length;
+        const millisBehindLatest = response.MillisBehindLatest;
+        if (millisBehindLatest !== undefined) this.counters.lastMillisBehindLatest = millisBehindLatest;
+        const shardEnded = response.NextShardIterator === undefined || response.NextShardIterator === null;
+        if (batchRecords.length > 0 || shardEnded) {
+          const childShards = shardEnded ? toChildShards(response) : undefined;
+          this.queue.put({
+            records: batchRecords,
+            shardEnded,
+            bytes,
+            ...(millisBehindLatest !== undefined && { millisBehindLatest }),
+            ...(childShards !== undefined && { childShards }),
+          });
+        }
+        if (shardEnded) {
+          this.log.info({ childShards: response.ChildShards?.map((c) => c.ShardId) }, 'reached the end of the shard');
+          this.queue.close(this.endedError());
+          return;
+        }
+        iterator = response.NextShardIterator!;
+        const behind = records.length >= this.config.maxRecords || (millisBehindLatest ?? 0) > 0;
+        if (!behind) await this.clock.sleep(this.config.idleTimeBetweenReadsMs, signal);
+      }
+    } catch (err) {
+      if (signal.aborted) return;
+      this.log.warn({ err }, 'record fetching failed');
+      this.queue.close(err instanceof Error ? err : new DependencyError('kinesis', 'GetRecords', String(err), { cause: err }));
+    }
+  }
+
+  /** Deaggregates `record` into `out`, skipping user records with a sub-sequence number ≤ `minSub`. */
+  private appendUserRecords(record: _Record, data: Uint8Array, minSub: number, out: KinesisClientRecord[]): void {
+    const users = deaggregate(
+      {
+        data,
+        partitionKey: record.PartitionKey ?? '',
+        sequenceNumber: record.SequenceNumber ?? '',
+        approximateArrivalTimestamp: record.ApproximateArrivalTimestamp ?? new Date(this.clock.now()),
+        ...(record.EncryptionType !== undefined && { encryptionType: record.EncryptionType }),
+      },
+      this.deaggregation,
+    );
+    for (const user of users) {
+      // A plain record at the drop position counts as sub-sequence 0 and is always dropped.
+      if (minSub >= 0 && (user.subSequenceNumber ?? 0) <= minSub) continue;
+      out.push(user);
+    }
+  }
+
+  /** The iterator request of the start position; `undefined` for a `SHARD_END` checkpoint. */
+  private initialRequest(): IteratorRequest | undefined {
+    const { checkpoint, initialTimestamp } = this.start_;
+    const seq = checkpoint.sequenceNumber;
+    switch (seq) {
+      case 'TRIM_HORIZON':
+      case 'LATEST':
+        return { params: { ShardIteratorType: seq } };
+      case 'AT_TIMESTAMP':
+        if (!(initialTimestamp instanceof Date) || Number.isNaN(initialTimestamp.getTime())) {
+          throw new TypeError(`start.initialTimestamp must be a valid Date for an AT_TIMESTAMP start, got ${String(initialTimestamp)}`);
+        }
+        return { params: { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: initialTimestamp } };
+      case 'SHARD_END':
+        return undefined;
+      default:
+        if (!isSequenceNumber(seq)) throw new TypeError(`start.checkpoint.sequenceNumber must be a sequence number or a sentinel, got ${JSON.stringify(seq)}`);
+        return atSequence(seq, checkpoint.subSequenceNumber);
+    }
+  }
+
+  /** Where to resume after the iterator expired and `dropped` undelivered batches were discarded. */
+  private resumeRequest(dropped: readonly RecordsBatch[]): IteratorRequest {
+    const last = this.lastDelivered;
+    if (last !== undefined) return atSequence(last.sequenceNumber, last.subSequenceNumber ?? 0);
+    // Nothing delivered yet: re-read from the first discarded record (keeping the start
+    // position's filter), or from the start position itself.
+    const initial = this.initialRequest()!; // not SHARD_END: run() never fetches then
+    const first = dropped.find((b) => b.records.length > 0)?.records[0];
+    if (first === undefined) return initial;
+    return { params: { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: first.sequenceNumber }, ...(initial.drop && { drop: initial.drop }) };
+  }
+
+  private async getIterator(request: IteratorRequest, signal: AbortSignal): Promise<string> {
+    const output = await this.withRetries('GetShardIterator', signal, () =>
+      this.client.send(new GetShardIteratorCommand({ ...this.streamParams, ShardId: this.shardId, ...request.params }), { abortSignal: signal }),
+    );
+    if (output.ShardIterator === undefined) {
+      throw new DependencyError('kinesis', 'GetShardIterator', `GetShardIterator returned no iterator for shard ${this.shardId}`, { retryable: true });
+    }
+    return output.ShardIterator;
+  }
+
+  private getRecords(iterator: string, signal: AbortSignal): Promise<GetRecordsCommandOutput> {
+    return this.withRetries('GetRecords', signal, async () => {
+      const wait = this.lastCallStart + this.minCallSpacingMs - this.clock.elapsed();
+      if (wait > 0) await this.clock.sleep(wait, signal);
+      this.lastCallStart = this.clock.elapsed();
+      this.counters.getRecordsCalls++;
+      return this.client.send(
+        new GetRecordsCommand({ ShardIterator: iterator, Limit: this.config.maxRecords, ...('StreamARN' in this.streamParams && this.streamParams) }),
+        { abortSignal: signal },
+      );
+    });
+  }
+
+  /** Runs `call`, retrying throttling (without limit) and transient failures (up to `maxRetries`). */
+  private async withRetries<T>(operation: string, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
+    let throttles = 0;
+    let failures = 0;
+    for (;;) {
+      try {
+        return await call();
+      } catch (err) {
+        if (signal.aborted) throw err;
+        const kind = classifyKinesisError(err);
+        switch (kind) {
+          case 'throttled':
+            this.counters.throttled++;
+            this.log.debug({ operation, attempt: throttles + 1 }, 'throttled; backing off');
+            await sleepBackoff(this.clock, throttles++, this.backoff, signal, this.random);
+            break;
+          case 'transient':
+            if (failures >= this.config.maxRetries) {
+              throw new DependencyError('kinesis', operation, `${operation} failed ${failures + 1} times in a row on shard ${this.shardId}: ${message(err)}`, { cause: err, retryable: true });
+            }
+            this.log.debug({ operation, err, attempt: failures + 1 }, 'transient failure; retrying');
+            await sleepBackoff(this.clock, failures++, this.backoff, signal, this.random);
+            break;
+          case 'expired-iterator':
+            if (operation === 'GetRecords') throw new IteratorExpired();
+            throw new DependencyError('kinesis', operation, `${operation} failed on shard ${this.shardId}: ${message(err)}`, { cause: err });
+          case 'not-found':
+            throw new ResourceNotFoundError(
+              'shard',
+              this.shardId,
+              `shard ${this.shardId} of stream ${this.streamLabel} was not found (${operation}: ${message(err)}); the stream was deleted or the shard is past retention, so its lease is garbage`,
+              { cause: err },
+            );
+          default:
+            throw new DependencyError('kinesis', operation, `${operation} failed on shard ${this.shardId}: ${message(err)}`, { cause: err });
+        }
+      }
+    }
+  }
+
+  private endedError(): InvalidStateError {
+    return new InvalidStateError(`shard ${this.shardId} has ended: its last batch was already delivered`);
+  }
+}
+
+/** AT_SEQUENCE_NUMBER at `sequenceNumber`, dropping user records up to `(sequenceNumber, subSequenceNumber)`. */
+function atSequence(sequenceNumber: string, subSequenceNumber: number): IteratorRequest {
+  return {
+    params: { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: sequenceNumber },
+    drop: { sequenceNumber: BigInt(sequenceNumber), subSequenceNumber },
+  };
+}
+
+function toChildShards(response: GetRecordsCommandOutput): ChildShard[] | undefined {
+  if (response.ChildShards === undefined) return undefined;
+  return response.ChildShards.map((c) => ({
+    shardId: c.ShardId ?? '',
+    parentShards: c.ParentShards ?? [],
+    hashKeyRange: { startingHashKey: c.HashKeyRange?.StartingHashKey ?? '0', endingHashKey: c.HashKeyRange?.EndingHashKey ?? '0' },
+  }));
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

@@ -1,0 +1,157 @@
+/**
+ * The bounded hand-off between a shard's background fetch loop and its consumer.
+ * @module
+ */
+import { AbortError } from '@kcl-ts/processor';
+import type { RecordsBatch } from './types.js';
+
+/** Limits of a {@link PrefetchQueue}: the producer waits while any one is reached. */
+export interface PrefetchBounds {
+  /** Undelivered batches. */
+  readonly maxBatches: number;
+  /** Undelivered user records. */
+  readonly maxRecords: number;
+  /** Undelivered data bytes. */
+  readonly maxBytes: number;
+}
+
+interface Waiter {
+  resolve(batch: RecordsBatch): void;
+  reject(error: unknown): void;
+  cleanup(): void;
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof AbortError ? signal.reason : new AbortError(undefined, { cause: signal.reason });
+}
+
+/**
+ * A FIFO of fetched batches with bounds on batches, records and bytes. The producer calls
+ * {@link PrefetchQueue.waitForSpace} before fetching more, so memory stays bounded by the
+ * limits plus one batch; the consumer calls {@link PrefetchQueue.take}. A batch counts as
+ * *delivered* the moment it is handed to a consumer, and `onDelivered` runs synchronously then.
+ */
+export class PrefetchQueue {
+  private items: RecordsBatch[] = [];
+  private queuedRecords = 0;
+  private queuedBytes = 0;
+  private waiters: Waiter[] = [];
+  private spaceWaiter: (() => void) | undefined;
+  private closedWith: Error | undefined;
+
+  constructor(
+    private readonly bounds: PrefetchBounds,
+    private readonly onDelivered: (batch: RecordsBatch) => void = () => undefined,
+  ) {}
+
+  /** Undelivered batches held. */
+  get batches(): number {
+    return this.items.length;
+  }
+
+  /** Undelivered user records held. */
+  get records(): number {
+    return this.queuedRecords;
+  }
+
+  /** Undelivered data bytes held. */
+  get bytes(): number {
+    return this.queuedBytes;
+  }
+
+  /** True while any bound is reached. */
+  isFull(): boolean {
+    return this.items.length >= this.bounds.maxBatches || this.queuedRecords >= this.bounds.maxRecords || this.queuedBytes >= this.bounds.maxBytes;
+  }
+
+  /** Adds a batch, handing it straight to a waiting consumer if there is one. Ignored once closed. */
+  put(batch: RecordsBatch): void {
+    if (this.closedWith !== undefined) return;
+    const waiter = this.waiters.shift();
+    if (waiter !== undefined) {
+      waiter.cleanup();
+      this.onDelivered(batch);
+      waiter.resolve(batch);
+      return;
+    }
+    this.items.push(batch);
+    this.queuedRecords += batch.records.length;
+    this.queuedBytes += batch.bytes;
+  }
+
+  /**
+   * The next batch: at once if one is queued, otherwise when one is put. Once the queue is
+   * closed and drained, rejects with the error given to {@link PrefetchQueue.close}; rejects
+   * with an `AbortError` when `signal` aborts.
+   */
+  take(signal?: AbortSignal): Promise<RecordsBatch> {
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    const batch = this.items.shift();
+    if (batch !== undefined) {
+      this.queuedRecords -= batch.records.length;
+      this.queuedBytes -= batch.bytes;
+      this.onDelivered(batch);
+      if (!this.isFull()) this.wakeProducer();
+      return Promise.resolve(batch);
+    }
+    if (this.closedWith !== undefined) return Promise.reject(this.closedWith);
+    return new Promise<RecordsBatch>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(abortError(signal!));
+      };
+      const waiter: Waiter = { resolve, reject, cleanup: () => signal?.removeEventListener('abort', onAbort) };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Resolves once the queue is below every bound; rejects with an `AbortError` when `signal` aborts. */
+  waitForSpace(signal: AbortSignal): Promise<void> {
+    if (!this.isFull()) return Promise.resolve();
+    if (signal.aborted) return Promise.reject(abortError(signal));
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.spaceWaiter = undefined;
+        reject(abortError(signal));
+      };
+      this.spaceWaiter = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Drops every undelivered batch and returns them (oldest first). */
+  clear(): RecordsBatch[] {
+    const dropped = this.items;
+    this.items = [];
+    this.queuedRecords = 0;
+    this.queuedBytes = 0;
+    this.wakeProducer();
+    return dropped;
+  }
+
+  /**
+   * No more batches will be put. Queued batches can still be taken; after them, and for every
+   * consumer already waiting, `take` rejects with `error`. Only the first call has an effect.
+   */
+  close(error: Error): void {
+    if (this.closedWith !== undefined) return;
+    this.closedWith = error;
+    if (this.items.length > 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) {
+      w.cleanup();
+      w.reject(error);
+    }
+  }
+
+  private wakeProducer(): void {
+    const wake = this.spaceWaiter;
+    this.spaceWaiter = undefined;
+    wake?.();
+  }
+}

@@ -1,0 +1,31 @@
+import type { Clock, Logger } from '@kcl-ts/processor';
+import type { LeaseRefresher } from '../refresher.js';
+import type { CoordinatorEmitter } from './events.js';
+import type { HeldLeases } from './held-leases.js';
+import type { LeaseCoordinatorConfig } from './options.js';
+
+/**
+ * What the renewer and the taker share: identity, dependencies, configuration, the held
+ * leases and the event emitter.
+ * @internal
+ */
+export interface CoordinatorContext {
+  readonly workerId: string;
+  readonly refresher: LeaseRefresher;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly config: LeaseCoordinatorConfig;
+  readonly emitter: CoordinatorEmitter;
+  readonly held: HeldLeases;
+  readonly random: () => number;
+  /** Logs `error` and emits it as `'error'` (only when someone listens). */
+  reportError(error: unknown, message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Turns anything thrown into an `Error`. @internal */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** How many lease writes one worker has in flight at once. @internal */
+export const LEASE_WRITE_CONCURRENCY = 16;

@@ -1,0 +1,13 @@
+/**
+ * The lease coordinator of `@kcl-ts/leases`: renewer, taker and balancer of one worker.
+ * @module
+ */
+export { LeaseCoordinator, type LeaseCoordinatorDeps } from './lease-coordinator.js';
+export {
+  LEASE_COORDINATOR_DEFAULTS,
+  resolveLeaseCoordinatorConfig,
+  type LeaseCoordinatorConfig,
+  type LeaseCoordinatorOptions,
+} from './options.js';
+export type { LeaseCoordinatorEvents, LeaseCoordinatorListener, LeaseLostReason, TakerRunSummary } from './events.js';
+export { planBalance, type BalanceInput, type BalancePlan } from './balancer.js';

@@ -1,0 +1,198 @@
+/**
+ * Options of the {@link LeaseCoordinator}: the public {@link LeaseCoordinatorOptions}, the
+ * defaults, and {@link resolveLeaseCoordinatorConfig} which merges and validates them.
+ * @module
+ */
+
+/**
+ * Tuning of the lease coordinator (renewer + taker). Every field is optional; the defaults
+ * follow from {@link LeaseCoordinatorOptions.leaseDurationMs}. Every worker of an application
+ * should use the same values.
+ */
+export interface LeaseCoordinatorOptions {
+  /**
+   * How long a lease stays valid without a renewal. A peer takes a lease once its own scans
+   * have not seen the lease counter change for this long, and the owner stops processing a
+   * lease it could not renew for this long (minus {@link selfFencingMarginMs}).
+   * Java KCL: `failoverTimeMillis` (default 10,000).
+   * @default 10_000
+   */
+  readonly leaseDurationMs?: number;
+  /**
+   * Interval between two renewals of every held lease. Must be below `leaseDurationMs / 2`,
+   * so that one failed renewal does not lose a lease.
+   * Java KCL: `failoverTimeMillis / 3 - 25` (3,308 ms), not configurable on its own.
+   * @default Math.floor(leaseDurationMs / 3)
+   */
+  readonly renewIntervalMs?: number;
+  /**
+   * Interval between two taker rounds (scan the table, take free or expired leases, balance).
+   * Frequent scans are what bring failover after a crash to about 1.2–1.4 × `leaseDurationMs`
+   * instead of 2–4 ×, at the price of more scan requests (see the package README).
+   * Java KCL: `(failoverTimeMillis + 25) * 2` (20,050 ms), not configurable on its own.
+   * @default Math.floor(leaseDurationMs / 5)
+   */
+  readonly takerIntervalMs?: number;
+  /**
+   * Most leases one worker holds; the balancing target is capped by it. `Infinity` for no cap.
+   * Java KCL: `maxLeasesForWorker` (default `Integer.MAX_VALUE`).
+   * @default Infinity
+   */
+  readonly maxLeasesForWorker?: number;
+  /**
+   * Most leases one taker round steals (requests for handoff, or takes hard) from
+   * over-loaded workers. A larger value lets a new worker reach its share in one or two
+   * rounds; the deficit of the worker always bounds it.
+   * Java KCL: `maxLeasesToStealAtOneTime` (default 1).
+   * @default 64
+   */
+  readonly maxLeasesToStealAtOneTime?: number;
+  /**
+   * Steal by graceful handoff: the thief records a handoff request on the lease, the owner
+   * drains the shard, checkpoints and transfers the lease on its next renewal. When `false`,
+   * steals take the lease at once (the victim may keep processing until its next renewal
+   * fails, which can produce duplicates).
+   * Java KCL 2.x: no equivalent (it always steals hard).
+   * @default true
+   */
+  readonly gracefulHandoff?: boolean;
+  /**
+   * How long a thief waits for an owner to honour a handoff request before it takes the lease
+   * hard (the owner is stuck, or runs a version that ignores handoff requests). Such a hard
+   * take is then held back for `leaseDurationMs` before the lease is processed, so the old
+   * owner has certainly fenced itself. Must be greater than `renewIntervalMs`.
+   * Java KCL: no equivalent.
+   * @default leaseDurationMs
+   */
+  readonly handoffTimeoutMs?: number;
+  /**
+   * Release (evict) every held lease on `stop()`, so peers take them on their next taker
+   * round instead of waiting for them to expire.
+   * Java KCL 2.x: no equivalent (leases are left to expire).
+   * @default true
+   */
+  readonly releaseLeasesOnStop?: boolean;
+  /**
+   * Safety margin of self-fencing: a held lease is dropped locally once
+   * `leaseDurationMs - selfFencingMarginMs` have passed since the last successful renewal was
+   * sent, so the worker stops before any peer can consider the lease expired. Must be below
+   * `leaseDurationMs - renewIntervalMs`.
+   * Java KCL: no equivalent (it relies on the renewer interval alone).
+   * @default Math.min(Math.floor(leaseDurationMs / 10), 500)
+   */
+  readonly selfFencingMarginMs?: number;
+}
+
+/** {@link LeaseCoordinatorOptions} with every default applied and every value validated. */
+export interface LeaseCoordinatorConfig {
+  /** See {@link LeaseCoordinatorOptions.leaseDurationMs}. */
+  readonly leaseDurationMs: number;
+  /** See {@link LeaseCoordinatorOptions.renewIntervalMs}. */
+  readonly renewIntervalMs: number;
+  /** See {@link LeaseCoordinatorOptions.takerIntervalMs}. */
+  readonly takerIntervalMs: number;
+  /** See {@link LeaseCoordinatorOptions.maxLeasesForWorker}. */
+  readonly maxLeasesForWorker: number;
+  /** See {@link LeaseCoordinatorOptions.maxLeasesToStealAtOneTime}. */
+  readonly maxLeasesToStealAtOneTime: number;
+  /** See {@link LeaseCoordinatorOptions.gracefulHandoff}. */
+  readonly gracefulHandoff: boolean;
+  /** See {@link LeaseCoordinatorOptions.handoffTimeoutMs}. */
+  readonly handoffTimeoutMs: number;
+  /** See {@link LeaseCoordinatorOptions.releaseLeasesOnStop}. */
+  readonly releaseLeasesOnStop: boolean;
+  /** See {@link LeaseCoordinatorOptions.selfFencingMarginMs}. */
+  readonly selfFencingMarginMs: number;
+}
+
+/**
+ * The defaults that do not depend on `leaseDurationMs`. The others (`renewIntervalMs`,
+ * `takerIntervalMs`, `handoffTimeoutMs`, `selfFencingMarginMs`) are derived from it in
+ * {@link resolveLeaseCoordinatorConfig}.
+ */
+export const LEASE_COORDINATOR_DEFAULTS = {
+  leaseDurationMs: 10_000,
+  maxLeasesForWorker: Number.POSITIVE_INFINITY,
+  maxLeasesToStealAtOneTime: 64,
+  gracefulHandoff: true,
+  releaseLeasesOnStop: true,
+} as const;
+
+/**
+ * Merges `options` over the defaults and validates the result.
+ * @throws TypeError naming the option and the bad value, for a non-positive or non-integer
+ * duration or count, a non-boolean flag, or inconsistent values (e.g. `renewIntervalMs` not
+ * below `leaseDurationMs / 2`).
+ */
+export function resolveLeaseCoordinatorConfig(options: LeaseCoordinatorOptions = {}): LeaseCoordinatorConfig {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`lease coordinator options must be an object, got ${describe(options)}`);
+  }
+  const leaseDurationMs = positiveInteger('leaseDurationMs', options.leaseDurationMs ?? LEASE_COORDINATOR_DEFAULTS.leaseDurationMs);
+  const renewIntervalMs = positiveInteger('renewIntervalMs', options.renewIntervalMs ?? Math.max(1, Math.floor(leaseDurationMs / 3)));
+  if (renewIntervalMs >= leaseDurationMs / 2) {
+    throw new TypeError(`renewIntervalMs must be below leaseDurationMs / 2 (${leaseDurationMs / 2}), got ${renewIntervalMs}`);
+  }
+  const takerIntervalMs = positiveInteger('takerIntervalMs', options.takerIntervalMs ?? Math.max(1, Math.floor(leaseDurationMs / 5)));
+  const maxLeasesForWorker = positiveIntegerOrInfinity('maxLeasesForWorker', options.maxLeasesForWorker ?? LEASE_COORDINATOR_DEFAULTS.maxLeasesForWorker);
+  const maxLeasesToStealAtOneTime = positiveIntegerOrInfinity(
+    'maxLeasesToStealAtOneTime',
+    options.maxLeasesToStealAtOneTime ?? LEASE_COORDINATOR_DEFAULTS.maxLeasesToStealAtOneTime,
+  );
+  const gracefulHandoff = boolean('gracefulHandoff', options.gracefulHandoff ?? LEASE_COORDINATOR_DEFAULTS.gracefulHandoff);
+  const handoffTimeoutMs = positiveInteger('handoffTimeoutMs', options.handoffTimeoutMs ?? leaseDurationMs);
+  if (handoffTimeoutMs <= renewIntervalMs) {
+    throw new TypeError(`handoffTimeoutMs must be greater than renewIntervalMs (${renewIntervalMs}), got ${handoffTimeoutMs}`);
+  }
+  const releaseLeasesOnStop = boolean('releaseLeasesOnStop', options.releaseLeasesOnStop ?? LEASE_COORDINATOR_DEFAULTS.releaseLeasesOnStop);
+  const selfFencingMarginMs = options.selfFencingMarginMs ?? Math.min(Math.floor(leaseDurationMs / 10), 500);
+  if (typeof selfFencingMarginMs !== 'number' || !Number.isInteger(selfFencingMarginMs) || selfFencingMarginMs < 0) {
+    throw new TypeError(`selfFencingMarginMs must be a non-negative integer, got ${describe(selfFencingMarginMs)}`);
+  }
+  if (selfFencingMarginMs >= leaseDurationMs - renewIntervalMs) {
+    throw new TypeError(
+      `selfFencingMarginMs must be below leaseDurationMs - renewIntervalMs (${leaseDurationMs - renewIntervalMs}), got ${selfFencingMarginMs}`,
+    );
+  }
+  return {
+    leaseDurationMs,
+    renewIntervalMs,
+    takerIntervalMs,
+    maxLeasesForWorker,
+    maxLeasesToStealAtOneTime,
+    gracefulHandoff,
+    handoffTimeoutMs,
+    releaseLeasesOnStop,
+    selfFencingMarginMs,
+  };
+}
+
+function positiveInteger(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new TypeError(`${name} must be a positive integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function positiveIntegerOrInfinity(name: string, value: unknown): number {
+  if (value === Number.POSITIVE_INFINITY) return value;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new TypeError(`${name} must be a positive integer or Infinity, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function boolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value === undefined) return String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

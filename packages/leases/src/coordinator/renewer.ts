@@ -1,0 +1,214 @@
+import { LeaseLostError } from '@kcl-ts/processor';
+import type { Lease, LeaseUpdate } from '../lease.js';
+import { LEASE_WRITE_CONCURRENCY, type CoordinatorContext } from './context.js';
+import type { LeaseLostReason } from './events.js';
+import type { HeldLease } from './held-leases.js';
+import { mapLimit } from './map-limit.js';
+
+/** Called by the owner when a peer asked for a lease: drain the shard and checkpoint, then resolve. */
+export type HandoffHook = (lease: Lease, to: string) => Promise<void>;
+
+/**
+ * The renewer: renews every held lease, fences writes to held leases (checkpoints), honours
+ * graceful handoff requests, and releases leases. Every write to one lease runs under that
+ * lease's mutex, so writes never race on the same counter.
+ * @internal
+ */
+export class LeaseRenewer {
+  private readonly handoffs = new Set<Promise<void>>();
+
+  constructor(
+    private readonly ctx: CoordinatorContext,
+    private readonly onHandoffRequested: HandoffHook,
+  ) {}
+
+  /**
+   * One renewal round over every held lease. A store error does not drop a lease by itself
+   * (only the self-fencing deadline does); it is reported and the round goes on.
+   */
+  async renewAll(): Promise<void> {
+    const { held, clock } = this.ctx;
+    held.enforce(clock.elapsed());
+    let failure: { error: unknown; leaseKey: string } | undefined;
+    await mapLimit(held.all(), LEASE_WRITE_CONCURRENCY, async (entry) => {
+      try {
+        await this.renew(entry);
+      } catch (error) {
+        failure ??= { error, leaseKey: entry.lease.leaseKey };
+        this.ctx.logger.warn({ err: error, leaseKey: entry.lease.leaseKey }, 'lease renewal failed; retrying next round');
+      }
+    });
+    held.enforce(clock.elapsed());
+    if (failure) this.ctx.reportError(failure.error, 'lease renewal failed', { leaseKey: failure.leaseKey });
+  }
+
+  /** Renews one held lease (under its mutex). Throws store errors. */
+  async renew(entry: HeldLease): Promise<void> {
+    const { held, clock, refresher, workerId } = this.ctx;
+    await held.mutex.run(entry.lease.leaseKey, async () => {
+      if (!held.isCurrent(entry)) return;
+      if (clock.elapsed() >= held.deadline(entry)) {
+        held.drop(entry, 'expired');
+        return;
+      }
+      const outcome = await this.fencedWrite(entry, (lease) => refresher.renewLease(lease, workerId));
+      if (typeof outcome === 'string') held.drop(entry, outcome);
+    });
+  }
+
+  /** Fenced update of a held, active lease; see `LeaseCoordinator.updateLease`. */
+  async updateLease(leaseKey: string, update: LeaseUpdate, signal?: AbortSignal): Promise<Lease> {
+    const { held, clock, refresher, workerId } = this.ctx;
+    return held.mutex.run(leaseKey, async () => {
+      const entry = held.get(leaseKey);
+      if (entry === undefined || !entry.active) throw new LeaseLostError(leaseKey, `lease ${leaseKey} is not held by worker ${workerId}`);
+      if (clock.elapsed() >= held.deadline(entry)) {
+        held.drop(entry, 'expired');
+        throw new LeaseLostError(leaseKey, `lease ${leaseKey} expired: it could not be renewed in time`);
+      }
+      const outcome = await this.fencedWrite(entry, (lease) => refresher.updateLease(lease, workerId, update, signal), signal);
+      if (typeof outcome === 'string') {
+        held.drop(entry, outcome);
+        throw new LeaseLostError(leaseKey, `lease ${leaseKey} was lost (${outcome}); the update was not written`);
+      }
+      return outcome;
+    });
+  }
+
+  /**
+   * Renews a lease the table says this worker owns but it does not hold (a handoff it
+   * received, or a lease of a previous run with the same worker id), and holds it on
+   * success. Throws store errors.
+   */
+  async adopt(lease: Lease): Promise<boolean> {
+    const { held, clock, refresher, workerId } = this.ctx;
+    return held.mutex.run(lease.leaseKey, async () => {
+      if (held.get(lease.leaseKey) !== undefined || held.releasing.has(lease.leaseKey)) return false;
+      const sentAt = clock.elapsed();
+      const renewed = await refresher.renewLease(lease, workerId);
+      if (renewed === undefined || held.get(lease.leaseKey) !== undefined) return false;
+      const entry = held.add(renewed, sentAt);
+      this.noticeHandoff(entry);
+      return true;
+    });
+  }
+
+  /**
+   * Releases (evicts) one held lease: drops it locally first (emitting `leaseLost`
+   * 'released'), then clears the owner in the table. Never throws; false if the lease was not
+   * held or the eviction failed (then it expires for peers as usual).
+   */
+  async release(leaseKey: string): Promise<boolean> {
+    const { held, refresher, workerId, logger } = this.ctx;
+    return held.mutex.run(leaseKey, async () => {
+      const entry = held.get(leaseKey);
+      if (entry === undefined) return false;
+      held.releasing.add(leaseKey);
+      try {
+        held.drop(entry, 'released');
+        const evicted = await refresher.evictLease(entry.lease, workerId);
+        if (!evicted) logger.info({ leaseKey }, 'lease was no longer ours to release');
+        return evicted;
+      } catch (error) {
+        logger.warn({ err: error, leaseKey }, 'could not release lease; peers will take it once it expires');
+        return false;
+      } finally {
+        held.releasing.delete(leaseKey);
+      }
+    });
+  }
+
+  /** Resolves once every handoff under way has finished (for tests and simulations). */
+  async settleHandoffs(): Promise<void> {
+    while (this.handoffs.size > 0) await Promise.allSettled([...this.handoffs]);
+  }
+
+  /**
+   * Runs a counter-changing write fenced on the held counter. On success updates the entry
+   * (and its self-fencing base time) and returns the stored lease. On a lost condition,
+   * reads the lease: if the table still names this worker with another counter (an earlier
+   * write whose reply was lost did apply), adopts that counter and tries once more;
+   * otherwise returns why the lease is lost.
+   */
+  private async fencedWrite(
+    entry: HeldLease,
+    write: (lease: Lease) => Promise<Lease | undefined>,
+    signal?: AbortSignal,
+  ): Promise<Lease | LeaseLostReason> {
+    const { held, clock, refresher, workerId, logger } = this.ctx;
+    for (let attempt = 0; ; attempt++) {
+      const sentAt = clock.elapsed();
+      const written = await write(entry.lease);
+      if (written !== undefined) {
+        if (held.isCurrent(entry)) {
+          entry.lease = written;
+          entry.lastSentAt = sentAt;
+          this.noticeHandoff(entry);
+        }
+        return written;
+      }
+      let stored: Lease | undefined;
+      try {
+        stored = await refresher.getLease(entry.lease.leaseKey, signal);
+      } catch (error) {
+        logger.warn({ err: error, leaseKey: entry.lease.leaseKey }, 'could not read a lease whose conditional write failed');
+        return 'renewal-failed';
+      }
+      if (attempt === 0 && stored?.leaseOwner === workerId && stored.leaseCounter !== entry.lease.leaseCounter && held.isCurrent(entry)) {
+        logger.info({ leaseKey: entry.lease.leaseKey, held: entry.lease.leaseCounter, stored: stored.leaseCounter }, 'lease counter moved under our own name; resynchronising');
+        entry.lease = stored;
+        continue;
+      }
+      return stored?.leaseOwner !== undefined && stored.leaseOwner !== workerId ? 'taken' : 'renewal-failed';
+    }
+  }
+
+  /** Starts a graceful handoff if the stored lease carries a request from a peer. */
+  private noticeHandoff(entry: HeldLease): void {
+    const to = entry.lease.handoffTo;
+    if (to === undefined || to === this.ctx.workerId || entry.handoffInProgress) return;
+    entry.handoffInProgress = true;
+    const task = this.handOff(entry, to).finally(() => this.handoffs.delete(task));
+    this.handoffs.add(task);
+  }
+
+  /**
+   * Graceful handoff, owner side: lets the application drain the shard and checkpoint
+   * (`onHandoffRequested`, while renewals go on), then transfers the lease with the counter
+   * held at that moment. A transfer that fails on a store error is retried after the next
+   * renewal (the request is still on the lease).
+   */
+  private async handOff(entry: HeldLease, to: string): Promise<void> {
+    const { held, clock, refresher, workerId, logger } = this.ctx;
+    const leaseKey = entry.lease.leaseKey;
+    logger.info({ leaseKey, to }, 'handoff requested by a peer');
+    if (entry.active && entry.drainedFor !== to) {
+      try {
+        await this.onHandoffRequested(entry.lease, to);
+      } catch (error) {
+        logger.warn({ err: error, leaseKey, to }, 'onHandoffRequested failed; transferring the lease anyway');
+      }
+      entry.drainedFor = to;
+    }
+    try {
+      await held.mutex.run(leaseKey, async () => {
+        if (!held.isCurrent(entry)) return;
+        if (clock.elapsed() >= held.deadline(entry)) {
+          held.drop(entry, 'expired');
+          return;
+        }
+        const moved = await refresher.transferLease(entry.lease, workerId, to);
+        if (moved !== undefined) {
+          held.drop(entry, 'handed-off');
+          return;
+        }
+        const stored = await refresher.getLease(leaseKey).catch(() => undefined);
+        held.drop(entry, stored?.leaseOwner !== undefined && stored.leaseOwner !== workerId ? 'taken' : 'renewal-failed');
+      });
+    } catch (error) {
+      this.ctx.reportError(error, 'lease transfer failed; retrying after the next renewal', { leaseKey, to });
+    } finally {
+      entry.handoffInProgress = false;
+    }
+  }
+}

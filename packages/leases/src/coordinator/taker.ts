@@ -1,0 +1,179 @@
+import type { Lease } from '../lease.js';
+import { planBalance } from './balancer.js';
+import { LEASE_WRITE_CONCURRENCY, type CoordinatorContext } from './context.js';
+import type { TakerRunSummary } from './events.js';
+import { ExpiryTracker } from './expiry-tracker.js';
+import { mapLimit } from './map-limit.js';
+import type { LeaseRenewer } from './renewer.js';
+
+/**
+ * The taker: scans the lease table, judges expiry, adopts leases handed to this worker,
+ * takes free and expired leases, and steals from over-loaded workers (graceful handoff
+ * requests, or hard takes). One {@link LeaseTaker.runOnce} is one round.
+ * @internal
+ */
+export class LeaseTaker {
+  private readonly tracker: ExpiryTracker;
+  /** Handoffs this worker requested: lease key → monotonic time of the request. */
+  private readonly pendingHandoffs = new Map<string, number>();
+  private latest: readonly Lease[] = [];
+  private live: readonly string[];
+  private takingStopped = false;
+
+  constructor(
+    private readonly ctx: CoordinatorContext,
+    private readonly renewer: LeaseRenewer,
+  ) {
+    this.tracker = new ExpiryTracker(ctx.config.leaseDurationMs);
+    this.live = [ctx.workerId];
+  }
+
+  /** The leases of the latest scan. */
+  latestLeases(): readonly Lease[] {
+    return this.latest;
+  }
+
+  /** Live workers of the latest scan, sorted. */
+  liveWorkers(): readonly string[] {
+    return this.live;
+  }
+
+  /** From now on, rounds only scan (and release leases handed to this worker late). */
+  stopTaking(): void {
+    this.takingStopped = true;
+    this.pendingHandoffs.clear();
+  }
+
+  /** One taker round. Throws only if the scan fails; failures of single writes are reported. */
+  async runOnce(): Promise<TakerRunSummary> {
+    const { refresher, clock, held, workerId: me, config, logger } = this.ctx;
+    const leases = await refresher.listLeases();
+    const now = clock.elapsed();
+    this.tracker.observe(leases, now);
+    this.latest = leases;
+    held.enforce(now);
+    const expiredKeys = this.tracker.expiredKeys(leases, now);
+    const plan = planBalance({
+      workerId: me,
+      leases,
+      expiredKeys,
+      heldKeys: held.keys(),
+      maxLeasesForWorker: config.maxLeasesForWorker,
+      maxLeasesToStealAtOneTime: config.maxLeasesToStealAtOneTime,
+      random: this.ctx.random,
+    });
+    this.live = plan.liveWorkers;
+
+    const taken: string[] = [];
+    const handoffsRequested: string[] = [];
+    const stolen: string[] = [];
+    const adopted: string[] = [];
+    let failure: { error: unknown; leaseKey: string } | undefined;
+    const attempt = async (lease: Lease, what: string, fn: () => Promise<void>): Promise<void> => {
+      try {
+        await fn();
+      } catch (error) {
+        failure ??= { error, leaseKey: lease.leaseKey };
+        logger.warn({ err: error, leaseKey: lease.leaseKey }, `could not ${what} lease`);
+      }
+    };
+
+    if (this.takingStopped) {
+      const strays = leases.filter((l) => l.leaseOwner === me && held.get(l.leaseKey) === undefined && !held.releasing.has(l.leaseKey));
+      await mapLimit(strays, LEASE_WRITE_CONCURRENCY, (lease) =>
+        attempt(lease, 'release', async () => {
+          await refresher.evictLease(lease, me);
+        }),
+      );
+    } else {
+      await mapLimit(plan.toAdopt, LEASE_WRITE_CONCURRENCY, (lease) =>
+        attempt(lease, 'adopt', async () => {
+          if (await this.renewer.adopt(lease)) adopted.push(lease.leaseKey);
+        }),
+      );
+      const timedOut = this.trackHandoffs(leases, now);
+      await mapLimit(plan.toTake, LEASE_WRITE_CONCURRENCY, (lease) =>
+        attempt(lease, 'take', async () => {
+          if (await this.take(lease, false)) taken.push(lease.leaseKey);
+        }),
+      );
+      await mapLimit(plan.toSteal, LEASE_WRITE_CONCURRENCY, (lease) =>
+        attempt(lease, 'steal', async () => {
+          if (config.gracefulHandoff && lease.handoffTo === undefined) {
+            if (await refresher.requestHandoff(lease, me)) {
+              this.pendingHandoffs.set(lease.leaseKey, clock.elapsed());
+              handoffsRequested.push(lease.leaseKey);
+            }
+          } else if (await this.take(lease, config.gracefulHandoff)) {
+            stolen.push(lease.leaseKey);
+          }
+        }),
+      );
+      await mapLimit(timedOut, LEASE_WRITE_CONCURRENCY, (lease) =>
+        attempt(lease, 'steal', async () => {
+          if (await this.take(lease, true)) {
+            this.pendingHandoffs.delete(lease.leaseKey);
+            stolen.push(lease.leaseKey);
+            logger.warn({ leaseKey: lease.leaseKey, owner: lease.leaseOwner }, 'handoff request not honoured in time; took the lease');
+          }
+        }),
+      );
+    }
+
+    const summary: TakerRunSummary = {
+      leasesSeen: leases.length,
+      liveWorkers: plan.liveWorkers.length,
+      target: plan.target,
+      held: held.size,
+      taken,
+      handoffsRequested,
+      stolen,
+      adopted,
+    };
+    if (taken.length + handoffsRequested.length + stolen.length + adopted.length > 0) logger.info(summary, 'taker round');
+    else logger.debug(summary, 'taker round');
+    this.ctx.emitter.emit('takerRun', summary);
+    if (failure) this.ctx.reportError(failure.error, 'a lease write of the taker failed', { leaseKey: failure.leaseKey });
+    return summary;
+  }
+
+  /**
+   * Takes `lease` with the counter the scan saw. A hard steal from a live owner in graceful
+   * mode (`quarantine`) becomes active only `leaseDurationMs` after the take was sent: by then
+   * the old owner has fenced itself, so the shard never has two processors.
+   */
+  private async take(lease: Lease, quarantine: boolean): Promise<boolean> {
+    const { held, clock, refresher, workerId, config } = this.ctx;
+    return held.mutex.run(lease.leaseKey, async () => {
+      if (held.get(lease.leaseKey) !== undefined) return false;
+      const sentAt = clock.elapsed();
+      const taken = await refresher.takeLease(lease, workerId);
+      if (taken === undefined || held.get(lease.leaseKey) !== undefined) return false;
+      held.add(taken, sentAt, quarantine ? sentAt + config.leaseDurationMs : sentAt);
+      return true;
+    });
+  }
+
+  /**
+   * Bookkeeping of this worker's handoff requests against the latest scan; returns the
+   * leases whose request was not honoured within `handoffTimeoutMs` (with their latest
+   * counter, for a hard take).
+   */
+  private trackHandoffs(leases: readonly Lease[], now: number): Lease[] {
+    const me = this.ctx.workerId;
+    const waiting = new Map<string, Lease>();
+    for (const lease of leases) {
+      if (lease.handoffTo === me && lease.leaseOwner !== undefined && lease.leaseOwner !== me && this.ctx.held.get(lease.leaseKey) === undefined) {
+        waiting.set(lease.leaseKey, lease);
+        if (!this.pendingHandoffs.has(lease.leaseKey)) this.pendingHandoffs.set(lease.leaseKey, now);
+      }
+    }
+    const timedOut: Lease[] = [];
+    for (const [key, requestedAt] of this.pendingHandoffs) {
+      const lease = waiting.get(key);
+      if (lease === undefined) this.pendingHandoffs.delete(key);
+      else if (now - requestedAt >= this.ctx.config.handoffTimeoutMs) timedOut.push(lease);
+    }
+    return timedOut;
+  }
+}

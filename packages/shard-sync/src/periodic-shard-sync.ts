@@ -1,0 +1,241 @@
+/**
+ * {@link PeriodicShardSync}: runs shard sync (and lease cleanup) once at start-up and then
+ * periodically on the leader, with backoff when it fails.
+ * @module
+ */
+import { ShutdownError, isKclError, silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
+import { linkSignals } from './abort.js';
+import type { LeaseCleanup } from './lease-cleanup.js';
+import type { ShardSyncResult, ShardSyncer } from './shard-syncer.js';
+
+/** Options of {@link PeriodicShardSync}. */
+export interface PeriodicShardSyncOptions {
+  /** Does the syncing. */
+  readonly syncer: Pick<ShardSyncer, 'syncShards'>;
+  /** Runs after every successful sync when given. */
+  readonly cleanup?: Pick<LeaseCleanup, 'run'>;
+  /**
+   * Whether this worker runs the periodic sync now. Pass the lease coordinator's
+   * `isLeader()` (smallest live worker id): one runner at a time, and when it dies the next
+   * smallest id takes over within about one lease duration — no long-held lock.
+   */
+  readonly isLeader: () => boolean;
+  /** Time between periodic syncs. Java KCL: `shardSyncIntervalMillis`. @default 60000 */
+  readonly intervalMs?: number;
+  /** Cap of the wait after consecutive failures (which doubles from `intervalMs`). @default 600000 */
+  readonly maxBackoffMs?: number;
+  /** Least time between the end of one run and a run asked for by {@link PeriodicShardSync.requestSync}. @default 1000 */
+  readonly minRequestIntervalMs?: number;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  /** @default silentLogger() */
+  readonly logger?: Logger;
+  /** Called with every failure of a background run (after it is logged). */
+  readonly onError?: (error: Error) => void;
+}
+
+/** Defaults of {@link PeriodicShardSyncOptions}. */
+export const PERIODIC_SHARD_SYNC_DEFAULTS = Object.freeze({
+  intervalMs: 60_000,
+  maxBackoffMs: 600_000,
+  minRequestIntervalMs: 1_000,
+});
+
+/** {@link PeriodicShardSyncOptions} after validation. */
+export interface PeriodicShardSyncConfig {
+  readonly syncer: Pick<ShardSyncer, 'syncShards'>;
+  readonly cleanup: Pick<LeaseCleanup, 'run'> | undefined;
+  readonly isLeader: () => boolean;
+  readonly intervalMs: number;
+  readonly maxBackoffMs: number;
+  readonly minRequestIntervalMs: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly onError: ((error: Error) => void) | undefined;
+}
+
+function positive(name: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw new TypeError(`${name} must be a number >= ${min}, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/**
+ * Validates {@link PeriodicShardSyncOptions} and fills in the defaults.
+ * @throws TypeError naming the bad option and its value.
+ */
+export function resolvePeriodicShardSyncConfig(options: PeriodicShardSyncOptions): PeriodicShardSyncConfig {
+  if (typeof options?.syncer?.syncShards !== 'function') throw new TypeError(`syncer must be a ShardSyncer, got ${String(options?.syncer)}`);
+  if (options.cleanup !== undefined && typeof options.cleanup.run !== 'function') throw new TypeError(`cleanup must be a LeaseCleanup, got ${String(options.cleanup)}`);
+  if (typeof options.isLeader !== 'function') throw new TypeError(`isLeader must be a function, got ${String(options.isLeader)}`);
+  if (options.onError !== undefined && typeof options.onError !== 'function') throw new TypeError(`onError must be a function, got ${String(options.onError)}`);
+  const d = PERIODIC_SHARD_SYNC_DEFAULTS;
+  const intervalMs = positive('intervalMs', options.intervalMs ?? d.intervalMs, 1);
+  return {
+    syncer: options.syncer,
+    cleanup: options.cleanup,
+    isLeader: options.isLeader,
+    intervalMs,
+    maxBackoffMs: Math.max(intervalMs, positive('maxBackoffMs', options.maxBackoffMs ?? d.maxBackoffMs, 1)),
+    minRequestIntervalMs: positive('minRequestIntervalMs', options.minRequestIntervalMs ?? d.minRequestIntervalMs, 0),
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? silentLogger(),
+    onError: options.onError,
+  };
+}
+
+/**
+ * The shard-sync loop of a worker.
+ *
+ * - {@link start} runs one sync (plus cleanup) at once on every worker, leader or not —
+ *   conditional creates make concurrent runs harmless, and a new worker should not wait a
+ *   whole interval for leases. It resolves with that sync's result (and rejects if it
+ *   fails, leaving nothing running).
+ * - Then every `intervalMs`, only while `isLeader()` is true. Leadership is decided by the
+ *   caller; with the lease coordinator's `isLeader()` (smallest live worker id) there is one
+ *   runner, and failover takes about one lease duration, with no long-held lock.
+ * - A failed background run (a missing stream: `ResourceNotFoundError`, a store outage) is
+ *   logged and passed to `onError`; the next run waits `intervalMs × 2^(failures − 1)`,
+ *   capped by `maxBackoffMs` — never a busy loop.
+ * - {@link requestSync} asks for a run soon (after a hole or a shard end), on any worker,
+ *   but not sooner than `minRequestIntervalMs` after the last run and never during backoff.
+ */
+export class PeriodicShardSync {
+  /** The resolved configuration. */
+  readonly config: PeriodicShardSyncConfig;
+  private readonly logger: Logger;
+  private readonly stopController = new AbortController();
+  private startPromise: Promise<ShardSyncResult> | undefined;
+  private stopPromise: Promise<void> | undefined;
+  private loopPromise: Promise<void> | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  private requested = false;
+  private wake: (() => void) | undefined;
+  private failures = 0;
+  private lastRunEnd = Number.NEGATIVE_INFINITY;
+
+  /** @throws TypeError naming an invalid option. */
+  constructor(options: PeriodicShardSyncOptions) {
+    this.config = resolvePeriodicShardSyncConfig(options);
+    this.logger = this.config.logger.child({ component: 'periodic-shard-sync' });
+  }
+
+  /**
+   * Runs the first sync now, then starts the periodic loop. Calling it again returns the
+   * same promise; after a failed first sync it may be called again.
+   * @throws ShutdownError after {@link stop}.
+   */
+  start(): Promise<ShardSyncResult> {
+    if (this.stopController.signal.aborted) return Promise.reject(new ShutdownError('PeriodicShardSync was stopped'));
+    this.startPromise ??= this.runOnce().then(
+      (result) => {
+        if (!this.stopController.signal.aborted) this.loopPromise = this.loop();
+        return result;
+      },
+      (error: unknown) => {
+        this.startPromise = undefined;
+        throw error;
+      },
+    );
+    return this.startPromise;
+  }
+
+  /** Stops the loop and aborts a run in progress; resolves when nothing runs any more. Idempotent. */
+  stop(): Promise<void> {
+    this.stopPromise ??= (async () => {
+      this.stopController.abort(new ShutdownError('PeriodicShardSync stopped'));
+      await Promise.allSettled([this.startPromise, this.loopPromise, this.chain]);
+    })();
+    return this.stopPromise;
+  }
+
+  /**
+   * One sync followed by the cleanup (if configured), now, after any run in progress.
+   * Runs regardless of leadership. A cleanup failure is logged and reported to `onError`
+   * but does not fail the sync's result.
+   */
+  runOnce(signal?: AbortSignal): Promise<ShardSyncResult> {
+    const run = this.chain.then(() => this.runNow(signal));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Asks for a sync soon (e.g. after a hole or a shard end); see the class comment. */
+  requestSync(): void {
+    this.requested = true;
+    this.wake?.();
+  }
+
+  private async runNow(signal: AbortSignal | undefined): Promise<ShardSyncResult> {
+    if (this.stopController.signal.aborted) throw new ShutdownError('PeriodicShardSync was stopped');
+    const linked = linkSignals(this.stopController.signal, signal);
+    try {
+      const result = await this.config.syncer.syncShards(linked.signal);
+      if (this.config.cleanup) {
+        try {
+          await this.config.cleanup.run(linked.signal);
+        } catch (error) {
+          if (linked.signal.aborted) throw error;
+          this.report(error, 'lease cleanup failed');
+        }
+      }
+      return result;
+    } finally {
+      linked.dispose();
+      this.lastRunEnd = this.config.clock.elapsed();
+    }
+  }
+
+  private async loop(): Promise<void> {
+    const { clock, intervalMs, maxBackoffMs, minRequestIntervalMs } = this.config;
+    while (!this.stopController.signal.aborted) {
+      const backoff = this.failures > 0 ? Math.min(maxBackoffMs, intervalMs * 2 ** Math.min(this.failures - 1, 30)) : intervalMs;
+      if (!(await this.sleep(backoff, this.failures === 0))) break;
+      // A requested run still keeps its distance from the last one.
+      const gap = this.lastRunEnd + minRequestIntervalMs - clock.elapsed();
+      if (gap > 0 && !(await this.sleep(gap, false))) break;
+      const requested = this.requested;
+      this.requested = false;
+      if (!requested && !this.config.isLeader()) continue;
+      try {
+        await this.runOnce();
+        this.failures = 0;
+      } catch (error) {
+        if (this.stopController.signal.aborted) break;
+        this.failures += 1;
+        this.report(error, 'shard sync failed');
+      }
+    }
+  }
+
+  /** Sleeps `ms` on the clock; a sync request ends it early when `wakeable`. False once stopped. */
+  private async sleep(ms: number, wakeable: boolean): Promise<boolean> {
+    const stopSignal = this.stopController.signal;
+    if (stopSignal.aborted) return false;
+    if (wakeable && this.requested) return true;
+    const timer = new AbortController();
+    const cancel = (): void => timer.abort();
+    stopSignal.addEventListener('abort', cancel, { once: true });
+    if (wakeable) this.wake = cancel;
+    try {
+      await this.config.clock.sleep(ms, timer.signal);
+    } catch {
+      // woken by requestSync() or stopped: both cancel the timer
+    } finally {
+      this.wake = undefined;
+      stopSignal.removeEventListener('abort', cancel);
+    }
+    return !stopSignal.aborted;
+  }
+
+  private report(error: unknown, message: string): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    const fields = { err, failures: this.failures, code: isKclError(err) ? err.code : undefined };
+    if (isKclError(err, 'RESOURCE_NOT_FOUND')) this.logger.error(fields, message);
+    else this.logger.warn(fields, message);
+    try {
+      this.config.onError?.(err);
+    } catch (callbackError) {
+      this.logger.error({ err: callbackError }, 'onError threw');
+    }
+  }
+}

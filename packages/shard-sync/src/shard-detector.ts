@@ -1,0 +1,234 @@
+/**
+ * {@link ShardDetector}: lists a stream's shards with ListShards — NextToken paging,
+ * `ShardFilter` where the endpoint supports it, retries with backoff on throttling and
+ * transient faults — and turns a missing stream into an actionable error.
+ * @module
+ */
+import { ListShardsCommand, type KinesisClient, type ListShardsCommandInput, type ListShardsCommandOutput, type ShardFilter } from '@aws-sdk/client-kinesis';
+import { AbortError, DependencyError, ResourceNotFoundError, silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
+import { awsErrorName, isRetryableKinesisError, retryKinesisCall, toAbortError } from './kinesis-retry.js';
+import { shardFromSdk, type ShardInfo } from './shard-info.js';
+import type { ShardLister } from './shard-lister.js';
+import { resolveStreamIdentifier, streamLabelOf, type StreamIdentifier } from './stream-identifier.js';
+
+/** Options of {@link ShardDetector}. */
+export interface ShardDetectorOptions {
+  /** Your Kinesis client; never destroyed by the detector. */
+  readonly kinesisClient: KinesisClient;
+  /** The stream, by name or ARN. */
+  readonly stream: StreamIdentifier;
+  /** Time source for backoff sleeps. @default systemClock */
+  readonly clock?: Clock;
+  /** @default silentLogger() */
+  readonly logger?: Logger;
+  /**
+   * Retries of one ListShards page on throttling, 5xx and network errors.
+   * Java KCL: `maxListShardsRetryAttempts` (50, with a fixed 1.5 s backoff).
+   * @default 8
+   */
+  readonly maxRetries?: number;
+  /** ListShards `MaxResults` per page (1–10,000). @default 1000 */
+  readonly pageSize?: number;
+  /** Backoff base: retry `n` waits a random time below `retryBaseDelayMs × 2^n`. Java KCL: `listShardsBackoffTimeInMillis`. @default 100 */
+  readonly retryBaseDelayMs?: number;
+  /** Cap of one backoff wait. @default 5000 */
+  readonly retryMaxDelayMs?: number;
+}
+
+/** Defaults of {@link ShardDetectorOptions}. */
+export const SHARD_DETECTOR_DEFAULTS = Object.freeze({
+  maxRetries: 8,
+  pageSize: 1000,
+  retryBaseDelayMs: 100,
+  retryMaxDelayMs: 5000,
+});
+
+/** {@link ShardDetectorOptions} after validation, with every default filled in. */
+export interface ShardDetectorConfig {
+  readonly kinesisClient: KinesisClient;
+  readonly stream: StreamIdentifier;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly maxRetries: number;
+  readonly pageSize: number;
+  readonly retryBaseDelayMs: number;
+  readonly retryMaxDelayMs: number;
+}
+
+function integerOption(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new TypeError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Validates {@link ShardDetectorOptions} and fills in the defaults.
+ * @throws TypeError naming the bad option and its value.
+ */
+export function resolveShardDetectorConfig(options: ShardDetectorOptions): ShardDetectorConfig {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`ShardDetector options must be an object, got ${JSON.stringify(options)}`);
+  const client = options.kinesisClient as unknown;
+  if (typeof client !== 'object' || client === null || typeof (client as { send?: unknown }).send !== 'function') {
+    throw new TypeError(`kinesisClient must be a KinesisClient, got ${String(client)}`);
+  }
+  const d = SHARD_DETECTOR_DEFAULTS;
+  return {
+    kinesisClient: options.kinesisClient,
+    stream: resolveStreamIdentifier(options.stream),
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? silentLogger(),
+    maxRetries: integerOption('maxRetries', options.maxRetries ?? d.maxRetries, 0, 100),
+    pageSize: integerOption('pageSize', options.pageSize ?? d.pageSize, 1, 10_000),
+    retryBaseDelayMs: integerOption('retryBaseDelayMs', options.retryBaseDelayMs ?? d.retryBaseDelayMs, 1, 60_000),
+    retryMaxDelayMs: integerOption('retryMaxDelayMs', options.retryMaxDelayMs ?? d.retryMaxDelayMs, 1, 600_000),
+  };
+}
+
+/**
+ * Lists the shards of one stream.
+ *
+ * - Paging: the first page names the stream (and carries `ShardFilter`, if any); every
+ *   later page sends only `NextToken` and `MaxResults`, as ListShards requires. An expired
+ *   `NextToken` restarts the listing.
+ * - Retries: `LimitExceededException`, `ProvisionedThroughputExceededException`, 5xx and
+ *   network errors are retried per page with exponential backoff and full jitter on the
+ *   injected clock; an `AbortSignal` stops the listing at once with an `AbortError`.
+ * - Errors: a missing stream is a `ResourceNotFoundError` naming the stream, region and
+ *   endpoint; anything else a `DependencyError` (`retryable` when transient).
+ */
+export class ShardDetector implements ShardLister {
+  /** The resolved configuration. */
+  readonly config: ShardDetectorConfig;
+  /** The stream's name or ARN, for messages. */
+  readonly streamLabel: string;
+  private readonly logger: Logger;
+  /** Flips to false when the endpoint rejects `ShardFilter`; later listings filter locally only. */
+  private shardFilterSupported = true;
+
+  /** @throws TypeError naming an invalid option. */
+  constructor(options: ShardDetectorOptions) {
+    this.config = resolveShardDetectorConfig(options);
+    this.streamLabel = streamLabelOf(this.config.stream);
+    this.logger = this.config.logger.child({ component: 'shard-detector', stream: this.streamLabel });
+  }
+
+  /** Every shard of the stream (open ones and closed ones within retention), in ListShards order. */
+  async listShards(signal?: AbortSignal): Promise<ShardInfo[]> {
+    return this.listAllPages(undefined, signal);
+  }
+
+  /**
+   * The children of a closed shard: ListShards with `ShardFilter { Type: 'AFTER_SHARD_ID' }`
+   * (children always have higher ids than their parents) where the endpoint supports it,
+   * then kept only if `parentShardId` or `adjacentParentShardId` names the parent. The local
+   * filter makes the answer right on endpoints that ignore `ShardFilter` (kinesalite).
+   * Empty while the parent is still open.
+   */
+  async listChildShards(parentShardId: string, signal?: AbortSignal): Promise<ShardInfo[]> {
+    const filter: ShardFilter | undefined = this.shardFilterSupported ? { Type: 'AFTER_SHARD_ID', ShardId: parentShardId } : undefined;
+    const shards = await this.listAllPages(filter, signal);
+    return shards.filter((s) => s.parentShardId === parentShardId || s.adjacentParentShardId === parentShardId);
+  }
+
+  private streamParameter(): Pick<ListShardsCommandInput, 'StreamName' | 'StreamARN'> {
+    const stream = this.config.stream;
+    return 'streamArn' in stream ? { StreamARN: stream.streamArn } : { StreamName: stream.streamName };
+  }
+
+  private async listAllPages(filter: ShardFilter | undefined, signal: AbortSignal | undefined): Promise<ShardInfo[]> {
+    const byId = new Map<string, ShardInfo>();
+    let nextToken: string | undefined;
+    let restarts = 0;
+    for (;;) {
+      const input: ListShardsCommandInput =
+        nextToken !== undefined
+          ? { NextToken: nextToken, MaxResults: this.config.pageSize }
+          : { ...this.streamParameter(), MaxResults: this.config.pageSize, ...(filter ? { ShardFilter: filter } : {}) };
+      let output: ListShardsCommandOutput;
+      try {
+        output = await this.sendWithRetries(input, signal);
+      } catch (error) {
+        const name = awsErrorName(error);
+        if (name === 'ExpiredNextTokenException' && nextToken !== undefined && restarts < 3) {
+          this.logger.debug({ restarts }, 'ListShards NextToken expired; listing again from the start');
+          restarts += 1;
+          nextToken = undefined;
+          byId.clear();
+          continue;
+        }
+        if (name === 'InvalidArgumentException' && filter !== undefined && nextToken === undefined) {
+          this.logger.info({ err: error }, 'the endpoint rejected ShardFilter; listing without it');
+          this.shardFilterSupported = false;
+          filter = undefined;
+          continue;
+        }
+        throw await this.translate(error, signal);
+      }
+      for (const shard of output.Shards ?? []) {
+        const info = shardFromSdk(shard);
+        byId.set(info.shardId, info);
+      }
+      nextToken = output.NextToken ?? undefined;
+      if (nextToken === undefined || nextToken === '') break;
+    }
+    return [...byId.values()];
+  }
+
+  private sendWithRetries(input: ListShardsCommandInput, signal: AbortSignal | undefined): Promise<ListShardsCommandOutput> {
+    const { kinesisClient, clock, maxRetries, retryBaseDelayMs, retryMaxDelayMs } = this.config;
+    return retryKinesisCall(
+      'ListShards',
+      () => kinesisClient.send(new ListShardsCommand(input), signal ? { abortSignal: signal } : {}),
+      { clock, logger: this.logger, maxRetries, baseDelayMs: retryBaseDelayMs, maxDelayMs: retryMaxDelayMs, signal },
+    );
+  }
+
+  private async translate(error: unknown, signal: AbortSignal | undefined): Promise<Error> {
+    if (error instanceof AbortError) return error;
+    if (signal?.aborted) return toAbortError(signal, error);
+    const name = awsErrorName(error);
+    const message = error instanceof Error ? error.message : String(error);
+    if (name === 'ResourceNotFoundException') {
+      const { region, endpoint } = await describeTarget(this.config.kinesisClient);
+      const streamName = 'streamArn' in this.config.stream ? this.config.stream.streamArn.split('/').pop() : this.config.stream.streamName;
+      return new ResourceNotFoundError(
+        'stream',
+        this.streamLabel,
+        `stream "${this.streamLabel}" not found in region ${region} (endpoint ${endpoint}): create it ` +
+          `(aws kinesis create-stream --stream-name ${streamName} --shard-count <n> --region ${region}) or fix streamName/streamArn`,
+        { cause: error },
+      );
+    }
+    const retryable = isRetryableKinesisError(error);
+    const hint = name === 'AccessDeniedException' ? ' (the credentials need kinesis:ListShards on the stream)' : '';
+    return new DependencyError('kinesis', 'ListShards', `ListShards for stream "${this.streamLabel}" failed: ${name ?? 'Error'}: ${message}${hint}`, {
+      cause: error,
+      retryable,
+    });
+  }
+}
+
+/** The region and endpoint a client talks to, for error messages; never throws. */
+async function describeTarget(client: KinesisClient): Promise<{ region: string; endpoint: string }> {
+  const config = client.config as unknown as { region?: unknown; endpoint?: unknown };
+  let region = 'unknown';
+  let endpoint = 'the default AWS endpoint';
+  try {
+    const r = typeof config.region === 'function' ? await (config.region as () => Promise<unknown>)() : config.region;
+    if (typeof r === 'string' && r !== '') region = r;
+  } catch {
+    // keep 'unknown'
+  }
+  try {
+    const e = typeof config.endpoint === 'function' ? await (config.endpoint as () => Promise<unknown>)() : config.endpoint;
+    if (typeof e === 'string') endpoint = e;
+    else if (typeof e === 'object' && e !== null && 'hostname' in e) {
+      const { protocol, hostname, port, path } = e as { protocol?: string; hostname?: string; port?: number; path?: string };
+      endpoint = `${protocol ?? 'https:'}//${hostname ?? ''}${port ? `:${port}` : ''}${path && path !== '/' ? path : ''}`;
+    } else if (region !== 'unknown') endpoint = `https://kinesis.${region}.amazonaws.com`;
+  } catch {
+    // keep the default text
+  }
+  return { region, endpoint };
+}
