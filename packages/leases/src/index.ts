@@ -8,3 +8,4 @@ export * from './lease.js';
 export * from './refresher.js';
 export * from './in-memory-refresher.js';
 export * from './dynamodb/index.js';
+export * from './coordinator/index.js';

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DynamoDbLeaseRefresher } from '@kcl-ts/leases';
 import { isKclError } from '@kcl-ts/processor';
 import { ShardDetector } from '@kcl-ts/shard-sync';
@@ -55,7 +55,7 @@ function connection(values: Record<string, unknown>): ConnectionFlags {
   };
 }
 
-function parse<T extends Parameters<typeof parseArgs>[0]['options']>(args: string[], options: T): Record<string, unknown> {
+function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>): Record<string, unknown> {
   try {
     return parseArgs({ args, options: { ...CONNECTION_OPTIONS, ...options }, allowPositionals: false, strict: true }).values as Record<string, unknown>;
   } catch (error) {

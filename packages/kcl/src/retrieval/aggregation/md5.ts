@@ -182,10 +182,10 @@ export function md5Into(input: Uint8Array, start: number, end: number, out: Uint
     pos += 64;
   }
   const rest = end - pos;
+  const padded = rest < 56 ? 64 : 128;
   for (let i = 0; i < rest; i++) tail[i] = input[pos + i]!;
   tail[rest] = 0x80;
-  const padded = rest < 56 ? 64 : 128;
-  tail.fill(0, rest + 1, padded - 8);
+  for (let i = rest + 1; i < padded - 8; i++) tail[i] = 0;
   // Message length in bits as a little-endian 64-bit integer.
   const bitsLow = (length * 8) >>> 0;
   const bitsHigh = Math.floor(length / 0x20000000) >>> 0;
