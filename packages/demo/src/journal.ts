@@ -158,3 +158,33 @@ export class JournalTail {
     }
   }
 }
+
+/** Follows every journal of a directory and keeps the set of distinct (key, n) processed. */
+export class JournalFollower {
+  private readonly tails = new Map<string, JournalTail>();
+  private readonly seen = new Set<string>();
+
+  constructor(readonly dir: string) {}
+
+  /** Reads what was appended since the last call. */
+  poll(): void {
+    if (!existsSync(this.dir)) return;
+    for (const name of readdirSync(this.dir)) {
+      if (!name.endsWith('.jsonl') || this.tails.has(name)) continue;
+      this.tails.set(name, new JournalTail(join(this.dir, name)));
+    }
+    for (const tail of this.tails.values()) {
+      for (const entry of tail.read()) if (entry.type === 'record') this.seen.add(`${entry.key}\u0000${entry.n}`);
+    }
+  }
+
+  /** Distinct records processed so far. */
+  get processed(): number {
+    return this.seen.size;
+  }
+
+  /** Whether (key, n) was processed. */
+  has(key: string, n: number): boolean {
+    return this.seen.has(`${key}\u0000${n}`);
+  }
+}

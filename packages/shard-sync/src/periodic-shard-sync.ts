@@ -195,7 +195,7 @@ export class PeriodicShardSync {
       if (gap > 0 && !(await this.sleep(gap, false))) break;
       const requested = this.requested;
       this.requested = false;
-      if (!requested && !this.config.isLeader()) continue;
+      if (!requested && !this.leader()) continue;
       try {
         await this.runOnce();
         this.failures = 0;
@@ -225,6 +225,16 @@ export class PeriodicShardSync {
       stopSignal.removeEventListener('abort', cancel);
     }
     return !stopSignal.aborted;
+  }
+
+  /** `isLeader()`, with a throwing callback counted as "not leader" (and reported). */
+  private leader(): boolean {
+    try {
+      return this.config.isLeader();
+    } catch (error) {
+      this.report(error, 'isLeader() threw; skipping this periodic sync');
+      return false;
+    }
   }
 
   private report(error: unknown, message: string): void {

@@ -136,7 +136,7 @@ export class PollingRecordsFetcher {
     if (deps.hashKeyRange !== undefined) compileHashKeyRange(deps.hashKeyRange); // validates early
     this.deaggregation = { ...(deps.hashKeyRange !== undefined && { hashKeyRange: deps.hashKeyRange }), logger: this.log };
     this.backoff = { baseDelayMs: deps.config.retryBaseDelayMs, maxDelayMs: deps.config.retryMaxDelayMs };
-    this.minCallSpacingMs = 0;
+    this.minCallSpacingMs = 1000 / deps.config.maxGetRecordsPerSecond;
     this.queue = new PrefetchQueue(
       { maxBatches: deps.config.prefetchMaxBatches, maxRecords: deps.config.prefetchMaxRecords, maxBytes: deps.config.prefetchMaxBytes },
       (batch) => {
@@ -202,7 +202,7 @@ export class PollingRecordsFetcher {
         } catch (err) {
           if (!(err instanceof IteratorExpired)) throw err;
           this.counters.expiredIterators++;
-          const dropped = this.queue.clear();
+          const dropped: RecordsBatch[] = [];
           request = this.resumeRequest(dropped);
           this.log.info({ droppedBatches: dropped.length, resumeAt: request.params }, 'shard iterator expired; resuming after the last delivered record');
           iterator = await this.getIterator(request, signal);

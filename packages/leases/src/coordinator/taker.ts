@@ -49,10 +49,9 @@ export class LeaseTaker {
     const { refresher, clock, held, workerId: me, config, logger } = this.ctx;
     const leases = await refresher.listLeases();
     const now = clock.elapsed();
-    this.tracker.observe(leases, now);
+    const expiredKeys = this.tracker.observe(leases, now);
     this.latest = leases;
     held.enforce(now);
-    const expiredKeys = this.tracker.expiredKeys(leases, now);
     const plan = planBalance({
       workerId: me,
       leases,
