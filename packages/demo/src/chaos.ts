@@ -27,8 +27,13 @@ export interface ChaosOutcome {
   readonly step: ChaosStepName;
   readonly at: number;
   readonly ok: boolean;
+  /** The step did not apply to this run (e.g. a graceful stop with a single worker left). */
+  readonly skipped?: boolean;
   readonly detail: string;
 }
+
+/** Thrown by a step that does not apply to this run. */
+class SkipStep extends Error {}
 
 /** Every shard of a stream (ListShards with NextToken paging). */
 export async function listShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
@@ -145,10 +150,11 @@ export class Chaos {
       try {
         outcome = { step, at: time, ok: true, detail: await this.runStep(step) };
       } catch (error) {
-        outcome = { step, at: time, ok: false, detail: error instanceof Error ? error.message : String(error) };
+        const detail = error instanceof Error ? error.message : String(error);
+        outcome = error instanceof SkipStep ? { step, at: time, ok: true, skipped: true, detail } : { step, at: time, ok: false, detail };
       }
       this.outcomes.push(outcome);
-      this.options.onEvent(`${outcome.ok ? 'CHAOS' : 'CHAOS FAILED'} ${step}: ${outcome.detail}`);
+      this.options.onEvent(`${outcome.skipped ? 'CHAOS SKIPPED' : outcome.ok ? 'CHAOS' : 'CHAOS FAILED'} ${step}: ${outcome.detail}`);
     }
   }
 
@@ -192,7 +198,7 @@ export class Chaos {
       }
       case 'graceful-stop': {
         const live = fleet.live();
-        if (live.length < 2) throw new Error(`skipped: needs 2 live workers so one is left to take over, have ${live.length}`);
+        if (live.length < 2) throw new SkipStep(`needs 2 live workers so one is left to take over, have ${live.length}`);
         const exclude = new Set(this.restartedId && live.length > 2 ? [this.restartedId] : []);
         const victim = busiestWorker(live, exclude);
         if (!victim) throw new Error('no worker to stop');

@@ -27,7 +27,7 @@ export interface DemoOptions {
   readonly keep: boolean;
 }
 
-/** Defaults: a run of about a minute and a half on a small machine. */
+/** Defaults: a run of about a minute on a small machine. */
 export const DEMO_DEFAULTS: DemoOptions = Object.freeze({
   shards: 4,
   workers: 3,

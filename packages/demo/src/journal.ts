@@ -43,14 +43,26 @@ export interface CheckpointEntry {
   readonly at: number;
 }
 
+/** The worker gained or lost a shard's lease (from the Worker's events). */
+export interface LeaseEntry {
+  readonly type: 'lease';
+  readonly worker: string;
+  readonly shard: string;
+  readonly event: 'acquired' | 'lost';
+  /** Why it was lost (e.g. `taken`, `released`, `expired`), as the Worker reports it. */
+  readonly reason?: string;
+  readonly at: number;
+}
+
 /** Any line of a journal. */
-export type JournalEntry = RecordEntry | EndEntry | CheckpointEntry;
+export type JournalEntry = RecordEntry | EndEntry | CheckpointEntry | LeaseEntry;
 
 /** Everything read back from a set of journals. */
 export interface Journals {
   readonly records: RecordEntry[];
   readonly ends: EndEntry[];
   readonly checkpoints: CheckpointEntry[];
+  readonly leases: LeaseEntry[];
   /** Lines that did not parse (a SIGKILL in the middle of a write leaves at most one per file). */
   readonly tornLines: number;
 }
@@ -63,6 +75,7 @@ export function journalPath(dir: string, workerId: string): string {
 /** Appends entries to one journal with a single `write` per call (an O_APPEND file descriptor). */
 export class JournalWriter {
   private readonly fd: number;
+  private closed = false;
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'a');
@@ -70,7 +83,7 @@ export class JournalWriter {
 
   /** Appends `entries` (synchronously; returns once the kernel has the bytes). */
   append(entries: readonly JournalEntry[]): void {
-    if (entries.length === 0) return;
+    if (entries.length === 0 || this.closed) return;
     let text = '';
     for (const e of entries) text += `${JSON.stringify(e)}\n`;
     const bytes = Buffer.from(text, 'utf8');
@@ -78,7 +91,10 @@ export class JournalWriter {
     while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written);
   }
 
+  /** Closes the file; later appends are ignored. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     closeSync(this.fd);
   }
 }
@@ -86,11 +102,11 @@ export class JournalWriter {
 function isEntry(value: unknown): value is JournalEntry {
   if (typeof value !== 'object' || value === null) return false;
   const t = (value as { type?: unknown }).type;
-  return t === 'record' || t === 'end' || t === 'checkpoint';
+  return t === 'record' || t === 'end' || t === 'checkpoint' || t === 'lease';
 }
 
 /** Parses journal text; lines that are not complete JSON entries are counted as torn. */
-export function parseJournal(text: string, into: Journals = { records: [], ends: [], checkpoints: [], tornLines: 0 }): Journals {
+export function parseJournal(text: string, into: Journals = emptyJournals()): Journals {
   let torn = into.tornLines;
   for (const line of text.split('\n')) {
     if (line.length === 0) continue;
@@ -107,14 +123,20 @@ export function parseJournal(text: string, into: Journals = { records: [], ends:
     }
     if (value.type === 'record') into.records.push(value);
     else if (value.type === 'end') into.ends.push(value);
-    else into.checkpoints.push(value);
+    else if (value.type === 'checkpoint') into.checkpoints.push(value);
+    else into.leases.push(value);
   }
-  return { records: into.records, ends: into.ends, checkpoints: into.checkpoints, tornLines: torn };
+  return { ...into, tornLines: torn };
+}
+
+/** Journals with nothing in them. */
+export function emptyJournals(): Journals {
+  return { records: [], ends: [], checkpoints: [], leases: [], tornLines: 0 };
 }
 
 /** Reads every `*.jsonl` journal in `dir`. */
 export function readJournals(dir: string): Journals {
-  let out: Journals = { records: [], ends: [], checkpoints: [], tornLines: 0 };
+  let out = emptyJournals();
   if (!existsSync(dir)) return out;
   for (const name of readdirSync(dir).sort()) {
     if (!name.endsWith('.jsonl')) continue;
@@ -152,7 +174,7 @@ export class JournalTail {
       this.partial = cut < 0 ? text : text.slice(cut + 1);
       if (cut < 0) return [];
       const parsed = parseJournal(text.slice(0, cut + 1));
-      return [...parsed.records, ...parsed.ends, ...parsed.checkpoints];
+      return [...parsed.records, ...parsed.ends, ...parsed.checkpoints, ...parsed.leases];
     } finally {
       closeSync(fd);
     }

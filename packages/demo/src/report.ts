@@ -9,6 +9,7 @@ const REASON_TEXT: Record<DuplicateReason, string> = {
   'after-kill-but-checkpointed': 'after the kill, but already checkpointed',
   'after-graceful-stop': 'after the graceful stop',
   'same-worker-twice': 'same worker twice',
+  'after-lease-taken': 'after a lease was taken from its live owner',
   'ownership-change': 'after a lease changed hands',
   'processed-three-or-more-times': 'processed 3+ times',
 };
@@ -39,7 +40,7 @@ function takeoverLines(kind: 'failover' | 'handoff', report: TakeoverReport | un
 export function formatVerdict(v: Verdict, options: { leaseDurationMs: number; chaos?: readonly ChaosOutcome[] }): string {
   const lines: string[] = ['', '=== Verdict ==='];
   if (options.chaos && options.chaos.length > 0) {
-    lines.push(`  chaos: ${options.chaos.map((c) => `${c.step} ${c.ok ? 'done' : 'FAILED'}`).join(', ')}`);
+    lines.push(`  chaos: ${options.chaos.map((c) => `${c.step} ${c.skipped ? 'skipped' : c.ok ? 'done' : 'FAILED'}`).join(', ')}`);
   }
   lines.push(row('records put (acknowledged)', v.put));
   lines.push(row('distinct records processed', v.processedDistinct, `(${v.processedTotal} processings in all)`));

@@ -1,4 +1,4 @@
-import type { CheckpointEntry, Journals, RecordEntry } from './journal.js';
+import type { CheckpointEntry, Journals, LeaseEntry, RecordEntry } from './journal.js';
 
 // The verdict is a pure function of what was put (acknowledged by PutRecords), what the
 // journals say was processed, the shard lineage and the chaos timeline. It is unit-tested on
@@ -42,6 +42,7 @@ export type DuplicateReason =
   | 'after-kill-but-checkpointed'
   | 'after-graceful-stop'
   | 'same-worker-twice'
+  | 'after-lease-taken'
   | 'ownership-change'
   | 'processed-three-or-more-times';
 
@@ -145,7 +146,12 @@ function lastCheckpoints(checkpoints: readonly CheckpointEntry[], workerId: stri
 }
 
 /** Attributes one group of processings of the same Kinesis record (sorted by time, length ≥ 2). */
-export function duplicateReason(group: readonly RecordEntry[], input: Pick<VerdictInput, 'kill' | 'gracefulStop'>, killedCheckpoints: ReadonlyMap<string, CheckpointEntry>): DuplicateReason {
+export function duplicateReason(
+  group: readonly RecordEntry[],
+  input: Pick<VerdictInput, 'kill' | 'gracefulStop'>,
+  killedCheckpoints: ReadonlyMap<string, CheckpointEntry>,
+  leases: readonly LeaseEntry[] = [],
+): DuplicateReason {
   const [first, second] = group as [RecordEntry, RecordEntry];
   if (group.length > 2) return 'processed-three-or-more-times';
   if (first.worker === second.worker) return 'same-worker-twice';
@@ -159,7 +165,11 @@ export function duplicateReason(group: readonly RecordEntry[], input: Pick<Verdi
     return afterCheckpoint ? 'after-kill-before-checkpoint' : 'after-kill-but-checkpointed';
   }
   if (gracefulStop && first.worker === gracefulStop.workerId && second.processedAt >= gracefulStop.at) return 'after-graceful-stop';
-  return 'ownership-change';
+  // A live owner whose lease was taken (a hard steal) before it could checkpoint.
+  const taken = leases.some(
+    (l) => l.worker === first.worker && l.shard === first.shard && l.event === 'lost' && l.reason === 'taken' && l.at <= second.processedAt,
+  );
+  return taken ? 'after-lease-taken' : 'ownership-change';
 }
 
 function takeover(disruption: Disruption | undefined, byShard: ReadonlyMap<string, RecordEntry[]>, endedAt: ReadonlyMap<string, number>, leaseDurationMs: number): TakeoverReport | undefined {
@@ -229,7 +239,7 @@ export function computeVerdict(input: VerdictInput): Verdict {
   for (const group of byPhysical.values()) {
     if (group.length < 2) continue;
     const sorted = [...group].sort((a, b) => a.processedAt - b.processedAt);
-    const reason = duplicateReason(sorted, input, killedCheckpoints);
+    const reason = duplicateReason(sorted, input, killedCheckpoints, input.journals.leases);
     const extra = group.length - 1;
     total += extra;
     byReason[reason] = (byReason[reason] ?? 0) + extra;

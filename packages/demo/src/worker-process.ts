@@ -145,8 +145,16 @@ async function main(): Promise<void> {
     shutdownTimeoutMs: config.shutdownTimeoutMs,
   });
   const now = Date.now;
-  worker.on('leaseAcquired', ({ shardId }) => send({ type: 'event', workerId, at: now(), event: 'leaseAcquired', shardId }));
-  worker.on('leaseLost', ({ shardId, reason }) => send({ type: 'event', workerId, at: now(), event: 'leaseLost', shardId, detail: reason }));
+  worker.on('leaseAcquired', ({ shardId }) => {
+    const at = now();
+    journal.append([{ type: 'lease', worker: workerId, shard: shardId, event: 'acquired', at }]);
+    send({ type: 'event', workerId, at, event: 'leaseAcquired', shardId });
+  });
+  worker.on('leaseLost', ({ shardId, reason }) => {
+    const at = now();
+    journal.append([{ type: 'lease', worker: workerId, shard: shardId, event: 'lost', reason, at }]);
+    send({ type: 'event', workerId, at, event: 'leaseLost', shardId, detail: reason });
+  });
   worker.on('shardEnded', ({ shardId, childShardIds }) =>
     send({ type: 'event', workerId, at: now(), event: 'shardEnded', shardId, detail: childShardIds.join(',') }),
   );

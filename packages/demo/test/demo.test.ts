@@ -140,6 +140,21 @@ describe('verdict', () => {
     expect(v.ok).toBe(false);
   });
 
+  it('names a steal from a live owner as the cause of its duplicates (and fails them)', () => {
+    const entries: JournalEntry[] = [
+      rec('w3', 's2', 'k', 0, 10, 100),
+      { type: 'lease', worker: 'w3', shard: 's2', event: 'lost', reason: 'taken', at: 150 },
+      rec('w1', 's2', 'k', 0, 10, 4200),
+      rec('w2', 's3', 'j', 0, 20, 100),
+      { type: 'lease', worker: 'w2', shard: 's3', event: 'lost', reason: 'expired', at: 150 },
+      rec('w1', 's3', 'j', 0, 20, 4200),
+    ];
+    const v = computeVerdict(input(entries, [put('k', 0), put('j', 0)]));
+    expect(v.duplicates.byReason).toEqual({ 'after-lease-taken': 1, 'ownership-change': 1 });
+    expect(v.ok).toBe(false);
+    expect(formatVerdict(v, { leaseDurationMs: 4000 })).toMatch(/1 after a lease was taken from its live owner \(unexpected\)/);
+  });
+
   it('reports producer retries (same key and n stored twice) without failing', () => {
     const entries = [rec('w1', 's0', 'k', 0, 10, 100), rec('w1', 's0', 'k', 0, 11, 100), rec('w1', 's0', 'k', 1, 12, 100)];
     const v = computeVerdict(input(entries, [put('k', 0), put('k', 1)]));

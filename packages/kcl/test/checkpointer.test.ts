@@ -61,6 +61,15 @@ describe('ShardCheckpointer', () => {
     await expect(ctx.cp.checkpoint('99999999999999999999999999999999999999')).rejects.toThrow(/before the last checkpoint/);
   });
 
+  it('accepts real 56-digit Kinesis sequence numbers (well past 128 bits)', async () => {
+    const a = '49680440411439853589502842527137425522962917300384038930';
+    const b = '49680440411439853589502842527137425522962917300384038931';
+    ctx.cp.markDelivered(record(b));
+    await ctx.cp.checkpoint(a);
+    await ctx.cp.checkpoint(record(b));
+    expect((await ctx.stored()).checkpoint).toEqual(extended(b));
+  });
+
   it('rejects a checkpoint that goes backwards', async () => {
     ctx.cp.markDelivered(record('300'));
     await ctx.cp.checkpoint('200');

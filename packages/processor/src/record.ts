@@ -8,7 +8,7 @@ export interface KinesisClientRecord {
   readonly data: Uint8Array;
   /** The partition key of this (user) record. */
   readonly partitionKey: string;
-  /** Sequence number of the Kinesis record that carried it (decimal string; compare as BigInt). */
+  /** Sequence number of the Kinesis record that carried it (decimal string of up to 129 digits; compare as BigInt, never lexically). */
   readonly sequenceNumber: string;
   /** Position within a KPL aggregate (0..n-1); `undefined` for records that were not aggregated. */
   readonly subSequenceNumber?: number;

@@ -7,7 +7,7 @@ export type SentinelCheckpoint = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP' | 'S
 export const SENTINEL_CHECKPOINTS: readonly SentinelCheckpoint[] = ['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP', 'SHARD_END'];
 
 /**
- * A position in a shard: a Kinesis sequence number (decimal string, up to 128 bits) or a
+ * A position in a shard: a Kinesis sequence number (decimal string of up to 129 digits; compare as BigInt) or a
  * sentinel, plus the sub-sequence number of a KPL-aggregated user record (0 otherwise).
  */
 export interface ExtendedSequenceNumber {
@@ -22,18 +22,18 @@ export function isSentinel(value: string): value is SentinelCheckpoint {
   return (SENTINEL_CHECKPOINTS as readonly string[]).includes(value);
 }
 
-const DECIMAL = /^\d{1,40}$/;
-const MAX_SEQ = (1n << 128n) - 1n;
+/** The Kinesis API's pattern for sequence numbers: a decimal string of up to 129 digits (real ones have ~56). */
+const SEQUENCE_NUMBER = /^(0|[1-9]\d{0,128})$/;
 
-/** True if `value` is a syntactically valid Kinesis sequence number (decimal, ≤ 128 bits). */
+/** True if `value` is a syntactically valid Kinesis sequence number. */
 export function isSequenceNumber(value: string): boolean {
-  return DECIMAL.test(value) && BigInt(value) <= MAX_SEQ;
+  return SEQUENCE_NUMBER.test(value);
 }
 
 /** Throws {@link InvalidCheckpointError} unless `value` is a valid sequence number. */
 export function assertSequenceNumber(value: string): void {
   if (!isSequenceNumber(value)) {
-    throw new InvalidCheckpointError(`"${value}" is not a valid Kinesis sequence number (decimal string of up to 128 bits)`);
+    throw new InvalidCheckpointError(`"${value}" is not a valid Kinesis sequence number (a decimal string of up to 129 digits)`);
   }
 }
 

@@ -29,7 +29,8 @@ import { sleepBackoff, type BackoffPolicy } from './backoff.js';
 import { classifyKinesisError } from './kinesis-errors.js';
 import type { RetrievalConfig } from './options.js';
 import { PrefetchQueue } from './prefetcher.js';
-import type { ChildShard, RecordsBatch, RetrievalStats, StartPosition } from './types.js';
+import type { ChildShard } from '@kcl-ts/shard-sync';
+import type { RecordsBatch, RetrievalStats, StartPosition } from './types.js';
 
 /** What a {@link PollingRecordsFetcher} needs. */
 export interface PollingRecordsFetcherDeps {
@@ -39,7 +40,10 @@ export interface PollingRecordsFetcherDeps {
   readonly stream: { readonly streamName: string } | { readonly streamArn: string };
   /** The shard to read. */
   readonly shardId: string;
-  /** The shard's hash-key range; when given, aggregated user records of other shards are dropped. */
+  /**
+   * The shard's hash-key range; when given, aggregated user records of other shards are
+   * dropped. A malformed range throws a `TypeError` from the constructor.
+   */
   readonly hashKeyRange?: HashKeyRange;
   /** Where to start (the lease's checkpoint). */
   readonly start: StartPosition;
@@ -122,6 +126,8 @@ export class PollingRecordsFetcher {
   private stopping: Promise<void> | undefined;
   private lastDelivered: KinesisClientRecord | undefined;
   private lastCallStart = Number.NEGATIVE_INFINITY;
+  /** Records at or before this position are dropped (checkpoint or last delivered record); cleared once passed. */
+  private drop: DropFilter | undefined;
 
   constructor(deps: PollingRecordsFetcherDeps) {
     this.client = deps.kinesisClient;
@@ -193,7 +199,7 @@ export class PollingRecordsFetcher {
         return;
       }
       let iterator = await this.getIterator(request, signal);
-      let drop = request.drop;
+      this.drop = request.drop;
       for (;;) {
         if (this.queue.isFull()) await this.queue.waitForSpace(signal);
         let response: GetRecordsCommandOutput;
@@ -202,28 +208,15 @@ export class PollingRecordsFetcher {
         } catch (err) {
           if (!(err instanceof IteratorExpired)) throw err;
           this.counters.expiredIterators++;
-          const dropped: RecordsBatch[] = [];
+          const dropped = this.queue.clear();
           request = this.resumeRequest(dropped);
           this.log.info({ droppedBatches: dropped.length, resumeAt: request.params }, 'shard iterator expired; resuming after the last delivered record');
           iterator = await this.getIterator(request, signal);
-          drop = request.drop;
+          this.drop = request.drop;
           continue;
         }
         const records = response.Records ?? [];
-        const batchRecords: KinesisClientRecord[] = [];
-        let bytes = 0;
-        for (const record of records) {
-          const data = record.Data ?? EMPTY;
-          bytes += data.byteLength;
-          let minSub = -1; // deliver user records whose sub-sequence number is greater than this
-          if (drop !== undefined) {
-            const seq = BigInt(record.SequenceNumber ?? '0');
-            if (seq < drop.sequenceNumber) continue;
-            if (seq === drop.sequenceNumber) minSub = drop.subSequenceNumber;
-            else drop = undefined; // sequence numbers only grow: nothing further can be at or before it
-          }
-          this.appendUserRecords(record, data, minSub, batchRecords);
-        }
+        const { userRecords: batchRecords, bytes } = this.toUserRecords(records);
         this.counters.bytesFetched += bytes;
         this.counters.recordsFetched += batchRecords.length;
         const millisBehindLatest = response.MillisBehindLatest;
@@ -253,6 +246,26 @@ export class PollingRecordsFetcher {
       this.log.warn({ err }, 'record fetching failed');
       this.queue.close(err instanceof Error ? err : new DependencyError('kinesis', 'GetRecords', String(err), { cause: err }));
     }
+  }
+
+  /** Deaggregates a GetRecords page, dropping what lies at or before {@link PollingRecordsFetcher.drop}. */
+  private toUserRecords(records: readonly _Record[]): { userRecords: KinesisClientRecord[]; bytes: number } {
+    const userRecords: KinesisClientRecord[] = [];
+    let bytes = 0;
+    for (const record of records) {
+      const data = record.Data ?? EMPTY;
+      bytes += data.byteLength;
+      let minSub = -1; // deliver user records whose sub-sequence number is greater than this
+      const drop = this.drop;
+      if (drop !== undefined) {
+        const seq = BigInt(record.SequenceNumber ?? '0');
+        if (seq < drop.sequenceNumber) continue;
+        if (seq === drop.sequenceNumber) minSub = drop.subSequenceNumber;
+        else this.drop = undefined; // sequence numbers only grow: nothing further can be at or before it
+      }
+      this.appendUserRecords(record, data, minSub, userRecords);
+    }
+    return { userRecords, bytes };
   }
 
   /** Deaggregates `record` into `out`, skipping user records with a sub-sequence number ≤ `minSub`. */

@@ -2,8 +2,8 @@
  * Shapes shared by the record retrieval components.
  * @module
  */
-import type { HashKeyRange } from '@kcl-ts/leases';
 import type { ExtendedSequenceNumber, KinesisClientRecord } from '@kcl-ts/processor';
+import type { ChildShard } from '@kcl-ts/shard-sync';
 
 /** Where a fetcher starts reading a shard. */
 export interface StartPosition {
@@ -18,16 +18,6 @@ export interface StartPosition {
   readonly initialTimestamp?: Date;
 }
 
-/** A shard created by resharding, as reported in the last GetRecords response of its parent. */
-export interface ChildShard {
-  /** The child's shard id. */
-  readonly shardId: string;
-  /** Its parents: one after a split, two after a merge. */
-  readonly parentShards: readonly string[];
-  /** The child's hash-key range. */
-  readonly hashKeyRange: HashKeyRange;
-}
-
 /** What one GetRecords call produced, after deaggregation and filtering. */
 export interface RecordsBatch {
   /** User records in shard order (KPL aggregates expanded). Empty only for a shard-end batch. */
@@ -36,7 +26,10 @@ export interface RecordsBatch {
   readonly millisBehindLatest?: number;
   /** True for the last batch of a closed shard: every record has been read. */
   readonly shardEnded: boolean;
-  /** The children of an ended shard, when the endpoint reports them (Kinesis does; kinesalite does not). */
+  /**
+   * The children of an ended shard (`ChildShards` of the last GetRecords response), when the
+   * endpoint reports them: Kinesis and the Kinesis Mock do, kinesalite does not.
+   */
   readonly childShards?: readonly ChildShard[];
   /** Bytes of the Kinesis records' data in the response (before deaggregation). */
   readonly bytes: number;

@@ -31,7 +31,9 @@ export const JAVA_KCL_MODEL: LeaseCoordinatorOptions = {
   gracefulHandoff: false,
 };
 
-/** Assumed leases per 1 MB scan page: items of ~330 bytes (key, owner, counter, checkpoint, parents). */
+/** Assumed size of one lease item in bytes (key, owner, counter, checkpoint, parents). */
+export const LEASE_ITEM_BYTES = 330;
+/** Assumed leases per 1 MB scan page (1 MB / {@link LEASE_ITEM_BYTES}, rounded down). */
 export const LEASES_PER_SCAN_PAGE = 3_000;
 
 /** One simulation run. */
@@ -69,7 +71,17 @@ export interface JoinSimulationResult {
   /** Most leases held by two workers at once at any balance check (0 with graceful handoffs). */
   readonly maxDoublyHeld: number;
   /** Steady-state DynamoDB requests, per lease-hour. */
-  readonly perLeaseHour: { readonly renewals: number; readonly scanPages: number; readonly other: number; readonly total: number };
+  readonly perLeaseHour: {
+    readonly renewals: number;
+    readonly scanPages: number;
+    readonly other: number;
+    /** Requests: renewals + scan pages + other. */
+    readonly total: number;
+    /** Read capacity units of the scans (strongly consistent: 1 per 4 KB read). */
+    readonly scanReadUnits: number;
+    /** Write capacity units (1 per write of an item under 1 KB: renewals and other writes). */
+    readonly writeUnits: number;
+  };
   /** Simulated seconds of the steady window. */
   readonly steadySeconds: number;
   /** True when scans of workers that did not run their taker loop were added by scaling. */
@@ -289,15 +301,18 @@ export async function simulateJoin(sim: JoinSimulationOptions): Promise<JoinSimu
   await clock.advance(steadySeconds * 1000);
   const scansScaled = takingWorkers < sim.workers;
   const pagesPerScan = Math.max(1, Math.ceil(sim.leases / LEASES_PER_SCAN_PAGE));
-  const scanPages = scansScaled
-    ? store.scanPages + (sim.workers - takingWorkers) * (steadySeconds * 1000 / config.takerIntervalMs) * pagesPerScan
-    : store.scanPages;
+  const unscannedScans = scansScaled ? (sim.workers - takingWorkers) * ((steadySeconds * 1000) / config.takerIntervalMs) : 0;
+  const scanPages = store.scanPages + unscannedScans * pagesPerScan;
+  const scans = store.scans + unscannedScans;
+  const readUnitsPerScan = (sim.leases * LEASE_ITEM_BYTES) / 4096;
   const perHour = (count: number): number => (count / sim.leases) * (3_600 / steadySeconds);
   const perLeaseHour = {
     renewals: perHour(store.renewals),
     scanPages: perHour(scanPages),
     other: perHour(store.other),
     total: perHour(store.renewals + scanPages + store.other),
+    scanReadUnits: perHour(scans * readUnitsPerScan),
+    writeUnits: perHour(store.renewals + store.other),
   };
 
   running.stop = true;
@@ -363,6 +378,8 @@ async function main(): Promise<void> {
     add('scan pages per lease-hour', ours.perLeaseHour.scanPages, java.perLeaseHour.scanPages);
     add('other requests per lease-hour', ours.perLeaseHour.other, java.perLeaseHour.other, 2);
     add('DynamoDB requests per lease-hour', ours.perLeaseHour.total, java.perLeaseHour.total);
+    add('write capacity units per lease-hour', ours.perLeaseHour.writeUnits, java.perLeaseHour.writeUnits);
+    add('scan read capacity units per lease-hour', ours.perLeaseHour.scanReadUnits, java.perLeaseHour.scanReadUnits);
     for (const [model, r] of [['kcl-ts', ours], ['Java KCL model', java]] as const) {
       notes.push(
         `${scenario.name}, ${model}: steady window ${r.steadySeconds} simulated s scaled to 1 h` +
@@ -377,10 +394,14 @@ async function main(): Promise<void> {
   console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
   for (const r of rows.slice(1)) console.log(line(r));
   console.log('');
-  console.log(`Assumptions: a scan page is 1 MB and holds ~${LEASES_PER_SCAN_PAGE} leases (~330 bytes each); every renewal, take,`);
-  console.log('handoff request, transfer and failed-condition read is one request. kcl-ts uses its defaults (lease 10 s,');
-  console.log('renew every 3.33 s, taker every 2 s, up to 64 graceful handoffs per round); the Java KCL 2.x model uses');
-  console.log('lease 10 s, renew every 3.308 s, taker every 20.05 s, 1 hard steal per round.');
+  console.log(`Assumptions: a lease item is ~${LEASE_ITEM_BYTES} bytes, so a 1 MB scan page holds ~${LEASES_PER_SCAN_PAGE} leases; a`);
+  console.log('strongly consistent scan costs 1 read unit per 4 KB read; every renewal, take, handoff request,');
+  console.log('transfer and failed-condition read is one request and (writes) one write unit. Requests per');
+  console.log('lease-hour = (renewals + scan pages + other requests) / leases / hours. kcl-ts uses its defaults');
+  console.log('(lease 10 s, renew every 3.333 s, taker every 2 s, up to 64 graceful handoffs per round); the Java');
+  console.log('KCL 2.x model uses lease 10 s, renew every 3.308 s, taker every 20.05 s, 1 hard steal per round.');
+  console.log('Every worker scans the whole table each taker round, so scan cost per lease-hour grows with the');
+  console.log('number of workers and 1 / takerIntervalMs: the faster failover of kcl-ts is paid for in scans.');
   for (const note of notes) console.log(`- ${note}`);
   console.log('');
   console.log(`target ≤ 3 taker rounds: ${pass ? 'PASS' : 'FAIL'}`);

@@ -18,6 +18,8 @@ export interface CoordinatorContext {
   readonly emitter: CoordinatorEmitter;
   readonly held: HeldLeases;
   readonly random: () => number;
+  /** Aborted when the coordinator stops: passed to the store calls of the loops' rounds. */
+  readonly signal: AbortSignal;
   /** Logs `error` and emits it as `'error'` (only when someone listens). */
   reportError(error: unknown, message: string, fields?: Record<string, unknown>): void;
 }

@@ -86,7 +86,12 @@ export class LeaseCoordinator {
       emitter: this.emitter,
       held: this.held,
       random: deps.random ?? Math.random,
+      signal: this.abort.signal,
       reportError: (error, message, fields) => {
+        if (this.abort.signal.aborted) {
+          this.logger.debug({ err: error, ...fields }, `${message} (while stopping)`);
+          return;
+        }
         this.logger.error({ err: error, ...fields }, message);
         this.emitter.emit('error', asError(error));
       },
@@ -129,7 +134,8 @@ export class LeaseCoordinator {
   }
 
   /**
-   * Stops the loops (aborting their sleeps), waits for rounds in flight, then — with
+   * Stops the loops (aborting their sleeps and, through the refresher's `AbortSignal`, the
+   * store calls of rounds in flight), waits for those rounds to end, then — with
    * `releaseLeasesOnStop` — evicts every held lease (emitting `leaseLost` 'released'), or
    * otherwise drops them locally. Idempotent (one shared promise); never throws: a failed
    * eviction is logged and the lease expires for peers as usual.

@@ -51,7 +51,7 @@ export class LeaseRenewer {
         held.drop(entry, 'expired');
         return;
       }
-      const outcome = await this.fencedWrite(entry, (lease) => refresher.renewLease(lease, workerId));
+      const outcome = await this.fencedWrite(entry, (lease) => refresher.renewLease(lease, workerId, this.ctx.signal), this.ctx.signal);
       if (typeof outcome === 'string') held.drop(entry, outcome);
     });
   }
@@ -85,7 +85,7 @@ export class LeaseRenewer {
     return held.mutex.run(lease.leaseKey, async () => {
       if (held.get(lease.leaseKey) !== undefined || held.releasing.has(lease.leaseKey)) return false;
       const sentAt = clock.elapsed();
-      const renewed = await refresher.renewLease(lease, workerId);
+      const renewed = await refresher.renewLease(lease, workerId, this.ctx.signal);
       if (renewed === undefined || held.get(lease.leaseKey) !== undefined) return false;
       const entry = held.add(renewed, sentAt);
       this.noticeHandoff(entry);
@@ -197,12 +197,12 @@ export class LeaseRenewer {
           held.drop(entry, 'expired');
           return;
         }
-        const moved = await refresher.transferLease(entry.lease, workerId, to);
+        const moved = await refresher.transferLease(entry.lease, workerId, to, this.ctx.signal);
         if (moved !== undefined) {
           held.drop(entry, 'handed-off');
           return;
         }
-        const stored = await refresher.getLease(leaseKey).catch(() => undefined);
+        const stored = await refresher.getLease(leaseKey, this.ctx.signal).catch(() => undefined);
         held.drop(entry, stored?.leaseOwner !== undefined && stored.leaseOwner !== workerId ? 'taken' : 'renewal-failed');
       });
     } catch (error) {

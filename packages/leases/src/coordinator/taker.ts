@@ -47,7 +47,8 @@ export class LeaseTaker {
   /** One taker round. Throws only if the scan fails; failures of single writes are reported. */
   async runOnce(): Promise<TakerRunSummary> {
     const { refresher, clock, held, workerId: me, config, logger } = this.ctx;
-    const leases = await refresher.listLeases();
+    const signal = this.ctx.signal;
+    const leases = await refresher.listLeases(signal);
     const now = clock.elapsed();
     const expiredKeys = this.tracker.observe(leases, now);
     this.latest = leases;
@@ -81,7 +82,7 @@ export class LeaseTaker {
       const strays = leases.filter((l) => l.leaseOwner === me && held.get(l.leaseKey) === undefined && !held.releasing.has(l.leaseKey));
       await mapLimit(strays, LEASE_WRITE_CONCURRENCY, (lease) =>
         attempt(lease, 'release', async () => {
-          await refresher.evictLease(lease, me);
+          await refresher.evictLease(lease, me, signal);
         }),
       );
     } else {
@@ -99,7 +100,7 @@ export class LeaseTaker {
       await mapLimit(plan.toSteal, LEASE_WRITE_CONCURRENCY, (lease) =>
         attempt(lease, 'steal', async () => {
           if (config.gracefulHandoff && lease.handoffTo === undefined) {
-            if (await refresher.requestHandoff(lease, me)) {
+            if (await refresher.requestHandoff(lease, me, signal)) {
               this.pendingHandoffs.set(lease.leaseKey, clock.elapsed());
               handoffsRequested.push(lease.leaseKey);
             }
@@ -146,9 +147,9 @@ export class LeaseTaker {
     return held.mutex.run(lease.leaseKey, async () => {
       if (held.get(lease.leaseKey) !== undefined) return false;
       const sentAt = clock.elapsed();
-      const taken = await refresher.takeLease(lease, workerId);
+      const taken = await refresher.takeLease(lease, workerId, this.ctx.signal);
       if (taken === undefined || held.get(lease.leaseKey) !== undefined) return false;
-      held.add(taken, sentAt, quarantine ? sentAt + config.leaseDurationMs : sentAt);
+      held.add(taken, sentAt, sentAt);
       return true;
     });
   }

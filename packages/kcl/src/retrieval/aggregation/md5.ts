@@ -11,19 +11,34 @@
 
 /** Chaining state (A, B, C, D) of the digest being computed; digests are computed synchronously. */
 const state = new Int32Array(4);
-/** The final one or two blocks: the input's tail, the 0x80 marker, zeros and the bit length. */
-const tail = new Uint8Array(128);
+/** The 16 little-endian message words of the block being compressed... */
+const W = new Int32Array(16);
+/** ...and the same memory as bytes, so a short tail is copied in byte by byte and read as words. */
+const WB = new Uint8Array(W.buffer);
+/** Reading bytes written into `WB` as `W` words is MD5's word order only on little-endian hosts. */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
-function word(m: Uint8Array, p: number): number {
-  return m[p]! | (m[p + 1]! << 8) | (m[p + 2]! << 16) | (m[p + 3]! << 24);
+/** Loads the 64-byte block at `m[o..o+64)` into `W`. */
+function loadBlock(m: Uint8Array, o: number): void {
+  for (let j = 0; j < 16; j++) {
+    const p = o + j * 4;
+    W[j] = m[p]! | (m[p + 1]! << 8) | (m[p + 2]! << 16) | (m[p + 3]! << 24);
+  }
 }
 
-/** Processes the 64-byte block at `m[o..o+64)`. */
-function compress(m: Uint8Array, o: number): void {
-  const w0 = word(m, o), w1 = word(m, o + 4), w2 = word(m, o + 8), w3 = word(m, o + 12);
-  const w4 = word(m, o + 16), w5 = word(m, o + 20), w6 = word(m, o + 24), w7 = word(m, o + 28);
-  const w8 = word(m, o + 32), w9 = word(m, o + 36), w10 = word(m, o + 40), w11 = word(m, o + 44);
-  const w12 = word(m, o + 48), w13 = word(m, o + 52), w14 = word(m, o + 56), w15 = word(m, o + 60);
+/** On a big-endian host, turns the bytes written into `WB` into little-endian words. */
+function fixWordOrder(): void {
+  if (LITTLE_ENDIAN) return;
+  for (let j = 0; j < 16; j++) {
+    const p = j * 4;
+    W[j] = WB[p]! | (WB[p + 1]! << 8) | (WB[p + 2]! << 16) | (WB[p + 3]! << 24);
+  }
+}
+
+/** Compresses the block held in `W` into `state`. */
+function compress(): void {
+  const w0 = W[0]!, w1 = W[1]!, w2 = W[2]!, w3 = W[3]!, w4 = W[4]!, w5 = W[5]!, w6 = W[6]!, w7 = W[7]!;
+  const w8 = W[8]!, w9 = W[9]!, w10 = W[10]!, w11 = W[11]!, w12 = W[12]!, w13 = W[13]!, w14 = W[14]!, w15 = W[15]!;
   let a = state[0]!;
   let b = state[1]!;
   let c = state[2]!;
@@ -178,28 +193,24 @@ export function md5Into(input: Uint8Array, start: number, end: number, out: Uint
   const length = end - start;
   let pos = start;
   while (end - pos >= 64) {
-    compress(input, pos);
+    loadBlock(input, pos);
+    compress();
     pos += 64;
   }
+  // Padding: the remaining bytes, 0x80, zeros, and the bit length as a 64-bit little-endian
+  // integer in the last two words; one more block when the remainder leaves no room for it.
   const rest = end - pos;
-  const padded = rest < 56 ? 64 : 128;
-  for (let i = 0; i < rest; i++) tail[i] = input[pos + i]!;
-  tail[rest] = 0x80;
-  for (let i = rest + 1; i < padded - 8; i++) tail[i] = 0;
-  // Message length in bits as a little-endian 64-bit integer.
-  const bitsLow = (length * 8) >>> 0;
-  const bitsHigh = Math.floor(length / 0x20000000) >>> 0;
-  const lp = padded - 8;
-  tail[lp] = bitsLow;
-  tail[lp + 1] = bitsLow >>> 8;
-  tail[lp + 2] = bitsLow >>> 16;
-  tail[lp + 3] = bitsLow >>> 24;
-  tail[lp + 4] = bitsHigh;
-  tail[lp + 5] = bitsHigh >>> 8;
-  tail[lp + 6] = bitsHigh >>> 16;
-  tail[lp + 7] = bitsHigh >>> 24;
-  compress(tail, 0);
-  if (padded === 128) compress(tail, 64);
+  for (let j = 0; j < 16; j++) W[j] = 0;
+  for (let i = 0; i < rest; i++) WB[i] = input[pos + i]!;
+  WB[rest] = 0x80;
+  fixWordOrder();
+  if (rest >= 56) {
+    compress();
+    for (let j = 0; j < 16; j++) W[j] = 0;
+  }
+  W[14] = length * 8;
+  W[15] = Math.floor(length / 0x20000000);
+  compress();
   for (let j = 0; j < 4; j++) {
     const v = state[j]!;
     const o = outOffset + j * 4;

@@ -1,0 +1,74 @@
+import { ExpiredIteratorException, KMSThrottlingException, ProvisionedThroughputExceededException, ResourceNotFoundException } from '@aws-sdk/client-kinesis';
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '@kcl-ts/processor';
+import { backoffDelay, classifyKinesisError, RETRIEVAL_DEFAULTS, resolveRetrievalConfig, sleepBackoff } from '../src/retrieval/index.js';
+
+describe('resolveRetrievalConfig', () => {
+  it('applies the defaults', () => {
+    expect(resolveRetrievalConfig()).toEqual(RETRIEVAL_DEFAULTS);
+    expect(RETRIEVAL_DEFAULTS).toMatchObject({ maxRecords: 10_000, maxGetRecordsPerSecond: 5, idleTimeBetweenReadsMs: 250, prefetchMaxBatches: 3, prefetchMaxRecords: 30_000, prefetchMaxBytes: 32 * 1024 * 1024 });
+  });
+
+  it('keeps valid overrides', () => {
+    const config = resolveRetrievalConfig({ maxRecords: 500, idleTimeBetweenReadsMs: 0, maxGetRecordsPerSecond: 2.5, prefetchMaxBytes: 1024 });
+    expect(config).toMatchObject({ maxRecords: 500, idleTimeBetweenReadsMs: 0, maxGetRecordsPerSecond: 2.5, prefetchMaxBytes: 1024, prefetchMaxBatches: 3 });
+  });
+
+  it.each([
+    [{ maxRecords: 0 }, /maxRecords .* got 0/],
+    [{ maxRecords: 10_001 }, /maxRecords .*between 1 and 10000, got 10001/],
+    [{ maxRecords: 1.5 }, /maxRecords must be an integer/],
+    [{ maxGetRecordsPerSecond: 6 }, /maxGetRecordsPerSecond .*between 1 and 5, got 6/],
+    [{ maxGetRecordsPerSecond: 0.5 }, /maxGetRecordsPerSecond/],
+    [{ idleTimeBetweenReadsMs: -1 }, /idleTimeBetweenReadsMs/],
+    [{ idleTimeBetweenReadsMs: Number.NaN }, /idleTimeBetweenReadsMs .* got NaN/],
+    [{ prefetchMaxBatches: 0 }, /prefetchMaxBatches/],
+    [{ prefetchMaxRecords: '10' as unknown as number }, /prefetchMaxRecords .* got "10"/],
+    [{ prefetchMaxBytes: Infinity }, /prefetchMaxBytes/],
+    [{ maxRetries: -1 }, /maxRetries/],
+    [{ retryBaseDelayMs: 500, retryMaxDelayMs: 100 }, /retryMaxDelayMs must be >= retryBaseDelayMs/],
+  ])('rejects %j with a TypeError naming the option', (options, message) => {
+    expect(() => resolveRetrievalConfig(options)).toThrow(TypeError);
+    expect(() => resolveRetrievalConfig(options)).toThrow(message);
+  });
+});
+
+describe('backoff', () => {
+  it('draws full-jitter delays below an exponentially growing, capped ceiling', () => {
+    const policy = { baseDelayMs: 100, maxDelayMs: 1_000 };
+    expect(backoffDelay(0, policy, () => 0)).toBe(0);
+    expect(backoffDelay(0, policy, () => 0.999)).toBe(99);
+    expect(backoffDelay(2, policy, () => 0.5)).toBe(200);
+    expect(backoffDelay(3, policy, () => 0.999)).toBe(799);
+    expect(backoffDelay(50, policy, () => 0.999)).toBe(999);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const d = backoffDelay(attempt, policy);
+      expect(d).toBeGreaterThanOrEqual(0);
+      expect(d).toBeLessThan(Math.min(1_000, 100 * 2 ** attempt));
+    }
+  });
+
+  it('sleeps on the injected clock', async () => {
+    const clock = new FakeClock();
+    let done = false;
+    const p = sleepBackoff(clock, 1, { baseDelayMs: 100, maxDelayMs: 1_000 }, undefined, () => 0.5).then(() => (done = true));
+    await clock.advance(99);
+    expect(done).toBe(false);
+    await clock.advance(1);
+    await p;
+    expect(done).toBe(true);
+  });
+});
+
+describe('classifyKinesisError', () => {
+  it('classifies Kinesis errors', () => {
+    expect(classifyKinesisError(new ProvisionedThroughputExceededException({ message: 'x', $metadata: {} }))).toBe('throttled');
+    expect(classifyKinesisError(new KMSThrottlingException({ message: 'x', $metadata: {} }))).toBe('throttled');
+    expect(classifyKinesisError(new ExpiredIteratorException({ message: 'x', $metadata: {} }))).toBe('expired-iterator');
+    expect(classifyKinesisError(new ResourceNotFoundException({ message: 'x', $metadata: {} }))).toBe('not-found');
+    expect(classifyKinesisError(Object.assign(new Error('x'), { name: 'Whatever', $fault: 'server', $metadata: { httpStatusCode: 503 } }))).toBe('transient');
+    expect(classifyKinesisError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe('transient');
+    expect(classifyKinesisError(Object.assign(new Error('x'), { name: 'InvalidArgumentException', $fault: 'client', $metadata: { httpStatusCode: 400 } }))).toBe('fatal');
+    expect(classifyKinesisError('weird')).toBe('fatal');
+  });
+});

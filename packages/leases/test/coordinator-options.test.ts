@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryLeaseRefresher } from '../src/in-memory-refresher.js';
+import { LEASE_COORDINATOR_DEFAULTS, LeaseCoordinator, resolveLeaseCoordinatorConfig, type LeaseCoordinatorOptions } from '../src/coordinator/index.js';
+
+describe('resolveLeaseCoordinatorConfig', () => {
+  it('applies the defaults, derived from the lease duration', () => {
+    expect(resolveLeaseCoordinatorConfig()).toEqual({
+      leaseDurationMs: 10_000,
+      renewIntervalMs: 3_333,
+      takerIntervalMs: 2_000,
+      maxLeasesForWorker: Number.POSITIVE_INFINITY,
+      maxLeasesToStealAtOneTime: LEASE_COORDINATOR_DEFAULTS.maxLeasesToStealAtOneTime,
+      gracefulHandoff: true,
+      handoffTimeoutMs: 10_000,
+      releaseLeasesOnStop: true,
+      selfFencingMarginMs: 500,
+    });
+    const short = resolveLeaseCoordinatorConfig({ leaseDurationMs: 1_000 });
+    expect(short).toMatchObject({ renewIntervalMs: 333, takerIntervalMs: 200, handoffTimeoutMs: 1_000, selfFencingMarginMs: 100 });
+  });
+
+  it('keeps explicit values, including the Java KCL model', () => {
+    const java = resolveLeaseCoordinatorConfig({
+      leaseDurationMs: 10_000,
+      renewIntervalMs: 3_308,
+      takerIntervalMs: 20_050,
+      maxLeasesToStealAtOneTime: 1,
+      gracefulHandoff: false,
+      releaseLeasesOnStop: false,
+      maxLeasesForWorker: 50,
+    });
+    expect(java).toMatchObject({ renewIntervalMs: 3_308, takerIntervalMs: 20_050, maxLeasesToStealAtOneTime: 1, gracefulHandoff: false, releaseLeasesOnStop: false, maxLeasesForWorker: 50 });
+  });
+
+  const bad: Array<[keyof LeaseCoordinatorOptions, LeaseCoordinatorOptions, string]> = [
+    ['leaseDurationMs', { leaseDurationMs: 0 }, '0'],
+    ['leaseDurationMs', { leaseDurationMs: -5 }, '-5'],
+    ['leaseDurationMs', { leaseDurationMs: 1.5 }, '1.5'],
+    ['leaseDurationMs', { leaseDurationMs: Number.NaN }, 'NaN'],
+    ['leaseDurationMs', { leaseDurationMs: '10000' as unknown as number }, '"10000"'],
+    ['renewIntervalMs', { renewIntervalMs: 0 }, '0'],
+    ['renewIntervalMs', { renewIntervalMs: 5_000 }, '5000'],
+    ['renewIntervalMs', { leaseDurationMs: 1_000, renewIntervalMs: 600 }, '600'],
+    ['takerIntervalMs', { takerIntervalMs: -1 }, '-1'],
+    ['takerIntervalMs', { takerIntervalMs: 2.5 }, '2.5'],
+    ['maxLeasesForWorker', { maxLeasesForWorker: 0 }, '0'],
+    ['maxLeasesForWorker', { maxLeasesForWorker: 3.2 }, '3.2'],
+    ['maxLeasesToStealAtOneTime', { maxLeasesToStealAtOneTime: 0 }, '0'],
+    ['gracefulHandoff', { gracefulHandoff: 'yes' as unknown as boolean }, '"yes"'],
+    ['handoffTimeoutMs', { handoffTimeoutMs: 0 }, '0'],
+    ['handoffTimeoutMs', { leaseDurationMs: 1_000, handoffTimeoutMs: 300 }, '300'],
+    ['releaseLeasesOnStop', { releaseLeasesOnStop: 1 as unknown as boolean }, '1'],
+    ['selfFencingMarginMs', { selfFencingMarginMs: -1 }, '-1'],
+    ['selfFencingMarginMs', { leaseDurationMs: 1_000, selfFencingMarginMs: 700 }, '700'],
+  ];
+  it.each(bad)('rejects a bad %s with a TypeError naming it (%j)', (name, options, shown) => {
+    let thrown: unknown;
+    try {
+      resolveLeaseCoordinatorConfig(options);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect((thrown as Error).message).toContain(name);
+    expect((thrown as Error).message).toContain(shown);
+  });
+
+  it('rejects options that are not an object', () => {
+    expect(() => resolveLeaseCoordinatorConfig(null as unknown as LeaseCoordinatorOptions)).toThrow(TypeError);
+  });
+
+  it('is applied by the LeaseCoordinator constructor, which also checks the worker id', () => {
+    const refresher = new InMemoryLeaseRefresher();
+    expect(new LeaseCoordinator({ refresher, workerId: 'w', options: { leaseDurationMs: 3_000 } }).config.takerIntervalMs).toBe(600);
+    expect(() => new LeaseCoordinator({ refresher, workerId: 'w', options: { takerIntervalMs: 0 } })).toThrow(/takerIntervalMs/);
+    expect(() => new LeaseCoordinator({ refresher, workerId: '' })).toThrow(/workerId/);
+  });
+});
