@@ -13,7 +13,7 @@ import {
 } from '@kcl-ts/processor';
 import { parseStreamArn } from '@kcl-ts/shard-sync';
 import type { MetricsPublisher } from './metrics.js';
-import { resolveRetrievalConfig, type RetrievalConfig, type RetrievalOptions } from './retrieval/index.js';
+import { RETRIEVAL_DEFAULTS, resolveRetrievalConfig, type RetrievalConfig, type RetrievalOptions } from './retrieval/index.js';
 import { defaultWorkerId } from './worker-id.js';
 
 /** What {@link WorkerOptions.onProcessorError} decides for a batch whose `processRecords` threw. */
@@ -135,6 +135,24 @@ export const WORKER_DEFAULTS = {
 
 const NAME = /^[a-zA-Z0-9_.-]{1,255}$/;
 
+/** The options a Worker hands on to its LeaseCoordinator. */
+const LEASE_OPTION_NAMES: readonly (keyof LeaseCoordinatorOptions)[] = [
+  'leaseDurationMs',
+  'renewIntervalMs',
+  'takerIntervalMs',
+  'maxLeasesForWorker',
+  'maxLeasesToStealAtOneTime',
+  'gracefulHandoff',
+  'handoffTimeoutMs',
+  'releaseLeasesOnStop',
+  'selfFencingMarginMs',
+];
+
+/** Copies the named options that are set. */
+function pick<T>(options: Record<string, unknown>, names: readonly string[]): T {
+  return Object.fromEntries(names.filter((n) => options[n] !== undefined).map((n) => [n, options[n]])) as T;
+}
+
 function positive(options: Record<string, unknown>, name: string, fallback: number, allowInfinity = false): number {
   const value = options[name];
   if (value === undefined) return fallback;
@@ -192,24 +210,8 @@ export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
   if (processorRetryMaxMs < processorRetryBaseMs) {
     throw new TypeError(`processorRetryMaxMs (${processorRetryMaxMs}) must be ≥ processorRetryBaseMs (${processorRetryBaseMs})`);
   }
-  const leaseOptions: LeaseCoordinatorOptions = {
-    ...(options.leaseDurationMs !== undefined && { leaseDurationMs: options.leaseDurationMs }),
-    ...(options.renewIntervalMs !== undefined && { renewIntervalMs: options.renewIntervalMs }),
-    ...(options.takerIntervalMs !== undefined && { takerIntervalMs: options.takerIntervalMs }),
-    ...(options.maxLeasesForWorker !== undefined && { maxLeasesForWorker: options.maxLeasesForWorker }),
-    ...(options.maxLeasesToStealAtOneTime !== undefined && { maxLeasesToStealAtOneTime: options.maxLeasesToStealAtOneTime }),
-    ...(options.gracefulHandoff !== undefined && { gracefulHandoff: options.gracefulHandoff }),
-    ...(options.handoffTimeoutMs !== undefined && { handoffTimeoutMs: options.handoffTimeoutMs }),
-    ...(options.releaseLeasesOnStop !== undefined && { releaseLeasesOnStop: options.releaseLeasesOnStop }),
-  };
-  const retrievalOptions: RetrievalOptions = {
-    ...(options.maxRecords !== undefined && { maxRecords: options.maxRecords }),
-    ...(options.idleTimeBetweenReadsMs !== undefined && { idleTimeBetweenReadsMs: options.idleTimeBetweenReadsMs }),
-    ...(options.maxGetRecordsPerSecond !== undefined && { maxGetRecordsPerSecond: options.maxGetRecordsPerSecond }),
-    ...(options.prefetchMaxBatches !== undefined && { prefetchMaxBatches: options.prefetchMaxBatches }),
-    ...(options.prefetchMaxRecords !== undefined && { prefetchMaxRecords: options.prefetchMaxRecords }),
-    ...(options.prefetchMaxBytes !== undefined && { prefetchMaxBytes: options.prefetchMaxBytes }),
-  };
+  const leaseOptions = pick<LeaseCoordinatorOptions>(o, LEASE_OPTION_NAMES);
+  const retrievalOptions = pick<RetrievalOptions>(o, Object.keys(RETRIEVAL_DEFAULTS));
   return {
     applicationName: options.applicationName,
     stream,

@@ -48,13 +48,13 @@ describe('LeaseCoordinator: expiry is judged from counter changes seen by our ow
     seedLeases(fleet.store, 4, (i) => (i < 2 ? 'ghost' : undefined));
     const b = fleet.add('b');
     const first = await b.runTakerOnce();
-    expect(first.taken.sort()).toEqual(['shard-02', 'shard-03']);
+    expect([...first.taken].sort()).toEqual(['shard-02', 'shard-03']);
     expect(first.liveWorkers).toBe(2);
     await fleet.clock.advance(999);
     expect((await b.runTakerOnce()).taken).toEqual([]);
     await fleet.clock.advance(1);
     const later = await b.runTakerOnce();
-    expect(later.taken.sort()).toEqual(['shard-00', 'shard-01']);
+    expect([...later.taken].sort()).toEqual(['shard-00', 'shard-01']);
     expect(later.liveWorkers).toBe(1);
     expect(b.liveWorkers()).toEqual(['b']);
     expect(b.isLeader()).toBe(true);

@@ -98,7 +98,7 @@ describe('LeaseCoordinator: graceful handoff', () => {
     }
     expect(drains).toBe(2);
     const steal = rounds.find((r) => r.stolen.length > 0)!;
-    expect(steal.stolen.sort()).toEqual([...rounds[0]!.handoffsRequested].sort());
+    expect([...steal.stolen].sort()).toEqual([...rounds[0]!.handoffsRequested].sort());
     expect(steal.at - requestedAt).toBeGreaterThanOrEqual(1_000); // handoffTimeoutMs
     const gained = fleet.events.filter((e) => e.worker === 'b' && e.event === 'gained');
     const lost = fleet.events.filter((e) => e.worker === 'a' && e.event === 'lost');

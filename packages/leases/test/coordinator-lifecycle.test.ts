@@ -75,7 +75,7 @@ describe('LeaseCoordinator: start and stop', () => {
 
     const stoppedAt = fleet.clock.elapsed();
     const summary = await b.runTakerOnce();
-    expect(summary.taken.sort()).toEqual(aKeys);
+    expect([...summary.taken].sort()).toEqual(aKeys);
     expect(b.heldLeases()).toHaveLength(12);
     expect(fleet.clock.elapsed()).toBe(stoppedAt); // no waiting at all
     await b.stop();

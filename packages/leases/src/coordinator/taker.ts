@@ -149,7 +149,7 @@ export class LeaseTaker {
       const sentAt = clock.elapsed();
       const taken = await refresher.takeLease(lease, workerId, this.ctx.signal);
       if (taken === undefined || held.get(lease.leaseKey) !== undefined) return false;
-      held.add(taken, sentAt, sentAt);
+      held.add(taken, sentAt, quarantine ? sentAt + config.leaseDurationMs : sentAt);
       return true;
     });
   }
