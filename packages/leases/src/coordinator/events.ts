@@ -64,18 +64,22 @@ export class CoordinatorEmitter {
     this.emitter.setMaxListeners(0);
   }
 
+  /** Adds a listener. */
   on<E extends keyof LeaseCoordinatorEvents>(event: E, listener: LeaseCoordinatorListener<E>): void {
     this.emitter.on(event, listener as (...args: unknown[]) => void);
   }
 
+  /** Removes a listener. */
   off<E extends keyof LeaseCoordinatorEvents>(event: E, listener: LeaseCoordinatorListener<E>): void {
     this.emitter.off(event, listener as (...args: unknown[]) => void);
   }
 
+  /** Adds a listener called at most once. */
   once<E extends keyof LeaseCoordinatorEvents>(event: E, listener: LeaseCoordinatorListener<E>): void {
     this.emitter.once(event, listener as (...args: unknown[]) => void);
   }
 
+  /** Calls the listeners of `event`; never throws (see the class comment). */
   emit<E extends keyof LeaseCoordinatorEvents>(event: E, ...args: LeaseCoordinatorEvents[E]): void {
     if (event === 'error' && this.emitter.listenerCount('error') === 0) return;
     try {

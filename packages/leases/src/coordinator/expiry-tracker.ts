@@ -51,12 +51,4 @@ export class ExpiryTracker {
     }
     return expired;
   }
-
-  /** True if `lease` is free, or its counter has not changed in our scans for the lease duration. */
-  isExpired(lease: Lease, now: number): boolean {
-    if (lease.leaseOwner === undefined) return true;
-    const last = this.seen.get(lease.leaseKey);
-    if (last === undefined || last.counter !== lease.leaseCounter || last.owner !== lease.leaseOwner) return false;
-    return now - last.changedAt >= this.leaseDurationMs;
-  }
 }

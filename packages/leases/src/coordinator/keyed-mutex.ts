@@ -24,9 +24,4 @@ export class KeyedMutex {
       if (this.tails.get(key) === tail) this.tails.delete(key);
     }
   }
-
-  /** True while a call for `key` runs or waits. */
-  isLocked(key: string): boolean {
-    return this.tails.has(key);
-  }
 }
