@@ -39,19 +39,26 @@ export function buildClients(flags: ConnectionFlags, env: NodeJS.ProcessEnv = pr
   const kinesisEndpoint = flags.kinesisEndpoint ?? flags.endpoint ?? env.KCL_KINESIS_ENDPOINT;
   const dynamoDbEndpoint = flags.dynamodbEndpoint ?? flags.endpoint ?? env.KCL_DYNAMODB_ENDPOINT;
   const hasCredentials = Boolean(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI);
+  // Static keys in the given environment are used as is; anything else goes to the SDK's default chain.
+  const fromEnv =
+    env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN && { sessionToken: env.AWS_SESSION_TOKEN }) }
+      : undefined;
   const local = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const credentials = (endpoint: string | undefined): { credentials: typeof local } | undefined =>
+    fromEnv ? { credentials: fromEnv } : !hasCredentials && isLocal(endpoint) ? { credentials: local } : undefined;
   return {
     region,
     kinesis: new KinesisClient({
       region,
       requestHandler: new NodeHttpHandler(),
       ...(kinesisEndpoint && { endpoint: kinesisEndpoint }),
-      ...(!hasCredentials && isLocal(kinesisEndpoint) && { credentials: local }),
+      ...credentials(kinesisEndpoint),
     }),
     dynamoDb: new DynamoDBClient({
       region,
       ...(dynamoDbEndpoint && { endpoint: dynamoDbEndpoint }),
-      ...(!hasCredentials && isLocal(dynamoDbEndpoint) && { credentials: local }),
+      ...credentials(dynamoDbEndpoint),
     }),
   };
 }
