@@ -71,7 +71,8 @@ export class Dashboard {
   private readonly out: NonNullable<DashboardOptions['out']>;
   private readonly tty: boolean;
   private readonly plainIntervalMs: number;
-  private readonly startedAt: number;
+  /** Origin of the time stamps. */
+  readonly startedAt: number;
   private drawn = 0;
   private last: DashboardState | undefined;
   private lastPlainAt = Number.NEGATIVE_INFINITY;

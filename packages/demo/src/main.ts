@@ -117,8 +117,7 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
 
     let shards = await listShards(kinesis, streamName);
     const ended = new Set<string>();
-    const startedAt = Date.now();
-    const dashboard = new Dashboard({ startedAt });
+    const dashboard = new Dashboard();
     const follower = new JournalFollower(workDir);
     const k = kinesis;
     const refreshShards = (): void => {
@@ -158,6 +157,18 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
     });
     onFleet(fleet);
     for (let i = 1; i <= options.workers; i++) fleet.spawn(`w${i}`);
+    // The clock (producer, chaos timeline) starts once the fleet is up, so latencies and the
+    // timeline are not dominated by process start-up on a busy machine.
+    const startDeadline = Date.now() + 90_000;
+    while (fleet.all().some((h) => h.state === 'starting')) {
+      const dead = fleet.all().find((h) => h.exit);
+      if (dead) throw new Error(`worker ${dead.id} exited while starting; see ${join(workDir, `${dead.id}.log`)}`);
+      if (Date.now() > startDeadline) throw new Error(`workers did not start within 90 s; see the logs in ${workDir}`);
+      if (interrupt.aborted) return { code: 130 };
+      await delay(100);
+    }
+    const startedAt = Date.now();
+    dashboard.event(`all ${options.workers} worker(s) started; producing for ${options.durationS} s`);
 
     producer = new Producer({ kinesis, streamName, rate: options.rate, keys: options.keys });
     producer.start();
@@ -165,7 +176,7 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
     const f = fleet;
     const render = (): void => {
       follower.poll();
-      dashboard.render(dashboardState(startedAt, p.stats().put, follower.processed, shards, ended, f));
+      dashboard.render(dashboardState(dashboard.startedAt, p.stats().put, follower.processed, shards, ended, f));
     };
     ticker = setInterval(render, 1_000);
     if (options.chaos) {

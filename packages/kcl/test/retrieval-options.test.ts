@@ -1,7 +1,7 @@
 import { ExpiredIteratorException, KMSThrottlingException, ProvisionedThroughputExceededException, ResourceNotFoundException } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '@kcl-ts/processor';
-import { backoffDelay, classifyKinesisError, RETRIEVAL_DEFAULTS, resolveRetrievalConfig, sleepBackoff } from '../src/retrieval/index.js';
+import { classifyKinesisError, RETRIEVAL_DEFAULTS, resolveRetrievalConfig } from '../src/retrieval/index.js';
 
 describe('resolveRetrievalConfig', () => {
   it('applies the defaults', () => {
@@ -30,33 +30,6 @@ describe('resolveRetrievalConfig', () => {
   ])('rejects %j with a TypeError naming the option', (options, message) => {
     expect(() => resolveRetrievalConfig(options)).toThrow(TypeError);
     expect(() => resolveRetrievalConfig(options)).toThrow(message);
-  });
-});
-
-describe('backoff', () => {
-  it('draws full-jitter delays below an exponentially growing, capped ceiling', () => {
-    const policy = { baseDelayMs: 100, maxDelayMs: 1_000 };
-    expect(backoffDelay(0, policy, () => 0)).toBe(0);
-    expect(backoffDelay(0, policy, () => 0.999)).toBe(99);
-    expect(backoffDelay(2, policy, () => 0.5)).toBe(200);
-    expect(backoffDelay(3, policy, () => 0.999)).toBe(799);
-    expect(backoffDelay(50, policy, () => 0.999)).toBe(999);
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const d = backoffDelay(attempt, policy);
-      expect(d).toBeGreaterThanOrEqual(0);
-      expect(d).toBeLessThan(Math.min(1_000, 100 * 2 ** attempt));
-    }
-  });
-
-  it('sleeps on the injected clock', async () => {
-    const clock = new FakeClock();
-    let done = false;
-    const p = sleepBackoff(clock, 1, { baseDelayMs: 100, maxDelayMs: 1_000 }, undefined, () => 0.5).then(() => (done = true));
-    await clock.advance(99);
-    expect(done).toBe(false);
-    await clock.advance(1);
-    await p;
-    expect(done).toBe(true);
   });
 });
 

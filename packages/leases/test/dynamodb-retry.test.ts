@@ -6,13 +6,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AbortError, DependencyError, FakeClock, ResourceNotFoundError } from '@kcl-ts/processor';
 import { describe, expect, it } from 'vitest';
+import { backoffDelay, withRetries } from '@kcl-ts/processor';
 import {
-  backoffDelay,
   DynamoDbLeaseRefresher,
   isRetryableDynamoDbError,
   leaseToItem,
   resolveDynamoDbLeaseRefresherConfig,
-  withRetries,
 } from '../src/dynamodb/index.js';
 import type { Lease } from '@kcl-ts/leases';
 

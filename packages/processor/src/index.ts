@@ -12,3 +12,4 @@ export * from './record.js';
 export * from './checkpointer.js';
 export * from './processor.js';
 export * from './position.js';
+export * from './retry.js';

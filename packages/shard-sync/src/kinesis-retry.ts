@@ -4,20 +4,13 @@
  * final failure is reported is left to the caller.
  * @module
  */
-import { AbortError, isKclError, type Clock, type Logger } from '@kcl-ts/processor';
+import { isTransientAwsError, withRetries, type Clock, type Logger } from '@kcl-ts/processor';
 
 /** Kinesis error names that mean "slow down and try again". */
 const THROTTLING_ERRORS = new Set(['LimitExceededException', 'ProvisionedThroughputExceededException', 'KMSThrottlingException', 'ThrottlingException']);
-const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ENOTFOUND']);
-const TIMEOUT_ERROR_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
-
 /** Shape of the AWS SDK errors we look at. */
 interface AwsErrorLike {
   readonly name?: unknown;
-  readonly code?: unknown;
-  readonly $fault?: unknown;
-  readonly $metadata?: { readonly httpStatusCode?: unknown };
-  readonly cause?: unknown;
 }
 
 /** The AWS error name (`ResourceNotFoundException`, ...) of an error, if it has one. */
@@ -30,23 +23,9 @@ export function awsErrorName(error: unknown): string | undefined {
  * `ProvisionedThroughputExceededException`, ...), a server fault (HTTP 5xx), a timeout, or a
  * dropped/refused connection.
  */
-export function isRetryableKinesisError(error: unknown, depth = 0): boolean {
-  if (typeof error !== 'object' || error === null || depth > 3) return false;
-  const e = error as AwsErrorLike;
-  if (typeof e.name === 'string' && (THROTTLING_ERRORS.has(e.name) || TIMEOUT_ERROR_NAMES.has(e.name))) return true;
-  const status = e.$metadata?.httpStatusCode;
-  if (typeof status === 'number' && status >= 500) return true;
-  if (e.$fault === 'server') return true;
-  if (typeof e.code === 'string' && NETWORK_ERROR_CODES.has(e.code)) return true;
-  return e.cause !== undefined && e.cause !== error && isRetryableKinesisError(e.cause, depth + 1);
-}
-
-/**
- * Delay before retry `attempt` (0-based): full jitter, a uniform draw in
- * `[0, min(capMs, baseMs × 2^attempt))`.
- */
-export function fullJitterDelay(attempt: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
-  return Math.floor(random() * Math.min(capMs, baseMs * 2 ** Math.min(attempt, 52)));
+export function isRetryableKinesisError(error: unknown): boolean {
+  const name = awsErrorName(error);
+  return (name !== undefined && THROTTLING_ERRORS.has(name)) || isTransientAwsError(error);
 }
 
 /** Options of {@link retryKinesisCall}. */
@@ -61,29 +40,9 @@ export interface KinesisRetryOptions {
 }
 
 /**
- * Runs `fn` until it succeeds, fails with a non-retryable error, or `maxRetries` retries are
- * spent; the last error is rethrown as is. An abort (during a call or a backoff sleep)
- * becomes an {@link AbortError} at once.
+ * Runs `fn` with {@link withRetries}, retrying what {@link isRetryableKinesisError} accepts;
+ * the last error is rethrown as is, and an abort becomes an `AbortError` at once.
  */
-export async function retryKinesisCall<T>(operation: string, fn: () => Promise<T>, options: KinesisRetryOptions): Promise<T> {
-  const { clock, logger, maxRetries, signal } = options;
-  for (let attempt = 0; ; attempt++) {
-    if (signal?.aborted) throw toAbortError(signal, undefined);
-    try {
-      return await fn();
-    } catch (error) {
-      if (signal?.aborted) throw toAbortError(signal, error);
-      if (attempt >= maxRetries || !isRetryableKinesisError(error)) throw error;
-      const delayMs = fullJitterDelay(attempt, options.baseDelayMs, options.maxDelayMs, options.random);
-      logger.debug({ operation, attempt: attempt + 1, delayMs, err: error }, 'retrying a Kinesis call after a transient error');
-      await clock.sleep(delayMs, signal);
-    }
-  }
-}
-
-/** The {@link AbortError} to throw for an aborted signal. */
-export function toAbortError(signal: AbortSignal, error: unknown): AbortError {
-  if (isKclError(error, 'ABORTED')) return error as AbortError;
-  if (signal.reason instanceof AbortError) return signal.reason;
-  return new AbortError(undefined, { cause: error ?? signal.reason });
+export function retryKinesisCall<T>(operation: string, fn: () => Promise<T>, options: KinesisRetryOptions): Promise<T> {
+  return withRetries(operation, () => fn(), { ...options, isRetryable: isRetryableKinesisError });
 }

@@ -5,8 +5,8 @@
  * @module
  */
 import { ListShardsCommand, type KinesisClient, type ListShardsCommandInput, type ListShardsCommandOutput, type ShardFilter } from '@aws-sdk/client-kinesis';
-import { AbortError, DependencyError, ResourceNotFoundError, silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
-import { awsErrorName, isRetryableKinesisError, retryKinesisCall, toAbortError } from './kinesis-retry.js';
+import { AbortError, DependencyError, ResourceNotFoundError, silentLogger, systemClock, type Clock, type Logger, toAbortError } from '@kcl-ts/processor';
+import { awsErrorName, isRetryableKinesisError, retryKinesisCall } from './kinesis-retry.js';
 import { shardFromSdk, type ShardInfo } from './shard-info.js';
 import type { ShardLister } from './shard-lister.js';
 import { resolveStreamIdentifier, streamLabelOf, type StreamIdentifier } from './stream-identifier.js';

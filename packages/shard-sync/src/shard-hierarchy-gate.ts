@@ -4,8 +4,7 @@
  * @module
  */
 import type { Lease, LeaseRefresher } from '@kcl-ts/leases';
-import { isKclError, silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
-import { toAbortError } from './kinesis-retry.js';
+import { isKclError, silentLogger, systemClock, type Clock, type Logger, toAbortError } from '@kcl-ts/processor';
 import { isOpenShard, type ShardInfo } from './shard-info.js';
 import type { ShardLister } from './shard-lister.js';
 

@@ -5,7 +5,6 @@
  */
 export * from './types.js';
 export { RETRIEVAL_DEFAULTS, resolveRetrievalConfig, type RetrievalConfig, type RetrievalOptions } from './options.js';
-export { backoffDelay, sleepBackoff, type BackoffPolicy } from './backoff.js';
 export { classifyKinesisError, type KinesisErrorKind } from './kinesis-errors.js';
 export { PollingRecordsFetcher, type PollingRecordsFetcherDeps } from './polling-fetcher.js';
 export * from './aggregation/index.js';

@@ -3,6 +3,7 @@
  * retrying, renewing the iterator and giving up.
  * @module
  */
+import { isTransientAwsError } from '@kcl-ts/processor';
 
 /** How retrieval reacts to a failed Kinesis call. */
 export type KinesisErrorKind =
@@ -19,7 +20,6 @@ export type KinesisErrorKind =
 
 const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'LimitExceededException', 'KMSThrottlingException', 'ThrottlingException', 'Throttling', 'TooManyRequestsException']);
 const TRANSIENT_NAMES = new Set(['InternalFailureException', 'InternalFailure', 'ServiceUnavailable', 'ServiceUnavailableException', 'InternalServerError', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET']);
 
 interface AwsLikeError {
   name?: unknown;
@@ -38,8 +38,6 @@ export function classifyKinesisError(error: unknown): KinesisErrorKind {
   if (THROTTLING.has(name) || status === 429 || e.$retryable?.throttling === true) return 'throttled';
   if (name === 'ExpiredIteratorException') return 'expired-iterator';
   if (name === 'ResourceNotFoundException') return 'not-found';
-  if (TRANSIENT_NAMES.has(name) || e.$fault === 'server' || (status !== undefined && status >= 500)) return 'transient';
-  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return 'transient';
-  if (e.$retryable !== undefined) return 'transient';
+  if (TRANSIENT_NAMES.has(name) || isTransientAwsError(error)) return 'transient';
   return 'fatal';
 }

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { HashKeyRange } from '@kcl-ts/leases';
 import {
+  backoffDelay,
   DependencyError,
   InvalidStateError,
   ResourceNotFoundError,
@@ -25,7 +26,6 @@ import {
 } from '@kcl-ts/processor';
 import { deaggregate, type DeaggregationOptions } from './aggregation/deaggregate.js';
 import { compileHashKeyRange } from './aggregation/hash-key.js';
-import { sleepBackoff, type BackoffPolicy } from './backoff.js';
 import { classifyKinesisError } from './kinesis-errors.js';
 import type { RetrievalConfig } from './options.js';
 import { PrefetchQueue } from './prefetcher.js';
@@ -111,7 +111,7 @@ export class PollingRecordsFetcher {
   private readonly log: Logger;
   private readonly random: (() => number) | undefined;
   private readonly deaggregation: DeaggregationOptions;
-  private readonly backoff: BackoffPolicy;
+  private readonly backoff: { readonly baseDelayMs: number; readonly maxDelayMs: number };
   private readonly minCallSpacingMs: number;
   private readonly controller = new AbortController();
   private readonly queue: PrefetchQueue;
@@ -357,14 +357,14 @@ export class PollingRecordsFetcher {
           case 'throttled':
             this.counters.throttled++;
             this.log.debug({ operation, attempt: throttles + 1 }, 'throttled; backing off');
-            await sleepBackoff(this.clock, throttles++, this.backoff, signal, this.random);
+            await this.clock.sleep(backoffDelay(throttles++, this.backoff.baseDelayMs, this.backoff.maxDelayMs, this.random), signal);
             break;
           case 'transient':
             if (failures >= this.config.maxRetries) {
               throw new DependencyError('kinesis', operation, `${operation} failed ${failures + 1} times in a row on shard ${this.shardId}: ${message(err)}`, { cause: err, retryable: true });
             }
             this.log.debug({ operation, err, attempt: failures + 1 }, 'transient failure; retrying');
-            await sleepBackoff(this.clock, failures++, this.backoff, signal, this.random);
+            await this.clock.sleep(backoffDelay(failures++, this.backoff.baseDelayMs, this.backoff.maxDelayMs, this.random), signal);
             break;
           case 'expired-iterator':
             if (operation === 'GetRecords') throw new IteratorExpired();

@@ -235,7 +235,12 @@ export class LeaseCoordinator {
   }
 
   private async doStart(): Promise<void> {
-    await this.runTakerOnce();
+    try {
+      await this.runTakerOnce();
+    } catch (error) {
+      if (this.stopPromise !== undefined) throw new ShutdownError('the lease coordinator was stopped while starting', { cause: error });
+      throw error;
+    }
     if (this.stopPromise !== undefined) return;
     const signal = this.abort.signal;
     this.loops = [

@@ -7,7 +7,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Clock, Logger } from '@kcl-ts/processor';
 import { isRetryableDynamoDbError, translateDynamoDbError, type TableLocation } from './errors.js';
-import { withRetries } from './retry.js';
+import { withRetries } from '@kcl-ts/processor';
 
 /** Settings of a {@link DynamoDbCaller}. */
 export interface DynamoDbCallerConfig {

@@ -5,7 +5,7 @@
  * @module
  */
 import { DependencyError, KclError, ResourceNotFoundError } from '@kcl-ts/processor';
-import { isTransientAwsError } from './retry.js';
+import { isTransientAwsError } from '@kcl-ts/processor';
 
 /** DynamoDB error names that mean "slow down", always worth a retry after a backoff. */
 const THROTTLING_ERRORS = new Set([

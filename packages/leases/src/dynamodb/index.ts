@@ -1,6 +1,6 @@
 /**
  * The DynamoDB side of `@kcl-ts/leases`: {@link DynamoDbLeaseRefresher}, its options, the
- * Java-KCL-compatible item (de)serializer, and the generic retry helpers it uses.
+ * Java-KCL-compatible item (de)serializer (its retries use `withRetries` from `@kcl-ts/processor`).
  * @module
  */
 export { DynamoDbLeaseRefresher } from './dynamodb-lease-refresher.js';
@@ -13,11 +13,3 @@ export {
 export type { LeaseTableBillingMode } from './lease-table.js';
 export { LEASE_ATTRIBUTES, itemToLease, leaseToItem, type LeaseItem } from './lease-serializer.js';
 export { isConditionalCheckFailed, isRetryableDynamoDbError } from './errors.js';
-export {
-  backoffDelay,
-  DEFAULT_RETRY_BASE_DELAY_MS,
-  DEFAULT_RETRY_MAX_DELAY_MS,
-  isTransientAwsError,
-  withRetries,
-  type RetryOptions,
-} from './retry.js';

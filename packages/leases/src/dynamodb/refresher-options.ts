@@ -5,7 +5,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
 import type { LeaseTableBillingMode } from './lease-table.js';
-import { DEFAULT_RETRY_BASE_DELAY_MS, DEFAULT_RETRY_MAX_DELAY_MS } from './retry.js';
+import { DEFAULT_RETRY_BASE_DELAY_MS, DEFAULT_RETRY_MAX_DELAY_MS } from '@kcl-ts/processor';
 
 /** Options of a {@link DynamoDbLeaseRefresher}. */
 export interface DynamoDbLeaseRefresherOptions {

@@ -1,10 +1,12 @@
 /**
  * Generic retry with exponential backoff and full jitter, sleeping on an injected
  * {@link Clock}. Nothing here knows about DynamoDB: the caller decides what is retryable
- * and how a final failure is reported, so the Kinesis side can reuse this module as is.
+ * and how a final failure is reported, so the DynamoDB and Kinesis sides share it.
  * @module
  */
-import { AbortError, isKclError, type Clock, type Logger } from '@kcl-ts/processor';
+import type { Clock } from './clock.js';
+import { AbortError, isKclError } from './errors.js';
+import type { Logger } from './logger.js';
 
 /** Options of {@link withRetries}. */
 export interface RetryOptions {
@@ -63,11 +65,11 @@ export async function withRetries<T>(
   const cap = options.maxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS;
   const random = options.random ?? Math.random;
   for (let attempt = 0; ; attempt++) {
-    if (signal?.aborted) throw abortError(signal, undefined);
+    if (signal?.aborted) throw toAbortError(signal, undefined);
     try {
       return await fn(attempt);
     } catch (error) {
-      if (signal?.aborted) throw abortError(signal, error);
+      if (signal?.aborted) throw toAbortError(signal, error);
       if (attempt >= maxRetries || !isRetryable(error)) throw error;
       const delayMs = backoffDelay(attempt, base, cap, random);
       logger?.debug({ operation, attempt: attempt + 1, delayMs, err: error }, 'retrying after a transient error');
@@ -76,7 +78,8 @@ export async function withRetries<T>(
   }
 }
 
-function abortError(signal: AbortSignal, error: unknown): AbortError {
+/** The {@link AbortError} to throw for an aborted `signal` (keeps an `AbortError` already thrown). */
+export function toAbortError(signal: AbortSignal, error: unknown): AbortError {
   if (isKclError(error, 'ABORTED')) return error as AbortError;
   if (signal.reason instanceof AbortError) return signal.reason;
   return new AbortError(undefined, { cause: error ?? signal.reason });

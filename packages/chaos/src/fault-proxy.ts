@@ -1,0 +1,237 @@
+/**
+ * A fault-injecting HTTP proxy in front of one emulator (Kinesis Mock or dynalite). Requests
+ * are forwarded unchanged unless a {@link FaultRule} fires for their `X-Amz-Target`: then the
+ * proxy answers with a real-looking AWS error, adds latency, or drops the connection.
+ *
+ * ```ts
+ * const proxy = await startFaultProxy({ target: stack.dynamoDbEndpoint, kind: 'dynamodb' });
+ * const id = proxy.addRule({ kind: 'throttle', operation: 'UpdateItem', probability: 0.5 });
+ * // … point workers at proxy.endpoint …
+ * proxy.removeRule(id);
+ * await proxy.stop();
+ * ```
+ *
+ * Rules can also be driven over HTTP, e.g. from another process, at `/__faults`:
+ * `GET` → stats, `POST` (a rule as JSON) → `{ id }`, `DELETE` → clear, `DELETE /__faults/<id>`.
+ * @module
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { faultResponse, FaultRuleSet, operationName, type FaultKind, type FaultRule, type FaultRuleStats, type FaultTarget } from './fault-rules.js';
+
+/** Options of {@link startFaultProxy}. */
+export interface FaultProxyOptions {
+  /** The endpoint requests are forwarded to, e.g. `http://127.0.0.1:4567`. */
+  readonly target: string;
+  /** What the target is; decides the error shapes and which rules match. */
+  readonly kind: FaultTarget;
+  /** Port to listen on. @default 0 (any free port) */
+  readonly port?: number;
+  /** Interface to listen on. @default '127.0.0.1' */
+  readonly host?: string;
+  /** Random source of the probability rolls (tests make it deterministic). @default Math.random */
+  readonly random?: () => number;
+}
+
+/** Counters of a proxy. */
+export interface FaultProxyStats {
+  /** Requests received (control requests excluded). */
+  readonly requests: number;
+  /** Requests forwarded to the target. */
+  readonly forwarded: number;
+  /** Requests per operation name. */
+  readonly byOperation: Readonly<Record<string, number>>;
+  /** Every rule ever added, current ones last, with its counters. */
+  readonly rules: readonly FaultRuleStats[];
+  /** Faults injected so far, all rules together. */
+  readonly injected: number;
+}
+
+/** A running fault proxy. */
+export interface FaultProxy {
+  /** Where clients should send their requests instead of the target. */
+  readonly endpoint: string;
+  /** What the proxy stands in front of. */
+  readonly kind: FaultTarget;
+  /** Adds a rule (evaluated after the existing ones); returns its id. Throws `TypeError` on a bad rule. */
+  addRule(rule: FaultRule): number;
+  /** Removes one rule; true if it existed. */
+  removeRule(id: number): boolean;
+  /** Removes every rule: requests pass through again. */
+  clearRules(): void;
+  /** Counters (requests, and per rule how often it matched and fired). */
+  stats(): FaultProxyStats;
+  /** Faults injected so far, optionally of one kind. */
+  injected(kind?: FaultKind): number;
+  /** Closes the listener and every open connection. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const CONTROL_PATH = '/__faults';
+
+/** Starts a fault proxy in front of `options.target`; resolves once it listens. */
+export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
+  const targetUrl = new URL(options.target);
+  if (targetUrl.protocol !== 'http:') throw new TypeError(`target must be an http:// endpoint, got ${options.target}`);
+  if (options.kind !== 'kinesis' && options.kind !== 'dynamodb') throw new TypeError(`kind must be 'kinesis' or 'dynamodb', got ${String(options.kind)}`);
+  const rules = new FaultRuleSet(options.random);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const counters = { requests: 0, forwarded: 0, byOperation: {} as Record<string, number> };
+
+  const stats = (): FaultProxyStats => ({
+    requests: counters.requests,
+    forwarded: counters.forwarded,
+    byOperation: { ...counters.byOperation },
+    rules: [...rules.removedStats(), ...rules.stats()],
+    injected: rules.totalInjected(),
+  });
+
+  const forward = (req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> =>
+    new Promise((resolve, reject) => {
+      const headers = { ...req.headers, host: targetUrl.host, 'content-length': String(body.length) };
+      delete headers['transfer-encoding'];
+      const upstream = http.request(
+        { protocol: targetUrl.protocol, hostname: targetUrl.hostname, port: targetUrl.port, method: req.method, path: req.url, headers, agent },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        },
+      );
+      upstream.on('error', reject);
+      upstream.end(body);
+    });
+
+  const handleControl = (req: IncomingMessage, body: Buffer, res: ServerResponse): void => {
+    const reply = (status: number, value: unknown): void => {
+      const text = JSON.stringify(value);
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+      res.end(text);
+    };
+    try {
+      const rest = (req.url ?? '').slice(CONTROL_PATH.length).replace(/^\//, '');
+      if (req.method === 'GET') return reply(200, stats());
+      if (req.method === 'POST' && rest === '') return reply(200, { id: rules.add(JSON.parse(body.toString('utf8')) as FaultRule) });
+      if (req.method === 'DELETE' && rest === '') {
+        rules.clear();
+        return reply(200, { cleared: true });
+      }
+      if (req.method === 'DELETE' && /^\d+$/.test(rest)) return reply(200, { removed: rules.remove(Number(rest)) });
+      return reply(404, { message: `unknown control request ${req.method} ${req.url}` });
+    } catch (error) {
+      return reply(400, { message: error instanceof Error ? error.message : String(error) });
+    }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    if ((req.url ?? '').startsWith(CONTROL_PATH)) return handleControl(req, body, res);
+
+    counters.requests++;
+    const amzTarget = typeof req.headers['x-amz-target'] === 'string' ? req.headers['x-amz-target'] : '';
+    const op = operationName(amzTarget) || '(none)';
+    counters.byOperation[op] = (counters.byOperation[op] ?? 0) + 1;
+    const decision = rules.decide(options.kind, amzTarget);
+    if (decision.latencyMs > 0) await delay(decision.latencyMs);
+    const fault = decision.fault;
+    const after = fault?.phase === 'after';
+    if (fault && !after) {
+      if (fault.kind === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      const r = faultResponse(fault, options.kind);
+      res.writeHead(r.status, r.headers);
+      res.end(r.body);
+      return;
+    }
+    let upstream;
+    try {
+      upstream = await forward(req, body);
+      counters.forwarded++;
+    } catch {
+      // The target is unreachable: behave like a broken network, not like a service.
+      req.socket.destroy();
+      return;
+    }
+    if (fault && after) {
+      if (fault.kind === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      const r = faultResponse(fault, options.kind);
+      res.writeHead(r.status, r.headers);
+      res.end(r.body);
+      return;
+    }
+    const headers = { ...upstream.headers, 'content-length': String(upstream.body.length) };
+    delete headers['transfer-encoding'];
+    res.writeHead(upstream.status, headers);
+    res.end(upstream.body);
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) req.socket.destroy();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  let stopping: Promise<void> | undefined;
+
+  return {
+    endpoint: `http://${address.address}:${address.port}`,
+    kind: options.kind,
+    addRule: (rule) => rules.add(rule),
+    removeRule: (id) => rules.remove(id),
+    clearRules: () => rules.clear(),
+    stats,
+    injected: (kind) => rules.totalInjected(kind),
+    stop: () => {
+      stopping ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        agent.destroy();
+      });
+      return stopping;
+    },
+  };
+}
+
+/** Drives a fault proxy over its `/__faults` control endpoint (e.g. one running in another process). */
+export interface RemoteFaultControl {
+  addRule(rule: FaultRule): Promise<number>;
+  removeRule(id: number): Promise<boolean>;
+  clearRules(): Promise<void>;
+  stats(): Promise<FaultProxyStats>;
+}
+
+/** A {@link RemoteFaultControl} for the proxy listening at `endpoint`. */
+export function remoteFaultControl(endpoint: string): RemoteFaultControl {
+  const url = new URL(CONTROL_PATH, endpoint).toString();
+  const call = async <T>(method: string, path = '', body?: unknown): Promise<T> => {
+    const res = await fetch(url + path, { method, ...(body !== undefined && { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+    const value = (await res.json()) as T & { message?: string };
+    if (!res.ok) throw new Error(`fault proxy control ${method} failed (${res.status}): ${value.message ?? ''}`);
+    return value;
+  };
+  return {
+    addRule: async (rule) => (await call<{ id: number }>('POST', '', rule)).id,
+    removeRule: async (id) => (await call<{ removed: boolean }>('DELETE', `/${id}`)).removed,
+    clearRules: async () => {
+      await call('DELETE');
+    },
+    stats: () => call<FaultProxyStats>('GET'),
+  };
+}

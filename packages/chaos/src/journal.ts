@@ -1,0 +1,86 @@
+/**
+ * The journal a chaos worker process writes: one JSON object per line, appended with
+ * `appendFileSync` so a line is on disk before the worker goes on (a `kill -9` loses at most
+ * a torn last line, which the reader skips). Each worker process writes its own file; nothing
+ * is shared between processes.
+ * @module
+ */
+import { existsSync, readFileSync } from 'node:fs';
+
+/** Where a checkpoint was requested from. */
+export type CheckpointPhase = 'batch' | 'shutdown' | 'shard-end';
+
+/** Fields common to every line. */
+export interface JournalBase {
+  /** Worker id. */
+  readonly worker: string;
+  /** Wall-clock time of the line (ms since the epoch; every process runs on the same machine). */
+  readonly at: number;
+  /** Process id of the writer. */
+  readonly pid: number;
+}
+
+/** A checkpoint position as written in the journal. */
+export interface JournalPosition {
+  /** Sequence number, or a sentinel (`TRIM_HORIZON`, `LATEST`, `AT_TIMESTAMP`, `SHARD_END`). */
+  readonly seq: string;
+  readonly sub: number;
+}
+
+/** The lines of a journal. An *epoch* is one processor instance: one worker's continuous ownership of one shard. */
+export type JournalLine = JournalBase &
+  (
+    | { readonly type: 'start' }
+    | { readonly type: 'started' }
+    | { readonly type: 'start-failed'; readonly error: string }
+    | { readonly type: 'stopped' }
+    | { readonly type: 'error'; readonly error: string }
+    | { readonly type: 'event'; readonly event: 'leaseAcquired' | 'leaseLost' | 'shardEnded'; readonly shard: string; readonly reason?: string; readonly children?: readonly string[] }
+    | { readonly type: 'processor-error'; readonly shard: string; readonly error: string }
+    | { readonly type: 'init'; readonly shard: string; readonly epoch: string; readonly checkpoint: string; readonly sub: number }
+    | ({ readonly type: 'record'; readonly shard: string; readonly epoch: string; readonly key: string; readonly n: number } & JournalPosition)
+    | ({ readonly type: 'checkpoint-begin'; readonly shard: string; readonly epoch: string; readonly phase: CheckpointPhase } & JournalPosition)
+    | ({ readonly type: 'checkpoint'; readonly shard: string; readonly epoch: string; readonly phase: CheckpointPhase; readonly sentAt: number } & JournalPosition)
+    | ({ readonly type: 'checkpoint-rejected'; readonly shard: string; readonly epoch: string; readonly phase: CheckpointPhase; readonly sentAt: number; readonly error: string } & JournalPosition)
+    | ({ readonly type: 'checkpoint-failed'; readonly shard: string; readonly epoch: string; readonly phase: CheckpointPhase; readonly sentAt: number; readonly error: string } & JournalPosition)
+    | { readonly type: 'shutdown-requested'; readonly shard: string; readonly epoch: string }
+    | { readonly type: 'shard-ended'; readonly shard: string; readonly epoch: string }
+    | { readonly type: 'lease-lost'; readonly shard: string; readonly epoch: string }
+  );
+
+/** The type names of {@link JournalLine}. */
+export type JournalLineType = JournalLine['type'];
+
+/** The line of one type. */
+export type LineOf<T extends JournalLineType> = Extract<JournalLine, { type: T }>;
+
+/**
+ * Parses a journal's text. Blank lines are skipped, and so is a torn LAST line (a process
+ * killed in the middle of a write); a malformed line elsewhere throws, because it means the
+ * journal is corrupt, not merely cut short.
+ */
+export function parseJournal(text: string, source = 'journal'): JournalLine[] {
+  const lines = text.split('\n');
+  const out: JournalLine[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      out.push(JSON.parse(line) as JournalLine);
+    } catch (error) {
+      const isLast = lines.slice(i + 1).every((l) => l.trim() === '');
+      if (!isLast) throw new Error(`${source}:${i + 1}: malformed journal line: ${line.slice(0, 200)}`, { cause: error });
+    }
+  });
+  return out;
+}
+
+/** Reads and parses a journal file; an absent file is an empty journal. */
+export function readJournalFile(path: string): JournalLine[] {
+  if (!existsSync(path)) return [];
+  return parseJournal(readFileSync(path, 'utf8'), path);
+}
+
+/** Lines of the given type, typed. */
+export function linesOf<T extends JournalLineType>(lines: readonly JournalLine[], type: T): LineOf<T>[] {
+  return lines.filter((l): l is LineOf<T> => l.type === type);
+}

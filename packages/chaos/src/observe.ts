@@ -1,0 +1,58 @@
+/**
+ * What the scenarios read at the end of a run, straight from the services (not through the
+ * library under test): the stream's shard lineage and the raw lease table.
+ * @module
+ */
+import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import type { LeaseRow, ShardLineage } from './invariants.js';
+
+/** Every shard of the stream (closed ones included) with its parents, via paged ListShards. */
+export async function listShardLineage(client: KinesisClient, streamName: string): Promise<ShardLineage[]> {
+  const out: ShardLineage[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: streamName }));
+    for (const s of page.Shards ?? []) {
+      out.push({
+        shardId: s.ShardId!,
+        ...(s.ParentShardId && { parentShardId: s.ParentShardId }),
+        ...(s.AdjacentParentShardId && { adjacentParentShardId: s.AdjacentParentShardId }),
+      });
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return out;
+}
+
+/** The open shards (no ending sequence number) of the stream. */
+export async function openShardIds(client: KinesisClient, streamName: string): Promise<string[]> {
+  const ids: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: streamName }));
+    for (const s of page.Shards ?? []) if (!s.SequenceNumberRange?.EndingSequenceNumber) ids.push(s.ShardId!);
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return ids;
+}
+
+/** Every item of the lease table, read with a strongly consistent scan, as raw Java-KCL attributes. */
+export async function scanLeaseTable(client: DynamoDBClient, tableName: string): Promise<LeaseRow[]> {
+  const rows: LeaseRow[] = [];
+  let startKey: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ...(startKey && { ExclusiveStartKey: startKey }) }));
+    for (const item of page.Items ?? []) {
+      const sub = item['checkpointSubSequenceNumber']?.N;
+      rows.push({
+        leaseKey: item['leaseKey']!.S!,
+        ...(item['leaseOwner']?.S !== undefined && { leaseOwner: item['leaseOwner'].S }),
+        checkpoint: item['checkpoint']?.S ?? 'TRIM_HORIZON',
+        ...(sub !== undefined && { checkpointSubSequenceNumber: Number(sub) }),
+      });
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return rows;
+}

@@ -1,0 +1,71 @@
+/**
+ * Configuration of one chaos worker process, handed from the test to the child through the
+ * `KCL_CHAOS_WORKER` environment variable as JSON.
+ * @module
+ */
+import type { WorkerOptions } from '@kcl-ts/kcl';
+
+/** Name of the environment variable that carries a {@link WorkerProcessConfig}. */
+export const WORKER_CONFIG_ENV = 'KCL_CHAOS_WORKER';
+
+/** The JSON-safe Worker options a scenario may tune. */
+export type WorkerTuning = Partial<
+  Pick<
+    WorkerOptions,
+    | 'leaseDurationMs'
+    | 'renewIntervalMs'
+    | 'takerIntervalMs'
+    | 'maxLeasesForWorker'
+    | 'maxLeasesToStealAtOneTime'
+    | 'gracefulHandoff'
+    | 'handoffTimeoutMs'
+    | 'releaseLeasesOnStop'
+    | 'selfFencingMarginMs'
+    | 'idleTimeBetweenReadsMs'
+    | 'maxRecords'
+    | 'maxRetries'
+    | 'retryBaseDelayMs'
+    | 'retryMaxDelayMs'
+    | 'shardSyncIntervalMs'
+    | 'parentShardPollIntervalMs'
+    | 'shutdownTimeoutMs'
+    | 'processorRetryBaseMs'
+    | 'processorRetryMaxMs'
+  >
+>;
+
+/** Everything a chaos worker process needs. */
+export interface WorkerProcessConfig {
+  readonly workerId: string;
+  readonly applicationName: string;
+  readonly streamName: string;
+  readonly region: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Kinesis endpoint: the emulator, or a fault proxy in front of it. */
+  readonly kinesisEndpoint: string;
+  /** DynamoDB endpoint: dynalite, or a fault proxy in front of it. */
+  readonly dynamoDbEndpoint: string;
+  /** The journal file this process appends to (its own; never shared). */
+  readonly journalPath: string;
+  /** pino log file (written synchronously, so a `kill -9` loses nothing). */
+  readonly logPath?: string;
+  /** pino level. @default 'info' */
+  readonly logLevel?: string;
+  /** Simulated work per record, making a slow processor. @default 0 */
+  readonly recordDelayMs?: number;
+  /** @default 'TRIM_HORIZON' */
+  readonly initialPosition?: 'TRIM_HORIZON' | 'LATEST';
+  /** Worker options. */
+  readonly worker?: WorkerTuning;
+}
+
+/** Reads and checks the configuration from the environment (throws a `TypeError` if absent or bad). */
+export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerProcessConfig {
+  const raw = env[WORKER_CONFIG_ENV];
+  if (!raw) throw new TypeError(`${WORKER_CONFIG_ENV} is not set: this module is started by the chaos Fleet`);
+  const config = JSON.parse(raw) as WorkerProcessConfig;
+  for (const key of ['workerId', 'applicationName', 'streamName', 'region', 'kinesisEndpoint', 'dynamoDbEndpoint', 'journalPath'] as const) {
+    if (typeof config[key] !== 'string' || config[key].length === 0) throw new TypeError(`${WORKER_CONFIG_ENV}.${key} must be a non-empty string`);
+  }
+  return config;
+}
