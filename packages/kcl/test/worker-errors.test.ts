@@ -117,4 +117,38 @@ describe('Worker — errors and bad input', () => {
     await worker.shutdown();
     expect(worker.state).toBe('STOPPED');
   });
+
+  it('shutdown() called from inside processRecords does not deadlock, and the shard is still checkpointed', async () => {
+    const stream = uniqueName('self-stop');
+    await createStream(kinesis, stream, 1);
+    await putKeyed(kinesis, stream, 10, 2);
+    let worker: Worker | undefined;
+    let shutdownReturned = false;
+    let checkpointedInShutdown = false;
+    worker = new Worker({
+      ...valid(),
+      ...FAST,
+      applicationName: uniqueName('app'),
+      streamName: stream,
+      initialPosition: 'TRIM_HORIZON',
+      processorFactory: () => ({
+        initialize() {},
+        async processRecords() {
+          await worker!.shutdown(); // must return although this batch is still in flight
+          shutdownReturned = true;
+        },
+        async shutdownRequested({ checkpointer }) {
+          await checkpointer.checkpoint();
+          checkpointedInShutdown = true;
+        },
+      }),
+    });
+    workers.push(worker);
+    const stopped = new Promise<void>((resolve) => worker!.once('stopped', () => resolve()));
+    await worker.start();
+    await stopped;
+    expect(shutdownReturned).toBe(true);
+    expect(checkpointedInShutdown).toBe(true);
+    expect(worker.state).toBe('STOPPED');
+  });
 });

@@ -1,0 +1,199 @@
+/**
+ * The frame every chaos scenario shares: a fresh stream and application, a {@link Fleet} of
+ * worker processes, a {@link KeyedProducer}, polling helpers over the journals, and `finish()`
+ * which stops the fleet, reads the lineage and the lease table, and runs the invariant checker.
+ * @module
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { createStreamAndWait } from '@kcl-ts/local';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Fleet, type WorkerHandle } from './fleet.js';
+import { checkInvariants, formatVerdict, type Verdict } from './invariants.js';
+import type { JournalLine } from './journal.js';
+import { listShardLineage, scanLeaseTable } from './observe.js';
+import { KeyedProducer } from './producer.js';
+import type { WorkerProcessConfig, WorkerTuning } from './worker-config.js';
+
+/** Fast lease and retrieval settings for scenarios on a small, shared machine. */
+export const SCENARIO_TUNING: WorkerTuning = {
+  leaseDurationMs: 2_500,
+  takerIntervalMs: 500,
+  idleTimeBetweenReadsMs: 100,
+  shardSyncIntervalMs: 2_000,
+  parentShardPollIntervalMs: 250,
+  processorRetryBaseMs: 50,
+  processorRetryMaxMs: 500,
+  shutdownTimeoutMs: 10_000,
+};
+
+/** The emulator endpoints and credentials (from `testStack()`). */
+export interface ScenarioStack {
+  readonly region: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly kinesisEndpoint: string;
+  readonly dynamoDbEndpoint: string;
+}
+
+/** Options of {@link Scenario.create}. */
+export interface ScenarioOptions {
+  /** Short name; also the prefix of the stream, application and directory names. */
+  readonly name: string;
+  readonly stack: ScenarioStack;
+  /** A Kinesis client talking to the emulator directly (the producer and ListShards use it). */
+  readonly kinesis: KinesisClient;
+  /** A DynamoDB client talking to dynalite directly (the final lease-table scan uses it). */
+  readonly dynamoDb: DynamoDBClient;
+  /** Shards of the new stream. */
+  readonly shards: number;
+  /** Partition keys of the producer. @default 20 */
+  readonly keys?: number;
+  /** Worker settings on top of {@link SCENARIO_TUNING}. */
+  readonly worker?: WorkerTuning;
+  /** Simulated work per record. @default 0 */
+  readonly recordDelayMs?: number;
+  /** Endpoint the workers use for Kinesis (a fault proxy). @default the emulator */
+  readonly workerKinesisEndpoint?: string;
+  /** Endpoint the workers use for DynamoDB (a fault proxy). @default dynalite */
+  readonly workerDynamoDbEndpoint?: string;
+  /** Parent of the scenario directory. @default `<tmpdir>/kcl-chaos` */
+  readonly baseDir?: string;
+}
+
+/** Bounded polling: resolves once `fn` returns a truthy value, or throws after `timeoutMs`. */
+export async function waitUntil<T>(fn: () => T | Promise<T>, options: { readonly timeoutMs: number; readonly intervalMs?: number; readonly message: string }): Promise<NonNullable<T>> {
+  const deadline = performance.now() + options.timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (error) {
+      lastError = error;
+    }
+    if (performance.now() >= deadline) {
+      throw new Error(`timed out after ${options.timeoutMs} ms: ${options.message}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    }
+    await delay(options.intervalMs ?? 200);
+  }
+}
+
+/** Shards a worker holds according to its journal (acquired, not yet lost or ended). */
+export function heldShards(lines: readonly JournalLine[], worker: string): Set<string> {
+  const held = new Set<string>();
+  for (const l of lines) {
+    if (l.worker !== worker || l.type !== 'event') continue;
+    if (l.event === 'leaseAcquired') held.add(l.shard);
+    else held.delete(l.shard);
+  }
+  return held;
+}
+
+/** One chaos scenario run. */
+export class Scenario {
+  readonly producer: KeyedProducer;
+  readonly fleet: Fleet;
+  private readonly startedAt = Date.now();
+
+  private constructor(
+    readonly options: ScenarioOptions,
+    readonly streamName: string,
+    readonly applicationName: string,
+    readonly dir: string,
+  ) {
+    this.producer = new KeyedProducer(options.kinesis, streamName, { keys: options.keys ?? 20 });
+    const base: Omit<WorkerProcessConfig, 'workerId' | 'journalPath' | 'logPath'> = {
+      applicationName,
+      streamName,
+      region: options.stack.region,
+      credentials: options.stack.credentials,
+      kinesisEndpoint: options.workerKinesisEndpoint ?? options.stack.kinesisEndpoint,
+      dynamoDbEndpoint: options.workerDynamoDbEndpoint ?? options.stack.dynamoDbEndpoint,
+      recordDelayMs: options.recordDelayMs ?? 0,
+      worker: { ...SCENARIO_TUNING, ...options.worker },
+    };
+    this.fleet = new Fleet({ dir, base });
+  }
+
+  /** Creates the stream (waits for ACTIVE) and the scenario directory. */
+  static async create(options: ScenarioOptions): Promise<Scenario> {
+    const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+    const streamName = `chaos-${options.name}-${id}`;
+    const applicationName = `chaos-app-${options.name}-${id}`;
+    const dir = join(options.baseDir ?? join(tmpdir(), 'kcl-chaos'), `${options.name}-${id}`);
+    mkdirSync(dir, { recursive: true });
+    await createStreamAndWait(options.kinesis, streamName, options.shards, { timeoutMs: 60_000 });
+    return new Scenario(options, streamName, applicationName, dir);
+  }
+
+  /** Spawns a worker process. */
+  spawn(workerId: string, overrides?: Partial<Omit<WorkerProcessConfig, 'workerId' | 'journalPath' | 'logPath'>>): WorkerHandle {
+    return this.fleet.spawn(workerId, overrides);
+  }
+
+  /** All journal lines of the fleet. */
+  journals(): JournalLine[] {
+    return this.fleet.journals();
+  }
+
+  /** Distinct (key, n) processed so far. */
+  processedIds(): Set<string> {
+    const ids = new Set<string>();
+    for (const l of this.journals()) if (l.type === 'record') ids.add(`${l.key}#${l.n}`);
+    return ids;
+  }
+
+  /** Acknowledged puts not processed yet. */
+  unprocessed(): number {
+    const ids = this.processedIds();
+    return this.producer.acked.filter((p) => !ids.has(`${p.key}#${p.n}`)).length;
+  }
+
+  /** Waits until `count` distinct records were processed. */
+  async waitProcessed(count: number, timeoutMs: number): Promise<void> {
+    await waitUntil(() => this.processedIds().size >= count, { timeoutMs, intervalMs: 250, message: `${count} records processed (have ${this.processedIds().size}) — see ${this.dir}` });
+  }
+
+  /** Waits until every acknowledged put was processed. */
+  async waitAllProcessed(timeoutMs: number): Promise<void> {
+    await waitUntil(() => this.unprocessed() === 0, { timeoutMs, intervalMs: 250, message: `all ${this.producer.acked.length} acknowledged records processed (${this.unprocessed()} missing) — see ${this.dir}` });
+  }
+
+  /** Waits until a worker holds at least `min` shards (per its journal); resolves them. */
+  async waitHolding(workerId: string, min: number, timeoutMs: number): Promise<Set<string>> {
+    return waitUntil(
+      () => {
+        const held = heldShards(this.journals(), workerId);
+        return held.size >= min ? held : undefined;
+      },
+      { timeoutMs, intervalMs: 200, message: `${workerId} holds ≥ ${min} shards — see ${this.dir}` },
+    );
+  }
+
+  /** Waits until a journal line matches `predicate`. */
+  async waitForLine(predicate: (l: JournalLine) => boolean, timeoutMs: number, message: string): Promise<JournalLine> {
+    return waitUntil(() => this.journals().find(predicate), { timeoutMs, intervalMs: 200, message: `${message} — see ${this.dir}` });
+  }
+
+  /**
+   * Stops every worker gracefully (killing those stuck after `timeoutMs`), then reads the
+   * lineage and the lease table and checks the invariants.
+   */
+  async finish(timeoutMs = 30_000): Promise<Verdict & { text: string; killedAtEnd: string[]; durationMs: number }> {
+    const killedAtEnd = await this.fleet.terminateAll(timeoutMs);
+    const shards = await listShardLineage(this.options.kinesis, this.streamName);
+    const leases = await scanLeaseTable(this.options.dynamoDb, this.applicationName);
+    const verdict = checkInvariants({ journals: this.journals(), puts: this.producer.acked, shards, leases });
+    const durationMs = Date.now() - this.startedAt;
+    const text = `${formatVerdict(verdict)}\n  dir: ${this.dir}${killedAtEnd.length ? `\n  killed at the end (shutdown hung): ${killedAtEnd.join(', ')}` : ''}`;
+    return { ...verdict, text, killedAtEnd, durationMs };
+  }
+
+  /** Kills whatever still runs (for afterEach, also after a failure). */
+  async cleanup(): Promise<void> {
+    await this.fleet.killAll();
+  }
+}
