@@ -148,8 +148,12 @@ export function workerEntry(): string {
   const build = 'run `npx tsc --build packages/chaos` (or `pnpm build`) first';
   if (!existsSync(entry)) throw new Error(`${entry} is missing: ${build}`);
   if (existsSync(srcDir)) {
-    const builtAt = statSync(entry).mtimeMs;
-    const stale = readdirSync(srcDir).filter((f) => f.endsWith('.ts') && statSync(join(srcDir, f)).mtimeMs > builtAt);
+    const distDir = fileURLToPath(new URL('../dist/', import.meta.url));
+    const stale = readdirSync(srcDir).filter((f) => {
+      if (!f.endsWith('.ts')) return false;
+      const built = join(distDir, f.replace(/\.ts$/, '.js'));
+      return !existsSync(built) || statSync(join(srcDir, f)).mtimeMs > statSync(built).mtimeMs;
+    });
     if (stale.length > 0) throw new Error(`the chaos build is older than src/${stale[0]}: ${build}`);
   }
   return entry;

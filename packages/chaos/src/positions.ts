@@ -6,7 +6,7 @@
  */
 
 const BEFORE_ALL = -1n;
-const AFTER_ALL = 2n ** 256n;
+const AFTER_ALL = 10n ** 400n; // beyond any sequence number (real ones have up to 129 digits)
 
 /** The numeric rank of a sequence number or sentinel. */
 export function rankOf(seq: string): bigint {

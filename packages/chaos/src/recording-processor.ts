@@ -75,13 +75,20 @@ export class RecordingProcessor implements ShardRecordProcessor {
 
   async processRecords({ records, checkpointer }: ProcessRecordsInput): Promise<void> {
     if (records.length === 0) return;
-    if (this.recordDelayMs > 0) await delay(this.recordDelayMs * records.length);
-    this.journal.write(
-      ...records.map((r) => {
-        const { key, n } = parsePayload(r.data);
-        return { type: 'record' as const, shard: this.shardId, epoch: this.epoch, key, n, seq: r.sequenceNumber, sub: r.subSequenceNumber ?? 0 };
-      }),
-    );
+    const lineOf = (r: (typeof records)[number]) => {
+      const { key, n } = parsePayload(r.data);
+      return { type: 'record' as const, shard: this.shardId, epoch: this.epoch, key, n, seq: r.sequenceNumber, sub: r.subSequenceNumber ?? 0 };
+    };
+    if (this.recordDelayMs > 0) {
+      // A slow processor: each record takes time and is journaled once done, so a kill or a
+      // pause usually lands between processed-but-not-checkpointed records.
+      for (const r of records) {
+        await delay(this.recordDelayMs);
+        this.journal.write(lineOf(r));
+      }
+    } else {
+      this.journal.write(...records.map(lineOf));
+    }
     const last = records.at(-1)!;
     this.lastDelivered = { seq: last.sequenceNumber, sub: last.subSequenceNumber ?? 0 };
     await this.checkpoint(checkpointer, 'batch', this.lastDelivered);

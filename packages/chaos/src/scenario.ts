@@ -7,14 +7,14 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { createStreamAndWait } from '@kcl-ts/local';
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Fleet, type WorkerHandle } from './fleet.js';
 import { checkInvariants, formatVerdict, type Verdict } from './invariants.js';
 import type { JournalLine } from './journal.js';
-import { listShardLineage, scanLeaseTable } from './observe.js';
+import { listShardLineage, openShardIds, scanLeaseTable } from './observe.js';
 import { KeyedProducer } from './producer.js';
 import type { WorkerProcessConfig, WorkerTuning } from './worker-config.js';
 
@@ -134,6 +134,11 @@ export class Scenario {
     return this.fleet.spawn(workerId, overrides);
   }
 
+  /** Ids of the stream's open shards. */
+  openShards(): Promise<string[]> {
+    return openShardIds(this.options.kinesis, this.streamName);
+  }
+
   /** All journal lines of the fleet. */
   journals(): JournalLine[] {
     return this.fleet.journals();
@@ -173,6 +178,40 @@ export class Scenario {
     );
   }
 
+  /** Shards held by each worker (per the journals). */
+  holdings(): Map<string, Set<string>> {
+    const lines = this.journals();
+    return new Map(this.fleet.workers.filter((w) => w.alive).map((w) => [w.workerId, heldShards(lines, w.workerId)]));
+  }
+
+  /** Waits until the live workers together hold every shard in `shards` (each by exactly one worker). */
+  async waitCovered(shards: readonly string[], timeoutMs: number): Promise<void> {
+    await waitUntil(
+      () => {
+        const owners = [...this.holdings().values()];
+        return shards.every((s) => owners.filter((held) => held.has(s)).length === 1);
+      },
+      { timeoutMs, intervalMs: 200, message: `live workers hold ${shards.join(', ')} — see ${this.dir}` },
+    );
+  }
+
+  /**
+   * Waits until the live, running (not paused) workers hold every shard in `shards` exactly
+   * once between them and each holds at least `floor(shards / workers)`.
+   */
+  async waitBalanced(shards: readonly string[], timeoutMs: number): Promise<void> {
+    await waitUntil(
+      () => {
+        const lines = this.journals();
+        const workers = this.fleet.workers.filter((w) => w.alive && !w.isPaused);
+        const held = workers.map((w) => heldShards(lines, w.workerId));
+        const min = Math.floor(shards.length / Math.max(1, workers.length));
+        return shards.every((s) => held.filter((h) => h.has(s)).length === 1) && held.every((h) => h.size >= min);
+      },
+      { timeoutMs, intervalMs: 200, message: `shards ${shards.join(', ')} balanced over the running workers — see ${this.dir}` },
+    );
+  }
+
   /** Waits until a journal line matches `predicate`. */
   async waitForLine(predicate: (l: JournalLine) => boolean, timeoutMs: number, message: string): Promise<JournalLine> {
     return waitUntil(() => this.journals().find(predicate), { timeoutMs, intervalMs: 200, message: `${message} — see ${this.dir}` });
@@ -188,7 +227,10 @@ export class Scenario {
     const leases = await scanLeaseTable(this.options.dynamoDb, this.applicationName);
     const verdict = checkInvariants({ journals: this.journals(), puts: this.producer.acked, shards, leases });
     const durationMs = Date.now() - this.startedAt;
-    const text = `${formatVerdict(verdict)}\n  dir: ${this.dir}${killedAtEnd.length ? `\n  killed at the end (shutdown hung): ${killedAtEnd.join(', ')}` : ''}`;
+    const text = `${this.options.name} (${(durationMs / 1000).toFixed(1)} s): ${formatVerdict(verdict)}\n  dir: ${this.dir}${killedAtEnd.length ? `\n  killed at the end (shutdown hung): ${killedAtEnd.join(', ')}` : ''}`;
+    const result = { scenario: this.options.name, ok: verdict.ok, durationMs, summary: verdict.summary, violations: verdict.violations, killedAtEnd, dir: this.dir };
+    writeFileSync(join(this.dir, 'verdict.json'), JSON.stringify(result, null, 2));
+    appendFileSync(join(this.dir, '..', 'results.jsonl'), JSON.stringify(result) + '\n');
     return { ...verdict, text, killedAtEnd, durationMs };
   }
 

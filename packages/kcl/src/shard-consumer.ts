@@ -52,8 +52,18 @@ export interface ShardConsumerDeps {
   readonly metrics: MetricsCollector | undefined;
   readonly hooks: {
     shardEnded(shardId: string, childShardIds: readonly string[]): void | Promise<void>;
+    /** A processor callback (or the factory) threw. */
     processorError(shardId: string, error: unknown): void;
+    /** Reading the shard failed for good (e.g. the shard or stream is gone). */
+    retrievalError(shardId: string, error: unknown): void;
   };
+}
+
+/** Wraps a failure of the record source, to tell it apart from a processor's. */
+class RetrievalFailure extends Error {
+  constructor(readonly original: unknown) {
+    super('record retrieval failed', { cause: original });
+  }
 }
 
 /** Marks code running inside a processor callback (used to make `Worker.shutdown()` re-entrant). */
@@ -78,10 +88,21 @@ export class ShardConsumer {
   private source: RecordSource | undefined;
   private lastStats = { throttled: 0, expiredIterators: 0 };
   private runPromise: Promise<ShutdownReason | undefined> | undefined;
+  private failure: unknown;
 
   constructor(private readonly deps: ShardConsumerDeps) {
     this.shardId = deps.lease.leaseKey;
     this.log = deps.logger.child({ component: 'ShardConsumer', shardId: this.shardId });
+  }
+
+  /** True if the consumer ended because of an unexpected error (the worker restarts it after a backoff). */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** The latest MillisBehindLatest reported by GetRecords for this shard, delivered batch or not. */
+  get millisBehindLatest(): number | undefined {
+    return this.source?.stats.lastMillisBehindLatest;
   }
 
   /** Current lifecycle state. */
@@ -149,8 +170,15 @@ export class ShardConsumer {
       if (isStop(error) || isKclError(error, 'LEASE_LOST')) {
         return await this.shutdown(isKclError(error, 'LEASE_LOST') ? 'LEASE_LOST' : this.stopReason ?? 'REQUESTED');
       }
-      this.log.error({ err: error }, 'shard consumer failed');
-      this.deps.hooks.processorError(this.shardId, error);
+      if (error instanceof RetrievalFailure) {
+        this.failure = error.original;
+        this.log.error({ err: error.original }, 'reading the shard failed');
+        this.deps.hooks.retrievalError(this.shardId, error.original);
+      } else {
+        this.failure = error;
+        this.log.error({ err: error }, 'shard consumer failed');
+        this.deps.hooks.processorError(this.shardId, error);
+      }
       return await this.shutdown(this.stopReason ?? 'REQUESTED');
     } finally {
       await this.source?.stop();
@@ -167,7 +195,7 @@ export class ShardConsumer {
         batch = await source.next(this.soft.signal);
       } catch (error) {
         if (this.stopReason) return undefined;
-        throw error;
+        throw new RetrievalFailure(error);
       }
       this.recordFetchMetrics(batch);
       if (batch.records.length > 0 || this.deps.config.callProcessRecordsEvenForEmptyList) {

@@ -43,6 +43,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly dynamoDb: DynamoDBClient;
   private readonly ownsClients: { kinesis: boolean; dynamoDb: boolean };
   private readonly consumers = new Map<string, ShardConsumer>();
+  /** Shards being drained for a graceful handoff: their consumer's end must not release the lease. */
+  private readonly draining = new Set<string>();
+  /** Consecutive consumer failures per shard, for the restart backoff. */
+  private readonly failures = new Map<string, number>();
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly metrics: MetricsCollector | undefined;
   private readonly lifetime = new AbortController();
@@ -204,11 +208,22 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private async drain(shardId: string): Promise<void> {
     const consumer = this.consumers.get(shardId);
     if (!consumer) return;
-    consumer.requestShutdown();
-    await this.waitForConsumers([consumer]);
+    this.draining.add(shardId);
+    try {
+      consumer.requestShutdown();
+      await this.waitForConsumers([consumer]);
+    } finally {
+      this.draining.delete(shardId);
+    }
   }
 
   private onLeaseGained(lease: Lease): void {
+    this.metrics?.add('LeasesTaken', 1, 'Count', { WorkerId: this.workerId });
+    this.emit('leaseAcquired', { shardId: lease.leaseKey, workerId: this.workerId });
+    this.startConsumer(lease);
+  }
+
+  private startConsumer(lease: Lease): void {
     const parts = this.parts;
     if (!parts || this.consumers.has(lease.leaseKey) || this.shutdownPromise) return;
     const { config } = this;
@@ -231,6 +246,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
           config: config.retrieval,
           clock: config.clock,
           logger: config.logger,
+          deliverEmptyBatches: config.callProcessRecordsEvenForEmptyList,
         }),
       writeLease: (key, update) => parts.coordinator.updateLease(key, update),
       createChildLeases: (l, children) => parts.syncer.createChildLeases(l, children),
@@ -244,22 +260,43 @@ export class Worker extends TypedEmitter<WorkerEvents> {
           await parts.coordinator.releaseLease(shardId).catch((e: unknown) => this.log.warn({ err: e, shardId }, 'releasing a finished lease failed'));
         },
         processorError: (shardId, error) => this.emit('processorError', { shardId, workerId: this.workerId, error }),
+        retrievalError: (_shardId, error) => this.reportError(error instanceof Error ? error : new Error(String(error))),
       },
     });
     this.consumers.set(lease.leaseKey, consumer);
-    this.metrics?.add('LeasesTaken', 1, 'Count', { WorkerId: this.workerId });
-    this.emit('leaseAcquired', { shardId: lease.leaseKey, workerId: this.workerId });
-    void consumer.run().then((reason) => {
-      if (this.consumers.get(lease.leaseKey) === consumer) this.consumers.delete(lease.leaseKey);
-      this.log.debug({ shardId: lease.leaseKey, reason }, 'shard consumer finished');
-      if (reason === 'REQUESTED' && !this.shutdownPromise && parts.coordinator.holds(lease.leaseKey)) {
-        // The consumer stopped on its own (e.g. a failing factory): give the lease back.
-        void parts.coordinator.releaseLease(lease.leaseKey).catch(() => undefined);
-      }
-    });
+    void consumer.run().then((reason) => this.onConsumerDone(consumer, reason));
+  }
+
+  /**
+   * A consumer that failed (factory or initialize threw, the shard could not be read) is
+   * started again after a backoff while this worker still holds the lease; the lease is not
+   * released, so a broken processor cannot bounce a shard around the fleet.
+   */
+  private onConsumerDone(consumer: ShardConsumer, reason: string | undefined): void {
+    const shardId = consumer.shardId;
+    if (this.consumers.get(shardId) === consumer) this.consumers.delete(shardId);
+    this.log.debug({ shardId, reason, failed: consumer.failed }, 'shard consumer finished');
+    if (!consumer.failed) {
+      this.failures.delete(shardId);
+      return;
+    }
+    const attempt = (this.failures.get(shardId) ?? 0) + 1;
+    this.failures.set(shardId, attempt);
+    const delay = Math.min(this.config.processorRetryMaxMs, this.config.processorRetryBaseMs * 2 ** Math.min(attempt - 1, 20));
+    this.config.clock.sleep(delay, this.lifetime.signal).then(
+      () => {
+        const lease = this.parts?.coordinator.getHeldLease(shardId);
+        if (lease && !this.draining.has(shardId) && !this.shutdownPromise) {
+          this.log.info({ shardId, attempt }, 'restarting the shard consumer after a failure');
+          this.startConsumer(lease);
+        }
+      },
+      () => undefined,
+    );
   }
 
   private onLeaseLost(lease: Lease, reason: string): void {
+    this.failures.delete(lease.leaseKey);
     this.metrics?.add('LeasesLost', 1, 'Count', { WorkerId: this.workerId });
     this.emit('leaseLost', { shardId: lease.leaseKey, workerId: this.workerId, reason });
     const consumer = this.consumers.get(lease.leaseKey);
@@ -286,6 +323,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       }
       const held = this.parts?.coordinator.heldLeases().length ?? 0;
       this.metrics!.gauge('LeasesHeld', held, 'Count', { WorkerId: this.workerId });
+      // Also for idle shards, whose batches are not delivered: an idle shard reports 0, a stuck one its lag.
+      for (const consumer of this.consumers.values()) {
+        const lag = consumer.millisBehindLatest;
+        if (lag !== undefined) this.metrics!.gauge('MillisBehindLatest', lag, 'Milliseconds', { ShardId: consumer.shardId });
+      }
       await this.metrics!.flush();
     }
   }

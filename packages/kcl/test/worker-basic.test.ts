@@ -32,4 +32,20 @@ describe('Worker — single worker', () => {
     expect(journal.events.filter((e) => e.startsWith('shutdown w1'))).toHaveLength(2);
     await worker.shutdown(); // idempotent
   });
+
+  it('callProcessRecordsEvenForEmptyList delivers empty batches of an idle shard', async () => {
+    const stream = uniqueName('empty');
+    await createStream(kinesis, stream, 1);
+    const sizes: number[] = [];
+    const journal = new Journal();
+    const worker = makeWorker(uniqueName('app'), stream, journal, {
+      workerId: 'idle',
+      callProcessRecordsEvenForEmptyList: true,
+      processorFactory: () => ({ initialize() {}, processRecords: ({ records }) => void sizes.push(records.length) }),
+    });
+    workers.push(worker);
+    await worker.start();
+    await waitFor(() => sizes.length >= 2, { timeoutMs: 20_000, message: 'empty batches delivered' });
+    expect(sizes.every((n) => n === 0)).toBe(true);
+  });
 });

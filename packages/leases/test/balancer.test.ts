@@ -33,6 +33,17 @@ const input = (over: Partial<BalanceInput> & Pick<BalanceInput, 'leases'>): Bala
 });
 
 describe('planBalance', () => {
+  it('counts a handoff requester that owns nothing yet as live, and never plans to steal a lease in transit', () => {
+    // a holds 6; c (no leases of its own) asked for 2 of them; me joins as a third worker.
+    const leases = fleet({ a: 6 }).map((l, i) => (i < 2 ? { ...l, handoffTo: 'c' } : l));
+    const plan = planBalance(input({ leases }));
+    expect(plan.liveWorkers).toEqual(['a', 'c', 'me']);
+    expect(plan.target).toBe(2);
+    expect(plan.load.get('c')).toBe(2);
+    expect(plan.toSteal).toHaveLength(2);
+    expect(plan.toSteal.every((l) => l.handoffTo === undefined)).toBe(true);
+  });
+
   it('takes free leases up to the target and steals nothing while something is free', () => {
     const leases = [...fleet({ a: 6 }), lease(100), lease(101), lease(102), lease(103), lease(104), lease(105)];
     const plan = planBalance(input({ leases }));

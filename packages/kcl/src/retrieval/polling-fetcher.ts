@@ -55,6 +55,8 @@ export interface PollingRecordsFetcherDeps {
   readonly logger?: Logger;
   /** Source of randomness for backoff jitter (tests). @default Math.random */
   readonly random?: () => number;
+  /** Queue batches with no records too (the Worker's `callProcessRecordsEvenForEmptyList`). @default false */
+  readonly deliverEmptyBatches?: boolean;
 }
 
 /** Drop every user record at or before this position (sequence number, then sub-sequence number). */
@@ -110,6 +112,7 @@ export class PollingRecordsFetcher {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly random: (() => number) | undefined;
+  private readonly deliverEmptyBatches: boolean;
   private readonly deaggregation: DeaggregationOptions;
   private readonly backoff: { readonly baseDelayMs: number; readonly maxDelayMs: number };
   private readonly minCallSpacingMs: number;
@@ -138,6 +141,7 @@ export class PollingRecordsFetcher {
     this.config = deps.config;
     this.clock = deps.clock ?? systemClock;
     this.random = deps.random;
+    this.deliverEmptyBatches = deps.deliverEmptyBatches ?? false;
     this.log = (deps.logger ?? silentLogger()).child({ component: 'polling-fetcher', shardId: deps.shardId });
     if (deps.hashKeyRange !== undefined) compileHashKeyRange(deps.hashKeyRange); // validates early
     this.deaggregation = { ...(deps.hashKeyRange !== undefined && { hashKeyRange: deps.hashKeyRange }), logger: this.log };
@@ -222,7 +226,7 @@ export class PollingRecordsFetcher {
         const millisBehindLatest = response.MillisBehindLatest;
         if (millisBehindLatest !== undefined) this.counters.lastMillisBehindLatest = millisBehindLatest;
         const shardEnded = response.NextShardIterator === undefined || response.NextShardIterator === null;
-        if (batchRecords.length > 0 || shardEnded) {
+        if (batchRecords.length > 0 || shardEnded || this.deliverEmptyBatches) {
           const childShards = shardEnded ? toChildShards(response) : undefined;
           this.queue.put({
             records: batchRecords,

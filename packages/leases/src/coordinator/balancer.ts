@@ -39,8 +39,8 @@ export interface BalancePlan {
 /**
  * Plans one taker round. Rules:
  * - Finished shards (`SHARD_END`) are never taken and do not count in the target.
- * - Live workers are the owners of unexpired leases, plus this worker. A lease with a pending
- *   handoff request counts for the requester when the requester is live.
+ * - Live workers are the owners of unexpired leases, the requesters of pending handoffs of
+ *   unexpired leases, plus this worker. A lease with a pending handoff counts for the requester.
  * - target = ceil(active / live), capped by `maxLeasesForWorker`.
  * - Free and expired leases are taken first, up to the deficit, in random order.
  * - Only when nothing is free: steal up to min(deficit, `maxLeasesToStealAtOneTime`) leases,
@@ -53,7 +53,11 @@ export function planBalance(input: BalanceInput): BalancePlan {
   const { workerId: me, leases, expiredKeys, heldKeys } = input;
   const live = new Set<string>([me]);
   for (const lease of leases) {
-    if (lease.leaseOwner !== undefined && !expiredKeys.has(lease.leaseKey)) live.add(lease.leaseOwner);
+    if (lease.leaseOwner === undefined || expiredKeys.has(lease.leaseKey)) continue;
+    live.add(lease.leaseOwner);
+    // A worker that asked for a handoff may own nothing yet; it is alive (it just wrote), and
+    // counting it keeps a third worker from planning a hard steal of the lease in transit.
+    if (lease.handoffTo !== undefined) live.add(lease.handoffTo);
   }
 
   const load = new Map<string, number>();

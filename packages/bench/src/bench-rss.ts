@@ -1,0 +1,124 @@
+/**
+ * Resident memory of one Worker process holding 48 shards with a backlog and a slow processor,
+ * so that prefetching runs into its bounds. Sampled inside the worker process.
+ * @module
+ */
+import type { Shard } from '@aws-sdk/client-kinesis';
+import { waitUntil } from './children.js';
+import { streamTarget, type BenchContext } from './context.js';
+import type { WorkerTuning } from './messages.js';
+import { figure, num, summary, type BenchReport, type Figure } from './report.js';
+import { median } from './stats.js';
+import { createStream, dropStreamAndTable, dropTable, preload, seedLeaseTable } from './streams.js';
+
+const SHARDS = 48;
+const BYTES = 1_024;
+const BATCH_DELAY_MS = 20;
+const MB = 1024 * 1024;
+
+interface RssRun {
+  readonly maxMb: number;
+  readonly steadyMedianMb: number;
+  readonly maxHeapMb: number;
+  readonly seconds: number;
+  readonly samples: number;
+}
+
+async function runOnce(ctx: BenchContext, stream: string, shards: readonly Shard[], label: string, run: number, total: number, tuning: WorkerTuning): Promise<RssRun> {
+  const id = `bench-rss-${label}-${run}-${ctx.tag}`;
+  await seedLeaseTable(ctx.dynamoDb, id, shards);
+  const child = ctx.children.spawn(
+    id,
+    {
+      mode: 'worker',
+      ...streamTarget(ctx, ctx.kinesalite, stream),
+      workerId: id,
+      applicationName: id,
+      options: { initialPosition: 'TRIM_HORIZON', ...tuning },
+      report: 'counts',
+      checkpoint: true,
+      batchDelayMs: BATCH_DELAY_MS,
+      expectedRecords: total,
+      statsIntervalMs: 200,
+      logLevel: 'warn',
+    },
+    { keepStats: true },
+  );
+  try {
+    const ok = await waitUntil(() => child.done !== undefined || !child.alive, 300_000, 50);
+    if (!ok || !child.done) throw new Error(`rss ${label} run ${run} did not finish: ${child.errors.join('; ') || 'timeout'}`);
+    const samples = child.statsHistory;
+    const allHeld = samples.findIndex((s) => s.held.length === SHARDS);
+    const steady = samples.filter((s, i) => allHeld >= 0 && i >= allHeld && s.processed < total).map((s) => s.rss / MB);
+    return {
+      maxMb: Math.max(...samples.map((s) => s.rss / MB)),
+      steadyMedianMb: steady.length ? median(steady) : Number.NaN,
+      maxHeapMb: Math.max(...samples.map((s) => s.heapUsed / MB)),
+      seconds: (child.done.lastRecordAt - child.done.startAt) / 1000,
+      samples: samples.length,
+    };
+  } finally {
+    await child.stop(30_000);
+    await dropTable(ctx.dynamoDb, id);
+  }
+}
+
+/** Runs the RSS benchmark. */
+export async function benchRss(ctx: BenchContext): Promise<BenchReport> {
+  const perShard = ctx.quick ? 400 : 1_000;
+  const name = `bench-rss-${ctx.tag}`;
+  const shards = await createStream(ctx.kinesalite.client, name, SHARDS);
+  ctx.log(`rss: pre-loading ${SHARDS} × ${perShard} records of ${BYTES} B into ${ctx.kinesalite.label}`);
+  const t0 = Date.now();
+  const total = await preload(ctx.kinesalite.client, name, shards, perShard, BYTES);
+  ctx.log(`rss: pre-loaded ${total} records in ${num((Date.now() - t0) / 1000, 1)} s`);
+  const configs: [string, string, WorkerTuning][] = [
+    ['defaults', 'default prefetch bounds (3 batches, 30,000 records, 32 MiB per shard; maxRecords 10,000)', {}],
+    ['tight', 'maxRecords 1,000, prefetchMaxBatches 2, prefetchMaxBytes 1 MiB per shard', { maxRecords: 1_000, prefetchMaxBatches: 2, prefetchMaxBytes: MB }],
+  ];
+  const runs = ctx.quick ? 1 : Math.min(ctx.runs, 2);
+  const results = new Map<string, RssRun[]>(configs.map(([label]) => [label, []]));
+  try {
+    for (let run = 1; run <= runs; run++) {
+      for (const [label, , tuning] of configs) {
+        ctx.log(`rss: ${label} run ${run}/${runs}`);
+        const r = await runOnce(ctx, name, shards, label, run, total, tuning);
+        results.get(label)!.push(r);
+        ctx.log(`rss: ${label} run ${run}: max ${num(r.maxMb, 0)} MB, steady median ${num(r.steadyMedianMb, 0)} MB, ${num(r.seconds, 1)} s`);
+      }
+    }
+  } finally {
+    await dropStreamAndTable(ctx.kinesalite.client, ctx.dynamoDb, name);
+  }
+  const figures: Figure[] = [];
+  for (const [label, description] of configs) {
+    const rs = results.get(label)!;
+    const max = summary(rs.map((r) => r.maxMb));
+    figures.push(
+      figure({
+        name: `max RSS, ${description}`,
+        unit: 'MB',
+        ours: max,
+        target: '≤ 150 MB',
+        pass: max.max <= 150,
+        limit:
+          label === 'defaults'
+            ? `the default bounds are per shard (up to 32 MiB / 30,000 records / 3 batches each): with ${SHARDS} shards the backlog of ${perShard.toLocaleString('en-US')} records × ${BYTES} B per shard fits inside them, so up to ${num((SHARDS * perShard * BYTES) / MB, 0)} MB of record data may be queued at once`
+            : 'record data of all shards in flight plus the SDK and Node baseline',
+        digits: 0,
+      }),
+      figure({ name: `steady median RSS, ${label}`, unit: 'MB', ours: summary(rs.map((r) => r.steadyMedianMb)), digits: 0 }),
+      figure({ name: `max heap used, ${label}`, unit: 'MB', ours: summary(rs.map((r) => r.maxHeapMb)), digits: 0 }),
+    );
+  }
+  return {
+    name: 'rss',
+    title: 'RSS of one worker holding 48 shards',
+    setup:
+      `A ${SHARDS}-shard stream on ${ctx.kinesalite.label} pre-loaded with ${SHARDS} × ${perShard.toLocaleString('en-US')} records of ${BYTES} B (${num((SHARDS * perShard * BYTES) / MB, 0)} MB). ` +
+      `One Worker child process takes all ${SHARDS} leases and processes from TRIM_HORIZON with a slow processor (${BATCH_DELAY_MS} ms per batch, checkpoint every batch) until every record was processed; ` +
+      'process.memoryUsage() is sampled every 200 ms inside the worker. Steady = samples while all leases are held and records remain.',
+    figures,
+    notes: [...results].map(([label, rs]) => `${label}: ${rs.map((r) => `${num(r.seconds, 1)} s, ${r.samples} samples`).join('; ')}`),
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * What every benchmark gets from the orchestrator: the emulators (started once), child
+ * process management, the run count and a progress log.
+ * @module
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { Children } from './children.js';
+import type { StreamTarget, WorkerTuning } from './messages.js';
+
+/** One Kinesis emulator the benchmarks use. */
+export interface KinesisTarget {
+  /** `kinesis-mock` or `kinesalite`. */
+  readonly label: string;
+  readonly endpoint: string;
+  readonly client: KinesisClient;
+}
+
+/** Shared state of one bench invocation. */
+export interface BenchContext {
+  /** The Kinesis Mock of the embedded stack (the default emulator). */
+  readonly kinesisMock: KinesisTarget;
+  /** kinesalite, for the benchmarks that pre-load tens of thousands of records. */
+  readonly kinesalite: KinesisTarget;
+  readonly dynamoDbEndpoint: string;
+  readonly dynamoDb: DynamoDBClient;
+  readonly region: string;
+  readonly children: Children;
+  /** Repetitions per measured figure (`--runs`). */
+  readonly runs: number;
+  readonly quick: boolean;
+  /** Unique suffix of stream and table names of this invocation. */
+  readonly tag: string;
+  /** Progress line on stderr. */
+  log(message: string): void;
+}
+
+/** The stream coordinates a child needs. */
+export function streamTarget(ctx: BenchContext, kinesis: KinesisTarget, streamName: string): StreamTarget {
+  return { kinesisEndpoint: kinesis.endpoint, dynamoDbEndpoint: ctx.dynamoDbEndpoint, region: ctx.region, streamName };
+}
+
+/** Lease duration of the fleet benchmarks (the Java KCL's 10 s, scaled down to keep runs short). */
+export const FLEET_LEASE_MS = 4_000;
+
+/** kcl-ts defaults, at the fleet lease duration (renew lease/3, taker lease/5, up to 64 graceful handoffs, release on stop). */
+export const OURS_FLEET: WorkerTuning = { leaseDurationMs: FLEET_LEASE_MS };
+
+/**
+ * Our Worker configured with the Java KCL 2.x timings scaled to the same lease duration:
+ * renewer every lease/3 − 25 ms, taker every (lease + 25) × 2 ms, one hard steal per round,
+ * no graceful handoff, leases not released on shutdown.
+ */
+export const KCL_MODEL_FLEET: WorkerTuning = {
+  leaseDurationMs: FLEET_LEASE_MS,
+  renewIntervalMs: Math.floor(FLEET_LEASE_MS / 3) - 25,
+  takerIntervalMs: (FLEET_LEASE_MS + 25) * 2,
+  maxLeasesToStealAtOneTime: 1,
+  gracefulHandoff: false,
+  releaseLeasesOnStop: false,
+};
+
+/** The label the reports use for {@link KCL_MODEL_FLEET}. */
+export const KCL_MODEL_LABEL = 'Java KCL 2.x timing model (our code with KCL defaults)';
+
+/** A short random suffix. */
+export function randomTag(): string {
+  return Math.random().toString(36).slice(2, 8);
+}

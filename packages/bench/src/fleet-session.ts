@@ -1,0 +1,176 @@
+/**
+ * One fleet session of the failover and handoff benchmarks: three Worker processes share a
+ * 6-shard stream (leases seeded 2/2/2), a steady producer writes to every shard; then,
+ * optionally, one worker is stopped gracefully (SIGTERM) and, optionally, one is killed
+ * (SIGKILL). For each, the time until a peer processes a record on every shard the victim held.
+ * @module
+ */
+import { waitUntil, type ChildHandle } from './children.js';
+import { streamTarget, type BenchContext } from './context.js';
+import type { WorkerTuning } from './messages.js';
+import { createStream, dropStreamAndTable, seedLeaseTable, startShardProducer } from './streams.js';
+
+/** Shards of the fleet stream. */
+export const FLEET_SHARDS = 6;
+/** Worker processes of the fleet. */
+export const FLEET_WORKERS = 3;
+
+/** The outcome of one phase (handoff or failover). */
+export interface PhaseResult {
+  /** Shards the victim held when it was signalled. */
+  readonly shards: readonly string[];
+  /** Signal → first record processed by a peer, per shard (ms); the deadline when none came. */
+  readonly perShardMs: Readonly<Record<string, number>>;
+  /** Max over the shards (ms). */
+  readonly maxMs: number;
+  /** True when some shard was not picked up before the deadline. */
+  readonly timedOut: boolean;
+  /** Whether the fleet was steady (every shard held once and flowing) before the signal. */
+  readonly steadyBefore: boolean;
+}
+
+/** The outcome of one session. */
+export interface SessionResult {
+  readonly handoff?: PhaseResult & { readonly duplicates: number };
+  readonly failover?: PhaseResult;
+  readonly errors: readonly string[];
+}
+
+/** Duplicated (key, n) pairs over every record the workers reported. */
+export function duplicates(workers: readonly ChildHandle[]): number {
+  const seen = new Set<string>();
+  let dups = 0;
+  for (const w of workers) {
+    for (const b of w.batches) {
+      for (const [k, n] of b.records ?? []) {
+        const id = `${k}#${n}`;
+        if (seen.has(id)) dups++;
+        else seen.add(id);
+      }
+    }
+  }
+  return dups;
+}
+
+/**
+ * True when the live workers' latest reports hold every shard exactly once and each holder
+ * processed a record of each of its shards in the last `freshMs`.
+ */
+export function isSteady(live: readonly ChildHandle[], shardIds: readonly string[], freshMs: number): boolean {
+  const now = Date.now();
+  const owners = new Map<string, ChildHandle[]>();
+  for (const w of live) {
+    if (w.startedAt === undefined || !w.stats) return false;
+    for (const s of w.held()) owners.set(s, [...(owners.get(s) ?? []), w]);
+  }
+  return shardIds.every((s) => {
+    const o = owners.get(s);
+    if (o?.length !== 1) return false;
+    const w = o[0]!;
+    for (let i = w.batches.length - 1; i >= 0; i--) {
+      const b = w.batches[i]!;
+      if (b.at < now - freshMs) return false;
+      if (b.shardId === s) return true;
+    }
+    return false;
+  });
+}
+
+/** Waits until {@link isSteady} held continuously for `stableMs`; false after `timeoutMs`. */
+export async function waitSteady(live: readonly ChildHandle[], shardIds: readonly string[], timeoutMs: number, stableMs = 1_000): Promise<boolean> {
+  let since: number | undefined;
+  return waitUntil(
+    () => {
+      if (!isSteady(live, shardIds, 2_000)) {
+        since = undefined;
+        return false;
+      }
+      since ??= Date.now();
+      return Date.now() - since >= stableMs;
+    },
+    timeoutMs,
+    50,
+  );
+}
+
+/** Signals the victim and waits until peers processed a record on each of its shards. */
+async function phase(victim: ChildHandle, peers: readonly ChildHandle[], signal: 'SIGTERM' | 'SIGKILL', deadlineMs: number, steadyBefore: boolean): Promise<PhaseResult> {
+  const shards = victim.held();
+  const t0 = victim.signal(signal);
+  const firstAfter = (shard: string): number | undefined => {
+    let first: number | undefined;
+    for (const p of peers) {
+      for (const b of p.batches) {
+        if (b.shardId === shard && b.count > 0 && b.at >= t0 && (first === undefined || b.at < first)) first = b.at;
+      }
+    }
+    return first;
+  };
+  const complete = await waitUntil(() => shards.every((s) => firstAfter(s) !== undefined), deadlineMs, 20);
+  const perShardMs: Record<string, number> = {};
+  for (const s of shards) {
+    const at = firstAfter(s);
+    perShardMs[s] = at === undefined ? deadlineMs : at - t0;
+  }
+  const values = Object.values(perShardMs);
+  return { shards, perShardMs, maxMs: values.length ? Math.max(...values) : Number.NaN, timedOut: !complete, steadyBefore };
+}
+
+/** Runs one session with the given Worker tuning. */
+export async function runFleetSession(
+  ctx: BenchContext,
+  label: string,
+  run: number,
+  tuning: WorkerTuning,
+  phases: { readonly handoff: boolean; readonly failover: boolean },
+): Promise<SessionResult> {
+  const leaseMs = Number(tuning['leaseDurationMs']);
+  const kinesis = ctx.kinesisMock;
+  const name = `bench-fleet-${label}-${run}-${ctx.tag}`;
+  const shards = await createStream(kinesis.client, name, FLEET_SHARDS);
+  const shardIds = shards.map((s) => s.ShardId!);
+  const ids = Array.from({ length: FLEET_WORKERS }, (_, i) => `${name}-w${i}`);
+  await seedLeaseTable(ctx.dynamoDb, name, shards, ids, 'TRIM_HORIZON');
+  const producer = startShardProducer(kinesis.client, name, shards, 200);
+  const workers = ids.map((workerId) =>
+    ctx.children.spawn(workerId, {
+      mode: 'worker',
+      ...streamTarget(ctx, kinesis, name),
+      workerId,
+      applicationName: name,
+      options: { ...tuning, initialPosition: 'TRIM_HORIZON' },
+      report: 'records',
+      checkpoint: true,
+      statsIntervalMs: 100,
+      logLevel: 'warn',
+    }),
+  );
+  const errors: string[] = [];
+  let handoff: SessionResult['handoff'];
+  let failover: SessionResult['failover'];
+  try {
+    let steady = await waitSteady(workers, shardIds, 45_000);
+    if (!steady) errors.push(`${label} run ${run}: the fleet was not steady 45 s after start`);
+    if (phases.handoff) {
+      const victim = workers[0]!;
+      const result = await phase(victim, workers.slice(1), 'SIGTERM', 10 * leaseMs, steady);
+      await victim.waitForExit(20_000);
+      // Let the new owners deliver their first batches before counting duplicates.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      handoff = { ...result, duplicates: duplicates(workers) };
+    }
+    if (phases.failover) {
+      const live = workers.filter((w) => w.alive && !w.signalled);
+      steady = await waitSteady(live, shardIds, 45_000);
+      if (!steady) errors.push(`${label} run ${run}: the fleet was not steady before the kill`);
+      const victim = [...live].sort((a, b) => b.held().length - a.held().length)[0]!;
+      failover = await phase(victim, live.filter((w) => w !== victim), 'SIGKILL', 10 * leaseMs, steady);
+    }
+  } finally {
+    await producer.stop();
+    await Promise.all(workers.map((w) => w.stop(20_000)));
+    for (const w of workers) for (const e of w.errors) errors.push(`${w.id}: ${e}`);
+    await dropStreamAndTable(kinesis.client, ctx.dynamoDb, name, name);
+  }
+  return { ...(handoff && { handoff }), ...(failover && { failover }), errors };
+}

@@ -1,0 +1,165 @@
+/**
+ * Stream and lease-table fixtures of the benchmarks: create and delete streams, list shards,
+ * pre-load records, seed a lease table with owners, and steady producers.
+ * @module
+ */
+import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteStreamCommand, ListShardsCommand, PutRecordCommand, PutRecordsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import { DynamoDbLeaseRefresher } from '@kcl-ts/leases';
+import { createStreamAndWait, putRecordsBatched, type RecordToPut } from '@kcl-ts/local';
+import { encodePayload } from './messages.js';
+
+/** Creates a stream with `shards` shards, waits for ACTIVE, and returns its shards in id order. */
+export async function createStream(client: KinesisClient, name: string, shards: number): Promise<Shard[]> {
+  await createStreamAndWait(client, name, shards, { timeoutMs: 60_000 });
+  return listShards(client, name);
+}
+
+/** Every shard of a stream, in id order. */
+export async function listShards(client: KinesisClient, name: string): Promise<Shard[]> {
+  const shards: Shard[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await client.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: name }));
+    shards.push(...(out.Shards ?? []));
+    nextToken = out.NextToken;
+  } while (nextToken);
+  return shards.sort((a, b) => (a.ShardId! < b.ShardId! ? -1 : 1));
+}
+
+/** Deletes a stream and a table, ignoring failures (cleanup between runs). */
+export async function dropStreamAndTable(kinesis: KinesisClient, dynamoDb: DynamoDBClient, stream: string, table?: string): Promise<void> {
+  await kinesis.send(new DeleteStreamCommand({ StreamName: stream, EnforceConsumerDeletion: true })).catch(() => undefined);
+  if (table) await dynamoDb.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
+}
+
+/** Deletes a table, ignoring failures. */
+export async function dropTable(dynamoDb: DynamoDBClient, table: string): Promise<void> {
+  await dynamoDb.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
+}
+
+/** Writes `perShard` records of about `bytes` bytes to every shard (explicit hash keys). */
+export async function preload(client: KinesisClient, stream: string, shards: readonly Shard[], perShard: number, bytes: number): Promise<number> {
+  const records: RecordToPut[] = [];
+  const t = Date.now();
+  for (let n = 0; n < perShard; n++) {
+    shards.forEach((shard, i) => {
+      const k = `s${i}`;
+      records.push({ partitionKey: k, explicitHashKey: shard.HashKeyRange!.StartingHashKey!, data: encodePayload(k, n, t, bytes) });
+    });
+  }
+  for (let start = 0; start < records.length; start += 5_000) {
+    await putRecordsBatched(client, stream, records.slice(start, start + 5_000), { maxAttempts: 50 });
+  }
+  return records.length;
+}
+
+/** Creates the lease table (if needed) and, when `owners` is given, one lease per shard owned round-robin by them. */
+export async function seedLeaseTable(dynamoDb: DynamoDBClient, table: string, shards: readonly Shard[], owners?: readonly string[], checkpoint: 'LATEST' | 'TRIM_HORIZON' = 'TRIM_HORIZON'): Promise<void> {
+  const refresher = new DynamoDbLeaseRefresher({ dynamoDbClient: dynamoDb, tableName: table });
+  await refresher.createLeaseTableIfNotExists();
+  if (!owners) return;
+  await Promise.all(
+    shards.map(async (shard, i) => {
+      const leaseKey = shard.ShardId!;
+      await refresher.createLeaseIfNotExists({
+        leaseKey,
+        checkpoint: { sequenceNumber: checkpoint, subSequenceNumber: 0 },
+        hashKeyRange: { startingHashKey: shard.HashKeyRange!.StartingHashKey!, endingHashKey: shard.HashKeyRange!.EndingHashKey! },
+      });
+      const lease = await refresher.getLease(leaseKey);
+      if (!lease) throw new Error(`lease ${leaseKey} vanished`);
+      const taken = await refresher.takeLease(lease, owners[i % owners.length]!);
+      if (!taken) throw new Error(`could not seed the owner of ${leaseKey}`);
+    }),
+  );
+}
+
+/** A producer running in the background until `stop()`. */
+export interface Producer {
+  /** Records put successfully so far. */
+  readonly put: () => number;
+  readonly failures: () => number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Every `intervalMs`, one PutRecords with one record per shard (explicit hash key), keys
+ * `s<index>`, numbers counting up per key. Ticks are skipped while a put is in flight.
+ */
+export function startShardProducer(client: KinesisClient, stream: string, shards: readonly Shard[], intervalMs: number): Producer {
+  let n = 0;
+  let put = 0;
+  let failures = 0;
+  let inFlight: Promise<void> | undefined;
+  const tick = (): void => {
+    if (inFlight) return;
+    const t = Date.now();
+    const seq = n++;
+    const Records = shards.map((shard, i) => ({
+      PartitionKey: `s${i}`,
+      ExplicitHashKey: shard.HashKeyRange!.StartingHashKey!,
+      Data: encodePayload(`s${i}`, seq, t, 100),
+    }));
+    inFlight = client
+      .send(new PutRecordsCommand({ StreamName: stream, Records }))
+      .then((out) => {
+        put += Records.length - (out.FailedRecordCount ?? 0);
+        failures += out.FailedRecordCount ?? 0;
+      })
+      .catch(() => {
+        failures += Records.length;
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
+  };
+  const timer = setInterval(tick, intervalMs);
+  tick();
+  return {
+    put: () => put,
+    failures: () => failures,
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+    },
+  };
+}
+
+/**
+ * Single PutRecord calls at `ratePerSecond` with random partition keys; each payload carries
+ * the epoch ms at which its put call started. Calls overlap if one is slow (at most 8 in flight).
+ */
+export function startLatencyProducer(client: KinesisClient, stream: string, ratePerSecond: number): Producer & { readonly sent: () => number } {
+  let n = 0;
+  let put = 0;
+  let failures = 0;
+  let sent = 0;
+  const inFlight = new Set<Promise<void>>();
+  const tick = (): void => {
+    if (inFlight.size >= 8) return;
+    const t = Date.now();
+    const k = `k${Math.floor(Math.random() * 1e9)}`;
+    const p = client
+      .send(new PutRecordCommand({ StreamName: stream, PartitionKey: k, Data: encodePayload(k, n++, t, 100) }))
+      .then(() => {
+        put++;
+      })
+      .catch(() => {
+        failures++;
+      })
+      .finally(() => inFlight.delete(p));
+    sent++;
+    inFlight.add(p);
+  };
+  const timer = setInterval(tick, 1000 / ratePerSecond);
+  return {
+    put: () => put,
+    failures: () => failures,
+    sent: () => sent,
+    async stop() {
+      clearInterval(timer);
+      await Promise.all(inFlight);
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { linesOf } from '../../src/journal.js';
+import { heldShards } from '../../src/scenario.js';
+import { pick, scenarioFrame } from './support.js';
+
+describe('chaos 2 — SIGSTOP a worker past its lease duration, then SIGCONT (the zombie)', () => {
+  const frame = scenarioFrame();
+
+  it("the peer takes the shards over; the zombie's later checkpoints are rejected; nothing lost", async () => {
+    // A slow processor (20 ms per record) makes it likely the zombie is frozen in the middle of a batch.
+    const sc = await frame.create({ name: 'sigstop', shards: 2, keys: 10, recordDelayMs: 20 });
+    const shards = await sc.openShards();
+    sc.spawn('a');
+    sc.spawn('b');
+    await sc.waitBalanced(shards, 60_000);
+
+    const production = sc.producer.startBackground({ intervalMs: 100, maxRounds: pick(40, 120) });
+    await sc.waitProcessed(60, 60_000);
+
+    const zombie = sc.fleet.get('a');
+    const zombieShards = [...heldShards(sc.journals(), 'a')];
+    expect(zombieShards.length).toBeGreaterThan(0);
+    zombie.pause();
+    const pausedAt = Date.now();
+
+    // b takes the zombie's shards once their leases expire, and checkpoints on them.
+    await sc.waitHolding('b', shards.length, 60_000);
+    const acquired = new Map<string, number>();
+    for (const l of sc.journals()) {
+      if (l.type === 'event' && l.event === 'leaseAcquired' && l.worker === 'b' && zombieShards.includes(l.shard) && l.at > pausedAt) acquired.set(l.shard, l.at);
+    }
+    expect([...acquired.keys()].sort()).toEqual([...zombieShards].sort());
+    await sc.waitForLine((l) => l.type === 'checkpoint' && l.worker === 'b' && zombieShards.includes(l.shard) && l.at > Math.max(...acquired.values()), 60_000, 'b checkpoints a shard it took from the zombie');
+
+    zombie.resume();
+    const resumedAt = Date.now();
+    // The zombie notices it lost its leases.
+    await sc.waitForLine((l) => l.worker === 'a' && l.at >= resumedAt && l.type === 'event' && l.event === 'leaseLost', 30_000, 'the zombie reports its leases lost');
+
+    await production.done;
+    await sc.waitAllProcessed(120_000);
+    const verdict = await sc.finish();
+    console.log(verdict.text);
+    expect(verdict.violations, verdict.text).toEqual([]);
+
+    // The zombie never had a checkpoint accepted on a stolen shard after the steal …
+    const lines = sc.journals();
+    const zombieAccepted = linesOf(lines, 'checkpoint').filter((c) => c.worker === 'a' && acquired.has(c.shard) && c.sentAt > acquired.get(c.shard)! && !reacquired(c.shard, c.sentAt));
+    expect(zombieAccepted).toEqual([]);
+    // … and whatever it tried after SIGCONT on them was rejected.
+    const tried = linesOf(lines, 'checkpoint-begin').filter((c) => c.worker === 'a' && c.at >= resumedAt && acquired.has(c.shard) && !reacquired(c.shard, c.at));
+    const rejected = linesOf(lines, 'checkpoint-rejected').filter((c) => c.worker === 'a' && c.at >= resumedAt);
+    expect(rejected.length).toBeGreaterThanOrEqual(tried.length);
+    console.log(`zombie after SIGCONT: ${tried.length} checkpoint attempts on stolen shards, ${rejected.length} rejected, ${verdict.summary.recordsAfterSuccessorStarted} records processed after the successor started`);
+
+    /** True if the zombie acquired `shard` again (legitimately) before `at`. */
+    function reacquired(shard: string, at: number): boolean {
+      return lines.some((l) => l.type === 'event' && l.event === 'leaseAcquired' && l.worker === 'a' && l.shard === shard && l.at > acquired.get(shard)! && l.at < at);
+    }
+  }, pick(240_000, 420_000));
+});

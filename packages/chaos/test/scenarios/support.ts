@@ -1,0 +1,43 @@
+/**
+ * Shared frame of the chaos scenario tests: the profile, the clients, and cleanup that
+ * always kills the worker processes (also after a failure).
+ */
+import { afterAll, afterEach } from 'vitest';
+import { Scenario, type ScenarioOptions } from '../../src/scenario.js';
+import { testStack } from '../../../../test-support/stack.js';
+
+/**
+ * `short` (the default, e.g. from the root `pnpm test`) or `full` (`pnpm test:chaos`, whose
+ * config sets CHAOS_PROFILE=full unless told otherwise).
+ */
+export const PROFILE: 'short' | 'full' = process.env.CHAOS_PROFILE === 'full' ? 'full' : 'short';
+export const FULL = PROFILE === 'full';
+
+/** Picks the short or the full value. */
+export const pick = <T>(short: T, full: T): T => (FULL ? full : short);
+
+/**
+ * Registers the clients and the cleanup of one scenario file; `create` makes a scenario whose
+ * processes are killed after each test.
+ */
+export function scenarioFrame(): { create(options: Omit<ScenarioOptions, 'stack' | 'kinesis' | 'dynamoDb'>): Promise<Scenario>; stack: ReturnType<typeof testStack> } {
+  const stack = testStack();
+  const kinesis = stack.kinesisClient();
+  const dynamoDb = stack.dynamoDbClient();
+  const live: Scenario[] = [];
+  afterEach(async () => {
+    await Promise.all(live.splice(0).map((s) => s.cleanup()));
+  });
+  afterAll(() => {
+    kinesis.destroy();
+    dynamoDb.destroy();
+  });
+  return {
+    stack,
+    async create(options) {
+      const s = await Scenario.create({ ...options, stack, kinesis, dynamoDb });
+      live.push(s);
+      return s;
+    },
+  };
+}
