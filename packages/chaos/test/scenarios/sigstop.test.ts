@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { linesOf } from '../../src/journal.js';
-import { heldShards } from '../../src/scenario.js';
+import { heldShards, waitUntil } from '../../src/scenario.js';
 import { pick, scenarioFrame } from './support.js';
 
 describe('chaos 2 — SIGSTOP a worker past its lease duration, then SIGCONT (the zombie)', () => {
@@ -14,14 +14,22 @@ describe('chaos 2 — SIGSTOP a worker past its lease duration, then SIGCONT (th
     sc.spawn('b');
     await sc.waitBalanced(shards, 60_000);
 
-    const production = sc.producer.startBackground({ intervalMs: 100, maxRounds: pick(40, 120) });
-    await sc.waitProcessed(60, 60_000);
-
+    // A backlog, so that a's batches are long (about 20 ms per record), then freeze a in the
+    // middle of one: its last journal line is a processed record, not yet checkpointed.
+    await sc.producer.putRounds(pick(15, 30));
     const zombie = sc.fleet.get('a');
-    const zombieShards = [...heldShards(sc.journals(), 'a')];
-    expect(zombieShards.length).toBeGreaterThan(0);
+    await waitUntil(
+      () => {
+        const own = zombie.journal();
+        return own.filter((l) => l.type === 'record').length >= 5 && own.at(-1)?.type === 'record';
+      },
+      { timeoutMs: 60_000, intervalMs: 20, message: 'a is in the middle of a batch' },
+    );
     zombie.pause();
     const pausedAt = Date.now();
+    const zombieShards = [...heldShards(sc.journals(), 'a')];
+    expect(zombieShards.length).toBeGreaterThan(0);
+    const production = sc.producer.startBackground({ intervalMs: 100, maxRounds: pick(40, 120) });
 
     // b takes the zombie's shards once their leases expire, and checkpoints on them.
     await sc.waitHolding('b', shards.length, 60_000);
