@@ -11,6 +11,8 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { FaultProxy } from './fault-proxy.js';
+import type { FaultRule } from './fault-rules.js';
 import { Fleet, type WorkerHandle } from './fleet.js';
 import { checkInvariants, formatVerdict, type Verdict } from './invariants.js';
 import type { JournalLine } from './journal.js';
@@ -78,6 +80,22 @@ export async function waitUntil<T>(fn: () => T | Promise<T>, options: { readonly
       throw new Error(`timed out after ${options.timeoutMs} ms: ${options.message}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
     }
     await delay(options.intervalMs ?? 200);
+  }
+}
+
+/**
+ * Holds a set of fault rules on `proxy` until they have injected at least `atLeast` faults
+ * together (a phase of a fault storm is measured in faults, not in seconds), then removes
+ * them. Resolves the number injected; throws after `timeoutMs` (the rules are removed then too).
+ */
+export async function injectUntil(proxy: FaultProxy, rules: readonly FaultRule[], options: { readonly atLeast: number; readonly timeoutMs: number }): Promise<number> {
+  const ids = rules.map((r) => proxy.addRule(r));
+  const injected = (): number => proxy.stats().rules.filter((r) => ids.includes(r.id)).reduce((n, r) => n + r.injected, 0);
+  try {
+    await waitUntil(() => injected() >= options.atLeast, { timeoutMs: options.timeoutMs, intervalMs: 50, message: `${options.atLeast} faults injected by ${JSON.stringify(rules)} (have ${injected()})` });
+    return injected();
+  } finally {
+    for (const id of ids) proxy.removeRule(id);
   }
 }
 

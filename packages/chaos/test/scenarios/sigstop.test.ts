@@ -25,8 +25,8 @@ describe('chaos 2 — SIGSTOP a worker past its lease duration, then SIGCONT (th
       },
       { timeoutMs: 60_000, intervalMs: 20, message: 'a is in the middle of a batch' },
     );
-    zombie.pause();
     const pausedAt = Date.now();
+    zombie.pause();
     const zombieShards = [...heldShards(sc.journals(), 'a')];
     expect(zombieShards.length).toBeGreaterThan(0);
     const production = sc.producer.startBackground({ intervalMs: 100, maxRounds: pick(40, 120) });
@@ -40,8 +40,8 @@ describe('chaos 2 — SIGSTOP a worker past its lease duration, then SIGCONT (th
     expect([...acquired.keys()].sort()).toEqual([...zombieShards].sort());
     await sc.waitForLine((l) => l.type === 'checkpoint' && l.worker === 'b' && zombieShards.includes(l.shard) && l.at > Math.max(...acquired.values()), 60_000, 'b checkpoints a shard it took from the zombie');
 
+    const resumedAt = Date.now(); // before the signal: the zombie may write its first line at once
     zombie.resume();
-    const resumedAt = Date.now();
     // The zombie notices it lost its leases.
     await sc.waitForLine((l) => l.worker === 'a' && l.at >= resumedAt && l.type === 'event' && l.event === 'leaseLost', 30_000, 'the zombie reports its leases lost');
 
