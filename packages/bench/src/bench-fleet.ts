@@ -19,7 +19,7 @@ function perShardNote(label: string, sessions: readonly SessionResult[], pick: '
   const parts = sessions.map((s, i) => {
     const p = s[pick];
     if (!p) return `run ${i + 1}: —`;
-    const values = Object.entries(p.perShardMs).map(([shard, ms]) => `${shard.replace(/^shardId-0*/, '#')} ${num(ms / 1000, 2)} s`);
+    const values = Object.entries(p.perShardMs).map(([shard, ms]) => `${shard.replace(/^shardId-0*(?=\d)/, '#')} ${num(ms / 1000, 2)} s`);
     return `run ${i + 1}: ${values.join(', ')}${p.timedOut ? ' (deadline hit)' : ''}${p.steadyBefore ? '' : ' (fleet not steady before)'}`;
   });
   return `${label} per shard — ${parts.join('; ')}`;

@@ -4,6 +4,7 @@
  * writes `docs/benchmarks.md`. A missed target is printed as MISS with what limits it.
  * @module
  */
+import './quiet-warnings.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -78,18 +79,7 @@ function markdown(flags: BenchFlags, machine: MachineInfo, loads: number[], star
   return out.join('\n');
 }
 
-/** The AWS SDK warns on every process about Node 20 support; one line in the docs says so instead. */
-function quietNodeVersionWarning(): void {
-  const listeners = process.listeners('warning');
-  process.removeAllListeners('warning');
-  process.on('warning', (warning) => {
-    if (warning.name === 'NodeVersionSupportWarning') return;
-    for (const l of listeners) l(warning);
-  });
-}
-
 async function main(): Promise<void> {
-  quietNodeVersionWarning();
   let flags: BenchFlags;
   try {
     flags = parseFlags(process.argv.slice(2), DEFAULT_OUT);

@@ -6,6 +6,7 @@
  * IPC message is flushed.
  * @module
  */
+import './quiet-warnings.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker, shutdownOnSignals, type ProcessRecordsInput, type ShardRecordProcessor, type WorkerOptions } from '@kcl-ts/kcl';
 import { createLocalDynamoDbClient, createLocalKinesisClient } from '@kcl-ts/local';
