@@ -13,8 +13,7 @@
  */
 import { Worker } from '@kcl-ts/kcl';
 import { createStreamAndWait, putRecordsBatched } from '@kcl-ts/local';
-import { commonArgs, numberFlag, parseFlags, runFor } from './args.js';
-import { connect, type Connection } from './connect.js';
+import { commonArgs, numberFlag, parseFlags, runFor, connect, type Connection } from '@kcl-ts/example-support';
 import { AggregateProcessor, show, type RunState } from './processor.js';
 import { putAggregated } from './producer.js';
 

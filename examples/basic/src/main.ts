@@ -10,8 +10,7 @@
  */
 import { Worker } from '@kcl-ts/kcl';
 import { createStreamAndWait, putRecordsBatched } from '@kcl-ts/local';
-import { commonArgs, numberFlag, parseFlags, runFor } from './args.js';
-import { connect } from './connect.js';
+import { commonArgs, numberFlag, parseFlags, runFor, connect } from '@kcl-ts/example-support';
 import { CheckpointingProcessor, type Stats } from './processor.js';
 
 async function main(): Promise<number> {

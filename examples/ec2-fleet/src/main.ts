@@ -18,8 +18,7 @@
 import { shutdownOnSignals, Worker } from '@kcl-ts/kcl';
 import { createStreamAndWait, putRecordsBatched } from '@kcl-ts/local';
 import { pino } from 'pino';
-import { commonArgs, parseFlags } from './args.js';
-import { connect } from './connect.js';
+import { commonArgs, parseFlags, connect } from '@kcl-ts/example-support';
 import { FleetProcessor, type Totals } from './processor.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });

@@ -13,8 +13,7 @@
  */
 import { Worker } from '@kcl-ts/kcl';
 import { createStreamAndWait, putRecordsBatched } from '@kcl-ts/local';
-import { commonArgs, parseFlags, runFor } from './args.js';
-import { connect, type Connection } from './connect.js';
+import { commonArgs, parseFlags, runFor, connect, type Connection } from '@kcl-ts/example-support';
 import { SinkProcessor, type SinkStats } from './processor.js';
 import { ResultSink } from './sink.js';
 

@@ -8,7 +8,7 @@
  * - otherwise: an embedded local stack (Kinesis Mock + dynalite) started here and stopped
  *   at the end, so the example runs with nothing but Node.js.
  *
- * (This file is the same in every example, so each one reads on its own.)
+ * (Shared by every example through `@kcl-ts/example-support`.)
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
