@@ -1,8 +1,10 @@
-import { DependencyError, LeaseLostError } from '@kcl-ts/processor';
+import { DependencyError, FakeClock, LeaseLostError } from '@kcl-ts/processor';
 import { describe, expect, it } from 'vitest';
-import type { Lease } from '../src/lease.js';
+import { LeaseCoordinator } from '../src/coordinator/index.js';
+import { InMemoryLeaseRefresher } from '../src/in-memory-refresher.js';
+import type { Lease, LeaseUpdate } from '../src/lease.js';
 import type { LeaseRefresher } from '../src/refresher.js';
-import { Fleet, seedLeases } from './coordinator-harness.js';
+import { FAST, Fleet, leaseKeys, seedLeases } from './coordinator-harness.js';
 
 const storeDown = (): DependencyError => new DependencyError('dynamodb', 'UpdateItem', 'service unavailable', { retryable: true });
 
@@ -133,11 +135,14 @@ describe('LeaseCoordinator.updateLease: fenced writes', () => {
     const [key] = seedLeases(fleet.store, 1, () => 'a');
     const a = fleet.add('a');
     await a.runTakerOnce();
+    const renewsBefore = fleet.store.calls.renewLease ?? 0;
     const results = await Promise.all([a.runRenewerOnce(), a.updateLease(key!, checkpoint), a.runRenewerOnce(), a.updateLease(key!, { checkpoint: { sequenceNumber: '12346', subSequenceNumber: 0 } })]);
     expect(results[3].checkpoint.sequenceNumber).toBe('12346');
     expect(a.holds(key!)).toBe(true);
     expect(fleet.store.calls.getLease ?? 0).toBe(0); // no condition ever failed
-    expect((await fleet.store.getLease(key!))!.leaseCounter).toBe(1 + 4);
+    // A renewal round skips a lease whose write is in flight, so count the renewals made.
+    const renews = (fleet.store.calls.renewLease ?? 0) - renewsBefore;
+    expect((await fleet.store.getLease(key!))!.leaseCounter).toBe(1 + renews + 2);
   });
 
   it('after a peer took the lease: throws LeaseLostError, leaves the store unchanged, emits leaseLost', async () => {
@@ -179,5 +184,58 @@ describe('LeaseCoordinator.updateLease: fenced writes', () => {
     fleet.store.failNext('updateLease', storeDown());
     await expect(a.updateLease(key!, checkpoint)).rejects.toBeInstanceOf(DependencyError);
     expect(a.holds(key!)).toBe(true);
+  });
+});
+
+describe('LeaseCoordinator: one slow write does not hold up the others', () => {
+  /** A store whose checkpoint writes to one lease hang (a throttled write being retried), optionally until aborted. */
+  class StuckWrites extends InMemoryLeaseRefresher {
+    constructor(
+      private readonly stuckKey: string,
+      private readonly honoursAbort: boolean,
+    ) {
+      super();
+    }
+    override async updateLease(lease: Lease, owner: string, update: LeaseUpdate, signal?: AbortSignal): Promise<Lease | undefined> {
+      if (lease.leaseKey !== this.stuckKey) return super.updateLease(lease, owner, update);
+      return new Promise((resolve, reject) => {
+        this.unblock = () => resolve(undefined);
+        if (this.honoursAbort) signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+    }
+    /** Lets a write that ignores aborts finish (so the test can stop the coordinator). */
+    unblock: () => void = () => undefined;
+  }
+
+  async function setup(honoursAbort: boolean): Promise<{ clock: FakeClock; a: LeaseCoordinator; stuck: string; quiet: string; store: StuckWrites }> {
+    const clock = new FakeClock();
+    const [stuck, quiet] = leaseKeys(2) as [string, string];
+    const store = new StuckWrites(stuck, honoursAbort);
+    seedLeases(store, 2);
+    const a = new LeaseCoordinator({ refresher: store, workerId: 'a', clock, options: FAST });
+    await a.start();
+    expect(a.heldLeases().map((l) => l.leaseKey).sort()).toEqual([stuck, quiet]);
+    return { clock, a, stuck, quiet, store };
+  }
+
+  it('keeps renewing the other leases while one lease has a write in flight', async () => {
+    const { clock, a, stuck, quiet, store } = await setup(false);
+    void a.updateLease(stuck, { checkpoint: { sequenceNumber: '1', subSequenceNumber: 0 } }).catch(() => undefined);
+    await clock.advance(5_000); // five lease durations
+    expect(a.holds(quiet)).toBe(true);
+    store.unblock();
+    await a.stop();
+  });
+
+  it('fails a write still retrying at the lease deadline with LeaseLostError', async () => {
+    const { clock, a, stuck, quiet } = await setup(true);
+    const write = a.updateLease(stuck, { checkpoint: { sequenceNumber: '1', subSequenceNumber: 0 } }).then(
+      () => 'written',
+      (e: unknown) => e,
+    );
+    await clock.advance(3_000);
+    expect(await write).toBeInstanceOf(LeaseLostError);
+    expect(a.holds(quiet)).toBe(true);
+    await a.stop();
   });
 });

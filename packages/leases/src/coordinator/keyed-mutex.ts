@@ -7,6 +7,11 @@
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<void>>();
 
+  /** True while a call for `key` runs or waits. */
+  isBusy(key: string): boolean {
+    return this.tails.has(key);
+  }
+
   /** Runs `fn` once every earlier call for `key` has settled; returns (or throws) its result. */
   async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.tails.get(key);

@@ -30,7 +30,11 @@ export class LeaseRenewer {
     const { held, clock } = this.ctx;
     held.enforce(clock.elapsed());
     let failure: { error: unknown; leaseKey: string } | undefined;
-    await mapLimit(held.all(), LEASE_WRITE_CONCURRENCY, async (entry) => {
+    // A lease with a write in flight (a checkpoint being retried, a transfer) is skipped: that
+    // write renews it if it lands, and waiting for it would hold up the renewal of every
+    // other lease behind one slow write.
+    const idle = held.all().filter((entry) => !held.mutex.isBusy(entry.lease.leaseKey));
+    await mapLimit(idle, LEASE_WRITE_CONCURRENCY, async (entry) => {
       try {
         await this.renew(entry);
       } catch (error) {
@@ -66,7 +70,25 @@ export class LeaseRenewer {
         held.drop(entry, 'expired');
         throw new LeaseLostError(leaseKey, `lease ${leaseKey} expired: it could not be renewed in time`);
       }
-      const outcome = await this.fencedWrite(entry, (lease) => refresher.updateLease(lease, workerId, update, signal), signal);
+      // Retrying the write past the lease's self-fencing deadline is pointless: the lease is
+      // gone by then. Bound it, and report a lost lease instead of a late store error.
+      const deadline = new AbortController();
+      const timer = new AbortController();
+      clock.sleep(Math.max(0, held.deadline(entry) - clock.elapsed()), timer.signal).then(
+        () => deadline.abort(new LeaseLostError(leaseKey, `lease ${leaseKey} reached its renewal deadline while a write was retried`)),
+        () => undefined,
+      );
+      const bounded = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
+      let outcome: Lease | LeaseLostReason;
+      try {
+        outcome = await this.fencedWrite(entry, (lease) => refresher.updateLease(lease, workerId, update, bounded), bounded);
+      } catch (error) {
+        if (!deadline.signal.aborted || signal?.aborted) throw error;
+        held.drop(entry, 'expired');
+        throw deadline.signal.reason as LeaseLostError;
+      } finally {
+        timer.abort();
+      }
       if (typeof outcome === 'string') {
         held.drop(entry, outcome);
         throw new LeaseLostError(leaseKey, `lease ${leaseKey} was lost (${outcome}); the update was not written`);
