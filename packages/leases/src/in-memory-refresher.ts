@@ -94,7 +94,7 @@ export class InMemoryLeaseRefresher implements LeaseRefresher {
     const cur = this.leases.get(lease.leaseKey);
     if (!cur || cur.leaseCounter !== lease.leaseCounter) return undefined;
     const { handoffTo: _h, ...rest } = cur;
-    const switched = cur.leaseOwner !== newOwner ? 1 : 0;
+    const switched = cur.leaseOwner !== undefined && cur.leaseOwner !== newOwner ? 1 : 0;
     return this.store({ ...rest, leaseOwner: newOwner, leaseCounter: cur.leaseCounter + 1, ownerSwitchesSinceCheckpoint: cur.ownerSwitchesSinceCheckpoint + switched });
   }
 

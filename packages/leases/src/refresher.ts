@@ -31,7 +31,7 @@ export interface LeaseRefresher {
 
   /**
    * Take (expired, free or stolen): condition `leaseCounter = lease.leaseCounter`;
-   * owner = newOwner, counter + 1, ownerSwitchesSinceCheckpoint + 1 (when the owner changes),
+   * owner = newOwner, counter + 1, ownerSwitchesSinceCheckpoint + 1 (when it had another owner),
    * `handoffTo` removed. Returns the new lease or `undefined`.
    */
   takeLease(lease: Lease, newOwner: string, signal?: AbortSignal): Promise<Lease | undefined>;

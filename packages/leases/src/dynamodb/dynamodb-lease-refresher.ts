@@ -126,7 +126,8 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
     b.setValue(A.leaseOwner, stringValue(newOwner)).setValue(A.leaseCounter, numberValue(lease.leaseCounter + 1)).remove(A.handoffTo);
     // Every owner change moves the counter, so the owner stored at the counter we saw is the
     // owner we saw: the switch is counted against it, as the in-memory refresher counts it.
-    if (lease.leaseOwner !== newOwner) this.incrementSwitches(b);
+    // Taking a free lease is not an owner switch (as in the Java KCL).
+    if (lease.leaseOwner !== undefined && lease.leaseOwner !== newOwner) this.incrementSwitches(b);
     return this.updateReturningLease('takeLease', lease.leaseKey, b, signal, (s) => s.leaseOwner === newOwner && s.leaseCounter === lease.leaseCounter + 1);
   }
 
