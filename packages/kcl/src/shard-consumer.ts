@@ -278,6 +278,8 @@ export class ShardConsumer {
       }
       this.log.error({ err: error, reason }, 'processor shutdown callback failed');
       this.deps.hooks.processorError(this.shardId, error);
+      // Let the worker start a new consumer for the lease if it still holds it.
+      this.failure ??= error;
     }
     return reason;
   }
@@ -295,13 +297,21 @@ export class ShardConsumer {
       this.log.warn({ err: error }, 'creating child leases at shard end failed; shard sync will retry');
     }
     for (let attempt = 1; ; attempt++) {
-      if (processor.shardEnded) {
-        await this.callback(() => processor.shardEnded!({ shardId: this.shardId, checkpointer, childShardIds: children }));
-      } else {
-        await checkpointer.checkpoint();
+      try {
+        if (processor.shardEnded) {
+          await this.callback(() => processor.shardEnded!({ shardId: this.shardId, checkpointer, childShardIds: children }));
+        } else {
+          await checkpointer.checkpoint();
+        }
+      } catch (error) {
+        if (isKclError(error, 'LEASE_LOST')) throw error;
+        // A failing shardEnded (its sink is down, a checkpoint write failed) is called again:
+        // the children cannot start before SHARD_END is checkpointed.
+        this.log.error({ err: error, attempt }, 'shardEnded failed; calling it again after a backoff');
+        this.deps.hooks.processorError(this.shardId, error);
       }
       if (checkpointer.shardEndCheckpointed) break;
-      this.log.error({ attempt }, 'shardEnded returned without checkpointing SHARD_END; children cannot start until it does — calling it again');
+      this.log.error({ attempt }, 'SHARD_END is not checkpointed yet; children cannot start until it is');
       if (this.stopReason) return;
       await this.deps.clock.sleep(Math.min(this.deps.config.processorRetryMaxMs, this.deps.config.processorRetryBaseMs * 2 ** Math.min(attempt - 1, 20)), this.soft.signal);
     }

@@ -68,4 +68,38 @@ describe('Worker — resharding during consumption', () => {
     }
     expect(journal.ended.size).toBe(3); // shard 0, and both children of the split
   });
+
+  it('calls a shardEnded that threw again, so the children still start', async () => {
+    const stream = uniqueName('end-throws');
+    await createStream(kinesis, stream, 1);
+    const journal = new Journal();
+    let endCalls = 0;
+    const worker = makeWorker(uniqueName('app'), stream, journal, {
+      workerId: 'e1',
+      processorFactory: (shardId) => {
+        const inner = journal.processor('e1', shardId);
+        return {
+          ...inner,
+          shardEnded: async (input) => {
+            endCalls++;
+            if (endCalls === 1) throw new Error('sink unavailable');
+            await inner.shardEnded!(input);
+          },
+        };
+      },
+    });
+    workers.push(worker);
+    await worker.start();
+    await putKeyed(kinesis, stream, 50, 10);
+    const [parent] = await shards(stream);
+    const start = BigInt(parent!.HashKeyRange!.StartingHashKey!);
+    const end = BigInt(parent!.HashKeyRange!.EndingHashKey!);
+    await kinesis.send(new SplitShardCommand({ StreamName: stream, ShardToSplit: parent!.ShardId!, NewStartingHashKey: ((start + end) / 2n).toString() }));
+    await waitFor(() => active(stream), { timeoutMs: 30_000, message: 'stream ACTIVE after split' });
+    await putKeyed(kinesis, stream, 50, 10, 50);
+    await waitFor(() => journal.distinct().size === 100, { timeoutMs: 60_000, message: 'records of the children processed' });
+    expect(endCalls).toBe(2);
+    expect(journal.ended.has(parent!.ShardId!)).toBe(true);
+    expect(journal.orderViolations()).toEqual([]);
+  });
 });
