@@ -278,6 +278,13 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.log.debug({ shardId, reason, failed: consumer.failed }, 'shard consumer finished');
     if (!consumer.failed) {
       this.failures.delete(shardId);
+      // The lease may have been gained again while this consumer was still finishing (its
+      // gain was not started then, as one consumer per shard runs at a time): start it now.
+      const lease = this.parts?.coordinator.getHeldLease(shardId);
+      if (lease && !this.draining.has(shardId) && !this.shutdownPromise) {
+        this.log.info({ shardId }, 'lease held again after its previous consumer finished; starting a new one');
+        this.startConsumer(lease);
+      }
       return;
     }
     const attempt = (this.failures.get(shardId) ?? 0) + 1;
