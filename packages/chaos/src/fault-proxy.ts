@@ -135,7 +135,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const amzTarget = typeof req.headers['x-amz-target'] === 'string' ? req.headers['x-amz-target'] : '';
     const op = operationName(amzTarget) || '(none)';
     counters.byOperation[op] = (counters.byOperation[op] ?? 0) + 1;
-    const decision = rules.decide(options.kind, amzTarget);
+    const decision = rules.decide(options.kind, amzTarget, body.toString('utf8'));
     if (decision.latencyMs > 0) await delay(decision.latencyMs);
     const fault = decision.fault;
     const after = fault?.phase === 'after';

@@ -37,6 +37,13 @@ export interface FaultRule {
   readonly operation?: string;
   /** What to inject. */
   readonly kind: FaultKind;
+  /**
+   * Only requests whose body contains this text (or every one of these texts), e.g.
+   * `SHARD_END` to hit only the lease writes that checkpoint a shard's end, or
+   * `['shardId-000000000000', '"checkpoint"']` for the checkpoints of one shard. Every request
+   * when omitted.
+   */
+  readonly bodyContains?: string | readonly string[];
   /** Chance that a matching request is hit, in [0, 1]. @default 1 */
   readonly probability?: number;
   /** Injects at most this many faults, then the rule stays inert. @default unlimited */
@@ -91,6 +98,12 @@ export function validateFaultRule(rule: FaultRule): FaultRule {
   if (rule.operation !== undefined && (typeof rule.operation !== 'string' || rule.operation.length === 0)) {
     throw new TypeError(`operation must be a non-empty string, got ${JSON.stringify(rule.operation)}`);
   }
+  if (rule.bodyContains !== undefined) {
+    const texts: readonly unknown[] = Array.isArray(rule.bodyContains) ? rule.bodyContains : [rule.bodyContains];
+    if (texts.length === 0 || !texts.every((t) => typeof t === 'string' && t.length > 0)) {
+      throw new TypeError(`bodyContains must be a non-empty string or a non-empty array of them, got ${JSON.stringify(rule.bodyContains)}`);
+    }
+  }
   if (rule.probability !== undefined && !(typeof rule.probability === 'number' && rule.probability >= 0 && rule.probability <= 1)) {
     throw new TypeError(`probability must be a number in [0, 1], got ${String(rule.probability)}`);
   }
@@ -119,8 +132,12 @@ export function operationName(amzTarget: string | undefined): string {
   return dot >= 0 ? amzTarget.slice(dot + 1) : amzTarget;
 }
 
-function matches(rule: FaultRule, target: FaultTarget, amzTarget: string): boolean {
+function matches(rule: FaultRule, target: FaultTarget, amzTarget: string, body: string): boolean {
   if (rule.target !== undefined && rule.target !== target) return false;
+  if (rule.bodyContains !== undefined) {
+    const texts = typeof rule.bodyContains === 'string' ? [rule.bodyContains] : rule.bodyContains;
+    if (!texts.every((t) => body.includes(t))) return false;
+  }
   if (rule.operation === undefined) return true;
   return rule.operation === amzTarget || rule.operation === operationName(amzTarget);
 }
@@ -189,13 +206,13 @@ export class FaultRuleSet {
     return [...this.retired, ...this.stats()].filter((s) => kind === undefined || s.rule.kind === kind).reduce((n, s) => n + s.injected, 0);
   }
 
-  /** Evaluates the rules for one request and counts what fired. */
-  decide(target: FaultTarget, amzTarget: string): FaultDecision {
+  /** Evaluates the rules for one request (`body`: its text, for `bodyContains`) and counts what fired. */
+  decide(target: FaultTarget, amzTarget: string, body = ''): FaultDecision {
     let latencyMs = 0;
     let fault: FaultRule | undefined;
     for (const entry of this.entries) {
       const { rule } = entry;
-      if (!matches(rule, target, amzTarget)) continue;
+      if (!matches(rule, target, amzTarget, body)) continue;
       if (fault !== undefined && rule.kind !== 'latency') continue;
       entry.matched++;
       if (rule.count !== undefined && entry.injected >= rule.count) continue;

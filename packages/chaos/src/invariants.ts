@@ -57,8 +57,11 @@ export interface PutRecordAck {
 export interface LeaseRow {
   readonly leaseKey: string;
   readonly leaseOwner?: string;
+  readonly leaseCounter?: number;
   readonly checkpoint: string;
   readonly checkpointSubSequenceNumber?: number;
+  /** kcl-ts extension: a pending graceful-handoff request (the requesting worker). */
+  readonly handoffTo?: string;
 }
 
 /** Input of {@link checkInvariants}. */

@@ -48,8 +48,10 @@ export async function scanLeaseTable(client: DynamoDBClient, tableName: string):
       rows.push({
         leaseKey: item['leaseKey']!.S!,
         ...(item['leaseOwner']?.S !== undefined && { leaseOwner: item['leaseOwner'].S }),
+        ...(item['leaseCounter']?.N !== undefined && { leaseCounter: Number(item['leaseCounter'].N) }),
         checkpoint: item['checkpoint']?.S ?? 'TRIM_HORIZON',
         ...(sub !== undefined && { checkpointSubSequenceNumber: Number(sub) }),
+        ...(item['handoffTo']?.S !== undefined && { handoffTo: item['handoffTo'].S }),
       });
     }
     startKey = page.LastEvaluatedKey;

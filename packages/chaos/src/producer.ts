@@ -63,14 +63,21 @@ export class KeyedProducer {
     for (let i = 0; i < rounds; i++) await this.putRound();
   }
 
-  /** Writes one round: record `n = rounds` of every key. */
-  async putRound(): Promise<void> {
+  /**
+   * Writes one round: record `n = rounds` of every key, or only of `onlyKeys` (the others skip
+   * this `n`; a key's numbers still increase in stream order).
+   */
+  async putRound(onlyKeys?: readonly string[]): Promise<void> {
     const n = this.round;
-    for (let first = 0; first < this.keys; first += MAX_ENTRIES) {
-      const keys = Array.from({ length: Math.min(MAX_ENTRIES, this.keys - first) }, (_, i) => `key-${first + i}`);
-      await this.putKeys(keys, n);
-    }
+    const all = Array.from({ length: this.keys }, (_, i) => `key-${i}`);
+    const keys = onlyKeys ? all.filter((k) => onlyKeys.includes(k)) : all;
+    for (let first = 0; first < keys.length; first += MAX_ENTRIES) await this.putKeys(keys.slice(first, first + MAX_ENTRIES), n);
     this.round += 1;
+  }
+
+  /** Keys whose records were acknowledged on `shardId` (a key maps to one open shard at a time). */
+  keysOn(shardId: string): string[] {
+    return [...new Set(this.acked.filter((p) => p.shardId === shardId).map((p) => p.key))];
   }
 
   private async putKeys(keys: string[], n: number): Promise<void> {
@@ -108,13 +115,13 @@ export class KeyedProducer {
 
   /**
    * Writes a round every `intervalMs` in the background, up to `maxRounds` rounds in all
-   * (counting rounds already written), until stopped.
+   * (counting rounds already written), until stopped; only of `onlyKeys` when given.
    */
-  startBackground(options: { readonly intervalMs: number; readonly maxRounds: number }): BackgroundProduction {
+  startBackground(options: { readonly intervalMs: number; readonly maxRounds: number; readonly onlyKeys?: readonly string[] }): BackgroundProduction {
     let stopped = false;
     const done = (async () => {
       while (!stopped && this.round < options.maxRounds) {
-        await this.putRound();
+        await this.putRound(options.onlyKeys);
         if (!stopped && this.round < options.maxRounds) await delay(options.intervalMs);
       }
     })();

@@ -54,16 +54,27 @@ export function parsePayload(data: Uint8Array): { key: string; n: number } {
 }
 
 let epochs = 0;
+/** shardEnded calls that failed on purpose, per shard (see `failShardEndedTimes`). */
+const shardEndedFailures = new Map<string, number>();
 
 /** One epoch: a journaling processor for one shard lease held by one worker. */
 export class RecordingProcessor implements ShardRecordProcessor {
   readonly epoch: string;
   private lastDelivered: { seq: string; sub: number } | undefined;
 
+  /**
+   * @param recordDelayMs simulated work per record
+   * @param naiveShardEnd when true, `shardEnded` lets a failed checkpoint's error escape (as a
+   *   processor that simply `await`s `checkpoint()` does) instead of swallowing it
+   * @param failShardEndedTimes `shardEnded` throws (before checkpointing) this many times per
+   *   shard in this process — an application whose flush at shard end fails
+   */
   constructor(
     private readonly journal: JournalWriter,
     private readonly shardId: string,
     private readonly recordDelayMs = 0,
+    private readonly naiveShardEnd = false,
+    private readonly failShardEndedTimes = 0,
   ) {
     epochs += 1;
     this.epoch = `${journal.worker}/${shardId}/${epochs}`;
@@ -96,9 +107,14 @@ export class RecordingProcessor implements ShardRecordProcessor {
 
   async shardEnded({ checkpointer }: ShardEndedInput): Promise<void> {
     this.journal.write({ type: 'shard-ended', shard: this.shardId, epoch: this.epoch });
+    const failed = shardEndedFailures.get(this.shardId) ?? 0;
+    if (failed < this.failShardEndedTimes) {
+      shardEndedFailures.set(this.shardId, failed + 1);
+      throw new Error(`injected shardEnded failure ${failed + 1}/${this.failShardEndedTimes} on ${this.shardId}`);
+    }
     // A failed SHARD_END checkpoint is not rethrown: the worker calls shardEnded again until
     // SHARD_END is written (a LeaseLostError is rethrown so the worker sees the loss).
-    await this.checkpoint(checkpointer, 'shard-end', { seq: 'SHARD_END', sub: 0 });
+    await this.checkpoint(checkpointer, 'shard-end', { seq: 'SHARD_END', sub: 0 }, this.naiveShardEnd);
   }
 
   async shutdownRequested({ checkpointer }: ShutdownRequestedInput): Promise<void> {
@@ -117,7 +133,7 @@ export class RecordingProcessor implements ShardRecordProcessor {
    * (rethrown), `checkpoint-failed` for anything else (swallowed: the next batch's
    * checkpoint covers this one, and the worker's retry of a thrown batch would redeliver it).
    */
-  private async checkpoint(checkpointer: RecordProcessorCheckpointer, phase: CheckpointPhase, position: { seq: string; sub: number }): Promise<void> {
+  private async checkpoint(checkpointer: RecordProcessorCheckpointer, phase: CheckpointPhase, position: { seq: string; sub: number }, rethrow = false): Promise<void> {
     const base = { shard: this.shardId, epoch: this.epoch, phase, seq: position.seq, sub: position.sub };
     const sentAt = Date.now();
     this.journal.write({ type: 'checkpoint-begin', ...base });
@@ -129,6 +145,7 @@ export class RecordingProcessor implements ShardRecordProcessor {
         throw error;
       }
       this.journal.write({ type: 'checkpoint-failed', ...base, sentAt, error: errorText(error) });
+      if (rethrow) throw error;
       return;
     }
     this.journal.write({ type: 'checkpoint', ...base, sentAt });

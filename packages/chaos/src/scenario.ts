@@ -14,7 +14,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { FaultProxy } from './fault-proxy.js';
 import type { FaultRule } from './fault-rules.js';
 import { Fleet, type WorkerHandle } from './fleet.js';
-import { checkInvariants, formatVerdict, type Verdict } from './invariants.js';
+import { checkInvariants, formatVerdict, type LeaseRow, type Verdict } from './invariants.js';
 import type { JournalLine } from './journal.js';
 import { listShardLineage, openShardIds, scanLeaseTable } from './observe.js';
 import { KeyedProducer } from './producer.js';
@@ -57,6 +57,10 @@ export interface ScenarioOptions {
   readonly worker?: WorkerTuning;
   /** Simulated work per record. @default 0 */
   readonly recordDelayMs?: number;
+  /** See {@link WorkerProcessConfig.naiveShardEnd}. @default false */
+  readonly naiveShardEnd?: boolean;
+  /** See {@link WorkerProcessConfig.failShardEndedTimes}. @default 0 */
+  readonly failShardEndedTimes?: number;
   /** Endpoint the workers use for Kinesis (a fault proxy). @default the emulator */
   readonly workerKinesisEndpoint?: string;
   /** Endpoint the workers use for DynamoDB (a fault proxy). @default dynalite */
@@ -66,7 +70,10 @@ export interface ScenarioOptions {
 }
 
 /** Bounded polling: resolves once `fn` returns a truthy value, or throws after `timeoutMs`. */
-export async function waitUntil<T>(fn: () => T | Promise<T>, options: { readonly timeoutMs: number; readonly intervalMs?: number; readonly message: string }): Promise<NonNullable<T>> {
+export async function waitUntil<T>(
+  fn: () => T | Promise<T>,
+  options: { readonly timeoutMs: number; readonly intervalMs?: number; readonly message: string | (() => string) },
+): Promise<NonNullable<T>> {
   const deadline = performance.now() + options.timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -77,7 +84,8 @@ export async function waitUntil<T>(fn: () => T | Promise<T>, options: { readonly
       lastError = error;
     }
     if (performance.now() >= deadline) {
-      throw new Error(`timed out after ${options.timeoutMs} ms: ${options.message}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+      const message = typeof options.message === 'function' ? options.message() : options.message;
+      throw new Error(`timed out after ${options.timeoutMs} ms: ${message}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
     }
     await delay(options.intervalMs ?? 200);
   }
@@ -131,6 +139,8 @@ export class Scenario {
       kinesisEndpoint: options.workerKinesisEndpoint ?? options.stack.kinesisEndpoint,
       dynamoDbEndpoint: options.workerDynamoDbEndpoint ?? options.stack.dynamoDbEndpoint,
       recordDelayMs: options.recordDelayMs ?? 0,
+      naiveShardEnd: options.naiveShardEnd ?? false,
+      failShardEndedTimes: options.failShardEndedTimes ?? 0,
       worker: { ...SCENARIO_TUNING, ...options.worker },
     };
     this.fleet = new Fleet({ dir, base });
@@ -157,6 +167,11 @@ export class Scenario {
     return openShardIds(this.options.kinesis, this.streamName);
   }
 
+  /** The raw lease table right now. */
+  leaseTable(): Promise<LeaseRow[]> {
+    return scanLeaseTable(this.options.dynamoDb, this.applicationName);
+  }
+
   /** All journal lines of the fleet. */
   journals(): JournalLine[] {
     return this.fleet.journals();
@@ -177,12 +192,12 @@ export class Scenario {
 
   /** Waits until `count` distinct records were processed. */
   async waitProcessed(count: number, timeoutMs: number): Promise<void> {
-    await waitUntil(() => this.processedIds().size >= count, { timeoutMs, intervalMs: 250, message: `${count} records processed (have ${this.processedIds().size}) — see ${this.dir}` });
+    await waitUntil(() => this.processedIds().size >= count, { timeoutMs, intervalMs: 250, message: () => `${count} records processed (have ${this.processedIds().size}) — see ${this.dir}` });
   }
 
   /** Waits until every acknowledged put was processed. */
   async waitAllProcessed(timeoutMs: number): Promise<void> {
-    await waitUntil(() => this.unprocessed() === 0, { timeoutMs, intervalMs: 250, message: `all ${this.producer.acked.length} acknowledged records processed (${this.unprocessed()} missing) — see ${this.dir}` });
+    await waitUntil(() => this.unprocessed() === 0, { timeoutMs, intervalMs: 250, message: () => `all ${this.producer.acked.length} acknowledged records processed (${this.unprocessed()} missing) — see ${this.dir}` });
   }
 
   /** Waits until a worker holds at least `min` shards (per its journal); resolves them. */

@@ -53,6 +53,10 @@ export interface WorkerProcessConfig {
   readonly logLevel?: string;
   /** Simulated work per record, making a slow processor. @default 0 */
   readonly recordDelayMs?: number;
+  /** `shardEnded` rethrows a failed (non lease-lost) checkpoint, like a processor without error handling. @default false */
+  readonly naiveShardEnd?: boolean;
+  /** `shardEnded` throws this many times per shard before it checkpoints. @default 0 */
+  readonly failShardEndedTimes?: number;
   /** @default 'TRIM_HORIZON' */
   readonly initialPosition?: 'TRIM_HORIZON' | 'LATEST';
   /** Worker options. */

@@ -30,7 +30,7 @@ function main(): void {
       dynamoDbEndpoint: config.dynamoDbEndpoint,
     },
     initialPosition: config.initialPosition ?? 'TRIM_HORIZON',
-    processorFactory: (shardId) => new RecordingProcessor(journal, shardId, config.recordDelayMs ?? 0),
+    processorFactory: (shardId) => new RecordingProcessor(journal, shardId, config.recordDelayMs ?? 0, config.naiveShardEnd ?? false, config.failShardEndedTimes ?? 0),
     logger,
     metrics: false,
     ...config.worker,

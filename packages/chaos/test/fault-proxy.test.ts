@@ -29,6 +29,19 @@ describe('fault rules (pure)', () => {
     expect(rules.decide('kinesis', 'DynamoDB_20120810.UpdateItem').fault).toBeUndefined(); // wrong target
   });
 
+  it('bodyContains narrows a rule to requests carrying a text (e.g. SHARD_END checkpoints)', () => {
+    const rules = new FaultRuleSet(() => 0);
+    rules.add({ kind: 'error5xx', operation: 'UpdateItem', bodyContains: 'SHARD_END' });
+    expect(rules.decide('dynamodb', 'DynamoDB_20120810.UpdateItem', '{"checkpoint":{"S":"SHARD_END"}}').fault?.kind).toBe('error5xx');
+    expect(rules.decide('dynamodb', 'DynamoDB_20120810.UpdateItem', '{"checkpoint":{"S":"4968"}}').fault).toBeUndefined();
+    rules.clear();
+    rules.add({ kind: 'drop', bodyContains: ['shardId-000000000000', '"checkpoint"'] });
+    expect(rules.decide('dynamodb', 'X.UpdateItem', '{"Key":{"leaseKey":{"S":"shardId-000000000000"}},"N":{"#c":"checkpoint"}}').fault?.kind).toBe('drop');
+    expect(rules.decide('dynamodb', 'X.UpdateItem', '{"Key":{"leaseKey":{"S":"shardId-000000000000"}}}').fault).toBeUndefined();
+    expect(() => validateFaultRule({ kind: 'drop', bodyContains: '' })).toThrow(/bodyContains/);
+    expect(() => validateFaultRule({ kind: 'drop', bodyContains: [] })).toThrow(/bodyContains/);
+  });
+
   it('honours count and probability, adds latencies, and keeps counters of removed rules', () => {
     let roll = 0.5;
     const rules = new FaultRuleSet(() => roll);

@@ -131,6 +131,27 @@ describe('LeaseCoordinator: graceful handoff', () => {
     expect(keys.every((k) => !a.holds(k))).toBe(true);
   });
 
+  it('an owner that dies with a handoff pending: the requester processes the shard when the lease would have expired, not a lease duration later', async () => {
+    const fleet = new Fleet();
+    const keys = seedLeases(fleet.store, 4, () => 'a');
+    const a = fleet.add('a', { onHandoffRequested: () => new Promise<void>(() => undefined) }); // its drain never ends
+    await a.runTakerOnce();
+    const b = fleet.add('b');
+    expect((await b.runTakerOnce()).handoffsRequested).toHaveLength(2);
+    await fleet.clock.advanceTo(500);
+    await a.runRenewerOnce(); // a renews once more, then dies
+    let tookAll: number | undefined;
+    for (let t = 600; t <= 3_000 && tookAll === undefined; t += 100) {
+      await fleet.clock.advanceTo(t);
+      await b.runTakerOnce();
+      if (b.heldLeases().length === 4) tookAll = t;
+    }
+    // a's last renewal was seen by b's scan at ~600 ms: the leases expire at ~1,600 ms.
+    expect(tookAll).toBeGreaterThanOrEqual(1_500);
+    expect(tookAll).toBeLessThanOrEqual(1_800);
+    expect(keys.every((k) => b.holds(k))).toBe(true);
+  });
+
   it('retries a transfer that failed on a store error after the next renewal, without draining again', async () => {
     const fleet = new Fleet();
     seedLeases(fleet.store, 2, () => 'a');

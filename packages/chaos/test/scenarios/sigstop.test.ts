@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { linesOf } from '../../src/journal.js';
 import { heldShards, waitUntil } from '../../src/scenario.js';
-import { pick, scenarioFrame } from './support.js';
+import { expectClean, pick, scenarioFrame } from './support.js';
 
 describe('chaos 2 — SIGSTOP a worker past its lease duration, then SIGCONT (the zombie)', () => {
   const frame = scenarioFrame();
@@ -48,8 +48,7 @@ describe('chaos 2 — SIGSTOP a worker past its lease duration, then SIGCONT (th
     await production.done;
     await sc.waitAllProcessed(120_000);
     const verdict = await sc.finish();
-    console.log(verdict.text);
-    expect(verdict.violations, verdict.text).toEqual([]);
+    expectClean(verdict);
 
     // The zombie never had a checkpoint accepted on a stolen shard after the steal …
     const lines = sc.journals();

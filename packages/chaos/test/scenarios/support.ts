@@ -2,7 +2,8 @@
  * Shared frame of the chaos scenario tests: the profile, the clients, and cleanup that
  * always kills the worker processes (also after a failure).
  */
-import { afterAll, afterEach } from 'vitest';
+import { afterAll, afterEach, expect } from 'vitest';
+import type { Verdict } from '../../src/invariants.js';
 import { Scenario, type ScenarioOptions } from '../../src/scenario.js';
 import { testStack } from '../../../../test-support/stack.js';
 
@@ -40,4 +41,11 @@ export function scenarioFrame(): { create(options: Omit<ScenarioOptions, 'stack'
       return s;
     },
   };
+}
+
+/** Prints the verdict (and `extra`) and asserts it is clean and every worker stopped gracefully at the end. */
+export function expectClean(verdict: Verdict & { text: string; killedAtEnd: readonly string[] }, extra = ''): void {
+  console.log(extra ? `${verdict.text}\n  ${extra}` : verdict.text);
+  expect(verdict.violations, verdict.text).toEqual([]);
+  expect(verdict.killedAtEnd, `workers that did not stop within the shutdown deadline — ${verdict.text}`).toEqual([]);
 }

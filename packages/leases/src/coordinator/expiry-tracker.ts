@@ -51,4 +51,9 @@ export class ExpiryTracker {
     }
     return expired;
   }
+
+  /** Monotonic time of the scan that first saw the lease's current counter and owner, if tracked. */
+  changedAt(leaseKey: string): number | undefined {
+    return this.seen.get(leaseKey)?.changedAt;
+  }
 }

@@ -138,9 +138,11 @@ export class LeaseTaker {
   }
 
   /**
-   * Takes `lease` with the counter the scan saw. A hard steal from a live owner in graceful
-   * mode (`quarantine`) becomes active only `leaseDurationMs` after the take was sent: by then
-   * the old owner has fenced itself, so the shard never has two processors.
+   * Takes `lease` with the counter the scan saw. A hard steal in graceful mode (`quarantine`)
+   * becomes active only `leaseDurationMs` after this worker first saw that counter: the take
+   * succeeded at that counter, so the old owner's last successful renewal was sent before
+   * then, and it has fenced itself by that time — the shard never has two processors. For an
+   * owner that died, this is the moment its lease would have expired anyway.
    */
   private async take(lease: Lease, quarantine: boolean): Promise<boolean> {
     const { held, clock, refresher, workerId, config } = this.ctx;
@@ -149,7 +151,7 @@ export class LeaseTaker {
       const sentAt = clock.elapsed();
       const taken = await refresher.takeLease(lease, workerId, this.ctx.signal);
       if (taken === undefined || held.get(lease.leaseKey) !== undefined) return false;
-      held.add(taken, sentAt, quarantine ? sentAt + config.leaseDurationMs : sentAt);
+      held.add(taken, sentAt, quarantine ? (this.tracker.changedAt(lease.leaseKey) ?? sentAt) + config.leaseDurationMs : sentAt);
       return true;
     });
   }
