@@ -13,7 +13,7 @@ const SETUP_COMMON =
   `a producer writes one record to every shard each 200 ms, processors checkpoint every batch and in shutdownRequested. ` +
   `Lease duration ${FLEET_LEASE_MS} ms for both configurations (the Java KCL's 10 s scaled down); retrieval settings are kcl-ts defaults in both, ` +
   `so only the lease timing and stealing differ (the KCL's idleTimeBetweenReads of 1.5 s would add up to 1.5 s more to the baseline). ` +
-  `A fresh stream and lease table per session; the two configurations alternate.`;
+  `A fresh stream and lease table per session; the two configurations alternate; each signal is sent after a random pause of up to one taker interval, so it lands at a random phase of the renewer and taker loops.`;
 
 function perShardNote(label: string, sessions: readonly SessionResult[], pick: 'failover' | 'handoff'): string {
   const parts = sessions.map((s, i) => {
@@ -116,6 +116,7 @@ export async function benchFleet(ctx: BenchContext, which: { handoff: boolean; f
           pass: oDups.every((d) => d === 0),
           limit: 'records processed by the stopping worker after its last checkpoint were processed again by the new owner',
           digits: 0,
+          noRatio: true,
         }),
       ],
       notes: [perShardNote('kcl-ts', ours, 'handoff'), perShardNote('KCL model', kcl, 'handoff'), ...errorNote('kcl-ts', ours), ...errorNote('KCL model', kcl)],

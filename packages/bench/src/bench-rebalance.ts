@@ -41,9 +41,19 @@ async function simulate(ctx: BenchContext): Promise<SimPair> {
 interface RealResult {
   /** ms from the joiner's start() to fair share ±1 (undefined: not within the deadline). */
   readonly ms: number | undefined;
+  /** Scans of the lease table by the joiner until balance (one per taker round at this table size). */
+  readonly joinerScans: number | undefined;
   readonly duplicates: number;
   readonly heldAtEnd: readonly number[];
+  /** Joiner timeline, ms after its start(): start() resolved, first and last lease acquired. */
+  readonly joinerTimeline: { readonly started: number; readonly firstLease: number; readonly lastLease: number } | undefined;
+  /** Steady-state DynamoDB requests per lease-hour of the three workers, no records flowing. */
+  readonly perLeaseHour: number;
+  /** The same per command name. */
+  readonly perLeaseHourByCommand: Readonly<Record<string, number>>;
 }
+
+
 
 function balanced(live: readonly ChildHandle[], shardIds: readonly string[]): boolean {
   const owners = new Map<string, number>();
@@ -56,7 +66,7 @@ function balanced(live: readonly ChildHandle[], shardIds: readonly string[]): bo
   return shardIds.every((s) => owners.get(s) === 1);
 }
 
-async function realJoin(ctx: BenchContext, label: string, run: number, tuning: WorkerTuning, deadlineMs: number): Promise<RealResult> {
+async function realJoin(ctx: BenchContext, label: string, run: number, tuning: WorkerTuning, deadlineMs: number, windowMs: number): Promise<RealResult> {
   const kinesis = ctx.kinesisMock;
   const name = `bench-join-${label}-${run}-${ctx.tag}`;
   const shards = await createStream(kinesis.client, name, SHARDS);
@@ -83,10 +93,12 @@ async function realJoin(ctx: BenchContext, label: string, run: number, tuning: W
     workers.push(joiner);
     await waitUntil(() => joiner.startingAt !== undefined, 30_000);
     let at: number | undefined;
+    let joinerScans: number | undefined;
     await waitUntil(
       () => {
         if (!balanced(workers, shardIds)) return false;
         at = Math.max(...workers.map((w) => w.stats!.at));
+        joinerScans = joiner.stats?.dynamoDb['ScanCommand'];
         return true;
       },
       deadlineMs,
@@ -94,12 +106,52 @@ async function realJoin(ctx: BenchContext, label: string, run: number, tuning: W
     );
     // Give the last handed-over shards a moment to deliver, so duplicates show.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    return { ms: at === undefined ? undefined : at - joiner.startingAt!, duplicates: duplicates(workers), heldAtEnd: workers.map((w) => w.held().length) };
+    const dups = duplicates(workers);
+    // Steady lease upkeep: no records (so no checkpoints), count every worker's requests over a window.
+    await producer.stop();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const snapshot = workers.map((w) => ({ at: w.stats!.at, counts: { ...w.stats!.dynamoDb } }));
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    // Requests per second of each worker over its own reporting window, summed.
+    const rates = new Map<string, number>();
+    workers.forEach((w, i) => {
+      const seconds = (w.stats!.at - snapshot[i]!.at) / 1000;
+      for (const [k, v] of Object.entries(w.stats!.dynamoDb)) rates.set(k, (rates.get(k) ?? 0) + (v - (snapshot[i]!.counts[k] ?? 0)) / seconds);
+    });
+    const perHour = (perSecond: number): number => (perSecond * 3_600) / SHARDS;
+    const byCommand: Record<string, number> = {};
+    let total = 0;
+    for (const [k, v] of rates) {
+      total += v;
+      if (v > 0) byCommand[k.replace(/Command$/, '')] = perHour(v);
+    }
+    const acquired = joiner.leaseEvents.filter((e) => e.event === 'acquired').map((e) => e.at - joiner.startingAt!);
+    return {
+      ms: at === undefined ? undefined : at - joiner.startingAt!,
+      joinerScans,
+      joinerTimeline:
+        acquired.length > 0 && joiner.startedAt !== undefined
+          ? { started: joiner.startedAt - joiner.startingAt!, firstLease: Math.min(...acquired), lastLease: Math.max(...acquired) }
+          : undefined,
+      duplicates: dups,
+      heldAtEnd: workers.map((w) => w.held().length),
+      perLeaseHour: perHour(total),
+      perLeaseHourByCommand: byCommand,
+    };
   } finally {
     await producer.stop();
     await Promise.all(workers.map((w) => w.stop(20_000)));
     await dropStreamAndTable(kinesis.client, ctx.dynamoDb, name, name);
   }
+}
+
+function realNote(label: string, runs: readonly RealResult[]): string {
+  const parts = runs.map((r) =>
+    Object.entries(r.perLeaseHourByCommand)
+      .map(([k, v]) => `${k} ${num(v, 0)}`)
+      .join(', '),
+  );
+  return `real processes, ${label}, requests per lease-hour by command: ${parts.join(' | ')}`;
 }
 
 /** The rebalance report (and the DynamoDB report from the same simulations). */
@@ -110,6 +162,17 @@ export async function benchRebalance(ctx: BenchContext, which: { rebalance: bool
   const rounds = (r: JoinSimulationResult[]): number[] => r.map((x) => x.roundsToBalance ?? Number.POSITIVE_INFINITY);
   const seconds = (r: JoinSimulationResult[]): number[] => r.map((x) => x.secondsToBalance ?? Number.POSITIVE_INFINITY);
 
+  const windowMs = ctx.quick ? 8_000 : 16_000;
+  const real: { ours: RealResult[]; kcl: RealResult[] } = { ours: [], kcl: [] };
+  const realRuns = ctx.quick ? 1 : Math.min(ctx.runs, 3);
+  for (let run = 1; run <= realRuns; run++) {
+    ctx.log(`rebalance: real processes, kcl-ts run ${run}/${realRuns}`);
+    real.ours.push(await realJoin(ctx, 'ours', run, OURS_FLEET, 60_000, windowMs));
+  }
+  if (!ctx.quick) {
+    ctx.log('rebalance: real processes, KCL model (1 run, up to 150 s)');
+    real.kcl.push(await realJoin(ctx, 'kcl', 1, KCL_MODEL_FLEET, 150_000, windowMs));
+  }
   if (which.rebalance) {
     const oursRounds = summary(rounds(sim.ours));
     const figures = [
@@ -130,19 +193,10 @@ export async function benchRebalance(ctx: BenchContext, which: { rebalance: bool
         ours: summary(sim.ours.map((r) => r.maxDoublyHeld)),
         baseline: summary(sim.kcl.map((r) => r.maxDoublyHeld)),
         digits: 0,
+        noRatio: true,
       }),
     ];
     const notes: string[] = [];
-    const real: { ours: RealResult[]; kcl: RealResult[] } = { ours: [], kcl: [] };
-    const realRuns = ctx.quick ? 1 : Math.min(ctx.runs, 3);
-    for (let run = 1; run <= realRuns; run++) {
-      ctx.log(`rebalance: real processes, kcl-ts run ${run}/${realRuns}`);
-      real.ours.push(await realJoin(ctx, 'ours', run, OURS_FLEET, 60_000));
-    }
-    if (!ctx.quick) {
-      ctx.log('rebalance: real processes, KCL model (1 run, up to 150 s)');
-      real.kcl.push(await realJoin(ctx, 'kcl', 1, KCL_MODEL_FLEET, 150_000));
-    }
     const realSeconds = (r: RealResult[]): number[] => r.map((x) => (x.ms === undefined ? Number.POSITIVE_INFINITY : x.ms / 1000));
     const oursTaker = FLEET_LEASE_MS / 5;
     const kclTaker = Number(KCL_MODEL_FLEET['takerIntervalMs']);
@@ -155,7 +209,14 @@ export async function benchRebalance(ctx: BenchContext, which: { rebalance: bool
         digits: 1,
       }),
       figure({
-        name: 'real processes: the same in taker intervals of each configuration',
+        name: 'real processes: lease-table scans of the joiner until fair share ±1 (taker rounds + start-up shard-sync scans)',
+        unit: 'scans',
+        ours: summary(real.ours.map((r) => r.joinerScans ?? Number.NaN).filter((n) => !Number.isNaN(n))),
+        ...(real.kcl.length > 0 && { baseline: summary(real.kcl.map((r) => r.joinerScans ?? Number.NaN).filter((n) => !Number.isNaN(n))) }),
+        digits: 0,
+      }),
+      figure({
+        name: 'real processes: the same time in taker intervals of each configuration',
         unit: 'intervals',
         ours: summary(realSeconds(real.ours).map((s) => (s * 1000) / oursTaker)),
         ...(real.kcl.length > 0 && { baseline: summary(realSeconds(real.kcl).map((s) => (s * 1000) / kclTaker)) }),
@@ -170,9 +231,13 @@ export async function benchRebalance(ctx: BenchContext, which: { rebalance: bool
         pass: real.ours.every((r) => r.duplicates === 0),
         limit: 'a lease moved without a drain-and-checkpoint (a hard steal, or a handoff that timed out)',
         digits: 0,
+        noRatio: true,
       }),
     );
+    const timeline = (r: RealResult): string =>
+      r.joinerTimeline ? `start() resolved ${num(r.joinerTimeline.started / 1000, 2)} s, first lease ${num(r.joinerTimeline.firstLease / 1000, 2)} s, last lease ${num(r.joinerTimeline.lastLease / 1000, 2)} s` : 'no lease acquired';
     notes.push(
+      `real processes, joiner timeline after its start() — kcl-ts: ${real.ours.map(timeline).join(' | ')}${real.kcl.length > 0 ? `; KCL model: ${real.kcl.map(timeline).join(' | ')}` : ''}`,
       `real processes: kcl-ts taker every ${oursTaker} ms, KCL model taker every ${kclTaker} ms; held leases at the end: kcl-ts ${real.ours.map((r) => r.heldAtEnd.join('/')).join(', ')}` +
         (real.kcl.length > 0 ? `; KCL model ${real.kcl.map((r) => r.heldAtEnd.join('/')).join(', ')}` : '; KCL model real run skipped with --quick (it needs about a minute)'),
       `simulation seeds 1..${sim.ours.length}; kcl-ts defaults (lease 10 s, renew 3.333 s, taker 2 s, up to 64 graceful handoffs per round) vs the Java KCL 2.x model (lease 10 s, renew 3.308 s, taker 20.05 s, 1 hard steal per round); real time ${num(sim.ours.reduce((a, r) => a + r.realMs, 0) / 1000, 1)} s + ${num(sim.kcl.reduce((a, r) => a + r.realMs, 0) / 1000, 1)} s`,
@@ -200,7 +265,8 @@ export async function benchRebalance(ctx: BenchContext, which: { rebalance: bool
       title: 'DynamoDB requests per lease-hour at equal lease duration',
       setup:
         'From the same simulations (3 workers × 24 leases after the join, steady hour, lease 10 s in both): renewals + scan pages + other requests, divided by leases and hours. ' +
-        'A scan page holds ~3,000 leases, so at this size every taker round costs one request per worker.',
+        'A scan page holds ~3,000 leases, so at this size every taker round costs one request per worker. ' +
+        `Real processes: after the rebalance run above the producer stops (no checkpoints), and every DynamoDB request of the three worker processes is counted (a wrapped DynamoDBClient) over a ${windowMs / 1000} s window, lease ${FLEET_LEASE_MS / 1000} s in both configurations.`,
       baselineLabel: 'Java KCL 2.x model (renew every 3.308 s, taker every 20.05 s)',
       figures: [
         figure({
@@ -218,6 +284,13 @@ export async function benchRebalance(ctx: BenchContext, which: { rebalance: bool
         figure({ name: 'renewals per lease-hour', unit: 'requests', ours: summary(sim.ours.map((r) => r.perLeaseHour.renewals)), baseline: summary(sim.kcl.map((r) => r.perLeaseHour.renewals)), digits: 1 }),
         figure({ name: 'scan pages per lease-hour', unit: 'requests', ours: summary(sim.ours.map((r) => r.perLeaseHour.scanPages)), baseline: summary(sim.kcl.map((r) => r.perLeaseHour.scanPages)), digits: 1 }),
         figure({
+          name: `real processes, lease ${FLEET_LEASE_MS / 1000} s: requests per lease-hour (3 workers × 24 leases, idle stream)`,
+          unit: 'requests',
+          ours: summary(real.ours.map((r) => r.perLeaseHour)),
+          ...(real.kcl.length > 0 && { baseline: summary(real.kcl.map((r) => r.perLeaseHour)) }),
+          digits: 1,
+        }),
+        figure({
           name: 'kcl-ts with takerIntervalMs 20,050 (KCL cadence): requests per lease-hour',
           unit: 'requests',
           ours: summary(total(sim.oursKclCadence)),
@@ -225,7 +298,11 @@ export async function benchRebalance(ctx: BenchContext, which: { rebalance: bool
           digits: 1,
         }),
       ],
-      notes: [`write capacity units per lease-hour: kcl-ts ${num(summary(sim.ours.map((r) => r.perLeaseHour.writeUnits)).median, 1)}, KCL model ${num(summary(sim.kcl.map((r) => r.perLeaseHour.writeUnits)).median, 1)}`],
+      notes: [
+        realNote('kcl-ts', real.ours),
+        ...(real.kcl.length > 0 ? [realNote('KCL model', real.kcl)] : ['real processes: the KCL model run is skipped with --quick']),
+        `write capacity units per lease-hour: kcl-ts ${num(summary(sim.ours.map((r) => r.perLeaseHour.writeUnits)).median, 1)}, KCL model ${num(summary(sim.kcl.map((r) => r.perLeaseHour.writeUnits)).median, 1)}`,
+      ],
     });
   }
   return reports;

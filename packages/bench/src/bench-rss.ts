@@ -13,10 +13,14 @@ import { createStream, dropStreamAndTable, dropTable, preload, seedLeaseTable } 
 
 const SHARDS = 48;
 const BYTES = 1_024;
-const BATCH_DELAY_MS = 20;
+/** Slower than the fetcher's 5 calls/s, so a shard's prefetch queue fills to its bounds. */
+const BATCH_DELAY_MS = 250;
 const MB = 1024 * 1024;
 
 interface RssRun {
+  /** Median RSS while leases are held and no record was processed yet. */
+  readonly idleMb: number;
+  readonly maxArrayBuffersMb: number;
   readonly maxMb: number;
   readonly steadyMedianMb: number;
   readonly maxHeapMb: number;
@@ -48,9 +52,15 @@ async function runOnce(ctx: BenchContext, stream: string, shards: readonly Shard
     const ok = await waitUntil(() => child.done !== undefined || !child.alive, 300_000, 50);
     if (!ok || !child.done) throw new Error(`rss ${label} run ${run} did not finish: ${child.errors.join('; ') || 'timeout'}`);
     const samples = child.statsHistory;
-    const allHeld = samples.findIndex((s) => s.held.length === SHARDS);
-    const steady = samples.filter((s, i) => allHeld >= 0 && i >= allHeld && s.processed < total).map((s) => s.rss / MB);
+    // KCL_BENCH_RSS_TRACE=1 prints every sample (to see where the peak is).
+    if (process.env['KCL_BENCH_RSS_TRACE']) {
+      for (const x of samples) process.stderr.write(`rss ${label} +${x.at - child.startingAt!} ms held ${x.held.length} processed ${x.processed} rss ${num(x.rss / MB, 0)} heapTotal ${num(x.heapTotal / MB, 0)} heapUsed ${num(x.heapUsed / MB, 0)} arrayBuffers ${num(x.arrayBuffers / MB, 0)}\n`);
+    }
+    const steady = samples.filter((s) => s.processed > 0 && s.processed < total).map((s) => s.rss / MB);
+    const idle = samples.filter((s) => s.held.length > 0 && s.processed === 0).map((s) => s.rss / MB);
     return {
+      idleMb: idle.length ? median(idle) : Number.NaN,
+      maxArrayBuffersMb: Math.max(...samples.map((s) => s.arrayBuffers / MB)),
       maxMb: Math.max(...samples.map((s) => s.rss / MB)),
       steadyMedianMb: steady.length ? median(steady) : Number.NaN,
       maxHeapMb: Math.max(...samples.map((s) => s.heapUsed / MB)),
@@ -65,7 +75,7 @@ async function runOnce(ctx: BenchContext, stream: string, shards: readonly Shard
 
 /** Runs the RSS benchmark. */
 export async function benchRss(ctx: BenchContext): Promise<BenchReport> {
-  const perShard = ctx.quick ? 400 : 1_000;
+  const perShard = ctx.quick ? 500 : 2_000;
   const name = `bench-rss-${ctx.tag}`;
   const shards = await createStream(ctx.kinesalite.client, name, SHARDS);
   ctx.log(`rss: pre-loading ${SHARDS} × ${perShard} records of ${BYTES} B into ${ctx.kinesalite.label}`);
@@ -74,7 +84,7 @@ export async function benchRss(ctx: BenchContext): Promise<BenchReport> {
   ctx.log(`rss: pre-loaded ${total} records in ${num((Date.now() - t0) / 1000, 1)} s`);
   const configs: [string, string, WorkerTuning][] = [
     ['defaults', 'default prefetch bounds (3 batches, 30,000 records, 32 MiB per shard; maxRecords 10,000)', {}],
-    ['tight', 'maxRecords 1,000, prefetchMaxBatches 2, prefetchMaxBytes 1 MiB per shard', { maxRecords: 1_000, prefetchMaxBatches: 2, prefetchMaxBytes: MB }],
+    ['bounded', 'maxRecords 100, prefetchMaxBatches 1, prefetchMaxBytes 256 KiB per shard', { maxRecords: 100, prefetchMaxBatches: 1, prefetchMaxBytes: 256 * 1024 }],
   ];
   const runs = ctx.quick ? 1 : Math.min(ctx.runs, 2);
   const results = new Map<string, RssRun[]>(configs.map(([label]) => [label, []]));
@@ -104,11 +114,13 @@ export async function benchRss(ctx: BenchContext): Promise<BenchReport> {
         limit:
           label === 'defaults'
             ? `the default bounds are per shard (up to 32 MiB / 30,000 records / 3 batches each): with ${SHARDS} shards the backlog of ${perShard.toLocaleString('en-US')} records × ${BYTES} B per shard fits inside them, so up to ${num((SHARDS * perShard * BYTES) / MB, 0)} MB of record data may be queued at once`
-            : 'record data of all shards in flight plus the SDK and Node baseline',
+            : `${SHARDS} queues of one batch (+1 being fetched, +1 being processed) of 100 records × ${BYTES} B, the SDK's copies of each response (JSON text, base64) until garbage collection, on top of the Node + SDK + Worker baseline (the "before the first record" row)`,
         digits: 0,
       }),
       figure({ name: `steady median RSS, ${label}`, unit: 'MB', ours: summary(rs.map((r) => r.steadyMedianMb)), digits: 0 }),
+      figure({ name: `RSS before the first record was processed (leases being taken), ${label}`, unit: 'MB', ours: summary(rs.map((r) => r.idleMb).filter((v) => !Number.isNaN(v))), digits: 0 }),
       figure({ name: `max heap used, ${label}`, unit: 'MB', ours: summary(rs.map((r) => r.maxHeapMb)), digits: 0 }),
+      figure({ name: `max ArrayBuffer memory (record data), ${label}`, unit: 'MB', ours: summary(rs.map((r) => r.maxArrayBuffersMb)), digits: 0 }),
     );
   }
   return {
@@ -117,7 +129,7 @@ export async function benchRss(ctx: BenchContext): Promise<BenchReport> {
     setup:
       `A ${SHARDS}-shard stream on ${ctx.kinesalite.label} pre-loaded with ${SHARDS} × ${perShard.toLocaleString('en-US')} records of ${BYTES} B (${num((SHARDS * perShard * BYTES) / MB, 0)} MB). ` +
       `One Worker child process takes all ${SHARDS} leases and processes from TRIM_HORIZON with a slow processor (${BATCH_DELAY_MS} ms per batch, checkpoint every batch) until every record was processed; ` +
-      'process.memoryUsage() is sampled every 200 ms inside the worker. Steady = samples while all leases are held and records remain.',
+      'process.memoryUsage() is sampled every 200 ms inside the worker. Steady = samples between the first processed record and the last.',
     figures,
     notes: [...results].map(([label, rs]) => `${label}: ${rs.map((r) => `${num(r.seconds, 1)} s, ${r.samples} samples`).join('; ')}`),
   };

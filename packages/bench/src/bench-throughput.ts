@@ -26,7 +26,7 @@ function rates(d: Done): { total: number; steady: number } {
 
 /** Runs the throughput benchmark. */
 export async function benchThroughput(ctx: BenchContext): Promise<BenchReport> {
-  const perShard = ctx.quick ? 2_500 : 10_000;
+  const perShard = ctx.quick ? 5_000 : 40_000;
   const kinesis = ctx.kinesalite;
   const name = `bench-throughput-${ctx.tag}`;
   const shards = await createStream(kinesis.client, name, SHARDS);

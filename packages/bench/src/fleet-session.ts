@@ -93,6 +93,14 @@ export async function waitSteady(live: readonly ChildHandle[], shardIds: readonl
   );
 }
 
+/**
+ * Sleeps a random time in [0, `periodMs`): the workers start together, so without it the
+ * signal would always land at the same phase of their renewer and taker loops.
+ */
+async function randomPhase(periodMs: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * periodMs)));
+}
+
 /** Signals the victim and waits until peers processed a record on each of its shards. */
 async function phase(victim: ChildHandle, peers: readonly ChildHandle[], signal: 'SIGTERM' | 'SIGKILL', deadlineMs: number, steadyBefore: boolean): Promise<PhaseResult> {
   const shards = victim.held();
@@ -125,6 +133,7 @@ export async function runFleetSession(
   phases: { readonly handoff: boolean; readonly failover: boolean },
 ): Promise<SessionResult> {
   const leaseMs = Number(tuning['leaseDurationMs']);
+  const takerMs = Number(tuning['takerIntervalMs'] ?? Math.floor(leaseMs / 5));
   const kinesis = ctx.kinesisMock;
   const name = `bench-fleet-${label}-${run}-${ctx.tag}`;
   const shards = await createStream(kinesis.client, name, FLEET_SHARDS);
@@ -152,6 +161,7 @@ export async function runFleetSession(
     let steady = await waitSteady(workers, shardIds, 45_000);
     if (!steady) errors.push(`${label} run ${run}: the fleet was not steady 45 s after start`);
     if (phases.handoff) {
+      await randomPhase(takerMs);
       const victim = workers[0]!;
       const result = await phase(victim, workers.slice(1), 'SIGTERM', 10 * leaseMs, steady);
       await victim.waitForExit(20_000);
@@ -163,6 +173,7 @@ export async function runFleetSession(
       const live = workers.filter((w) => w.alive && !w.signalled);
       steady = await waitSteady(live, shardIds, 45_000);
       if (!steady) errors.push(`${label} run ${run}: the fleet was not steady before the kill`);
+      await randomPhase(takerMs);
       const victim = [...live].sort((a, b) => b.held().length - a.held().length)[0]!;
       failover = await phase(victim, live.filter((w) => w !== victim), 'SIGKILL', 10 * leaseMs, steady);
     }

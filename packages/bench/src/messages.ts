@@ -66,8 +66,13 @@ export type ChildMessage =
       readonly held: readonly string[];
       /** GetRecords calls per shard since the child started. */
       readonly getRecords: Readonly<Record<string, number>>;
+      /** DynamoDB requests per command name since the child started (lease table and checkpoints). */
+      readonly dynamoDb: Readonly<Record<string, number>>;
       readonly rss: number;
       readonly heapUsed: number;
+      readonly heapTotal: number;
+      /** Memory of ArrayBuffers and Buffers (record data lives here). */
+      readonly arrayBuffers: number;
       readonly processed: number;
     }
   | { readonly type: 'done'; readonly startAt: number; readonly firstRecordAt: number; readonly lastRecordAt: number; readonly records: number; readonly calls?: number }

@@ -1,13 +1,8 @@
 /**
- * Imported first by the entry points: the AWS SDK emits a NodeVersionSupportWarning in every
- * process on Node 20 when it loads; the benchmark report states the Node version instead.
- * Every other warning is printed as usual.
+ * Imported first by the entry points: the AWS SDK prints a Node-version support warning in
+ * every process on Node 20; the benchmark report states the Node version instead. The SDK's
+ * own switch turns it off (child processes inherit it).
  * @module
  */
-const listeners = process.listeners('warning');
-process.removeAllListeners('warning');
-process.on('warning', (warning) => {
-  if (warning.name === 'NodeVersionSupportWarning') return;
-  for (const listener of listeners) listener(warning);
-});
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 export {};

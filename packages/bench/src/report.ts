@@ -43,10 +43,10 @@ export function summary(values: readonly number[] | number): Summary {
   return summarize(typeof values === 'number' ? [values] : values);
 }
 
-/** Builds a figure, computing the ratio of the medians and the verdict from `pass` (undefined: INFO). */
-export function figure(init: Omit<Figure, 'verdict' | 'ratio'> & { readonly ratio?: number; readonly pass?: boolean }): Figure {
-  const { pass, ...rest } = init;
-  const r = init.ratio ?? (init.baseline ? ratio(init.ours.median, init.baseline.median) : undefined);
+/** Builds a figure, computing the ratio of the medians (unless `noRatio`, e.g. for counts) and the verdict from `pass` (undefined: INFO). */
+export function figure(init: Omit<Figure, 'verdict' | 'ratio'> & { readonly ratio?: number; readonly pass?: boolean; readonly noRatio?: boolean }): Figure {
+  const { pass, noRatio, ...rest } = init;
+  const r = noRatio ? undefined : (init.ratio ?? (init.baseline ? ratio(init.ours.median, init.baseline.median) : undefined));
   return { ...rest, ...(r !== undefined && { ratio: r }), verdict: pass === undefined ? 'INFO' : pass ? 'PASS' : 'MISS' };
 }
 

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker, shutdownOnSignals, type ProcessRecordsInput, type ShardRecordProcessor, type WorkerOptions } from '@kcl-ts/kcl';
 import { createLocalDynamoDbClient, createLocalKinesisClient } from '@kcl-ts/local';
 import { pino } from 'pino';
-import { countGetRecords } from './counting-kinesis.js';
+import { countDynamoDbRequests, countGetRecords } from './counting-clients.js';
 import { CHILD_CONFIG_ENV, decodePayload, type ChildConfig, type ChildMessage, type SeenRecord, type WorkerChildConfig } from './messages.js';
 import { readAllRaw } from './raw-reader.js';
 
@@ -50,6 +50,7 @@ async function runWorker(config: WorkerChildConfig): Promise<void> {
   const kinesisClient = createLocalKinesisClient({ endpoint: config.kinesisEndpoint, ...target });
   const dynamoDbClient = createLocalDynamoDbClient({ endpoint: config.dynamoDbEndpoint, ...target });
   const getRecords = countGetRecords(kinesisClient);
+  const dynamoDbRequests = countDynamoDbRequests(dynamoDbClient);
   let processed = 0;
   let firstRecordAt = 0;
   let lastRecordAt = 0;
@@ -107,7 +108,7 @@ async function runWorker(config: WorkerChildConfig): Promise<void> {
 
   const stats = (): void => {
     const memory = process.memoryUsage();
-    send({ type: 'stats', at: Date.now(), held: worker.heldShards(), getRecords: Object.fromEntries(getRecords), rss: memory.rss, heapUsed: memory.heapUsed, processed });
+    send({ type: 'stats', at: Date.now(), held: worker.heldShards(), getRecords: Object.fromEntries(getRecords), dynamoDb: Object.fromEntries(dynamoDbRequests), rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, arrayBuffers: memory.arrayBuffers, processed });
   };
   const ticker = setInterval(stats, config.statsIntervalMs);
 

@@ -1,9 +1,12 @@
 /**
- * Counts GetRecords calls per shard by wrapping a KinesisClient's `send`. A GetRecords
+ * Request counters installed by wrapping an AWS SDK client's `send`.
+ *
+ * {@link countGetRecords} counts GetRecords calls per shard. A GetRecords
  * request names only an iterator, so the shard is found by following iterators: the one
  * GetShardIterator returned for a shard, then each `NextShardIterator` of its GetRecords.
  * @module
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetRecordsCommand, GetShardIteratorCommand, type GetRecordsCommandOutput, type GetShardIteratorCommandOutput, type KinesisClient } from '@aws-sdk/client-kinesis';
 
 /** Cumulative GetRecords calls per shard id (`unknown` for an iterator we never saw issued). */
@@ -30,6 +33,22 @@ export function countGetRecords(client: KinesisClient): GetRecordsCounts {
       if (out.NextShardIterator) shardOf.set(out.NextShardIterator, shardId);
       return out;
     }
+    return original(command, options);
+  };
+  (client as unknown as { send: typeof wrapped }).send = wrapped;
+  return counts;
+}
+
+/** Cumulative DynamoDB requests per command name (e.g. `ScanCommand`, `UpdateItemCommand`). */
+export type DynamoDbCounts = Map<string, number>;
+
+/** Replaces `client.send` with a pass-through that counts requests per command; returns the live counters. */
+export function countDynamoDbRequests(client: DynamoDBClient): DynamoDbCounts {
+  const counts: DynamoDbCounts = new Map();
+  const original = client.send.bind(client) as (command: unknown, options?: unknown) => Promise<unknown>;
+  const wrapped = (command: unknown, options?: unknown): Promise<unknown> => {
+    const name = (command as { constructor?: { name?: string } })?.constructor?.name ?? 'unknown';
+    counts.set(name, (counts.get(name) ?? 0) + 1);
     return original(command, options);
   };
   (client as unknown as { send: typeof wrapped }).send = wrapped;
