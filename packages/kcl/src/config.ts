@@ -80,6 +80,12 @@ export interface WorkerOptions extends LeaseCoordinatorOptions, RetrievalOptions
   readonly shutdownTimeoutMs?: number;
   /** Maximum processor callbacks running at once across all shards. @default Infinity */
   readonly maxConcurrentProcessors?: number;
+  /**
+   * Bytes of prefetched, undelivered records the worker may hold across all its shards (the
+   * per-shard `prefetchMax*` bounds apply too). Each shard may always hold one batch, so no
+   * shard starves. `Infinity` disables the worker-wide bound. @default 67_108_864 (64 MiB)
+   */
+  readonly prefetchMaxBytesPerWorker?: number;
   /** Call `processRecords` also when a poll returned no records. @default false (KCL callProcessRecordsEvenForEmptyRecordList) */
   readonly callProcessRecordsEvenForEmptyList?: boolean;
   /** First delay before a failed batch is delivered again; doubles up to `processorRetryMaxMs`. @default 1_000 */
@@ -111,6 +117,7 @@ export interface WorkerConfig {
   readonly parentShardPollIntervalMs: number;
   readonly shutdownTimeoutMs: number;
   readonly maxConcurrentProcessors: number;
+  readonly prefetchMaxBytesPerWorker: number;
   readonly callProcessRecordsEvenForEmptyList: boolean;
   readonly processorRetryBaseMs: number;
   readonly processorRetryMaxMs: number;
@@ -128,6 +135,7 @@ export const WORKER_DEFAULTS = {
   parentShardPollIntervalMs: 1_000,
   shutdownTimeoutMs: 30_000,
   maxConcurrentProcessors: Number.POSITIVE_INFINITY,
+  prefetchMaxBytesPerWorker: 64 * 1024 * 1024,
   callProcessRecordsEvenForEmptyList: false,
   processorRetryBaseMs: 1_000,
   processorRetryMaxMs: 30_000,
@@ -228,6 +236,7 @@ export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
     parentShardPollIntervalMs: positive(o, 'parentShardPollIntervalMs', WORKER_DEFAULTS.parentShardPollIntervalMs),
     shutdownTimeoutMs: positive(o, 'shutdownTimeoutMs', WORKER_DEFAULTS.shutdownTimeoutMs),
     maxConcurrentProcessors: positive(o, 'maxConcurrentProcessors', WORKER_DEFAULTS.maxConcurrentProcessors, true),
+    prefetchMaxBytesPerWorker: positive(o, 'prefetchMaxBytesPerWorker', WORKER_DEFAULTS.prefetchMaxBytesPerWorker, true),
     callProcessRecordsEvenForEmptyList: options.callProcessRecordsEvenForEmptyList ?? WORKER_DEFAULTS.callProcessRecordsEvenForEmptyList,
     processorRetryBaseMs,
     processorRetryMaxMs,

@@ -8,7 +8,7 @@ import pLimit from 'p-limit';
 import { clientConfigs, resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from './config.js';
 import { TypedEmitter, type WorkerEvents } from './events.js';
 import { EmfMetricsPublisher, MetricsCollector } from './metrics.js';
-import { PollingRecordsFetcher } from './retrieval/index.js';
+import { PollingRecordsFetcher, PrefetchBudget } from './retrieval/index.js';
 import { processorContext, ShardConsumer } from './shard-consumer.js';
 
 /** Lifecycle of a {@link Worker}. */
@@ -48,6 +48,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** Consecutive consumer failures per shard, for the restart backoff. */
   private readonly failures = new Map<string, number>();
   private readonly limit: ReturnType<typeof pLimit>;
+  private readonly prefetchBudget: PrefetchBudget;
   private readonly metrics: MetricsCollector | undefined;
   private readonly lifetime = new AbortController();
   private parts: Parts | undefined;
@@ -66,6 +67,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.dynamoDb = options.dynamoDbClient ?? new DynamoDBClient(built.dynamoDb);
     this.ownsClients = { kinesis: !options.kinesisClient, dynamoDb: !options.dynamoDbClient };
     this.limit = pLimit(this.config.maxConcurrentProcessors);
+    this.prefetchBudget = new PrefetchBudget(this.config.prefetchMaxBytesPerWorker);
     const publisher = this.config.metrics === false ? undefined : this.config.metrics ?? new EmfMetricsPublisher(this.config.logger.child({ component: 'metrics' }), 'KclTs', this.config.clock);
     this.metrics = publisher && new MetricsCollector(publisher, this.log);
   }
@@ -247,6 +249,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
           clock: config.clock,
           logger: config.logger,
           deliverEmptyBatches: config.callProcessRecordsEvenForEmptyList,
+          budget: this.prefetchBudget,
         }),
       writeLease: (key, update) => parts.coordinator.updateLease(key, update),
       createChildLeases: (l, children) => parts.syncer.createChildLeases(l, children),

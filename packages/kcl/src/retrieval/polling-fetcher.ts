@@ -25,6 +25,7 @@ import {
   type Logger,
 } from '@kcl-ts/processor';
 import { deaggregate, type DeaggregationOptions } from './aggregation/deaggregate.js';
+import type { PrefetchBudget } from './prefetch-budget.js';
 import { compileHashKeyRange } from './aggregation/hash-key.js';
 import { classifyKinesisError } from './kinesis-errors.js';
 import type { RetrievalConfig } from './options.js';
@@ -57,6 +58,8 @@ export interface PollingRecordsFetcherDeps {
   readonly random?: () => number;
   /** Queue batches with no records too (the Worker's `callProcessRecordsEvenForEmptyList`). @default false */
   readonly deliverEmptyBatches?: boolean;
+  /** A prefetch memory budget shared with the worker's other shards (`prefetchMaxBytesPerWorker`). */
+  readonly budget?: PrefetchBudget;
 }
 
 /** Drop every user record at or before this position (sequence number, then sub-sequence number). */
@@ -153,6 +156,7 @@ export class PollingRecordsFetcher {
         const last = batch.records.at(-1);
         if (last !== undefined) this.lastDelivered = last;
       },
+      deps.budget,
     );
     this.initialRequest(); // validates the start position
   }

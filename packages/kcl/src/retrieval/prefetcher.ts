@@ -3,6 +3,7 @@
  * @module
  */
 import { AbortError } from '@kcl-ts/processor';
+import type { PrefetchBudget } from './prefetch-budget.js';
 import type { RecordsBatch } from './types.js';
 
 /** Limits of a {@link PrefetchQueue}: the producer waits while any one is reached. */
@@ -42,6 +43,8 @@ export class PrefetchQueue {
   constructor(
     private readonly bounds: PrefetchBounds,
     private readonly onDelivered: (batch: RecordsBatch) => void = () => undefined,
+    /** A worker-wide memory budget shared with other shards' queues, if any. */
+    private readonly budget?: PrefetchBudget,
   ) {}
 
   /** Undelivered batches held. */
@@ -59,9 +62,14 @@ export class PrefetchQueue {
     return this.queuedBytes;
   }
 
-  /** True while any bound is reached. */
+  /** True while any bound is reached (the shared budget counts only once this queue holds a batch). */
   isFull(): boolean {
-    return this.items.length >= this.bounds.maxBatches || this.queuedRecords >= this.bounds.maxRecords || this.queuedBytes >= this.bounds.maxBytes;
+    return (
+      this.items.length >= this.bounds.maxBatches ||
+      this.queuedRecords >= this.bounds.maxRecords ||
+      this.queuedBytes >= this.bounds.maxBytes ||
+      (this.items.length > 0 && this.budget?.exhausted() === true)
+    );
   }
 
   /** Adds a batch, handing it straight to a waiting consumer if there is one. Ignored once closed. */
@@ -77,6 +85,7 @@ export class PrefetchQueue {
     this.items.push(batch);
     this.queuedRecords += batch.records.length;
     this.queuedBytes += batch.bytes;
+    this.budget?.reserve(batch.bytes);
   }
 
   /**
@@ -90,6 +99,7 @@ export class PrefetchQueue {
     if (batch !== undefined) {
       this.queuedRecords -= batch.records.length;
       this.queuedBytes -= batch.bytes;
+      this.budget?.release(batch.bytes);
       this.onDelivered(batch);
       if (!this.isFull()) this.wakeProducer();
       return Promise.resolve(batch);
@@ -111,12 +121,18 @@ export class PrefetchQueue {
     if (!this.isFull()) return Promise.resolve();
     if (signal.aborted) return Promise.reject(abortError(signal));
     return new Promise<void>((resolve, reject) => {
+      // Room can come from this queue's consumer or, for the shared budget, from any shard's.
+      const unsubscribe = this.budget?.onRelease(() => {
+        if (!this.isFull()) this.wakeProducer();
+      });
       const onAbort = (): void => {
         this.spaceWaiter = undefined;
+        unsubscribe?.();
         reject(abortError(signal));
       };
       this.spaceWaiter = () => {
         signal.removeEventListener('abort', onAbort);
+        unsubscribe?.();
         resolve();
       };
       signal.addEventListener('abort', onAbort, { once: true });
@@ -128,6 +144,7 @@ export class PrefetchQueue {
     const dropped = this.items;
     this.items = [];
     this.queuedRecords = 0;
+    this.budget?.release(this.queuedBytes);
     this.queuedBytes = 0;
     this.wakeProducer();
     return dropped;
