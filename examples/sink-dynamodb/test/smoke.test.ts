@@ -1,32 +1,10 @@
 // Smoke test: runs the BUILT example against its own embedded stack and checks that it
 // processed records and exited 0. Build first: `npx tsc --build examples/sink-dynamodb` (or `pnpm build`).
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { builtExample, runExample } from '../../../test-support/run-example.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const built = existsSync(main);
-if (!built) console.warn(`examples/sink-dynamodb smoke test skipped: ${main} does not exist; run \`npx tsc --build examples/sink-dynamodb\` first`);
-
-/** Runs `node <main> ...args` from the repo root with no AWS/KCL environment (so the example embeds its stack). */
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('KCL_')));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 110_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const { main, built } = builtExample('sink-dynamodb');
+const run = (args: string[]): ReturnType<typeof runExample> => runExample(main, args);
 
 describe('example: sink-dynamodb', () => {
   it.skipIf(!built)('absorbs re-delivered records with conditional writes and exits 0', async () => {
