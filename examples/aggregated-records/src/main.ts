@@ -62,7 +62,7 @@ async function main(): Promise<number> {
     }
 
     // Phase 2: a new worker resumes from the checkpoints.
-    const state: RunState = { processed: 0, aggregated: 0 };
+    const state: RunState = { processed: 0, aggregated: 0, ...(phase1?.stoppedAt && { expectResumeFrom: phase1.stoppedAt }) };
     const worker = newWorker(connection, args.stream, args.app, state, false);
     await worker.start();
     const why = await runFor(args.durationS);

@@ -14,8 +14,12 @@ export interface RunState {
   aggregated: number;
   /** Phase 1 only: set by the first processor that stops in the middle of an aggregate. */
   stoppedAt?: ExtendedSequenceNumber;
+  /** Phase 1: set synchronously by the one processor that plays the failure (shards run concurrently). */
+  stopClaimed?: boolean;
   onStopped?: () => void;
-  /** Phase 2: the first record delivered after resuming from `stoppedAt`. */
+  /** Phase 2: the checkpoint phase 1 left in the middle of an aggregate. */
+  expectResumeFrom?: ExtendedSequenceNumber;
+  /** Phase 2: the first record delivered after resuming from `expectResumeFrom`. */
   resumedWith?: ExtendedSequenceNumber;
 }
 
@@ -54,7 +58,10 @@ export class AggregateProcessor implements ShardRecordProcessor {
   async processRecords({ records, checkpointer }: ProcessRecordsInput): Promise<void> {
     if (this.stopped) return; // phase 1, after the simulated failure: process nothing more
     if (this.resumeFrom && records[0]) {
-      this.state.resumedWith ??= { sequenceNumber: records[0].sequenceNumber, subSequenceNumber: records[0].subSequenceNumber ?? 0 };
+      const expected = this.state.expectResumeFrom;
+      if (expected?.sequenceNumber === this.resumeFrom.sequenceNumber && expected.subSequenceNumber === this.resumeFrom.subSequenceNumber) {
+        this.state.resumedWith = { sequenceNumber: records[0].sequenceNumber, subSequenceNumber: records[0].subSequenceNumber ?? 0 };
+      }
       console.log(`[${this.shardId}] resumed inside an aggregate: checkpoint ${show(this.resumeFrom)}, first record delivered ${show(records[0])}`);
       this.resumeFrom = undefined;
     }
@@ -62,7 +69,8 @@ export class AggregateProcessor implements ShardRecordProcessor {
     for (const record of records) {
       this.handle(record);
       last = record;
-      if (this.stopMidAggregate && record.aggregated && record.subSequenceNumber === 4 && this.state.stoppedAt === undefined) {
+      if (this.stopMidAggregate && record.aggregated && record.subSequenceNumber === 4 && !this.state.stopClaimed) {
+        this.state.stopClaimed = true;
         await checkpointer.checkpoint(record); // stores sequence number AND sub-sequence number 4
         this.stopped = true;
         this.state.stoppedAt = checkpointer.lastCheckpoint;
