@@ -113,7 +113,7 @@ export async function benchRss(ctx: BenchContext): Promise<BenchReport> {
         pass: max.max <= 150,
         limit:
           label === 'defaults'
-            ? `the default bounds are per shard (up to 32 MiB / 30,000 records / 3 batches each): with ${SHARDS} shards the backlog of ${perShard.toLocaleString('en-US')} records × ${BYTES} B per shard fits inside them, so up to ${num((SHARDS * perShard * BYTES) / MB, 0)} MB of record data may be queued at once`
+            ? `the backlog (${num((SHARDS * perShard * BYTES) / MB, 0)} MB of record data over ${SHARDS} shards) fits the per-shard bounds (32 MiB / 30,000 records / 3 batches each), so the worker-wide prefetchMaxBytesPerWorker budget (64 MiB) is what bounds the queued records; on top come the SDK's transient copies of each GetRecords response (JSON text, base64) until garbage collection and the ~85 MB Node + SDK + Worker baseline`
             : `${SHARDS} queues of one batch (+1 being fetched, +1 being processed) of 100 records × ${BYTES} B, the SDK's copies of each response (JSON text, base64) until garbage collection, on top of the Node + SDK + Worker baseline (the "before the first record" row)`,
         digits: 0,
       }),
