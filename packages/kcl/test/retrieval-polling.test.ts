@@ -76,13 +76,13 @@ class StubKinesis {
     if (command instanceof GetShardIteratorCommand) {
       const input = command.input;
       this.iteratorRequests.push(input);
-      this.fail('GetShardIterator', input as Record<string, unknown>);
+      this.fail('GetShardIterator', input as unknown as Record<string, unknown>);
       return { ShardIterator: `it:${this.position(input)}` };
     }
     if (command instanceof GetRecordsCommand) {
       this.getRecordsStarts.push(this.clock.elapsed());
       const input = command.input;
-      this.fail('GetRecords', input as Record<string, unknown>);
+      this.fail('GetRecords', input as unknown as Record<string, unknown>);
       if (this.hang) {
         await new Promise((_resolve, reject) => options?.abortSignal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))));
       }

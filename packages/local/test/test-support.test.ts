@@ -80,7 +80,7 @@ describe('test-support stack', () => {
   it('waitFor returns the first truthy value and fails with the message and last value', async () => {
     let calls = 0;
     await expect(waitFor(async () => (++calls >= 3 ? calls : 0), { intervalMs: 1 })).resolves.toBe(3);
-    await expect(waitFor(async () => 'nope' === 'yes', { timeoutMs: 30, intervalMs: 5, message: 'never' })).rejects.toThrow(
+    await expect(waitFor(async () => false, { timeoutMs: 30, intervalMs: 5, message: 'never' })).rejects.toThrow(
       /never \(last value: false\)/,
     );
     await expect(
