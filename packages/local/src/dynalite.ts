@@ -2,12 +2,11 @@ import type { Server } from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { resolve as resolvePath } from 'node:path';
-import { dynamoDbAnswers, loopbackEndpoint, type EmulatorHandle } from './emulator.js';
-import { closeServer, listenOn } from './in-process-server.js';
+import { dynamoDbAnswers, type EmulatorHandle } from './emulator.js';
+import { serveInProcess } from './in-process-server.js';
 import { silentLocalLogger, type LocalLogger } from './logger.js';
 import { checkInteger, checkLogger, checkPort, LOCAL_STACK_DEFAULTS } from './options.js';
 import { findFreePort } from './ports.js';
-import { pollUntil } from './wait.js';
 
 /** Options of {@link startDynalite}. */
 export interface DynaliteOptions {
@@ -55,26 +54,12 @@ export async function startDynalite(options: DynaliteOptions = {}): Promise<Emul
     updateTableMs: delayMs,
     ...(path !== undefined ? { path } : {}),
   });
-  // An in-process emulator must not keep a process alive that is otherwise done.
-  server.unref();
-  const port = await listenOn(server, requestedPort);
-  const endpoint = loopbackEndpoint(port);
-
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= closeServer(server).then(() => logger.debug({ component: 'dynalite', endpoint }, 'dynalite stopped'));
-    return stopping;
-  };
-  try {
-    await pollUntil(() => dynamoDbAnswers(endpoint, 'us-east-1'), {
-      timeoutMs: startTimeoutMs,
-      intervalMs: 50,
-      what: `dynalite at ${endpoint}`,
-    });
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  logger.info({ component: 'dynalite', endpoint }, 'dynalite ready');
-  return { endpoint, port, pid: undefined, stop };
+  return serveInProcess({
+    name: 'dynalite',
+    server,
+    port: requestedPort,
+    answers: (endpoint) => dynamoDbAnswers(endpoint, 'us-east-1'),
+    startTimeoutMs,
+    logger,
+  });
 }
