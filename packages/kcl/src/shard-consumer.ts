@@ -89,6 +89,7 @@ export class ShardConsumer {
   private lastStats = { throttled: 0, expiredIterators: 0 };
   private runPromise: Promise<ShutdownReason | undefined> | undefined;
   private failure: unknown;
+  private writesRevoked = false;
 
   constructor(private readonly deps: ShardConsumerDeps) {
     this.shardId = deps.lease.leaseKey;
@@ -123,8 +124,17 @@ export class ShardConsumer {
     this.stop('REQUESTED');
   }
 
+  /**
+   * The holding this consumer was started for has ended (lost, handed off or released): its
+   * checkpointer refuses every further write with `LeaseLostError`.
+   */
+  revokeWrites(): void {
+    this.writesRevoked = true;
+  }
+
   /** The lease is gone: stop at once, then call `leaseLost`. */
   leaseLost(): void {
+    this.revokeWrites();
     this.stop('LEASE_LOST');
     this.hard.abort(new LeaseLostError(this.shardId));
   }
@@ -150,7 +160,13 @@ export class ShardConsumer {
 
       this.currentState = 'INITIALIZING';
       this.processor = await this.deps.config.processorFactory(this.shardId);
-      this.checkpointer = new ShardCheckpointer(this.shardId, lease.checkpoint, this.deps.writeLease);
+      this.checkpointer = new ShardCheckpointer(this.shardId, lease.checkpoint, (key, update) => {
+        // Once this consumer's lease is gone, its writes are refused here, even if the worker
+        // holds the shard again by now (a new consumer owns that holding): the fence of the
+        // lease table alone cannot tell two holdings of the same worker apart.
+        if (this.writesRevoked) return Promise.reject(new LeaseLostError(key, `the lease of ${key} held by this processor was lost; the checkpoint was not written`));
+        return this.deps.writeLease(key, update);
+      });
       await this.callback(() =>
         this.processor!.initialize({
           shardId: this.shardId,

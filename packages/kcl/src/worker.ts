@@ -311,6 +311,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.emit('leaseLost', { shardId: lease.leaseKey, workerId: this.workerId, reason });
     const consumer = this.consumers.get(lease.leaseKey);
     if (!consumer) return;
+    consumer.revokeWrites();
     if (reason === 'handed-off' || reason === 'released') {
       consumer.requestShutdown();
     } else {
