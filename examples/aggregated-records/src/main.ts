@@ -13,7 +13,7 @@
  */
 import { Worker } from '@kcl-ts/kcl';
 import { createStreamAndWait, putRecordsBatched } from '@kcl-ts/local';
-import { commonArgs, numberFlag, parseFlags, runFor, connect, type Connection } from '@kcl-ts/example-support';
+import { commonArgs, numberFlag, parseFlags, runFor, connect, type Connection, runMain } from '@kcl-ts/example-support';
 import { AggregateProcessor, show, type RunState } from './processor.js';
 import { putAggregated } from './producer.js';
 
@@ -81,10 +81,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error('aggregated-records failed:', error);
-    process.exit(1);
-  },
-);
+runMain('aggregated-records', main);

@@ -10,7 +10,7 @@
  */
 import { Worker } from '@kcl-ts/kcl';
 import { createStreamAndWait, putRecordsBatched } from '@kcl-ts/local';
-import { commonArgs, numberFlag, parseFlags, runFor, connect } from '@kcl-ts/example-support';
+import { commonArgs, numberFlag, parseFlags, runFor, connect, runMain } from '@kcl-ts/example-support';
 import { CheckpointingProcessor, type Stats } from './processor.js';
 
 async function main(): Promise<number> {
@@ -65,10 +65,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error('basic failed:', error);
-    process.exit(1);
-  },
-);
+runMain('basic', main);

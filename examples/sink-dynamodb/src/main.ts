@@ -13,7 +13,7 @@
  */
 import { Worker } from '@kcl-ts/kcl';
 import { createStreamAndWait, putRecordsBatched } from '@kcl-ts/local';
-import { commonArgs, parseFlags, runFor, connect, type Connection } from '@kcl-ts/example-support';
+import { commonArgs, parseFlags, runFor, connect, type Connection, runMain } from '@kcl-ts/example-support';
 import { SinkProcessor, type SinkStats } from './processor.js';
 import { ResultSink } from './sink.js';
 
@@ -95,10 +95,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error('sink-dynamodb failed:', error);
-    process.exit(1);
-  },
-);
+runMain('sink-dynamodb', main);

@@ -76,3 +76,16 @@ export function runFor(seconds: number): Promise<string> {
     process.once('SIGTERM', onSignal);
   });
 }
+
+/**
+ * Runs an example's `main` and exits with its code (1, with the error printed, if it throws).
+ */
+export function runMain(name: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(`${name} failed:`, error);
+      process.exit(1);
+    },
+  );
+}

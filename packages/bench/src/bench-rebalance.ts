@@ -12,8 +12,8 @@ import {
   type JoinSimulationResult,
 } from '../../leases/dist/bench/balancing-sim.js';
 import { waitUntil, type ChildHandle } from './children.js';
-import { FLEET_LEASE_MS, KCL_MODEL_FLEET, KCL_MODEL_LABEL, OURS_FLEET, streamTarget, type BenchContext } from './context.js';
-import { duplicates, waitSteady } from './fleet-session.js';
+import { FLEET_LEASE_MS, KCL_MODEL_FLEET, KCL_MODEL_LABEL, OURS_FLEET, type BenchContext } from './context.js';
+import { duplicates, spawnFleetWorker, waitSteady } from './fleet-session.js';
 import type { WorkerTuning } from './messages.js';
 import { figure, num, summary, type BenchReport } from './report.js';
 import { createStream, dropStreamAndTable, seedLeaseTable, startShardProducer } from './streams.js';
@@ -74,18 +74,7 @@ async function realJoin(ctx: BenchContext, label: string, run: number, tuning: W
   const ids = [0, 1, 2].map((i) => `${name}-w${i}`);
   await seedLeaseTable(ctx.dynamoDb, name, shards, ids.slice(0, 2), 'TRIM_HORIZON');
   const producer = startShardProducer(kinesis.client, name, shards, 500);
-  const spawn = (workerId: string): ChildHandle =>
-    ctx.children.spawn(workerId, {
-      mode: 'worker',
-      ...streamTarget(ctx, kinesis, name),
-      workerId,
-      applicationName: name,
-      options: { ...tuning, initialPosition: 'TRIM_HORIZON' },
-      report: 'records',
-      checkpoint: true,
-      statsIntervalMs: 100,
-      logLevel: 'warn',
-    });
+  const spawn = (workerId: string): ChildHandle => spawnFleetWorker(ctx, name, workerId, tuning);
   const workers = ids.slice(0, 2).map(spawn);
   try {
     if (!(await waitSteady(workers, shardIds, 45_000))) ctx.log(`rebalance: ${label} run ${run}: two workers not steady before the join`);

@@ -125,6 +125,24 @@ async function phase(victim: ChildHandle, peers: readonly ChildHandle[], signal:
 }
 
 /** Runs one session with the given Worker tuning. */
+/**
+ * Starts one checkpointing Worker child process on the Kinesis Mock stream `name` (which is
+ * also its application name), reporting every processed record.
+ */
+export function spawnFleetWorker(ctx: BenchContext, name: string, workerId: string, tuning: WorkerTuning): ChildHandle {
+  return ctx.children.spawn(workerId, {
+    mode: 'worker',
+    ...streamTarget(ctx, ctx.kinesisMock, name),
+    workerId,
+    applicationName: name,
+    options: { ...tuning, initialPosition: 'TRIM_HORIZON' },
+    report: 'records',
+    checkpoint: true,
+    statsIntervalMs: 100,
+    logLevel: 'warn',
+  });
+}
+
 export async function runFleetSession(
   ctx: BenchContext,
   label: string,
@@ -141,19 +159,7 @@ export async function runFleetSession(
   const ids = Array.from({ length: FLEET_WORKERS }, (_, i) => `${name}-w${i}`);
   await seedLeaseTable(ctx.dynamoDb, name, shards, ids, 'TRIM_HORIZON');
   const producer = startShardProducer(kinesis.client, name, shards, 200);
-  const workers = ids.map((workerId) =>
-    ctx.children.spawn(workerId, {
-      mode: 'worker',
-      ...streamTarget(ctx, kinesis, name),
-      workerId,
-      applicationName: name,
-      options: { ...tuning, initialPosition: 'TRIM_HORIZON' },
-      report: 'records',
-      checkpoint: true,
-      statsIntervalMs: 100,
-      logLevel: 'warn',
-    }),
-  );
+  const workers = ids.map((workerId) => spawnFleetWorker(ctx, name, workerId, tuning));
   const errors: string[] = [];
   let handoff: SessionResult['handoff'];
   let failover: SessionResult['failover'];

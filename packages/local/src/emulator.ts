@@ -17,38 +17,39 @@ export interface EmulatorHandle {
 
 const probeHandler = (): NodeHttpHandler => new NodeHttpHandler({ connectionTimeout: 2_000, requestTimeout: 5_000 });
 
-/** Sends one real ListStreams request; resolves true when the endpoint answers it. */
-export async function kinesisAnswers(endpoint: string, region: string, signal?: AbortSignal): Promise<boolean> {
-  const client = new KinesisClient({
-    endpoint,
-    region,
-    credentials: { ...LOCAL_CREDENTIALS },
-    requestHandler: probeHandler(),
-    maxAttempts: 1,
-  });
+/** The part of an AWS SDK v3 client a probe needs. */
+interface ProbeClient {
+  send(command: never, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+  destroy(): void;
+}
+
+/** Sends one real request with a fresh single-attempt client; resolves true when it is answered. */
+async function answers(client: ProbeClient, command: unknown, signal?: AbortSignal): Promise<boolean> {
   try {
-    await client.send(new ListStreamsCommand({ Limit: 1 }), { abortSignal: signal });
+    await client.send(command as never, { abortSignal: signal });
     return true;
   } finally {
     client.destroy();
   }
 }
 
+/** Client settings of a readiness probe: dummy credentials, short timeouts, one attempt. */
+const probeConfig = (endpoint: string, region: string) => ({
+  endpoint,
+  region,
+  credentials: { ...LOCAL_CREDENTIALS },
+  requestHandler: probeHandler(),
+  maxAttempts: 1,
+});
+
+/** Sends one real ListStreams request; resolves true when the endpoint answers it. */
+export function kinesisAnswers(endpoint: string, region: string, signal?: AbortSignal): Promise<boolean> {
+  return answers(new KinesisClient(probeConfig(endpoint, region)), new ListStreamsCommand({ Limit: 1 }), signal);
+}
+
 /** Sends one real ListTables request; resolves true when the endpoint answers it. */
-export async function dynamoDbAnswers(endpoint: string, region: string, signal?: AbortSignal): Promise<boolean> {
-  const client = new DynamoDBClient({
-    endpoint,
-    region,
-    credentials: { ...LOCAL_CREDENTIALS },
-    requestHandler: probeHandler(),
-    maxAttempts: 1,
-  });
-  try {
-    await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: signal });
-    return true;
-  } finally {
-    client.destroy();
-  }
+export function dynamoDbAnswers(endpoint: string, region: string, signal?: AbortSignal): Promise<boolean> {
+  return answers(new DynamoDBClient(probeConfig(endpoint, region)), new ListTablesCommand({ Limit: 1 }), signal);
 }
 
 /** `http://127.0.0.1:<port>` */
