@@ -21,9 +21,16 @@ const SHARD_END = extended('SHARD_END');
  * write on lease owner and counter (a lost lease throws `LeaseLostError`, nothing is written).
  */
 export class ShardCheckpointer implements RecordProcessorCheckpointer {
+  /** The newest record handed to the processor: no checkpoint may go past it. */
   private largestDelivered: ExtendedSequenceNumber | undefined;
+  /** The last record of the newest batch whose `processRecords` returned (or was skipped). */
+  private largestProcessed: ExtendedSequenceNumber | undefined;
+  /** The last record of the batch whose `processRecords` is running now. */
+  private inFlight: ExtendedSequenceNumber | undefined;
   private last: ExtendedSequenceNumber;
   private shardEndReached = false;
+  /** Checkpoint writes run one at a time, each validated against the previous one's outcome. */
+  private writes: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly shardId: string,
@@ -38,9 +45,40 @@ export class ShardCheckpointer implements RecordProcessorCheckpointer {
     return this.last;
   }
 
-  /** Called by the consumer before each delivery: the newest record handed to the processor. */
+  /**
+   * Called by the consumer before each delivery: the newest record handed to the processor.
+   * Until {@link markProcessed} or {@link markFailed}, a no-argument checkpoint (from inside
+   * `processRecords`) covers this batch.
+   */
   markDelivered(record: KinesisClientRecord): void {
     this.largestDelivered = positionOf(record);
+    this.inFlight = this.largestDelivered;
+  }
+
+  /** Called by the consumer when `processRecords` returned. */
+  markProcessed(): void {
+    if (this.inFlight !== undefined) this.largestProcessed = this.inFlight;
+    this.inFlight = undefined;
+  }
+
+  /** Called by the consumer when the application chose to skip a failed batch (`onProcessorError` → `'skip'`). */
+  markSkipped(last: KinesisClientRecord | undefined): void {
+    if (last !== undefined) this.largestProcessed = positionOf(last);
+    this.inFlight = undefined;
+  }
+
+  /**
+   * Called by the consumer when `processRecords` threw: the batch is not processed, so a
+   * no-argument checkpoint (e.g. in `shutdownRequested`) no longer covers it. An explicit
+   * position inside it can still be checkpointed: that is the processor's own statement.
+   */
+  markFailed(): void {
+    this.inFlight = undefined;
+  }
+
+  /** Called by the consumer when it resolved a `LATEST` start to a concrete `AT_TIMESTAMP` and stored it. */
+  resolvedStart(position: ExtendedSequenceNumber): void {
+    if (this.largestDelivered === undefined) this.last = position;
   }
 
   /** Called by the consumer once the shard has been read to its end: `SHARD_END` becomes valid. */
@@ -60,6 +98,16 @@ export class ShardCheckpointer implements RecordProcessorCheckpointer {
     const target = this.resolveTarget(arg, subSequenceNumber);
     if (target === undefined) return;
     await this.commit(target);
+  }
+
+  /**
+   * Runs `write` after every earlier checkpoint write has settled, so the not-backwards check
+   * sees the outcome of the writes before it (two concurrent calls cannot move it backwards).
+   */
+  private serialised<T>(write: () => Promise<T>): Promise<T> {
+    const next = this.writes.then(write);
+    this.writes = next.catch(() => undefined);
+    return next;
   }
 
   prepareCheckpoint(applicationState?: Uint8Array): Promise<PreparedCheckpointer>;
@@ -83,29 +131,35 @@ export class ShardCheckpointer implements RecordProcessorCheckpointer {
       state = b instanceof Uint8Array ? b : undefined;
     }
     const pending = target ?? this.last;
-    await this.write(this.shardId, {
-      pendingCheckpoint: pending,
-      ...(state !== undefined && { pendingCheckpointState: state }),
-    });
+    await this.serialised(() =>
+      this.write(this.shardId, {
+        pendingCheckpoint: pending,
+        ...(state !== undefined && { pendingCheckpointState: state }),
+      }),
+    );
     return {
       pendingCheckpoint: pending,
-      checkpoint: async () => {
-        this.assertNotBackwards(pending);
-        await this.commit(pending);
-      },
+      checkpoint: () => this.commit(pending),
     };
   }
 
-  private async commit(target: ExtendedSequenceNumber): Promise<void> {
-    await this.write(this.shardId, { checkpoint: target });
-    this.last = target;
+  private commit(target: ExtendedSequenceNumber): Promise<void> {
+    return this.serialised(async () => {
+      this.assertNotBackwards(target);
+      await this.write(this.shardId, { checkpoint: target });
+      this.last = target;
+    });
   }
 
   /** Resolves the checkpoint arguments to a position, validating it; `undefined` = nothing to write. */
   private resolveTarget(arg: KinesisClientRecord | string | undefined, subSequenceNumber: number | undefined): ExtendedSequenceNumber | undefined {
     if (arg === undefined) {
       if (this.shardEndReached) return SHARD_END;
-      return this.largestDelivered;
+      // Only batches whose processRecords returned, plus the one running now (a call from
+      // inside processRecords): never a batch that threw.
+      const target = this.inFlight ?? this.largestProcessed;
+      // An explicit checkpoint may already be past it (inside a batch that later threw).
+      return target !== undefined && compareExtended(target, this.last) >= 0 ? target : undefined;
     }
     let target: ExtendedSequenceNumber;
     if (typeof arg === 'string') {

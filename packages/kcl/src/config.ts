@@ -1,8 +1,11 @@
 import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient, KinesisClientConfig } from '@aws-sdk/client-kinesis';
-import { resolveLeaseCoordinatorConfig, type LeaseCoordinatorConfig, type LeaseCoordinatorOptions } from '@kcl-ts/leases';
+import { resolveLeaseCoordinatorConfig, type LeaseCoordinatorConfig, type LeaseCoordinatorOptions, type LeaseRefresher } from '@kcl-ts/leases';
 import {
+  assertClock,
   assertInitialPosition,
+  assertLogger,
+  MAX_TIMER_DELAY_MS,
   silentLogger,
   systemClock,
   type Clock,
@@ -29,19 +32,21 @@ export interface ProcessorErrorContext {
 
 /** Client settings used when the application does not pass its own AWS clients. */
 export interface ClientConfig {
-  /** AWS region, e.g. `us-east-1`. Falls back to the SDK's default provider chain. */
+  /** AWS region, e.g. `us-east-1` (a non-empty string). Falls back to the SDK's default provider chain. */
   readonly region?: string;
   /** Credentials (or a provider); falls back to the SDK's default chain. */
   readonly credentials?: KinesisClientConfig['credentials'];
-  /** Endpoint override for Kinesis (e.g. the local emulator). */
+  /** Endpoint override for Kinesis (e.g. the local emulator): an `http://` or `https://` URL. */
   readonly kinesisEndpoint?: string;
-  /** Endpoint override for DynamoDB. */
+  /** Endpoint override for DynamoDB: an `http://` or `https://` URL. */
   readonly dynamoDbEndpoint?: string;
 }
 
 /**
  * Options of a {@link Worker}. Only `applicationName`, the stream and `processorFactory` are
  * required; every default is listed with its Java KCL equivalent in `docs/configuration.md`.
+ * Every duration (`…Ms`) is at most 2^31−1 ms ({@link MAX_TIMER_DELAY_MS}, about 24.8 days),
+ * the longest delay a Node.js timer honours.
  */
 export interface WorkerOptions extends LeaseCoordinatorOptions, RetrievalOptions {
   /** Name of the consuming application; also the lease table's name unless `tableName` is set. */
@@ -56,17 +61,26 @@ export interface WorkerOptions extends LeaseCoordinatorOptions, RetrievalOptions
   readonly kinesisClient?: KinesisClient;
   /** Your DynamoDB client (never destroyed by the worker). */
   readonly dynamoDbClient?: DynamoDBClient;
+  /**
+   * Your own lease store instead of the DynamoDB table built from `dynamoDbClient`/`tableName`
+   * (e.g. `InMemoryLeaseRefresher` for tests and simulations of a whole fleet in one process).
+   * Every worker of a fleet must share the same store. @default a `DynamoDbLeaseRefresher`
+   */
+  readonly leaseRefresher?: LeaseRefresher;
   /** Used to build clients when `kinesisClient`/`dynamoDbClient` are not given (those are destroyed on shutdown). */
   readonly clientConfig?: ClientConfig;
   /** Lease table name. @default applicationName */
   readonly tableName?: string;
-  /** Where shards with no checkpointed ancestor start. @default 'LATEST' (KCL initialPositionInStream) */
+  /**
+   * Where shards with no checkpointed ancestor start. A `timestamp` must be a valid `Date` no
+   * later than `clock.now()` when the worker is built. @default 'LATEST' (KCL initialPositionInStream)
+   */
   readonly initialPosition?: InitialPosition;
   /** Unique id of this worker in the fleet. @default `hostname:pid:random` */
   readonly workerId?: string;
-  /** pino logger. @default silent */
+  /** pino logger (or any object with pino's `child`, `trace`, `debug`, `info`, `warn`, `error`). @default silent */
   readonly logger?: Logger;
-  /** Time source (tests inject a fake one). @default the system clock */
+  /** Time source (tests inject a fake one): `now()`, `elapsed()`, `sleep(ms, signal)`. @default the system clock */
   readonly clock?: Clock;
   /** Where metrics go. `false` disables them. @default EMF lines through `logger` */
   readonly metrics?: MetricsPublisher | false;
@@ -165,8 +179,62 @@ function positive(options: Record<string, unknown>, name: string, fallback: numb
   const value = options[name];
   if (value === undefined) return fallback;
   const ok = typeof value === 'number' && value > 0 && (Number.isFinite(value) ? Number.isInteger(value) : allowInfinity && value === Number.POSITIVE_INFINITY);
-  if (!ok) throw new TypeError(`${name} must be a positive integer${allowInfinity ? ' or Infinity' : ''}, got ${String(value)}`);
+  if (!ok) throw new TypeError(`${name} must be a positive integer${allowInfinity ? ' or Infinity' : ''}, got ${describe(value)}`);
   return value as number;
+}
+
+/** A positive integer number of milliseconds that one timer can wait (at most 2^31−1). */
+function duration(options: Record<string, unknown>, name: string, fallback: number): number {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > MAX_TIMER_DELAY_MS) {
+    throw new TypeError(`${name} must be a positive integer of milliseconds, at most ${MAX_TIMER_DELAY_MS} (2^31−1), got ${describe(value)}`);
+  }
+  return value;
+}
+
+function boolean(options: Record<string, unknown>, name: string, fallback: boolean): boolean {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean (true or false), got ${describe(value)}`);
+  return value;
+}
+
+/** Validates {@link ClientConfig}: an object with a string region and http(s) URL endpoints. */
+function assertClientConfig(value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`clientConfig must be an object ({ region, credentials, kinesisEndpoint, dynamoDbEndpoint }), got ${describe(value)}`);
+  }
+  const c = value as Record<string, unknown>;
+  if (c['region'] !== undefined && (typeof c['region'] !== 'string' || c['region'].length === 0)) {
+    throw new TypeError(`clientConfig.region must be a non-empty string such as "us-east-1", got ${describe(c['region'])}`);
+  }
+  const credentials = c['credentials'];
+  if (credentials !== undefined && (credentials === null || (typeof credentials !== 'object' && typeof credentials !== 'function'))) {
+    throw new TypeError(`clientConfig.credentials must be credentials or a credential provider, got ${describe(credentials)}`);
+  }
+  for (const name of ['kinesisEndpoint', 'dynamoDbEndpoint']) {
+    const endpoint = c[name];
+    if (endpoint === undefined) continue;
+    if (typeof endpoint !== 'string' || !URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
+      throw new TypeError(`clientConfig.${name} must be an http:// or https:// URL, got ${describe(endpoint)}`);
+    }
+  }
+}
+
+/** The bad value, for an error message: JSON where possible, at most 200 characters. */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (typeof value !== 'object' || value === null) return String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = `an object (${(value as { constructor?: { name?: string } }).constructor?.name ?? 'Object'})`;
+  }
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 /** Merges {@link WorkerOptions} over the defaults and validates them; throws a `TypeError` naming the bad option. */
@@ -195,26 +263,31 @@ export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
   if (typeof tableName !== 'string' || !/^[a-zA-Z0-9_.-]{3,255}$/.test(tableName)) {
     throw new TypeError(`tableName must be 3–255 characters of [a-zA-Z0-9_.-] (it defaults to applicationName), got ${JSON.stringify(tableName)}`);
   }
+  const clock = options.clock ?? systemClock;
+  assertClock(clock, 'clock');
+  const logger = options.logger ?? silentLogger();
+  assertLogger(logger, 'logger');
   const initialPosition = options.initialPosition ?? WORKER_DEFAULTS.initialPosition;
-  assertInitialPosition(initialPosition, 'initialPosition');
+  assertInitialPosition(initialPosition, 'initialPosition', clock.now());
+  assertClientConfig(options.clientConfig);
   const workerId = options.workerId ?? defaultWorkerId();
   if (typeof workerId !== 'string' || workerId.length === 0 || workerId.length > 256) {
     throw new TypeError(`workerId must be a non-empty string of at most 256 characters, got ${JSON.stringify(workerId)}`);
   }
   if (options.kinesisClient !== undefined && typeof (options.kinesisClient as { send?: unknown }).send !== 'function') {
-    throw new TypeError('kinesisClient must be an AWS SDK v3 KinesisClient');
+    throw new TypeError(`kinesisClient must be an AWS SDK v3 KinesisClient (with send()), got ${describe(options.kinesisClient)}`);
   }
   if (options.dynamoDbClient !== undefined && typeof (options.dynamoDbClient as { send?: unknown }).send !== 'function') {
-    throw new TypeError('dynamoDbClient must be an AWS SDK v3 DynamoDBClient');
+    throw new TypeError(`dynamoDbClient must be an AWS SDK v3 DynamoDBClient (with send()), got ${describe(options.dynamoDbClient)}`);
   }
-  if (options.metrics !== undefined && options.metrics !== false && typeof options.metrics?.publish !== 'function') {
-    throw new TypeError('metrics must be a MetricsPublisher (an object with publish()) or false');
+  if (options.metrics !== undefined && options.metrics !== false && typeof (options.metrics as { publish?: unknown } | null)?.publish !== 'function') {
+    throw new TypeError(`metrics must be a MetricsPublisher (an object with publish()) or false, got ${describe(options.metrics)}`);
   }
   if (options.onProcessorError !== undefined && typeof options.onProcessorError !== 'function') {
-    throw new TypeError('onProcessorError must be a function');
+    throw new TypeError(`onProcessorError must be a function, got ${describe(options.onProcessorError)}`);
   }
-  const processorRetryBaseMs = positive(o, 'processorRetryBaseMs', WORKER_DEFAULTS.processorRetryBaseMs);
-  const processorRetryMaxMs = positive(o, 'processorRetryMaxMs', Math.max(WORKER_DEFAULTS.processorRetryMaxMs, processorRetryBaseMs));
+  const processorRetryBaseMs = duration(o, 'processorRetryBaseMs', WORKER_DEFAULTS.processorRetryBaseMs);
+  const processorRetryMaxMs = duration(o, 'processorRetryMaxMs', Math.max(WORKER_DEFAULTS.processorRetryMaxMs, processorRetryBaseMs));
   if (processorRetryMaxMs < processorRetryBaseMs) {
     throw new TypeError(`processorRetryMaxMs (${processorRetryMaxMs}) must be ≥ processorRetryBaseMs (${processorRetryBaseMs})`);
   }
@@ -228,16 +301,16 @@ export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
     tableName,
     initialPosition,
     workerId,
-    logger: options.logger ?? silentLogger(),
-    clock: options.clock ?? systemClock,
+    logger,
+    clock,
     metrics: options.metrics,
-    metricsIntervalMs: positive(o, 'metricsIntervalMs', WORKER_DEFAULTS.metricsIntervalMs),
-    shardSyncIntervalMs: positive(o, 'shardSyncIntervalMs', WORKER_DEFAULTS.shardSyncIntervalMs),
-    parentShardPollIntervalMs: positive(o, 'parentShardPollIntervalMs', WORKER_DEFAULTS.parentShardPollIntervalMs),
-    shutdownTimeoutMs: positive(o, 'shutdownTimeoutMs', WORKER_DEFAULTS.shutdownTimeoutMs),
+    metricsIntervalMs: duration(o, 'metricsIntervalMs', WORKER_DEFAULTS.metricsIntervalMs),
+    shardSyncIntervalMs: duration(o, 'shardSyncIntervalMs', WORKER_DEFAULTS.shardSyncIntervalMs),
+    parentShardPollIntervalMs: duration(o, 'parentShardPollIntervalMs', WORKER_DEFAULTS.parentShardPollIntervalMs),
+    shutdownTimeoutMs: duration(o, 'shutdownTimeoutMs', WORKER_DEFAULTS.shutdownTimeoutMs),
     maxConcurrentProcessors: positive(o, 'maxConcurrentProcessors', WORKER_DEFAULTS.maxConcurrentProcessors, true),
     prefetchMaxBytesPerWorker: positive(o, 'prefetchMaxBytesPerWorker', WORKER_DEFAULTS.prefetchMaxBytesPerWorker, true),
-    callProcessRecordsEvenForEmptyList: options.callProcessRecordsEvenForEmptyList ?? WORKER_DEFAULTS.callProcessRecordsEvenForEmptyList,
+    callProcessRecordsEvenForEmptyList: boolean(o, 'callProcessRecordsEvenForEmptyList', WORKER_DEFAULTS.callProcessRecordsEvenForEmptyList),
     processorRetryBaseMs,
     processorRetryMaxMs,
     onProcessorError: options.onProcessorError,

@@ -39,6 +39,11 @@ export interface ShardConsumerDeps {
   >;
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * True while this worker's holding of the lease is live by the monotonic clock (held, active,
+   * not past its self-fencing deadline). Checked right before every delivery.
+   */
+  readonly isHoldingLive: () => boolean;
   /** Waits until every parent of the lease has finished. */
   readonly waitForParents: (lease: Lease, signal: AbortSignal) => Promise<void>;
   /** Creates the record source once the start position is known. */
@@ -159,7 +164,7 @@ export class ShardConsumer {
       if (this.stopReason) return this.stopReason;
 
       this.currentState = 'INITIALIZING';
-      this.processor = await this.deps.config.processorFactory(this.shardId);
+      this.processor = assertProcessor(await this.deps.config.processorFactory(this.shardId), this.shardId);
       this.checkpointer = new ShardCheckpointer(this.shardId, lease.checkpoint, (key, update) => {
         // Once this consumer's lease is gone, its writes are refused here, even if the worker
         // holds the shard again by now (a new consumer owns that holding): the fence of the
@@ -178,7 +183,9 @@ export class ShardConsumer {
       if (this.stopReason) return await this.shutdown(this.stopReason);
 
       this.currentState = 'PROCESSING';
-      this.source = this.deps.createSource(lease);
+      const start = await this.resolveStart(lease);
+      if (this.stopReason) return await this.shutdown(this.stopReason);
+      this.source = this.deps.createSource(start);
       this.source.start();
       const end = await this.processLoop();
       return await this.shutdown(end ? 'SHARD_END' : this.stopReason ?? 'REQUESTED', end);
@@ -197,8 +204,26 @@ export class ShardConsumer {
       }
       return await this.shutdown(this.stopReason ?? 'REQUESTED');
     } finally {
+      // A checkpointer is bound to its holding: once this consumer is done, a processor that
+      // kept it cannot write through a later holding of the same shard by this worker.
+      this.revokeWrites();
       await this.source?.stop();
     }
+  }
+
+  /**
+   * A lease still at `LATEST` is resolved once, here, to a concrete position before any read:
+   * `AT_TIMESTAMP` of this moment, persisted through the fenced lease write. Every later owner
+   * starts there (or at a later checkpoint), never at a new `LATEST`, so records put between
+   * two owners' starts are not skipped when the first owner dies before its first checkpoint.
+   */
+  private async resolveStart(lease: Lease): Promise<Lease> {
+    if (lease.checkpoint.sequenceNumber !== 'LATEST') return lease;
+    const initialTimestamp = this.deps.clock.now();
+    const resolved = await this.deps.writeLease(lease.leaseKey, { checkpoint: { sequenceNumber: 'AT_TIMESTAMP', subSequenceNumber: 0 }, initialTimestamp });
+    this.log.debug({ initialTimestamp }, 'resolved LATEST to AT_TIMESTAMP for every later owner');
+    this.checkpointer!.resolvedStart(resolved.checkpoint);
+    return resolved;
   }
 
   /** Delivers batches until the shard ends (returns the final batch) or a stop is requested (returns undefined). */
@@ -224,24 +249,31 @@ export class ShardConsumer {
   private async deliver(batch: RecordsBatch): Promise<void> {
     const checkpointer = this.checkpointer!;
     const last = batch.records.at(-1);
-    if (last) checkpointer.markDelivered(last);
     const started = this.deps.clock.elapsed();
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.callback(() =>
-          this.processor!.processRecords({
+        await this.callback(() => {
+          // Checked at the last moment, by the monotonic clock: after a synchronous stall longer
+          // than the lease, batches prefetched before it are handed over in one burst of
+          // microtasks, before any timer (the self-fencing one included) can run.
+          this.assertHoldingLive();
+          if (last) checkpointer.markDelivered(last);
+          return this.processor!.processRecords({
             records: batch.records,
             checkpointer,
             shardId: this.shardId,
             signal: this.hard.signal,
             ...(batch.millisBehindLatest !== undefined && { millisBehindLatest: batch.millisBehindLatest }),
-          }),
-        );
+          });
+        });
+        checkpointer.markProcessed();
         break;
       } catch (error) {
+        checkpointer.markFailed();
         if (isKclError(error, 'LEASE_LOST') || this.hard.signal.aborted) throw error instanceof Error ? error : new LeaseLostError(this.shardId);
         const action = await this.onProcessorError(error, batch.records, attempt);
         if (action === 'skip') {
+          checkpointer.markSkipped(batch.records.at(-1));
           this.log.warn({ first: batch.records[0]?.sequenceNumber, last: last?.sequenceNumber, records: batch.records.length }, 'onProcessorError chose to skip a failed batch');
           break;
         }
@@ -253,6 +285,16 @@ export class ShardConsumer {
       }
     }
     this.recordProcessMetrics(batch, this.deps.clock.elapsed() - started);
+  }
+
+  /** Throws `LeaseLostError` (and aborts the processor's signal) if the holding is no longer live. */
+  private assertHoldingLive(): void {
+    if (!this.writesRevoked && this.deps.isHoldingLive()) return;
+    const error = new LeaseLostError(this.shardId, `the lease of ${this.shardId} is no longer held by this worker (its renewal deadline passed); the batch was not delivered`);
+    this.revokeWrites();
+    this.stop('LEASE_LOST');
+    this.hard.abort(error);
+    throw error;
   }
 
   private async onProcessorError(error: unknown, records: readonly KinesisClientRecord[], attempt: number): Promise<'retry' | 'skip'> {
@@ -357,6 +399,21 @@ export class ShardConsumer {
     metrics.add('BytesProcessed', batch.records.reduce((n, r) => n + r.data.byteLength, 0), 'Bytes', dims);
     metrics.add('ProcessingTimeMs', ms, 'Milliseconds', dims);
   }
+}
+
+/** Checks what a processor factory returned, so a wrong one fails with an error that says so. */
+function assertProcessor(processor: unknown, shardId: string): ShardRecordProcessor {
+  const p = processor as Partial<Record<keyof ShardRecordProcessor, unknown>> | null | undefined;
+  if (typeof p !== 'object' || p === null) {
+    throw new TypeError(`processorFactory returned ${p === null ? 'null' : typeof p} for ${shardId}; it must return a ShardRecordProcessor (an object with initialize and processRecords methods)`);
+  }
+  for (const method of ['initialize', 'processRecords'] as const) {
+    if (typeof p[method] !== 'function') throw new TypeError(`the processor created by processorFactory for ${shardId} has no ${method}() method`);
+  }
+  for (const method of ['leaseLost', 'shardEnded', 'shutdownRequested'] as const) {
+    if (p[method] !== undefined && typeof p[method] !== 'function') throw new TypeError(`the processor created by processorFactory for ${shardId} has a ${method} that is not a function`);
+  }
+  return processor as ShardRecordProcessor;
 }
 
 function isStop(error: unknown): boolean {

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { DynamoDbLeaseRefresher, LeaseCoordinator, type Lease, type LeaseRefresher } from '@kcl-ts/leases';
+import { DynamoDbLeaseRefresher, InvalidLeaseItemError, LeaseCoordinator, type InvalidLeaseItem, type Lease, type LeaseRefresher } from '@kcl-ts/leases';
 import { ShutdownError, type Logger } from '@kcl-ts/processor';
 import { LeaseCleanup, PeriodicShardSync, ShardDetector, ShardHierarchyGate, ShardSyncer } from '@kcl-ts/shard-sync';
 import pLimit from 'p-limit';
@@ -42,11 +42,14 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly kinesis: KinesisClient;
   private readonly dynamoDb: DynamoDBClient;
   private readonly ownsClients: { kinesis: boolean; dynamoDb: boolean };
+  private readonly leaseRefresher: LeaseRefresher | undefined;
   private readonly consumers = new Map<string, ShardConsumer>();
   /** Shards being drained for a graceful handoff: their consumer's end must not release the lease. */
   private readonly draining = new Set<string>();
   /** Consecutive consumer failures per shard, for the restart backoff. */
   private readonly failures = new Map<string, number>();
+  /** Invalid lease-table items already reported (key and problem). */
+  private readonly invalidItemsReported = new Set<string>();
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly prefetchBudget: PrefetchBudget;
   private readonly metrics: MetricsCollector | undefined;
@@ -66,6 +69,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.kinesis = options.kinesisClient ?? new KinesisClient({ ...built.kinesis, requestHandler: new NodeHttpHandler() });
     this.dynamoDb = options.dynamoDbClient ?? new DynamoDBClient(built.dynamoDb);
     this.ownsClients = { kinesis: !options.kinesisClient, dynamoDb: !options.dynamoDbClient };
+    this.leaseRefresher = options.leaseRefresher;
     this.limit = pLimit(this.config.maxConcurrentProcessors);
     this.prefetchBudget = new PrefetchBudget(this.config.prefetchMaxBytesPerWorker);
     const publisher = this.config.metrics === false ? undefined : this.config.metrics ?? new EmfMetricsPublisher(this.config.logger.child({ component: 'metrics' }), 'KclTs', this.config.clock);
@@ -108,7 +112,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const { config } = this;
     const signal = this.lifetime.signal;
     const common = { clock: config.clock, logger: config.logger };
-    const refresher = new DynamoDbLeaseRefresher({ dynamoDbClient: this.dynamoDb, tableName: config.tableName, ...common });
+    const refresher =
+      this.leaseRefresher ??
+      new DynamoDbLeaseRefresher({ dynamoDbClient: this.dynamoDb, tableName: config.tableName, ...common, onInvalidItem: (item) => this.onInvalidLeaseItem(item) });
     const detector = new ShardDetector({ kinesisClient: this.kinesis, stream: config.stream, ...common });
     const syncer = new ShardSyncer({ refresher, detector, initialPosition: config.initialPosition, ...common });
     const gate = new ShardHierarchyGate({ refresher, detector, ...common });
@@ -161,19 +167,44 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 
   private async doShutdown(): Promise<void> {
+    const wasStarting = this.currentState === 'STARTING';
     this.currentState = 'SHUTTING_DOWN';
+    const { clock, shutdownTimeoutMs } = this.config;
+    // The whole shutdown is bounded: processors get `shutdownTimeoutMs`, and releasing the
+    // leases at most one lease duration more (past that, peers take them over anyway).
+    const bound = shutdownTimeoutMs + this.config.lease.leaseDurationMs;
+    const deadline = new AbortController();
+    const timer = new AbortController();
+    const expired = clock.sleep(bound, timer.signal).then(
+      () => {
+        deadline.abort(new ShutdownError(`shutdown did not finish within ${bound} ms`));
+        return 'timeout' as const;
+      },
+      () => 'done' as const,
+    );
+    const outcome = await Promise.race([this.shutdownSteps(wasStarting, deadline.signal).then(() => 'done' as const), expired]);
+    timer.abort();
+    if (outcome === 'timeout') {
+      this.lifetime.abort();
+      this.log.warn({ boundMs: bound }, 'shutdown reached its deadline; leases not released yet expire for peers as usual');
+    }
+    this.currentState = 'STOPPED';
+    this.log.info('worker stopped');
+    this.emit('stopped', { workerId: this.workerId });
+  }
+
+  private async shutdownSteps(wasStarting: boolean, deadline: AbortSignal): Promise<void> {
+    // A start still under way (e.g. waiting for a table in CREATING) is abandoned, not awaited.
+    if (wasStarting) this.lifetime.abort(new ShutdownError('the worker was shut down while starting'));
     await this.startPromise?.catch(() => undefined);
     const parts = this.parts;
-    if (parts) {
+    if (parts && !wasStarting) {
       parts.coordinator.stopTaking();
       await parts.periodicSync.stop();
       for (const consumer of this.consumers.values()) consumer.requestShutdown();
       await this.waitForConsumers([...this.consumers.values()]);
     }
-    await this.teardown();
-    this.currentState = 'STOPPED';
-    this.log.info('worker stopped');
-    this.emit('stopped', { workerId: this.workerId });
+    await this.teardown(deadline);
   }
 
   /** Waits for consumers to finish, up to `shutdownTimeoutMs`; then aborts the stragglers. */
@@ -194,11 +225,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
   }
 
-  private async teardown(): Promise<void> {
+  private async teardown(deadline?: AbortSignal): Promise<void> {
     this.lifetime.abort();
     if (this.parts) {
       await this.parts.periodicSync.stop().catch((e: unknown) => this.log.warn({ err: e }, 'stopping shard sync failed'));
-      await this.parts.coordinator.stop().catch((e: unknown) => this.log.warn({ err: e }, 'stopping the lease coordinator failed'));
+      await this.parts.coordinator.stop(deadline && { signal: deadline }).catch((e: unknown) => this.log.warn({ err: e }, 'stopping the lease coordinator failed'));
     }
     await this.metricsLoop;
     await this.metrics?.flush();
@@ -234,6 +265,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       config,
       clock: config.clock,
       logger: config.logger,
+      isHoldingLive: () => parts.coordinator.holds(lease.leaseKey),
       waitForParents: (l, signal) => parts.gate.waitUntilCanStart(l, { signal, pollIntervalMs: config.parentShardPollIntervalMs }),
       createSource: (l) =>
         new PollingRecordsFetcher({
@@ -317,6 +349,18 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     } else {
       consumer.leaseLost();
     }
+  }
+
+  /**
+   * A lease-table item that is not a valid lease was skipped by a scan (the refresher logged
+   * it). Reported once per item and problem as an `error` event and an `InvalidLeaseItems` count.
+   */
+  private onInvalidLeaseItem(item: InvalidLeaseItem): void {
+    const key = `${item.leaseKey ?? ''}\u0000${item.reason}`;
+    if (this.invalidItemsReported.has(key)) return;
+    this.invalidItemsReported.add(key);
+    this.metrics?.add('InvalidLeaseItems', 1, 'Count', { WorkerId: this.workerId });
+    if (this.listenerCount('error') > 0) this.emit('error', new InvalidLeaseItemError(item));
   }
 
   private reportError(error: Error): void {

@@ -127,3 +127,25 @@ describe('ShardCheckpointer', () => {
     await expect(prepared.checkpoint()).rejects.toThrow(/before the last checkpoint/);
   });
 });
+
+describe('ShardCheckpointer under concurrency', () => {
+  it('two concurrent checkpoints cannot move the checkpoint backwards', async () => {
+    const ctx = await setup();
+    ctx.cp.markDelivered(record('100'));
+    const ahead = ctx.cp.checkpoint('100');
+    const behind = ctx.cp.checkpoint('50');
+    await ahead;
+    await expect(behind).rejects.toThrow(InvalidCheckpointError);
+    expect((await ctx.stored()).checkpoint).toEqual(extended('100'));
+  });
+
+  it('a no-argument checkpoint does not cover a batch that threw', async () => {
+    const ctx = await setup();
+    ctx.cp.markDelivered(record('100'));
+    ctx.cp.markProcessed();
+    ctx.cp.markDelivered(record('200'));
+    ctx.cp.markFailed();
+    await ctx.cp.checkpoint();
+    expect((await ctx.stored()).checkpoint).toEqual(extended('100'));
+  });
+});

@@ -42,6 +42,7 @@ describe('ShardConsumer', () => {
       } }), callProcessRecordsEvenForEmptyList: false, processorRetryBaseMs: 10, processorRetryMaxMs: 10, onProcessorError: undefined, parentShardPollIntervalMs: 10 },
       clock: new FakeClock(),
       logger: silentLogger(),
+      isHoldingLive: () => true,
       waitForParents: async () => undefined,
       createSource: () => oneBatch({ records: [record('100')], shardEnded: false, bytes: 0 }),
       // The coordinator would accept this write: the worker holds the shard again by now.

@@ -1,5 +1,5 @@
-import type { Lease, LeaseUpdate, NewLease } from './lease.js';
-import { applyLeaseUpdate, newLease } from './lease.js';
+import type { Lease, LeaseOwner, LeaseUpdate, NewLease } from './lease.js';
+import { applyLeaseUpdate, newLease, ownerId, ownerIncarnation } from './lease.js';
 import type { LeaseRefresher } from './refresher.js';
 
 /** Counts of calls made to a refresher, by operation (used by simulations and cost reports). */
@@ -82,27 +82,28 @@ export class InMemoryLeaseRefresher implements LeaseRefresher {
     return true;
   }
 
-  async renewLease(lease: Lease, owner: string): Promise<Lease | undefined> {
+  async renewLease(lease: Lease, owner: LeaseOwner): Promise<Lease | undefined> {
     this.enter('renewLease');
     const cur = this.leases.get(lease.leaseKey);
-    if (!cur || cur.leaseCounter !== lease.leaseCounter || cur.leaseOwner !== owner) return undefined;
-    return this.store({ ...cur, leaseCounter: cur.leaseCounter + 1 });
+    if (!cur || cur.leaseCounter !== lease.leaseCounter || cur.leaseOwner !== ownerId(owner)) return undefined;
+    return this.store(withIncarnation({ ...cur, leaseCounter: cur.leaseCounter + 1 }, owner));
   }
 
-  async takeLease(lease: Lease, newOwner: string): Promise<Lease | undefined> {
+  async takeLease(lease: Lease, newOwner: LeaseOwner): Promise<Lease | undefined> {
     this.enter('takeLease');
     const cur = this.leases.get(lease.leaseKey);
     if (!cur || cur.leaseCounter !== lease.leaseCounter) return undefined;
-    const { handoffTo: _h, ...rest } = cur;
-    const switched = cur.leaseOwner !== undefined && cur.leaseOwner !== newOwner ? 1 : 0;
-    return this.store({ ...rest, leaseOwner: newOwner, leaseCounter: cur.leaseCounter + 1, ownerSwitchesSinceCheckpoint: cur.ownerSwitchesSinceCheckpoint + switched });
+    const { handoffTo: _h, ownerIncarnation: _i, ...rest } = cur;
+    const id = ownerId(newOwner);
+    const switched = cur.leaseOwner !== undefined && cur.leaseOwner !== id ? 1 : 0;
+    return this.store(withIncarnation({ ...rest, leaseOwner: id, leaseCounter: cur.leaseCounter + 1, ownerSwitchesSinceCheckpoint: cur.ownerSwitchesSinceCheckpoint + switched }, newOwner));
   }
 
-  async evictLease(lease: Lease, owner: string): Promise<boolean> {
+  async evictLease(lease: Lease, owner: LeaseOwner): Promise<boolean> {
     this.enter('evictLease');
     const cur = this.leases.get(lease.leaseKey);
-    if (!cur || cur.leaseOwner !== owner) return false;
-    const { handoffTo: _h, leaseOwner: _o, ...rest } = cur;
+    if (!cur || cur.leaseOwner !== ownerId(owner)) return false;
+    const { handoffTo: _h, leaseOwner: _o, ownerIncarnation: _i, ...rest } = cur;
     this.store({ ...rest, leaseCounter: cur.leaseCounter + 1 });
     return true;
   }
@@ -115,19 +116,19 @@ export class InMemoryLeaseRefresher implements LeaseRefresher {
     return true;
   }
 
-  async transferLease(lease: Lease, owner: string, newOwner: string): Promise<Lease | undefined> {
+  async transferLease(lease: Lease, owner: LeaseOwner, newOwner: string): Promise<Lease | undefined> {
     this.enter('transferLease');
     const cur = this.leases.get(lease.leaseKey);
-    if (!cur || cur.leaseOwner !== owner || cur.leaseCounter !== lease.leaseCounter) return undefined;
-    const { handoffTo: _h, ...rest } = cur;
+    if (!cur || cur.leaseOwner !== ownerId(owner) || cur.leaseCounter !== lease.leaseCounter) return undefined;
+    const { handoffTo: _h, ownerIncarnation: _i, ...rest } = cur;
     return this.store({ ...rest, leaseOwner: newOwner, leaseCounter: cur.leaseCounter + 1, ownerSwitchesSinceCheckpoint: cur.ownerSwitchesSinceCheckpoint + 1 });
   }
 
-  async updateLease(lease: Lease, owner: string, update: LeaseUpdate): Promise<Lease | undefined> {
+  async updateLease(lease: Lease, owner: LeaseOwner, update: LeaseUpdate): Promise<Lease | undefined> {
     this.enter('updateLease');
     const cur = this.leases.get(lease.leaseKey);
-    if (!cur || cur.leaseOwner !== owner || cur.leaseCounter !== lease.leaseCounter) return undefined;
-    return this.store(applyLeaseUpdate(cur, update));
+    if (!cur || cur.leaseOwner !== ownerId(owner) || cur.leaseCounter !== lease.leaseCounter) return undefined;
+    return this.store(withIncarnation(applyLeaseUpdate(cur, update), owner));
   }
 
   async addChildShardIds(leaseKey: string, childShardIds: readonly string[]): Promise<boolean> {
@@ -146,4 +147,10 @@ export class InMemoryLeaseRefresher implements LeaseRefresher {
     this.leases.delete(leaseKey);
     return true;
   }
+}
+
+/** Stores the writer's process token with the lease, when it has one. */
+function withIncarnation(lease: Lease, owner: LeaseOwner): Lease {
+  const incarnation = ownerIncarnation(owner);
+  return incarnation === undefined ? lease : { ...lease, ownerIncarnation: incarnation };
 }

@@ -39,6 +39,28 @@ export interface Lease {
   readonly handoffTo?: string;
   /** kcl-ts extension: epoch ms of the `AT_TIMESTAMP` initial position, when that is the checkpoint. */
   readonly initialTimestamp?: number;
+  /**
+   * kcl-ts extension: a token of the owner's process (one per lease coordinator), written with
+   * every take and renewal. Two processes started with the same worker id write different
+   * tokens, which is how each one finds out about the other.
+   */
+  readonly ownerIncarnation?: string;
+}
+
+/**
+ * Who writes a lease: a worker id, or a worker id with the token of its process (see
+ * {@link Lease.ownerIncarnation}); the token is stored by takes, renewals and updates.
+ */
+export type LeaseOwner = string | { readonly workerId: string; readonly incarnation?: string };
+
+/** The worker id of a {@link LeaseOwner}. */
+export function ownerId(owner: LeaseOwner): string {
+  return typeof owner === 'string' ? owner : owner.workerId;
+}
+
+/** The process token of a {@link LeaseOwner}, if it has one. */
+export function ownerIncarnation(owner: LeaseOwner): string | undefined {
+  return typeof owner === 'string' ? undefined : owner.incarnation;
 }
 
 /** A fenced change to a held lease; see {@link LeaseRefresher.updateLease}. */
@@ -51,6 +73,11 @@ export interface LeaseUpdate {
   readonly pendingCheckpointState?: Uint8Array;
   /** Child shard ids to record (replaces the set). */
   readonly childShardIds?: readonly string[];
+  /**
+   * Epoch ms of an `AT_TIMESTAMP` checkpoint: written with `checkpoint: AT_TIMESTAMP` when a
+   * `LATEST` start is resolved once for every later owner.
+   */
+  readonly initialTimestamp?: number;
 }
 
 /** A new lease for a shard that has none yet. */
@@ -95,6 +122,7 @@ export function applyLeaseUpdate(lease: Lease, update: LeaseUpdate): Lease {
     if (update.pendingCheckpointState !== undefined) next = { ...next, pendingCheckpointState: update.pendingCheckpointState };
   }
   if (update.childShardIds !== undefined) next = { ...next, childShardIds: [...update.childShardIds] };
+  if (update.initialTimestamp !== undefined) next = { ...next, initialTimestamp: update.initialTimestamp };
   return next;
 }
 

@@ -1,4 +1,30 @@
-import type { Lease, LeaseUpdate, NewLease } from './lease.js';
+import type { Lease, LeaseOwner, LeaseUpdate, NewLease } from './lease.js';
+
+/**
+ * An item of the lease table that looks like a lease but cannot be read as one (an
+ * attribute of the wrong type, a checkpoint that is neither a sequence number nor a
+ * sentinel, no `leaseKey`...). It is skipped by scans and never taken. Names the item and
+ * the problem only: attribute values are never copied here.
+ */
+export interface InvalidLeaseItem {
+  /** The item's `leaseKey`, when it is a readable string. */
+  readonly leaseKey?: string;
+  /** What is wrong, e.g. `attribute "leaseCounter" has type S, expected N`. */
+  readonly reason: string;
+  /** The attribute at fault, when there is one (e.g. `leaseCounter`). */
+  readonly attribute?: string;
+}
+
+/** One scan of the lease table: the valid leases, and the items skipped as invalid. */
+export interface LeaseTableScan {
+  /** Every valid lease, in scan order. */
+  readonly leases: Lease[];
+  /**
+   * The items that are not valid leases. Non-lease items a KCL 3.x fleet keeps in the table
+   * (`entityType` other than `LEASE`) are not errors and are not listed here.
+   */
+  readonly invalid: InvalidLeaseItem[];
+}
 
 /**
  * Storage of the lease table. Every mutation is a conditional write; a lost condition means
@@ -14,9 +40,23 @@ export interface LeaseRefresher {
   /** True if the table exists (and has the right schema). */
   leaseTableExists(signal?: AbortSignal): Promise<boolean>;
 
-  /** Every lease (a strongly consistent, paginated scan). */
+  /**
+   * Every lease (a strongly consistent, paginated scan). An item that is not a valid lease
+   * does not fail the scan: it is skipped (and reported by the implementation, see
+   * {@link InvalidLeaseItem}), so one bad item cannot stop the fleet.
+   */
   listLeases(signal?: AbortSignal): Promise<Lease[]>;
-  /** One lease (strongly consistent read), or `undefined`. */
+  /**
+   * Like {@link LeaseRefresher.listLeases}, but also returns the items it skipped as
+   * invalid: for tools that show the whole table (`kcl status`). Optional: a store that
+   * cannot hold invalid items need not implement it.
+   */
+  scanLeaseTable?(signal?: AbortSignal): Promise<LeaseTableScan>;
+  /**
+   * One lease (strongly consistent read), or `undefined`. Throws `InvalidStateError`
+   * (`InvalidLeaseItemError` for DynamoDB) naming the key and the problem when the item is
+   * not a valid lease.
+   */
   getLease(leaseKey: string, signal?: AbortSignal): Promise<Lease | undefined>;
 
   /** Creates the lease unless one with the same key exists. True if created. */
@@ -24,23 +64,25 @@ export interface LeaseRefresher {
 
   /**
    * Renew: condition `leaseCounter = lease.leaseCounter AND leaseOwner = owner`; counter + 1.
+   * Stores the owner's process token (`ownerIncarnation`) when `owner` carries one.
    * Returns the lease as stored after the write (so a pending `handoffTo` is seen), or
    * `undefined` if the condition failed.
    */
-  renewLease(lease: Lease, owner: string, signal?: AbortSignal): Promise<Lease | undefined>;
+  renewLease(lease: Lease, owner: LeaseOwner, signal?: AbortSignal): Promise<Lease | undefined>;
 
   /**
    * Take (expired, free or stolen): condition `leaseCounter = lease.leaseCounter`;
    * owner = newOwner, counter + 1, ownerSwitchesSinceCheckpoint + 1 (when it had another owner),
-   * `handoffTo` removed. Returns the new lease or `undefined`.
+   * `handoffTo` removed, `ownerIncarnation` set to the new owner's token (or removed).
+   * Returns the new lease or `undefined`.
    */
-  takeLease(lease: Lease, newOwner: string, signal?: AbortSignal): Promise<Lease | undefined>;
+  takeLease(lease: Lease, newOwner: LeaseOwner, signal?: AbortSignal): Promise<Lease | undefined>;
 
   /**
    * Evict / release: condition `leaseOwner = owner`; owner removed, counter + 1,
-   * `handoffTo` removed. True if it was released.
+   * `handoffTo` and `ownerIncarnation` removed. True if it was released.
    */
-  evictLease(lease: Lease, owner: string, signal?: AbortSignal): Promise<boolean>;
+  evictLease(lease: Lease, owner: LeaseOwner, signal?: AbortSignal): Promise<boolean>;
 
   /**
    * Graceful handoff, step 1 (by the taker): condition `leaseOwner = lease.leaseOwner AND
@@ -52,16 +94,18 @@ export interface LeaseRefresher {
   /**
    * Graceful handoff, step 2 (by the owner, after its final checkpoint): condition
    * `leaseOwner = owner AND leaseCounter = lease.leaseCounter`; owner = newOwner,
-   * counter + 1, ownerSwitchesSinceCheckpoint + 1, `handoffTo` removed.
+   * counter + 1, ownerSwitchesSinceCheckpoint + 1, `handoffTo` and `ownerIncarnation` removed
+   * (the new owner's process writes its own token with its first renewal).
    */
-  transferLease(lease: Lease, owner: string, newOwner: string, signal?: AbortSignal): Promise<Lease | undefined>;
+  transferLease(lease: Lease, owner: LeaseOwner, newOwner: string, signal?: AbortSignal): Promise<Lease | undefined>;
 
   /**
    * Fenced update of a held lease (checkpoint, pending checkpoint, child shard ids):
    * condition `leaseOwner = owner AND leaseCounter = lease.leaseCounter`; counter + 1.
-   * Returns the new lease or `undefined` when the fence failed (a zombie cannot write).
+   * Stores the owner's process token when `owner` carries one. Returns the new lease or
+   * `undefined` when the fence failed (a zombie cannot write).
    */
-  updateLease(lease: Lease, owner: string, update: LeaseUpdate, signal?: AbortSignal): Promise<Lease | undefined>;
+  updateLease(lease: Lease, owner: LeaseOwner, update: LeaseUpdate, signal?: AbortSignal): Promise<Lease | undefined>;
 
   /**
    * Adds child shard ids to a lease regardless of its owner (used by shard sync when it

@@ -14,7 +14,8 @@ export type KclErrorCode =
   | 'RESOURCE_NOT_FOUND'
   | 'INVALID_STATE'
   | 'PROCESSOR'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'DUPLICATE_WORKER_ID';
 
 /** Options common to every {@link KclError}. */
 export interface KclErrorOptions {
@@ -36,6 +37,27 @@ export class KclError extends Error {
     this.name = new.target.name;
     this.code = code;
     this.retryable = options.retryable ?? false;
+  }
+}
+
+/**
+ * Another process uses this worker's id: both wrote the same lease under that id. The
+ * process that finds out gives the lease up (it is reported lost) and does not adopt that
+ * id's leases again while the other process renews them. Give every process its own
+ * `workerId` (the default is unique per process).
+ */
+export class DuplicateWorkerIdError extends KclError {
+  /** The worker id used by more than one process. */
+  readonly workerId: string;
+  /** The lease where the other process was seen. */
+  readonly leaseKey: string;
+  constructor(workerId: string, leaseKey: string) {
+    super(
+      'DUPLICATE_WORKER_ID',
+      `another process is running with workerId ${JSON.stringify(workerId)} (seen on lease ${leaseKey}); this process gave the lease up. Give every process its own workerId.`,
+    );
+    this.workerId = workerId;
+    this.leaseKey = leaseKey;
   }
 }
 

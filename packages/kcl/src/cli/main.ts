@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DynamoDbLeaseRefresher } from '@kcl-ts/leases';
-import { isKclError } from '@kcl-ts/processor';
+import { isKclError, MAX_TIMER_DELAY_MS } from '@kcl-ts/processor';
 import { ShardDetector } from '@kcl-ts/shard-sync';
 import { buildClients, CliError, explainAwsError, type ConnectionFlags } from './aws.js';
 import { reshard } from './reshard.js';
@@ -55,6 +55,21 @@ function connection(values: Record<string, unknown>): ConnectionFlags {
   };
 }
 
+/** DynamoDB table names; also the application name when it names the table. */
+const TABLE_NAME = { pattern: /^[a-zA-Z0-9_.-]{3,255}$/, rule: '3–255 characters of [a-zA-Z0-9_.-]' };
+/** Application names (as the Worker's `applicationName`). */
+const APP_NAME = { pattern: /^[a-zA-Z0-9_.-]{1,255}$/, rule: '1–255 characters of [a-zA-Z0-9_.-]' };
+/** Kinesis stream names. */
+const STREAM_NAME = { pattern: /^[a-zA-Z0-9_.-]{1,128}$/, rule: '1–128 characters of [a-zA-Z0-9_.-]' };
+
+/** Rejects a name flag that AWS would reject, as a one-line usage error (exit code 2). */
+function checkName(flag: string, value: unknown, name: { pattern: RegExp; rule: string }, note = ''): void {
+  if (value === undefined) return;
+  if (typeof value !== 'string' || !name.pattern.test(value)) {
+    throw new CliError(`${flag} must be ${name.rule}${note}, got ${JSON.stringify(value)}`, 2);
+  }
+}
+
 function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>): Record<string, unknown> {
   try {
     return parseArgs({ args, options: { ...CONNECTION_OPTIONS, ...options }, allowPositionals: false, strict: true }).values as Record<string, unknown>;
@@ -75,9 +90,15 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     if (v.help) return (out(HELP.status!), 0);
     const app = v.app as string | undefined;
     if (!app && !v.table) throw new CliError('kcl status needs --app <name> (or --table <name>)', 2);
+    if (v.table === undefined) checkName('--app', app, TABLE_NAME, ' (it names the lease table unless --table is given)');
+    else checkName('--app', app, APP_NAME);
+    checkName('--table', v.table, TABLE_NAME);
+    checkName('--stream', v.stream, STREAM_NAME);
     const table = (v.table as string | undefined) ?? app!;
     const expiry = v['check-expiry'] === undefined ? 0 : Number(v['check-expiry']);
-    if (!Number.isInteger(expiry) || expiry < 0) throw new CliError(`--check-expiry must be a number of milliseconds, got ${String(v['check-expiry'])}`, 2);
+    if (!Number.isInteger(expiry) || expiry < 0 || expiry > MAX_TIMER_DELAY_MS) {
+      throw new CliError(`--check-expiry must be a whole number of milliseconds from 0 to ${MAX_TIMER_DELAY_MS}, got ${JSON.stringify(v['check-expiry'])}`, 2);
+    }
     const clients = buildClients(connection(v), env);
     try {
       const refresher = new DynamoDbLeaseRefresher({ dynamoDbClient: clients.dynamoDb, tableName: table });
@@ -103,6 +124,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     const v = parse(rest, { stream: { type: 'string' }, shards: { type: 'string' } });
     if (v.help) return (out(HELP.reshard!), 0);
     if (!v.stream) throw new CliError('kcl reshard needs --stream <name>', 2);
+    checkName('--stream', v.stream, STREAM_NAME);
     if (v.shards === undefined) throw new CliError('kcl reshard needs --shards <N>', 2);
     const clients = buildClients(connection(v), env);
     try {

@@ -1,5 +1,5 @@
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import type { Lease, LeaseRefresher } from '@kcl-ts/leases';
+import type { InvalidLeaseItem, Lease, LeaseRefresher, LeaseTableScan } from '@kcl-ts/leases';
 import type { ShardInfo } from '@kcl-ts/shard-sync';
 
 /** One row of `kcl status`. */
@@ -25,6 +25,12 @@ export interface StatusReport {
   readonly table: string;
   readonly stream: string | null;
   readonly leases: readonly LeaseStatus[];
+  /**
+   * Items of the table that are not valid leases (a wrong attribute type, a garbage
+   * checkpoint...): no worker takes them until they are fixed or deleted. Empty when the
+   * refresher cannot report them (it has no `scanLeaseTable`).
+   */
+  readonly invalid: readonly InvalidLeaseItem[];
   readonly workers: readonly { readonly workerId: string; readonly leases: number }[];
   readonly unowned: readonly string[];
   readonly expired: readonly string[] | null;
@@ -41,13 +47,20 @@ export async function collectStatus(input: {
   expiryCheckMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }): Promise<StatusReport> {
-  const first = await input.refresher.listLeases();
-  let second: Lease[] | undefined;
+  const refresher = input.refresher;
+  // An invalid item must not fail the report: scanLeaseTable skips it and says why.
+  const scan = async (): Promise<LeaseTableScan> =>
+    refresher.scanLeaseTable ? refresher.scanLeaseTable() : { leases: await refresher.listLeases(), invalid: [] };
+  const firstScan = await scan();
+  const first = firstScan.leases;
+  let secondScan: LeaseTableScan | undefined;
   if (input.expiryCheckMs && input.expiryCheckMs > 0) {
     await (input.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(input.expiryCheckMs);
-    second = await input.refresher.listLeases();
+    secondScan = await scan();
   }
-  const leases = (second ?? first).sort((a, b) => a.leaseKey.localeCompare(b.leaseKey));
+  const second: Lease[] | undefined = secondScan?.leases;
+  const leases = [...(second ?? first)].sort((a, b) => a.leaseKey.localeCompare(b.leaseKey));
+  const invalid = [...(secondScan ?? firstScan).invalid].sort((a, b) => (a.leaseKey ?? '').localeCompare(b.leaseKey ?? ''));
   const before = new Map(first.map((l) => [l.leaseKey, l.leaseCounter]));
   const shards = input.listShards ? new Map((await input.listShards()).map((s) => [s.shardId, s])) : undefined;
   const rows: LeaseStatus[] = [];
@@ -76,6 +89,7 @@ export async function collectStatus(input: {
     table: input.table,
     stream: input.stream ?? null,
     leases: rows,
+    invalid,
     workers: [...perWorker].map(([workerId, n]) => ({ workerId, leases: n })).sort((a, b) => a.workerId.localeCompare(b.workerId)),
     unowned: rows.filter((r) => !r.owner && r.state !== 'ended').map((r) => r.shardId),
     expired: second ? rows.filter((r) => r.expired).map((r) => r.shardId) : null,
@@ -106,15 +120,23 @@ export function formatStatus(report: StatusReport): string {
     r.children.join(',') || '-',
     String(r.ownerSwitchesSinceCheckpoint),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  // An invalid item is a row of its own: key, `invalid`, then the reason over the other columns.
+  const invalidRows = report.invalid.map((item) => [item.leaseKey ?? NO_KEY, 'invalid', item.reason]);
+  const keyed = [...rows, ...invalidRows].sort((a, b) => a[0]!.localeCompare(b[0]!));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length), ...(i < 2 ? invalidRows.map((row) => row[i]!.length) : [])));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  const out = [`lease table ${report.table}${report.stream ? `, stream ${report.stream}` : ''}: ${report.leases.length} leases`, '', line(header), ...rows.map(line), ''];
+  const invalidCount = invalidRows.length ? `, ${invalidRows.length} invalid item${invalidRows.length === 1 ? '' : 's'}` : '';
+  const out = [`lease table ${report.table}${report.stream ? `, stream ${report.stream}` : ''}: ${report.leases.length} leases${invalidCount}`, '', line(header), ...keyed.map(line), ''];
   out.push('WORKER'.padEnd(40) + 'LEASES');
   for (const w of report.workers) out.push(w.workerId.padEnd(40) + String(w.leases));
   out.push(`unowned: ${report.unowned.length ? report.unowned.join(', ') : 'none'}`);
   if (report.expired) out.push(`expired: ${report.expired.length ? report.expired.join(', ') : 'none'}`);
+  if (invalidRows.length) out.push(`invalid: ${invalidRows.map((r) => r[0]).join(', ')} (skipped by every worker until fixed or deleted)`);
   return out.join('\n');
 }
+
+/** The SHARD cell of an invalid item whose `leaseKey` cannot be read. */
+const NO_KEY = '(no leaseKey)';
 
 function shorten(checkpoint: string): string {
   return checkpoint.length > 24 ? `…${checkpoint.slice(-20)}` : checkpoint;

@@ -2,8 +2,13 @@
  * Options of polling record retrieval, their defaults, and validation.
  * @module
  */
+import { MAX_TIMER_DELAY_MS } from '@kcl-ts/processor';
 
-/** Options of polling retrieval. Every field is optional; see {@link RETRIEVAL_DEFAULTS}. */
+/**
+ * Options of polling retrieval. Every field is optional; see {@link RETRIEVAL_DEFAULTS}.
+ * Durations (`…Ms`) are milliseconds of at most 2^31−1 (`MAX_TIMER_DELAY_MS`, about 24.8 days:
+ * the longest delay a Node.js timer honours).
+ */
 export interface RetrievalOptions {
   /**
    * Maximum records per GetRecords call (the `Limit` parameter), 1..10,000.
@@ -89,14 +94,14 @@ interface Rule {
 
 const RULES: { readonly [K in keyof RetrievalConfig]: Rule } = {
   maxRecords: { min: 1, max: 10_000, integer: true },
-  idleTimeBetweenReadsMs: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: false },
+  idleTimeBetweenReadsMs: { min: 0, max: MAX_TIMER_DELAY_MS, integer: false },
   maxGetRecordsPerSecond: { min: 1, max: 5, integer: false },
   prefetchMaxBatches: { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true },
   prefetchMaxRecords: { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true },
   prefetchMaxBytes: { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true },
   maxRetries: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
-  retryBaseDelayMs: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: false },
-  retryMaxDelayMs: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: false },
+  retryBaseDelayMs: { min: 0, max: MAX_TIMER_DELAY_MS, integer: false },
+  retryMaxDelayMs: { min: 0, max: MAX_TIMER_DELAY_MS, integer: false },
 };
 
 /**

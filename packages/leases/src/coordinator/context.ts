@@ -11,6 +11,8 @@ import type { LeaseCoordinatorConfig } from './options.js';
  */
 export interface CoordinatorContext {
   readonly workerId: string;
+  /** This worker id plus the token of this coordinator's process, as written with every take and renewal. */
+  readonly owner: { readonly workerId: string; readonly incarnation: string };
   readonly refresher: LeaseRefresher;
   readonly clock: Clock;
   readonly logger: Logger;

@@ -14,7 +14,7 @@ import type { Lease } from '../lease.js';
  * - `released`: this worker gave it up on purpose (`releaseLease`, `stop()`).
  * - `taken`: a peer owns it now (seen when a renewal or update failed).
  */
-export type LeaseLostReason = 'renewal-failed' | 'expired' | 'handed-off' | 'released' | 'taken';
+export type LeaseLostReason = 'renewal-failed' | 'expired' | 'handed-off' | 'released' | 'taken' | 'duplicate-worker-id';
 
 /** What one taker round saw and did; emitted as `takerRun` and returned by `runTakerOnce()`. */
 export interface TakerRunSummary {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { AbortError, ShutdownError, silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
 import type { Lease, LeaseUpdate } from '../lease.js';
 import type { LeaseRefresher } from '../refresher.js';
@@ -29,6 +30,12 @@ export interface LeaseCoordinatorDeps {
   readonly onHandoffRequested?: (lease: Lease, to: string) => Promise<void>;
   /** Uniform random numbers in [0, 1) for the order of takes; inject a seeded one for deterministic simulations. @default Math.random */
   readonly random?: () => number;
+  /**
+   * A token unique to this coordinator's process, stored with every lease it takes or renews
+   * (`ownerIncarnation`), so two processes started with the same `workerId` find each other.
+   * @default a random UUID
+   */
+  readonly incarnation?: string;
 }
 
 /**
@@ -79,6 +86,7 @@ export class LeaseCoordinator {
     this.held = new HeldLeases(this.clock, this.config, this.emitter, this.logger);
     const ctx: CoordinatorContext = {
       workerId: this.workerId,
+      owner: { workerId: this.workerId, incarnation: deps.incarnation ?? randomUUID() },
       refresher: deps.refresher,
       clock: this.clock,
       logger: this.logger,
@@ -138,10 +146,11 @@ export class LeaseCoordinator {
    * store calls of rounds in flight), waits for those rounds to end, then — with
    * `releaseLeasesOnStop` — evicts every held lease (emitting `leaseLost` 'released'), or
    * otherwise drops them locally. Idempotent (one shared promise); never throws: a failed
-   * eviction is logged and the lease expires for peers as usual.
+   * eviction is logged and the lease expires for peers as usual. `signal` bounds the
+   * evictions: once it aborts, the ones still in flight are abandoned (those leases expire).
    */
-  stop(): Promise<void> {
-    this.stopPromise ??= this.doStop();
+  stop(options: { readonly signal?: AbortSignal } = {}): Promise<void> {
+    this.stopPromise ??= this.doStop(options.signal);
     return this.stopPromise;
   }
 
@@ -251,14 +260,14 @@ export class LeaseCoordinator {
     this.logger.info({ config: this.config }, 'lease coordinator started');
   }
 
-  private async doStop(): Promise<void> {
+  private async doStop(signal: AbortSignal | undefined): Promise<void> {
     this.taker.stopTaking();
     this.abort.abort(new AbortError('the lease coordinator is stopping'));
     await Promise.allSettled(this.loops);
     await Promise.allSettled([this.startPromise, this.takerChain, this.renewChain]);
     if (this.config.releaseLeasesOnStop) {
       await mapLimit([...this.held.keys()], LEASE_WRITE_CONCURRENCY, async (key) => {
-        await this.renewer.release(key);
+        await this.renewer.release(key, signal);
       });
     } else {
       this.held.dropAll('released');

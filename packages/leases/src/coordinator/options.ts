@@ -3,11 +3,13 @@
  * defaults, and {@link resolveLeaseCoordinatorConfig} which merges and validates them.
  * @module
  */
+import { MAX_TIMER_DELAY_MS } from '@kcl-ts/processor';
 
 /**
  * Tuning of the lease coordinator (renewer + taker). Every field is optional; the defaults
  * follow from {@link LeaseCoordinatorOptions.leaseDurationMs}. Every worker of an application
- * should use the same values.
+ * should use the same values. Every duration is an integer number of milliseconds of at most
+ * 2^31−1 (`MAX_TIMER_DELAY_MS`, about 24.8 days: the longest delay a Node.js timer honours).
  */
 export interface LeaseCoordinatorOptions {
   /**
@@ -121,26 +123,26 @@ export const LEASE_COORDINATOR_DEFAULTS = {
 /**
  * Merges `options` over the defaults and validates the result.
  * @throws TypeError naming the option and the bad value, for a non-positive or non-integer
- * duration or count, a non-boolean flag, or inconsistent values (e.g. `renewIntervalMs` not
- * below `leaseDurationMs / 2`).
+ * duration or count, a duration above 2^31−1 ms, a non-boolean flag, or inconsistent values
+ * (e.g. `renewIntervalMs` not below `leaseDurationMs / 2`).
  */
 export function resolveLeaseCoordinatorConfig(options: LeaseCoordinatorOptions = {}): LeaseCoordinatorConfig {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`lease coordinator options must be an object, got ${describe(options)}`);
   }
-  const leaseDurationMs = positiveInteger('leaseDurationMs', options.leaseDurationMs ?? LEASE_COORDINATOR_DEFAULTS.leaseDurationMs);
-  const renewIntervalMs = positiveInteger('renewIntervalMs', options.renewIntervalMs ?? Math.max(1, Math.floor(leaseDurationMs / 3)));
+  const leaseDurationMs = duration('leaseDurationMs', options.leaseDurationMs ?? LEASE_COORDINATOR_DEFAULTS.leaseDurationMs);
+  const renewIntervalMs = duration('renewIntervalMs', options.renewIntervalMs ?? Math.max(1, Math.floor(leaseDurationMs / 3)));
   if (renewIntervalMs >= leaseDurationMs / 2) {
     throw new TypeError(`renewIntervalMs must be below leaseDurationMs / 2 (${leaseDurationMs / 2}), got ${renewIntervalMs}`);
   }
-  const takerIntervalMs = positiveInteger('takerIntervalMs', options.takerIntervalMs ?? Math.max(1, Math.floor(leaseDurationMs / 5)));
+  const takerIntervalMs = duration('takerIntervalMs', options.takerIntervalMs ?? Math.max(1, Math.floor(leaseDurationMs / 5)));
   const maxLeasesForWorker = positiveIntegerOrInfinity('maxLeasesForWorker', options.maxLeasesForWorker ?? LEASE_COORDINATOR_DEFAULTS.maxLeasesForWorker);
   const maxLeasesToStealAtOneTime = positiveIntegerOrInfinity(
     'maxLeasesToStealAtOneTime',
     options.maxLeasesToStealAtOneTime ?? LEASE_COORDINATOR_DEFAULTS.maxLeasesToStealAtOneTime,
   );
   const gracefulHandoff = boolean('gracefulHandoff', options.gracefulHandoff ?? LEASE_COORDINATOR_DEFAULTS.gracefulHandoff);
-  const handoffTimeoutMs = positiveInteger('handoffTimeoutMs', options.handoffTimeoutMs ?? leaseDurationMs);
+  const handoffTimeoutMs = duration('handoffTimeoutMs', options.handoffTimeoutMs ?? leaseDurationMs);
   if (handoffTimeoutMs <= renewIntervalMs) {
     throw new TypeError(`handoffTimeoutMs must be greater than renewIntervalMs (${renewIntervalMs}), got ${handoffTimeoutMs}`);
   }
@@ -167,9 +169,10 @@ export function resolveLeaseCoordinatorConfig(options: LeaseCoordinatorOptions =
   };
 }
 
-function positiveInteger(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new TypeError(`${name} must be a positive integer, got ${describe(value)}`);
+/** A positive integer number of milliseconds that one timer can wait (at most 2^31−1). */
+function duration(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > MAX_TIMER_DELAY_MS) {
+    throw new TypeError(`${name} must be a positive integer of milliseconds, at most ${MAX_TIMER_DELAY_MS} (2^31−1), got ${describe(value)}`);
   }
   return value;
 }

@@ -1,4 +1,4 @@
-import { LeaseLostError } from '@kcl-ts/processor';
+import { DuplicateWorkerIdError, LeaseLostError } from '@kcl-ts/processor';
 import type { Lease, LeaseUpdate } from '../lease.js';
 import { LEASE_WRITE_CONCURRENCY, type CoordinatorContext } from './context.js';
 import type { LeaseLostReason } from './events.js';
@@ -16,6 +16,12 @@ export type HandoffHook = (lease: Lease, to: string) => Promise<void>;
  */
 export class LeaseRenewer {
   private readonly handoffs = new Set<Promise<void>>();
+  private duplicate = false;
+
+  /** True once a write found another process renewing a lease under this worker id. */
+  get duplicateWorkerIdSeen(): boolean {
+    return this.duplicate;
+  }
 
   constructor(
     private readonly ctx: CoordinatorContext,
@@ -48,14 +54,14 @@ export class LeaseRenewer {
 
   /** Renews one held lease (under its mutex). Throws store errors. */
   async renew(entry: HeldLease): Promise<void> {
-    const { held, clock, refresher, workerId } = this.ctx;
+    const { held, clock, refresher } = this.ctx;
     await held.mutex.run(entry.lease.leaseKey, async () => {
       if (!held.isCurrent(entry)) return;
       if (clock.elapsed() >= held.deadline(entry)) {
         held.drop(entry, 'expired');
         return;
       }
-      const outcome = await this.fencedWrite(entry, (lease) => refresher.renewLease(lease, workerId, this.ctx.signal), this.ctx.signal);
+      const outcome = await this.fencedWrite(entry, (lease) => refresher.renewLease(lease, this.ctx.owner, this.ctx.signal), this.ctx.signal);
       if (typeof outcome === 'string') held.drop(entry, outcome);
     });
   }
@@ -81,7 +87,7 @@ export class LeaseRenewer {
       const bounded = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
       let outcome: Lease | LeaseLostReason;
       try {
-        outcome = await this.fencedWrite(entry, (lease) => refresher.updateLease(lease, workerId, update, bounded), bounded);
+        outcome = await this.fencedWrite(entry, (lease) => refresher.updateLease(lease, this.ctx.owner, update, bounded), bounded);
       } catch (error) {
         if (!deadline.signal.aborted || signal?.aborted) throw error;
         held.drop(entry, 'expired');
@@ -103,11 +109,11 @@ export class LeaseRenewer {
    * success. Throws store errors.
    */
   async adopt(lease: Lease): Promise<boolean> {
-    const { held, clock, refresher, workerId } = this.ctx;
+    const { held, clock, refresher } = this.ctx;
     return held.mutex.run(lease.leaseKey, async () => {
       if (held.get(lease.leaseKey) !== undefined || held.releasing.has(lease.leaseKey)) return false;
       const sentAt = clock.elapsed();
-      const renewed = await refresher.renewLease(lease, workerId, this.ctx.signal);
+      const renewed = await refresher.renewLease(lease, this.ctx.owner, this.ctx.signal);
       if (renewed === undefined || held.get(lease.leaseKey) !== undefined) return false;
       const entry = held.add(renewed, sentAt);
       this.noticeHandoff(entry);
@@ -120,7 +126,7 @@ export class LeaseRenewer {
    * 'released'), then clears the owner in the table. Never throws; false if the lease was not
    * held or the eviction failed (then it expires for peers as usual).
    */
-  async release(leaseKey: string): Promise<boolean> {
+  async release(leaseKey: string, signal?: AbortSignal): Promise<boolean> {
     const { held, refresher, workerId, logger } = this.ctx;
     return held.mutex.run(leaseKey, async () => {
       const entry = held.get(leaseKey);
@@ -128,7 +134,7 @@ export class LeaseRenewer {
       held.releasing.add(leaseKey);
       try {
         held.drop(entry, 'released');
-        const evicted = await refresher.evictLease(entry.lease, workerId);
+        const evicted = await refresher.evictLease(entry.lease, workerId, signal);
         if (!evicted) logger.info({ leaseKey }, 'lease was no longer ours to release');
         return evicted;
       } catch (error) {
@@ -175,6 +181,13 @@ export class LeaseRenewer {
       } catch (error) {
         logger.warn({ err: error, leaseKey: entry.lease.leaseKey }, 'could not read a lease whose conditional write failed');
         return 'renewal-failed';
+      }
+      if (stored?.leaseOwner === workerId && stored.ownerIncarnation !== undefined && stored.ownerIncarnation !== this.ctx.owner.incarnation) {
+        // Another process writes this lease under our worker id: both would hold and process
+        // the shard, each adopting the other's counter. This one gives the lease up.
+        this.duplicate = true;
+        this.ctx.reportError(new DuplicateWorkerIdError(workerId, entry.lease.leaseKey), 'another process uses this worker id', { leaseKey: entry.lease.leaseKey });
+        return 'duplicate-worker-id';
       }
       if (attempt === 0 && stored?.leaseOwner === workerId && stored.leaseCounter !== entry.lease.leaseCounter && held.isCurrent(entry)) {
         logger.info({ leaseKey: entry.lease.leaseKey, held: entry.lease.leaseCounter, stored: stored.leaseCounter }, 'lease counter moved under our own name; resynchronising');

@@ -1,3 +1,4 @@
+import { DuplicateWorkerIdError } from '@kcl-ts/processor';
 import type { Lease } from '../lease.js';
 import { planBalance } from './balancer.js';
 import { LEASE_WRITE_CONCURRENCY, type CoordinatorContext } from './context.js';
@@ -19,6 +20,9 @@ export class LeaseTaker {
   private latest: readonly Lease[] = [];
   private live: readonly string[];
   private takingStopped = false;
+  private rounds = 0;
+  /** Leases seen renewed by another process under this worker id, already reported. */
+  private readonly reportedDuplicates = new Set<string>();
 
   constructor(
     private readonly ctx: CoordinatorContext,
@@ -86,7 +90,7 @@ export class LeaseTaker {
         }),
       );
     } else {
-      await mapLimit(plan.toAdopt, LEASE_WRITE_CONCURRENCY, (lease) =>
+      await mapLimit(this.adoptable(plan.toAdopt, expiredKeys), LEASE_WRITE_CONCURRENCY, (lease) =>
         attempt(lease, 'adopt', async () => {
           if (await this.renewer.adopt(lease)) adopted.push(lease.leaseKey);
         }),
@@ -120,6 +124,7 @@ export class LeaseTaker {
       );
     }
 
+    this.rounds++;
     const summary: TakerRunSummary = {
       leasesSeen: leases.length,
       liveWorkers: plan.liveWorkers.length,
@@ -138,6 +143,33 @@ export class LeaseTaker {
   }
 
   /**
+   * The leases of the table under this worker id that this process may adopt: those with no
+   * process token or with its own (a handoff to it, a write whose reply was lost), and, in
+   * the first round only, those of an earlier process with the same id (a restart). Any other
+   * token is a second live process with this id: its leases are left to it (taken only once
+   * they expire) and reported once each.
+   */
+  private adoptable(candidates: readonly Lease[], expiredKeys: ReadonlySet<string>): Lease[] {
+    const { owner, workerId } = this.ctx;
+    const restart = this.rounds === 0 && !this.renewer.duplicateWorkerIdSeen;
+    const result: Lease[] = [];
+    const foreign = new Set<string>();
+    for (const lease of candidates) {
+      if (lease.ownerIncarnation === undefined || lease.ownerIncarnation === owner.incarnation || restart || expiredKeys.has(lease.leaseKey)) {
+        result.push(lease);
+        continue;
+      }
+      foreign.add(lease.leaseKey);
+      if (!expiredKeys.has(lease.leaseKey) && !this.reportedDuplicates.has(lease.leaseKey)) {
+        this.reportedDuplicates.add(lease.leaseKey);
+        this.ctx.reportError(new DuplicateWorkerIdError(workerId, lease.leaseKey), 'another process uses this worker id', { leaseKey: lease.leaseKey });
+      }
+    }
+    for (const key of this.reportedDuplicates) if (!foreign.has(key)) this.reportedDuplicates.delete(key);
+    return result;
+  }
+
+  /**
    * Takes `lease` with the counter the scan saw. A hard steal in graceful mode (`quarantine`)
    * becomes active only `leaseDurationMs` after this worker first saw that counter: the take
    * succeeded at that counter, so the old owner's last successful renewal was sent before
@@ -145,11 +177,11 @@ export class LeaseTaker {
    * owner that died, this is the moment its lease would have expired anyway.
    */
   private async take(lease: Lease, quarantine: boolean): Promise<boolean> {
-    const { held, clock, refresher, workerId, config } = this.ctx;
+    const { held, clock, refresher, config } = this.ctx;
     return held.mutex.run(lease.leaseKey, async () => {
       if (held.get(lease.leaseKey) !== undefined) return false;
       const sentAt = clock.elapsed();
-      const taken = await refresher.takeLease(lease, workerId, this.ctx.signal);
+      const taken = await refresher.takeLease(lease, this.ctx.owner, this.ctx.signal);
       if (taken === undefined || held.get(lease.leaseKey) !== undefined) return false;
       held.add(taken, sentAt, quarantine ? (this.tracker.changedAt(lease.leaseKey) ?? sentAt) + config.leaseDurationMs : sentAt);
       return true;

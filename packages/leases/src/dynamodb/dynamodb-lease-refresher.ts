@@ -13,11 +13,20 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '@kcl-ts/processor';
-import { newLease, type Lease, type LeaseUpdate, type NewLease } from '../lease.js';
-import type { LeaseRefresher } from '../refresher.js';
+import { newLease, ownerId, ownerIncarnation, type Lease, type LeaseOwner, type LeaseUpdate, type NewLease } from '../lease.js';
+import type { InvalidLeaseItem, LeaseRefresher, LeaseTableScan } from '../refresher.js';
 import { DynamoDbCaller } from './dynamodb-caller.js';
 import { isConditionalCheckFailed } from './errors.js';
-import { itemToLease, LEASE_ATTRIBUTES as A, leaseToItem, numberValue, stringSetValue, stringValue, type LeaseItem } from './lease-serializer.js';
+import {
+  itemToLease,
+  LEASE_ATTRIBUTES as A,
+  leaseToItem,
+  numberValue,
+  parseLeaseItem,
+  stringSetValue,
+  stringValue,
+  type LeaseItem,
+} from './lease-serializer.js';
 import { createLeaseTableIfNotExists, leaseTableExists } from './lease-table.js';
 import { resolveDynamoDbLeaseRefresherConfig, type DynamoDbLeaseRefresherConfig, type DynamoDbLeaseRefresherOptions } from './refresher-options.js';
 import { ExpressionBuilder } from './update-expression.js';
@@ -38,6 +47,13 @@ import { ExpressionBuilder } from './update-expression.js';
  * counter, which leaves the caller holding exactly what it asked for. Likewise a retried
  * evict that finds the lease ownerless, a retried handoff request that finds its own
  * `handoffTo`, and a retried delete that finds the item gone report success.
+ *
+ * **Invalid items.** A scan skips an item that is not a valid lease (see `parseLeaseItem`),
+ * logs it at `error` with its `leaseKey` and the problem, and reports it to
+ * {@link DynamoDbLeaseRefresherOptions.onInvalidItem}; the other leases are returned as
+ * usual, so one bad item never stops failover or shard sync. KCL 3.x non-lease items
+ * (`entityType` other than `LEASE`) are skipped with a `debug` log only. `getLease` of an
+ * invalid item throws `InvalidLeaseItemError`.
  */
 export class DynamoDbLeaseRefresher implements LeaseRefresher {
   /** The resolved configuration. */
@@ -75,7 +91,16 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
   }
 
   async listLeases(signal?: AbortSignal): Promise<Lease[]> {
+    return (await this.scanLeaseTable(signal)).leases;
+  }
+
+  /**
+   * One strongly consistent, paginated scan: the valid leases and the invalid items it
+   * skipped (each also logged and passed to `onInvalidItem`, as in {@link listLeases}).
+   */
+  async scanLeaseTable(signal?: AbortSignal): Promise<LeaseTableScan> {
     const leases: Lease[] = [];
+    const invalid: InvalidLeaseItem[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const input = {
@@ -85,10 +110,20 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
         ...(this.config.scanPageSize !== undefined ? { Limit: this.config.scanPageSize } : {}),
       };
       const page = await this.caller.call('Scan', (abortSignal) => this.client.send(new ScanCommand(input), { abortSignal }), signal);
-      for (const item of page.Items ?? []) leases.push(itemToLease(item));
+      for (const item of page.Items ?? []) {
+        const parsed = parseLeaseItem(item);
+        if (parsed.kind === 'lease') {
+          leases.push(parsed.lease);
+        } else if (parsed.kind === 'other') {
+          this.logger.debug({ leaseKey: parsed.leaseKey, entityType: parsed.entityType }, 'skipping a non-lease item of the lease table');
+        } else {
+          invalid.push(parsed.problem);
+          this.reportInvalidItem(parsed.problem);
+        }
+      }
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
-    return leases;
+    return { leases, invalid };
   }
 
   async getLease(leaseKey: string, signal?: AbortSignal): Promise<Lease | undefined> {
@@ -113,17 +148,21 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
     return result.ok;
   }
 
-  async renewLease(lease: Lease, owner: string, signal?: AbortSignal): Promise<Lease | undefined> {
+  async renewLease(lease: Lease, ownerRef: LeaseOwner, signal?: AbortSignal): Promise<Lease | undefined> {
+    const owner = ownerId(ownerRef);
     const b = new ExpressionBuilder();
     this.fence(b, lease.leaseCounter, owner);
     b.setValue(A.leaseCounter, numberValue(lease.leaseCounter + 1));
+    this.setIncarnation(b, ownerRef, false);
     return this.updateReturningLease('renewLease', lease.leaseKey, b, signal, (s) => s.leaseOwner === owner && s.leaseCounter === lease.leaseCounter + 1);
   }
 
-  async takeLease(lease: Lease, newOwner: string, signal?: AbortSignal): Promise<Lease | undefined> {
+  async takeLease(lease: Lease, newOwnerRef: LeaseOwner, signal?: AbortSignal): Promise<Lease | undefined> {
+    const newOwner = ownerId(newOwnerRef);
     const b = new ExpressionBuilder();
     this.fence(b, lease.leaseCounter, undefined);
     b.setValue(A.leaseOwner, stringValue(newOwner)).setValue(A.leaseCounter, numberValue(lease.leaseCounter + 1)).remove(A.handoffTo);
+    this.setIncarnation(b, newOwnerRef, true);
     // Every owner change moves the counter, so the owner stored at the counter we saw is the
     // owner we saw: the switch is counted against it, as the in-memory refresher counts it.
     // Taking a free lease is not an owner switch (as in the Java KCL).
@@ -131,10 +170,10 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
     return this.updateReturningLease('takeLease', lease.leaseKey, b, signal, (s) => s.leaseOwner === newOwner && s.leaseCounter === lease.leaseCounter + 1);
   }
 
-  async evictLease(lease: Lease, owner: string, signal?: AbortSignal): Promise<boolean> {
+  async evictLease(lease: Lease, ownerRef: LeaseOwner, signal?: AbortSignal): Promise<boolean> {
     const b = new ExpressionBuilder();
-    b.condition(`${b.name(A.leaseOwner)} = ${b.value('owner', stringValue(owner))}`);
-    b.remove(A.leaseOwner, A.handoffTo);
+    b.condition(`${b.name(A.leaseOwner)} = ${b.value('owner', stringValue(ownerId(ownerRef)))}`);
+    b.remove(A.leaseOwner, A.handoffTo, A.ownerIncarnation);
     b.set(A.leaseCounter, `if_not_exists(${b.name(A.leaseCounter)}, ${b.value('zero', numberValue(0))}) + ${b.value('one', numberValue(1))}`);
     const result = await this.update('evictLease', lease.leaseKey, b, 'NONE', signal);
     if (result.ok) return true;
@@ -158,18 +197,20 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
     return stored !== undefined && stored.leaseOwner === seenOwner && stored.handoffTo === requester;
   }
 
-  async transferLease(lease: Lease, owner: string, newOwner: string, signal?: AbortSignal): Promise<Lease | undefined> {
+  async transferLease(lease: Lease, ownerRef: LeaseOwner, newOwner: string, signal?: AbortSignal): Promise<Lease | undefined> {
     const b = new ExpressionBuilder();
-    this.fence(b, lease.leaseCounter, owner);
-    b.setValue(A.leaseOwner, stringValue(newOwner)).setValue(A.leaseCounter, numberValue(lease.leaseCounter + 1)).remove(A.handoffTo);
+    this.fence(b, lease.leaseCounter, ownerId(ownerRef));
+    b.setValue(A.leaseOwner, stringValue(newOwner)).setValue(A.leaseCounter, numberValue(lease.leaseCounter + 1)).remove(A.handoffTo, A.ownerIncarnation);
     this.incrementSwitches(b);
     return this.updateReturningLease('transferLease', lease.leaseKey, b, signal, (s) => s.leaseOwner === newOwner && s.leaseCounter === lease.leaseCounter + 1);
   }
 
-  async updateLease(lease: Lease, owner: string, update: LeaseUpdate, signal?: AbortSignal): Promise<Lease | undefined> {
+  async updateLease(lease: Lease, ownerRef: LeaseOwner, update: LeaseUpdate, signal?: AbortSignal): Promise<Lease | undefined> {
+    const owner = ownerId(ownerRef);
     const b = new ExpressionBuilder();
     this.fence(b, lease.leaseCounter, owner);
     b.setValue(A.leaseCounter, numberValue(lease.leaseCounter + 1));
+    this.setIncarnation(b, ownerRef, false);
     const pendingAttributes = [A.pendingCheckpoint, A.pendingCheckpointSubSequenceNumber, A.pendingCheckpointState];
     if (update.checkpoint !== undefined) {
       b.setValue(A.checkpoint, stringValue(update.checkpoint.sequenceNumber));
@@ -190,6 +231,7 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
       if (children) b.setValue(A.childShardIds, children);
       else b.remove(A.childShardIds);
     }
+    if (update.initialTimestamp !== undefined) b.setValue(A.initialTimestamp, numberValue(update.initialTimestamp));
     return this.updateReturningLease('updateLease', lease.leaseKey, b, signal, (s) => s.leaseOwner === owner && s.leaseCounter === lease.leaseCounter + 1 && showsUpdate(s, update));
   }
 
@@ -221,6 +263,21 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
     return result.output.Attributes !== undefined || result.retried;
   }
 
+  /** Logs an invalid item (its key and the problem, never its values) and tells `onInvalidItem`. */
+  private reportInvalidItem(problem: InvalidLeaseItem): void {
+    this.logger.error(
+      { leaseKey: problem.leaseKey, attribute: problem.attribute, reason: problem.reason },
+      'skipping an invalid lease table item: it is not taken or processed until it is fixed or deleted',
+    );
+    const onInvalidItem = this.config.onInvalidItem;
+    if (onInvalidItem === undefined) return;
+    try {
+      onInvalidItem(problem);
+    } catch (error) {
+      this.logger.warn({ err: error, leaseKey: problem.leaseKey }, 'onInvalidItem threw; ignored');
+    }
+  }
+
   private get client() {
     return this.config.dynamoDbClient;
   }
@@ -233,6 +290,13 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
   private fence(b: ExpressionBuilder, seenCounter: number, owner: string | undefined): void {
     b.condition(`${b.name(A.leaseCounter)} = ${b.value('seenCounter', numberValue(seenCounter))}`);
     if (owner !== undefined) b.condition(`${b.name(A.leaseOwner)} = ${b.value('owner', stringValue(owner))}`);
+  }
+
+  /** Stores the writer's process token; a take by a writer without one removes the previous owner's. */
+  private setIncarnation(b: ExpressionBuilder, owner: LeaseOwner, removeIfAbsent: boolean): void {
+    const incarnation = ownerIncarnation(owner);
+    if (incarnation !== undefined) b.setValue(A.ownerIncarnation, stringValue(incarnation));
+    else if (removeIfAbsent) b.remove(A.ownerIncarnation);
   }
 
   private incrementSwitches(b: ExpressionBuilder): void {
@@ -279,6 +343,7 @@ function showsUpdate(stored: Lease, update: LeaseUpdate): boolean {
   if (update.checkpoint !== undefined && !sameSeq(stored.checkpoint, update.checkpoint)) return false;
   if (update.pendingCheckpoint === null && stored.pendingCheckpoint !== undefined) return false;
   if (update.pendingCheckpoint != null && !sameSeq(stored.pendingCheckpoint, update.pendingCheckpoint)) return false;
+  if (update.initialTimestamp !== undefined && stored.initialTimestamp !== update.initialTimestamp) return false;
   if (update.childShardIds !== undefined) {
     const want = [...new Set(update.childShardIds)].sort();
     if (want.join('\n') !== stored.childShardIds.join('\n')) return false;

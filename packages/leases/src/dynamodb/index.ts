@@ -11,5 +11,14 @@ export {
   type DynamoDbLeaseRefresherOptions,
 } from './refresher-options.js';
 export type { LeaseTableBillingMode } from './lease-table.js';
-export { LEASE_ATTRIBUTES, itemToLease, leaseToItem, type LeaseItem } from './lease-serializer.js';
+export {
+  ENTITY_TYPE_ATTRIBUTE,
+  InvalidLeaseItemError,
+  LEASE_ATTRIBUTES,
+  itemToLease,
+  leaseToItem,
+  parseLeaseItem,
+  type LeaseItem,
+  type ParsedLeaseItem,
+} from './lease-serializer.js';
 export { isConditionalCheckFailed, isRetryableDynamoDbError } from './errors.js';

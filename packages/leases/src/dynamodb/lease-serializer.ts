@@ -16,15 +16,22 @@
  * | hashKeyRange | `startingHashKey`, `endingHashKey` | S, S |
  * | handoffTo (kcl-ts) | `handoffTo` | S |
  * | initialTimestamp (kcl-ts) | `initialTimestamp` | N |
+ * | ownerIncarnation (kcl-ts) | `leaseOwnerIncarnation` | S |
  *
  * Empty string sets cannot be stored in DynamoDB, so an empty list is an absent attribute.
  * Attributes not in this table (the Java KCL's `throughputKBps`, `checkpointOwner`,
  * `leaseState`, ...) are ignored on read, and missing numbers read as 0.
+ *
+ * An item with an attribute of the wrong type, or whose (pending) checkpoint is neither a
+ * sequence number nor a sentinel, is *invalid* ({@link parseLeaseItem}): scans skip it, so
+ * it is never taken. An item with `entityType` other than `LEASE` (KCL 3.x keeps such
+ * items in the lease table) is not a lease at all and is skipped silently.
  * @module
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { InvalidStateError, type ExtendedSequenceNumber } from '@kcl-ts/processor';
+import { InvalidStateError, isSentinel, isSequenceNumber, SENTINEL_CHECKPOINTS, type ExtendedSequenceNumber } from '@kcl-ts/processor';
 import type { Lease } from '../lease.js';
+import type { InvalidLeaseItem } from '../refresher.js';
 
 /** A lease-table item in the low-level DynamoDB attribute-value form. */
 export type LeaseItem = Record<string, AttributeValue>;
@@ -46,6 +53,7 @@ export const LEASE_ATTRIBUTES = {
   endingHashKey: 'endingHashKey',
   handoffTo: 'handoffTo',
   initialTimestamp: 'initialTimestamp',
+  ownerIncarnation: 'leaseOwnerIncarnation',
 } as const;
 
 const A = LEASE_ATTRIBUTES;
@@ -91,31 +99,134 @@ export function leaseToItem(lease: Lease): LeaseItem {
   }
   if (lease.handoffTo !== undefined) item[A.handoffTo] = stringValue(lease.handoffTo);
   if (lease.initialTimestamp !== undefined) item[A.initialTimestamp] = numberValue(lease.initialTimestamp);
+  if (lease.ownerIncarnation !== undefined) item[A.ownerIncarnation] = stringValue(lease.ownerIncarnation);
   return item;
+}
+
+/**
+ * An item of the lease table that is not a valid lease, as an error: thrown by
+ * {@link itemToLease} (and so by `getLease`). Its code is `INVALID_STATE`; its fields say
+ * which item and what is wrong, without any attribute value.
+ */
+export class InvalidLeaseItemError extends InvalidStateError {
+  /** The item's `leaseKey`, when it is a readable string. */
+  readonly leaseKey: string | undefined;
+  /** What is wrong with the item. */
+  readonly reason: string;
+  /** The attribute at fault, when there is one. */
+  readonly attribute: string | undefined;
+
+  constructor(problem: InvalidLeaseItem) {
+    const which = problem.leaseKey === undefined ? 'a lease table item without a readable leaseKey' : `lease table item "${problem.leaseKey}"`;
+    super(`${which} is not a valid lease: ${problem.reason}`);
+    this.leaseKey = problem.leaseKey;
+    this.reason = problem.reason;
+    this.attribute = problem.attribute;
+  }
+
+  /** The problem as a plain {@link InvalidLeaseItem}. */
+  toInvalidLeaseItem(): InvalidLeaseItem {
+    return {
+      ...(this.leaseKey !== undefined ? { leaseKey: this.leaseKey } : {}),
+      reason: this.reason,
+      ...(this.attribute !== undefined ? { attribute: this.attribute } : {}),
+    };
+  }
+}
+
+/** The attribute KCL 3.x uses to tell lease items from the other items it keeps in the lease table. */
+export const ENTITY_TYPE_ATTRIBUTE = 'entityType';
+
+/**
+ * What an item of the lease table is, read by {@link parseLeaseItem}:
+ * - `lease`: a valid lease;
+ * - `other`: a non-lease item a KCL 3.x fleet keeps in the table (`entityType` other than
+ *   `LEASE`, e.g. `CLIENT_VERSION_MIGRATION`, `WORKER_METRIC_STATS`); not an error;
+ * - `invalid`: meant as a lease but unreadable (see {@link InvalidLeaseItem}).
+ */
+export type ParsedLeaseItem =
+  | { readonly kind: 'lease'; readonly lease: Lease }
+  | { readonly kind: 'other'; readonly leaseKey: string | undefined; readonly entityType: string }
+  | { readonly kind: 'invalid'; readonly problem: InvalidLeaseItem };
+
+/**
+ * Reads an item of the lease table without throwing: see {@link ParsedLeaseItem}. An item is
+ * a valid lease when it has a string `leaseKey`, a `checkpoint` that is a sequence number
+ * (a decimal string of up to 129 digits, the Kinesis API's pattern) or a sentinel
+ * (`TRIM_HORIZON`, `LATEST`, `AT_TIMESTAMP`, `SHARD_END`), a pending checkpoint (if any) of
+ * the same form, and every known attribute of its documented type.
+ */
+export function parseLeaseItem(item: LeaseItem): ParsedLeaseItem {
+  const keyValue = item[A.leaseKey];
+  const leaseKey = keyValue?.S;
+  const entity = item[ENTITY_TYPE_ATTRIBUTE];
+  if (entity !== undefined && !entity.NULL) {
+    if (entity.S === undefined) {
+      return invalid({ ...(leaseKey !== undefined ? { leaseKey } : {}), ...wrongType(ENTITY_TYPE_ATTRIBUTE, entity, 'S') });
+    }
+    if (entity.S !== 'LEASE') return { kind: 'other', leaseKey, entityType: entity.S };
+  }
+  if (leaseKey === undefined) {
+    return invalid({ reason: `no "${A.leaseKey}" string attribute`, attribute: A.leaseKey });
+  }
+  try {
+    return { kind: 'lease', lease: readLease(item, leaseKey) };
+  } catch (error) {
+    if (error instanceof ItemProblem) return invalid({ leaseKey, reason: error.reason, attribute: error.attribute });
+    throw error;
+  }
 }
 
 /**
  * Reads a lease from an item written by kcl-ts or by the Java KCL. Sets come back sorted
  * (DynamoDB does not keep their order).
- * @throws InvalidStateError if `leaseKey` or `checkpoint` is missing or an attribute has the wrong type.
+ * @throws InvalidLeaseItemError (an `InvalidStateError`) naming the key and the problem if
+ * the item is not a valid lease (see {@link parseLeaseItem}), including a KCL 3.x non-lease item.
  */
 export function itemToLease(item: LeaseItem): Lease {
-  const leaseKey = readString(item, A.leaseKey, '?');
-  if (leaseKey === undefined) throw new InvalidStateError(`lease table item has no "${A.leaseKey}" string attribute`);
-  const str = (name: string): string | undefined => readString(item, name, leaseKey);
-  const num = (name: string): number | undefined => readNumber(item, name, leaseKey);
-  const sequenceNumber = str(A.checkpoint);
-  if (sequenceNumber === undefined) {
-    throw new InvalidStateError(`lease "${leaseKey}" has no "${A.checkpoint}" attribute; the item is not a valid lease`);
+  const parsed = parseLeaseItem(item);
+  switch (parsed.kind) {
+    case 'lease':
+      return parsed.lease;
+    case 'invalid':
+      throw new InvalidLeaseItemError(parsed.problem);
+    case 'other':
+      throw new InvalidLeaseItemError({
+        ...(parsed.leaseKey !== undefined ? { leaseKey: parsed.leaseKey } : {}),
+        reason: `it is a non-lease item ("${ENTITY_TYPE_ATTRIBUTE}" is not LEASE)`,
+        attribute: ENTITY_TYPE_ATTRIBUTE,
+      });
   }
+}
+
+function invalid(problem: InvalidLeaseItem): ParsedLeaseItem {
+  return { kind: 'invalid', problem };
+}
+
+/** A problem found while reading one attribute; turned into an {@link InvalidLeaseItem}. */
+class ItemProblem extends Error {
+  constructor(
+    readonly attribute: string,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+function readLease(item: LeaseItem, leaseKey: string): Lease {
+  const str = (name: string): string | undefined => readString(item, name);
+  const num = (name: string): number | undefined => readNumber(item, name);
+  const sequenceNumber = readPosition(item, A.checkpoint);
+  if (sequenceNumber === undefined) throw new ItemProblem(A.checkpoint, `no "${A.checkpoint}" attribute`);
   const checkpoint: ExtendedSequenceNumber = { sequenceNumber, subSequenceNumber: num(A.checkpointSubSequenceNumber) ?? 0 };
-  const pending = str(A.pendingCheckpoint);
-  const state = readBinary(item, A.pendingCheckpointState, leaseKey);
+  const pending = readPosition(item, A.pendingCheckpoint);
+  const state = readBinary(item, A.pendingCheckpointState);
   const owner = str(A.leaseOwner);
   const start = str(A.startingHashKey);
   const end = str(A.endingHashKey);
   const handoffTo = str(A.handoffTo);
   const initialTimestamp = num(A.initialTimestamp);
+  const incarnation = str(A.ownerIncarnation);
   return {
     leaseKey,
     ...(owner !== undefined ? { leaseOwner: owner } : {}),
@@ -126,49 +237,65 @@ export function itemToLease(item: LeaseItem): Lease {
       : {}),
     ...(state !== undefined ? { pendingCheckpointState: state } : {}),
     ownerSwitchesSinceCheckpoint: num(A.ownerSwitchesSinceCheckpoint) ?? 0,
-    parentShardIds: readStringSet(item, A.parentShardId, leaseKey),
-    childShardIds: readStringSet(item, A.childShardIds, leaseKey),
+    parentShardIds: readStringSet(item, A.parentShardId),
+    childShardIds: readStringSet(item, A.childShardIds),
     ...(start !== undefined && end !== undefined ? { hashKeyRange: { startingHashKey: start, endingHashKey: end } } : {}),
     ...(handoffTo !== undefined ? { handoffTo } : {}),
     ...(initialTimestamp !== undefined ? { initialTimestamp } : {}),
+    ...(incarnation !== undefined ? { ownerIncarnation: incarnation } : {}),
   };
 }
 
-function wrongType(leaseKey: string, name: string, value: AttributeValue, expected: string): InvalidStateError {
+/** The attribute's type letters and the expected one; never its value. */
+function wrongType(name: string, value: AttributeValue, expected: string): { reason: string; attribute: string } {
   const found = Object.keys(value).filter((k) => (value as unknown as Record<string, unknown>)[k] !== undefined).join('/') || 'nothing';
-  return new InvalidStateError(`lease "${leaseKey}": attribute "${name}" has type ${found}, expected ${expected}`);
+  return { reason: `attribute "${name}" has type ${found}, expected ${expected}`, attribute: name };
 }
 
-function readString(item: LeaseItem, name: string, leaseKey: string): string | undefined {
+function wrongTypeProblem(name: string, value: AttributeValue, expected: string): ItemProblem {
+  const { reason, attribute } = wrongType(name, value, expected);
+  return new ItemProblem(attribute, reason);
+}
+
+function readString(item: LeaseItem, name: string): string | undefined {
   const value = item[name];
   if (value === undefined || value.NULL) return undefined;
-  if (value.S === undefined) throw wrongType(leaseKey, name, value, 'S');
+  if (value.S === undefined) throw wrongTypeProblem(name, value, 'S');
   return value.S;
 }
 
-function readNumber(item: LeaseItem, name: string, leaseKey: string): number | undefined {
+/** A checkpoint attribute: a sequence number or a sentinel, or absent. */
+function readPosition(item: LeaseItem, name: string): string | undefined {
+  const value = readString(item, name);
+  if (value !== undefined && !isSequenceNumber(value) && !isSentinel(value)) {
+    throw new ItemProblem(name, `attribute "${name}" is neither a sequence number nor one of ${SENTINEL_CHECKPOINTS.join(', ')}`);
+  }
+  return value;
+}
+
+function readNumber(item: LeaseItem, name: string): number | undefined {
   const value = item[name];
   if (value === undefined || value.NULL) return undefined;
-  if (value.N === undefined) throw wrongType(leaseKey, name, value, 'N');
+  if (value.N === undefined) throw wrongTypeProblem(name, value, 'N');
   const n = Number(value.N);
-  if (!Number.isFinite(n)) throw new InvalidStateError(`lease "${leaseKey}": attribute "${name}" is not a finite number: ${value.N}`);
+  if (!Number.isFinite(n)) throw new ItemProblem(name, `attribute "${name}" is not a finite number`);
   return n;
 }
 
-function readBinary(item: LeaseItem, name: string, leaseKey: string): Uint8Array | undefined {
+function readBinary(item: LeaseItem, name: string): Uint8Array | undefined {
   const value = item[name];
   if (value === undefined || value.NULL) return undefined;
-  if (value.B === undefined) throw wrongType(leaseKey, name, value, 'B');
+  if (value.B === undefined) throw wrongTypeProblem(name, value, 'B');
   // Copy into a plain Uint8Array: the SDK may hand out a Buffer or a view of a larger buffer.
   return new Uint8Array(value.B);
 }
 
-function readStringSet(item: LeaseItem, name: string, leaseKey: string): string[] {
+function readStringSet(item: LeaseItem, name: string): string[] {
   const value = item[name];
   if (value === undefined || value.NULL) return [];
   // Tolerate a single string or a list of strings, which hand-written items sometimes use.
   if (value.SS !== undefined) return [...value.SS].sort();
   if (value.S !== undefined) return [value.S];
   if (value.L !== undefined && value.L.every((v) => v.S !== undefined)) return value.L.map((v) => v.S!).sort();
-  throw wrongType(leaseKey, name, value, 'SS');
+  throw wrongTypeProblem(name, value, 'SS');
 }

@@ -4,6 +4,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
+import type { InvalidLeaseItem } from '../refresher.js';
 import type { LeaseTableBillingMode } from './lease-table.js';
 import { DEFAULT_RETRY_BASE_DELAY_MS, DEFAULT_RETRY_MAX_DELAY_MS } from '@kcl-ts/processor';
 
@@ -49,6 +50,17 @@ export interface DynamoDbLeaseRefresherOptions {
   /** Tags set on a table this refresher creates. Java KCL: `LeaseManagementConfig.tags`. @default {} */
   readonly tags?: Readonly<Record<string, string>>;
   /**
+   * Called once per invalid item per scan (`listLeases`, `scanLeaseTable`): an item that is
+   * meant as a lease but cannot be read as one (e.g. `leaseCounter` stored as a string, or a
+   * checkpoint that is neither a sequence number nor a sentinel). The item is skipped — never
+   * taken — and the scan goes on; the refresher also logs it at `error`. Use it to raise an
+   * alarm or count a metric. KCL 3.x non-lease items (`entityType` other than `LEASE`) are
+   * not reported. An exception thrown by the callback is logged and ignored.
+   * Java KCL: none (a malformed item fails the whole scan).
+   * @default undefined (log only)
+   */
+  readonly onInvalidItem?: (item: InvalidLeaseItem) => void;
+  /**
    * Page size (`Limit`) of the scan behind `listLeases`; unset lets DynamoDB fill 1 MB pages.
    * For tests of pagination.
    * @internal
@@ -68,6 +80,7 @@ export interface DynamoDbLeaseRefresherConfig {
   readonly retryBaseDelayMs: number;
   readonly retryMaxDelayMs: number;
   readonly tags: Readonly<Record<string, string>>;
+  readonly onInvalidItem: ((item: InvalidLeaseItem) => void) | undefined;
   readonly scanPageSize: number | undefined;
 }
 
@@ -127,6 +140,10 @@ export function resolveDynamoDbLeaseRefresherConfig(options: DynamoDbLeaseRefres
   if (typeof tags !== 'object' || tags === null || Array.isArray(tags) || Object.values(tags).some((v) => typeof v !== 'string')) {
     throw new TypeError(`tags must be an object of string values, got ${show(tags)}`);
   }
+  const onInvalidItem = options.onInvalidItem;
+  if (onInvalidItem !== undefined && typeof onInvalidItem !== 'function') {
+    throw new TypeError(`onInvalidItem must be a function, got ${show(onInvalidItem)}`);
+  }
   const scanPageSize = options.scanPageSize;
   if (scanPageSize !== undefined && !isPositiveInteger(scanPageSize)) {
     throw new TypeError(`scanPageSize must be a positive integer, got ${show(scanPageSize)}`);
@@ -142,6 +159,7 @@ export function resolveDynamoDbLeaseRefresherConfig(options: DynamoDbLeaseRefres
     retryBaseDelayMs,
     retryMaxDelayMs,
     tags: { ...tags },
+    onInvalidItem,
     scanPageSize,
   };
 }

@@ -56,7 +56,12 @@ export interface DeaggregationOptions {
    * sub-sequence numbers.
    */
   readonly hashKeyRange?: HashKeyRange;
-  /** Receives a warning for every record that looked aggregated but could not be decoded. */
+  /**
+   * Receives a warning for every record that looked aggregated but could not be decoded. The
+   * warning carries the sequence number and the reason only (the shard id comes from the
+   * logger's bindings); record content — data, partition and hash keys — is logged at `debug`
+   * only.
+   */
   readonly logger?: Logger;
 }
 
@@ -119,9 +124,18 @@ export function deaggregate(record: DeaggregationInput, options?: DeaggregationO
 }
 
 function warn(options: DeaggregationOptions | undefined, record: DeaggregationInput, reason: string): void {
-  options?.logger?.warn(
-    { sequenceNumber: record.sequenceNumber, partitionKey: record.partitionKey, reason },
+  const logger = options?.logger;
+  if (logger === undefined) return;
+  // Record content (partition key, explicit hash key) never goes above debug: logs are often
+  // kept longer and read more widely than the stream's data.
+  logger.warn(
+    { sequenceNumber: record.sequenceNumber, reason },
     'record starts with the KPL magic bytes but is not a valid aggregate; delivering it as is',
+  );
+  // `?.`: a partial logger (a test double with only `warn`) must not turn a bad record into a crash.
+  logger.debug?.(
+    { sequenceNumber: record.sequenceNumber, partitionKey: record.partitionKey, explicitHashKey: record.explicitHashKey },
+    'keys of the record that is not a valid aggregate',
   );
 }
 
@@ -183,7 +197,8 @@ function decode(record: DeaggregationInput, protoEnd: number, range: CompiledHas
         member = ehkMembership![ehkIndex]!;
         if (member === 0) {
           const hashKey = parseHashKey(explicitHashKey!);
-          if (hashKey === undefined) throw new ProtoDecodeError(`explicit hash key ${JSON.stringify(explicitHashKey)} is not a 128-bit decimal`);
+          // The reason is logged at warn: it names the table index, not the key (record content).
+          if (hashKey === undefined) throw new ProtoDecodeError(`explicit hash key at index ${ehkIndex} is not a 128-bit decimal`);
           member = isHashKeyInRange(hashKey, range) ? 1 : 2;
           ehkMembership![ehkIndex] = member;
         }

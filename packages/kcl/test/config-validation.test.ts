@@ -1,0 +1,206 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { resolveLeaseCoordinatorConfig, type LeaseCoordinatorOptions } from '@kcl-ts/leases';
+import { FakeClock, MAX_TIMER_DELAY_MS, silentLogger } from '@kcl-ts/processor';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { resolveWorkerConfig, type WorkerOptions } from '../src/config.js';
+import { resolveRetrievalConfig, type RetrievalOptions } from '../src/retrieval/index.js';
+import { Worker } from '../src/index.js';
+
+// Pure validation: no emulator, no client call (the fake clients are never used).
+const fakeClient = { send: () => Promise.reject(new Error('not used')), destroy: () => undefined };
+const valid = (): WorkerOptions => ({
+  applicationName: 'app-x',
+  streamName: 'stream-x',
+  kinesisClient: fakeClient as unknown as KinesisClient,
+  dynamoDbClient: fakeClient as unknown as DynamoDBClient,
+  processorFactory: () => ({ initialize() {}, processRecords() {} }),
+});
+
+/** The TypeError `fn` throws (fails the test if it throws nothing, or something else). */
+function typeErrorOf(fn: () => unknown): TypeError {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(TypeError);
+  return thrown as TypeError;
+}
+
+const resolve = (patch: Record<string, unknown>): ReturnType<typeof resolveWorkerConfig> =>
+  resolveWorkerConfig({ ...valid(), ...(patch as Partial<WorkerOptions>) });
+
+describe('durations above 2^31−1 ms (a Node.js timer would fire after 1 ms)', () => {
+  const TOO_LONG = 2 ** 31;
+
+  it.each([
+    'metricsIntervalMs',
+    'shardSyncIntervalMs',
+    'parentShardPollIntervalMs',
+    'shutdownTimeoutMs',
+    'processorRetryBaseMs',
+    'processorRetryMaxMs',
+    'leaseDurationMs',
+    'takerIntervalMs',
+    'handoffTimeoutMs',
+    'idleTimeBetweenReadsMs',
+    'retryBaseDelayMs',
+    'retryMaxDelayMs',
+  ])('the Worker rejects %s: 2^31 with a TypeError naming it and the value', (name) => {
+    const error = typeErrorOf(() => resolve({ [name]: TOO_LONG }));
+    expect(error.message).toContain(name);
+    expect(error.message).toContain(String(TOO_LONG));
+  });
+
+  it('the Worker rejects leaseDurationMs: 9e9 and renewIntervalMs above the limit', () => {
+    expect(typeErrorOf(() => resolve({ leaseDurationMs: 9e9 })).message).toMatch(/^leaseDurationMs must be .*at most 2147483647.*got 9000000000$/);
+    expect(typeErrorOf(() => resolveLeaseCoordinatorConfig({ renewIntervalMs: TOO_LONG })).message).toMatch(/^renewIntervalMs .*got 2147483648$/);
+  });
+
+  it('accepts exactly 2^31−1 ms', () => {
+    const config = resolve({ shutdownTimeoutMs: MAX_TIMER_DELAY_MS, metricsIntervalMs: MAX_TIMER_DELAY_MS, processorRetryMaxMs: MAX_TIMER_DELAY_MS });
+    expect(config).toMatchObject({ shutdownTimeoutMs: MAX_TIMER_DELAY_MS, metricsIntervalMs: MAX_TIMER_DELAY_MS, processorRetryMaxMs: MAX_TIMER_DELAY_MS });
+    const lease = resolveLeaseCoordinatorConfig({ leaseDurationMs: MAX_TIMER_DELAY_MS, handoffTimeoutMs: MAX_TIMER_DELAY_MS });
+    expect(lease.leaseDurationMs).toBe(MAX_TIMER_DELAY_MS);
+    expect(resolveRetrievalConfig({ idleTimeBetweenReadsMs: MAX_TIMER_DELAY_MS, retryMaxDelayMs: MAX_TIMER_DELAY_MS }).retryMaxDelayMs).toBe(MAX_TIMER_DELAY_MS);
+  });
+
+  it.each<[keyof LeaseCoordinatorOptions, number]>([
+    ['leaseDurationMs', 9e9],
+    ['takerIntervalMs', TOO_LONG],
+    ['handoffTimeoutMs', TOO_LONG],
+  ])('resolveLeaseCoordinatorConfig rejects %s: %d', (name, value) => {
+    expect(typeErrorOf(() => resolveLeaseCoordinatorConfig({ [name]: value })).message).toContain(name);
+  });
+
+  it.each<[keyof RetrievalOptions, number]>([
+    ['idleTimeBetweenReadsMs', TOO_LONG],
+    ['retryBaseDelayMs', Number.POSITIVE_INFINITY],
+    ['retryMaxDelayMs', TOO_LONG],
+  ])('resolveRetrievalConfig rejects %s: %d', (name, value) => {
+    expect(typeErrorOf(() => resolveRetrievalConfig({ [name]: value })).message).toContain(name);
+  });
+});
+
+describe('boolean options accept booleans only', () => {
+  it.each([
+    ['callProcessRecordsEvenForEmptyList', 'false', '"false"'],
+    ['callProcessRecordsEvenForEmptyList', 1, '1'],
+    ['gracefulHandoff', 'false', '"false"'],
+    ['releaseLeasesOnStop', 0, '0'],
+  ])('rejects %s: %j with a TypeError naming it and the value', (name, value, shown) => {
+    const error = typeErrorOf(() => resolve({ [name]: value }));
+    expect(error.message).toMatch(new RegExp(`^${name} must be a boolean`));
+    expect(error.message).toContain(shown);
+  });
+
+  it('keeps real booleans', () => {
+    expect(resolve({ callProcessRecordsEvenForEmptyList: true }).callProcessRecordsEvenForEmptyList).toBe(true);
+    expect(resolve({ gracefulHandoff: false }).lease.gracefulHandoff).toBe(false);
+  });
+});
+
+describe('logger', () => {
+  it('rejects console, naming the option and the missing child()', () => {
+    const error = typeErrorOf(() => resolve({ logger: console }));
+    expect(error.message).toMatch(/^logger must be a pino-compatible logger \(child, trace, debug, info, warn, error\), got an object without child\(\)/);
+    expect(error.message).toContain('console is not one');
+  });
+
+  it.each([
+    [{}, /got an object without child\(\), trace\(\), debug\(\), info\(\), warn\(\), error\(\)$/],
+    ['info', /got "info"$/],
+    [42, /got 42$/],
+  ])('rejects %j', (value, message) => {
+    expect(typeErrorOf(() => resolve({ logger: value })).message).toMatch(message);
+  });
+
+  it('accepts a pino logger', () => {
+    const logger = pino({ level: 'silent' });
+    expect(resolve({ logger }).logger).toBe(logger);
+    expect(() => resolve({ logger: silentLogger() })).not.toThrow();
+  });
+});
+
+describe('clientConfig', () => {
+  it.each([
+    ['us-east-1', /^clientConfig must be an object .*got "us-east-1"$/],
+    [null, /^clientConfig must be an object .*got null$/],
+    [{ region: 42 }, /^clientConfig\.region must be a non-empty string .*got 42$/],
+    [{ region: '' }, /^clientConfig\.region must be .*got ""$/],
+    [{ credentials: 'AKIA…' }, /^clientConfig\.credentials must be .*got "AKIA…"$/],
+    [{ kinesisEndpoint: 'localhost:4567' }, /^clientConfig\.kinesisEndpoint must be an http:\/\/ or https:\/\/ URL, got "localhost:4567"$/],
+    [{ kinesisEndpoint: 'not a url' }, /^clientConfig\.kinesisEndpoint .*got "not a url"$/],
+    [{ dynamoDbEndpoint: 'ftp://example.com' }, /^clientConfig\.dynamoDbEndpoint .*got "ftp:\/\/example.com"$/],
+    [{ dynamoDbEndpoint: 4567 }, /^clientConfig\.dynamoDbEndpoint .*got 4567$/],
+  ])('rejects %j with a TypeError naming the option path and the value', (clientConfig, message) => {
+    expect(typeErrorOf(() => resolve({ clientConfig })).message).toMatch(message);
+  });
+
+  it('accepts a region, credentials and http(s) endpoints', () => {
+    expect(() =>
+      resolve({
+        clientConfig: {
+          region: 'eu-west-1',
+          credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+          kinesisEndpoint: 'http://localhost:4567',
+          dynamoDbEndpoint: 'https://dynamodb.eu-west-1.amazonaws.com',
+        },
+      }),
+    ).not.toThrow();
+    expect(() => resolve({ clientConfig: { credentials: async () => ({ accessKeyId: 'a', secretAccessKey: 'b' }) } })).not.toThrow();
+  });
+});
+
+describe('clock', () => {
+  it('new Worker({ clock: {} }) throws at construction, naming clock', () => {
+    const error = typeErrorOf(() => new Worker({ ...valid(), clock: {} as unknown as FakeClock }));
+    expect(error.message).toMatch(/^clock must be a Clock \(an object with now\(\), elapsed\(\) and sleep\(ms, signal\) functions\), got an object without now\(\), elapsed\(\), sleep\(\)$/);
+  });
+
+  it('accepts a FakeClock', () => {
+    const clock = new FakeClock();
+    expect(resolve({ clock }).clock).toBe(clock);
+  });
+});
+
+describe('initialPosition AT_TIMESTAMP', () => {
+  const clock = new FakeClock(); // now() = 2026-01-01T00:00:00.000Z
+
+  it('rejects a timestamp later than the worker clock’s now, with no tolerance', () => {
+    const error = typeErrorOf(() => resolve({ clock, initialPosition: { timestamp: new Date(clock.now() + 1) } }));
+    expect(error.message).toBe('initialPosition.timestamp must not be in the future, got 2026-01-01T00:00:00.001Z (now is 2026-01-01T00:00:00.000Z)');
+  });
+
+  it('rejects a future timestamp by the system clock too', () => {
+    expect(typeErrorOf(() => resolve({ initialPosition: { timestamp: new Date(Date.now() + 60_000) } })).message).toMatch(/^initialPosition\.timestamp must not be in the future/);
+  });
+
+  it('accepts now and the past', () => {
+    expect(() => resolve({ clock, initialPosition: { timestamp: new Date(clock.now()) } })).not.toThrow();
+    expect(() => resolve({ clock, initialPosition: { timestamp: new Date('2020-05-01T00:00:00Z') } })).not.toThrow();
+    expect(() => resolve({ initialPosition: { timestamp: new Date() } })).not.toThrow();
+  });
+
+  it.each([
+    [new Date('nope'), 'an invalid Date'],
+    ['2026-01-01', '"2026-01-01"'],
+    [1_700_000_000_000, '1700000000000'],
+  ])('rejects a timestamp that is not a valid Date (%s)', (timestamp, shown) => {
+    expect(typeErrorOf(() => resolve({ initialPosition: { timestamp } })).message).toBe(`initialPosition.timestamp must be a valid Date, got ${shown}`);
+  });
+});
+
+describe('other messages name the value', () => {
+  it.each([
+    ['metrics', true, /^metrics must be .*got true$/],
+    ['onProcessorError', 'skip', /^onProcessorError must be a function, got "skip"$/],
+    ['kinesisClient', {}, /^kinesisClient must be .*got \{\}$/],
+    ['maxConcurrentProcessors', '4', /^maxConcurrentProcessors must be .*got "4"$/],
+  ])('%s', (name, value, message) => {
+    expect(typeErrorOf(() => resolve({ [name]: value })).message).toMatch(message);
+  });
+});
