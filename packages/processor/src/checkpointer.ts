@@ -7,10 +7,15 @@ import type { KinesisClientRecord } from './record.js';
  *
  * Rules: a checkpoint may not move backwards, may not pass the last record delivered to the
  * processor (`InvalidCheckpointError`), and `SHARD_END` may be checkpointed only once the
- * shard has been read to its end.
+ * shard has been read to its end. Calls are written one at a time, in call order. Once the
+ * processor's consumer has finished, every call throws `LeaseLostError`.
  */
 export interface RecordProcessorCheckpointer {
-  /** Checkpoints the last record delivered so far (or `SHARD_END` inside `shardEnded`). */
+  /**
+   * Checkpoints the last record processed: inside `processRecords`, the end of the batch being
+   * processed; elsewhere (e.g. `shutdownRequested`), the end of the last batch whose
+   * `processRecords` returned — never a batch that threw. `SHARD_END` inside `shardEnded`.
+   */
   checkpoint(): Promise<void>;
   /** Checkpoints at `record` (its sequence and sub-sequence number). */
   checkpoint(record: KinesisClientRecord): Promise<void>;
