@@ -11,6 +11,21 @@ import { EmfMetricsPublisher, MetricsCollector } from './metrics.js';
 import { PollingRecordsFetcher, PrefetchBudget } from './retrieval/index.js';
 import { processorContext, ShardConsumer } from './shard-consumer.js';
 
+/**
+ * Settings of the clients the Worker builds itself. The handler cache spares the SDK from
+ * resolving its middleware stack on every call (our calls pass no per-call options for that
+ * reason), and a logger without `info`/`error` spares it from building a redacted copy of
+ * every request and response (each GetRecords page, record by record) for a log line nobody
+ * reads.
+ */
+const LEAN_CLIENT = {
+  cacheMiddleware: true,
+  logger: { trace: () => undefined, debug: () => undefined, warn: () => undefined } as unknown as Console,
+} as const;
+
+/** Calls are not aborted (see `raceAbort`): a request that hangs is ended by the handler instead. */
+const REQUEST_TIMEOUTS = { connectionTimeout: 5_000, requestTimeout: 30_000 } as const;
+
 /** Lifecycle of a {@link Worker}. */
 export type WorkerState = 'NEW' | 'STARTING' | 'RUNNING' | 'SHUTTING_DOWN' | 'STOPPED';
 
@@ -66,8 +81,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.config = resolveWorkerConfig(options);
     this.log = this.config.logger.child({ component: 'Worker', workerId: this.config.workerId });
     const built = clientConfigs(options.clientConfig);
-    this.kinesis = options.kinesisClient ?? new KinesisClient({ ...built.kinesis, requestHandler: new NodeHttpHandler() });
-    this.dynamoDb = options.dynamoDbClient ?? new DynamoDBClient(built.dynamoDb);
+    this.kinesis = options.kinesisClient ?? new KinesisClient({ ...built.kinesis, ...LEAN_CLIENT, requestHandler: new NodeHttpHandler(REQUEST_TIMEOUTS) });
+    this.dynamoDb = options.dynamoDbClient ?? new DynamoDBClient({ ...built.dynamoDb, ...LEAN_CLIENT, requestHandler: new NodeHttpHandler(REQUEST_TIMEOUTS) });
     this.ownsClients = { kinesis: !options.kinesisClient, dynamoDb: !options.dynamoDbClient };
     this.leaseRefresher = options.leaseRefresher;
     this.limit = pLimit(this.config.maxConcurrentProcessors);

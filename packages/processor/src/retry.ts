@@ -78,6 +78,37 @@ export async function withRetries<T>(
   }
 }
 
+/**
+ * Settles like `promise`, or rejects with an {@link AbortError} as soon as `signal` aborts; the
+ * work behind `promise` then runs to its end and its outcome is ignored. Used for AWS SDK
+ * calls instead of a per-call `{ abortSignal }`, which makes the SDK rebuild its middleware
+ * stack on every call (its handler cache works only for calls without options).
+ */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(toAbortError(signal, undefined));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      promise.catch(() => undefined);
+      reject(toAbortError(signal, undefined));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 /** The {@link AbortError} to throw for an aborted `signal` (keeps an `AbortError` already thrown). */
 export function toAbortError(signal: AbortSignal, error: unknown): AbortError {
   if (isKclError(error, 'ABORTED')) return error as AbortError;

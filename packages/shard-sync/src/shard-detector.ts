@@ -5,7 +5,7 @@
  * @module
  */
 import { ListShardsCommand, type KinesisClient, type ListShardsCommandInput, type ListShardsCommandOutput, type ShardFilter } from '@aws-sdk/client-kinesis';
-import { AbortError, DependencyError, ResourceNotFoundError, silentLogger, systemClock, type Clock, type Logger, toAbortError } from '@kcl-ts/processor';
+import { AbortError, DependencyError, raceAbort, ResourceNotFoundError, silentLogger, systemClock, type Clock, type Logger, toAbortError } from '@kcl-ts/processor';
 import { awsErrorName, isRetryableKinesisError, retryKinesisCall } from './kinesis-retry.js';
 import { shardFromSdk, type ShardInfo } from './shard-info.js';
 import type { ShardLister } from './shard-lister.js';
@@ -179,7 +179,7 @@ export class ShardDetector implements ShardLister {
     const { kinesisClient, clock, maxRetries, retryBaseDelayMs, retryMaxDelayMs } = this.config;
     return retryKinesisCall(
       'ListShards',
-      () => kinesisClient.send(new ListShardsCommand(input), signal ? { abortSignal: signal } : {}),
+      () => raceAbort(kinesisClient.send(new ListShardsCommand(input)), signal),
       { clock, logger: this.logger, maxRetries, baseDelayMs: retryBaseDelayMs, maxDelayMs: retryMaxDelayMs, signal },
     );
   }

@@ -27,6 +27,17 @@ export interface RetrievalOptions {
    */
   readonly idleTimeBetweenReadsMs?: number;
   /**
+   * Adaptive idle backoff: after each further poll in a row that returned no records, the
+   * pause doubles, from `idleTimeBetweenReadsMs` up to this bound; the first records bring it
+   * back to `idleTimeBetweenReadsMs`. An idle shard is then polled about once a second instead
+   * of four times, leaving the shard's 5 GetRecords/s — shared by every polling application
+   * of the stream — to the others, at the price of up to this much extra latency for the first
+   * record after a quiet spell. Set it equal to `idleTimeBetweenReadsMs` to turn the backoff
+   * off. Java KCL: none (it always idles `idleTimeBetweenReadsInMillis`).
+   * @default 1_000 (or `idleTimeBetweenReadsMs`, when that is larger)
+   */
+  readonly maxIdleTimeBetweenReadsMs?: number;
+  /**
    * Upper bound of GetRecords calls per second on one shard, 1..5 (Kinesis allows 5 per shard,
    * shared by every polling consumer). Enforced as a minimum spacing of `1000 / value` ms
    * between call starts. Java KCL: no equivalent (it relies on the idle time).
@@ -77,6 +88,7 @@ export type RetrievalConfig = { readonly [K in keyof RetrievalOptions]-?: number
 export const RETRIEVAL_DEFAULTS: RetrievalConfig = Object.freeze({
   maxRecords: 10_000,
   idleTimeBetweenReadsMs: 250,
+  maxIdleTimeBetweenReadsMs: 1_000,
   maxGetRecordsPerSecond: 5,
   prefetchMaxBatches: 3,
   prefetchMaxRecords: 30_000,
@@ -95,6 +107,7 @@ interface Rule {
 const RULES: { readonly [K in keyof RetrievalConfig]: Rule } = {
   maxRecords: { min: 1, max: 10_000, integer: true },
   idleTimeBetweenReadsMs: { min: 0, max: MAX_TIMER_DELAY_MS, integer: false },
+  maxIdleTimeBetweenReadsMs: { min: 0, max: MAX_TIMER_DELAY_MS, integer: false },
   maxGetRecordsPerSecond: { min: 1, max: 5, integer: false },
   prefetchMaxBatches: { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true },
   prefetchMaxRecords: { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true },
@@ -111,7 +124,11 @@ const RULES: { readonly [K in keyof RetrievalConfig]: Rule } = {
 export function resolveRetrievalConfig(options: RetrievalOptions = {}): RetrievalConfig {
   const result: Record<string, number> = {};
   for (const key of Object.keys(RULES) as (keyof RetrievalConfig)[]) {
-    const value: unknown = options[key] ?? RETRIEVAL_DEFAULTS[key];
+    let value: unknown = options[key] ?? RETRIEVAL_DEFAULTS[key];
+    // An idle time above the default bound (e.g. the Java KCL's 1,500) raises the bound with it.
+    if (key === 'maxIdleTimeBetweenReadsMs' && options.maxIdleTimeBetweenReadsMs === undefined && typeof options.idleTimeBetweenReadsMs === 'number') {
+      value = Math.max(RETRIEVAL_DEFAULTS.maxIdleTimeBetweenReadsMs, options.idleTimeBetweenReadsMs);
+    }
     const rule = RULES[key];
     if (typeof value !== 'number' || !Number.isFinite(value) || value < rule.min || value > rule.max || (rule.integer && !Number.isInteger(value))) {
       const kind = rule.integer ? 'an integer' : 'a number';
@@ -119,6 +136,9 @@ export function resolveRetrievalConfig(options: RetrievalOptions = {}): Retrieva
       throw new TypeError(`${key} must be ${kind} ${bounds}, got ${describe(value)}`);
     }
     result[key] = value;
+  }
+  if (result['maxIdleTimeBetweenReadsMs']! < result['idleTimeBetweenReadsMs']!) {
+    throw new TypeError(`maxIdleTimeBetweenReadsMs must be >= idleTimeBetweenReadsMs (${result['idleTimeBetweenReadsMs']}), got ${result['maxIdleTimeBetweenReadsMs']}`);
   }
   if (result['retryMaxDelayMs']! < result['retryBaseDelayMs']!) {
     throw new TypeError(`retryMaxDelayMs must be >= retryBaseDelayMs (${result['retryBaseDelayMs']}), got ${result['retryMaxDelayMs']}`);

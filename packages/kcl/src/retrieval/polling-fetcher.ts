@@ -14,6 +14,7 @@ import {
 import type { HashKeyRange } from '@kcl-ts/leases';
 import {
   backoffDelay,
+  raceAbort,
   DependencyError,
   InvalidStateError,
   ResourceNotFoundError,
@@ -132,6 +133,8 @@ export class PollingRecordsFetcher {
   private stopping: Promise<void> | undefined;
   private lastDelivered: KinesisClientRecord | undefined;
   private lastCallStart = Number.NEGATIVE_INFINITY;
+  /** The current idle pause: grows over consecutive empty polls (adaptive idle backoff). */
+  private idlePauseMs: number;
   /** Records at or before this position are dropped (checkpoint or last delivered record); cleared once passed. */
   private drop: DropFilter | undefined;
 
@@ -150,6 +153,7 @@ export class PollingRecordsFetcher {
     this.deaggregation = { ...(deps.hashKeyRange !== undefined && { hashKeyRange: deps.hashKeyRange }), logger: this.log };
     this.backoff = { baseDelayMs: deps.config.retryBaseDelayMs, maxDelayMs: deps.config.retryMaxDelayMs };
     this.minCallSpacingMs = 1000 / deps.config.maxGetRecordsPerSecond;
+    this.idlePauseMs = deps.config.idleTimeBetweenReadsMs;
     this.queue = new PrefetchQueue(
       { maxBatches: deps.config.prefetchMaxBatches, maxRecords: deps.config.prefetchMaxRecords, maxBytes: deps.config.prefetchMaxBytes },
       (batch) => {
@@ -247,7 +251,12 @@ export class PollingRecordsFetcher {
         }
         iterator = response.NextShardIterator!;
         const behind = records.length >= this.config.maxRecords || (millisBehindLatest ?? 0) > 0;
-        if (!behind) await this.clock.sleep(this.config.idleTimeBetweenReadsMs, signal);
+        if (records.length > 0) this.idlePauseMs = this.config.idleTimeBetweenReadsMs;
+        if (!behind) {
+          await this.clock.sleep(this.idlePauseMs, signal);
+          // Adaptive idle backoff: each further empty poll doubles the pause, up to the bound.
+          if (records.length === 0) this.idlePauseMs = Math.min(this.config.maxIdleTimeBetweenReadsMs, Math.max(1, this.idlePauseMs) * 2);
+        }
       }
     } catch (err) {
       if (signal.aborted) return;
@@ -330,7 +339,7 @@ export class PollingRecordsFetcher {
 
   private async getIterator(request: IteratorRequest, signal: AbortSignal): Promise<string> {
     const output = await this.withRetries('GetShardIterator', signal, () =>
-      this.client.send(new GetShardIteratorCommand({ ...this.streamParams, ShardId: this.shardId, ...request.params }), { abortSignal: signal }),
+      raceAbort(this.client.send(new GetShardIteratorCommand({ ...this.streamParams, ShardId: this.shardId, ...request.params })), signal),
     );
     if (output.ShardIterator === undefined) {
       throw new DependencyError('kinesis', 'GetShardIterator', `GetShardIterator returned no iterator for shard ${this.shardId}`, { retryable: true });
@@ -344,9 +353,9 @@ export class PollingRecordsFetcher {
       if (wait > 0) await this.clock.sleep(wait, signal);
       this.lastCallStart = this.clock.elapsed();
       this.counters.getRecordsCalls++;
-      return this.client.send(
-        new GetRecordsCommand({ ShardIterator: iterator, Limit: this.config.maxRecords, ...('StreamARN' in this.streamParams && this.streamParams) }),
-        { abortSignal: signal },
+      return raceAbort(
+        this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.config.maxRecords, ...('StreamARN' in this.streamParams && this.streamParams) })),
+        signal,
       );
     });
   }

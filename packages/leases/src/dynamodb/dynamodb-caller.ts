@@ -7,7 +7,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Clock, Logger } from '@kcl-ts/processor';
 import { isRetryableDynamoDbError, translateDynamoDbError, type TableLocation } from './errors.js';
-import { withRetries } from '@kcl-ts/processor';
+import { raceAbort, withRetries } from '@kcl-ts/processor';
 
 /** Settings of a {@link DynamoDbCaller}. */
 export interface DynamoDbCallerConfig {
@@ -20,8 +20,8 @@ export interface DynamoDbCallerConfig {
   readonly retryMaxDelayMs: number;
 }
 
-/** Sends one SDK command; receives the signal to pass as `{ abortSignal }`. */
-export type SendFn<T> = (abortSignal: AbortSignal | undefined) => Promise<T>;
+/** Sends one SDK command, without per-call options (the caller races it with the signal). */
+export type SendFn<T> = () => Promise<T>;
 
 /** Outcome of {@link DynamoDbCaller.callExpecting}. */
 export type ExpectingResult<T> =
@@ -59,7 +59,7 @@ export class DynamoDbCaller {
         operation,
         (attempt) => {
           if (attempt > 0) retried = true;
-          return send(signal);
+          return raceAbort(send(), signal);
         },
         {
           clock: c.clock,

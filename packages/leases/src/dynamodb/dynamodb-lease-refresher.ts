@@ -109,7 +109,7 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
         ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
         ...(this.config.scanPageSize !== undefined ? { Limit: this.config.scanPageSize } : {}),
       };
-      const page = await this.caller.call('Scan', (abortSignal) => this.client.send(new ScanCommand(input), { abortSignal }), signal);
+      const page = await this.caller.call('Scan', () => this.client.send(new ScanCommand(input)), signal);
       for (const item of page.Items ?? []) {
         const parsed = parseLeaseItem(item);
         if (parsed.kind === 'lease') {
@@ -128,7 +128,7 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
 
   async getLease(leaseKey: string, signal?: AbortSignal): Promise<Lease | undefined> {
     const input = { TableName: this.tableName, Key: this.key(leaseKey), ConsistentRead: true };
-    const out = await this.caller.call('GetItem', (abortSignal) => this.client.send(new GetItemCommand(input), { abortSignal }), signal);
+    const out = await this.caller.call('GetItem', () => this.client.send(new GetItemCommand(input)), signal);
     return out.Item === undefined ? undefined : itemToLease(out.Item);
   }
 
@@ -139,7 +139,7 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
     const input = { TableName: this.tableName, Item: leaseToItem(newLease(init)), ConditionExpression, ExpressionAttributeNames };
     const result = await this.caller.callExpecting(
       'PutItem',
-      (abortSignal) => this.client.send(new PutItemCommand(input), { abortSignal }),
+      () => this.client.send(new PutItemCommand(input)),
       signal,
       isConditionalCheckFailed,
     );
@@ -252,7 +252,7 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
     const input = { TableName: this.tableName, Key: this.key(leaseKey), ReturnValues: 'ALL_OLD' as const, ...b.build() };
     const result = await this.caller.callExpecting(
       'DeleteItem',
-      (abortSignal) => this.client.send(new DeleteItemCommand(input), { abortSignal }),
+      () => this.client.send(new DeleteItemCommand(input)),
       options.signal,
       isConditionalCheckFailed,
     );
@@ -310,7 +310,7 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
     this.logger.trace({ operation, leaseKey }, 'conditional update');
     return this.caller.callExpecting(
       'UpdateItem',
-      (abortSignal) => this.client.send(new UpdateItemCommand(input), { abortSignal }),
+      () => this.client.send(new UpdateItemCommand(input)),
       signal,
       isConditionalCheckFailed,
     );

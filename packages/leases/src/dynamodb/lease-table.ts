@@ -39,7 +39,7 @@ export async function describeLeaseTable(caller: DynamoDbCaller, signal?: AbortS
   const { client, tableName } = caller.config;
   const result = await caller.callExpecting(
     'DescribeTable',
-    (abortSignal) => client.send(new DescribeTableCommand({ TableName: tableName }), { abortSignal }),
+    () => client.send(new DescribeTableCommand({ TableName: tableName })),
     signal,
     isTableNotFound,
   );
@@ -78,7 +78,7 @@ export async function createLeaseTableIfNotExists(
     const input = createTableInput(tableName, settings);
     const result = await caller.callExpecting(
       'CreateTable',
-      (abortSignal) => client.send(new CreateTableCommand(input), { abortSignal }),
+      () => client.send(new CreateTableCommand(input)),
       signal,
       isResourceInUse,
     );
