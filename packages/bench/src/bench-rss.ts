@@ -1,136 +1,143 @@
 /**
- * Resident memory of one Worker process holding 48 shards with a backlog and a slow processor,
- * so that prefetching runs into its bounds. Sampled inside the worker process.
+ * Memory of one consumer process catching up on a backlog on 48 shards at default settings,
+ * kcl-ts against lifion-kinesis. The backlog of every shard is deeper than one GetRecords page
+ * (kinesalite serves up to 10,000 records per page, like Kinesis for small records), so the
+ * prefetch bounds are exercised, not just one page per shard. Sampled inside the consumer.
  * @module
  */
-import type { Shard } from '@aws-sdk/client-kinesis';
-import { waitUntil } from './children.js';
-import { streamTarget, type BenchContext } from './context.js';
-import type { WorkerTuning } from './messages.js';
-import { figure, num, summary, type BenchReport, type Figure } from './report.js';
+import type { ChildHandle } from './children.js';
+import type { BenchContext } from './context.js';
+import type { PeerSample } from './messages.js';
+import { figure, num, summary, type BenchReport } from './report.js';
+import { IMPL_LABEL, libraryOrder, spawnPeer, stopPeer } from './peer-run.js';
 import { median } from './stats.js';
-import { createStream, dropStreamAndTable, dropTable, preload, seedLeaseTable } from './streams.js';
+import { createStream, dropStreamAndTable, dropTable, preload } from './streams.js';
 
 const SHARDS = 48;
-const BYTES = 1_024;
-/** Slower than the fetcher's 5 calls/s, so a shard's prefetch queue fills to its bounds. */
-const BATCH_DELAY_MS = 250;
+const BYTES = 512;
+const PAGE = 10_000;
 const MB = 1024 * 1024;
 
 interface RssRun {
-  /** Median RSS while leases are held and no record was processed yet. */
-  readonly idleMb: number;
-  readonly maxArrayBuffersMb: number;
-  readonly maxMb: number;
-  readonly steadyMedianMb: number;
+  readonly maxRssMb: number;
   readonly maxHeapMb: number;
+  /** Median RSS between the first record and the last (the steady part of the catch-up). */
+  readonly steadyRssMb: number;
   readonly seconds: number;
   readonly samples: number;
+  /** Sample requests the child did not answer within 5 s (its event loop was busy). */
+  readonly stalls: number;
 }
 
-async function runOnce(ctx: BenchContext, stream: string, shards: readonly Shard[], label: string, run: number, total: number, tuning: WorkerTuning): Promise<RssRun> {
-  const id = `bench-rss-${label}-${run}-${ctx.tag}`;
-  await seedLeaseTable(ctx.dynamoDb, id, shards);
-  const child = ctx.children.spawn(
-    id,
-    {
-      mode: 'worker',
-      ...streamTarget(ctx, ctx.kinesalite, stream),
-      workerId: id,
-      applicationName: id,
-      options: { initialPosition: 'TRIM_HORIZON', ...tuning },
-      report: 'counts',
-      checkpoint: true,
-      batchDelayMs: BATCH_DELAY_MS,
-      expectedRecords: total,
-      statsIntervalMs: 200,
-      logLevel: 'warn',
-    },
-    { keepStats: true },
-  );
-  try {
-    const ok = await waitUntil(() => child.done !== undefined || !child.alive, 300_000, 50);
-    if (!ok || !child.done) throw new Error(`rss ${label} run ${run} did not finish: ${child.errors.join('; ') || 'timeout'}`);
-    const samples = child.statsHistory;
-    // KCL_BENCH_RSS_TRACE=1 prints every sample (to see where the peak is).
-    if (process.env['KCL_BENCH_RSS_TRACE']) {
-      for (const x of samples) process.stderr.write(`rss ${label} +${x.at - child.startingAt!} ms held ${x.held.length} processed ${x.processed} rss ${num(x.rss / MB, 0)} heapTotal ${num(x.heapTotal / MB, 0)} heapUsed ${num(x.heapUsed / MB, 0)} arrayBuffers ${num(x.arrayBuffers / MB, 0)}\n`);
+/** Samples every 500 ms until every record was delivered; `stalls` counts samples the busy child answered late (> 5 s). */
+async function sampleUntilDone(child: ChildHandle, total: number, timeoutMs: number): Promise<{ samples: PeerSample[]; stalls: number }> {
+  const samples: PeerSample[] = [];
+  let stalls = 0;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.fatal || !child.alive) throw new Error(`${child.id} died: ${child.errors.join('; ')}`);
+    // resetMax: each sample carries the maximum of the 250 ms samples since the previous one.
+    // A child whose event loop is blocked answers late; its own 250 ms sampler runs late too.
+    const sample = await child.sample(true, 5_000).catch(() => undefined);
+    if (!sample) {
+      stalls++;
+      continue;
     }
-    const steady = samples.filter((s) => s.processed > 0 && s.processed < total).map((s) => s.rss / MB);
-    const idle = samples.filter((s) => s.held.length > 0 && s.processed === 0).map((s) => s.rss / MB);
+    samples.push(sample);
+    if (sample.processed >= total) return { samples, stalls };
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`${child.id} did not catch up within ${timeoutMs} ms (${samples[samples.length - 1]?.processed ?? 0}/${total} records)`);
+}
+
+async function runOnce(ctx: BenchContext, stream: string, impl: 'kcl-ts' | 'lifion', run: number, total: number): Promise<RssRun> {
+  const id = `bench-rss-${impl}-${run}-${ctx.tag}`;
+  const child = await spawnPeer(ctx, { impl, stream, id, initialPosition: 'TRIM_HORIZON', expectedRecords: total });
+  try {
+    const t0 = Date.now();
+    const { samples, stalls } = await sampleUntilDone(child, total, 600_000);
+    const steady = samples.filter((s) => s.processed > 0 && s.processed < total).map((s) => s.maxRss / MB);
+    if (process.env['KCL_BENCH_RSS_TRACE']) {
+      for (const s of samples) process.stderr.write(`rss ${impl} +${s.at - t0} ms processed ${s.processed} rss ${num(s.rss / MB, 0)} max ${num(s.maxRss / MB, 0)} heap ${num(s.heapUsed / MB, 0)}\n`);
+    }
     return {
-      idleMb: idle.length ? median(idle) : Number.NaN,
-      maxArrayBuffersMb: Math.max(...samples.map((s) => s.arrayBuffers / MB)),
-      maxMb: Math.max(...samples.map((s) => s.rss / MB)),
-      steadyMedianMb: steady.length ? median(steady) : Number.NaN,
-      maxHeapMb: Math.max(...samples.map((s) => s.heapUsed / MB)),
-      seconds: (child.done.lastRecordAt - child.done.startAt) / 1000,
+      maxRssMb: Math.max(...samples.map((s) => s.maxRss)) / MB,
+      maxHeapMb: Math.max(...samples.map((s) => s.maxHeapUsed)) / MB,
+      steadyRssMb: steady.length ? median(steady) : Number.NaN,
+      seconds: (Date.now() - t0) / 1000,
       samples: samples.length,
+      stalls,
     };
   } finally {
-    await child.stop(30_000);
+    await stopPeer(child);
     await dropTable(ctx.dynamoDb, id);
   }
 }
 
-/** Runs the RSS benchmark. */
+/** Runs the 48-shard catch-up memory benchmark. */
 export async function benchRss(ctx: BenchContext): Promise<BenchReport> {
-  const perShard = ctx.quick ? 500 : 2_000;
-  const name = `bench-rss-${ctx.tag}`;
-  const shards = await createStream(ctx.kinesalite.client, name, SHARDS);
+  // Deeper than one page per shard in the full run; the quick run's backlog fits one page.
+  const perShard = ctx.quick ? 2_000 : PAGE + 1_000;
+  const stream = `bench-rss-${ctx.tag}`;
+  const shards = await createStream(ctx.kinesalite.client, stream, SHARDS);
   ctx.log(`rss: pre-loading ${SHARDS} × ${perShard} records of ${BYTES} B into ${ctx.kinesalite.label}`);
   const t0 = Date.now();
-  const total = await preload(ctx.kinesalite.client, name, shards, perShard, BYTES);
+  const total = await preload(ctx.kinesalite.client, stream, shards, perShard, BYTES);
   ctx.log(`rss: pre-loaded ${total} records in ${num((Date.now() - t0) / 1000, 1)} s`);
-  const configs: [string, string, WorkerTuning][] = [
-    ['defaults', 'default prefetch bounds (3 batches, 30,000 records, 32 MiB per shard; maxRecords 10,000)', {}],
-    ['bounded', 'maxRecords 100, prefetchMaxBatches 1, prefetchMaxBytes 256 KiB per shard', { maxRecords: 100, prefetchMaxBatches: 1, prefetchMaxBytes: 256 * 1024 }],
-  ];
-  const runs = ctx.quick ? 1 : Math.min(ctx.runs, 2);
-  const results = new Map<string, RssRun[]>(configs.map(([label]) => [label, []]));
+  const runs = ctx.quick ? 1 : 2;
+  const results: Record<'kcl-ts' | 'lifion', RssRun[]> = { 'kcl-ts': [], lifion: [] };
   try {
     for (let run = 1; run <= runs; run++) {
-      for (const [label, , tuning] of configs) {
-        ctx.log(`rss: ${label} run ${run}/${runs}`);
-        const r = await runOnce(ctx, name, shards, label, run, total, tuning);
-        results.get(label)!.push(r);
-        ctx.log(`rss: ${label} run ${run}: max ${num(r.maxMb, 0)} MB, steady median ${num(r.steadyMedianMb, 0)} MB, ${num(r.seconds, 1)} s`);
+      for (const impl of libraryOrder(run)) {
+        ctx.log(`rss: ${impl} run ${run}/${runs}`);
+        const r = await runOnce(ctx, stream, impl, run, total);
+        results[impl].push(r);
+        ctx.log(`rss: ${impl} run ${run}: max RSS ${num(r.maxRssMb, 0)} MB, steady median ${num(r.steadyRssMb, 0)} MB, heap max ${num(r.maxHeapMb, 0)} MB, ${num(r.seconds, 1)} s`);
       }
     }
   } finally {
-    await dropStreamAndTable(ctx.kinesalite.client, ctx.dynamoDb, name);
+    await dropStreamAndTable(ctx.kinesalite.client, ctx.dynamoDb, stream);
+    await ctx.emulators.forget(stream);
   }
-  const figures: Figure[] = [];
-  for (const [label, description] of configs) {
-    const rs = results.get(label)!;
-    const max = summary(rs.map((r) => r.maxMb));
-    figures.push(
-      figure({
-        name: `max RSS, ${description}`,
+  const ours = results['kcl-ts'];
+  const theirs = results.lifion;
+  const of = (rs: RssRun[], f: (r: RssRun) => number) => summary(rs.map(f));
+  const max = of(ours, (r) => r.maxRssMb);
+  const steady = of(ours, (r) => r.steadyRssMb);
+  const pageMb = (Math.min(perShard, PAGE) * BYTES) / MB;
+  const backlogMb = (SHARDS * perShard * BYTES) / MB;
+  return {
+    name: 'rss',
+    title: `Memory of one process catching up on ${SHARDS} shards at default settings`,
+    setup:
+      `A ${SHARDS}-shard stream on kinesalite (in the emulator process) pre-loaded with ${SHARDS} × ${perShard.toLocaleString('en-US')} records of ${BYTES} B (${num(backlogMb, 0)} MB). ` +
+      (perShard > PAGE
+        ? `Each shard's backlog is deeper than one GetRecords page (10,000 records, ${num(pageMb, 1)} MB here), so after the first page of every shard the prefetch bounds decide whether more is fetched. `
+        : `Quick mode: each shard's backlog fits in one GetRecords page (${num(pageMb, 1)} MB), so the prefetch bounds are not exercised. `) +
+      'One consumer child process per implementation reads everything from TRIM_HORIZON at default settings, checkpointing every batch (kcl-ts: a Worker built from clientConfig; lifion: auto-checkpoint) with a processor that does nothing else. ' +
+      'The child samples its own process.memoryUsage() every 250 ms; the orchestrator collects the maxima every 500 ms. Steady = the median of those maxima between the first delivered record and the last. ' +
+      `${runs} run(s) per implementation, alternating.`,
+    baselineLabel: IMPL_LABEL.lifion,
+    figures: [
+      figure({ against: 'lifion',
+        name: `max RSS catching up, ${SHARDS} shards, defaults`,
         unit: 'MB',
         ours: max,
+        baseline: of(theirs, (r) => r.maxRssMb),
         target: '≤ 150 MB',
         pass: max.max <= 150,
         limit:
-          label === 'defaults'
-            ? `the backlog (${num((SHARDS * perShard * BYTES) / MB, 0)} MB of record data over ${SHARDS} shards) fits the per-shard bounds (32 MiB / 30,000 records / 3 batches each), so the worker-wide prefetchMaxBytesPerWorker budget (64 MiB) is what bounds the queued records; on top come the SDK's transient copies of each GetRecords response (JSON text, base64) until garbage collection and the ~85 MB Node + SDK + Worker baseline`
-            : `${SHARDS} queues of one batch (+1 being fetched, +1 being processed) of 100 records × ${BYTES} B, the SDK's copies of each response (JSON text, base64) until garbage collection, on top of the Node + SDK + Worker baseline (the "before the first record" row)`,
+          `the worker-wide budget (prefetchMaxBytesPerWorker, 64 MiB) exempts each shard's first batch, so ${SHARDS} first pages (${SHARDS} × ${num(pageMb, 1)} MB = ${num(SHARDS * pageMb, 0)} MB of record data) are held at once whatever the budget; ` +
+          'on top come the SDK\'s transient copies of each GetRecords response (JSON text and base64 strings, several times the page) until garbage collection, and the ~85 MB Node.js + SDK + Worker baseline. With defaults (maxRecords 10,000) the bound is shards × page, not the budget; lowering maxRecords lowers it',
         digits: 0,
       }),
-      figure({ name: `steady median RSS, ${label}`, unit: 'MB', ours: summary(rs.map((r) => r.steadyMedianMb)), digits: 0 }),
-      figure({ name: `RSS before the first record was processed (leases being taken), ${label}`, unit: 'MB', ours: summary(rs.map((r) => r.idleMb).filter((v) => !Number.isNaN(v))), digits: 0 }),
-      figure({ name: `max heap used, ${label}`, unit: 'MB', ours: summary(rs.map((r) => r.maxHeapMb)), digits: 0 }),
-      figure({ name: `max ArrayBuffer memory (record data), ${label}`, unit: 'MB', ours: summary(rs.map((r) => r.maxArrayBuffersMb)), digits: 0 }),
-    );
-  }
-  return {
-    name: 'rss',
-    title: 'RSS of one worker holding 48 shards',
-    setup:
-      `A ${SHARDS}-shard stream on ${ctx.kinesalite.label} pre-loaded with ${SHARDS} × ${perShard.toLocaleString('en-US')} records of ${BYTES} B (${num((SHARDS * perShard * BYTES) / MB, 0)} MB). ` +
-      `One Worker child process takes all ${SHARDS} leases and processes from TRIM_HORIZON with a slow processor (${BATCH_DELAY_MS} ms per batch, checkpoint every batch) until every record was processed; ` +
-      'process.memoryUsage() is sampled every 200 ms inside the worker. Steady = samples between the first processed record and the last.',
-    figures,
-    notes: [...results].map(([label, rs]) => `${label}: ${rs.map((r) => `${num(r.seconds, 1)} s, ${r.samples} samples`).join('; ')}`),
+      figure({ against: 'lifion', name: 'steady median RSS while catching up', unit: 'MB', ours: steady, baseline: of(theirs, (r) => r.steadyRssMb), digits: 0 }),
+      figure({ against: 'lifion', name: 'max heap used while catching up', unit: 'MB', ours: of(ours, (r) => r.maxHeapMb), baseline: of(theirs, (r) => r.maxHeapMb), digits: 0 }),
+      figure({ name: 'time to read the backlog', unit: 's', ours: of(ours, (r) => r.seconds), baseline: of(theirs, (r) => r.seconds), digits: 1 }),
+    ],
+    notes: [
+      'lifion-kinesis has no prefetch bound: it pushes every page into its output stream and polls again after pollDelay (250 ms) whatever the consumer does, so its memory follows the backlog and the consumer\'s speed.',
+      ...Object.entries(results).map(([impl, rs]) => `${impl}: ${rs.map((r) => `${num(r.seconds, 1)} s, ${r.samples} samples${r.stalls ? `, ${r.stalls} sample requests unanswered for 5 s (event loop busy)` : ''}`).join('; ')}`),
+    ],
   };
 }

@@ -7,9 +7,13 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHILD_CONFIG_ENV, isChildMessage, type ChildConfig, type ChildMessage } from './messages.js';
+import { CHILD_CONFIG_ENV, isChildMessage, type ChildConfig, type ChildMessage, type PeerSample } from './messages.js';
 
-const SCRIPT = fileURLToPath(new URL('./worker-process.js', import.meta.url));
+const SCRIPTS = {
+  worker: fileURLToPath(new URL('./worker-process.js', import.meta.url)),
+  raw: fileURLToPath(new URL('./worker-process.js', import.meta.url)),
+  peer: fileURLToPath(new URL('./peer-process.js', import.meta.url)),
+} as const;
 
 type Of<T extends ChildMessage['type']> = Extract<ChildMessage, { type: T }>;
 
@@ -28,6 +32,7 @@ export class ChildHandle {
   signalled: { signal: 'SIGTERM' | 'SIGKILL'; at: number } | undefined;
   private readonly exited: Promise<void>;
   private readonly listeners = new Set<(m: ChildMessage) => void>();
+  private nextSampleId = 1;
 
   constructor(
     readonly id: string,
@@ -102,6 +107,31 @@ export class ChildHandle {
     for (const fn of this.listeners) fn(m);
   }
 
+  /**
+   * Asks a peer child for its own CPU and memory figures now (`resetMax`: start new maxima
+   * after this sample); rejects after `timeoutMs` or when the child is gone.
+   */
+  sample(resetMax = false, timeoutMs = 10_000): Promise<PeerSample> {
+    const id = this.nextSampleId++;
+    return new Promise((resolve, reject) => {
+      if (this.exit || !this.child.connected) {
+        reject(new Error(`${this.id} is not running`));
+        return;
+      }
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`${this.id} did not answer a sample request within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const off = this.onMessage((m) => {
+        if (m.type !== 'sample' || m.id !== id) return;
+        clearTimeout(timer);
+        off();
+        resolve(m.sample);
+      });
+      this.child.send({ type: 'sample', id, resetMax });
+    });
+  }
+
   /** Sends a signal (once the process is alive); returns the epoch ms it was sent. */
   signal(signal: 'SIGTERM' | 'SIGKILL'): number {
     const at = Date.now();
@@ -147,9 +177,10 @@ export class Children {
     const log = openSync(join(this.logDir, `${id}.log`), 'a');
     let child: ChildProcess;
     try {
-      child = fork(SCRIPT, [], {
+      child = fork(SCRIPTS[config.mode], [], {
         env: { ...process.env, [CHILD_CONFIG_ENV]: JSON.stringify(config), NODE_NO_WARNINGS: '1' },
         stdio: ['ignore', log, log, 'ipc'],
+        ...(config.mode === 'peer' && { execArgv: [...process.execArgv, ...(process.env['KCL_BENCH_PEER_NODE_OPTIONS'] ?? '').split(' ').filter(Boolean)] }),
         serialization: 'json',
       });
     } finally {

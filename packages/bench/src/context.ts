@@ -6,6 +6,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Children } from './children.js';
+import type { EmulatorProcess } from './emulators.js';
 import type { StreamTarget, WorkerTuning } from './messages.js';
 
 /** One Kinesis emulator the benchmarks use. */
@@ -20,8 +21,13 @@ export interface KinesisTarget {
 export interface BenchContext {
   /** The Kinesis Mock of the embedded stack (the default emulator). */
   readonly kinesisMock: KinesisTarget;
-  /** kinesalite, for the benchmarks that pre-load tens of thousands of records. */
+  /**
+   * kinesalite in the emulator process: `endpoint` is its counting front (what measured
+   * children use), `client` talks to it directly (stream set-up and pre-loading).
+   */
   readonly kinesalite: KinesisTarget;
+  /** The emulator process (kinesalite + dynalite): request counts per stream. */
+  readonly emulators: EmulatorProcess;
   readonly dynamoDbEndpoint: string;
   readonly dynamoDb: DynamoDBClient;
   readonly region: string;

@@ -4,7 +4,7 @@
  */
 
 /** Names accepted by `--only`, in the order the benchmarks run. */
-export const BENCHMARKS = ['deaggregation', 'rebalance', 'dynamodb', 'failover', 'handoff', 'latency', 'throughput', 'rss'] as const;
+export const BENCHMARKS = ['deaggregation', 'rebalance', 'dynamodb', 'failover', 'handoff', 'latency', 'throughput', 'idle', 'neighbours', 'rss'] as const;
 
 /** One benchmark's name. */
 export type BenchmarkName = (typeof BENCHMARKS)[number];
@@ -22,9 +22,12 @@ export interface BenchFlags {
 /** Usage text. */
 export const USAGE = `Usage: pnpm bench [--quick] [--runs N] [--only name[,name…]] [--out path | --no-out]
 
-  --quick       fewer runs and smaller data sets (about 5 minutes)
-  --runs N      repetitions per figure (default 5, or 3 with --quick)
+  --quick       fewer runs, shorter windows and smaller data sets (about 10 minutes)
+  --runs N      repetitions per figure (default 5, or 3 with --quick; benchmarks cap it
+                where a run is long: latency and idle 3, rss and neighbours 2)
   --only names  run only these benchmarks: ${BENCHMARKS.join(', ')}
+                (latency, throughput, idle, rss: kcl-ts against lifion-kinesis and the raw
+                SDK loop; neighbours: two applications on one stream)
   --out path    write the Markdown report there (default docs/benchmarks.md when every
                 benchmark runs; none with --only unless --out is given)
   --no-out      do not write the Markdown report

@@ -9,14 +9,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startKinesalite, startLocalStack, createLocalKinesisClient, type LocalStack, type EmulatorHandle } from '@kcl-ts/local';
+import { createLocalDynamoDbClient, createLocalKinesisClient, startKinesisMock, type EmulatorHandle } from '@kcl-ts/local';
 import { benchDeaggregation } from './bench-deaggregation.js';
 import { benchFleet } from './bench-fleet.js';
+import { benchIdle } from './bench-idle.js';
+import { benchNeighbours } from './bench-neighbours.js';
 import { benchLatency } from './bench-latency.js';
 import { benchRebalance } from './bench-rebalance.js';
 import { benchRss } from './bench-rss.js';
 import { benchThroughput } from './bench-throughput.js';
 import { Children } from './children.js';
+import { EmulatorProcess } from './emulators.js';
 import { randomTag, type BenchContext } from './context.js';
 import { parseFlags, USAGE, type BenchFlags, type BenchmarkName } from './flags.js';
 import { machineInfo, type MachineInfo } from './machine.js';
@@ -46,6 +49,21 @@ function summaryTable(reports: readonly BenchReport[]): string[] {
   return lines;
 }
 
+/** The figures of issue #17 (kcl-ts against lifion-kinesis and the raw SDK loop), in one table. */
+function sideBySideTable(reports: readonly BenchReport[]): string[] {
+  const lines = ['| figure | kcl-ts | against | baseline | ratio | target | verdict |', '|---|---|---|---|---|---|---|'];
+  for (const r of reports) {
+    for (const f of r.figures) {
+      if (!f.against) continue;
+      const d = f.digits ?? 2;
+      lines.push(
+        `| ${f.name}${f.unit ? ` [${f.unit}]` : ''} | ${formatSummary(f.ours, d)} | ${f.against} | ${formatSummary(f.baseline, d)} | ${f.ratio === undefined ? '—' : `${num(f.ratio, 2)}×`} | ${f.target ?? '—'} | ${f.verdict === 'MISS' ? '**MISS**' : f.verdict} |`,
+      );
+    }
+  }
+  return lines.length > 2 ? lines : [];
+}
+
 function markdown(flags: BenchFlags, machine: MachineInfo, loads: number[], startedAt: Date, seconds: number, reports: readonly BenchReport[]): string {
   const load = summarize(loads);
   const command = `pnpm bench${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
@@ -66,10 +84,24 @@ function markdown(flags: BenchFlags, machine: MachineInfo, loads: number[], star
     `| 1-min load average during the run | median ${num(load.median, 1)}, max ${num(load.max, 1)} (sampled every 5 s; the machine is shared, so timings are noisy) |`,
     `| mode | ${flags.quick ? 'quick' : 'full'}, ${flags.runs} runs per figure (fewer where a benchmark says so) |`,
     '',
-    'Emulators: the embedded stack of `@kcl-ts/local` (Kinesis Mock child process + dynalite in the bench process), started once; ' +
-      'kinesalite (in the bench process) for the two benchmarks that pre-load tens of thousands of records. ' +
+    'Processes: no emulator runs in the orchestrator. kinesalite and dynalite (from `@kcl-ts/local`) share one emulator child process, which also counts every client\'s GetRecords calls per shard (from the iterators) and, where a benchmark says so, enforces the 5 calls/s/shard limit; ' +
+      'the Kinesis Mock (fleet benchmarks) is another child process. Every consumer under test runs alone in its own child process and measures its own `process.cpuUsage()` and `memoryUsage()`; ' +
+      'kcl-ts is measured through a Worker built from `clientConfig` (the clients users get) wherever it is compared with another implementation. ' +
       'The baselines labelled "Java KCL 2.x timing model" are **our code configured with the Java KCL 2.x defaults**, not the Java KCL itself.',
     '',
+    ...(() => {
+      const table = sideBySideTable(reports);
+      return table.length === 0
+        ? []
+        : [
+            '## Side by side: kcl-ts, lifion-kinesis 1.3.3 and the raw AWS SDK loop (issue #17)',
+            '',
+            'Each row is measured in this run, each implementation alone in its own process, alternating; median (min–max, n) over the runs; ratio = kcl-ts / baseline. Details and what limits each miss are in the sections below.',
+            '',
+            ...table,
+            '',
+          ];
+    })(),
     '## Summary',
     '',
     ...summaryTable(reports),
@@ -102,7 +134,11 @@ async function main(): Promise<void> {
   };
   const logDir = mkdtempSync(join(tmpdir(), 'kcl-bench-'));
   const children = new Children(logDir);
-  const cleanup = (): void => children.killAll();
+  let emulatorsForCleanup: EmulatorProcess | undefined;
+  const cleanup = (): void => {
+    children.killAll();
+    emulatorsForCleanup?.kill();
+  };
   process.on('exit', cleanup);
   const onSignal = (): void => {
     cleanup();
@@ -113,18 +149,31 @@ async function main(): Promise<void> {
 
   log(`machine: ${machine.os}, ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, node ${machine.node}, load ${machine.load1}`);
   log(`child logs: ${logDir}`);
-  let stack: LocalStack | undefined;
-  let kinesalite: EmulatorHandle | undefined;
+  let kinesisMock: EmulatorHandle | undefined;
+  let emulators: EmulatorProcess | undefined;
   const reports: BenchReport[] = [];
+  const region = 'us-east-1';
   try {
-    [stack, kinesalite] = await Promise.all([startLocalStack({ shardLimit: 2_000 }), startKinesalite({ shardLimit: 2_000 })]);
-    log(`emulators: Kinesis Mock ${stack.kinesisEndpoint}, kinesalite ${kinesalite.endpoint}, dynalite ${stack.dynamoDbEndpoint}`);
+    // No emulator runs in this process: the Kinesis Mock is its own child process, kinesalite
+    // and dynalite share another one (emulator-process.js), so neither the orchestrator's work
+    // nor the emulators' lands in a measured process.
+    const needsMock = [...flags.only].some((n) => n === 'rebalance' || n === 'dynamodb' || n === 'failover' || n === 'handoff');
+    [kinesisMock, emulators] = await Promise.all([needsMock ? startKinesisMock({ shardLimit: 2_000, region }) : undefined, EmulatorProcess.start(logDir)]);
+    emulatorsForCleanup = emulators;
+    const mock = kinesisMock;
+    log(`emulators: Kinesis Mock ${mock?.endpoint ?? '(not needed)'} (pid ${mock?.pid ?? '—'}); kinesalite ${emulators.directKinesisEndpoint} behind the counting front ${emulators.kinesisEndpoint}, dynalite ${emulators.dynamoDbEndpoint} (pid ${emulators.pid})`);
+    const unavailable = (): never => {
+      throw new Error('the Kinesis Mock was not started for this selection');
+    };
     const ctx: BenchContext = {
-      kinesisMock: { label: 'the Kinesis Mock', endpoint: stack.kinesisEndpoint, client: stack.kinesisClient() },
-      kinesalite: { label: 'kinesalite', endpoint: kinesalite.endpoint, client: createLocalKinesisClient({ endpoint: kinesalite.endpoint, region: stack.region }) },
-      dynamoDbEndpoint: stack.dynamoDbEndpoint,
-      dynamoDb: stack.dynamoDbClient(),
-      region: stack.region,
+      kinesisMock: mock
+        ? { label: 'the Kinesis Mock', endpoint: mock.endpoint, client: createLocalKinesisClient({ endpoint: mock.endpoint, region }) }
+        : { label: 'the Kinesis Mock', get endpoint(): string { return unavailable(); }, get client() { return unavailable(); } },
+      kinesalite: { label: 'kinesalite', endpoint: emulators.kinesisEndpoint, client: createLocalKinesisClient({ endpoint: emulators.directKinesisEndpoint, region }) },
+      emulators,
+      dynamoDbEndpoint: emulators.dynamoDbEndpoint,
+      dynamoDb: createLocalDynamoDbClient({ endpoint: emulators.dynamoDbEndpoint, region }),
+      region,
       children,
       runs: flags.runs,
       quick: flags.quick,
@@ -138,6 +187,8 @@ async function main(): Promise<void> {
       ['failover', has('failover') || has('handoff'), () => benchFleet(ctx, { failover: has('failover'), handoff: has('handoff') })],
       ['latency', has('latency'), async () => [await benchLatency(ctx)]],
       ['throughput', has('throughput'), async () => [await benchThroughput(ctx)]],
+      ['idle', has('idle'), async () => [await benchIdle(ctx)]],
+      ['neighbours', has('neighbours'), async () => [await benchNeighbours(ctx)]],
       ['rss', has('rss'), async () => [await benchRss(ctx)]],
     ];
     for (const [name, enabled, run] of steps) {
@@ -156,13 +207,13 @@ async function main(): Promise<void> {
         process.stdout.write(`\n${renderText(r)}\n`);
       }
     }
-    ctx.kinesisMock.client.destroy();
+    if (mock) ctx.kinesisMock.client.destroy();
     ctx.kinesalite.client.destroy();
     ctx.dynamoDb.destroy();
   } finally {
     clearInterval(loadTimer);
     await children.stopAll(5_000);
-    await Promise.allSettled([stack?.stop(), kinesalite?.stop()]);
+    await Promise.allSettled([kinesisMock?.stop(), emulators?.stop()]);
   }
   const seconds = (Date.now() - t0) / 1000;
   const misses = reports.flatMap((r) => r.figures.filter((f) => f.verdict === 'MISS').map((f) => `${r.title}: ${f.name}`));

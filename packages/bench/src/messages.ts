@@ -48,8 +48,44 @@ export interface RawChildConfig extends StreamTarget {
   readonly limit: number;
 }
 
+/** The consumer implementations compared side by side (issue #17). */
+export type PeerImpl = 'kcl-ts' | 'lifion' | 'raw';
+
+/** A child running one consumer implementation alone (`peer-process.js`). */
+export interface PeerChildConfig extends StreamTarget {
+  readonly mode: 'peer';
+  readonly impl: PeerImpl;
+  /** Application name: kcl-ts's lease table, lifion's consumer group and state table. */
+  readonly applicationName: string;
+  readonly initialPosition: 'LATEST' | 'TRIM_HORIZON';
+  /** `records`: every record's (key, n, put time) per batch over IPC; `counts`: nothing per batch. */
+  readonly report: 'records' | 'counts';
+  /** Processor pause per batch, in ms (a slow processor). kcl-ts only: lifion does not wait for its consumer. */
+  readonly processDelayMs?: number;
+  /** Send `done` once this many records were delivered. */
+  readonly expectedRecords?: number;
+  /** Interval of the child's own memory sampling (the maxima it reports). */
+  readonly memorySampleMs: number;
+  /** Extra options of the implementation (WorkerOptions for kcl-ts, constructor options for lifion). */
+  readonly options?: WorkerTuning;
+}
+
+/** A child's own measurement at one moment. */
+export interface PeerSample {
+  readonly at: number;
+  /** CPU time (user + system) of the process since it started, in µs. */
+  readonly cpuUs: number;
+  readonly rss: number;
+  readonly heapUsed: number;
+  /** Maxima since the previous sample that reset them (or since start). */
+  readonly maxRss: number;
+  readonly maxHeapUsed: number;
+  /** Records delivered so far. */
+  readonly processed: number;
+}
+
 /** What a child receives. */
-export type ChildConfig = WorkerChildConfig | RawChildConfig;
+export type ChildConfig = WorkerChildConfig | RawChildConfig | PeerChildConfig;
 
 /** One processed record in a `records` batch: [partition key, number, put start epoch ms]. */
 export type SeenRecord = readonly [key: string, n: number, putAt: number];
@@ -75,7 +111,22 @@ export type ChildMessage =
       readonly arrayBuffers: number;
       readonly processed: number;
     }
-  | { readonly type: 'done'; readonly startAt: number; readonly firstRecordAt: number; readonly lastRecordAt: number; readonly records: number; readonly calls?: number }
+  | {
+      readonly type: 'done';
+      readonly startAt: number;
+      readonly firstRecordAt: number;
+      readonly lastRecordAt: number;
+      readonly records: number;
+      readonly calls?: number;
+      /** Peer children: CPU (µs) from start to the last record, and memory maxima so far. */
+      readonly cpuUs?: number;
+      /** Peer children: CPU (µs) from start until the first batch was delivered, and that batch's size. */
+      readonly cpuToFirstBatchUs?: number;
+      readonly firstBatchRecords?: number;
+      readonly maxRss?: number;
+      readonly maxHeapUsed?: number;
+    }
+  | { readonly type: 'sample'; readonly id: number; readonly sample: PeerSample }
   | { readonly type: 'error'; readonly at: number; readonly detail: string }
   | { readonly type: 'fatal'; readonly at: number; readonly detail: string }
   | { readonly type: 'stopped'; readonly at: number };
@@ -93,7 +144,8 @@ export function isChildMessage(value: unknown): value is ChildMessage {
     type === 'done' ||
     type === 'error' ||
     type === 'fatal' ||
-    type === 'stopped'
+    type === 'stopped' ||
+    type === 'sample'
   );
 }
 

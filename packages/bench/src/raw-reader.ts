@@ -4,7 +4,7 @@
  * (an empty batch with MillisBehindLatest 0) or every expected record was read.
  * @module
  */
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient, type Shard, type _Record } from '@aws-sdk/client-kinesis';
 
 /** Result of {@link readAllRaw}. */
 export interface RawReadResult {
@@ -15,8 +15,14 @@ export interface RawReadResult {
   readonly calls: number;
 }
 
-/** Reads the whole stream as fast as the emulator serves it. */
-export async function readAllRaw(client: KinesisClient, streamName: string, expectedRecords: number, limit: number): Promise<RawReadResult> {
+/** Reads the whole stream as fast as the emulator serves it; `onRecords` sees every non-empty page. */
+export async function readAllRaw(
+  client: KinesisClient,
+  streamName: string,
+  expectedRecords: number,
+  limit: number,
+  onRecords?: (shardId: string, records: readonly _Record[]) => void,
+): Promise<RawReadResult> {
   const startAt = Date.now();
   const shards: Shard[] = [];
   let nextToken: string | undefined;
@@ -43,6 +49,7 @@ export async function readAllRaw(client: KinesisClient, streamName: string, expe
           for (const r of out.Records!) bytes += r.Data?.byteLength ?? 0;
           if (bytes < 0) throw new Error('unreachable');
           records += n;
+          onRecords?.(shard.ShardId!, out.Records!);
           lastRecordAt = Date.now();
           if (firstRecordAt === 0) firstRecordAt = lastRecordAt;
         }

@@ -22,6 +22,8 @@ export interface Figure {
   readonly limit?: string;
   /** Digits after the decimal point. @default 2 */
   readonly digits?: number;
+  /** Shown in the side-by-side table at the top of the report, with this name for the baseline (e.g. `lifion`). */
+  readonly against?: string;
 }
 
 /** Everything one benchmark reports. */

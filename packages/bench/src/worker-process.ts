@@ -152,7 +152,8 @@ async function main(): Promise<void> {
   if (!raw) throw new Error(`${CHILD_CONFIG_ENV} is not set: this script is started by the bench (dist/main.js)`);
   const config = JSON.parse(raw) as ChildConfig;
   if (config.mode === 'raw') await runRaw(config);
-  else await runWorker(config);
+  else if (config.mode === 'worker') await runWorker(config);
+  else throw new Error(`worker-process does not run mode ${config.mode} (peer-process does)`);
 }
 
 main().catch((error: unknown) => {

@@ -25,6 +25,8 @@ export interface DemoOptions {
   readonly logLevel: string;
   /** Keep the journals and logs directory even when the verdict passes. */
   readonly keep: boolean;
+  /** Also serve `kcl dashboard` for the fleet on a free port and print its URL. */
+  readonly dashboard: boolean;
 }
 
 /** Defaults: a run of about a minute on a small machine. */
@@ -40,6 +42,7 @@ export const DEMO_DEFAULTS: DemoOptions = Object.freeze({
   leaseDurationMs: 4_000,
   logLevel: 'warn',
   keep: false,
+  dashboard: false,
 });
 
 export const USAGE = `Usage: node packages/demo/dist/main.js [flags]     (or: pnpm demo [flags])
@@ -60,6 +63,8 @@ Flags:
   --lease-duration <ms>  the workers' leaseDurationMs (1000-60000)         [default 4000]
   --log-level <level>    workers' log level: fatal|error|warn|info|debug|trace|silent [default warn]
   --keep                 keep the journals and worker logs even if the verdict passes
+  --dashboard            also serve the web dashboard (kcl dashboard) for the fleet on a
+                         free port and print its URL; it stops when the demo ends
   -h, --help             show this help
 
 Exit code: 0 when the verdict passes, 1 when it fails, 2 for bad flags.`;
@@ -122,6 +127,10 @@ export function parseFlags(argv: readonly string[]): DemoOptions | 'help' {
       case '--keep':
         if (inline !== undefined) throw new FlagError('--keep takes no value');
         o.keep = true;
+        break;
+      case '--dashboard':
+        if (inline !== undefined) throw new FlagError('--dashboard takes no value');
+        o.dashboard = true;
         break;
       case '--json': {
         const file = value();

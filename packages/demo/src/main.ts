@@ -17,6 +17,7 @@ import type { WorkerMessage } from './messages.js';
 import { Producer } from './producer.js';
 import { formatVerdict } from './report.js';
 import { computeVerdict, type Verdict } from './verdict.js';
+import { startWebDashboard, type WebDashboard } from './web-dashboard.js';
 
 const WORKER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'worker-process.js');
 
@@ -99,6 +100,7 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
   let producer: Producer | undefined;
   let chaos: Chaos | undefined;
   let ticker: NodeJS.Timeout | undefined;
+  let web: WebDashboard | undefined;
   let keepDir = options.keep;
   try {
     out(
@@ -166,6 +168,22 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
       if (Date.now() > startDeadline) throw new Error(`workers did not start within 90 s; see the logs in ${workDir}`);
       if (interrupt.aborted) return { code: 130 };
       await delay(100);
+    }
+    if (options.dashboard) {
+      // The workers have created the lease table by now, so the dashboard's first scan finds it.
+      web = await startWebDashboard({
+        applicationName,
+        streamName,
+        kinesisEndpoint: stack.kinesisEndpoint,
+        dynamoDbEndpoint: stack.dynamoDbEndpoint,
+        region: stack.region,
+        leaseDurationMs: settings.leaseDurationMs,
+        logFile: join(workDir, 'dashboard.log'),
+      }).catch((error: unknown) => {
+        dashboard.event(`the web dashboard did not start: ${error instanceof Error ? error.message : String(error)}`);
+        return undefined;
+      });
+      if (web) dashboard.event(`web dashboard: ${web.url} (open it in a browser; it stops when the demo ends)`);
     }
     const startedAt = Date.now();
     dashboard.event(`all ${options.workers} worker(s) started; producing for ${options.durationS} s`);
@@ -253,6 +271,7 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
     await chaos?.cancel().catch(() => undefined);
     await producer?.stop(2_000).catch(() => undefined);
     if (fleet) await fleet.stopAll(interrupt.aborted ? 3_000 : 15_000).catch(() => fleet?.killAll());
+    await web?.stop();
     kinesis?.destroy();
     await stack?.stop().catch((e: unknown) => process.stderr.write(`stopping the local stack failed: ${String(e)}\n`));
     if (keepDir) out(`journals and worker logs kept in ${workDir}`);

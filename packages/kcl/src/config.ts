@@ -15,7 +15,7 @@ import {
   type ShardRecordProcessorFactory,
 } from '@kcl-ts/processor';
 import { parseStreamArn } from '@kcl-ts/shard-sync';
-import type { MetricsPublisher } from './metrics.js';
+import { ALL_METRIC_DIMENSIONS, type MetricDimensionName, type MetricsLevel, type MetricsPublisher } from './metrics.js';
 import { RETRIEVAL_DEFAULTS, resolveRetrievalConfig, type RetrievalConfig, type RetrievalOptions } from './retrieval/index.js';
 import { defaultWorkerId } from './worker-id.js';
 
@@ -86,6 +86,14 @@ export interface WorkerOptions extends LeaseCoordinatorOptions, RetrievalOptions
   readonly metrics?: MetricsPublisher | false;
   /** How often aggregated metrics are published. @default 60_000 */
   readonly metricsIntervalMs?: number;
+  /** How much is published: `NONE`, `SUMMARY` or `DETAILED` (see {@link MetricsLevel}). @default 'DETAILED' (KCL metricsLevel) */
+  readonly metricsLevel?: MetricsLevel;
+  /**
+   * Dimensions kept on metrics (`Operation` always is). Dropping `ShardId` turns per-shard
+   * metrics into per-worker ones, and cuts the number of CloudWatch metrics accordingly.
+   * @default all: Operation, ShardId, StreamId, WorkerIdentifier (KCL metricsEnabledDimensions)
+   */
+  readonly metricsEnabledDimensions?: readonly MetricDimensionName[];
   /** How often the leader lists shards and repairs the lease table. @default 60_000 (KCL shardSyncIntervalMillis) */
   readonly shardSyncIntervalMs?: number;
   /** Fallback poll of parent leases while a child waits; the worker is also woken at once when it ends a parent itself. @default 1_000 (KCL parentShardPollIntervalMillis = 10_000) */
@@ -127,6 +135,8 @@ export interface WorkerConfig {
   readonly clock: Clock;
   readonly metrics: MetricsPublisher | false | undefined;
   readonly metricsIntervalMs: number;
+  readonly metricsLevel: MetricsLevel;
+  readonly metricsEnabledDimensions: readonly MetricDimensionName[];
   readonly shardSyncIntervalMs: number;
   readonly parentShardPollIntervalMs: number;
   readonly shutdownTimeoutMs: number;
@@ -305,6 +315,8 @@ export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
     clock,
     metrics: options.metrics,
     metricsIntervalMs: duration(o, 'metricsIntervalMs', WORKER_DEFAULTS.metricsIntervalMs),
+    metricsLevel: resolveMetricsLevel(options.metricsLevel),
+    metricsEnabledDimensions: resolveMetricDimensions(options.metricsEnabledDimensions),
     shardSyncIntervalMs: duration(o, 'shardSyncIntervalMs', WORKER_DEFAULTS.shardSyncIntervalMs),
     parentShardPollIntervalMs: duration(o, 'parentShardPollIntervalMs', WORKER_DEFAULTS.parentShardPollIntervalMs),
     shutdownTimeoutMs: duration(o, 'shutdownTimeoutMs', WORKER_DEFAULTS.shutdownTimeoutMs),
@@ -320,14 +332,42 @@ export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
   };
 }
 
-/** Builds client configs from {@link ClientConfig}; the Kinesis one uses HTTP/1.1 when an endpoint is overridden. */
+/**
+ * Builds client configs from {@link ClientConfig}; the Kinesis one uses HTTP/1.1 when an endpoint is overridden.
+ *
+ * A credentials object is copied for each client: the AWS SDK tags the object it is given
+ * (`$source`), which fails on a frozen object and would otherwise write into the caller's.
+ * A credential provider (a function) is passed as is.
+ */
 export function clientConfigs(config: ClientConfig | undefined): { kinesis: KinesisClientConfig; dynamoDb: DynamoDBClientConfig } {
-  const base = {
+  const credentials = config?.credentials;
+  const base = (): Pick<KinesisClientConfig, 'region' | 'credentials'> => ({
     ...(config?.region !== undefined && { region: config.region }),
-    ...(config?.credentials !== undefined && { credentials: config.credentials }),
-  };
+    ...(credentials !== undefined && { credentials: typeof credentials === 'function' ? credentials : { ...credentials } }),
+  });
   return {
-    kinesis: { ...base, ...(config?.kinesisEndpoint !== undefined && { endpoint: config.kinesisEndpoint }) },
-    dynamoDb: { ...base, ...(config?.dynamoDbEndpoint !== undefined && { endpoint: config.dynamoDbEndpoint }) },
+    kinesis: { ...base(), ...(config?.kinesisEndpoint !== undefined && { endpoint: config.kinesisEndpoint }) },
+    dynamoDb: { ...base(), ...(config?.dynamoDbEndpoint !== undefined && { endpoint: config.dynamoDbEndpoint }) },
   };
+}
+
+const METRICS_LEVELS: readonly MetricsLevel[] = ['NONE', 'SUMMARY', 'DETAILED'];
+
+function resolveMetricsLevel(level: unknown): MetricsLevel {
+  if (level === undefined) return 'DETAILED';
+  if (typeof level !== 'string' || !METRICS_LEVELS.includes(level as MetricsLevel)) {
+    throw new TypeError(`metricsLevel must be one of ${METRICS_LEVELS.join(', ')}, got ${describe(level)}`);
+  }
+  return level as MetricsLevel;
+}
+
+function resolveMetricDimensions(dimensions: unknown): readonly MetricDimensionName[] {
+  if (dimensions === undefined) return ALL_METRIC_DIMENSIONS;
+  if (!Array.isArray(dimensions)) throw new TypeError(`metricsEnabledDimensions must be an array of dimension names, got ${describe(dimensions)}`);
+  for (const [i, d] of dimensions.entries()) {
+    if (!ALL_METRIC_DIMENSIONS.includes(d as MetricDimensionName)) {
+      throw new TypeError(`metricsEnabledDimensions[${i}] must be one of ${ALL_METRIC_DIMENSIONS.join(', ')}, got ${describe(d)}`);
+    }
+  }
+  return Object.freeze([...(dimensions as MetricDimensionName[])]);
 }

@@ -17,7 +17,17 @@ export {
 } from './config.js';
 export type { WorkerEvents } from './events.js';
 export { shutdownOnSignals, type ShutdownOnSignalsOptions } from './signals.js';
-export { EmfMetricsPublisher, NoopMetricsPublisher, MetricsCollector, type MetricsPublisher, type MetricDatum, type MetricUnit } from './metrics.js';
+export {
+  ALL_METRIC_DIMENSIONS,
+  EmfMetricsPublisher,
+  type MetricDatum,
+  type MetricDimensionName,
+  type MetricKind,
+  type MetricSample,
+  type MetricsLevel,
+  type MetricsPublisher,
+  type MetricUnit,
+} from './metrics.js';
 export { ShardCheckpointer } from './checkpointer.js';
 export { ShardConsumer, type ShardConsumerState, type ShutdownReason } from './shard-consumer.js';
 export { defaultWorkerId } from './worker-id.js';

@@ -1,4 +1,4 @@
-import type { Lease } from '@kcl-ts/leases';
+import type { Lease, LeaseUpdate } from '@kcl-ts/leases';
 import {
   AbortError,
   isKclError,
@@ -13,7 +13,7 @@ import type { ChildShard } from '@kcl-ts/shard-sync';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ShardCheckpointer, type LeaseWriter } from './checkpointer.js';
 import type { WorkerConfig } from './config.js';
-import type { MetricsCollector } from './metrics.js';
+import type { WorkerMetrics } from './worker-metrics.js';
 import type { RecordsBatch, RetrievalStats } from './retrieval/index.js';
 
 /** Lifecycle states of a {@link ShardConsumer}, in order. */
@@ -54,7 +54,8 @@ export interface ShardConsumerDeps {
   readonly createChildLeases: (lease: Lease, childShards: readonly ChildShard[] | undefined) => Promise<readonly string[]>;
   /** Runs a processor callback under the worker's concurrency bound. */
   readonly limit: <T>(fn: () => Promise<T>) => Promise<T>;
-  readonly metrics: MetricsCollector | undefined;
+  /** The worker's instruments (no-ops when metrics are off). */
+  readonly metrics: WorkerMetrics;
   readonly hooks: {
     shardEnded(shardId: string, childShardIds: readonly string[]): void | Promise<void>;
     /** A processor callback (or the factory) threw. */
@@ -91,7 +92,7 @@ export class ShardConsumer {
   private processor: ShardRecordProcessor | undefined;
   private checkpointer: ShardCheckpointer | undefined;
   private source: RecordSource | undefined;
-  private lastStats = { throttled: 0, expiredIterators: 0 };
+  private lastStats = { calls: 0, timeMs: 0, failures: 0, throttled: 0, expiredIterators: 0 };
   private runPromise: Promise<ShutdownReason | undefined> | undefined;
   private failure: unknown;
   private writesRevoked = false;
@@ -169,8 +170,11 @@ export class ShardConsumer {
         // Once this consumer's lease is gone, its writes are refused here, even if the worker
         // holds the shard again by now (a new consumer owns that holding): the fence of the
         // lease table alone cannot tell two holdings of the same worker apart.
-        if (this.writesRevoked) return Promise.reject(new LeaseLostError(key, `the lease of ${key} held by this processor was lost; the checkpoint was not written`));
-        return this.deps.writeLease(key, update);
+        if (this.writesRevoked) {
+          this.deps.metrics.checkpoint(this.shardId, 0, 'rejected');
+          return Promise.reject(new LeaseLostError(key, `the lease of ${key} held by this processor was lost; the checkpoint was not written`));
+        }
+        return this.timedWrite(key, update);
       });
       await this.callback(() =>
         this.processor!.initialize({
@@ -250,7 +254,9 @@ export class ShardConsumer {
     const checkpointer = this.checkpointer!;
     const last = batch.records.at(-1);
     const started = this.deps.clock.elapsed();
+    let processorMs = 0;
     for (let attempt = 1; ; attempt++) {
+      const attemptStarted = this.deps.clock.elapsed();
       try {
         await this.callback(() => {
           // Checked at the last moment, by the monotonic clock: after a synchronous stall longer
@@ -267,6 +273,7 @@ export class ShardConsumer {
           });
         });
         checkpointer.markProcessed();
+        processorMs = this.deps.clock.elapsed() - attemptStarted;
         break;
       } catch (error) {
         checkpointer.markFailed();
@@ -284,7 +291,20 @@ export class ShardConsumer {
         await this.deps.clock.sleep(delay, this.soft.signal);
       }
     }
-    this.recordProcessMetrics(batch, this.deps.clock.elapsed() - started);
+    this.deps.metrics.batchProcessed(this.shardId, batch.records.length, batch.records.reduce((n, r) => n + r.data.byteLength, 0), processorMs, this.deps.clock.elapsed() - started);
+  }
+
+  /** A fenced lease write of the checkpointer, measured. */
+  private async timedWrite(key: string, update: LeaseUpdate): Promise<Lease> {
+    const started = this.deps.clock.elapsed();
+    try {
+      const lease = await this.deps.writeLease(key, update);
+      this.deps.metrics.checkpoint(this.shardId, this.deps.clock.elapsed() - started, 'ok');
+      return lease;
+    } catch (error) {
+      this.deps.metrics.checkpoint(this.shardId, this.deps.clock.elapsed() - started, isKclError(error, 'LEASE_LOST') ? 'rejected' : 'failed');
+      throw error;
+    }
   }
 
   /** Throws `LeaseLostError` (and aborts the processor's signal) if the holding is no longer live. */
@@ -381,23 +401,17 @@ export class ShardConsumer {
   }
 
   private recordFetchMetrics(batch: RecordsBatch): void {
-    const metrics = this.deps.metrics;
-    if (!metrics || !this.source) return;
-    const dims = { ShardId: this.shardId };
-    const { throttled, expiredIterators } = this.source.stats;
-    if (batch.millisBehindLatest !== undefined) metrics.gauge('MillisBehindLatest', batch.millisBehindLatest, 'Milliseconds', dims);
-    metrics.add('ThrottledRequests', throttled - this.lastStats.throttled, 'Count', dims);
-    metrics.add('ExpiredIterators', expiredIterators - this.lastStats.expiredIterators, 'Count', dims);
-    this.lastStats = { throttled, expiredIterators };
-  }
-
-  private recordProcessMetrics(batch: RecordsBatch, ms: number): void {
-    const metrics = this.deps.metrics;
-    if (!metrics) return;
-    const dims = { ShardId: this.shardId };
-    metrics.add('RecordsProcessed', batch.records.length, 'Count', dims);
-    metrics.add('BytesProcessed', batch.records.reduce((n, r) => n + r.data.byteLength, 0), 'Bytes', dims);
-    metrics.add('ProcessingTimeMs', ms, 'Milliseconds', dims);
+    if (!this.source) return;
+    const { getRecordsCalls, getRecordsTimeMs, getRecordsFailures, throttled, expiredIterators } = this.source.stats;
+    const last = this.lastStats;
+    this.deps.metrics.retrieval(this.shardId, {
+      calls: getRecordsCalls - last.calls,
+      timeMs: getRecordsTimeMs - last.timeMs,
+      failures: getRecordsFailures - last.failures,
+      throttled: throttled - last.throttled,
+      expiredIterators: expiredIterators - last.expiredIterators,
+    });
+    this.lastStats = { calls: getRecordsCalls, timeMs: getRecordsTimeMs, failures: getRecordsFailures, throttled, expiredIterators };
   }
 }
 

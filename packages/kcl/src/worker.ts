@@ -1,24 +1,28 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { DynamoDbLeaseRefresher, InvalidLeaseItemError, LeaseCoordinator, type InvalidLeaseItem, type Lease, type LeaseRefresher } from '@kcl-ts/leases';
+import { DynamoDbLeaseRefresher, InvalidLeaseItemError, LeaseCoordinator, type InvalidLeaseItem, type Lease, type LeaseLostReason, type LeaseRefresher } from '@kcl-ts/leases';
 import { ShutdownError, type Logger } from '@kcl-ts/processor';
 import { LeaseCleanup, PeriodicShardSync, ShardDetector, ShardHierarchyGate, ShardSyncer } from '@kcl-ts/shard-sync';
 import pLimit from 'p-limit';
 import { clientConfigs, resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from './config.js';
 import { TypedEmitter, type WorkerEvents } from './events.js';
 import { EmfMetricsPublisher, MetricsCollector } from './metrics.js';
+import { WorkerMetrics } from './worker-metrics.js';
 import { PollingRecordsFetcher, PrefetchBudget } from './retrieval/index.js';
 import { processorContext, ShardConsumer } from './shard-consumer.js';
 
 /**
- * Settings of the clients the Worker builds itself. The handler cache spares the SDK from
+ * Settings of the clients the Worker builds itself. No SDK retries: kcl-ts has its own, the
+ * only retry layer. The handler cache spares the SDK from
  * resolving its middleware stack on every call (our calls pass no per-call options for that
  * reason), and a logger without `info`/`error` spares it from building a redacted copy of
  * every request and response (each GetRecords page, record by record) for a log line nobody
  * reads.
  */
 const LEAN_CLIENT = {
+  // kcl-ts retries every call itself (throttling, 5xx, timeouts: `withRetries`): one retry layer.
+  maxAttempts: 1,
   cacheMiddleware: true,
   logger: { trace: () => undefined, debug: () => undefined, warn: () => undefined } as unknown as Console,
 } as const;
@@ -67,7 +71,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly invalidItemsReported = new Set<string>();
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly prefetchBudget: PrefetchBudget;
-  private readonly metrics: MetricsCollector | undefined;
+  private readonly collector: MetricsCollector | undefined;
+  private readonly metrics: WorkerMetrics;
   private readonly lifetime = new AbortController();
   private parts: Parts | undefined;
   private currentState: WorkerState = 'NEW';
@@ -87,8 +92,13 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.leaseRefresher = options.leaseRefresher;
     this.limit = pLimit(this.config.maxConcurrentProcessors);
     this.prefetchBudget = new PrefetchBudget(this.config.prefetchMaxBytesPerWorker);
-    const publisher = this.config.metrics === false ? undefined : this.config.metrics ?? new EmfMetricsPublisher(this.config.logger.child({ component: 'metrics' }), 'KclTs', this.config.clock);
-    this.metrics = publisher && new MetricsCollector(publisher, this.log);
+    const { metricsLevel, metricsEnabledDimensions } = this.config;
+    const publisher =
+      this.config.metrics === false || metricsLevel === 'NONE'
+        ? undefined
+        : this.config.metrics ?? new EmfMetricsPublisher(this.config.logger.child({ component: 'metrics' }), 'KclTs', this.config.clock);
+    this.collector = publisher && new MetricsCollector(publisher, { level: metricsLevel, enabledDimensions: metricsEnabledDimensions, logger: this.log });
+    this.metrics = new WorkerMetrics(this.collector, this.config.workerId, this.config.streamLabel);
   }
 
   /** This worker's id in the lease table. */
@@ -147,11 +157,15 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       intervalMs: config.shardSyncIntervalMs,
       ...common,
       onError: (error) => this.reportError(error),
+      onRun: (result, ms) => this.metrics.shardSync(result, ms),
     });
     this.parts = { refresher, coordinator, detector, syncer, gate, periodicSync };
     coordinator.on('leaseGained', (lease) => this.onLeaseGained(lease));
     coordinator.on('leaseLost', (lease, reason) => this.onLeaseLost(lease, reason));
     coordinator.on('error', (error) => this.reportError(error));
+    coordinator.on('renewerRun', (summary) => this.metrics.renewRound(summary));
+    coordinator.on('takerRun', (summary) => this.metrics.takerRound(summary));
+    coordinator.on('handedOff', (_lease, _to, ms) => this.metrics.handoff(ms));
     try {
       await refresher.createLeaseTableIfNotExists(signal);
       await periodicSync.start();
@@ -162,7 +176,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       this.currentState = 'STOPPED';
       throw error;
     }
-    if (this.metrics) this.metricsLoop = this.publishMetrics();
+    if (this.collector) this.metricsLoop = this.publishMetrics();
     this.currentState = 'RUNNING';
     this.log.info({ stream: config.streamLabel, table: config.tableName }, 'worker started');
     this.emit('started', { workerId: this.workerId });
@@ -247,7 +261,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       await this.parts.coordinator.stop(deadline && { signal: deadline }).catch((e: unknown) => this.log.warn({ err: e }, 'stopping the lease coordinator failed'));
     }
     await this.metricsLoop;
-    await this.metrics?.flush();
+    await this.collector?.flush(true);
     if (this.ownsClients.kinesis) this.kinesis.destroy();
     if (this.ownsClients.dynamoDb) this.dynamoDb.destroy();
   }
@@ -266,7 +280,6 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 
   private onLeaseGained(lease: Lease): void {
-    this.metrics?.add('LeasesTaken', 1, 'Count', { WorkerId: this.workerId });
     this.emit('leaseAcquired', { shardId: lease.leaseKey, workerId: this.workerId });
     this.startConsumer(lease);
   }
@@ -309,7 +322,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
           // A finished lease is never taken again; releasing it lets cleanup delete it later.
           await parts.coordinator.releaseLease(shardId).catch((e: unknown) => this.log.warn({ err: e, shardId }, 'releasing a finished lease failed'));
         },
-        processorError: (shardId, error) => this.emit('processorError', { shardId, workerId: this.workerId, error }),
+        processorError: (shardId, error) => {
+          this.metrics.processorError(shardId);
+          this.emit('processorError', { shardId, workerId: this.workerId, error });
+        },
         retrievalError: (_shardId, error) => this.reportError(error instanceof Error ? error : new Error(String(error))),
       },
     });
@@ -352,9 +368,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     );
   }
 
-  private onLeaseLost(lease: Lease, reason: string): void {
+  private onLeaseLost(lease: Lease, reason: LeaseLostReason): void {
+    this.metrics.leaseLost(reason);
     this.failures.delete(lease.leaseKey);
-    this.metrics?.add('LeasesLost', 1, 'Count', { WorkerId: this.workerId });
     this.emit('leaseLost', { shardId: lease.leaseKey, workerId: this.workerId, reason });
     const consumer = this.consumers.get(lease.leaseKey);
     if (!consumer) return;
@@ -374,7 +390,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const key = `${item.leaseKey ?? ''}\u0000${item.reason}`;
     if (this.invalidItemsReported.has(key)) return;
     this.invalidItemsReported.add(key);
-    this.metrics?.add('InvalidLeaseItems', 1, 'Count', { WorkerId: this.workerId });
+    this.metrics.invalidLeaseItem();
     if (this.listenerCount('error') > 0) this.emit('error', new InvalidLeaseItemError(item));
   }
 
@@ -391,14 +407,18 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       } catch {
         return;
       }
-      const held = this.parts?.coordinator.heldLeases().length ?? 0;
-      this.metrics!.gauge('LeasesHeld', held, 'Count', { WorkerId: this.workerId });
-      // Also for idle shards, whose batches are not delivered: an idle shard reports 0, a stuck one its lag.
+      this.metrics.leasesHeld(this.parts?.coordinator.heldLeases().length ?? 0);
+      // Idle shards too, whose batches are not delivered: an idle shard reports 0, a stuck one
+      // its lag; and the largest of them, for one alarm over the whole fleet.
+      let max: number | undefined;
       for (const consumer of this.consumers.values()) {
         const lag = consumer.millisBehindLatest;
-        if (lag !== undefined) this.metrics!.gauge('MillisBehindLatest', lag, 'Milliseconds', { ShardId: consumer.shardId });
+        if (lag === undefined) continue;
+        this.metrics.millisBehindLatest(consumer.shardId, lag);
+        max = Math.max(max ?? 0, lag);
       }
-      await this.metrics!.flush();
+      if (max !== undefined) this.metrics.maxMillisBehindLatest(max);
+      await this.collector!.flush();
     }
   }
 

@@ -1,7 +1,7 @@
 import { ExpiredIteratorException, KMSThrottlingException, ProvisionedThroughputExceededException, ResourceNotFoundException } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '@kcl-ts/processor';
-import { classifyKinesisError, RETRIEVAL_DEFAULTS, resolveRetrievalConfig } from '../src/retrieval/index.js';
+import { classifyAwsError, FakeClock } from '@kcl-ts/processor';
+import { RETRIEVAL_DEFAULTS, resolveRetrievalConfig } from '../src/retrieval/index.js';
 
 describe('resolveRetrievalConfig', () => {
   it('applies the defaults', () => {
@@ -33,15 +33,15 @@ describe('resolveRetrievalConfig', () => {
   });
 });
 
-describe('classifyKinesisError', () => {
+describe('classifyAwsError on Kinesis errors', () => {
   it('classifies Kinesis errors', () => {
-    expect(classifyKinesisError(new ProvisionedThroughputExceededException({ message: 'x', $metadata: {} }))).toBe('throttled');
-    expect(classifyKinesisError(new KMSThrottlingException({ message: 'x', $metadata: {} }))).toBe('throttled');
-    expect(classifyKinesisError(new ExpiredIteratorException({ message: 'x', $metadata: {} }))).toBe('expired-iterator');
-    expect(classifyKinesisError(new ResourceNotFoundException({ message: 'x', $metadata: {} }))).toBe('not-found');
-    expect(classifyKinesisError(Object.assign(new Error('x'), { name: 'Whatever', $fault: 'server', $metadata: { httpStatusCode: 503 } }))).toBe('transient');
-    expect(classifyKinesisError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe('transient');
-    expect(classifyKinesisError(Object.assign(new Error('x'), { name: 'InvalidArgumentException', $fault: 'client', $metadata: { httpStatusCode: 400 } }))).toBe('fatal');
-    expect(classifyKinesisError('weird')).toBe('fatal');
+    expect(classifyAwsError(new ProvisionedThroughputExceededException({ message: 'x', $metadata: {} }))).toBe('throttled');
+    expect(classifyAwsError(new KMSThrottlingException({ message: 'x', $metadata: {} }))).toBe('throttled');
+    expect(classifyAwsError(new ExpiredIteratorException({ message: 'x', $metadata: {} }))).toBe('expired-iterator');
+    expect(classifyAwsError(new ResourceNotFoundException({ message: 'x', $metadata: {} }))).toBe('not-found');
+    expect(classifyAwsError(Object.assign(new Error('x'), { name: 'Whatever', $fault: 'server', $metadata: { httpStatusCode: 503 } }))).toBe('transient');
+    expect(classifyAwsError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe('transient');
+    expect(classifyAwsError(Object.assign(new Error('x'), { name: 'InvalidArgumentException', $fault: 'client', $metadata: { httpStatusCode: 400 } }))).toBe('fatal');
+    expect(classifyAwsError('weird')).toBe('fatal');
   });
 });

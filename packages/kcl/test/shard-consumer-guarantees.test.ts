@@ -11,6 +11,7 @@ import {
 } from '@kcl-ts/processor';
 import { describe, expect, it } from 'vitest';
 import type { RecordsBatch } from '../src/retrieval/index.js';
+import { WorkerMetrics } from '../src/worker-metrics.js';
 import { ShardConsumer, type RecordSource, type ShardConsumerDeps } from '../src/shard-consumer.js';
 
 const SHARD = 'shardId-000000000001';
@@ -22,7 +23,7 @@ const batch = (...seqs: string[]): RecordsBatch => ({ records: seqs.map(record),
 function batches(...list: RecordsBatch[]): RecordSource {
   const queue = [...list];
   return {
-    stats: { getRecordsCalls: 0, throttled: 0, expiredIterators: 0, recordsFetched: 0, bytesFetched: 0 },
+    stats: { getRecordsCalls: 0, getRecordsTimeMs: 0, getRecordsFailures: 0, throttled: 0, expiredIterators: 0, recordsFetched: 0, bytesFetched: 0 },
     start: () => undefined,
     next: (signal) => {
       const next = queue.shift();
@@ -70,7 +71,7 @@ function harness(processor: () => ShardRecordProcessor | undefined, source: Reco
     },
     createChildLeases: async () => [],
     limit: (fn) => fn(),
-    metrics: undefined,
+    metrics: new WorkerMetrics(undefined, 'w', 's'),
     hooks: { shardEnded: () => undefined, processorError: (_s, e) => errors.push(e), retrievalError: (_s, e) => errors.push(e) },
     ...extra,
   });

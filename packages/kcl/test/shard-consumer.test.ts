@@ -1,6 +1,7 @@
 import type { Lease, LeaseUpdate } from '@kcl-ts/leases';
 import { extended, FakeClock, LeaseLostError, silentLogger, type KinesisClientRecord } from '@kcl-ts/processor';
 import { describe, expect, it } from 'vitest';
+import { WorkerMetrics } from '../src/worker-metrics.js';
 import { ShardConsumer, type RecordSource } from '../src/shard-consumer.js';
 import type { RecordsBatch } from '../src/retrieval/index.js';
 
@@ -12,7 +13,7 @@ const record = (seq: string): KinesisClientRecord => ({ data: new Uint8Array(), 
 function oneBatch(batch: RecordsBatch): RecordSource {
   let given = false;
   return {
-    stats: { getRecordsCalls: 0, throttled: 0, expiredIterators: 0, recordsFetched: 0, bytesFetched: 0 },
+    stats: { getRecordsCalls: 0, getRecordsTimeMs: 0, getRecordsFailures: 0, throttled: 0, expiredIterators: 0, recordsFetched: 0, bytesFetched: 0 },
     start: () => undefined,
     next: (signal) => {
       if (!given) {
@@ -49,7 +50,7 @@ describe('ShardConsumer', () => {
       writeLease: async (_key, update) => (writes.push(update), lease),
       createChildLeases: async () => [],
       limit: (fn) => fn(),
-      metrics: undefined,
+      metrics: new WorkerMetrics(undefined, 'w', 's'),
       hooks: { shardEnded: () => undefined, processorError: () => undefined, retrievalError: () => undefined },
     });
     const done = consumer.run();

@@ -6,10 +6,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AbortError, DependencyError, FakeClock, ResourceNotFoundError } from '@kcl-ts/processor';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, withRetries } from '@kcl-ts/processor';
+import { backoffDelay, isRetryableAwsError, withRetries } from '@kcl-ts/processor';
 import {
   DynamoDbLeaseRefresher,
-  isRetryableDynamoDbError,
   leaseToItem,
   resolveDynamoDbLeaseRefresherConfig,
 } from '../src/dynamodb/index.js';
@@ -91,7 +90,7 @@ describe('withRetries', () => {
         if (attempt < 2) throw awsError('ThrottlingException');
         return 'done';
       },
-      { clock, maxRetries: 5, isRetryable: isRetryableDynamoDbError, random: () => 0.5 },
+      { clock, maxRetries: 5, random: () => 0.5 },
     );
     await clock.advance(24); // first backoff: 0.5 × 50 = 25 ms
     expect(attempts).toEqual([0]);
@@ -113,7 +112,7 @@ describe('withRetries', () => {
       withRetries('Op', async () => {
         calls++;
         throw error;
-      }, { clock, maxRetries: 3, isRetryable: () => true }),
+      }, { clock, maxRetries: 3, classify: () => 'transient' }),
     );
     await expect(result).rejects.toBe(error);
     expect(calls).toBe(4);
@@ -126,7 +125,7 @@ describe('withRetries', () => {
       withRetries('Op', async () => {
         calls++;
         throw error;
-      }, { clock: new FakeClock(), maxRetries: 3, isRetryable: isRetryableDynamoDbError }),
+      }, { clock: new FakeClock(), maxRetries: 3 }),
     ).rejects.toBe(error);
     expect(calls).toBe(1);
   });
@@ -138,7 +137,7 @@ describe('withRetries', () => {
     const result = withRetries('Op', async () => {
       calls++;
       throw awsError('ThrottlingException');
-    }, { clock, signal: controller.signal, maxRetries: 8, isRetryable: () => true, random: () => 0.99 });
+    }, { clock, signal: controller.signal, maxRetries: 8, classify: () => 'throttled', random: () => 0.99 });
     result.catch(() => undefined);
     await clock.advance(0);
     expect(clock.pendingTimers).toBe(1);
@@ -148,7 +147,7 @@ describe('withRetries', () => {
   });
 });
 
-describe('isRetryableDynamoDbError', () => {
+describe('isRetryableAwsError on DynamoDB errors', () => {
   it.each([
     ['ProvisionedThroughputExceededException', awsError('ProvisionedThroughputExceededException')],
     ['ThrottlingException', awsError('ThrottlingException')],
@@ -160,7 +159,7 @@ describe('isRetryableDynamoDbError', () => {
     ['ECONNREFUSED', Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })],
     ['TimeoutError', Object.assign(new Error('timed out'), { name: 'TimeoutError' })],
   ])('retries %s', (_label, error) => {
-    expect(isRetryableDynamoDbError(error)).toBe(true);
+    expect(isRetryableAwsError(error)).toBe(true);
   });
 
   it.each([
@@ -170,7 +169,7 @@ describe('isRetryableDynamoDbError', () => {
     ['AccessDeniedException', awsError('AccessDeniedException', 403)],
     ['a plain Error', new Error('boom')],
   ])('does not retry %s', (_label, error) => {
-    expect(isRetryableDynamoDbError(error)).toBe(false);
+    expect(isRetryableAwsError(error)).toBe(false);
   });
 });
 

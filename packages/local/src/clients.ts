@@ -8,8 +8,24 @@ export interface LocalCredentials {
   readonly secretAccessKey: string;
 }
 
-/** The dummy credentials used against the local stack. */
-export const LOCAL_CREDENTIALS: LocalCredentials = Object.freeze({ accessKeyId: 'local', secretAccessKey: 'local' });
+/**
+ * The dummy credentials used against the local stack.
+ *
+ * A plain object, deliberately not frozen: the AWS SDK tags the credential objects it is
+ * given (`$source`) and fails on a frozen one. Prefer `stack.credentials` or
+ * {@link localCredentials}, which hand out a fresh copy every time, so no object is shared
+ * between clients.
+ */
+export const LOCAL_CREDENTIALS: LocalCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/**
+ * A fresh, unfrozen copy of `credentials` (default: the dummy local credentials) to hand
+ * to one AWS SDK client. Only the two key fields are copied, so attributes the SDK added
+ * to the original (`$source`) are not shared.
+ */
+export function localCredentials(credentials: LocalCredentials = LOCAL_CREDENTIALS): LocalCredentials {
+  return { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey };
+}
 
 /** Where a client should point. */
 export interface LocalClientTarget {
@@ -29,7 +45,7 @@ export function createLocalKinesisClient(target: LocalClientTarget): KinesisClie
   return new KinesisClient({
     endpoint: target.endpoint,
     region: target.region,
-    credentials: { ...(target.credentials ?? LOCAL_CREDENTIALS) },
+    credentials: localCredentials(target.credentials),
     requestHandler: new NodeHttpHandler(),
     ...(target.maxAttempts !== undefined ? { maxAttempts: target.maxAttempts } : {}),
   });
@@ -40,7 +56,7 @@ export function createLocalDynamoDbClient(target: LocalClientTarget): DynamoDBCl
   return new DynamoDBClient({
     endpoint: target.endpoint,
     region: target.region,
-    credentials: { ...(target.credentials ?? LOCAL_CREDENTIALS) },
+    credentials: localCredentials(target.credentials),
     requestHandler: new NodeHttpHandler(),
     ...(target.maxAttempts !== undefined ? { maxAttempts: target.maxAttempts } : {}),
   });

@@ -1,7 +1,7 @@
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { LOCAL_CREDENTIALS } from './clients.js';
+import { localCredentials } from './clients.js';
 
 /** A running emulator. */
 export interface EmulatorHandle {
@@ -37,7 +37,7 @@ async function answers(client: ProbeClient, command: unknown, signal?: AbortSign
 const probeConfig = (endpoint: string, region: string) => ({
   endpoint,
   region,
-  credentials: { ...LOCAL_CREDENTIALS },
+  credentials: localCredentials(),
   requestHandler: probeHandler(),
   maxAttempts: 1,
 });

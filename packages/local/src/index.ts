@@ -15,6 +15,7 @@ export {
   createLocalKinesisClient,
   createLocalDynamoDbClient,
   LOCAL_CREDENTIALS,
+  localCredentials,
   type LocalCredentials,
   type LocalClientTarget,
 } from './clients.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { createLocalDynamoDbClient, createLocalKinesisClient, LOCAL_CREDENTIALS, type LocalCredentials } from './clients.js';
+import { createLocalDynamoDbClient, createLocalKinesisClient, localCredentials, type LocalCredentials } from './clients.js';
 import { startDynalite } from './dynalite.js';
 import type { EmulatorHandle } from './emulator.js';
 import { localStackEnv } from './env.js';
@@ -19,7 +19,10 @@ export interface LocalStack {
   readonly dynamoDbEndpoint: string;
   /** Region the clients use. */
   readonly region: string;
-  /** Dummy static credentials the emulators accept. */
+  /**
+   * Dummy static credentials the emulators accept: a fresh, unfrozen object on every read,
+   * safe to hand to an AWS SDK client (which tags the credential object it is given).
+   */
   readonly credentials: LocalCredentials;
   /** Process id of the Kinesis Mock child process (undefined for in-process kinesalite). */
   readonly kinesisPid: number | undefined;
@@ -88,21 +91,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const kinesis: EmulatorHandle = kinesisResult.value;
   const dynamo: EmulatorHandle = dynamoResult.value;
 
-  const credentials = LOCAL_CREDENTIALS;
   const endpoints = {
     kinesisEndpoint: kinesis.endpoint,
     dynamoDbEndpoint: dynamo.endpoint,
     region: config.region,
-    credentials,
+    credentials: localCredentials(),
   };
   let stopping: Promise<void> | undefined;
   return {
     kinesisImplementation: config.kinesis,
-    ...endpoints,
+    kinesisEndpoint: endpoints.kinesisEndpoint,
+    dynamoDbEndpoint: endpoints.dynamoDbEndpoint,
+    region: endpoints.region,
+    // A getter, not a shared object: every reader gets its own copy to give to an SDK client.
+    get credentials(): LocalCredentials {
+      return localCredentials();
+    },
     kinesisPid: kinesis.pid,
     env: Object.freeze(localStackEnv(endpoints)),
-    kinesisClient: () => createLocalKinesisClient({ endpoint: kinesis.endpoint, region: config.region, credentials }),
-    dynamoDbClient: () => createLocalDynamoDbClient({ endpoint: dynamo.endpoint, region: config.region, credentials }),
+    kinesisClient: () => createLocalKinesisClient({ endpoint: kinesis.endpoint, region: config.region }),
+    dynamoDbClient: () => createLocalDynamoDbClient({ endpoint: dynamo.endpoint, region: config.region }),
     stop: () => {
       stopping ??= (async () => {
         const results = await Promise.allSettled([kinesis.stop(), dynamo.stop()]);

@@ -12,4 +12,5 @@ export * from './record.js';
 export * from './checkpointer.js';
 export * from './processor.js';
 export * from './position.js';
+export * from './aws-errors.js';
 export * from './retry.js';

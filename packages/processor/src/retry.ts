@@ -1,9 +1,11 @@
 /**
- * Generic retry with exponential backoff and full jitter, sleeping on an injected
- * {@link Clock}. Nothing here knows about DynamoDB: the caller decides what is retryable
- * and how a final failure is reported, so the DynamoDB and Kinesis sides share it.
+ * The one retry layer of kcl-ts: exponential backoff with full jitter, sleeping on an
+ * injected {@link Clock}, retrying what `classifyAwsError` calls throttled or transient.
+ * Every Kinesis and DynamoDB call goes through it; the caller decides how a final failure
+ * is reported.
  * @module
  */
+import { classifyAwsError, type AwsErrorKind } from './aws-errors.js';
 import type { Clock } from './clock.js';
 import { AbortError, isKclError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -14,10 +16,14 @@ export interface RetryOptions {
   readonly clock: Clock;
   /** Cancels the wait between attempts (and is checked before every attempt). */
   readonly signal?: AbortSignal | undefined;
-  /** Retries after the first attempt; 0 means a single attempt. */
+  /** Retries of `transient` failures (in a row) after the first attempt; 0 means a single attempt. */
   readonly maxRetries: number;
-  /** True for an error worth another attempt (throttling, 5xx, network). */
-  readonly isRetryable: (error: unknown) => boolean;
+  /** Retries of `throttled` failures; `Infinity` retries throttling without limit. @default maxRetries */
+  readonly maxThrottleRetries?: number;
+  /** Sorts an error into an {@link AwsErrorKind}; only `throttled` and `transient` are retried. @default classifyAwsError */
+  readonly classify?: (error: unknown) => AwsErrorKind;
+  /** Called before each retry (e.g. to count throttling). */
+  readonly onRetry?: (kind: 'throttled' | 'transient', error: unknown) => void;
   /** Receives one `debug` line per retry. */
   readonly logger?: Logger | undefined;
   /** Backoff base in ms: the delay before retry `n` (0-based) is at most `baseDelayMs × 2^n`. @default 50 */
@@ -44,11 +50,12 @@ export function backoffDelay(attempt: number, baseMs: number, capMs: number, ran
 }
 
 /**
- * Runs `fn` until it succeeds, fails with a non-retryable error, or `maxRetries` retries
- * are spent; the last error is rethrown unchanged, so the caller translates it (its own
- * `isRetryable` tells it whether retries were exhausted). `fn` receives the 0-based attempt
- * number, so a caller can tell a first attempt from a repeat (see the conditional-write
- * note in `DynamoDbLeaseRefresher`).
+ * The one retry loop of kcl-ts: runs `fn` until it succeeds, fails with an error that
+ * {@link RetryOptions.classify} does not call `throttled` or `transient`, or the retries of
+ * that kind are spent (throttling and transient failures have separate budgets, each
+ * counting its own backoff). The last error is rethrown unchanged, so the caller translates
+ * it. `fn` receives the 0-based attempt number, so a caller can tell a first attempt from a
+ * repeat (see the conditional-write note in `DynamoDbLeaseRefresher`).
  *
  * Aborting `signal` stops at once with an {@link AbortError}, whether it fires during an
  * attempt or during a backoff sleep.
@@ -60,19 +67,27 @@ export async function withRetries<T>(
   fn: (attempt: number) => Promise<T>,
   options: RetryOptions,
 ): Promise<T> {
-  const { clock, signal, maxRetries, isRetryable, logger } = options;
+  const { clock, signal, maxRetries, logger } = options;
+  const maxThrottleRetries = options.maxThrottleRetries ?? maxRetries;
+  const classify = options.classify ?? classifyAwsError;
   const base = options.baseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS;
   const cap = options.maxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS;
   const random = options.random ?? Math.random;
+  let throttles = 0;
+  let failures = 0;
   for (let attempt = 0; ; attempt++) {
     if (signal?.aborted) throw toAbortError(signal, undefined);
     try {
       return await fn(attempt);
     } catch (error) {
       if (signal?.aborted) throw toAbortError(signal, error);
-      if (attempt >= maxRetries || !isRetryable(error)) throw error;
-      const delayMs = backoffDelay(attempt, base, cap, random);
-      logger?.debug({ operation, attempt: attempt + 1, delayMs, err: error }, 'retrying after a transient error');
+      const kind = classify(error);
+      let delayMs: number;
+      if (kind === 'throttled' && throttles < maxThrottleRetries) delayMs = backoffDelay(throttles++, base, cap, random);
+      else if (kind === 'transient' && failures < maxRetries) delayMs = backoffDelay(failures++, base, cap, random);
+      else throw error;
+      options.onRetry?.(kind, error);
+      logger?.debug({ operation, attempt: attempt + 1, kind, delayMs, err: error }, 'retrying after a transient error');
       await clock.sleep(delayMs, signal);
     }
   }
@@ -114,37 +129,4 @@ export function toAbortError(signal: AbortSignal, error: unknown): AbortError {
   if (isKclError(error, 'ABORTED')) return error as AbortError;
   if (signal.reason instanceof AbortError) return signal.reason;
   return new AbortError(undefined, { cause: error ?? signal.reason });
-}
-
-const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
-const TIMEOUT_ERROR_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
-
-/**
- * True for failures of any AWS service call that are transient by nature: a server-side
- * fault (HTTP 5xx or `$fault === 'server'`), an error the SDK itself marks `$retryable`,
- * a timeout, or a dropped/refused connection. Service-specific throttling names are left
- * to the caller.
- */
-export function isTransientAwsError(error: unknown): boolean {
-  return transient(error, 0);
-}
-
-function transient(error: unknown, depth: number): boolean {
-  if (typeof error !== 'object' || error === null || depth > 3) return false;
-  const e = error as {
-    name?: unknown;
-    code?: unknown;
-    $fault?: unknown;
-    $retryable?: unknown;
-    $metadata?: { httpStatusCode?: unknown };
-    cause?: unknown;
-  };
-  const status = e.$metadata?.httpStatusCode;
-  if (typeof status === 'number' && status >= 500) return true;
-  if (e.$fault === 'server' || e.$retryable) return true;
-  if (typeof e.name === 'string' && TIMEOUT_ERROR_NAMES.has(e.name)) return true;
-  if (typeof e.code === 'string' && NETWORK_ERROR_CODES.has(e.code)) return true;
-  // Node wraps some socket errors (e.g. fetch's "TypeError: fetch failed" { cause: ECONNRESET }).
-  if (e.cause !== undefined && e.cause !== error) return transient(e.cause, depth + 1);
-  return false;
 }

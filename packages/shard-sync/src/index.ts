@@ -10,7 +10,6 @@ export * from './stream-identifier.js';
 export * from './hash-key-space.js';
 export * from './shard-lister.js';
 export * from './shard-detector.js';
-export { isRetryableKinesisError } from './kinesis-retry.js';
 export * from './shard-graph.js';
 export * from './lease-plan.js';
 export * from './shard-syncer.js';

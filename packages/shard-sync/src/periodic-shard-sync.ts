@@ -32,6 +32,8 @@ export interface PeriodicShardSyncOptions {
   readonly logger?: Logger;
   /** Called with every failure of a background run (after it is logged). */
   readonly onError?: (error: Error) => void;
+  /** Called after every run (periodic, requested or the first): its result, or `undefined` when it failed, and how long it took. */
+  readonly onRun?: (result: ShardSyncResult | undefined, durationMs: number) => void;
 }
 
 /** Defaults of {@link PeriodicShardSyncOptions}. */
@@ -52,6 +54,7 @@ export interface PeriodicShardSyncConfig {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly onError: ((error: Error) => void) | undefined;
+  readonly onRun: ((result: ShardSyncResult | undefined, durationMs: number) => void) | undefined;
 }
 
 function positive(name: string, value: unknown, min: number): number {
@@ -68,6 +71,7 @@ export function resolvePeriodicShardSyncConfig(options: PeriodicShardSyncOptions
   if (options.cleanup !== undefined && typeof options.cleanup.run !== 'function') throw new TypeError(`cleanup must be a LeaseCleanup, got ${String(options.cleanup)}`);
   if (typeof options.isLeader !== 'function') throw new TypeError(`isLeader must be a function, got ${String(options.isLeader)}`);
   if (options.onError !== undefined && typeof options.onError !== 'function') throw new TypeError(`onError must be a function, got ${String(options.onError)}`);
+  if (options.onRun !== undefined && typeof options.onRun !== 'function') throw new TypeError(`onRun must be a function, got ${String(options.onRun)}`);
   const d = PERIODIC_SHARD_SYNC_DEFAULTS;
   const intervalMs = positive('intervalMs', options.intervalMs ?? d.intervalMs, 1);
   return {
@@ -80,6 +84,7 @@ export function resolvePeriodicShardSyncConfig(options: PeriodicShardSyncOptions
     clock: options.clock ?? systemClock,
     logger: options.logger ?? silentLogger(),
     onError: options.onError,
+    onRun: options.onRun,
   };
 }
 
@@ -168,8 +173,10 @@ export class PeriodicShardSync {
   private async runNow(signal: AbortSignal | undefined): Promise<ShardSyncResult> {
     if (this.stopController.signal.aborted) throw new ShutdownError('PeriodicShardSync was stopped');
     const linked = linkSignals(this.stopController.signal, signal);
+    const startedAt = this.config.clock.elapsed();
+    let result: ShardSyncResult | undefined;
     try {
-      const result = await this.config.syncer.syncShards(linked.signal);
+      result = await this.config.syncer.syncShards(linked.signal);
       if (this.config.cleanup) {
         try {
           await this.config.cleanup.run(linked.signal);
@@ -182,6 +189,11 @@ export class PeriodicShardSync {
     } finally {
       linked.dispose();
       this.lastRunEnd = this.config.clock.elapsed();
+      try {
+        this.config.onRun?.(result, this.lastRunEnd - startedAt);
+      } catch (error) {
+        this.logger.warn({ err: error }, 'onRun threw');
+      }
     }
   }
 

@@ -5,8 +5,7 @@
  * @module
  */
 import { ListShardsCommand, type KinesisClient, type ListShardsCommandInput, type ListShardsCommandOutput, type ShardFilter } from '@aws-sdk/client-kinesis';
-import { AbortError, DependencyError, raceAbort, ResourceNotFoundError, silentLogger, systemClock, type Clock, type Logger, toAbortError } from '@kcl-ts/processor';
-import { awsErrorName, isRetryableKinesisError, retryKinesisCall } from './kinesis-retry.js';
+import { AbortError, awsErrorName, DependencyError, isRetryableAwsError, raceAbort, ResourceNotFoundError, silentLogger, systemClock, toAbortError, withRetries, type Clock, type Logger } from '@kcl-ts/processor';
 import { shardFromSdk, type ShardInfo } from './shard-info.js';
 import type { ShardLister } from './shard-lister.js';
 import { resolveStreamIdentifier, streamLabelOf, type StreamIdentifier } from './stream-identifier.js';
@@ -177,11 +176,14 @@ export class ShardDetector implements ShardLister {
 
   private sendWithRetries(input: ListShardsCommandInput, signal: AbortSignal | undefined): Promise<ListShardsCommandOutput> {
     const { kinesisClient, clock, maxRetries, retryBaseDelayMs, retryMaxDelayMs } = this.config;
-    return retryKinesisCall(
-      'ListShards',
-      () => raceAbort(kinesisClient.send(new ListShardsCommand(input)), signal),
-      { clock, logger: this.logger, maxRetries, baseDelayMs: retryBaseDelayMs, maxDelayMs: retryMaxDelayMs, signal },
-    );
+    return withRetries('ListShards', () => raceAbort(kinesisClient.send(new ListShardsCommand(input)), signal), {
+      clock,
+      logger: this.logger,
+      maxRetries,
+      baseDelayMs: retryBaseDelayMs,
+      maxDelayMs: retryMaxDelayMs,
+      signal,
+    });
   }
 
   private async translate(error: unknown, signal: AbortSignal | undefined): Promise<Error> {
@@ -200,7 +202,7 @@ export class ShardDetector implements ShardLister {
         { cause: error },
       );
     }
-    const retryable = isRetryableKinesisError(error);
+    const retryable = isRetryableAwsError(error);
     const hint = name === 'AccessDeniedException' ? ' (the credentials need kinesis:ListShards on the stream)' : '';
     return new DependencyError('kinesis', 'ListShards', `ListShards for stream "${this.streamLabel}" failed: ${name ?? 'Error'}: ${message}${hint}`, {
       cause: error,

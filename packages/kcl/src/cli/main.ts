@@ -3,8 +3,12 @@ import { DynamoDbLeaseRefresher } from '@kcl-ts/leases';
 import { isKclError, MAX_TIMER_DELAY_MS } from '@kcl-ts/processor';
 import { ShardDetector } from '@kcl-ts/shard-sync';
 import { buildClients, CliError, explainAwsError, type ConnectionFlags } from './aws.js';
+import { runDashboard } from './dashboard/command.js';
 import { reshard } from './reshard.js';
 import { collectStatus, formatStatus } from './status.js';
+
+/** Defaults of `kcl dashboard`'s flags. */
+const DASHBOARD_DEFAULTS = { port: 4700, host: '127.0.0.1', intervalMs: 3_000, leaseDurationMs: 10_000 } as const;
 
 const CONNECTION_HELP = `Connection (AWS or any endpoint):
   --region <r>               AWS region (default: $AWS_REGION)
@@ -19,6 +23,7 @@ const HELP: Record<string, string> = {
 Usage:
   kcl status --app <name> [--stream <name>] [--json] [--check-expiry <ms>]
   kcl reshard --stream <name> --shards <N>
+  kcl dashboard --app <name> [--stream <name>] [--port <n>]
   kcl <command> --help
 
 The embedded local stack is started with \`kcl-local up\` (package @kcl-ts/local).`,
@@ -30,6 +35,19 @@ Usage: kcl status --app <name> [options]
   --stream <name>         the stream: adds shard state (open/closed) and lag per shard
   --check-expiry <ms>     scan twice, <ms> apart, and flag leases whose counter did not move
   --json                  machine-readable output
+${CONNECTION_HELP}`,
+  dashboard: `kcl dashboard — a live web view of an application's leases and shard lineage
+
+Usage: kcl dashboard --app <name> [options]
+  --app <name>            application name (the lease table, unless --table)
+  --table <name>          lease table name (default: --app)
+  --stream <name>         the stream: adds shard states, shards without a lease and the lineage from ListShards
+  --port <n>              port to serve on; 0 picks a free one (default: ${DASHBOARD_DEFAULTS.port})
+  --host <address>        address to listen on (default: ${DASHBOARD_DEFAULTS.host}; 0.0.0.0 exposes the lease table to the network)
+  --interval <ms>         time between two updates while a page is open (default: ${DASHBOARD_DEFAULTS.intervalMs})
+  --lease-duration <ms>   the workers' leaseDurationMs, to judge expiry (default: ${DASHBOARD_DEFAULTS.leaseDurationMs})
+Reads only: dynamodb:Scan on the table; kinesis:ListShards and kinesis:DescribeStreamSummary with --stream.
+Runs until Ctrl-C.
 ${CONNECTION_HELP}`,
   reshard: `kcl reshard — change a stream's shard count (UpdateShardCount, uniform scaling) and wait for ACTIVE
 
@@ -78,8 +96,24 @@ function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>)
   }
 }
 
-/** Runs the CLI with `argv` (without node and script); returns the exit code. */
-export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`), env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/** A whole number flag within [min, max], or a one-line usage error (exit code 2). */
+function wholeNumber(flag: string, value: unknown, fallback: number, min: number, max: number, unit = ''): number {
+  if (value === undefined) return fallback;
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new CliError(`${flag} must be a whole number${unit} from ${min} to ${max}, got ${JSON.stringify(value)}`, 2);
+  return n;
+}
+
+/**
+ * Runs the CLI with `argv` (without node and script); returns the exit code. `signal` ends a
+ * long-running command (`kcl dashboard`) as Ctrl-C does.
+ */
+export async function main(
+  argv: string[],
+  out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+  env: NodeJS.ProcessEnv = process.env,
+  signal?: AbortSignal,
+): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     out(HELP.main!);
@@ -114,6 +148,50 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         expiryCheckMs: expiry,
       });
       out(v.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+      return 0;
+    } finally {
+      clients.kinesis.destroy();
+      clients.dynamoDb.destroy();
+    }
+  }
+  if (command === 'dashboard') {
+    const v = parse(rest, {
+      app: { type: 'string' },
+      table: { type: 'string' },
+      stream: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      interval: { type: 'string' },
+      'lease-duration': { type: 'string' },
+    });
+    if (v.help) return (out(HELP.dashboard!), 0);
+    const app = v.app as string | undefined;
+    if (!app) throw new CliError('kcl dashboard needs --app <name>', 2);
+    if (v.table === undefined) checkName('--app', app, TABLE_NAME, ' (it names the lease table unless --table is given)');
+    else checkName('--app', app, APP_NAME);
+    checkName('--table', v.table, TABLE_NAME);
+    checkName('--stream', v.stream, STREAM_NAME);
+    const port = wholeNumber('--port', v.port, DASHBOARD_DEFAULTS.port, 0, 65_535);
+    const intervalMs = wholeNumber('--interval', v.interval, DASHBOARD_DEFAULTS.intervalMs, 250, 3_600_000, ' of milliseconds');
+    const leaseDurationMs = wholeNumber('--lease-duration', v['lease-duration'], DASHBOARD_DEFAULTS.leaseDurationMs, 1, MAX_TIMER_DELAY_MS, ' of milliseconds');
+    const host = (v.host as string | undefined) ?? DASHBOARD_DEFAULTS.host;
+    if (!/^[a-zA-Z0-9.:[\]-]{1,253}$/.test(host)) throw new CliError(`--host must be an IP address or host name, got ${JSON.stringify(host)}`, 2);
+    const clients = buildClients(connection(v), env);
+    try {
+      await runDashboard({
+        kinesis: clients.kinesis,
+        dynamoDb: clients.dynamoDb,
+        application: app,
+        table: (v.table as string | undefined) ?? app,
+        ...(v.stream !== undefined && { stream: v.stream as string }),
+        host: host.replace(/^\[(.*)\]$/, '$1'),
+        port,
+        intervalMs,
+        leaseDurationMs,
+        out,
+        err: (line) => process.stderr.write(`${line}\n`),
+        ...(signal && { signal }),
+      });
       return 0;
     } finally {
       clients.kinesis.destroy();

@@ -5,7 +5,6 @@
  */
 export * from './types.js';
 export { RETRIEVAL_DEFAULTS, resolveRetrievalConfig, type RetrievalConfig, type RetrievalOptions } from './options.js';
-export { classifyKinesisError, type KinesisErrorKind } from './kinesis-errors.js';
 export { PollingRecordsFetcher, type PollingRecordsFetcherDeps } from './polling-fetcher.js';
 export { PrefetchBudget } from './prefetch-budget.js';
 export * from './aggregation/index.js';

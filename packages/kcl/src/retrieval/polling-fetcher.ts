@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { HashKeyRange } from '@kcl-ts/leases';
 import {
-  backoffDelay,
+  classifyAwsError,
   raceAbort,
   DependencyError,
   InvalidStateError,
@@ -21,6 +21,7 @@ import {
   ShutdownError,
   silentLogger,
   systemClock,
+  withRetries,
   type Clock,
   type KinesisClientRecord,
   type Logger,
@@ -28,7 +29,6 @@ import {
 import { deaggregate, type DeaggregationOptions } from './aggregation/deaggregate.js';
 import type { PrefetchBudget } from './prefetch-budget.js';
 import { compileHashKeyRange } from './aggregation/hash-key.js';
-import { classifyKinesisError } from './kinesis-errors.js';
 import type { RetrievalConfig } from './options.js';
 import { PrefetchQueue } from './prefetcher.js';
 import type { ChildShard } from '@kcl-ts/shard-sync';
@@ -124,6 +124,8 @@ export class PollingRecordsFetcher {
   private readonly queue: PrefetchQueue;
   private readonly counters: { -readonly [K in keyof RetrievalStats]: RetrievalStats[K] } = {
     getRecordsCalls: 0,
+    getRecordsTimeMs: 0,
+    getRecordsFailures: 0,
     throttled: 0,
     expiredIterators: 0,
     recordsFetched: 0,
@@ -351,51 +353,59 @@ export class PollingRecordsFetcher {
     return this.withRetries('GetRecords', signal, async () => {
       const wait = this.lastCallStart + this.minCallSpacingMs - this.clock.elapsed();
       if (wait > 0) await this.clock.sleep(wait, signal);
-      this.lastCallStart = this.clock.elapsed();
+      const startedAt = this.clock.elapsed();
+      this.lastCallStart = startedAt;
       this.counters.getRecordsCalls++;
-      return raceAbort(
-        this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.config.maxRecords, ...('StreamARN' in this.streamParams && this.streamParams) })),
-        signal,
-      );
+      try {
+        return await raceAbort(
+          this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.config.maxRecords, ...('StreamARN' in this.streamParams && this.streamParams) })),
+          signal,
+        );
+      } catch (error) {
+        this.counters.getRecordsFailures++;
+        throw error;
+      } finally {
+        this.counters.getRecordsTimeMs += this.clock.elapsed() - startedAt;
+      }
     });
   }
 
-  /** Runs `call`, retrying throttling (without limit) and transient failures (up to `maxRetries`). */
+  /**
+   * Runs `call` through the one retry layer: throttling is retried without limit, transient
+   * failures up to `maxRetries` in a row; the final error is translated here.
+   */
   private async withRetries<T>(operation: string, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
-    let throttles = 0;
-    let failures = 0;
-    for (;;) {
-      try {
-        return await call();
-      } catch (err) {
-        if (signal.aborted) throw err;
-        const kind = classifyKinesisError(err);
-        switch (kind) {
-          case 'throttled':
-            this.counters.throttled++;
-            this.log.debug({ operation, attempt: throttles + 1 }, 'throttled; backing off');
-            await this.clock.sleep(backoffDelay(throttles++, this.backoff.baseDelayMs, this.backoff.maxDelayMs, this.random), signal);
-            break;
-          case 'transient':
-            if (failures >= this.config.maxRetries) {
-              throw new DependencyError('kinesis', operation, `${operation} failed ${failures + 1} times in a row on shard ${this.shardId}: ${message(err)}`, { cause: err, retryable: true });
-            }
-            this.log.debug({ operation, err, attempt: failures + 1 }, 'transient failure; retrying');
-            await this.clock.sleep(backoffDelay(failures++, this.backoff.baseDelayMs, this.backoff.maxDelayMs, this.random), signal);
-            break;
-          case 'expired-iterator':
-            if (operation === 'GetRecords') throw new IteratorExpired();
-            throw new DependencyError('kinesis', operation, `${operation} failed on shard ${this.shardId}: ${message(err)}`, { cause: err });
-          case 'not-found':
-            throw new ResourceNotFoundError(
-              'shard',
-              this.shardId,
-              `shard ${this.shardId} of stream ${this.streamLabel} was not found (${operation}: ${message(err)}); the stream was deleted or the shard is past retention, so its lease is garbage`,
-              { cause: err },
-            );
-          default:
-            throw new DependencyError('kinesis', operation, `${operation} failed on shard ${this.shardId}: ${message(err)}`, { cause: err });
-        }
+    try {
+      return await withRetries(operation, () => call(), {
+        clock: this.clock,
+        signal,
+        maxRetries: this.config.maxRetries,
+        maxThrottleRetries: Number.POSITIVE_INFINITY,
+        baseDelayMs: this.backoff.baseDelayMs,
+        maxDelayMs: this.backoff.maxDelayMs,
+        random: this.random,
+        logger: this.log,
+        onRetry: (kind) => {
+          if (kind === 'throttled') this.counters.throttled++;
+        },
+      });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      switch (classifyAwsError(err)) {
+        case 'transient':
+          throw new DependencyError('kinesis', operation, `${operation} failed ${this.config.maxRetries + 1} times in a row on shard ${this.shardId}: ${message(err)}`, { cause: err, retryable: true });
+        case 'expired-iterator':
+          if (operation === 'GetRecords') throw new IteratorExpired();
+          throw new DependencyError('kinesis', operation, `${operation} failed on shard ${this.shardId}: ${message(err)}`, { cause: err });
+        case 'not-found':
+          throw new ResourceNotFoundError(
+            'shard',
+            this.shardId,
+            `shard ${this.shardId} of stream ${this.streamLabel} was not found (${operation}: ${message(err)}); the stream was deleted or the shard is past retention, so its lease is garbage`,
+            { cause: err },
+          );
+        default:
+          throw new DependencyError('kinesis', operation, `${operation} failed on shard ${this.shardId}: ${message(err)}`, { cause: err });
       }
     }
   }

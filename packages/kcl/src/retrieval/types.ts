@@ -39,6 +39,10 @@ export interface RecordsBatch {
 export interface RetrievalStats {
   /** GetRecords calls started (including throttled and failed ones). */
   readonly getRecordsCalls: number;
+  /** Total time spent in GetRecords calls, in ms of the clock. */
+  readonly getRecordsTimeMs: number;
+  /** GetRecords calls that failed (throttled ones included). */
+  readonly getRecordsFailures: number;
   /** Throttling errors seen (GetRecords and GetShardIterator). */
   readonly throttled: number;
   /** Times the shard iterator expired and was renewed. */

@@ -34,6 +34,20 @@ export interface TakerRunSummary {
   readonly stolen: readonly string[];
   /** Keys of leases the table says this worker owns and that it now holds (handoffs received, leases of a previous run). */
   readonly adopted: readonly string[];
+  /** How long the round took (scan and writes), in ms of the coordinator's clock. */
+  readonly durationMs: number;
+}
+
+/** What one renewal round did; emitted as `renewerRun`. */
+export interface RenewerRunSummary {
+  /** Leases held after the round. */
+  readonly held: number;
+  /** Leases renewed by this round. */
+  readonly renewed: number;
+  /** Renewals that failed on a store error (the lease stays held until its deadline). */
+  readonly failed: number;
+  /** How long the round took, in ms of the coordinator's clock. */
+  readonly durationMs: number;
 }
 
 /** Events of the {@link LeaseCoordinator}, as `[argument tuple]` per event name. */
@@ -46,6 +60,10 @@ export interface LeaseCoordinatorEvents {
   error: [error: Error];
   /** A taker round finished. */
   takerRun: [summary: TakerRunSummary];
+  /** A renewal round finished. */
+  renewerRun: [summary: RenewerRunSummary];
+  /** A graceful handoff of a lease this worker owned finished: drained, checkpointed and transferred. */
+  handedOff: [lease: Lease, to: string, durationMs: number];
 }
 
 /** A listener of event `E`. */

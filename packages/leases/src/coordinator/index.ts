@@ -9,5 +9,5 @@ export {
   type LeaseCoordinatorConfig,
   type LeaseCoordinatorOptions,
 } from './options.js';
-export type { LeaseCoordinatorEvents, LeaseCoordinatorListener, LeaseLostReason, TakerRunSummary } from './events.js';
+export type { LeaseCoordinatorEvents, LeaseCoordinatorListener, LeaseLostReason, TakerRunSummary, RenewerRunSummary } from './events.js';
 export { planBalance, type BalanceInput, type BalancePlan } from './balancer.js';

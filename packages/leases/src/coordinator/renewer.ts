@@ -34,35 +34,42 @@ export class LeaseRenewer {
    */
   async renewAll(): Promise<void> {
     const { held, clock } = this.ctx;
-    held.enforce(clock.elapsed());
+    const startedAt = clock.elapsed();
+    held.enforce(startedAt);
     let failure: { error: unknown; leaseKey: string } | undefined;
+    let renewed = 0;
+    let failed = 0;
     // A lease with a write in flight (a checkpoint being retried, a transfer) is skipped: that
     // write renews it if it lands, and waiting for it would hold up the renewal of every
     // other lease behind one slow write.
     const idle = held.all().filter((entry) => !held.mutex.isBusy(entry.lease.leaseKey));
     await mapLimit(idle, LEASE_WRITE_CONCURRENCY, async (entry) => {
       try {
-        await this.renew(entry);
+        if (await this.renew(entry)) renewed++;
       } catch (error) {
+        failed++;
         failure ??= { error, leaseKey: entry.lease.leaseKey };
         this.ctx.logger.warn({ err: error, leaseKey: entry.lease.leaseKey }, 'lease renewal failed; retrying next round');
       }
     });
     held.enforce(clock.elapsed());
+    this.ctx.emitter.emit('renewerRun', { held: held.size, renewed, failed, durationMs: clock.elapsed() - startedAt });
     if (failure) this.ctx.reportError(failure.error, 'lease renewal failed', { leaseKey: failure.leaseKey });
   }
 
-  /** Renews one held lease (under its mutex). Throws store errors. */
-  async renew(entry: HeldLease): Promise<void> {
+  /** Renews one held lease (under its mutex); true if it was renewed. Throws store errors. */
+  async renew(entry: HeldLease): Promise<boolean> {
     const { held, clock, refresher } = this.ctx;
-    await held.mutex.run(entry.lease.leaseKey, async () => {
-      if (!held.isCurrent(entry)) return;
+    return held.mutex.run(entry.lease.leaseKey, async () => {
+      if (!held.isCurrent(entry)) return false;
       if (clock.elapsed() >= held.deadline(entry)) {
         held.drop(entry, 'expired');
-        return;
+        return false;
       }
       const outcome = await this.fencedWrite(entry, (lease) => refresher.renewLease(lease, this.ctx.owner, this.ctx.signal), this.ctx.signal);
-      if (typeof outcome === 'string') held.drop(entry, outcome);
+      if (typeof outcome !== 'string') return true;
+      held.drop(entry, outcome);
+      return false;
     });
   }
 
@@ -216,6 +223,7 @@ export class LeaseRenewer {
   private async handOff(entry: HeldLease, to: string): Promise<void> {
     const { held, clock, refresher, workerId, logger } = this.ctx;
     const leaseKey = entry.lease.leaseKey;
+    const startedAt = clock.elapsed();
     logger.info({ leaseKey, to }, 'handoff requested by a peer');
     if (entry.active && entry.drainedFor !== to) {
       try {
@@ -235,6 +243,7 @@ export class LeaseRenewer {
         const moved = await refresher.transferLease(entry.lease, workerId, to, this.ctx.signal);
         if (moved !== undefined) {
           held.drop(entry, 'handed-off');
+          this.ctx.emitter.emit('handedOff', entry.lease, to, clock.elapsed() - startedAt);
           return;
         }
         const stored = await refresher.getLease(leaseKey, this.ctx.signal).catch(() => undefined);

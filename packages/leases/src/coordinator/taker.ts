@@ -52,6 +52,7 @@ export class LeaseTaker {
   async runOnce(): Promise<TakerRunSummary> {
     const { refresher, clock, held, workerId: me, config, logger } = this.ctx;
     const signal = this.ctx.signal;
+    const startedAt = clock.elapsed();
     const leases = await refresher.listLeases(signal);
     const now = clock.elapsed();
     const expiredKeys = this.tracker.observe(leases, now);
@@ -134,6 +135,7 @@ export class LeaseTaker {
       handoffsRequested,
       stolen,
       adopted,
+      durationMs: clock.elapsed() - startedAt,
     };
     if (taken.length + handoffsRequested.length + stolen.length + adopted.length > 0) logger.info(summary, 'taker round');
     else logger.debug(summary, 'taker round');

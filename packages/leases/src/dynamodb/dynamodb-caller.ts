@@ -6,7 +6,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Clock, Logger } from '@kcl-ts/processor';
-import { isRetryableDynamoDbError, translateDynamoDbError, type TableLocation } from './errors.js';
+import { translateDynamoDbError, type TableLocation } from './errors.js';
 import { raceAbort, withRetries } from '@kcl-ts/processor';
 
 /** Settings of a {@link DynamoDbCaller}. */
@@ -65,7 +65,6 @@ export class DynamoDbCaller {
           clock: c.clock,
           signal,
           maxRetries: c.maxRetries,
-          isRetryable: isRetryableDynamoDbError,
           logger: c.logger,
           baseDelayMs: c.retryBaseDelayMs,
           maxDelayMs: c.retryMaxDelayMs,

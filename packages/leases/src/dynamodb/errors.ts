@@ -4,25 +4,10 @@
  * lost condition and typed {@link KclError}s for everything else.
  * @module
  */
-import { DependencyError, KclError, ResourceNotFoundError } from '@kcl-ts/processor';
-import { isTransientAwsError } from '@kcl-ts/processor';
-
-/** DynamoDB error names that mean "slow down", always worth a retry after a backoff. */
-const THROTTLING_ERRORS = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'LimitExceededException',
-]);
+import { awsErrorName, DependencyError, isRetryableAwsError, KclError, ResourceNotFoundError } from '@kcl-ts/processor';
 
 /** The `name` of an AWS SDK error (or of any error), or `undefined`. */
-export function errorName(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const name = (error as { name?: unknown }).name;
-  return typeof name === 'string' ? name : undefined;
-}
+const errorName = awsErrorName;
 
 /** True if a conditional write lost its condition: another writer got there first. */
 export function isConditionalCheckFailed(error: unknown): boolean {
@@ -37,13 +22,6 @@ export function isTableNotFound(error: unknown): boolean {
 /** True if a CreateTable lost a race: the table already exists or is being created. */
 export function isResourceInUse(error: unknown): boolean {
   return errorName(error) === 'ResourceInUseException';
-}
-
-/** True for DynamoDB failures worth retrying: throttling, 5xx, timeouts and network errors. */
-export function isRetryableDynamoDbError(error: unknown): boolean {
-  const name = errorName(error);
-  if (name !== undefined && THROTTLING_ERRORS.has(name)) return true;
-  return isTransientAwsError(error);
 }
 
 /** Where the failing table lives, for messages: region and (when not AWS's) endpoint. */
@@ -70,7 +48,7 @@ export function translateDynamoDbError(error: unknown, operation: string, locati
       { cause: error },
     );
   }
-  const retryable = isRetryableDynamoDbError(error);
+  const retryable = isRetryableAwsError(error);
   const detail = `${errorName(error) ?? 'Error'}: ${error instanceof Error ? error.message : String(error)}`;
   const message = retryable
     ? `DynamoDB ${operation} on lease table "${tableName}" kept failing after retries (${detail})`

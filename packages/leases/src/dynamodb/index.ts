@@ -21,4 +21,4 @@ export {
   type LeaseItem,
   type ParsedLeaseItem,
 } from './lease-serializer.js';
-export { isConditionalCheckFailed, isRetryableDynamoDbError } from './errors.js';
+export { isConditionalCheckFailed } from './errors.js';

@@ -1,0 +1,173 @@
+/**
+ * Cost of many quiet shards, kcl-ts against lifion-kinesis side by side: one consumer process
+ * holding 64 shards, first idle (CPU as % of a core, GetRecords calls per second per shard),
+ * then with 5 records/s on every shard (CPU); RSS and heap maxima over the process's life.
+ * @module
+ */
+import type { Shard } from '@aws-sdk/client-kinesis';
+import type { BenchContext } from './context.js';
+import { figure, num, summary, type BenchReport } from './report.js';
+import { IMPL_LABEL, libraryOrder, measureWindow, perShard, spawnPeer, stopPeer, waitPolling, type Window } from './peer-run.js';
+import { createStream, dropStreamAndTable, startShardProducer } from './streams.js';
+import { median } from './stats.js';
+
+const SHARDS = 64;
+const RATE_PER_SHARD = 5;
+const MB = 1024 * 1024;
+
+interface IdleRun {
+  readonly idle: Window;
+  readonly loaded: Window;
+  /** Records put during the loaded window (to check the consumer kept up). */
+  readonly put: number;
+  readonly maxRssMb: number;
+  readonly maxHeapMb: number;
+  readonly warmSeconds: number;
+}
+
+async function runOnce(ctx: BenchContext, impl: 'kcl-ts' | 'lifion', run: number, windowS: number): Promise<IdleRun> {
+  const kinesis = ctx.kinesalite;
+  const stream = `bench-idle-${impl}-${run}-${ctx.tag}`;
+  const shards: Shard[] = await createStream(kinesis.client, stream, SHARDS);
+  const shardIds = shards.map((s) => s.ShardId!);
+  const t0 = Date.now();
+  const child = await spawnPeer(ctx, { impl, stream, id: stream, initialPosition: 'TRIM_HORIZON' });
+  try {
+    await waitPolling(ctx, child, stream, shardIds, 3, 90_000);
+    const warmSeconds = (Date.now() - t0) / 1000;
+    // Let the idle pacing settle (kcl-ts backs off 250 → 500 → 1,000 ms over its first empty polls).
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const idle = await measureWindow(ctx, child, stream, shardIds, windowS);
+    const producer = startShardProducer(kinesis.client, stream, shards, 1000 / RATE_PER_SHARD);
+    let loaded: Window;
+    let put: number;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      const put0 = producer.put();
+      loaded = await measureWindow(ctx, child, stream, shardIds, windowS);
+      put = producer.put() - put0;
+    } finally {
+      await producer.stop();
+    }
+    const last = await child.sample();
+    if (child.errors.length > 0) ctx.log(`idle: ${impl} run ${run} reported errors: ${child.errors.slice(0, 3).join('; ')}`);
+    return { idle, loaded, put, maxRssMb: last.maxRss / MB, maxHeapMb: last.maxHeapUsed / MB, warmSeconds };
+  } finally {
+    await stopPeer(child);
+    await dropStreamAndTable(kinesis.client, ctx.dynamoDb, stream, stream);
+    await ctx.emulators.forget(stream);
+  }
+}
+
+/** Runs the 64-shard idle / 5 records/s benchmark. */
+export async function benchIdle(ctx: BenchContext): Promise<BenchReport> {
+  const runs = ctx.quick ? 2 : Math.min(ctx.runs, 3);
+  const windowS = ctx.quick ? 10 : 20;
+  const results: Record<'kcl-ts' | 'lifion', IdleRun[]> = { 'kcl-ts': [], lifion: [] };
+  for (let run = 1; run <= runs; run++) {
+    for (const impl of libraryOrder(run)) {
+      ctx.log(`idle: ${impl} run ${run}/${runs} (${SHARDS} shards: ${windowS} s idle, then ${windowS} s at ${RATE_PER_SHARD} records/s per shard)`);
+      const r = await runOnce(ctx, impl, run, windowS);
+      results[impl].push(r);
+      ctx.log(
+        `idle: ${impl} run ${run}: idle ${num(r.idle.cpuPercent, 1)} % of a core, ${num(median(r.idle.callsPerShardPerSecond), 2)} GetRecords/s/shard; ` +
+          `loaded ${num(r.loaded.cpuPercent, 1)} %, ${r.loaded.processed}/${r.put} records; max RSS ${num(r.maxRssMb, 0)} MB, heap ${num(r.maxHeapMb, 0)} MB`,
+      );
+    }
+  }
+  const ours = results['kcl-ts'];
+  const theirs = results.lifion;
+  const of = (rs: IdleRun[], f: (r: IdleRun) => number) => summary(rs.map(f));
+  const idleCpu = of(ours, (r) => r.idle.cpuPercent);
+  const idleCpuTheirs = of(theirs, (r) => r.idle.cpuPercent);
+  const calls = of(ours, (r) => perShard(r.idle.callsPerShardPerSecond).max);
+  const loadedCpu = of(ours, (r) => r.loaded.cpuPercent);
+  const loadedCpuTheirs = of(theirs, (r) => r.loaded.cpuPercent);
+  const rss = of(ours, (r) => r.maxRssMb);
+  const rssTheirs = of(theirs, (r) => r.maxRssMb);
+  const heap = of(ours, (r) => r.maxHeapMb);
+  const heapTheirs = of(theirs, (r) => r.maxHeapMb);
+  const ratio = (a: { median: number }, b: { median: number }): number => a.median / b.median;
+  /** CPU ms per GetRecords call (with whatever goes with it: checkpoints, renewals) over a window. */
+  const msPerCall = (w: Window): number => (w.cpuPercent * 10) / w.callsPerShardPerSecond.reduce((a, b) => a + b, 0);
+  const loadedCalls = of(ours, (r) => perShard(r.loaded.callsPerShardPerSecond).median);
+  const loadedCallsTheirs = of(theirs, (r) => perShard(r.loaded.callsPerShardPerSecond).median);
+  const perCall = of(ours, (r) => msPerCall(r.loaded));
+  const perCallTheirs = of(theirs, (r) => msPerCall(r.loaded));
+  const keptUp = (rs: IdleRun[]): string => rs.map((r) => `${r.loaded.processed}/${r.put}`).join(', ');
+  return {
+    name: 'idle',
+    title: `${SHARDS} shards in one process: idle, and at ${RATE_PER_SHARD} records/s per shard`,
+    setup:
+      `A ${SHARDS}-shard stream on kinesalite (in the emulator process); one consumer child process per implementation, alone on the machine's two cores apart from the emulator, from TRIM_HORIZON of the fresh, empty stream (kinesalite never answers GetShardIterator AT_TIMESTAMP, which kcl-ts uses to pin LATEST). ` +
+      `After every shard was polled 3 times and 5 s more (kcl-ts's idle backoff settles), CPU is measured over ${windowS} s idle, then a producer in the orchestrator puts one record on every shard each ${1000 / RATE_PER_SHARD} ms (${RATE_PER_SHARD} records/s per shard, ${SHARDS * RATE_PER_SHARD}/s in all) and CPU is measured over ${windowS} s after 5 s of warm-up. ` +
+      'CPU = the child\'s own process.cpuUsage() (user + system) over the window, as % of one core; GetRecords calls are counted per shard by the emulator process (from the iterators), so the count costs the clients nothing and is the same for both. ' +
+      `RSS and heap used: maxima of the child's own process.memoryUsage(), sampled every 250 ms over its whole life (start-up, lease taking, both windows). ${runs} runs, the implementations alternating which goes first; a fresh stream and application per run. ` +
+      'Both checkpoint after every batch (lifion: its default auto-checkpoint; kcl-ts: checkpointer.checkpoint() in processRecords); lifion delivers bytes (shouldParseJson false, as kcl-ts).',
+    baselineLabel: IMPL_LABEL.lifion,
+    figures: [
+      figure({ against: 'lifion',
+        name: `idle CPU, ${SHARDS} shards`,
+        unit: '% of a core',
+        ours: idleCpu,
+        baseline: idleCpuTheirs,
+        target: '≤ 1.0× lifion',
+        pass: ratio(idleCpu, idleCpuTheirs) <= 1.0,
+        limit:
+          `both poll an idle shard about once a second; on top, kcl-ts renews every lease every leaseDuration/3 (a conditional UpdateItem per shard every 3.3 s, ~${num(SHARDS / 3.333, 0)} writes/s here) and scans the lease table every 2 s, where lifion renews a lease every few minutes and heartbeats every 20 s`,
+        digits: 1,
+      }),
+      figure({ name: 'idle CPU per shard', unit: '% of a core', ours: of(ours, (r) => r.idle.cpuPercent / SHARDS), baseline: of(theirs, (r) => r.idle.cpuPercent / SHARDS), digits: 3 }),
+      figure({ against: 'lifion',
+        name: 'GetRecords calls per second per idle shard (busiest shard)',
+        unit: 'calls/s',
+        ours: calls,
+        baseline: of(theirs, (r) => perShard(r.idle.callsPerShardPerSecond).max),
+        target: '≤ 1 by default',
+        pass: calls.max <= 1.0,
+        limit: 'the idle pause backs off only up to maxIdleTimeBetweenReadsMs (1,000 ms), and a call takes a few ms on top',
+      }),
+      figure({ name: 'GetRecords calls per second per idle shard (median shard)', unit: 'calls/s', ours: of(ours, (r) => perShard(r.idle.callsPerShardPerSecond).median), baseline: of(theirs, (r) => perShard(r.idle.callsPerShardPerSecond).median) }),
+      figure({ against: 'lifion',
+        name: `CPU at ${SHARDS} shards × ${RATE_PER_SHARD} records/s`,
+        unit: '% of a core',
+        ours: loadedCpu,
+        baseline: loadedCpuTheirs,
+        target: '≤ 1.0× lifion',
+        pass: ratio(loadedCpu, loadedCpuTheirs) <= 1.0,
+        limit:
+          `kcl-ts polls a shard that has records every idleTimeBetweenReadsMs (250 ms; records reset the idle backoff): ${num(loadedCalls.median, 1)} GetRecords calls/s per shard here against lifion's ${num(loadedCallsTheirs.median, 1)} (it waits 250 ms after records, 1,000 ms after an empty poll), and each batch brings a checkpoint (a conditional UpdateItem) in both. ` +
+          `Per call kcl-ts spends ${num(perCall.median, 2)} ms of CPU against lifion's ${num(perCallTheirs.median, 2)} ms (the per-call row), so the difference is the number of calls — the price of the 250 ms pause that buys its latency`,
+        digits: 1,
+      }),
+      figure({ name: `GetRecords calls per second per shard at ${RATE_PER_SHARD} records/s (median shard)`, unit: 'calls/s', ours: loadedCalls, baseline: loadedCallsTheirs }),
+      figure({ name: `CPU per GetRecords call at ${RATE_PER_SHARD} records/s (with its share of checkpoints and lease upkeep)`, unit: 'ms', ours: perCall, baseline: perCallTheirs, digits: 2 }),
+      figure({ name: 'CPU per GetRecords call, idle (with its share of lease upkeep)', unit: 'ms', ours: of(ours, (r) => msPerCall(r.idle)), baseline: of(theirs, (r) => msPerCall(r.idle)), digits: 2 }),
+      figure({ against: 'lifion',
+        name: `max RSS, ${SHARDS} shards`,
+        unit: 'MB',
+        ours: rss,
+        baseline: rssTheirs,
+        target: '≤ 1.1× lifion',
+        pass: ratio(rss, rssTheirs) <= 1.1,
+        limit: 'the AWS SDK v3 clients (Kinesis and DynamoDB) and the per-shard consumer state; both processes run on the same Node.js',
+        digits: 0,
+      }),
+      figure({ against: 'lifion',
+        name: `max heap used, ${SHARDS} shards`,
+        unit: 'MB',
+        ours: heap,
+        baseline: heapTheirs,
+        target: '≤ 1.5× lifion',
+        pass: ratio(heap, heapTheirs) <= 1.5,
+        limit: 'the AWS SDK v3 clients and per-shard consumer state',
+        digits: 0,
+      }),
+      figure({ name: 'start → every shard polled 3 times', unit: 's', ours: of(ours, (r) => r.warmSeconds), baseline: of(theirs, (r) => r.warmSeconds), digits: 1 }),
+    ],
+    notes: [
+      `records delivered / put during the loaded windows — kcl-ts: ${keptUp(ours)}; lifion: ${keptUp(theirs)}`,
+      'lifion-kinesis runs on AWS SDK v2, which opens a new connection per request unless AWS_NODEJS_CONNECTION_REUSE_ENABLED=1 is set; it is measured as its users get it by default.',
+    ],
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * Entry of a peer child process: one consumer implementation alone in its process, measuring
+ * its own CPU (`process.cpuUsage()`) and memory (`process.memoryUsage()`), so implementations
+ * are compared side by side under the same conditions:
+ *
+ * - `kcl-ts`: a Worker built from `clientConfig` (the clients users get) with default settings,
+ *   checkpointing after every batch;
+ * - `lifion`: lifion-kinesis 1.x (`new Kinesis(...)`, AWS SDK v2) with its defaults
+ *   (auto-checkpoint of every batch, automatic shard assignment), records delivered as bytes;
+ * - `raw`: a plain AWS SDK v3 GetRecords loop over every shard (the floor).
+ *
+ * Its {@link PeerChildConfig} arrives as JSON in `KCL_BENCH_CHILD_CONFIG`; it answers `sample`
+ * requests with a {@link PeerSample} and reports batches (latency) and `done` (catch-up).
+ * @module
+ */
+import './quiet-warnings.js';
+import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker, type ProcessRecordsInput, type ShardRecordProcessor } from '@kcl-ts/kcl';
+import { createLocalKinesisClient } from '@kcl-ts/local';
+import { CHILD_CONFIG_ENV, decodePayload, type ChildMessage, type PeerChildConfig, type PeerSample, type SeenRecord } from './messages.js';
+import { readAllRaw } from './raw-reader.js';
+
+const config = JSON.parse(process.env[CHILD_CONFIG_ENV] ?? 'null') as PeerChildConfig | null;
+if (!config) throw new Error(`${CHILD_CONFIG_ENV} is not set: this script is started by the bench (dist/main.js)`);
+
+function send(message: ChildMessage, callback?: () => void): void {
+  if (process.send && process.connected) {
+    try {
+      process.send(message, undefined, {}, callback ? () => callback() : undefined);
+      return;
+    } catch {
+      // the orchestrator is gone
+    }
+  }
+  callback?.();
+}
+
+const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+
+// --- measurement -------------------------------------------------------------------------
+const cpuStart = process.cpuUsage();
+let maxRss = 0;
+let maxHeapUsed = 0;
+let processed = 0;
+let firstRecordAt = 0;
+let lastRecordAt = 0;
+let startAt = 0;
+let cpuAtStart = 0;
+let doneSent = false;
+let cpuAtFirstBatch = 0;
+let firstBatchRecords = 0;
+
+const cpuUs = (): number => {
+  const u = process.cpuUsage(cpuStart);
+  return u.user + u.system;
+};
+const sampleMemory = (): void => {
+  const m = process.memoryUsage();
+  if (m.rss > maxRss) maxRss = m.rss;
+  if (m.heapUsed > maxHeapUsed) maxHeapUsed = m.heapUsed;
+};
+const memoryTimer = setInterval(sampleMemory, config.memorySampleMs);
+
+function sample(resetMax: boolean): PeerSample {
+  sampleMemory();
+  const m = process.memoryUsage();
+  const s: PeerSample = { at: Date.now(), cpuUs: cpuUs(), rss: m.rss, heapUsed: m.heapUsed, maxRss, maxHeapUsed, processed };
+  if (resetMax) {
+    maxRss = m.rss;
+    maxHeapUsed = m.heapUsed;
+  }
+  return s;
+}
+
+process.on('message', (raw: unknown) => {
+  const m = raw as { type?: string; id?: number; resetMax?: boolean };
+  if (m.type === 'sample' && typeof m.id === 'number') send({ type: 'sample', id: m.id, sample: sample(m.resetMax === true) });
+});
+
+/** Called by every implementation for every delivered batch of `count` records (`payloads` only read when records are reported). */
+function delivered(shardId: string, count: number, payloads: () => Iterable<unknown>): void {
+  const at = Date.now();
+  if (config!.report === 'records') {
+    const seen: SeenRecord[] = [];
+    for (const data of payloads()) {
+      const p = decodePayload(data instanceof Uint8Array ? data : Buffer.from(String(data)));
+      if (p) seen.push([p.k, p.n, p.t]);
+    }
+    send({ type: 'batch', shardId, at, count, records: seen });
+  }
+  processed += count;
+  if (count > 0) {
+    if (firstRecordAt === 0) {
+      firstRecordAt = at;
+      cpuAtFirstBatch = cpuUs() - cpuAtStart;
+      firstBatchRecords = count;
+    }
+    lastRecordAt = at;
+  }
+  if (!doneSent && config!.expectedRecords !== undefined && processed >= config!.expectedRecords) {
+    doneSent = true;
+    send({ type: 'done', startAt, firstRecordAt, lastRecordAt, records: processed, cpuUs: cpuUs() - cpuAtStart, cpuToFirstBatchUs: cpuAtFirstBatch, firstBatchRecords, maxRss, maxHeapUsed });
+  }
+}
+
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+let stop: () => Promise<void> = async () => undefined;
+
+// --- kcl-ts ------------------------------------------------------------------------------
+async function runKcl(c: PeerChildConfig): Promise<void> {
+  const processor = (shardId: string): ShardRecordProcessor => ({
+    initialize: () => undefined,
+    async processRecords({ records, checkpointer }: ProcessRecordsInput): Promise<void> {
+      delivered(shardId, records.length, () => records.map((r) => r.data));
+      if (c.processDelayMs) await sleep(c.processDelayMs);
+      await checkpointer.checkpoint();
+    },
+    async shardEnded({ checkpointer }) {
+      await checkpointer.checkpoint();
+    },
+    async shutdownRequested({ checkpointer }) {
+      await checkpointer.checkpoint();
+    },
+    leaseLost: () => undefined,
+  });
+  const worker = new Worker({
+    applicationName: c.applicationName,
+    streamName: c.streamName,
+    processorFactory: processor,
+    initialPosition: c.initialPosition,
+    clientConfig: { region: c.region, kinesisEndpoint: c.kinesisEndpoint, dynamoDbEndpoint: c.dynamoDbEndpoint, credentials: { ...credentials } },
+    ...c.options,
+  });
+  worker.on('error', (error) => send({ type: 'error', at: Date.now(), detail: describe(error) }));
+  stop = () => worker.shutdown();
+  await worker.start();
+}
+
+// --- lifion-kinesis ----------------------------------------------------------------------
+interface LifionConsumer {
+  on(event: 'data', fn: (chunk: { shardId: string; records: { data: unknown }[] }) => void): void;
+  on(event: 'error', fn: (error: unknown) => void): void;
+  startConsumer(): Promise<void>;
+  stopConsumer(): void;
+}
+type LifionConstructor = new (options: Record<string, unknown>) => LifionConsumer;
+
+async function runLifion(c: PeerChildConfig): Promise<void> {
+  process.env['AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE'] ??= '1';
+  // lifion-kinesis is CommonJS (a devDependency of this private package).
+  const Kinesis = createRequire(import.meta.url)('lifion-kinesis') as LifionConstructor;
+  const aws = { endpoint: c.kinesisEndpoint, region: c.region, ...credentials };
+  const { dynamoDbTableName, ...options } = c.options ?? {};
+  const consumer = new Kinesis({
+    ...aws,
+    streamName: c.streamName,
+    consumerGroup: c.applicationName,
+    createStreamIfNeeded: false,
+    initialPositionInStream: c.initialPosition,
+    // Deliver bytes, as kcl-ts does (its default "auto" would also JSON.parse every payload).
+    shouldParseJson: false,
+    dynamoDb: { endpoint: c.dynamoDbEndpoint, region: c.region, ...credentials, tableName: dynamoDbTableName ?? c.applicationName },
+    ...options,
+  });
+  consumer.on('data', ({ shardId, records }) => {
+    delivered(shardId, records.length, () => records.map((r) => r.data));
+  });
+  consumer.on('error', (error) => send({ type: 'error', at: Date.now(), detail: describe(error) }));
+  stop = async () => consumer.stopConsumer();
+  await consumer.startConsumer();
+}
+
+// --- raw AWS SDK loop ----------------------------------------------------------------------
+async function runRaw(c: PeerChildConfig): Promise<void> {
+  const client = createLocalKinesisClient({ endpoint: c.kinesisEndpoint, region: c.region });
+  const result = await readAllRaw(client, c.streamName, c.expectedRecords ?? Number.POSITIVE_INFINITY, 10_000, (shardId, records) => delivered(shardId, records.length, () => records.map((r) => r.Data)));
+  client.destroy();
+  if (!doneSent) send({ type: 'error', at: Date.now(), detail: `raw loop read ${result.records} records, expected ${c.expectedRecords}` });
+}
+
+let exiting = false;
+function finish(code: number): void {
+  if (exiting) return;
+  exiting = true;
+  setTimeout(() => process.exit(code), 10_000).unref();
+  stop()
+    .catch((error: unknown) => send({ type: 'error', at: Date.now(), detail: `stop: ${describe(error)}` }))
+    .finally(() => {
+      clearInterval(memoryTimer);
+      send({ type: 'stopped', at: Date.now() }, () => process.exit(code));
+    });
+}
+process.on('SIGTERM', () => finish(0));
+process.on('disconnect', () => finish(0));
+
+async function main(c: PeerChildConfig): Promise<void> {
+  startAt = Date.now();
+  cpuAtStart = cpuUs();
+  send({ type: 'starting', at: startAt });
+  if (c.impl === 'kcl-ts') await runKcl(c);
+  else if (c.impl === 'lifion') await runLifion(c);
+  else await runRaw(c);
+  send({ type: 'started', at: Date.now() });
+}
+
+main(config).catch((error: unknown) => {
+  send({ type: 'fatal', at: Date.now(), detail: describe(error) }, () => process.exit(1));
+  setTimeout(() => process.exit(1), 2_000).unref();
+});

@@ -1,0 +1,91 @@
+// `--dashboard`: runs `kcl dashboard` (the real CLI of @kcl-ts/kcl, as an operator would) as a
+// child process against the demo's stack, on a free port, and hands back its URL.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+/** What the dashboard needs to know about the demo's fleet. */
+export interface WebDashboardOptions {
+  readonly applicationName: string;
+  readonly streamName: string;
+  readonly kinesisEndpoint: string;
+  readonly dynamoDbEndpoint: string;
+  readonly region: string;
+  /** The workers' lease duration, so the page judges expiry as they do. */
+  readonly leaseDurationMs: number;
+  /** The child's stderr goes here. */
+  readonly logFile: string;
+  /** How long to wait for the URL. @default 30000 */
+  readonly startTimeoutMs?: number;
+}
+
+/** A running `kcl dashboard`. */
+export interface WebDashboard {
+  /** The page's address. */
+  readonly url: string;
+  /** Stops it as Ctrl-C does (SIGINT); kills it if it has not exited after `timeoutMs`. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/** The `kcl` bin of the workspace's @kcl-ts/kcl (built by `pnpm demo`). */
+function kclBin(): string {
+  const pkg = createRequire(import.meta.url).resolve('@kcl-ts/kcl/package.json');
+  return join(dirname(pkg), 'dist', 'cli', 'bin.js');
+}
+
+/** Starts `kcl dashboard --port 0` for the demo and resolves once it printed its URL. */
+export function startWebDashboard(options: WebDashboardOptions): Promise<WebDashboard> {
+  const log = openSync(options.logFile, 'a');
+  const args = [
+    kclBin(),
+    'dashboard',
+    '--app', options.applicationName,
+    '--stream', options.streamName,
+    '--port', '0',
+    '--interval', '1000',
+    '--lease-duration', String(options.leaseDurationMs),
+    '--region', options.region,
+    '--kinesis-endpoint', options.kinesisEndpoint,
+    '--dynamodb-endpoint', options.dynamoDbEndpoint,
+  ];
+  // The emulators accept any key; explicit ones keep a user's AWS_PROFILE out of it.
+  const env = { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_PROFILE: '', AWS_SESSION_TOKEN: '' };
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', log], env });
+  closeSync(log);
+  // Never leave it behind, whatever way the demo exits.
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => process.off('exit', killOnExit));
+  const stop = async (timeoutMs = 5_000): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  };
+  return new Promise<WebDashboard>((resolve, reject) => {
+    let out = '';
+    const fail = (why: string): void => {
+      clearTimeout(timer);
+      void stop(1_000);
+      reject(new Error(`kcl dashboard ${why}; see ${options.logFile}`));
+    };
+    const timer = setTimeout(() => fail(`printed no URL within ${options.startTimeoutMs ?? 30_000} ms`), options.startTimeoutMs ?? 30_000);
+    const onError = (e: Error): void => fail(`could not start (${e.message})`);
+    const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null): void => fail(`exited (${signal ?? `code ${code}`}) before printing its URL`);
+    child.once('error', onError);
+    child.once('exit', onEarlyExit);
+    const onData = (chunk: string): void => {
+      out += chunk;
+      const url = /(http:\/\/\S+\/)/.exec(out)?.[1];
+      if (!url) return;
+      clearTimeout(timer);
+      child.off('error', onError).on('error', () => undefined);
+      child.off('exit', onEarlyExit);
+      child.stdout!.off('data', onData).resume();
+      resolve({ url, stop });
+    };
+    child.stdout!.setEncoding('utf8').on('data', onData);
+  });
+}

@@ -1,0 +1,76 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createStream, waitFor } from '../../../test-support/stack.js';
+import type { MetricDatum, MetricsPublisher, Worker } from '../src/index.js';
+import { Journal, makeWorker, putKeyed, testStack, uniqueName } from './helpers.js';
+
+class Capture implements MetricsPublisher {
+  readonly datums: MetricDatum[] = [];
+  publish(datums: readonly MetricDatum[]): void {
+    this.datums.push(...datums);
+  }
+  sum(name: string, operation: string): number {
+    return this.datums.filter((d) => d.name === name && d.dimensions.Operation === operation).reduce((n, d) => n + d.sum, 0);
+  }
+  find(name: string, operation: string): MetricDatum[] {
+    return this.datums.filter((d) => d.name === name && d.dimensions.Operation === operation);
+  }
+}
+
+describe('Worker metrics (on the emulators)', () => {
+  const stack = testStack();
+  const kinesis = stack.kinesisClient();
+  const workers: Worker[] = [];
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.shutdown()));
+    kinesis.destroy();
+  });
+
+  it('publishes processing, lag, lease and shard-sync metrics with the Java KCL names and dimensions', async () => {
+    const stream = uniqueName('metrics');
+    await createStream(kinesis, stream, 2);
+    const capture = new Capture();
+    const journal = new Journal();
+    const worker = makeWorker(uniqueName('metrics-app'), stream, journal, { workerId: 'm1', metrics: capture, metricsIntervalMs: 200 });
+    workers.push(worker);
+    await worker.start();
+    await putKeyed(kinesis, stream, 100, 10);
+    await waitFor(() => journal.distinct().size === 100, { timeoutMs: 60_000, message: 'all 100 records processed' });
+    await waitFor(() => capture.sum('RecordsProcessed', 'ProcessTask') === 100, { timeoutMs: 30_000, message: 'RecordsProcessed reaches 100' });
+    await waitFor(() => capture.find('MillisBehindLatest', 'ApplicationTracker').length > 0, { timeoutMs: 30_000, message: 'the fleet-wide lag metric' });
+    await waitFor(() => capture.find('CurrentLeases', 'RenewAllLeases').some((d) => d.max === 2), { timeoutMs: 30_000, message: 'a renewal round holding both leases' });
+    await worker.shutdown();
+
+    const processed = capture.find('RecordsProcessed', 'ProcessTask');
+    expect(new Set(processed.map((d) => d.dimensions.ShardId)).size).toBe(2);
+    expect(processed[0]!.dimensions).toMatchObject({ Operation: 'ProcessTask', StreamId: stream, WorkerIdentifier: 'm1' });
+    expect(capture.sum('DataBytesProcessed', 'ProcessTask')).toBeGreaterThan(0);
+    expect(capture.find('RecordProcessor.processRecords.Time', 'ProcessTask').length).toBeGreaterThan(0);
+    expect(capture.find('KinesisDataFetcher.getRecords.Time', 'ProcessTask').length).toBeGreaterThan(0);
+    // One lag figure for the whole fleet: no shard, no worker.
+    expect(capture.find('MillisBehindLatest', 'ApplicationTracker')[0]!.dimensions).toEqual({ Operation: 'ApplicationTracker', StreamId: stream });
+    expect(capture.sum('TakenLeases', 'TakeLeases')).toBe(2);
+    expect(capture.sum('LostLeases', 'RenewAllLeases')).toBe(2); // released on shutdown
+    expect(capture.sum('LostLeases.released', 'RenewAllLeases')).toBe(2);
+    expect(capture.sum('Success', 'ShardSyncTask')).toBeGreaterThan(0);
+    expect(capture.sum('UpdateLease.Success', 'ProcessTask')).toBeGreaterThan(0);
+  });
+
+  it("metricsLevel 'SUMMARY' leaves out the detailed metrics; 'NONE' publishes nothing", async () => {
+    const stream = uniqueName('metrics-level');
+    await createStream(kinesis, stream, 1);
+    const summary = new Capture();
+    const none = new Capture();
+    const journal = new Journal();
+    const app = uniqueName('metrics-level-app');
+    const a = makeWorker(app, stream, journal, { workerId: 'a', metrics: summary, metricsIntervalMs: 200, metricsLevel: 'SUMMARY' });
+    const b = makeWorker(uniqueName('metrics-none-app'), stream, new Journal(), { workerId: 'b', metrics: none, metricsIntervalMs: 200, metricsLevel: 'NONE' });
+    workers.push(a, b);
+    await Promise.all([a.start(), b.start()]);
+    await putKeyed(kinesis, stream, 20, 2);
+    await waitFor(() => summary.sum('RecordsProcessed', 'ProcessTask') === 20, { timeoutMs: 60_000, message: 'SUMMARY metrics published' });
+    await Promise.all([a.shutdown(), b.shutdown()]);
+    expect(summary.find('KinesisDataFetcher.getRecords.Time', 'ProcessTask')).toEqual([]);
+    expect(summary.find('UpdateLease.Time', 'ProcessTask')).toEqual([]);
+    expect(none.datums).toEqual([]);
+  });
+});
