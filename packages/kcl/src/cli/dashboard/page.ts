@@ -161,11 +161,29 @@ export const PAGE_JS = String.raw`'use strict';
   }
   function fmtAge(age) { return age ? (age.atLeast ? '≥ ' : '') + fmtMs(age.ms) : '–'; }
   function shortSeq(s) { return s.length > 18 ? '…' + s.slice(-14) : s; }
-  function hue(text) {
-    var h = 0;
-    for (var i = 0; i < text.length; i++) h = (h * 31 + text.charCodeAt(i)) >>> 0;
-    return (h * 137) % 360;
+  // Owner colours: each worker keeps the hue it got when first seen; a new worker gets the first
+  // hue no current worker has (a hash of its id once all ten are taken).
+  var HUES = [215, 140, 330, 28, 265, 185, 48, 0, 245, 95];
+  var hues = new Map();
+  function assignHues(m) {
+    var current = new Set();
+    m.shards.forEach(function (s) { if (s.lease && s.lease.owner) current.add(s.lease.owner); if (s.lease && s.lease.handoffTo) current.add(s.lease.handoffTo); });
+    m.workers.forEach(function (w) { current.add(w.workerId); });
+    var ids = Array.from(current).sort();
+    var used = new Set(ids.filter(function (id) { return hues.has(id); }).map(function (id) { return hues.get(id); }));
+    ids.forEach(function (id) {
+      if (hues.has(id)) return;
+      var free = HUES.filter(function (h) { return !used.has(h); })[0];
+      if (free === undefined) {
+        free = 0;
+        for (var i = 0; i < id.length; i++) free = (free * 31 + id.charCodeAt(i)) >>> 0;
+        free = free % 360;
+      }
+      hues.set(id, free);
+      used.add(free);
+    });
   }
+  function hue(id) { return hues.has(id) ? hues.get(id) : 210; }
   function strong(owner) { return 'hsl(' + hue(owner) + ' 60% 42%)'; }
   function light(owner) { return 'hsl(' + hue(owner) + ' 75% 88%)'; }
   function stateText(s) {
@@ -193,7 +211,7 @@ export const PAGE_JS = String.raw`'use strict';
     cards.appendChild(card(open, 'open shards'));
     var draining = m.shards.filter(reading).length;
     cards.appendChild(card(draining, 'closed, being read', draining ? 'warn' : ''));
-    cards.appendChild(card(count('ended') + m.shards.filter(function (s) { return s.state === 'closed' && !s.lease; }).length, 'ended or closed without lease'));
+    cards.appendChild(card(count('ended') + m.shards.filter(function (s) { return s.state === 'closed' && !s.lease; }).length, 'ended / no lease'));
     cards.appendChild(card(m.workers.length, 'workers'));
     cards.appendChild(card(m.unowned.length, 'unowned', m.unowned.length ? 'warn' : 'good'));
     cards.appendChild(card(m.expired.length, 'expired', m.expired.length ? 'bad' : 'good'));
@@ -210,7 +228,6 @@ export const PAGE_JS = String.raw`'use strict';
       c.id = 'reshard';
       cards.appendChild(c);
     }
-    cards.appendChild(card(fmtMs(m.leaseDurationMs), 'lease duration'));
   }
 
   var TWO128 = BigInt(2) ** BigInt(128);
@@ -365,9 +382,10 @@ export const PAGE_JS = String.raw`'use strict';
 
   function render(m) {
     byId('title').textContent = 'application ' + m.application + ' · table ' + m.table + (m.stream ? ' · stream ' + m.stream : ' · no stream (lineage from the lease table)');
-    byId('updated').textContent = 'updated ' + new Date(m.generatedAt).toLocaleTimeString() + ' · watching for ' + fmtMs(m.watchingForMs);
+    byId('updated').textContent = 'updated ' + new Date(m.generatedAt).toLocaleTimeString() + ' · watching for ' + fmtMs(m.watchingForMs) + ' · lease duration ' + fmtMs(m.leaseDurationMs);
     showBanner('error', m.error ? 'The last update failed (showing the previous one): ' + m.error : '');
     showBanner('warnings', m.warnings.join(' · '));
+    assignHues(m);
     renderCards(m);
     renderGraph(m);
     renderShards(m);

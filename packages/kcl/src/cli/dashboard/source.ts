@@ -45,15 +45,18 @@ export class LeaseTableSource implements DashboardModelSource {
   private readonly clock: Clock;
   private readonly leaseDurationMs: number;
 
+  /** @param options what to read and how expiry is judged. */
   constructor(private readonly options: LeaseTableSourceOptions) {
     this.clock = options.clock ?? systemClock;
     this.leaseDurationMs = options.leaseDurationMs ?? 10_000;
   }
 
+  /** Forgets when each lease's counter and checkpoint last changed. */
   reset(): void {
     this.observer.reset();
   }
 
+  /** DescribeStreamSummary (a failure is a warning), ListShards, then one Scan; builds the model. */
   async poll(signal?: AbortSignal): Promise<DashboardModel> {
     const { refresher, stream, listShards, describeStream } = this.options;
     const warnings: string[] = [];
