@@ -45,16 +45,23 @@ describe('LeaseCoordinator: two processes with the same worker id', () => {
     await Promise.all([a.stop(), b.stop()]);
   });
 
-  it('adopts the leases of an earlier process with its id at start (a restart), without waiting for expiry', async () => {
+  it('adopts the leases of an earlier process with its id at start (a restart), processing them one lease duration later', async () => {
     const clock = new FakeClock();
     const store = new InMemoryLeaseRefresher();
     const [key] = seedLeases(store, 1);
     const old = coordinator(store, clock, 'old', []);
     await old.start();
-    // The old process dies (no stop, no release); a new one with the same id starts.
+    // The old process dies (no stop, no release); a new one with the same id starts. It cannot
+    // tell a dead predecessor from a live duplicate yet: it renews the lease at once (so a live
+    // one finds out) but processes it only once the other would have fenced itself.
     const fresh = coordinator(store, clock, 'new', []);
+    const startedAt = clock.elapsed();
     await fresh.start();
+    expect((await store.getLease(key!))?.ownerIncarnation).toBe('new');
+    expect(fresh.holds(key!)).toBe(false);
+    for (let t = 0; t < 5_000 && !fresh.holds(key!); t += 50) await clock.advance(50);
     expect(fresh.holds(key!)).toBe(true);
+    expect(clock.elapsed() - startedAt).toBeGreaterThanOrEqual(FAST.leaseDurationMs!);
     await fresh.stop();
   });
 

@@ -29,7 +29,7 @@ describe('deterministic simulation of a fleet', () => {
     }
     if (failed.length === 0) return;
     const first = failed[0]!;
-    const minimal = await minimize(first, { maxShrinkRuns: 80 });
+    const minimal = await minimize(first, { maxShrinkRuns: 40 });
     expect.fail(`${failed.length} of ${SEEDS} seeds failed: ${failed.map((f) => f.schedule.seed).join(', ')}\n${formatFailure({ seed: first.schedule.seed, result: first, minimal })}`);
   }, 600_000);
 

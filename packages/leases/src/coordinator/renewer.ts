@@ -113,16 +113,17 @@ export class LeaseRenewer {
   /**
    * Renews a lease the table says this worker owns but it does not hold (a handoff it
    * received, or a lease of a previous run with the same worker id), and holds it on
-   * success. Throws store errors.
+   * success; with `quarantineUntil`, it becomes active (processed) only at that monotonic time.
+   * Throws store errors.
    */
-  async adopt(lease: Lease): Promise<boolean> {
+  async adopt(lease: Lease, quarantineUntil?: number): Promise<boolean> {
     const { held, clock, refresher } = this.ctx;
     return held.mutex.run(lease.leaseKey, async () => {
       if (held.get(lease.leaseKey) !== undefined || held.releasing.has(lease.leaseKey)) return false;
       const sentAt = clock.elapsed();
       const renewed = await refresher.renewLease(lease, this.ctx.owner, this.ctx.signal);
       if (renewed === undefined || held.get(lease.leaseKey) !== undefined) return false;
-      const entry = held.add(renewed, sentAt);
+      const entry = held.add(renewed, sentAt, quarantineUntil ?? sentAt);
       this.noticeHandoff(entry);
       return true;
     });

@@ -91,9 +91,10 @@ export class LeaseTaker {
         }),
       );
     } else {
-      await mapLimit(this.adoptable(plan.toAdopt, expiredKeys), LEASE_WRITE_CONCURRENCY, (lease) =>
+      await mapLimit(this.adoptable(plan.toAdopt, expiredKeys), LEASE_WRITE_CONCURRENCY, ({ lease, quarantine }) =>
         attempt(lease, 'adopt', async () => {
-          if (await this.renewer.adopt(lease)) adopted.push(lease.leaseKey);
+          const quarantineUntil = quarantine ? (this.tracker.changedAt(lease.leaseKey) ?? clock.elapsed()) + config.leaseDurationMs : undefined;
+          if (await this.renewer.adopt(lease, quarantineUntil)) adopted.push(lease.leaseKey);
         }),
       );
       const timedOut = this.trackHandoffs(leases, now);
@@ -146,23 +147,31 @@ export class LeaseTaker {
 
   /**
    * The leases of the table under this worker id that this process may adopt: those with no
-   * process token or with its own (a handoff to it, a write whose reply was lost), and, in
-   * the first round only, those of an earlier process with the same id (a restart). Any other
-   * token is a second live process with this id: its leases are left to it (taken only once
-   * they expire) and reported once each.
+   * process token or with its own (a handoff to it, a write whose reply was lost) at once;
+   * those whose token is another process's only in the first round (a restart with the same
+   * id) or once they expired, and then like a hard steal: processed only a lease duration
+   * after this worker first saw their counter, when the other process — if it is in fact
+   * still running — has fenced itself (it also finds out at its next renewal and reports the
+   * duplicate id). Later, a foreign token on a live lease is a second process with this id:
+   * its leases are left to it, and reported once each.
    */
-  private adoptable(candidates: readonly Lease[], expiredKeys: ReadonlySet<string>): Lease[] {
+  private adoptable(candidates: readonly Lease[], expiredKeys: ReadonlySet<string>): { lease: Lease; quarantine: boolean }[] {
     const { owner, workerId } = this.ctx;
     const restart = this.rounds === 0 && !this.renewer.duplicateWorkerIdSeen;
-    const result: Lease[] = [];
+    const result: { lease: Lease; quarantine: boolean }[] = [];
     const foreign = new Set<string>();
     for (const lease of candidates) {
-      if (lease.ownerIncarnation === undefined || lease.ownerIncarnation === owner.incarnation || restart || expiredKeys.has(lease.leaseKey)) {
-        result.push(lease);
+      if (lease.ownerIncarnation === undefined || lease.ownerIncarnation === owner.incarnation) {
+        result.push({ lease, quarantine: false });
+        continue;
+      }
+      const expired = expiredKeys.has(lease.leaseKey);
+      if (restart || expired) {
+        result.push({ lease, quarantine: !expired });
         continue;
       }
       foreign.add(lease.leaseKey);
-      if (!expiredKeys.has(lease.leaseKey) && !this.reportedDuplicates.has(lease.leaseKey)) {
+      if (!this.reportedDuplicates.has(lease.leaseKey)) {
         this.reportedDuplicates.add(lease.leaseKey);
         this.ctx.reportError(new DuplicateWorkerIdError(workerId, lease.leaseKey), 'another process uses this worker id', { leaseKey: lease.leaseKey });
       }
