@@ -40,7 +40,7 @@ import {
   type ShutdownRequestedInput,
 } from '@kcl-ts/processor';
 import { RecordBuffer, type Chunk } from './buffer.js';
-import { SinkWriteError } from './errors.js';
+import { errorSummary, SinkWriteError } from './errors.js';
 import { publishFlush, type FlushReport, type FlushTrigger } from './metrics.js';
 import { resolveBatchingProcessorConfig, type BatchingProcessorConfig, type BatchingProcessorOptions } from './options.js';
 import { comparePositions } from './position.js';
@@ -100,6 +100,8 @@ export class BatchingProcessor<T> implements ShardRecordProcessor {
   private signal: AbortSignal | undefined;
   private timer: AbortController | undefined;
   private timerFailures = 0;
+  /** The signal whose abort listener is installed. */
+  private watched: AbortSignal | undefined;
 
   /** @throws TypeError naming the bad option (see {@link resolveBatchingProcessorConfig}). */
   constructor(options: BatchingProcessorOptions<T>) {
@@ -112,6 +114,7 @@ export class BatchingProcessor<T> implements ShardRecordProcessor {
     return this.buffer.items;
   }
 
+  /** Binds the processor to its shard (for logs and the `transform` context). */
   initialize({ shardId }: InitializationInput): void {
     this.shardId = shardId;
     this.log = this.config.logger.child({ component: 'batching-processor', shardId, sink: this.config.sink.name });
@@ -126,7 +129,7 @@ export class BatchingProcessor<T> implements ShardRecordProcessor {
     return this.serial.run(async () => {
       if (this.shardId === '') this.shardId = shardId;
       this.checkpointer = checkpointer;
-      this.signal = signal;
+      this.adoptSignal(signal);
       if (this.state === 'lost') throw new LeaseLostError(this.shardId);
       const { transform, sizeOf, clock } = this.config;
       // Records this processor wrote or buffered already come again only when the Worker
@@ -143,6 +146,7 @@ export class BatchingProcessor<T> implements ShardRecordProcessor {
         else this.buffer.push(item, record, sizeOf(item, record), at);
       });
       try {
+        await this.writePendingCheckpoint(); // left by a failed checkpoint: written even when nothing is due
         await this.flushWhile(() => this.dueTrigger());
       } catch (error) {
         this.buffer.rollback();
@@ -176,6 +180,7 @@ export class BatchingProcessor<T> implements ShardRecordProcessor {
   leaseLost(_input?: LeaseLostInput): void {
     this.state = 'lost';
     this.stopTimer();
+    this.unwatchSignal();
     const dropped = this.buffer.items;
     this.buffer.clear();
     this.pendingCheckpoint = undefined;
@@ -185,7 +190,24 @@ export class BatchingProcessor<T> implements ShardRecordProcessor {
   private close(): void {
     if (this.state === 'active') this.state = 'closing';
     this.stopTimer();
+    this.unwatchSignal();
   }
+
+  /** Keeps the batch's signal (the Worker hands the same one for the whole holding) and stops the timer when it aborts. */
+  private adoptSignal(signal: AbortSignal): void {
+    this.signal = signal;
+    if (this.watched === signal) return;
+    this.unwatchSignal();
+    this.watched = signal;
+    signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  private unwatchSignal(): void {
+    this.watched?.removeEventListener('abort', this.onAbort);
+    this.watched = undefined;
+  }
+
+  private readonly onAbort = (): void => this.stopTimer();
 
   private dueTrigger(): FlushTrigger | undefined {
     const { maxRecords, maxBytes, maxAgeMs, clock } = this.config;
@@ -254,7 +276,8 @@ export class BatchingProcessor<T> implements ShardRecordProcessor {
           classify: (error) => (isKclError(error, 'LEASE_LOST') ? 'fatal' : (sink.classifyError ?? defaultSinkErrorKind)(error)),
           onRetry: (kind, error) => {
             retries++;
-            this.log.warn({ err: error, kind, attempt: retries, items: chunk.entries.length }, 'sink write failed; retrying after a backoff');
+            this.log.warn({ error: errorSummary(error), kind, attempt: retries, items: chunk.entries.length }, 'sink write failed; retrying after a backoff');
+            this.log.debug({ err: error }, 'the sink error in full');
           },
         },
       );
@@ -262,8 +285,9 @@ export class BatchingProcessor<T> implements ShardRecordProcessor {
       report(false);
       if (isKclError(error, 'LEASE_LOST') || isKclError(error, 'ABORTED')) throw error;
       const kind = (sink.classifyError ?? defaultSinkErrorKind)(error);
+      this.log.debug({ err: error }, 'the sink error in full');
       this.log.error(
-        { err: error, items: chunk.entries.length, attempts: retries + 1, first: chunk.entries[0]!.record.sequenceNumber, last: chunk.end.sequenceNumber },
+        { error: errorSummary(error), items: chunk.entries.length, attempts: retries + 1, first: chunk.entries[0]!.record.sequenceNumber, last: chunk.end.sequenceNumber },
         'sink write failed; nothing past the last successful flush is checkpointed',
       );
       throw new SinkWriteError(sink.name, this.shardId, chunk.entries.length, retries + 1, `${sink.name}: writing ${chunk.entries.length} items of ${this.shardId} failed after ${retries + 1} attempt(s)`, {
@@ -292,12 +316,12 @@ export class BatchingProcessor<T> implements ShardRecordProcessor {
     try {
       onFlush?.(report);
     } catch (error) {
-      this.log.warn({ err: error }, 'onFlush threw; ignored');
+      this.log.warn({ error: errorSummary(error) }, 'onFlush threw; ignored');
     }
     if (metrics) {
       Promise.resolve()
         .then(() => publishFlush(metrics, report))
-        .catch((error: unknown) => this.log.warn({ err: error }, 'metrics publisher failed; the metrics of this flush are dropped'));
+        .catch((error: unknown) => this.log.warn({ error: errorSummary(error) }, 'metrics publisher failed; the metrics of this flush are dropped'));
     }
   }
 
@@ -311,8 +335,7 @@ export class BatchingProcessor<T> implements ShardRecordProcessor {
     const delay = Math.max(0, oldest + maxAgeMs - clock.elapsed()) + backoff;
     const controller = new AbortController();
     this.timer = controller;
-    const signal = this.signal ? AbortSignal.any([controller.signal, this.signal]) : controller.signal;
-    clock.sleep(delay, signal).then(
+    clock.sleep(delay, controller.signal).then(
       () => this.onTimer(controller),
       () => {
         if (this.timer === controller) this.timer = undefined;
@@ -335,11 +358,11 @@ export class BatchingProcessor<T> implements ShardRecordProcessor {
             return;
           }
           this.timerFailures++;
-          this.log.warn({ err: error, failures: this.timerFailures }, 'age flush failed; the records stay buffered and are written before any checkpoint covers them');
+          this.log.warn({ error: errorSummary(error), failures: this.timerFailures }, 'age flush failed; the records stay buffered and are written before any checkpoint covers them');
         }
         this.armTimer();
       })
-      .catch((error: unknown) => this.log.warn({ err: error }, 'age timer failed'));
+      .catch((error: unknown) => this.log.warn({ error: errorSummary(error) }, 'age timer failed'));
   }
 
   private stopTimer(): void {

@@ -43,3 +43,23 @@ export class IncompleteWriteError extends KclError {
     this.remaining = remaining;
   }
 }
+
+/**
+ * The parts of an error that are safe to log above `debug`: name, message, code and HTTP
+ * status (no message for Postgres errors, whose SQLSTATE code is logged instead). Driver
+ * errors can carry record content in other fields (Postgres puts the failing row in `detail`),
+ * so the whole error is logged at `debug` only.
+ * @internal
+ */
+export function errorSummary(error: unknown): Record<string, unknown> {
+  if (typeof error !== 'object' || error === null) return { message: String(error) };
+  const e = error as { name?: unknown; message?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  // A Postgres message can quote a value ('invalid input syntax for type integer: "…"'): its SQLSTATE says enough.
+  const sqlState = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code);
+  return {
+    ...(typeof e.name === 'string' && { name: e.name }),
+    ...(typeof e.message === 'string' && !sqlState && { message: e.message }),
+    ...((typeof e.code === 'string' || typeof e.code === 'number') && { code: e.code }),
+    ...(e.$metadata?.httpStatusCode !== undefined && { httpStatusCode: e.$metadata.httpStatusCode }),
+  };
+}

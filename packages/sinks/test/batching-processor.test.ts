@@ -213,6 +213,15 @@ describe('BatchingProcessor — failures', () => {
     expect([...h.sink.writes.values()].every((n) => n === 1)).toBe(true);
   });
 
+  it('writes a checkpoint left by a failed one when the batch comes again, even if nothing is due', async () => {
+    const h = harness();
+    h.cp.failNext = [new Error('lease table unavailable')];
+    await expect(h.deliver(recs(1, 3))).rejects.toThrow('lease table unavailable');
+    await h.deliver(recs(1, 3)); // the Worker redelivers: every record is written already
+    expect(h.sink.calls).toHaveLength(1);
+    expect(h.cp.log).toEqual(['3.0']);
+  });
+
   it('leaseLost drops the buffer and never writes again (not even from the timer)', async () => {
     const h = harness();
     await h.deliver(recs(1, 2));
@@ -276,6 +285,34 @@ describe('BatchingProcessor — failures', () => {
     await h.clock.advance(1_000);
     expect(h.cp.log).toEqual(['2.0']);
     expect(h.sink.written()).toEqual(['1.0', '2.0']);
+  });
+});
+
+describe('BatchingProcessor — logging', () => {
+  it('never logs record content above debug, even when a driver error quotes it', async () => {
+    const lines: Array<{ level: string; text: string }> = [];
+    const logger = (bindings: object): unknown => {
+      const at = (level: string) => (fields: unknown, message?: string) => void lines.push({ level, text: JSON.stringify({ bindings, fields, message }, (_k, v: unknown) => (v instanceof Error ? { ...v, message: v.message } : v)) });
+      return { child: (more: object) => logger({ ...bindings, ...more }), trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+    };
+    const sink = new MemorySink();
+    sink.write = () => Promise.reject(Object.assign(new Error('invalid input syntax for type integer: "SECRET-1"'), { code: '22P02', detail: 'Failing row contains (SECRET-1)' }));
+    const clock = new FakeClock();
+    const processor = new BatchingProcessor<string>({ sink, transform: (r) => Buffer.from(r.data).toString(), clock, logger: logger({}) as never, batching: { maxRecords: 1 }, retry: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    processor.initialize({ shardId: SHARD, extendedSequenceNumber: { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 } });
+    const cp = new FakeCheckpointer(SHARD);
+    const record = rec(1, undefined, 'SECRET-1');
+    cp.delivered = record;
+    const pending = processor.processRecords({ records: [record], checkpointer: cp, shardId: SHARD, signal: new AbortController().signal });
+    pending.catch(() => undefined);
+    for (let i = 0; i < 10; i++) await clock.advance(10);
+    const error = await pending.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SinkWriteError);
+    expect((error as Error).message).not.toContain('SECRET');
+    const loud = lines.filter((l) => l.level !== 'debug' && l.level !== 'trace');
+    expect(loud.length).toBeGreaterThan(0);
+    expect(loud.map((l) => l.text).join('\n')).not.toContain('SECRET');
+    expect(lines.some((l) => l.level === 'debug' && l.text.includes('SECRET'))).toBe(true); // the full error, at debug
   });
 });
 

@@ -1,8 +1,8 @@
-import { BatchWriteItemCommand, CreateTableCommand, ScanCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { FakeClock, systemClock, type KinesisClientRecord } from '@kcl-ts/processor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testStack, uniqueName } from '../../../test-support/stack.js';
+import { testStack, uniqueName, waitFor } from '../../../test-support/stack.js';
 import { createLocalDynamoDbClient } from '../../local/src/index.js';
 import { DynamoDbSink } from '../src/dynamodb/index.js';
 import { recordId, type SinkBatch, type SinkWriteContext } from '../src/index.js';
@@ -23,7 +23,7 @@ async function createTable(name: string): Promise<string> {
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
-  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: name });
+  await waitFor(async () => (await client.send(new DescribeTableCommand({ TableName: name }))).Table?.TableStatus === 'ACTIVE', { message: `table ${name} ACTIVE` });
   return name;
 }
 

@@ -21,7 +21,7 @@ import { sortablePosition } from '../position.js';
 import type { Sink, SinkBatch, SinkEntry, SinkErrorKind, SinkWriteContext, SinkWriteResult } from '../sink.js';
 import { runLimited } from '../limit.js';
 
-/** An item as plain JavaScript values (marshalled with `@aws-sdk/util-dynamodb`). */
+/** An item as plain JavaScript values (marshalled with `@aws-sdk/util-dynamodb`). Any object type will do. */
 export type DynamoDbItem = Record<string, unknown>;
 
 /** "Newest version wins" settings of {@link DynamoDbSinkOptions.newestWins}. */
@@ -37,7 +37,7 @@ export interface NewestWinsOptions<T> {
 }
 
 /** Options of {@link DynamoDbSink}. */
-export interface DynamoDbSinkOptions<T extends DynamoDbItem> {
+export interface DynamoDbSinkOptions<T extends object = DynamoDbItem> {
   /** Your client; the sink never destroys it. */
   readonly client: DynamoDBClient;
   /** The table written to. */
@@ -71,7 +71,8 @@ function isConditionFailure(error: unknown): boolean {
  * idempotent: a redelivered record puts the same item again (plain mode) or is refused by
  * the version condition (newest wins).
  */
-export class DynamoDbSink<T extends DynamoDbItem> implements Sink<T> {
+export class DynamoDbSink<T extends object = DynamoDbItem> implements Sink<T> {
+  /** `dynamodb:<tableName>` unless `name` was given. */
   readonly name: string;
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
@@ -131,7 +132,7 @@ export class DynamoDbSink<T extends DynamoDbItem> implements Sink<T> {
   private latestPerKey(entries: readonly SinkEntry<T>[]): Array<{ item: Record<string, AttributeValue>; entry: SinkEntry<T> }> {
     const byKey = new Map<string, { item: Record<string, AttributeValue>; entry: SinkEntry<T> }>();
     for (const entry of entries) {
-      const plain: DynamoDbItem = this.versionAttribute === undefined ? entry.item : { ...entry.item, [this.versionAttribute]: this.version(entry.item, entry.record) };
+      const plain = (this.versionAttribute === undefined ? entry.item : { ...entry.item, [this.versionAttribute]: this.version(entry.item, entry.record) }) as DynamoDbItem;
       const item = marshall(plain, this.marshallOptions) as Record<string, AttributeValue>;
       for (const attribute of this.keyAttributes) {
         if (item[attribute] === undefined) throw new TypeError(`an item for ${this.tableName} has no key attribute ${JSON.stringify(attribute)}: transform must set it`);

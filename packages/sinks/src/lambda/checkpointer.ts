@@ -30,6 +30,7 @@ function positionOf(record: KinesisClientRecord): ExtendedSequenceNumber {
  * `processRecords` returned) and refuses every call once the invocation is over.
  */
 export class LambdaCheckpointer implements RecordProcessorCheckpointer {
+  /** The shard of the records. */
   readonly shardId: string;
   private checkpointed: ExtendedSequenceNumber = START;
   private readonly last: KinesisClientRecord | undefined;
@@ -64,6 +65,7 @@ export class LambdaCheckpointer implements RecordProcessorCheckpointer {
     this.ended = true;
   }
 
+  /** Records a checkpoint for this invocation (see {@link RecordProcessorCheckpointer.checkpoint}); validated like a Worker's. */
   checkpoint(): Promise<void>;
   checkpoint(record: KinesisClientRecord): Promise<void>;
   checkpoint(sequenceNumber: string, subSequenceNumber?: number): Promise<void>;
@@ -72,6 +74,7 @@ export class LambdaCheckpointer implements RecordProcessorCheckpointer {
     if (position !== undefined) this.checkpointed = position;
   }
 
+  /** See the implementation's note: nothing is stored between the two phases on Lambda. */
   prepareCheckpoint(applicationState?: Uint8Array): Promise<PreparedCheckpointer>;
   prepareCheckpoint(record: KinesisClientRecord, applicationState?: Uint8Array): Promise<PreparedCheckpointer>;
   prepareCheckpoint(sequenceNumber: string, subSequenceNumber?: number, applicationState?: Uint8Array): Promise<PreparedCheckpointer>;

@@ -103,12 +103,26 @@ export interface EventSource {
   readonly region?: string;
 }
 
+/** A Kinesis event with every field of `KinesisStreamEvent` in `@types/aws-lambda` (what {@link kinesisEventFromRecords} builds). */
+export interface FullKinesisEvent {
+  Records: Array<{
+    awsRegion: string;
+    eventID: string;
+    eventName: string;
+    eventSource: string;
+    eventSourceARN: string;
+    eventVersion: string;
+    invokeIdentityArn: string;
+    kinesis: { approximateArrivalTimestamp: number; data: string; kinesisSchemaVersion: string; partitionKey: string; sequenceNumber: string };
+  }>;
+}
+
 /**
  * Builds the Kinesis event Lambda's event source mapping would send for `records` (as read
  * with GetRecords): for tests and local runs of a handler. Each record has every field of
  * `KinesisStreamRecord` in `@types/aws-lambda`.
  */
-export function kinesisEventFromRecords(records: readonly GetRecordsRecord[], source: EventSource) {
+export function kinesisEventFromRecords(records: readonly GetRecordsRecord[], source: EventSource): FullKinesisEvent {
   const region = source.region ?? 'us-east-1';
   return {
     Records: records.map((r) => ({

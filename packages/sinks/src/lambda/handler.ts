@@ -25,6 +25,7 @@ import {
   type Logger,
   type ShardRecordProcessorFactory,
 } from '@kcl-ts/processor';
+import { errorSummary } from '../errors.js';
 import { checkInteger, checkObject } from '../options.js';
 import { LambdaCheckpointer } from './checkpointer.js';
 import { decodeEvent, type LambdaBatchResponse, type LambdaKinesisEvent, type ShardRecords } from './event.js';
@@ -130,17 +131,18 @@ async function runShard(shard: ShardRecords, factory: ShardRecordProcessorFactor
       await processor.processRecords({ records, checkpointer, shardId, signal });
       returned = true;
     } catch (error) {
-      log.error({ err: error, records: records.length, first: records[0]!.sequenceNumber }, 'processRecords threw; the records after the last checkpoint are reported as failed');
+      log.debug({ err: error }, 'processRecords error in full');
+      log.error({ error: errorSummary(error), records: records.length, first: records[0]!.sequenceNumber }, 'processRecords threw; the records after the last checkpoint are reported as failed');
     } finally {
       checkpointer.endProcessing(returned);
     }
     try {
       await processor.shutdownRequested?.({ shardId, checkpointer });
     } catch (error) {
-      log.error({ err: error }, 'shutdownRequested threw; the records after the last checkpoint are reported as failed');
+      log.error({ error: errorSummary(error) }, 'shutdownRequested threw; the records after the last checkpoint are reported as failed');
     }
   } catch (error) {
-    log.error({ err: error }, 'the processor could not be created or initialized; the whole batch of this shard is reported as failed');
+    log.error({ error: errorSummary(error) }, 'the processor could not be created or initialized; the whole batch of this shard is reported as failed');
   } finally {
     checkpointer.revoke();
   }

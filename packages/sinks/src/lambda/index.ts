@@ -17,4 +17,5 @@ export {
   type ShardRecords,
   type GetRecordsRecord,
   type EventSource,
+  type FullKinesisEvent,
 } from './event.js';

@@ -3,5 +3,5 @@
  * by this module).
  * @packageDocumentation
  */
-export { PostgresSink, type PostgresSinkOptions, type PostgresNewestWinsOptions, type PostgresRow, type PgPoolLike, type PgQueryable } from './postgres-sink.js';
+export { PostgresSink, type PostgresSinkOptions, type PostgresNewestWinsOptions, type PostgresRow, type PgPoolLike, type PgPoolClientLike, type PgQueryable } from './postgres-sink.js';
 export { upsertStatement, quoteIdentifier, type UpsertShape } from './sql.js';

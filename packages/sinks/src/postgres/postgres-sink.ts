@@ -16,12 +16,20 @@ export interface PgQueryable {
   query(text: string, values?: unknown[]): Promise<{ rowCount: number | null }>;
 }
 
-/** The part of a `pg.Pool` the sink uses. */
-export interface PgPoolLike {
-  connect(): Promise<PgQueryable & { release(destroy?: Error | boolean): void }>;
+/** The part of a client checked out of a `pg.Pool` the sink uses. */
+export interface PgPoolClientLike extends PgQueryable {
+  release(destroy?: Error | boolean): void;
+  /** `pg` emits `error` on a checked-out client whose connection drops; the sink listens while it holds one. */
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
-/** A row: column name → value (as `pg` serialises it; `undefined` becomes NULL). */
+/** The part of a `pg.Pool` the sink uses. */
+export interface PgPoolLike {
+  connect(): Promise<PgPoolClientLike>;
+}
+
+/** A row: column name → value (as `pg` serialises it; `undefined` becomes NULL). Any object type with these properties will do. */
 export type PostgresRow = Record<string, unknown>;
 
 /** "Newest version wins" settings of {@link PostgresSinkOptions.newestWins}. */
@@ -36,7 +44,7 @@ export interface PostgresNewestWinsOptions<T> {
 }
 
 /** Options of {@link PostgresSink}. */
-export interface PostgresSinkOptions<T extends PostgresRow> {
+export interface PostgresSinkOptions<T extends object = PostgresRow> {
   /** Your pool (`new pg.Pool(...)`); the sink borrows one client per flush and never ends the pool. */
   readonly pool: PgPoolLike;
   /** The table, optionally schema-qualified (`analytics.events`). */
@@ -73,7 +81,8 @@ function keyText(value: unknown): string {
 }
 
 /** Writes flushes to a Postgres table with batched upserts, one transaction per flush. */
-export class PostgresSink<T extends PostgresRow> implements Sink<T> {
+export class PostgresSink<T extends object = PostgresRow> implements Sink<T> {
+  /** `postgres:<table>` unless `name` was given. */
   readonly name: string;
   private readonly pool: PgPoolLike;
   private readonly shape: UpsertShape;
@@ -112,6 +121,12 @@ export class PostgresSink<T extends PostgresRow> implements Sink<T> {
     const client = await this.pool.connect();
     let failed: unknown;
     let applied = 0;
+    // Without a listener, a connection dropping mid-flush would be an uncaught 'error' event;
+    // the failed query rejects on its own, and the client is destroyed on release.
+    const onError = (error: Error): void => {
+      failed ??= error;
+    };
+    client.on?.('error', onError);
     try {
       await client.query('BEGIN');
       for (let i = 0; i < rows.length; i += this.rowsPerStatement) {
@@ -123,12 +138,13 @@ export class PostgresSink<T extends PostgresRow> implements Sink<T> {
       if (signal?.aborted) throw new AbortError('the Postgres write was aborted');
       await client.query('COMMIT');
     } catch (error) {
-      failed = error;
+      failed ??= error;
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
+      client.removeListener?.('error', onError);
       // A connection that failed mid-transaction is not reused.
-      client.release(failed instanceof Error ? failed : undefined);
+      client.release(failed === undefined ? undefined : failed instanceof Error ? failed : true);
     }
     return { stale: Math.max(0, rows.length - applied) };
   }
@@ -149,8 +165,9 @@ export class PostgresSink<T extends PostgresRow> implements Sink<T> {
     const byKey = new Map<string, { values: unknown[]; version: string | number | bigint | undefined }>();
     for (const { item, record } of entries) {
       const version = this.version?.(item, record);
-      const values = columns.map((c) => (c === versionColumn ? version : (item[c] ?? null)));
-      const key = conflictColumns.map((c) => keyText(item[c])).join('\u0000');
+      const row = item as Record<string, unknown>;
+      const values = columns.map((c) => (c === versionColumn ? version : (row[c] ?? null)));
+      const key = conflictColumns.map((c) => keyText(row[c])).join('\u0000');
       const seen = byKey.get(key);
       if (seen !== undefined && version !== undefined && seen.version !== undefined && version < seen.version) continue;
       byKey.set(key, { values, version });

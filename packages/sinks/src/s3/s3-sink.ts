@@ -59,6 +59,7 @@ export interface S3SinkOptions<T> {
  * `kcl-last-sequence-number`, `kcl-last-sub-sequence-number`, `kcl-records`.
  */
 export class S3Sink<T> implements Sink<T> {
+  /** `s3:<bucket>` unless `name` was given. */
   readonly name: string;
   private readonly client: S3Client;
   private readonly bucket: string;

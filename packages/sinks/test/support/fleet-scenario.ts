@@ -123,8 +123,10 @@ export async function runFleetScenario<T>(kit: SinkKit<T>): Promise<void> {
       tripwire,
       proxies,
       close: async () => {
-        await Promise.all(proxies.map((p) => p.stop())); // a "dead" worker's hung calls fail now
+        // A "dead" worker's hung calls fail once its proxies stop; a live one shuts down first.
+        if (tripwire.tripped) await Promise.all(proxies.map((p) => p.stop()));
         await worker.shutdown();
+        await Promise.all(proxies.map((p) => p.stop()));
         kinesisClient.destroy();
         dynamoDbClient.destroy();
         close();
@@ -172,6 +174,8 @@ export async function runFleetScenario<T>(kit: SinkKit<T>): Promise<void> {
     expect(shutdownFlush.reduce((n, r) => n + r.items, 0), 'w1 flushed its buffer on shutdown').toBeGreaterThan(0);
     await waitFor(() => w2!.worker.heldShards().length === 2, { timeoutMs: 20_000, message: 'w2 took w1 shard over' });
     await waitFor(allStored, { timeoutMs: 20_000, message: 'all 120 records stored after the handoff' });
+    // A flush is reported just after its write is durable: the sink may show the rows a moment earlier.
+    await waitFor(() => okItems() >= 120, { timeoutMs: 5_000, message: 'the flush reports of all 120 records' });
     expect(okItems(), 'no record was written twice across the graceful handoff').toBe(120);
 
     // 3. A peer joins, then w2 dies in the middle of a flush.

@@ -10,7 +10,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -26,7 +25,9 @@ export interface PostgresHandle {
 }
 
 async function freshDataDir(): Promise<Blob | undefined> {
-  const version = (createRequire(import.meta.url)('@electric-sql/pglite/package.json') as { version: string }).version;
+  // The pinned version of the devDependency names the cache (pglite's exports hide its package.json).
+  const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { devDependencies: Record<string, string> };
+  const version = manifest.devDependencies['@electric-sql/pglite'];
   const cache = join(tmpdir(), `kcl-ts-pglite-${version}.tar`);
   try {
     return new Blob([await readFile(cache)]);
