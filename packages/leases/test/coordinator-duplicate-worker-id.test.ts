@@ -83,4 +83,27 @@ describe('LeaseCoordinator: two processes with the same worker id', () => {
     expect(loser.holds(key!)).toBe(true);
     await loser.stop();
   });
+
+  it('a lease still waiting to become active is not handed over to a peer (the previous holder may still be processing)', async () => {
+    const clock = new FakeClock();
+    const store = new InMemoryLeaseRefresher();
+    const [key] = seedLeases(store, 1);
+    const a = coordinator(store, clock, 'process-a', []);
+    await a.start();
+    const b = coordinator(store, clock, 'process-b', []);
+    await b.start(); // adopts, inactive for a lease duration
+    expect(b.holds(key!)).toBe(false);
+    // A peer asks for the lease while b waits (found by the simulation, seed 11493).
+    expect(await store.requestHandoff((await store.getLease(key!))!, 'peer')).toBe(true);
+    await b.runRenewerOnce();
+    await b.settleHandoffs();
+    expect((await store.getLease(key!))?.leaseOwner).toBe('same-id');
+    // Once active, the request is honoured.
+    for (let t = 0; t < 5_000 && (await store.getLease(key!))?.leaseOwner !== 'peer'; t += 100) {
+      await clock.advance(100);
+      await b.settleHandoffs();
+    }
+    expect((await store.getLease(key!))?.leaseOwner).toBe('peer');
+    await Promise.all([a.stop(), b.stop()]);
+  });
 });

@@ -206,10 +206,15 @@ export class LeaseRenewer {
     }
   }
 
-  /** Starts a graceful handoff if the stored lease carries a request from a peer. */
+  /**
+   * Starts a graceful handoff if the stored lease carries a request from a peer. Not while the
+   * lease is not active yet (a hard steal, or a lease of another process under this id, still
+   * waiting for the previous holder to fence itself): that holder may still be processing, so
+   * the lease moves on only once it is active (the request stays on the lease meanwhile).
+   */
   private noticeHandoff(entry: HeldLease): void {
     const to = entry.lease.handoffTo;
-    if (to === undefined || to === this.ctx.workerId || entry.handoffInProgress) return;
+    if (to === undefined || to === this.ctx.workerId || entry.handoffInProgress || !entry.active) return;
     entry.handoffInProgress = true;
     const task = this.handOff(entry, to).finally(() => this.handoffs.delete(task));
     this.handoffs.add(task);
