@@ -42,6 +42,41 @@ export interface ClientConfig {
   readonly dynamoDbEndpoint?: string;
 }
 
+/** How a Worker reads shards: GetRecords polling, or enhanced fan-out (SubscribeToShard). */
+export type RetrievalMode = 'polling' | 'fanout';
+
+/**
+ * Options of enhanced fan-out ({@link WorkerOptions.retrievalMode} `'fanout'`); ignored in
+ * polling mode. Java KCL: `FanOutConfig`.
+ */
+export interface FanOutOptions {
+  /**
+   * Name of the stream consumer registered at `Worker.start()` (RegisterStreamConsumer):
+   * 1–128 characters of [a-zA-Z0-9_.-]. Every worker of the application uses the same one.
+   * Java KCL: `FanOutConfig.consumerName`.
+   * @default applicationName (its first 128 characters)
+   */
+  readonly consumerName?: string;
+  /**
+   * ARN of a consumer registered beforehand: registration is skipped and this one is used as
+   * is. Give this or `consumerName`, not both. Java KCL: `FanOutConfig.consumerArn`.
+   */
+  readonly consumerArn?: string;
+  /**
+   * How long `Worker.start()` waits for the consumer to become ACTIVE before it fails with an
+   * error that says what to do. Java KCL: `maxDescribeStreamConsumerRetries` (10 tries).
+   * @default 120_000
+   */
+  readonly registrationTimeoutMs?: number;
+}
+
+/** {@link FanOutOptions} resolved: the consumer to register (or the given ARN) and the deadline. */
+export interface FanOutConfig {
+  readonly consumerName: string;
+  readonly consumerArn: string | undefined;
+  readonly registrationTimeoutMs: number;
+}
+
 /**
  * Options of a {@link Worker}. Only `applicationName`, the stream and `processorFactory` are
  * required; every default is listed with its Java KCL equivalent in `docs/configuration.md`.
@@ -57,7 +92,12 @@ export interface WorkerOptions extends LeaseCoordinatorOptions, RetrievalOptions
   readonly streamArn?: string;
   /** Creates one processor per shard lease. */
   readonly processorFactory: ShardRecordProcessorFactory;
-  /** Your Kinesis client (never destroyed by the worker). Use `NodeHttpHandler` against HTTP/1.1 emulators. */
+  /**
+   * Your Kinesis client (never destroyed by the worker). Use `NodeHttpHandler` against HTTP/1.1
+   * emulators. In fan-out mode against AWS it must speak HTTP/2 (the SDK's default, or
+   * `requestHandler: new NodeHttp2Handler()`): SubscribeToShard needs it, and `start()` fails
+   * when the client is known to use `NodeHttpHandler` without an endpoint override.
+   */
   readonly kinesisClient?: KinesisClient;
   /** Your DynamoDB client (never destroyed by the worker). */
   readonly dynamoDbClient?: DynamoDBClient;
@@ -120,6 +160,15 @@ export interface WorkerOptions extends LeaseCoordinatorOptions, RetrievalOptions
    * an explicit decision of the application, logged at `warn`.
    */
   readonly onProcessorError?: (error: unknown, context: ProcessorErrorContext) => ProcessorErrorAction | Promise<ProcessorErrorAction>;
+  /**
+   * `'polling'` reads shards with GetRecords; `'fanout'` registers a stream consumer at start
+   * and reads each shard through SubscribeToShard (dedicated 2 MiB/s per shard, pushed). See
+   * `docs/fan-out.md`. Java KCL: `RetrievalConfig.retrievalSpecificConfig` (fan-out by default).
+   * @default 'polling'
+   */
+  readonly retrievalMode?: RetrievalMode;
+  /** Enhanced fan-out settings (used when `retrievalMode` is `'fanout'`). */
+  readonly fanOut?: FanOutOptions;
 }
 
 /** The resolved, validated configuration of a {@link Worker}. */
@@ -149,6 +198,8 @@ export interface WorkerConfig {
   readonly lease: LeaseCoordinatorConfig;
   readonly leaseOptions: LeaseCoordinatorOptions;
   readonly retrieval: RetrievalConfig;
+  readonly retrievalMode: RetrievalMode;
+  readonly fanOut: FanOutConfig;
 }
 
 /** Defaults of the worker-level options (lease and retrieval defaults live with their packages). */
@@ -329,7 +380,45 @@ export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
     lease: resolveLeaseCoordinatorConfig(leaseOptions),
     leaseOptions,
     retrieval: resolveRetrievalConfig(retrievalOptions),
+    retrievalMode: resolveRetrievalMode(options.retrievalMode),
+    fanOut: resolveFanOut(options.fanOut, options.applicationName),
   };
+}
+
+/** Default of {@link FanOutOptions.registrationTimeoutMs}. */
+export const FAN_OUT_DEFAULTS = { registrationTimeoutMs: 120_000 } as const;
+
+const CONSUMER_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
+const CONSUMER_ARN = /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/[a-zA-Z0-9_.-]{1,128}\/consumer\/[a-zA-Z0-9_.-]{1,128}:\d+$/;
+
+function resolveRetrievalMode(mode: unknown): RetrievalMode {
+  if (mode === undefined) return 'polling';
+  if (mode !== 'polling' && mode !== 'fanout') throw new TypeError(`retrievalMode must be 'polling' or 'fanout', got ${describe(mode)}`);
+  return mode;
+}
+
+function resolveFanOut(value: unknown, applicationName: string): FanOutConfig {
+  if (value === undefined) return { consumerName: applicationName.slice(0, 128), consumerArn: undefined, registrationTimeoutMs: FAN_OUT_DEFAULTS.registrationTimeoutMs };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`fanOut must be an object ({ consumerName, consumerArn, registrationTimeoutMs }), got ${describe(value)}`);
+  }
+  const f = value as Record<string, unknown>;
+  const name = f['consumerName'];
+  if (name !== undefined && (typeof name !== 'string' || !CONSUMER_NAME.test(name))) {
+    throw new TypeError(`fanOut.consumerName must be 1–128 characters of [a-zA-Z0-9_.-], got ${describe(name)}`);
+  }
+  const arn = f['consumerArn'];
+  if (arn !== undefined && (typeof arn !== 'string' || !CONSUMER_ARN.test(arn))) {
+    throw new TypeError(`fanOut.consumerArn must be a stream consumer ARN (arn:aws:kinesis:<region>:<account>:stream/<stream>/consumer/<name>:<timestamp>), got ${describe(arn)}`);
+  }
+  if (name !== undefined && arn !== undefined) throw new TypeError('give either fanOut.consumerName or fanOut.consumerArn, not both');
+  const timeout = f['registrationTimeoutMs'];
+  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout <= 0 || timeout > MAX_TIMER_DELAY_MS)) {
+    throw new TypeError(`fanOut.registrationTimeoutMs must be a positive integer of milliseconds, at most ${MAX_TIMER_DELAY_MS} (2^31−1), got ${describe(timeout)}`);
+  }
+  const fromArn = typeof arn === 'string' ? /\/consumer\/([^:]+):/.exec(arn)?.[1] : undefined;
+  const consumerName = (name as string | undefined) ?? fromArn ?? applicationName.slice(0, 128);
+  return { consumerName, consumerArn: arn as string | undefined, registrationTimeoutMs: (timeout as number | undefined) ?? FAN_OUT_DEFAULTS.registrationTimeoutMs };
 }
 
 /**

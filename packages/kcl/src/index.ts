@@ -9,6 +9,10 @@ export { Worker, type WorkerState } from './worker.js';
 export {
   resolveWorkerConfig,
   WORKER_DEFAULTS,
+  FAN_OUT_DEFAULTS,
+  type FanOutConfig,
+  type FanOutOptions,
+  type RetrievalMode,
   type WorkerOptions,
   type WorkerConfig,
   type ClientConfig,

@@ -1,6 +1,7 @@
 import type { LeaseLostReason, RenewerRunSummary, TakerRunSummary } from '@kcl-ts/leases';
 import type { ShardSyncResult } from '@kcl-ts/shard-sync';
 import type { MetricsCollector } from './metrics.js';
+import type { SubscriptionReason } from './retrieval/index.js';
 
 /**
  * The instruments of a Worker, one method per event, with the Java KCL's operation and metric
@@ -70,6 +71,29 @@ export class WorkerMetrics {
     }
     if (delta.throttled > 0) c.record('DETAILED', 'counter', 'ThrottledRequests', delta.throttled, 'Count', dims);
     if (delta.expiredIterators > 0) c.record('SUMMARY', 'counter', 'ExpiredIterator', delta.expiredIterators, 'Count', dims);
+  }
+
+  /**
+   * An enhanced fan-out event stream opened (SubscribeToShard succeeded), by why it was
+   * (re)started: `initial`, `stream-ended` (Kinesis ends each stream after ~5 minutes),
+   * `stream-failed` or `resumed`.
+   */
+  subscribed(shardId: string, reason: SubscriptionReason): void {
+    const c = this.collector;
+    if (!c) return;
+    const dims = this.shard(shardId);
+    c.record('DETAILED', 'counter', 'SubscribeToShard.Success', 1, 'Count', dims);
+    c.record('DETAILED', 'counter', `SubscribeToShard.Reason.${reason}`, 1, 'Count', dims);
+  }
+
+  /** SubscribeToShard answered `ResourceInUseException` (a previous subscription is still open). */
+  subscribeResourceInUse(shardId: string): void {
+    this.collector?.record('DETAILED', 'counter', 'SubscribeToShard.ResourceInUse', 1, 'Count', this.shard(shardId));
+  }
+
+  /** SubscribeToShard was throttled (`LimitExceededException`). */
+  subscribeLimitExceeded(shardId: string): void {
+    this.collector?.record('DETAILED', 'counter', 'SubscribeToShard.LimitExceeded', 1, 'Count', this.shard(shardId));
   }
 
   /** A checkpoint write: accepted, rejected by the lease fence, or failed. */

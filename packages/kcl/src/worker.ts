@@ -1,16 +1,16 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoDbLeaseRefresher, InvalidLeaseItemError, LeaseCoordinator, type InvalidLeaseItem, type Lease, type LeaseLostReason, type LeaseRefresher } from '@kcl-ts/leases';
-import { ShutdownError, type Logger } from '@kcl-ts/processor';
+import { InvalidStateError, ShutdownError, type Logger } from '@kcl-ts/processor';
 import { LeaseCleanup, PeriodicShardSync, ShardDetector, ShardHierarchyGate, ShardSyncer } from '@kcl-ts/shard-sync';
 import pLimit from 'p-limit';
 import { clientConfigs, resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from './config.js';
 import { TypedEmitter, type WorkerEvents } from './events.js';
 import { EmfMetricsPublisher, MetricsCollector } from './metrics.js';
 import { WorkerMetrics } from './worker-metrics.js';
-import { PollingRecordsFetcher, PrefetchBudget } from './retrieval/index.js';
-import { processorContext, ShardConsumer } from './shard-consumer.js';
+import { FanOutRecordsFetcher, PollingRecordsFetcher, PrefetchBudget, registerStreamConsumer } from './retrieval/index.js';
+import { processorContext, ShardConsumer, type RecordSource } from './shard-consumer.js';
 
 /**
  * Settings of the clients the Worker builds itself. No SDK retries: kcl-ts has its own, the
@@ -59,6 +59,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   readonly config: WorkerConfig;
   private readonly log: Logger;
   private readonly kinesis: KinesisClient;
+  /** The client for SubscribeToShard in fan-out mode: HTTP/2 on AWS (see {@link subscribeClientFor}). */
+  private readonly subscribeClient: { readonly client: KinesisClient; readonly owned: boolean } | undefined;
+  /** The ACTIVE stream consumer of fan-out mode, known once `start()` registered it. */
+  private consumerArn: string | undefined;
   private readonly dynamoDb: DynamoDBClient;
   private readonly ownsClients: { kinesis: boolean; dynamoDb: boolean };
   private readonly leaseRefresher: LeaseRefresher | undefined;
@@ -89,6 +93,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.kinesis = options.kinesisClient ?? new KinesisClient({ ...built.kinesis, ...LEAN_CLIENT, requestHandler: new NodeHttpHandler(REQUEST_TIMEOUTS) });
     this.dynamoDb = options.dynamoDbClient ?? new DynamoDBClient({ ...built.dynamoDb, ...LEAN_CLIENT, requestHandler: new NodeHttpHandler(REQUEST_TIMEOUTS) });
     this.ownsClients = { kinesis: !options.kinesisClient, dynamoDb: !options.dynamoDbClient };
+    this.subscribeClient = this.config.retrievalMode === 'fanout' ? subscribeClientFor(options, this.kinesis, built.kinesis) : undefined;
     this.leaseRefresher = options.leaseRefresher;
     this.limit = pLimit(this.config.maxConcurrentProcessors);
     this.prefetchBudget = new PrefetchBudget(this.config.prefetchMaxBytesPerWorker);
@@ -167,6 +172,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     coordinator.on('takerRun', (summary) => this.metrics.takerRound(summary));
     coordinator.on('handedOff', (_lease, _to, ms) => this.metrics.handoff(ms));
     try {
+      if (config.retrievalMode === 'fanout') await this.registerConsumer(signal);
       await refresher.createLeaseTableIfNotExists(signal);
       await periodicSync.start();
       await coordinator.start();
@@ -180,6 +186,30 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.currentState = 'RUNNING';
     this.log.info({ stream: config.streamLabel, table: config.tableName }, 'worker started');
     this.emit('started', { workerId: this.workerId });
+  }
+
+  /**
+   * Fan-out mode: checks the SubscribeToShard client, then registers the stream consumer (or
+   * takes `fanOut.consumerArn`) and waits until it is ACTIVE. The consumer is never deregistered.
+   */
+  private async registerConsumer(signal: AbortSignal): Promise<void> {
+    const { config } = this;
+    assertHttp2ForAws(this.subscribeClient!);
+    if (config.fanOut.consumerArn !== undefined) {
+      this.consumerArn = config.fanOut.consumerArn;
+      return;
+    }
+    const registered = await registerStreamConsumer({
+      kinesisClient: this.kinesis,
+      stream: config.stream,
+      consumerName: config.fanOut.consumerName,
+      timeoutMs: config.fanOut.registrationTimeoutMs,
+      clock: config.clock,
+      logger: config.logger,
+      signal,
+    });
+    this.consumerArn = registered.consumerArn;
+    this.log.info({ consumerName: registered.consumerName, consumerArn: registered.consumerArn }, 'enhanced fan-out consumer is ACTIVE');
   }
 
   /**
@@ -263,6 +293,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     await this.metricsLoop;
     await this.collector?.flush(true);
     if (this.ownsClients.kinesis) this.kinesis.destroy();
+    if (this.subscribeClient?.owned && this.subscribeClient.client !== this.kinesis) this.subscribeClient.client.destroy();
     if (this.ownsClients.dynamoDb) this.dynamoDb.destroy();
   }
 
@@ -295,22 +326,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       logger: config.logger,
       isHoldingLive: () => parts.coordinator.holds(lease.leaseKey),
       waitForParents: (l, signal) => parts.gate.waitUntilCanStart(l, { signal, pollIntervalMs: config.parentShardPollIntervalMs }),
-      createSource: (l) =>
-        new PollingRecordsFetcher({
-          kinesisClient: this.kinesis,
-          stream: config.stream,
-          shardId: l.leaseKey,
-          ...(l.hashKeyRange && { hashKeyRange: l.hashKeyRange }),
-          start: {
-            checkpoint: l.checkpoint,
-            ...(initialTimestampOf(l, config) !== undefined && { initialTimestamp: initialTimestampOf(l, config)! }),
-          },
-          config: config.retrieval,
-          clock: config.clock,
-          logger: config.logger,
-          deliverEmptyBatches: config.callProcessRecordsEvenForEmptyList,
-          budget: this.prefetchBudget,
-        }),
+      createSource: (l) => this.createSource(l),
       writeLease: (key, update) => parts.coordinator.updateLease(key, update),
       createChildLeases: (l, children) => parts.syncer.createChildLeases(l, children),
       limit: (fn) => this.limit(fn),
@@ -331,6 +347,36 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     });
     this.consumers.set(lease.leaseKey, consumer);
     void consumer.run().then((reason) => this.onConsumerDone(consumer, reason));
+  }
+
+  /** The record source of a lease whose start position is known: polling, or fan-out. */
+  private createSource(lease: Lease): RecordSource {
+    const { config } = this;
+    const initialTimestamp = initialTimestampOf(lease, config);
+    const common = {
+      shardId: lease.leaseKey,
+      ...(lease.hashKeyRange && { hashKeyRange: lease.hashKeyRange }),
+      start: { checkpoint: lease.checkpoint, ...(initialTimestamp !== undefined && { initialTimestamp }) },
+      config: config.retrieval,
+      clock: config.clock,
+      logger: config.logger,
+      deliverEmptyBatches: config.callProcessRecordsEvenForEmptyList,
+      budget: this.prefetchBudget,
+    };
+    if (config.retrievalMode === 'polling') return new PollingRecordsFetcher({ kinesisClient: this.kinesis, stream: config.stream, ...common });
+    const shardId = lease.leaseKey;
+    return new FanOutRecordsFetcher({
+      kinesisClient: this.subscribeClient!.client,
+      consumerArn: this.consumerArn!,
+      ...common,
+      // A safety net for endpoints that never send the final ChildShards event (the Kinesis Mock).
+      shardEndProbe: { kinesisClient: this.kinesis, stream: config.stream },
+      listener: {
+        subscribed: (reason) => this.metrics.subscribed(shardId, reason),
+        resourceInUse: () => this.metrics.subscribeResourceInUse(shardId),
+        limitExceeded: () => this.metrics.subscribeLimitExceeded(shardId),
+      },
+    });
   }
 
   /**
@@ -431,4 +477,34 @@ function initialTimestampOf(lease: Lease, config: WorkerConfig): Date | undefine
   if (lease.initialTimestamp !== undefined) return new Date(lease.initialTimestamp);
   const ip = config.initialPosition;
   return typeof ip === 'object' ? ip.timestamp : undefined;
+}
+
+/**
+ * The client for SubscribeToShard. A client the application gave is used as is. A client the
+ * Worker builds: with an endpoint override (an emulator), the HTTP/1.1 client of every other
+ * call; on AWS, a second client with `NodeHttp2Handler`, which SubscribeToShard needs.
+ */
+function subscribeClientFor(options: WorkerOptions, kinesis: KinesisClient, built: ReturnType<typeof clientConfigs>['kinesis']): { client: KinesisClient; owned: boolean } {
+  if (options.kinesisClient) return { client: options.kinesisClient, owned: false };
+  if (built.endpoint !== undefined) return { client: kinesis, owned: false };
+  // Event streams are long-lived: no request timeout (the SDK default); they end with the lease or after ~5 minutes.
+  return { client: new KinesisClient({ ...built, ...LEAN_CLIENT, requestHandler: new NodeHttp2Handler() }), owned: true };
+}
+
+/**
+ * Best effort: a client known to use `NodeHttpHandler` (HTTP/1.1) against AWS itself (no
+ * endpoint override) cannot SubscribeToShard; fail at start with what to do. Clients whose
+ * handler cannot be inspected are trusted.
+ */
+function assertHttp2ForAws(subscribe: { client: KinesisClient; owned: boolean }): void {
+  if (subscribe.owned) return;
+  const config = subscribe.client.config as { requestHandler?: unknown; isCustomEndpoint?: unknown } | undefined;
+  if (config === undefined || config.isCustomEndpoint === true) return;
+  const handler = config.requestHandler;
+  const name = typeof handler === 'object' && handler !== null ? (handler as { constructor?: { name?: string } }).constructor?.name : undefined;
+  if (handler instanceof NodeHttpHandler || name === 'NodeHttpHandler') {
+    throw new InvalidStateError(
+      "retrievalMode 'fanout' needs an HTTP/2 Kinesis client on AWS, but kinesisClient uses NodeHttpHandler (HTTP/1.1): build it with `requestHandler: new NodeHttp2Handler()` (@smithy/node-http-handler) or the SDK's default handler, or pass clientConfig instead of kinesisClient",
+    );
+  }
 }

@@ -3,6 +3,7 @@ import { DynamoDbLeaseRefresher } from '@kcl-ts/leases';
 import { isKclError, MAX_TIMER_DELAY_MS } from '@kcl-ts/processor';
 import { ShardDetector } from '@kcl-ts/shard-sync';
 import { buildClients, CliError, explainAwsError, type ConnectionFlags } from './aws.js';
+import { deregisterConsumer, formatConsumers, listConsumers } from './consumers.js';
 import { runDashboard } from './dashboard/command.js';
 import { reshard } from './reshard.js';
 import { collectStatus, formatStatus } from './status.js';
@@ -23,6 +24,8 @@ const HELP: Record<string, string> = {
 Usage:
   kcl status --app <name> [--stream <name>] [--json] [--check-expiry <ms>]
   kcl reshard --stream <name> --shards <N>
+  kcl consumers list --stream <name> [--json]
+  kcl consumers deregister --stream <name> --name <consumer>
   kcl dashboard --app <name> [--stream <name>] [--port <n>]
   kcl <command> --help
 
@@ -48,6 +51,16 @@ Usage: kcl dashboard --app <name> [options]
   --lease-duration <ms>   the workers' leaseDurationMs, to judge expiry (default: ${DASHBOARD_DEFAULTS.leaseDurationMs})
 Reads only: dynamodb:Scan on the table; kinesis:ListShards and kinesis:DescribeStreamSummary with --stream.
 Runs until Ctrl-C.
+${CONNECTION_HELP}`,
+  consumers: `kcl consumers — the enhanced fan-out consumers registered on a stream
+
+Usage:
+  kcl consumers list --stream <name> [--json]
+  kcl consumers deregister --stream <name> --name <consumer>
+A Worker with retrievalMode 'fanout' registers its consumer (fanOut.consumerName, by default the
+application name) and never deregisters it; deregister one you no longer use (a stream has at
+most 20). Needs kinesis:DescribeStreamSummary, kinesis:ListStreamConsumers and
+kinesis:DeregisterStreamConsumer.
 ${CONNECTION_HELP}`,
   reshard: `kcl reshard — change a stream's shard count (UpdateShardCount, uniform scaling) and wait for ACTIVE
 
@@ -79,6 +92,8 @@ const TABLE_NAME = { pattern: /^[a-zA-Z0-9_.-]{3,255}$/, rule: '3–255 characte
 const APP_NAME = { pattern: /^[a-zA-Z0-9_.-]{1,255}$/, rule: '1–255 characters of [a-zA-Z0-9_.-]' };
 /** Kinesis stream names. */
 const STREAM_NAME = { pattern: /^[a-zA-Z0-9_.-]{1,128}$/, rule: '1–128 characters of [a-zA-Z0-9_.-]' };
+/** Stream consumer names. */
+const CONSUMER_NAME = { pattern: /^[a-zA-Z0-9_.-]{1,128}$/, rule: '1–128 characters of [a-zA-Z0-9_.-]' };
 
 /** Rejects a name flag that AWS would reject, as a one-line usage error (exit code 2). */
 function checkName(flag: string, value: unknown, name: { pattern: RegExp; rule: string }, note = ''): void {
@@ -192,6 +207,39 @@ export async function main(
         err: (line) => process.stderr.write(`${line}\n`),
         ...(signal && { signal }),
       });
+      return 0;
+    } finally {
+      clients.kinesis.destroy();
+      clients.dynamoDb.destroy();
+    }
+  }
+  if (command === 'consumers') {
+    const [action, ...flags] = rest;
+    if (action === undefined || action === '--help' || action === '-h') {
+      out(HELP.consumers!);
+      return action ? 0 : 2;
+    }
+    if (action !== 'list' && action !== 'deregister') throw new CliError(`unknown consumers action "${action}": use kcl consumers list|deregister --stream <name>`, 2);
+    const v = parse(flags, { stream: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } });
+    if (v.help) return (out(HELP.consumers!), 0);
+    if (!v.stream) throw new CliError(`kcl consumers ${action} needs --stream <name>`, 2);
+    checkName('--stream', v.stream, STREAM_NAME);
+    const stream = v.stream as string;
+    if (action === 'list' && v.name !== undefined) throw new CliError('kcl consumers list takes no --name', 2);
+    if (action === 'deregister') {
+      if (v.name === undefined) throw new CliError('kcl consumers deregister needs --name <consumer>', 2);
+      checkName('--name', v.name, CONSUMER_NAME);
+      if (v.json) throw new CliError('kcl consumers deregister takes no --json', 2);
+    }
+    const clients = buildClients(connection(v), env);
+    try {
+      if (action === 'list') {
+        const rows = await listConsumers(clients.kinesis, stream);
+        out(v.json ? JSON.stringify({ stream, consumers: rows }, null, 2) : formatConsumers(stream, rows));
+      } else {
+        await deregisterConsumer(clients.kinesis, stream, v.name as string);
+        out(`consumer ${String(v.name)} of stream ${stream}: deregistering (DELETING)`);
+      }
       return 0;
     } finally {
       clients.kinesis.destroy();

@@ -1,5 +1,6 @@
 /**
- * Record retrieval: polling a shard with GetRecords into a bounded prefetch queue, and KPL
+ * Record retrieval: polling a shard with GetRecords, or enhanced fan-out (SubscribeToShard),
+ * into a bounded prefetch queue, and KPL
  * deaggregation.
  * @module
  */
@@ -8,3 +9,18 @@ export { RETRIEVAL_DEFAULTS, resolveRetrievalConfig, type RetrievalConfig, type 
 export { PollingRecordsFetcher, type PollingRecordsFetcherDeps } from './polling-fetcher.js';
 export { PrefetchBudget } from './prefetch-budget.js';
 export * from './aggregation/index.js';
+export {
+  FanOutRecordsFetcher,
+  MIN_SUBSCRIBE_SPACING_MS,
+  type FanOutListener,
+  type FanOutRecordsFetcherDeps,
+  type FanOutStats,
+  type SubscribeToShardClient,
+  type SubscriptionReason,
+} from './fanout-fetcher.js';
+export {
+  registerStreamConsumer,
+  type RegisteredStreamConsumer,
+  type StreamConsumerClient,
+  type StreamConsumerRegistrationOptions,
+} from './stream-consumer-registration.js';

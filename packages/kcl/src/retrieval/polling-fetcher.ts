@@ -9,7 +9,6 @@ import {
   type GetRecordsCommandOutput,
   type GetShardIteratorCommandInput,
   type KinesisClient,
-  type _Record,
 } from '@aws-sdk/client-kinesis';
 import type { HashKeyRange } from '@kcl-ts/leases';
 import {
@@ -26,12 +25,10 @@ import {
   type KinesisClientRecord,
   type Logger,
 } from '@kcl-ts/processor';
-import { deaggregate, type DeaggregationOptions } from './aggregation/deaggregate.js';
 import type { PrefetchBudget } from './prefetch-budget.js';
-import { compileHashKeyRange } from './aggregation/hash-key.js';
 import type { RetrievalConfig } from './options.js';
 import { PrefetchQueue } from './prefetcher.js';
-import type { ChildShard } from '@kcl-ts/shard-sync';
+import { atSequence, errorText as message, resolveShardStart, toChildShards, UserRecordConverter, type DropFilter, type ShardStart } from './shard-records.js';
 import type { RecordsBatch, RetrievalStats, StartPosition } from './types.js';
 
 /** What a {@link PollingRecordsFetcher} needs. */
@@ -63,12 +60,6 @@ export interface PollingRecordsFetcherDeps {
   readonly budget?: PrefetchBudget;
 }
 
-/** Drop every user record at or before this position (sequence number, then sub-sequence number). */
-interface DropFilter {
-  readonly sequenceNumber: bigint;
-  readonly subSequenceNumber: number;
-}
-
 /** How to obtain a shard iterator, and what to drop from what it returns. */
 interface IteratorRequest {
   readonly params: Pick<GetShardIteratorCommandInput, 'ShardIteratorType' | 'StartingSequenceNumber' | 'Timestamp'>;
@@ -77,13 +68,6 @@ interface IteratorRequest {
 
 /** Internal signal: GetRecords said the iterator expired. */
 class IteratorExpired extends Error {}
-
-const EMPTY = new Uint8Array(0);
-/**
- * Kinesis' own pattern for sequence numbers (`0|([1-9]\d{0,128})`). Real ones have 56 digits
- * (about 186 bits), so a 128-bit bound would reject them.
- */
-const SEQUENCE_NUMBER = /^(0|[1-9]\d{0,128})$/;
 
 /**
  * Reads one shard by polling, in the background, into a bounded prefetch queue.
@@ -117,7 +101,7 @@ export class PollingRecordsFetcher {
   private readonly log: Logger;
   private readonly random: (() => number) | undefined;
   private readonly deliverEmptyBatches: boolean;
-  private readonly deaggregation: DeaggregationOptions;
+  private readonly converter: UserRecordConverter;
   private readonly backoff: { readonly baseDelayMs: number; readonly maxDelayMs: number };
   private readonly minCallSpacingMs: number;
   private readonly controller = new AbortController();
@@ -137,8 +121,6 @@ export class PollingRecordsFetcher {
   private lastCallStart = Number.NEGATIVE_INFINITY;
   /** The current idle pause: grows over consecutive empty polls (adaptive idle backoff). */
   private idlePauseMs: number;
-  /** Records at or before this position are dropped (checkpoint or last delivered record); cleared once passed. */
-  private drop: DropFilter | undefined;
 
   constructor(deps: PollingRecordsFetcherDeps) {
     this.client = deps.kinesisClient;
@@ -151,8 +133,7 @@ export class PollingRecordsFetcher {
     this.random = deps.random;
     this.deliverEmptyBatches = deps.deliverEmptyBatches ?? false;
     this.log = (deps.logger ?? silentLogger()).child({ component: 'polling-fetcher', shardId: deps.shardId });
-    if (deps.hashKeyRange !== undefined) compileHashKeyRange(deps.hashKeyRange); // validates early
-    this.deaggregation = { ...(deps.hashKeyRange !== undefined && { hashKeyRange: deps.hashKeyRange }), logger: this.log };
+    this.converter = new UserRecordConverter(deps.hashKeyRange, this.log, this.clock);
     this.backoff = { baseDelayMs: deps.config.retryBaseDelayMs, maxDelayMs: deps.config.retryMaxDelayMs };
     this.minCallSpacingMs = 1000 / deps.config.maxGetRecordsPerSecond;
     this.idlePauseMs = deps.config.idleTimeBetweenReadsMs;
@@ -213,7 +194,7 @@ export class PollingRecordsFetcher {
         return;
       }
       let iterator = await this.getIterator(request, signal);
-      this.drop = request.drop;
+      this.converter.drop = request.drop;
       for (;;) {
         if (this.queue.isFull()) await this.queue.waitForSpace(signal);
         let response: GetRecordsCommandOutput;
@@ -226,18 +207,18 @@ export class PollingRecordsFetcher {
           request = this.resumeRequest(dropped);
           this.log.info({ droppedBatches: dropped.length, resumeAt: request.params }, 'shard iterator expired; resuming after the last delivered record');
           iterator = await this.getIterator(request, signal);
-          this.drop = request.drop;
+          this.converter.drop = request.drop;
           continue;
         }
         const records = response.Records ?? [];
-        const { userRecords: batchRecords, bytes } = this.toUserRecords(records);
+        const { userRecords: batchRecords, bytes } = this.converter.convert(records);
         this.counters.bytesFetched += bytes;
         this.counters.recordsFetched += batchRecords.length;
         const millisBehindLatest = response.MillisBehindLatest;
         if (millisBehindLatest !== undefined) this.counters.lastMillisBehindLatest = millisBehindLatest;
         const shardEnded = response.NextShardIterator === undefined || response.NextShardIterator === null;
         if (batchRecords.length > 0 || shardEnded || this.deliverEmptyBatches) {
-          const childShards = shardEnded ? toChildShards(response) : undefined;
+          const childShards = shardEnded ? toChildShards(response.ChildShards) : undefined;
           this.queue.put({
             records: batchRecords,
             shardEnded,
@@ -267,70 +248,16 @@ export class PollingRecordsFetcher {
     }
   }
 
-  /** Deaggregates a GetRecords page, dropping what lies at or before {@link PollingRecordsFetcher.drop}. */
-  private toUserRecords(records: readonly _Record[]): { userRecords: KinesisClientRecord[]; bytes: number } {
-    const userRecords: KinesisClientRecord[] = [];
-    let bytes = 0;
-    for (const record of records) {
-      const data = record.Data ?? EMPTY;
-      bytes += data.byteLength;
-      let minSub = -1; // deliver user records whose sub-sequence number is greater than this
-      const drop = this.drop;
-      if (drop !== undefined) {
-        const seq = BigInt(record.SequenceNumber ?? '0');
-        if (seq < drop.sequenceNumber) continue;
-        if (seq === drop.sequenceNumber) minSub = drop.subSequenceNumber;
-        else this.drop = undefined; // sequence numbers only grow: nothing further can be at or before it
-      }
-      this.appendUserRecords(record, data, minSub, userRecords);
-    }
-    return { userRecords, bytes };
-  }
-
-  /** Deaggregates `record` into `out`, skipping user records with a sub-sequence number ≤ `minSub`. */
-  private appendUserRecords(record: _Record, data: Uint8Array, minSub: number, out: KinesisClientRecord[]): void {
-    const users = deaggregate(
-      {
-        data,
-        partitionKey: record.PartitionKey ?? '',
-        sequenceNumber: record.SequenceNumber ?? '',
-        approximateArrivalTimestamp: record.ApproximateArrivalTimestamp ?? new Date(this.clock.now()),
-        ...(record.EncryptionType !== undefined && { encryptionType: record.EncryptionType }),
-      },
-      this.deaggregation,
-    );
-    for (const user of users) {
-      // A plain record at the drop position counts as sub-sequence 0 and is always dropped.
-      if (minSub >= 0 && (user.subSequenceNumber ?? 0) <= minSub) continue;
-      out.push(user);
-    }
-  }
-
   /** The iterator request of the start position; `undefined` for a `SHARD_END` checkpoint. */
   private initialRequest(): IteratorRequest | undefined {
-    const { checkpoint, initialTimestamp } = this.start_;
-    const seq = checkpoint.sequenceNumber;
-    switch (seq) {
-      case 'TRIM_HORIZON':
-      case 'LATEST':
-        return { params: { ShardIteratorType: seq } };
-      case 'AT_TIMESTAMP':
-        if (!(initialTimestamp instanceof Date) || Number.isNaN(initialTimestamp.getTime())) {
-          throw new TypeError(`start.initialTimestamp must be a valid Date for an AT_TIMESTAMP start, got ${String(initialTimestamp)}`);
-        }
-        return { params: { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: initialTimestamp } };
-      case 'SHARD_END':
-        return undefined;
-      default:
-        if (!SEQUENCE_NUMBER.test(seq)) throw new TypeError(`start.checkpoint.sequenceNumber must be a sequence number or a sentinel, got ${JSON.stringify(seq)}`);
-        return atSequence(seq, checkpoint.subSequenceNumber);
-    }
+    const start = resolveShardStart(this.start_);
+    return start && toIteratorRequest(start);
   }
 
   /** Where to resume after the iterator expired and `dropped` undelivered batches were discarded. */
   private resumeRequest(dropped: readonly RecordsBatch[]): IteratorRequest {
     const last = this.lastDelivered;
-    if (last !== undefined) return atSequence(last.sequenceNumber, last.subSequenceNumber ?? 0);
+    if (last !== undefined) return toIteratorRequest(atSequence(last.sequenceNumber, last.subSequenceNumber ?? 0));
     // Nothing delivered yet: re-read from the first discarded record (keeping the start
     // position's filter), or from the start position itself.
     const initial = this.initialRequest()!; // not SHARD_END: run() never fetches then
@@ -415,23 +342,14 @@ export class PollingRecordsFetcher {
   }
 }
 
-/** AT_SEQUENCE_NUMBER at `sequenceNumber`, dropping user records up to `(sequenceNumber, subSequenceNumber)`. */
-function atSequence(sequenceNumber: string, subSequenceNumber: number): IteratorRequest {
-  return {
-    params: { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: sequenceNumber },
-    drop: { sequenceNumber: BigInt(sequenceNumber), subSequenceNumber },
-  };
-}
-
-function toChildShards(response: GetRecordsCommandOutput): ChildShard[] | undefined {
-  if (response.ChildShards === undefined) return undefined;
-  return response.ChildShards.map((c) => ({
-    shardId: c.ShardId ?? '',
-    parentShards: c.ParentShards ?? [],
-    hashKeyRange: { startingHashKey: c.HashKeyRange?.StartingHashKey ?? '0', endingHashKey: c.HashKeyRange?.EndingHashKey ?? '0' },
-  }));
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+/** The GetShardIterator parameters of a resolved start. */
+function toIteratorRequest(start: ShardStart): IteratorRequest {
+  switch (start.type) {
+    case 'AT_SEQUENCE_NUMBER':
+      return { params: { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: start.sequenceNumber }, drop: start.drop };
+    case 'AT_TIMESTAMP':
+      return { params: { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: start.timestamp } };
+    default:
+      return { params: { ShardIteratorType: start.type } };
+  }
 }
