@@ -85,7 +85,7 @@ export async function benchNeighbours(ctx: BenchContext): Promise<BenchReport> {
     name: 'neighbours',
     title: 'Two polling applications on one stream at defaults',
     setup:
-      `Two kcl-ts applications (two Worker child processes built from clientConfig, default settings, each with its own lease table) read the same ${SHARDS}-shard stream on kinesalite while a producer puts ${RATE_PER_SHARD} records/s on every shard. ` +
+      `Two kcl-ts applications (two Worker child processes built from clientConfig, default settings, each with its own lease table) read the same ${SHARDS}-shard stream on kinesalite while a producer puts ${RATE_PER_SHARD} record${RATE_PER_SHARD === 1 ? "" : "s"}/s on every shard. ` +
       `After both delivered records and 10 s more, the emulator process counts every GetRecords call per shard from both applications over a ${windowS} s window. ` +
       'Every call counts, throttled ones too (the figure is what the applications ask of the shard). During the run the emulator process enforces the Kinesis limit of 5 GetRecords calls per second per shard (a sliding one-second window per shard), answering ProvisionedThroughputExceededException; kinesalite and the Kinesis Mock do not enforce it themselves. ' +
       `${runs} run(s); each figure is the median over runs (per-shard values in the notes).`,

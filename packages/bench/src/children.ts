@@ -11,7 +11,6 @@ import { CHILD_CONFIG_ENV, isChildMessage, type ChildConfig, type ChildMessage, 
 
 const SCRIPTS = {
   worker: fileURLToPath(new URL('./worker-process.js', import.meta.url)),
-  raw: fileURLToPath(new URL('./worker-process.js', import.meta.url)),
   peer: fileURLToPath(new URL('./peer-process.js', import.meta.url)),
 } as const;
 

@@ -22,7 +22,7 @@ export interface BenchFlags {
 /** Usage text. */
 export const USAGE = `Usage: pnpm bench [--quick] [--runs N] [--only name[,name…]] [--out path | --no-out]
 
-  --quick       fewer runs, shorter windows and smaller data sets (about 10 minutes)
+  --quick       fewer runs, shorter windows and smaller data sets (about 8 minutes; the full run about 30)
   --runs N      repetitions per figure (default 5, or 3 with --quick; benchmarks cap it
                 where a run is long: latency and idle 3, rss and neighbours 2)
   --only names  run only these benchmarks: ${BENCHMARKS.join(', ')}

@@ -40,14 +40,6 @@ export interface WorkerChildConfig extends StreamTarget {
   readonly logLevel: string;
 }
 
-/** A child running a plain AWS SDK GetRecords loop over every shard (the throughput baseline). */
-export interface RawChildConfig extends StreamTarget {
-  readonly mode: 'raw';
-  readonly expectedRecords: number;
-  /** GetRecords `Limit`. */
-  readonly limit: number;
-}
-
 /** The consumer implementations compared side by side (issue #17). */
 export type PeerImpl = 'kcl-ts' | 'lifion' | 'raw';
 
@@ -85,7 +77,7 @@ export interface PeerSample {
 }
 
 /** What a child receives. */
-export type ChildConfig = WorkerChildConfig | RawChildConfig | PeerChildConfig;
+export type ChildConfig = WorkerChildConfig | PeerChildConfig;
 
 /** One processed record in a `records` batch: [partition key, number, put start epoch ms]. */
 export type SeenRecord = readonly [key: string, n: number, putAt: number];
@@ -117,7 +109,6 @@ export type ChildMessage =
       readonly firstRecordAt: number;
       readonly lastRecordAt: number;
       readonly records: number;
-      readonly calls?: number;
       /** Peer children: CPU (µs) from start to the last record, and memory maxima so far. */
       readonly cpuUs?: number;
       /** Peer children: CPU (µs) from start until the first batch was delivered, and that batch's size. */

@@ -1,7 +1,7 @@
 /**
  * Entry of every bench child process (forked with IPC; its {@link ChildConfig} arrives as JSON
- * in `KCL_BENCH_CHILD_CONFIG`). Mode `worker` runs a kcl-ts Worker whose processor reports
- * what it processed; mode `raw` runs the plain SDK loop of the throughput baseline.
+ * in `KCL_BENCH_CHILD_CONFIG`): a kcl-ts Worker with counting clients whose processor reports
+ * what it processed (the fleet benchmarks; the side-by-side ones use `peer-process.ts`).
  * A worker stops gracefully on SIGTERM (through `shutdownOnSignals`) and exits once its last
  * IPC message is flushed.
  * @module
@@ -13,7 +13,6 @@ import { createLocalDynamoDbClient, createLocalKinesisClient } from '@kcl-ts/loc
 import { pino } from 'pino';
 import { countDynamoDbRequests, countGetRecords } from './counting-clients.js';
 import { CHILD_CONFIG_ENV, decodePayload, type ChildConfig, type ChildMessage, type SeenRecord, type WorkerChildConfig } from './messages.js';
-import { readAllRaw } from './raw-reader.js';
 
 function send(message: ChildMessage, callback?: () => void): void {
   if (process.send && process.connected) {
@@ -34,14 +33,6 @@ function describe(error: unknown): string {
 function exitAfterFlush(code: number): void {
   send({ type: 'stopped', at: Date.now() }, () => process.exit(code));
   setTimeout(() => process.exit(code), 2_000).unref();
-}
-
-async function runRaw(config: Extract<ChildConfig, { mode: 'raw' }>): Promise<void> {
-  const client = createLocalKinesisClient({ endpoint: config.kinesisEndpoint, region: config.region });
-  const result = await readAllRaw(client, config.streamName, config.expectedRecords, config.limit);
-  client.destroy();
-  send({ type: 'done', ...result });
-  exitAfterFlush(0);
 }
 
 async function runWorker(config: WorkerChildConfig): Promise<void> {
@@ -151,8 +142,7 @@ async function main(): Promise<void> {
   const raw = process.env[CHILD_CONFIG_ENV];
   if (!raw) throw new Error(`${CHILD_CONFIG_ENV} is not set: this script is started by the bench (dist/main.js)`);
   const config = JSON.parse(raw) as ChildConfig;
-  if (config.mode === 'raw') await runRaw(config);
-  else if (config.mode === 'worker') await runWorker(config);
+  if (config.mode === 'worker') await runWorker(config);
   else throw new Error(`worker-process does not run mode ${config.mode} (peer-process does)`);
 }
 

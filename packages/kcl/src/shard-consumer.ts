@@ -220,6 +220,8 @@ export class ShardConsumer {
    * `AT_TIMESTAMP` of this moment, persisted through the fenced lease write. Every later owner
    * starts there (or at a later checkpoint), never at a new `LATEST`, so records put between
    * two owners' starts are not skipped when the first owner dies before its first checkpoint.
+   * This first owner itself reads from `LATEST`, which lies after that moment: what it skips
+   * was put before it started reading.
    */
   private async resolveStart(lease: Lease): Promise<Lease> {
     if (lease.checkpoint.sequenceNumber !== 'LATEST') return lease;
@@ -227,7 +229,7 @@ export class ShardConsumer {
     const resolved = await this.deps.writeLease(lease.leaseKey, { checkpoint: { sequenceNumber: 'AT_TIMESTAMP', subSequenceNumber: 0 }, initialTimestamp });
     this.log.debug({ initialTimestamp }, 'resolved LATEST to AT_TIMESTAMP for every later owner');
     this.checkpointer!.resolvedStart(resolved.checkpoint);
-    return resolved;
+    return { ...resolved, checkpoint: lease.checkpoint };
   }
 
   /** Delivers batches until the shard ends (returns the final batch) or a stop is requested (returns undefined). */
