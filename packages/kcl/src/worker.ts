@@ -392,26 +392,44 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       this.failures.delete(shardId);
       // The lease may have been gained again while this consumer was still finishing (its
       // gain was not started then, as one consumer per shard runs at a time): start it now.
-      const lease = this.parts?.coordinator.getHeldLease(shardId);
-      if (lease && !this.draining.has(shardId) && !this.shutdownPromise) {
-        this.log.info({ shardId }, 'lease held again after its previous consumer finished; starting a new one');
-        this.startConsumer(lease);
-      }
+      if (this.parts?.coordinator.holds(shardId)) void this.restartConsumer(shardId, 'lease held again after its previous consumer finished; starting a new one');
       return;
     }
+    this.scheduleRestart(shardId);
+  }
+
+  /** Restarts a failed consumer after a backoff, while this worker holds the lease. */
+  private scheduleRestart(shardId: string): void {
     const attempt = (this.failures.get(shardId) ?? 0) + 1;
     this.failures.set(shardId, attempt);
     const delay = Math.min(this.config.processorRetryMaxMs, this.config.processorRetryBaseMs * 2 ** Math.min(attempt - 1, 20));
     this.config.clock.sleep(delay, this.lifetime.signal).then(
-      () => {
-        const lease = this.parts?.coordinator.getHeldLease(shardId);
-        if (lease && !this.draining.has(shardId) && !this.shutdownPromise) {
-          this.log.info({ shardId, attempt }, 'restarting the shard consumer after a failure');
-          this.startConsumer(lease);
-        }
-      },
+      () => void this.restartConsumer(shardId, 'restarting the shard consumer after a failure'),
       () => undefined,
     );
+  }
+
+  /**
+   * Starts a new consumer on a lease this worker already holds, from the lease as the table
+   * has it: a checkpoint whose reply was lost may have applied, and starting from the held copy
+   * would deliver again records that checkpoint covers. A failed read is retried after a backoff.
+   */
+  private async restartConsumer(shardId: string, message: string): Promise<void> {
+    const parts = this.parts;
+    if (!parts || this.draining.has(shardId) || this.shutdownPromise || this.consumers.has(shardId)) return;
+    let lease: Lease | undefined;
+    try {
+      lease = await parts.coordinator.refreshHeldLease(shardId);
+    } catch (error) {
+      if (this.lifetime.signal.aborted) return;
+      this.log.warn({ err: error, shardId }, 'could not read the lease before restarting its consumer; retrying after a backoff');
+      this.scheduleRestart(shardId);
+      return;
+    }
+    if (lease && !this.draining.has(shardId) && !this.shutdownPromise) {
+      this.log.info({ shardId, attempt: this.failures.get(shardId) }, message);
+      this.startConsumer(lease);
+    }
   }
 
   private onLeaseLost(lease: Lease, reason: LeaseLostReason): void {

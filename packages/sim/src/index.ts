@@ -3,6 +3,8 @@
  * an in-memory Kinesis stream, a shared in-memory lease table and a simulated clock, driven
  * by seeded random fault schedules (kills, graceful stops, stalls, duplicate worker ids,
  * sink outages, table throttling and lost responses, resharding) and checked by an oracle.
+ * About 30% of the schedules run the `BatchingProcessor` of `@kcl-ts/sinks` on an in-memory
+ * sink instead of the recording processor.
  * @packageDocumentation
  */
 export { SeededRandom, deriveSeed, withSeededMathRandom } from './random.js';
@@ -21,7 +23,26 @@ export {
 export { SimLeaseTable, checkpointProbe, type CheckpointProbe, type TableFaultCounts, type TableFaults } from './lease-store.js';
 export { SimJournal, type JournalBody } from './journal.js';
 export { SimProcessor, parsePayload, type CheckpointOverreach, type Delivery, type Payload, type ProcessorBehaviour, type ProcessorContext } from './recording-processor.js';
-export { generateSchedule, parseSchedule, SCHEDULE_VERSION, SIM_TUNING, type GenerateOptions, type Schedule, type SimConfig, type SimEvent, type SimEventKind } from './schedule.js';
+export {
+  generateSchedule,
+  parseSchedule,
+  BATCHING_SHARE,
+  SCHEDULE_VERSION,
+  SIM_TUNING,
+  type BatchingSettings,
+  type GenerateOptions,
+  type Schedule,
+  type SimConfig,
+  type SimEvent,
+  type SimEventKind,
+} from './schedule.js';
+export {
+  SimBatchingProcessor,
+  realBatchingProcessor,
+  type BatchingContext,
+  type BatchingProcessorMaker,
+  type UnflushedHandoff,
+} from './batching-sim-processor.js';
 export { runSchedule, type RunOptions, type RunResult, type RunStats } from './simulation.js';
 export {
   checkSimulation,

@@ -32,7 +32,15 @@
  *   its shard.
  * - `checkpoint-beyond-processed`: a checkpoint the table accepted is never past the last
  *   record its epoch processed (for a no-argument `checkpoint()`: only batches whose
- *   `processRecords` returned count; a batch that threw is not processed).
+ *   `processRecords` returned count; a batch that threw is not processed). For the
+ *   `BatchingProcessor`, "processed" is "written by the sink": a checkpoint never covers a
+ *   record that is only buffered.
+ * - `flush-on-handoff` (`BatchingProcessor` only): when `shutdownRequested` returns normally
+ *   (no `leaseLost` and no checkpoint rejected for a lost lease before), every record of a
+ *   `processRecords` call that returned is written and covered by an applied checkpoint of
+ *   the epoch. Sound: the processor flushes and checkpoints everything in
+ *   `shutdownRequested` and throws if it cannot; only after losing the lease may it drop
+ *   its buffer instead.
  * @module
  */
 import {
@@ -48,9 +56,10 @@ import {
   type VerdictSummary,
 } from '@kcl-ts/chaos';
 import type { CheckpointOverreach, Delivery } from './recording-processor.js';
+import type { UnflushedHandoff } from './batching-sim-processor.js';
 
 /** The invariants the simulation adds to chaos' ones. */
-export type SimInvariantName = 'single-processor' | 'stale-checkpoint' | 'lost-checkpoint' | 'checkpoint-beyond-processed';
+export type SimInvariantName = 'single-processor' | 'stale-checkpoint' | 'lost-checkpoint' | 'checkpoint-beyond-processed' | 'flush-on-handoff';
 
 /** Every invariant the oracle reports. */
 export type OracleInvariant = InvariantName | SimInvariantName;
@@ -92,6 +101,8 @@ export interface OracleInput {
   readonly leases?: readonly LeaseRow[];
   /** Checkpoints the table accepted past what their epoch had processed (seen by the processors). */
   readonly overreaches?: readonly CheckpointOverreach[];
+  /** Graceful ends of batching epochs that left returned records unwritten or uncheckpointed (seen by the processors). */
+  readonly unflushedHandoffs?: readonly UnflushedHandoff[];
 }
 
 /** The oracle's verdict. */
@@ -134,6 +145,16 @@ export function checkSimulation(input: OracleInput): OracleVerdict {
       worker: o.worker,
       epoch: o.epoch,
       message: `${o.epoch} had checkpoint ${showPosition(o.written)} (${o.phase}) written at ${o.at} ms, past the last record it processed (${showPosition(o.processed)})`,
+    });
+  }
+  for (const u of (input.unflushedHandoffs ?? []).slice(0, MAX_EXAMPLES)) {
+    const show = (p: { seq: string; sub: number } | undefined): string => (p === undefined ? 'none' : showPosition(p));
+    violations.push({
+      invariant: 'flush-on-handoff',
+      shard: u.shard,
+      worker: u.worker,
+      epoch: u.epoch,
+      message: `${u.epoch} returned from shutdownRequested at ${u.at} ms (a graceful handoff) with records up to ${showPosition(u.delivered)} delivered, but written only through ${show(u.written)} and checkpointed through ${show(u.checkpointed)}`,
     });
   }
   return { ok: violations.length === 0, violations, summary: chaos.summary, required, lost };

@@ -38,7 +38,39 @@ export interface SimConfig {
   readonly takerIntervalMs: number;
   /** The Worker's `idleTimeBetweenReadsMs`. */
   readonly idleTimeBetweenReadsMs: number;
+  /**
+   * The processor: `recording` (the default: journals each batch as it returns, checkpoints
+   * every `checkpointEvery` batches) or `batching` (`BatchingProcessor` of `@kcl-ts/sinks`
+   * writing to an in-memory sink that journals what it writes; see {@link batching}).
+   */
+  readonly processor?: 'recording' | 'batching';
+  /** Settings of the `batching` processor and its sink (required when `processor` is `batching`). */
+  readonly batching?: BatchingSettings;
 }
+
+/**
+ * The `BatchingProcessor`'s options and its simulated sink. Sink outages (`sink-outage`) make
+ * the sink's `write` throw; a `hang` makes the worker's next write take that much longer.
+ */
+export interface BatchingSettings {
+  /** `batching.maxRecords`: flush at this many buffered records (and write at most this many at once). */
+  readonly maxRecords: number;
+  /** `batching.maxAgeMs`: flush when the oldest buffered record waited this long (simulated ms). */
+  readonly maxAgeMs: number;
+  /** `batching.ageTimer`: flush by age between batches too, from a timer on the worker's clock. */
+  readonly ageTimer: boolean;
+  /** Simulated time every sink write takes. */
+  readonly writeMs: number;
+  /** `retry.maxRetries` of a failed flush (then `processRecords` throws). */
+  readonly maxRetries: number;
+  /** `retry.baseDelayMs`. */
+  readonly baseDelayMs: number;
+  /** `retry.maxDelayMs`. */
+  readonly maxDelayMs: number;
+}
+
+/** Share of generated schedules that run the `BatchingProcessor`. */
+export const BATCHING_SHARE = 0.3;
 
 /** A timed event of a schedule. `worker` names a worker *instance* (`w1`, `w2`, …). */
 export type SimEvent =
@@ -286,6 +318,7 @@ export function generateSchedule(seed: number, options: GenerateOptions = {}): S
     listShardsPageSize: random.pick([1, 2, 1000]),
     ...SIM_TUNING,
   };
+  const withProcessor = { ...config, ...processorConfig(seed) };
   const m: Model = { random, events: [], alive: new Map(), nextWorker: 0, durationMs };
   const initial = random.int(1, 3);
   for (let i = 0; i < initial; i++) join(m, random.int(0, 400));
@@ -312,7 +345,31 @@ export function generateSchedule(seed: number, options: GenerateOptions = {}): S
     .map((e, i) => ({ e, i }))
     .sort((a, b) => a.e.at - b.e.at || a.i - b.i)
     .map(({ e }) => e);
-  return { version: SCHEDULE_VERSION, seed, config, events };
+  return { version: SCHEDULE_VERSION, seed, config: withProcessor, events };
+}
+
+/**
+ * The processor of `seed`'s schedule, drawn from a stream of its own, so a seed's events are
+ * the same whichever processor it runs: {@link BATCHING_SHARE} of the seeds run the
+ * `BatchingProcessor`, with thresholds small enough that count, age, shutdown and shard-end
+ * flushes all happen, and retry budgets that some sink outages outlast.
+ */
+function processorConfig(seed: number): Pick<SimConfig, 'processor' | 'batching'> {
+  const random = new SeededRandom(deriveSeed(seed, 'processor'));
+  if (!random.chance(BATCHING_SHARE)) return {};
+  const baseDelayMs = random.pick([20, 100, 300]);
+  return {
+    processor: 'batching',
+    batching: {
+      maxRecords: random.pick([1, 3, 10, 50, 500]),
+      maxAgeMs: random.pick([100, 500, 2_000, 5_000]),
+      ageTimer: random.chance(0.85),
+      writeMs: random.pick([0, 0, 5, 30, 200]),
+      maxRetries: random.pick([0, 1, 2, 4]),
+      baseDelayMs,
+      maxDelayMs: Math.max(baseDelayMs, random.pick([500, 1_000, 2_000])),
+    },
+  };
 }
 
 /**
@@ -326,6 +383,9 @@ export function parseSchedule(value: unknown): Schedule {
   if (typeof s.seed !== 'number') throw new TypeError('schedule.seed must be a number');
   if (typeof s.config !== 'object' || s.config === null) throw new TypeError('schedule.config must be an object');
   if (!Array.isArray(s.events)) throw new TypeError('schedule.events must be an array');
+  const processor = s.config.processor;
+  if (processor !== undefined && processor !== 'recording' && processor !== 'batching') throw new TypeError(`schedule.config.processor must be "recording" or "batching", got ${JSON.stringify(processor)}`);
+  if (processor === 'batching' && (typeof s.config.batching !== 'object' || s.config.batching === null)) throw new TypeError('schedule.config.batching must be an object when processor is "batching"');
   for (const [i, e] of s.events.entries()) {
     if (typeof e !== 'object' || e === null || typeof (e as SimEvent).at !== 'number' || typeof (e as SimEvent).kind !== 'string') {
       throw new TypeError(`schedule.events[${i}] must be an object with a numeric "at" and a "kind"`);

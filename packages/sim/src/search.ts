@@ -66,7 +66,7 @@ export async function checkSeed(seed: number, options: SearchOptions = {}): Prom
 export function formatFailure(failure: Failure): string {
   const { seed, result, minimal } = failure;
   return [
-    `seed ${seed} FAILED (${result.schedule.events.length} events): ${formatOracleVerdict(result.verdict, 8)}`,
+    `seed ${seed} FAILED (${result.schedule.config.processor ?? 'recording'} processor, ${result.schedule.events.length} events): ${formatOracleVerdict(result.verdict, 8)}`,
     `minimal schedule (${minimal.schedule.events.length} events, ${minimal.shrinkRuns} shrink runs): ${formatOracleVerdict(minimal.result.verdict, 8)}`,
     'replay: npx -y pnpm@12.21.0 test:sim -- --replay <file with the JSON below>',
     JSON.stringify(minimal.schedule, null, 2),

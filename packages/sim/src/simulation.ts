@@ -12,6 +12,7 @@ import { MemoryKinesis } from './memory-kinesis.js';
 import { checkSimulation, type OracleVerdict } from './oracle.js';
 import { deriveSeed, SeededRandom, withSeededMathRandom } from './random.js';
 import { SimProcessor, type CheckpointOverreach, type Delivery, type ProcessorBehaviour } from './recording-processor.js';
+import { realBatchingProcessor, SimBatchingProcessor, type BatchingProcessorMaker, type UnflushedHandoff } from './batching-sim-processor.js';
 import type { Schedule, SimEvent } from './schedule.js';
 import { SimTimeline, type SimClock, type StallWindow } from './timeline.js';
 
@@ -19,6 +20,11 @@ import { SimTimeline, type SimClock, type StallWindow } from './timeline.js';
 export interface RunOptions {
   /** After the faulty part, how long (simulated ms) the fleet may go without processing a record before the run ends without having caught up. @default 30_000 */
   readonly settleMs?: number;
+  /**
+   * Builds the processor under test of `batching` schedules (default: the real
+   * `BatchingProcessor`). For checking that the oracle catches a broken one.
+   */
+  readonly batchingProcessor?: BatchingProcessorMaker;
 }
 
 /** Counts describing a run. */
@@ -77,6 +83,8 @@ class Simulation {
   private readonly puts: PutRecordAck[] = [];
   private readonly overreaches: CheckpointOverreach[] = [];
   private readonly deliveries: Delivery[] = [];
+  private readonly unflushed: UnflushedHandoff[] = [];
+  private readonly sinkRandom: SeededRandom;
   private readonly counters = new Map<string, number>();
   private epochs = 0;
   private globalOutageUntil = 0;
@@ -85,8 +93,12 @@ class Simulation {
   private skipped = 0;
   private faultsOn = true;
 
-  constructor(private readonly schedule: Schedule) {
+  constructor(
+    private readonly schedule: Schedule,
+    private readonly options: RunOptions,
+  ) {
     const seed = schedule.seed;
+    this.sinkRandom = new SeededRandom(deriveSeed(seed, 'sink'));
     this.random = new SeededRandom(deriveSeed(seed, 'run'));
     this.latency = new SeededRandom(deriveSeed(seed, 'latency'));
     const { config } = schedule;
@@ -103,7 +115,8 @@ class Simulation {
     this.journal = new SimJournal(() => this.timeline.now());
   }
 
-  async run(options: RunOptions): Promise<RunResult> {
+  async run(): Promise<RunResult> {
+    const { options } = this;
     const { config } = this.schedule;
     for (const event of this.schedule.events) this.timeline.schedule(event.at, () => this.apply(event));
     await this.timeline.runUntil(config.durationMs);
@@ -160,6 +173,7 @@ class Simulation {
       stalls: this.allStalls(),
       leases,
       overreaches: this.overreaches,
+      unflushedHandoffs: this.unflushed,
     });
     return {
       schedule: this.schedule,
@@ -367,11 +381,21 @@ class Simulation {
       onOverreach: (o: CheckpointOverreach) => this.overreaches.push(o),
       onDelivery: (d: Delivery) => this.deliveries.push(d),
     };
+    const batching =
+      config.processor === 'batching'
+        ? {
+            ...context,
+            settings: config.batching!,
+            random: () => this.sinkRandom.next(),
+            make: this.options.batchingProcessor ?? realBatchingProcessor,
+            onUnflushedHandoff: (u: UnflushedHandoff) => this.unflushed.push(u),
+          }
+        : undefined;
     const options: WorkerOptions = {
       applicationName: APPLICATION,
       streamName: STREAM,
       workerId: workerId ?? name,
-      processorFactory: (shardId) => new SimProcessor(context, shardId),
+      processorFactory: batching ? (shardId) => new SimBatchingProcessor(batching, shardId) : (shardId) => new SimProcessor(context, shardId),
       kinesisClient: this.kinesis.connect(name, clock, latency) as unknown as KinesisClient,
       // Never used (the lease table is `leaseRefresher`); given so the Worker builds no client.
       dynamoDbClient: UNUSED_DYNAMODB_CLIENT,
@@ -414,5 +438,5 @@ class Simulation {
  */
 export function runSchedule(schedule: Schedule, options: RunOptions = {}): Promise<RunResult> {
   const libraryRandom = new SeededRandom(deriveSeed(schedule.seed, 'library'));
-  return withSeededMathRandom(libraryRandom, () => new Simulation(schedule).run(options));
+  return withSeededMathRandom(libraryRandom, () => new Simulation(schedule, options).run());
 }

@@ -2,6 +2,7 @@ import type { JournalLine, PutRecordAck, ShardLineage } from '@kcl-ts/chaos';
 import { describe, expect, it } from 'vitest';
 import { checkSimulation, type OracleInput, type OracleInvariant } from '../src/oracle.js';
 import type { CheckpointOverreach, Delivery } from '../src/recording-processor.js';
+import type { UnflushedHandoff } from '../src/batching-sim-processor.js';
 
 /** Builds a journal line by line, with explicit times. */
 class J {
@@ -152,6 +153,14 @@ describe('checkSimulation', () => {
     it('fails for a checkpoint written past the last record the epoch processed', () => {
       const overreach: CheckpointOverreach = { worker: 'w1', shard: SHARD, epoch: 'e1', phase: 'shutdown', at: 40, processed: { seq: '100', sub: 0 }, written: { seq: '200', sub: 0 } };
       expect(broken({ journal: [], overreaches: [overreach] })).toEqual(['checkpoint-beyond-processed']);
+    });
+  });
+
+  describe('flush-on-handoff', () => {
+    it('fails when a batching epoch ended gracefully with returned records unwritten or uncheckpointed', () => {
+      const unflushed: UnflushedHandoff = { worker: 'w1', shard: SHARD, epoch: 'e1', at: 40, delivered: { seq: '300', sub: 0 }, written: { seq: '200', sub: 0 }, checkpointed: { seq: '200', sub: 0 } };
+      expect(broken({ journal: [], unflushedHandoffs: [unflushed] })).toEqual(['flush-on-handoff']);
+      expect(broken({ journal: [], unflushedHandoffs: [] })).toEqual([]);
     });
   });
 

@@ -23,8 +23,6 @@ export interface HeldLease {
   activeAt: number;
   /** A graceful handoff of this lease is under way. */
   handoffInProgress: boolean;
-  /** The peer for which `onHandoffRequested` already completed (a failed transfer is retried without draining again). */
-  drainedFor?: string;
 }
 
 /**

@@ -174,6 +174,15 @@ export class LeaseCoordinator {
     return entry !== undefined && this.held.isLive(entry, this.clock.elapsed()) ? entry.lease : undefined;
   }
 
+  /**
+   * Like {@link getHeldLease}, but re-read from the table first: after a write whose reply was
+   * lost (it may have applied), the held copy — its checkpoint included — can be behind. Use it
+   * before starting a new processor on a lease already held. Throws store errors.
+   */
+  refreshHeldLease(leaseKey: string): Promise<Lease | undefined> {
+    return this.renewer.refreshHeld(leaseKey);
+  }
+
   /** True if this worker holds `leaseKey` and may process it (see {@link heldLeases}). */
   holds(leaseKey: string): boolean {
     return this.getHeldLease(leaseKey) !== undefined;

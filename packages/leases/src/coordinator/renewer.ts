@@ -130,6 +130,34 @@ export class LeaseRenewer {
   }
 
   /**
+   * The held lease of `leaseKey`, re-read from the table: a write of ours whose reply was lost
+   * may have applied (a checkpoint included), so the held copy can be behind the table. Only
+   * our own writes are adopted (same owner, same or no process token); if the table names
+   * another owner (a transfer whose reply was lost), the lease is dropped. `undefined` if the
+   * lease is not held and live. Throws store errors.
+   */
+  async refreshHeld(leaseKey: string): Promise<Lease | undefined> {
+    const { held, clock, refresher, workerId, owner } = this.ctx;
+    return held.mutex.run(leaseKey, async () => {
+      const entry = held.get(leaseKey);
+      if (entry === undefined || !held.isLive(entry, clock.elapsed())) return undefined;
+      const stored = await refresher.getLease(leaseKey, this.ctx.signal);
+      if (!held.isCurrent(entry)) return undefined;
+      if (stored?.leaseOwner !== workerId || (stored.ownerIncarnation !== undefined && stored.ownerIncarnation !== owner.incarnation)) {
+        // The table says the lease is not ours any more (e.g. a transfer whose reply was lost
+        // did apply): drop it now rather than at the next renewal.
+        held.drop(entry, stored?.leaseOwner === workerId ? 'duplicate-worker-id' : stored?.leaseOwner !== undefined ? 'taken' : 'renewal-failed');
+        return undefined;
+      }
+      if (stored.leaseCounter !== entry.lease.leaseCounter) {
+        this.ctx.logger.info({ leaseKey, held: entry.lease.leaseCounter, stored: stored.leaseCounter }, 'a write of ours whose reply was lost had applied; resynchronising the held lease');
+        entry.lease = stored;
+      }
+      return held.isLive(entry, clock.elapsed()) ? entry.lease : undefined;
+    });
+  }
+
+  /**
    * Releases (evicts) one held lease: drops it locally first (emitting `leaseLost`
    * 'released'), then clears the owner in the table. Never throws; false if the lease was not
    * held or the eviction failed (then it expires for peers as usual).
@@ -231,13 +259,14 @@ export class LeaseRenewer {
     const leaseKey = entry.lease.leaseKey;
     const startedAt = clock.elapsed();
     logger.info({ leaseKey, to }, 'handoff requested by a peer');
-    if (entry.active && entry.drainedFor !== to) {
+    // Drained again on every attempt: after a transfer that failed, the worker may have started
+    // a new processor on the lease (e.g. restarting one whose final checkpoint failed).
+    if (entry.active) {
       try {
         await this.onHandoffRequested(entry.lease, to);
       } catch (error) {
         logger.warn({ err: error, leaseKey, to }, 'onHandoffRequested failed; transferring the lease anyway');
       }
-      entry.drainedFor = to;
     }
     try {
       await held.mutex.run(leaseKey, async () => {
