@@ -4,7 +4,7 @@
  * @module
  */
 import type { Lease, LeaseRefresher } from '@kcl-ts/leases';
-import { isKclError, silentLogger, systemClock, type Clock, type Logger, toAbortError } from '@kcl-ts/processor';
+import { isKclError, isSequenceNumber, silentLogger, systemClock, type Clock, type Logger, toAbortError } from '@kcl-ts/processor';
 import { isOpenShard, type ShardInfo } from './shard-info.js';
 import type { ShardLister } from './shard-lister.js';
 
@@ -93,6 +93,9 @@ export class ShardHierarchyGate {
 
   /** True iff every parent of the lease's shard is finished; see the class comment for the exact rule. */
   async canStart(lease: Lease, signal?: AbortSignal): Promise<boolean> {
+    // A child that has progressed was let through once, when its parents were finished (and
+    // their leases may since have been cleaned up).
+    if (isSequenceNumber(lease.checkpoint.sequenceNumber) || lease.checkpoint.sequenceNumber === 'SHARD_END') return true;
     const verdicts = await Promise.all(lease.parentShardIds.map((parent) => this.parentFinished(parent, signal)));
     return verdicts.every(Boolean);
   }
@@ -148,9 +151,36 @@ export class ShardHierarchyGate {
       shards = await this.shardList(true, signal);
       shard = shards.get(parentId);
     }
-    const open = shard !== undefined && isOpenShard(shard);
-    if (open) this.logger.warn({ parentShardId: parentId }, 'a parent shard is open but has no lease; the child waits for a shard sync');
-    return !open;
+    if (shard === undefined) return true; // past retention
+    if (isOpenShard(shard)) {
+      this.logger.warn({ parentShardId: parentId }, 'a parent shard is open but has no lease; the child waits for a shard sync');
+      return false;
+    }
+    // Closed, still listed, and no lease. Cleanup cannot have deleted it (it waits for the
+    // children to progress, and this child has not). If it descends from a shard that has a
+    // lease, it is part of the history this application reads and its lease is yet to be
+    // created (by the next shard sync): wait. Otherwise the initial position skipped it.
+    if (await this.hasLeasedAncestor(shard, shards, signal)) {
+      this.logger.warn({ parentShardId: parentId }, 'a closed parent shard has no lease yet; the child waits for a shard sync');
+      return false;
+    }
+    return true;
+  }
+
+  /** True if an ancestor of `shard` (by ListShards' lineage) has a lease. */
+  private async hasLeasedAncestor(shard: ShardInfo, shards: ReadonlyMap<string, ShardInfo>, signal: AbortSignal | undefined): Promise<boolean> {
+    const seen = new Set<string>();
+    const queue = [shard.parentShardId, shard.adjacentParentShardId].filter((id): id is string => id !== undefined);
+    while (queue.length > 0 && seen.size < 1_000) {
+      const id = queue.shift()!;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if ((await this.refresher.getLease(id, signal)) !== undefined) return true;
+      const info = shards.get(id);
+      if (info?.parentShardId !== undefined) queue.push(info.parentShardId);
+      if (info?.adjacentParentShardId !== undefined) queue.push(info.adjacentParentShardId);
+    }
+    return false;
   }
 
   /** The cached shard list; with `refresh`, a new one if the cache is older than the max age. */

@@ -51,6 +51,35 @@ describe('ShardHierarchyGate.canStart', () => {
     expect(await gate.canStart(await get(sid(2)))).toBe(true);
   });
 
+  it('a closed parent without a lease yet, descending from a leased shard, blocks the child until its lease exists and ends (simulation seed 20319)', async () => {
+    // 0 splits into 2 and 3; then 3 and 1 merge into 4. The lease of 4 exists (created at the
+    // end of 1, from its ChildShards), but shard sync has not created the lease of 3 yet.
+    const { gate, refresher, stream, end } = await setup((s) => {
+      s.split(sid(0));
+      s.merge(sid(3), sid(1));
+    });
+    await refresher.deleteLease(sid(3));
+    await end(sid(0));
+    await end(sid(1));
+    const child = (await refresher.getLease(sid(4)))!;
+    expect(child.parentShardIds).toEqual([sid(1), sid(3)].sort());
+    expect(await gate.canStart(child)).toBe(false);
+    await new ShardSyncer({ refresher, detector: stream, initialPosition: 'TRIM_HORIZON' }).syncShards();
+    expect(await refresher.getLease(sid(3))).toBeDefined();
+    expect(await gate.canStart(child)).toBe(false);
+    await end(sid(3));
+    expect(await gate.canStart(child)).toBe(true);
+  });
+
+  it('a closed parent the initial position skipped (no leased ancestor) does not block; a child that progressed is never blocked', async () => {
+    const { gate, refresher, get } = await setup((s) => s.merge(sid(0), sid(1)));
+    await refresher.deleteLease(sid(0));
+    await refresher.deleteLease(sid(1));
+    expect(await gate.canStart(await get(sid(2)))).toBe(true);
+    const progressed = { ...(await get(sid(2))), checkpoint: { sequenceNumber: '12345', subSequenceNumber: 0 } };
+    expect(await gate.canStart(progressed)).toBe(true);
+  });
+
   it('a missing parent lease of a shard that ListShards shows OPEN blocks the child; the list is cached', async () => {
     const { gate, refresher, stream, clock } = await setup(() => undefined);
     const child = lease('shardId-x', 'TRIM_HORIZON', { parentShardIds: [sid(1)] });
