@@ -31,7 +31,7 @@ import {
 } from '@kcl-ts/processor';
 import type { RetrievalConfig } from './options.js';
 import type { PrefetchBudget } from './prefetch-budget.js';
-import { PrefetchQueue } from './prefetcher.js';
+import { prefetchBoundsOf, PrefetchQueue } from './prefetcher.js';
 import { errorText, resolveShardStart, toChildShards, UserRecordConverter, type ShardStart } from './shard-records.js';
 import type { RecordsBatch, RetrievalStats, StartPosition } from './types.js';
 
@@ -195,7 +195,7 @@ export class FanOutRecordsFetcher {
     this.log = (deps.logger ?? silentLogger()).child({ component: 'fanout-fetcher', shardId: deps.shardId });
     this.converter = new UserRecordConverter(deps.hashKeyRange, this.log, this.clock);
     this.queue = new PrefetchQueue(
-      { maxBatches: deps.config.prefetchMaxBatches, maxRecords: deps.config.prefetchMaxRecords, maxBytes: deps.config.prefetchMaxBytes },
+      prefetchBoundsOf(deps.config),
       undefined,
       deps.budget,
     );

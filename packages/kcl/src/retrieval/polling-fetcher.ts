@@ -27,7 +27,7 @@ import {
 } from '@kcl-ts/processor';
 import type { PrefetchBudget } from './prefetch-budget.js';
 import type { RetrievalConfig } from './options.js';
-import { PrefetchQueue } from './prefetcher.js';
+import { prefetchBoundsOf, PrefetchQueue } from './prefetcher.js';
 import { atSequence, errorText as message, resolveShardStart, toChildShards, UserRecordConverter, type DropFilter, type ShardStart } from './shard-records.js';
 import type { RecordsBatch, RetrievalStats, StartPosition } from './types.js';
 
@@ -138,7 +138,7 @@ export class PollingRecordsFetcher {
     this.minCallSpacingMs = 1000 / deps.config.maxGetRecordsPerSecond;
     this.idlePauseMs = deps.config.idleTimeBetweenReadsMs;
     this.queue = new PrefetchQueue(
-      { maxBatches: deps.config.prefetchMaxBatches, maxRecords: deps.config.prefetchMaxRecords, maxBytes: deps.config.prefetchMaxBytes },
+      prefetchBoundsOf(deps.config),
       (batch) => {
         const last = batch.records.at(-1);
         if (last !== undefined) this.lastDelivered = last;

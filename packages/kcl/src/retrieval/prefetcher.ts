@@ -16,6 +16,11 @@ export interface PrefetchBounds {
   readonly maxBytes: number;
 }
 
+/** The per-shard prefetch bounds of a retrieval config (shared by both record sources). */
+export function prefetchBoundsOf(config: { readonly prefetchMaxBatches: number; readonly prefetchMaxRecords: number; readonly prefetchMaxBytes: number }): PrefetchBounds {
+  return { maxBatches: config.prefetchMaxBatches, maxRecords: config.prefetchMaxRecords, maxBytes: config.prefetchMaxBytes };
+}
+
 interface Waiter {
   resolve(batch: RecordsBatch): void;
   reject(error: unknown): void;
