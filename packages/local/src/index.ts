@@ -31,3 +31,15 @@ export {
   type PutRecordsOptions,
 } from './streams.js';
 export { parseCliArgs, formatStackBanner, CliUsageError, CLI_USAGE, type CliCommand } from './cli-args.js';
+export { LOCALHOST_TLS, type LocalTlsMaterial } from './localhost-tls.js';
+export {
+  startSubscribeToShardServer,
+  type SubscribeToShardServer,
+  type SubscribeToShardServerOptions,
+  type SubscriptionPlan,
+  type SubscriptionOutcome,
+  type ServedSubscription,
+  type ServedRecord,
+  type ServedChildShard,
+  type EventSentListener,
+} from './subscribe-to-shard-server.js';
