@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { LOCALHOST_TLS, type LocalTlsMaterial } from './localhost-tls.js';
 
@@ -33,7 +33,7 @@ export interface ServedChildShard {
  * - `reject`: the call fails before any event, with HTTP 400 and this AWS error;
  * - `end`: the event stream ends normally (as AWS ends every one after 5 minutes);
  * - `exception`: an exception event (default `InternalFailureException`), then the end;
- * - `goaway`: the server sends GOAWAY on the connection and closes it;
+ * - `goaway`: the server sends GOAWAY on the connection, ends the stream and closes the connection;
  * - `reset`: the TCP connection is destroyed (the client sees a reset).
  *
  * All but `reject` happen `afterEvents` events carrying records into the stream (0: right after
@@ -161,6 +161,8 @@ export async function startSubscribeToShardServer(options: SubscribeToShardServe
   const live = new Set<LiveSubscription>();
   const lastSuccess = new Map<string, number>();
   const sessions = new Set<http2.ServerHttp2Session>();
+  /** The TCP sockets by client port: a session's own socket cannot be destroyed through the session. */
+  const sockets = new Map<number, Socket>();
 
   const shard = (shardId: string): ShardState => {
     let s = shards.get(shardId);
@@ -176,6 +178,12 @@ export async function startSubscribeToShardServer(options: SubscribeToShardServe
   };
 
   const server = tls === false ? http2.createServer() : http2.createSecureServer({ key: tls.key, cert: tls.cert, allowHTTP1: false });
+  server.on('connection', (socket: Socket) => {
+    const port = socket.remotePort;
+    if (port === undefined) return;
+    sockets.set(port, socket);
+    socket.on('close', () => sockets.delete(port));
+  });
   server.on('session', (session) => {
     sessions.add(session);
     session.on('close', () => sessions.delete(session));
@@ -369,14 +377,20 @@ export async function startSubscribeToShardServer(options: SubscribeToShardServe
         return;
       }
       case 'goaway': {
+        // As a server going away does: GOAWAY (no new streams), this stream ends, the connection closes.
         const session = stream.session;
-        session?.goaway(NGHTTP2_NO_ERROR);
-        session?.destroy();
+        session?.goaway(NGHTTP2_NO_ERROR, stream.id ?? 0);
+        stream.end();
+        session?.close();
         return;
       }
-      case 'reset':
-        stream.session?.socket.destroy();
+      case 'reset': {
+        const port = stream.session?.socket.remotePort;
+        const socket = port === undefined ? undefined : sockets.get(port);
+        if (socket !== undefined) socket.resetAndDestroy();
+        else stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
         return;
+      }
       default:
         stream.end();
     }

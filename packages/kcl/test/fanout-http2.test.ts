@@ -1,0 +1,238 @@
+/**
+ * Enhanced fan-out over HTTP/2, the production path: the real SDK `KinesisClient` with
+ * `NodeHttp2Handler` (TLS, ALPN h2) against the project's own SubscribeToShard server
+ * (`startSubscribeToShardServer` of @kcl-ts/local), which stages what the Kinesis Mock cannot:
+ * streams that end, exception events, GOAWAY, reset connections, the 5-second
+ * ResourceInUse rule, LimitExceeded, a slow reader and the final event with ChildShards.
+ */
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttp2Handler } from '@smithy/node-http-handler';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { startSubscribeToShardServer, type ServedRecord, type SubscribeToShardServer, type SubscribeToShardServerOptions } from '@kcl-ts/local';
+import { FanOutRecordsFetcher, resolveRetrievalConfig, type RecordsBatch, type RetrievalOptions, type SubscriptionReason } from '../src/index.js';
+import { waitFor } from '../../../test-support/stack.js';
+import { testStack } from './helpers.js';
+
+const SHARD = 'shardId-000000000000';
+const CONSUMER = 'arn:aws:kinesis:us-east-1:000000000000:stream/h2/consumer/h2-app:1';
+const stack = testStack();
+const servers: SubscribeToShardServer[] = [];
+const clients: KinesisClient[] = [];
+const fetchers: FanOutRecordsFetcher[] = [];
+
+afterEach(async () => {
+  await Promise.all(fetchers.splice(0).map((f) => f.stop()));
+});
+afterAll(async () => {
+  for (const c of clients) c.destroy();
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+async function server(options: SubscribeToShardServerOptions = {}): Promise<SubscribeToShardServer> {
+  const s = await startSubscribeToShardServer({ heartbeatMs: 200, resubscribeWindowMs: 0, ...options });
+  servers.push(s);
+  return s;
+}
+
+/** The SDK client the production path uses: HTTP/2 over TLS (ALPN h2), trusting the server's test certificate. */
+function http2Client(s: SubscribeToShardServer, userAgent?: string): KinesisClient {
+  const client = new KinesisClient({
+    endpoint: s.endpoint,
+    region: stack.region,
+    credentials: { ...stack.credentials },
+    requestHandler: new NodeHttp2Handler({ nodeHttp2ConnectOptions: { ca: s.ca } }),
+    maxAttempts: 1, // as the Worker's own clients: the fetcher is the one retry layer
+    ...(userAgent !== undefined && { customUserAgent: userAgent }),
+  });
+  clients.push(client);
+  return client;
+}
+
+/** `count` records over `keys` keys; each payload carries its per-key number (as `putKeyed`). */
+function keyed(count: number, keys: number, offset = 0, pad = 0): ServedRecord[] {
+  return Array.from({ length: count }, (_, j) => {
+    const i = offset + j;
+    const k = `key-${i % keys}`;
+    return { partitionKey: k, data: JSON.stringify({ k, n: Math.floor(i / keys), pad: 'x'.repeat(pad) }) };
+  });
+}
+
+interface Harness {
+  readonly fetcher: FanOutRecordsFetcher;
+  readonly reasons: SubscriptionReason[];
+  readonly counts: { resourceInUse: number; limitExceeded: number };
+}
+
+function fetcher(s: SubscribeToShardServer, retrieval: RetrievalOptions = {}, client = http2Client(s)): Harness {
+  const reasons: SubscriptionReason[] = [];
+  const counts = { resourceInUse: 0, limitExceeded: 0 };
+  const f = new FanOutRecordsFetcher({
+    kinesisClient: client,
+    consumerArn: CONSUMER,
+    shardId: SHARD,
+    start: { checkpoint: { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 } },
+    config: resolveRetrievalConfig({ retryBaseDelayMs: 50, retryMaxDelayMs: 500, ...retrieval }),
+    listener: {
+      subscribed: (reason) => reasons.push(reason),
+      resourceInUse: () => counts.resourceInUse++,
+      limitExceeded: () => counts.limitExceeded++,
+    },
+  });
+  fetchers.push(f);
+  return { fetcher: f, reasons, counts };
+}
+
+/** Reads batches until `count` records came (or the shard ended); fails at the deadline. */
+async function read(f: FanOutRecordsFetcher, count: number, timeoutMs = 30_000): Promise<{ texts: string[]; batches: RecordsBatch[] }> {
+  const texts: string[] = [];
+  const batches: RecordsBatch[] = [];
+  const deadline = AbortSignal.timeout(timeoutMs);
+  while (texts.length < count) {
+    const batch = await f.next(deadline);
+    batches.push(batch);
+    texts.push(...batch.records.map((r) => Buffer.from(r.data).toString('utf8')));
+    if (batch.shardEnded) break;
+  }
+  return { texts, batches };
+}
+
+/** Every key's numbers in order, each once. */
+function expectExactlyOnceInOrder(texts: readonly string[], count: number, keys: number): void {
+  expect(texts).toHaveLength(count);
+  expect(new Set(texts).size).toBe(count);
+  const seen = texts.map((t) => JSON.parse(t) as { k: string; n: number });
+  for (let i = 0; i < keys; i++) expect(seen.filter((s) => s.k === `key-${i}`).map((s) => s.n)).toEqual([...Array(count / keys).keys()]);
+}
+
+describe('enhanced fan-out over HTTP/2 (NodeHttp2Handler, TLS + ALPN h2) against the project’s SubscribeToShard server', () => {
+  it('streams that end after a few events, or after some time (AWS: 5 minutes), are resubscribed from the continuation: nothing lost, nothing twice', async () => {
+    const s = await server({ maxRecordsPerEvent: 10 });
+    s.putRecords(SHARD, keyed(100, 5));
+    s.plan(SHARD, { kind: 'end', afterEvents: 2 }, { kind: 'end', afterEvents: 3 }, { kind: 'end', afterMs: 300 });
+    const h = fetcher(s);
+    const first = await read(h.fetcher, 100);
+    // The third stream ends 300 ms after it opened (by time, as AWS after 5 minutes), with the reader waiting at the tip.
+    await waitFor(() => h.reasons.length === 4, { timeoutMs: 10_000, intervalMs: 20, message: 'the fourth subscription' });
+    s.putRecords(SHARD, keyed(100, 5, 100));
+    const second = await read(h.fetcher, 100);
+    expectExactlyOnceInOrder([...first.texts, ...second.texts], 200, 5);
+    expect(h.reasons).toEqual(['initial', 'stream-ended', 'stream-ended', 'stream-ended']);
+    const served = s.subscriptions;
+    expect(served.slice(0, 3).map((x) => x.outcome)).toEqual(['ended', 'ended', 'ended']);
+    expect(served[0]!.position).toBe('TRIM_HORIZON');
+    // Each resubscription starts right after the last record the previous stream delivered.
+    expect(served[1]!.position).toBe(`AFTER_SEQUENCE_NUMBER:${first.batches[1]!.records.at(-1)!.sequenceNumber}`);
+    expect(served.slice(1).every((x) => x.position.startsWith('AFTER_SEQUENCE_NUMBER:'))).toBe(true);
+  });
+
+  it.each([
+    ['an exception event mid-stream', { kind: 'exception', afterEvents: 2, error: 'InternalFailureException' }],
+    // The server ends the stream after GOAWAY: the SDK reports a normal end, and the next subscription opens a new connection.
+    ['GOAWAY on the connection', { kind: 'goaway', afterEvents: 2 }],
+    ['a reset connection', { kind: 'reset', afterEvents: 2 }],
+  ] as const)('%s: resubscribes from the last event received, nothing lost or duplicated', async (_name, plan) => {
+    const s = await server({ maxRecordsPerEvent: 10 });
+    s.putRecords(SHARD, keyed(60, 3));
+    s.plan(SHARD, plan, plan);
+    const h = fetcher(s);
+    const { texts } = await read(h.fetcher, 60);
+    s.putRecords(SHARD, keyed(60, 3, 60));
+    const more = await read(h.fetcher, 60);
+    expectExactlyOnceInOrder([...texts, ...more.texts], 120, 3);
+    expect(s.subscriptions.slice(0, 2).map((x) => x.outcome)).toEqual([plan.kind, plan.kind]);
+    expect(h.fetcher.stats.subscribeCalls).toBeGreaterThanOrEqual(3);
+    // A reset may reach the client before the SDK resolved the call (then the call is retried);
+    // an exception event fails the open stream; GOAWAY ends it.
+    if (plan.kind === 'exception') expect(h.reasons.slice(0, 3)).toEqual(['initial', 'stream-failed', 'stream-failed']);
+    if (plan.kind === 'goaway') expect(h.reasons.slice(0, 3)).toEqual(['initial', 'stream-ended', 'stream-ended']);
+  });
+
+  it('ResourceInUseException on a second subscribe within 5 s is waited out, then the shard is read on', async () => {
+    // The AWS rule: no new subscription of a consumer to a shard within the window of the last one.
+    const s = await server({ maxRecordsPerEvent: 10, resubscribeWindowMs: 2_500 });
+    s.putRecords(SHARD, keyed(40, 4));
+    s.plan(SHARD, { kind: 'end', afterEvents: 1 });
+    const h = fetcher(s);
+    const { texts } = await read(h.fetcher, 40);
+    expectExactlyOnceInOrder(texts, 40, 4);
+    const rejected = s.subscriptions.filter((x) => x.outcome === 'rejected');
+    expect(rejected.length).toBeGreaterThan(0);
+    expect(rejected.every((x) => x.error === 'ResourceInUseException')).toBe(true);
+    expect(h.counts.resourceInUse).toBe(rejected.length);
+    expect(h.fetcher.stats.resourceInUse).toBe(rejected.length);
+  });
+
+  it('a later subscription takes over: the earlier stream ends with a ResourceInUseException event and gets none of the records that follow', async () => {
+    const s = await server({ maxRecordsPerEvent: 10 });
+    s.putRecords(SHARD, keyed(10, 2));
+    const zombie = fetcher(s, {}, http2Client(s, 'zombie'));
+    expect((await read(zombie.fetcher, 10)).texts).toHaveLength(10);
+    const owner = fetcher(s, {}, http2Client(s, 'owner'));
+    expect((await read(owner.fetcher, 10)).texts).toHaveLength(10);
+    const first = s.subscriptions[0]!;
+    expect(first.userAgent).toContain('zombie');
+    expect(first.outcome).toBe('taken-over');
+    await zombie.fetcher.stop();
+    s.putRecords(SHARD, keyed(10, 2, 10));
+    expect((await read(owner.fetcher, 10)).texts).toHaveLength(10);
+    expect(first.recordsSent).toBe(10);
+  });
+
+  it('LimitExceededException is retried with backoff and counted', async () => {
+    const s = await server();
+    s.putRecords(SHARD, keyed(20, 2));
+    s.plan(SHARD, { kind: 'reject', error: 'LimitExceededException' }, { kind: 'reject', error: 'LimitExceededException' });
+    const h = fetcher(s);
+    const { texts } = await read(h.fetcher, 20);
+    expectExactlyOnceInOrder(texts, 20, 2);
+    expect(h.counts.limitExceeded).toBe(2);
+    expect(h.fetcher.stats.throttled).toBe(2);
+    expect(s.subscriptions.map((x) => x.outcome).slice(0, 3)).toEqual(['rejected', 'rejected', 'open']);
+  });
+
+  it('a slow reader: the fetcher holds at most its prefetch bound and HTTP/2 flow control holds the server back', async () => {
+    // 20 KiB records, 4 per event (80 KiB): more than the HTTP/2 stream window in 2 events.
+    const s = await server({ maxRecordsPerEvent: 4 });
+    s.putRecords(SHARD, keyed(400, 4, 0, 20_000));
+    const h = fetcher(s, { prefetchMaxBatches: 2 });
+    h.fetcher.start();
+    const first = await read(h.fetcher, 1);
+    // The reader stops: wait until the server cannot write any more.
+    await waitFor(() => s.subscriptions[0]?.blocked === true, { timeoutMs: 30_000, intervalMs: 20, message: 'the server is held back by flow control' });
+    const sent = s.subscriptions[0]!.eventsSent;
+    // Read: 1 batch; queued: at most 2; in HTTP/2 and socket buffers: a few events of 80 KiB.
+    expect(sent).toBeLessThanOrEqual(1 + 2 + 4);
+    expect(sent).toBeLessThan(100);
+    const rest = await read(h.fetcher, 400 - first.texts.length, 60_000);
+    expectExactlyOnceInOrder([...first.texts, ...rest.texts], 400, 4);
+  });
+
+  it('the final event with ChildShards and no continuation is the shard-end batch', async () => {
+    const s = await server({ maxRecordsPerEvent: 10 });
+    s.putRecords(SHARD, keyed(30, 3));
+    const children = [
+      { ShardId: 'shardId-000000000001', ParentShards: [SHARD], HashKeyRange: { StartingHashKey: '0', EndingHashKey: '170141183460469231731687303715884105727' } },
+      { ShardId: 'shardId-000000000002', ParentShards: [SHARD], HashKeyRange: { StartingHashKey: '170141183460469231731687303715884105728', EndingHashKey: '340282366920938463463374607431768211455' } },
+    ];
+    s.endShard(SHARD, children);
+    const h = fetcher(s);
+    const { texts, batches } = await read(h.fetcher, 31);
+    expectExactlyOnceInOrder(texts, 30, 3);
+    const last = batches.at(-1)!;
+    expect(last.shardEnded).toBe(true);
+    expect(last.childShards?.map((c) => c.shardId)).toEqual(['shardId-000000000001', 'shardId-000000000002']);
+    expect(last.childShards?.[0]?.parentShards).toEqual([SHARD]);
+    await expect(h.fetcher.next()).rejects.toThrow(/has ended/);
+    expect(s.subscriptions[0]!.outcome).toBe('shard-end');
+  });
+
+  it('stop() cancels the HTTP/2 stream at once: the server sees the client cancel it', async () => {
+    const s = await server();
+    s.putRecords(SHARD, keyed(5, 1));
+    const h = fetcher(s);
+    await read(h.fetcher, 5);
+    await h.fetcher.stop();
+    await waitFor(() => s.subscriptions[0]!.outcome !== 'open', { timeoutMs: 10_000, intervalMs: 20, message: 'the server saw the stream closed' });
+    expect(s.subscriptions[0]!.outcome).toBe('cancelled');
+  });
+});
