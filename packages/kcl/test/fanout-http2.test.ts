@@ -5,13 +5,13 @@
  * streams that end, exception events, GOAWAY, reset connections, the 5-second
  * ResourceInUse rule, LimitExceeded, a slow reader and the final event with ChildShards.
  */
-import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { KinesisClient, ListShardsCommand, SplitShardCommand, type Shard } from '@aws-sdk/client-kinesis';
 import { NodeHttp2Handler } from '@smithy/node-http-handler';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startSubscribeToShardServer, type ServedRecord, type SubscribeToShardServer, type SubscribeToShardServerOptions } from '@kcl-ts/local';
-import { FanOutRecordsFetcher, resolveRetrievalConfig, type RecordsBatch, type RetrievalOptions, type SubscriptionReason } from '../src/index.js';
-import { waitFor } from '../../../test-support/stack.js';
-import { testStack } from './helpers.js';
+import { FanOutRecordsFetcher, resolveRetrievalConfig, type RecordsBatch, type RetrievalOptions, type SubscriptionReason, type Worker, type WorkerOptions } from '../src/index.js';
+import { createStream, waitFor } from '../../../test-support/stack.js';
+import { Journal, makeWorker, testStack, uniqueName } from './helpers.js';
 
 const SHARD = 'shardId-000000000000';
 const CONSUMER = 'arn:aws:kinesis:us-east-1:000000000000:stream/h2/consumer/h2-app:1';
@@ -235,4 +235,88 @@ describe('enhanced fan-out over HTTP/2 (NodeHttp2Handler, TLS + ALPN h2) against
     await waitFor(() => s.subscriptions[0]!.outcome !== 'open', { timeoutMs: 10_000, intervalMs: 20, message: 'the server saw the stream closed' });
     expect(s.subscriptions[0]!.outcome).toBe('cancelled');
   });
+});
+
+describe('fan-out Workers over HTTP/2 (the server forwards all but SubscribeToShard to the Kinesis Mock)', () => {
+  const mock = stack.kinesisClient();
+  const workers: Worker[] = [];
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.shutdown()));
+    mock.destroy();
+  });
+
+  function worker(s: SubscribeToShardServer, app: string, stream: string, journal: Journal, workerId: string, extra: Partial<WorkerOptions> = {}): Worker {
+    const w = makeWorker(app, stream, journal, { workerId, retrievalMode: 'fanout', kinesisClient: http2Client(s, `worker-${workerId}`), ...extra });
+    workers.push(w);
+    return w;
+  }
+
+  async function shardsOf(stream: string): Promise<Shard[]> {
+    return (await mock.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
+  }
+
+  it('the final event with ChildShards goes through the shard-end path of polling: shardEnded, SHARD_END, then the children', async () => {
+    const s = await server({ upstream: stack.kinesisEndpoint, maxRecordsPerEvent: 25 });
+    const stream = uniqueName('h2-end');
+    await createStream(mock, stream, 1);
+    const [parent] = await shardsOf(stream);
+    const start = BigInt(parent!.HashKeyRange!.StartingHashKey!);
+    const end = BigInt(parent!.HashKeyRange!.EndingHashKey!);
+    await mock.send(new SplitShardCommand({ StreamName: stream, ShardToSplit: parent!.ShardId!, NewStartingHashKey: ((start + end) / 2n).toString() }));
+    await waitFor(async () => (await shardsOf(stream)).length === 3, { timeoutMs: 30_000, message: 'the split children listed' });
+    const children = (await shardsOf(stream)).filter((x) => x.ParentShardId === parent!.ShardId);
+    // Keys 0..3 on the parent, then on the children (each key on one child): order across the reshard.
+    s.putRecords(parent!.ShardId!, keyed(100, 4));
+    s.putRecords(children[0]!.ShardId!, keyed(50, 2, 100));
+    s.endShard(
+      parent!.ShardId!,
+      children.map((c) => ({ ShardId: c.ShardId!, ParentShards: [parent!.ShardId!], HashKeyRange: { StartingHashKey: c.HashKeyRange!.StartingHashKey!, EndingHashKey: c.HashKeyRange!.EndingHashKey! } })),
+    );
+    const journal = new Journal();
+    const w = worker(s, uniqueName('h2-end-app'), stream, journal, 'e1');
+    await w.start();
+    await waitFor(() => journal.seen.length === 150, { timeoutMs: 45_000, message: 'the parent’s 100 and the child’s 50 records processed' });
+    expect(journal.duplicates()).toBe(0);
+    expect(journal.ended.get(parent!.ShardId!)).toBe(100); // shardEnded ran after the parent's 100 records
+    const firstChildRecord = journal.seen.findIndex((x) => x.shardId === children[0]!.ShardId);
+    expect(firstChildRecord).toBe(100);
+    await waitFor(() => w.leases().some((l) => l.leaseKey === parent!.ShardId && l.checkpoint.sequenceNumber === 'SHARD_END'), { timeoutMs: 20_000, message: 'the parent lease at SHARD_END' });
+    // The parent's subscription ended on the final event, not by the shard-end probe.
+    expect(s.subscriptions.find((x) => x.shardId === parent!.ShardId)?.outcome).toBe('shard-end');
+  }, 90_000);
+
+  it('lease loss cancels the subscription, and the zombie’s stream delivers nothing to the processor that lost the lease', async () => {
+    // No takeover by the server: only the library can close the old owner's stream.
+    const s = await server({ upstream: stack.kinesisEndpoint, takeover: false });
+    const stream = uniqueName('h2-steal');
+    await createStream(mock, stream, 2);
+    const ids = (await shardsOf(stream)).map((x) => x.ShardId!);
+    const put = (offset: number): void => {
+      for (const [i, id] of ids.entries()) s.putRecords(id, keyed(50, 5, offset).map((r) => ({ ...r, partitionKey: `${r.partitionKey}-${i}`, data: String(r.data).replace(/"k":"key-(\d)"/, `"k":"key-$1-${i}"`) })));
+    };
+    const journal = new Journal();
+    const app = uniqueName('h2-steal-app');
+    const a = worker(s, app, stream, journal, 'za', { gracefulHandoff: false });
+    await a.start();
+    put(0);
+    await waitFor(() => journal.distinct().size === 100 && a.heldShards().length === 2, { timeoutMs: 30_000, message: 'a holds both shards and read 100' });
+    const b = worker(s, app, stream, journal, 'zb', { gracefulHandoff: false });
+    await b.start();
+    await waitFor(() => b.heldShards().length === 1 && a.heldShards().length === 1, { timeoutMs: 30_000, message: 'b stole one lease' });
+    const stolen = b.heldShards()[0]!;
+    expect(journal.events).toContain(`lost za ${stolen}`);
+    // The old owner's stream of the stolen shard is closed by the library (the server would go on pushing).
+    await waitFor(() => s.subscriptions.filter((x) => x.shardId === stolen && x.userAgent.includes('worker-za')).every((x) => x.outcome !== 'open'), {
+      timeoutMs: 20_000,
+      message: 'a’s subscription of the stolen shard closed',
+    });
+    const zombieStreams = s.subscriptions.filter((x) => x.shardId === stolen && x.userAgent.includes('worker-za'));
+    expect(zombieStreams.every((x) => x.outcome === 'cancelled')).toBe(true);
+    const seenByABefore = journal.seen.filter((x) => x.shardId === stolen && x.workerId === 'za').length;
+    put(50);
+    await waitFor(() => journal.distinct().size === 200, { timeoutMs: 45_000, message: 'all 200 processed' });
+    expect(journal.seen.filter((x) => x.shardId === stolen && x.workerId === 'za')).toHaveLength(seenByABefore);
+    expect(s.subscriptions.filter((x) => x.shardId === stolen && x.userAgent.includes('worker-za')).every((x) => x.outcome !== 'open')).toBe(true);
+    expect(journal.orderViolations()).toEqual([]);
+  }, 90_000);
 });
