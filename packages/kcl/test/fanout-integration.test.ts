@@ -1,22 +1,33 @@
 /**
  * Enhanced fan-out against the Kinesis Mock (kinesis-local 0.6.2) over HTTP/1.1: Workers in
- * fan-out mode, registration, resubscription, failover and two applications on one stream.
+ * fan-out mode, registration, resubscription, failover, a fleet through a split and a merge,
+ * KPL aggregates resumed mid-aggregate, and two applications on one stream.
  */
 import {
   DescribeStreamSummaryCommand,
   ListShardsCommand,
   ListStreamConsumersCommand,
+  MergeShardsCommand,
+  PutRecordCommand,
   SplitShardCommand,
   SubscribeToShardCommand,
   type Shard,
   type SubscribeToShardCommandOutput,
   type SubscribeToShardEventStream,
 } from '@aws-sdk/client-kinesis';
+import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStream, waitFor } from '../../../test-support/stack.js';
-import { FanOutRecordsFetcher, registerStreamConsumer, resolveRetrievalConfig, type Worker, type WorkerOptions } from '../src/index.js';
+import { FanOutRecordsFetcher, registerStreamConsumer, resolveRetrievalConfig, type KinesisClientRecord, type Worker, type WorkerOptions } from '../src/index.js';
 import { Journal, makeWorker, putKeyed, testStack, uniqueName } from './helpers.js';
 
+const require = createRequire(import.meta.url);
+const agg = require('aws-kinesis-agg') as {
+  RecordAggregator: new () => {
+    addUserRecord(record: { partitionKey: string; data: Buffer }): void;
+    build(): { partitionKey: string; data: Buffer } | undefined;
+  };
+};
 const stack = testStack();
 const kinesis = stack.kinesisClient(); // the Kinesis Mock (kinesalite has no SubscribeToShard)
 const workers: Worker[] = [];
@@ -267,7 +278,7 @@ describe('enhanced fan-out on the Kinesis Mock', () => {
     expect(fan.config.tableName).not.toBe(poll.config.tableName);
   });
 
-  it('a fleet of 3 fan-out workers follows a split under load: nothing lost, per-key order, no child before its parents', async () => {
+  it('a fleet of 3 fan-out workers follows a split and a merge under load: nothing lost, per-key order, no child before its parents', async () => {
     const stream = uniqueName('fo-fleet');
     const app = uniqueName('fo-fleet-app');
     await createStream(kinesis, stream, 2);
@@ -287,10 +298,72 @@ describe('enhanced fan-out on the Kinesis Mock', () => {
     await produce(200); // under load while the split happens
     await splitting;
     await waitFor(() => active(stream), { timeoutMs: 30_000, message: 'stream ACTIVE after split' });
-    await produce(300);
-    await waitFor(() => journal.distinct().size === put, { timeoutMs: 90_000, message: `all ${put} records processed` });
+    await produce(200);
+    // Merge the two children of the split (adjacent, open), under load too.
+    const children = (await shards(stream))
+      .filter((x) => x.ParentShardId === first!.ShardId && !x.SequenceNumberRange?.EndingSequenceNumber)
+      .sort((a, b) => (BigInt(a.HashKeyRange!.StartingHashKey!) < BigInt(b.HashKeyRange!.StartingHashKey!) ? -1 : 1));
+    expect(children).toHaveLength(2);
+    const merging = kinesis.send(new MergeShardsCommand({ StreamName: stream, ShardToMerge: children[0]!.ShardId!, AdjacentShardToMerge: children[1]!.ShardId! }));
+    await produce(200);
+    await merging;
+    await waitFor(() => active(stream), { timeoutMs: 30_000, message: 'stream ACTIVE after merge' });
+    await produce(200);
+    await waitFor(() => journal.distinct().size === put, { timeoutMs: 120_000, message: `all ${put} records processed` });
     expect(journal.orderViolations()).toEqual([]);
     expect(journal.ended.has(first!.ShardId!)).toBe(true);
-    expectParentsFirst(journal, await shards(stream));
-  }, 150_000);
+    for (const child of children) expect(journal.ended.has(child.ShardId!), `${child.ShardId} ended`).toBe(true);
+    const all = await shards(stream);
+    const merged = all.find((x) => x.ParentShardId === children[0]!.ShardId && x.AdjacentParentShardId === children[1]!.ShardId);
+    expect(merged).toBeDefined();
+    expect(journal.seen.some((x) => x.shardId === merged!.ShardId)).toBe(true);
+    expectParentsFirst(journal, all);
+  }, 200_000);
+
+  it('KPL aggregates: every user record with its sub-sequence number, and a new owner resumes mid-aggregate from a sub-sequence checkpoint', async () => {
+    const stream = uniqueName('fo-agg');
+    const app = uniqueName('fo-agg-app');
+    await createStream(kinesis, stream, 1);
+    for (let a = 0; a < 3; a++) {
+      const aggregator = new agg.RecordAggregator();
+      for (let i = 0; i < 10; i++) aggregator.addUserRecord({ partitionKey: `pk-${a}-${i}`, data: Buffer.from(`${a}:${i}`) });
+      const built = aggregator.build()!;
+      await kinesis.send(new PutRecordCommand({ StreamName: stream, PartitionKey: built.partitionKey, Data: built.data }));
+    }
+    const text = (r: KinesisClientRecord): string => Buffer.from(r.data).toString();
+    const first: KinesisClientRecord[] = [];
+    const w1 = fanOutWorker(app, stream, new Journal(), 'fa1', {
+      processorFactory: () => ({
+        initialize() {},
+        async processRecords({ records, checkpointer }) {
+          first.push(...records);
+          const mid = records.find((r) => text(r) === '1:4');
+          if (mid) await checkpointer.checkpoint(mid); // inside the second aggregate only
+        },
+      }),
+    });
+    await w1.start();
+    await waitFor(() => first.length === 30, { timeoutMs: 30_000, message: '30 user records delivered' });
+    expect(first.map(text)).toEqual(Array.from({ length: 30 }, (_, k) => `${Math.floor(k / 10)}:${k % 10}`));
+    expect(first.map((r) => r.subSequenceNumber)).toEqual(Array.from({ length: 30 }, (_, k) => k % 10));
+    await w1.shutdown();
+
+    const second: KinesisClientRecord[] = [];
+    let initializedAt: unknown;
+    const w2 = fanOutWorker(app, stream, new Journal(), 'fa2', {
+      processorFactory: () => ({
+        initialize({ extendedSequenceNumber }) {
+          initializedAt = extendedSequenceNumber;
+        },
+        processRecords({ records }) {
+          second.push(...records);
+        },
+      }),
+    });
+    await w2.start();
+    await waitFor(() => second.length >= 15, { timeoutMs: 30_000, message: 'the rest after the sub-sequence checkpoint delivered' });
+    expect(initializedAt).toEqual({ sequenceNumber: first[14]!.sequenceNumber, subSequenceNumber: 4 });
+    expect(second.map(text)).toEqual(first.slice(15).map(text));
+    expect(second[0]!.subSequenceNumber).toBe(5);
+  });
 });
