@@ -259,6 +259,7 @@ export class ShardConsumer {
     let processorMs = 0;
     for (let attempt = 1; ; attempt++) {
       const attemptStarted = this.deps.clock.elapsed();
+      if (attempt === 1 && batch.receivedAt !== undefined) this.deps.metrics.deliveryLatency(this.shardId, attemptStarted - batch.receivedAt);
       try {
         await this.callback(() => {
           // Checked at the last moment, by the monotonic clock: after a synchronous stall longer

@@ -37,6 +37,15 @@ export class WorkerMetrics {
     c.record('SUMMARY', 'counter', 'Success', 1, 'Count', dims);
   }
 
+  /**
+   * The pipeline's own latency for a batch: from its arrival (the GetRecords response, or the
+   * SubscribeToShard event in fan-out) to the `processRecords` call, queueing behind earlier
+   * batches included. Recorded once per batch, before its first attempt.
+   */
+  deliveryLatency(shardId: string, ms: number): void {
+    this.collector?.record('SUMMARY', 'timer', 'DeliveryLatency', ms, 'Milliseconds', this.shard(shardId));
+  }
+
   /** A processor callback (or the factory) threw. */
   processorError(shardId: string): void {
     const c = this.collector;

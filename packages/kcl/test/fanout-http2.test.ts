@@ -119,6 +119,7 @@ describe('enhanced fan-out over HTTP/2 (NodeHttp2Handler, TLS + ALPN h2) against
     expect(h.reasons).toEqual(['initial', 'stream-ended', 'stream-ended', 'stream-ended']);
     const served = s.subscriptions;
     expect(served.slice(0, 3).map((x) => x.outcome)).toEqual(['ended', 'ended', 'ended']);
+    expect(first.batches.every((b) => typeof b.receivedAt === 'number')).toBe(true);
     expect(served[0]!.position).toBe('TRIM_HORIZON');
     // Each resubscription starts right after the last record the previous stream delivered.
     expect(served[1]!.position).toBe(`AFTER_SEQUENCE_NUMBER:${first.batches[1]!.records.at(-1)!.sequenceNumber}`);
@@ -273,7 +274,11 @@ describe('fan-out Workers over HTTP/2 (the server forwards all but SubscribeToSh
       children.map((c) => ({ ShardId: c.ShardId!, ParentShards: [parent!.ShardId!], HashKeyRange: { StartingHashKey: c.HashKeyRange!.StartingHashKey!, EndingHashKey: c.HashKeyRange!.EndingHashKey! } })),
     );
     const journal = new Journal();
-    const w = worker(s, uniqueName('h2-end-app'), stream, journal, 'e1');
+    const samples: { name: string; value: number; shardId: string | undefined }[] = [];
+    const w = worker(s, uniqueName('h2-end-app'), stream, journal, 'e1', {
+      metrics: { publish: () => undefined, record: (m) => samples.push({ name: m.name, value: m.value, shardId: m.dimensions['ShardId'] }) },
+    });
+
     await w.start();
     await waitFor(() => journal.seen.length === 150, { timeoutMs: 45_000, message: 'the parent’s 100 and the child’s 50 records processed' });
     expect(journal.duplicates()).toBe(0);
@@ -283,6 +288,12 @@ describe('fan-out Workers over HTTP/2 (the server forwards all but SubscribeToSh
     await waitFor(() => w.leases().some((l) => l.leaseKey === parent!.ShardId && l.checkpoint.sequenceNumber === 'SHARD_END'), { timeoutMs: 20_000, message: 'the parent lease at SHARD_END' });
     // The parent's subscription ended on the final event, not by the shard-end probe.
     expect(s.subscriptions.find((x) => x.shardId === parent!.ShardId)?.outcome).toBe('shard-end');
+    // Metrics: one DeliveryLatency (event arrival → processRecords) per batch, the subscriptions by reason.
+    const named = (name: string): typeof samples => samples.filter((m) => m.name === name);
+    await waitFor(() => named('RecordsProcessed').reduce((n, m) => n + m.value, 0) === 150, { timeoutMs: 10_000, message: 'RecordsProcessed counts 150' });
+    expect(named('DeliveryLatency')).toHaveLength(named('RecordsProcessed').length);
+    expect(named('DeliveryLatency').every((m) => m.value >= 0)).toBe(true);
+    expect(named('SubscribeToShard.Reason.initial').map((m) => m.shardId).sort()).toEqual([parent!.ShardId, children[0]!.ShardId, children[1]!.ShardId].sort());
   }, 90_000);
 
   it('lease loss cancels the subscription, and the zombie’s stream delivers nothing to the processor that lost the lease', async () => {

@@ -398,6 +398,7 @@ export class FanOutRecordsFetcher {
 
   /** Queues one event's records; true when it was the last event of a closed shard. */
   private onEvent(event: SubscribeToShardEvent): boolean {
+    const receivedAt = this.clock.elapsed();
     this.counters.events++;
     const { userRecords, bytes } = this.converter.convert(event.Records ?? []);
     this.counters.bytesFetched += bytes;
@@ -412,6 +413,7 @@ export class FanOutRecordsFetcher {
         records: userRecords,
         shardEnded,
         bytes,
+        receivedAt,
         ...(millisBehindLatest !== undefined && { millisBehindLatest }),
         ...(childShards !== undefined && { childShards }),
       });

@@ -223,6 +223,7 @@ export class PollingRecordsFetcher {
             records: batchRecords,
             shardEnded,
             bytes,
+            receivedAt: this.clock.elapsed(),
             ...(millisBehindLatest !== undefined && { millisBehindLatest }),
             ...(childShards !== undefined && { childShards }),
           });

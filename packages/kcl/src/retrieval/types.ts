@@ -33,6 +33,12 @@ export interface RecordsBatch {
   readonly childShards?: readonly ChildShard[];
   /** Bytes of the Kinesis records' data in the response (before deaggregation). */
   readonly bytes: number;
+  /**
+   * When the records arrived, by the fetcher's clock (`elapsed()`): the GetRecords response, or
+   * the SubscribeToShard event. The time from here to `processRecords` is the pipeline's own
+   * delivery latency (metric `DeliveryLatency`).
+   */
+  readonly receivedAt?: number;
 }
 
 /** Counters of one fetcher, for metrics and tests. */
