@@ -154,6 +154,10 @@ export class ShardConsumer {
   private stop(reason: ShutdownReason): void {
     if (this.stopReason === undefined || reason === 'LEASE_LOST') this.stopReason = reason;
     this.soft.abort(new AbortError(`consumer of ${this.shardId} is stopping (${reason})`));
+    // Stop reading now, not when a batch still in processRecords returns: no further batch is
+    // delivered after a stop, and a fan-out subscription left open would go on receiving for a
+    // processor that lost its lease (and hold the shard's subscription against the next owner).
+    void this.source?.stop();
   }
 
   private async lifecycle(): Promise<ShutdownReason | undefined> {

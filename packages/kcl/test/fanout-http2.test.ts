@@ -5,6 +5,7 @@
  * streams that end, exception events, GOAWAY, reset connections, the 5-second
  * ResourceInUse rule, LimitExceeded, a slow reader and the final event with ChildShards.
  */
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { KinesisClient, ListShardsCommand, SplitShardCommand, type Shard } from '@aws-sdk/client-kinesis';
 import { NodeHttp2Handler } from '@smithy/node-http-handler';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -240,10 +241,12 @@ describe('enhanced fan-out over HTTP/2 (NodeHttp2Handler, TLS + ALPN h2) against
 
 describe('fan-out Workers over HTTP/2 (the server forwards all but SubscribeToShard to the Kinesis Mock)', () => {
   const mock = stack.kinesisClient();
+  const dynamo = stack.dynamoDbClient();
   const workers: Worker[] = [];
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.shutdown()));
     mock.destroy();
+    dynamo.destroy();
   });
 
   function worker(s: SubscribeToShardServer, app: string, stream: string, journal: Journal, workerId: string, extra: Partial<WorkerOptions> = {}): Worker {
@@ -295,6 +298,45 @@ describe('fan-out Workers over HTTP/2 (the server forwards all but SubscribeToSh
     expect(named('DeliveryLatency').every((m) => m.value >= 0)).toBe(true);
     expect(named('SubscribeToShard.Reason.initial').map((m) => m.shardId).sort()).toEqual([parent!.ShardId, children[0]!.ShardId, children[1]!.ShardId].sort());
   }, 90_000);
+
+  it('lease loss closes the subscription at once, even while processRecords is still busy with a batch', async () => {
+    const s = await server({ upstream: stack.kinesisEndpoint, takeover: false });
+    const stream = uniqueName('h2-busy');
+    await createStream(mock, stream, 1);
+    const [shard] = await shardsOf(stream);
+    const shardId = shard!.ShardId!;
+    s.putRecords(shardId, keyed(10, 2));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let busy = false;
+    const seen: number[] = [];
+    const journal = new Journal();
+    const w = worker(s, uniqueName('h2-busy-app'), stream, journal, 'bz', {
+      processorFactory: () => ({
+        initialize() {},
+        async processRecords({ records }) {
+          seen.push(records.length);
+          busy = true;
+          await gate; // a slow processor that ignores its signal
+        },
+      }),
+    });
+    await w.start();
+    await waitFor(() => busy, { timeoutMs: 30_000, message: 'processRecords is busy with the first batch' });
+    // Another owner takes the lease in the table (as a peer taking an expired lease would).
+    const table = w.config.tableName;
+    await dynamo.send(new UpdateItemCommand({ TableName: table, Key: { leaseKey: { S: shardId } }, UpdateExpression: 'SET leaseOwner = :o ADD leaseCounter :one', ExpressionAttributeValues: { ':o': { S: 'intruder' }, ':one': { N: '1' } } }));
+    await waitFor(() => !w.heldShards().includes(shardId), { timeoutMs: 20_000, message: 'the worker noticed the lost lease' });
+    // The stream closes while processRecords is still blocked.
+    await waitFor(() => s.subscriptions.filter((x) => x.shardId === shardId).every((x) => x.outcome !== 'open'), { timeoutMs: 10_000, message: 'the subscription closed while processRecords is busy' });
+    expect(s.subscriptions.filter((x) => x.shardId === shardId).map((x) => x.outcome)).toEqual(['cancelled']);
+    s.putRecords(shardId, keyed(10, 2, 10));
+    release();
+    await w.shutdown();
+    expect(seen).toEqual([10]); // nothing delivered after the loss
+  }, 60_000);
 
   it('lease loss cancels the subscription, and the zombie’s stream delivers nothing to the processor that lost the lease', async () => {
     // No takeover by the server: only the library can close the old owner's stream.
