@@ -14,7 +14,13 @@ import { pollUntil } from './wait.js';
 export interface KinesisMockOptions {
   /** Plain-HTTP port on 127.0.0.1. @default a free port */
   readonly port?: number;
-  /** HTTPS port (the mock always opens one). @default a free port */
+  /**
+   * HTTPS port (the mock always opens one; HTTP/2 with its self-signed `CN=Unknown` certificate).
+   * Event streams do not work over it with the AWS SDK's `NodeHttp2Handler`: the handler sends
+   * GOAWAY once the response starts, and the mock answers with an unsolicited PING ACK (a
+   * connection error in Node) and resets the stream. Use the plain port, or
+   * `startSubscribeToShardServer` for SubscribeToShard over HTTP/2. @default a free port
+   */
   readonly tlsPort?: number;
   /** Duration of CREATING / DELETING / UPDATING states, in milliseconds. @default 100 */
   readonly streamOperationDelayMs?: number;
