@@ -8,26 +8,17 @@ import {
   ListShardsCommand,
   ListStreamConsumersCommand,
   MergeShardsCommand,
-  PutRecordCommand,
   SplitShardCommand,
   SubscribeToShardCommand,
   type Shard,
   type SubscribeToShardCommandOutput,
   type SubscribeToShardEventStream,
 } from '@aws-sdk/client-kinesis';
-import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStream, waitFor } from '../../../test-support/stack.js';
 import { FanOutRecordsFetcher, registerStreamConsumer, resolveRetrievalConfig, type KinesisClientRecord, type Worker, type WorkerOptions } from '../src/index.js';
-import { Journal, makeWorker, putKeyed, testStack, uniqueName } from './helpers.js';
+import { Journal, makeWorker, putKeyed, putKplAggregates, testStack, uniqueName } from './helpers.js';
 
-const require = createRequire(import.meta.url);
-const agg = require('aws-kinesis-agg') as {
-  RecordAggregator: new () => {
-    addUserRecord(record: { partitionKey: string; data: Buffer }): void;
-    build(): { partitionKey: string; data: Buffer } | undefined;
-  };
-};
 const stack = testStack();
 const kinesis = stack.kinesisClient(); // the Kinesis Mock (kinesalite has no SubscribeToShard)
 const workers: Worker[] = [];
@@ -276,6 +267,12 @@ describe('enhanced fan-out on the Kinesis Mock', () => {
     expect(fan.heldShards()).toHaveLength(2);
     expect(poll.heldShards()).toHaveLength(2);
     expect(fan.config.tableName).not.toBe(poll.config.tableName);
+    // No cross-talk: each lease table holds its own application's leases only, and only the
+    // fan-out application registered a stream consumer.
+    expect(fan.leases().map((l) => l.leaseOwner)).toEqual(['fan', 'fan']);
+    expect(poll.leases().map((l) => l.leaseOwner)).toEqual(['poll', 'poll']);
+    const consumers = await kinesis.send(new ListStreamConsumersCommand({ StreamARN: await streamArn(stream) }));
+    expect(consumers.Consumers?.map((c) => c.ConsumerName)).toEqual([fan.config.applicationName]);
   });
 
   it('a fleet of 3 fan-out workers follows a split and a merge under load: nothing lost, per-key order, no child before its parents', async () => {
@@ -318,18 +315,14 @@ describe('enhanced fan-out on the Kinesis Mock', () => {
     expect(merged).toBeDefined();
     expect(journal.seen.some((x) => x.shardId === merged!.ShardId)).toBe(true);
     expectParentsFirst(journal, all);
+    await Promise.all(fleet.map((w) => w.shutdown()));
   }, 200_000);
 
   it('KPL aggregates: every user record with its sub-sequence number, and a new owner resumes mid-aggregate from a sub-sequence checkpoint', async () => {
     const stream = uniqueName('fo-agg');
     const app = uniqueName('fo-agg-app');
     await createStream(kinesis, stream, 1);
-    for (let a = 0; a < 3; a++) {
-      const aggregator = new agg.RecordAggregator();
-      for (let i = 0; i < 10; i++) aggregator.addUserRecord({ partitionKey: `pk-${a}-${i}`, data: Buffer.from(`${a}:${i}`) });
-      const built = aggregator.build()!;
-      await kinesis.send(new PutRecordCommand({ StreamName: stream, PartitionKey: built.partitionKey, Data: built.data }));
-    }
+    await putKplAggregates(kinesis, stream, 3, 10);
     const text = (r: KinesisClientRecord): string => Buffer.from(r.data).toString();
     const first: KinesisClientRecord[] = [];
     const w1 = fanOutWorker(app, stream, new Journal(), 'fa1', {

@@ -1,4 +1,5 @@
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { createRequire } from 'node:module';
 import type { ProcessRecordsInput, ShardEndedInput, ShardRecordProcessor, ShutdownRequestedInput } from '@kcl-ts/processor';
 import { Worker, type WorkerOptions } from '../src/index.js';
 import { putRecords, testStack, uniqueName } from '../../../test-support/stack.js';
@@ -90,6 +91,23 @@ export async function putKeyed(client: KinesisClient, streamName: string, count:
     records.push({ partitionKey: k, data: Buffer.from(JSON.stringify({ k, n: Math.floor(i / keys) })) });
   }
   await putRecords(client, streamName, records);
+}
+
+const agg = createRequire(import.meta.url)('aws-kinesis-agg') as {
+  RecordAggregator: new () => {
+    addUserRecord(record: { partitionKey: string; data: Buffer }): void;
+    build(): { partitionKey: string; data: Buffer } | undefined;
+  };
+};
+
+/** Puts `aggregates` KPL aggregates (built with aws-kinesis-agg) of `perAggregate` user records each: partition key `pk-<a>-<i>`, data `<a>:<i>`. */
+export async function putKplAggregates(client: KinesisClient, streamName: string, aggregates: number, perAggregate: number): Promise<void> {
+  for (let a = 0; a < aggregates; a++) {
+    const aggregator = new agg.RecordAggregator();
+    for (let i = 0; i < perAggregate; i++) aggregator.addUserRecord({ partitionKey: `pk-${a}-${i}`, data: Buffer.from(`${a}:${i}`) });
+    const built = aggregator.build()!;
+    await client.send(new PutRecordCommand({ StreamName: streamName, PartitionKey: built.partitionKey, Data: built.data }));
+  }
 }
 
 /** Fast settings for integration tests on a shared, slow machine (correctness does not depend on them). */

@@ -1,17 +1,7 @@
-import { PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStream, waitFor } from '../../../test-support/stack.js';
 import { Worker, type KinesisClientRecord } from '../src/index.js';
-import { FAST, testStack, uniqueName } from './helpers.js';
-
-const require = createRequire(import.meta.url);
-const agg = require('aws-kinesis-agg') as {
-  RecordAggregator: new () => {
-    addUserRecord(record: { partitionKey: string; data: Buffer }): void;
-    build(): { partitionKey: string; data: Buffer } | undefined;
-  };
-};
+import { FAST, putKplAggregates, testStack, uniqueName } from './helpers.js';
 
 describe('Worker — KPL-aggregated records end to end', () => {
   const stack = testStack();
@@ -29,12 +19,7 @@ describe('Worker — KPL-aggregated records end to end', () => {
     const app = uniqueName('agg-app');
     await createStream(kinesis, stream, 1);
     // 3 aggregates × 10 user records.
-    for (let a = 0; a < 3; a++) {
-      const aggregator = new agg.RecordAggregator();
-      for (let i = 0; i < 10; i++) aggregator.addUserRecord({ partitionKey: `pk-${a}-${i}`, data: Buffer.from(`${a}:${i}`) });
-      const built = aggregator.build()!;
-      await kinesis.send(new PutRecordCommand({ StreamName: stream, PartitionKey: built.partitionKey, Data: built.data }));
-    }
+    await putKplAggregates(kinesis, stream, 3, 10);
 
     const first: KinesisClientRecord[] = [];
     const base = { applicationName: app, streamName: stream, kinesisClient: kinesis, dynamoDbClient: dynamoDb, initialPosition: 'TRIM_HORIZON' as const, ...FAST };
