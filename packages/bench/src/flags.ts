@@ -4,7 +4,7 @@
  */
 
 /** Names accepted by `--only`, in the order the benchmarks run. */
-export const BENCHMARKS = ['deaggregation', 'rebalance', 'dynamodb', 'failover', 'handoff', 'latency', 'throughput', 'idle', 'neighbours', 'rss'] as const;
+export const BENCHMARKS = ['deaggregation', 'rebalance', 'dynamodb', 'failover', 'handoff', 'latency', 'throughput', 'idle', 'neighbours', 'rss', 'fanout-pipeline'] as const;
 
 /** One benchmark's name. */
 export type BenchmarkName = (typeof BENCHMARKS)[number];
@@ -27,7 +27,8 @@ export const USAGE = `Usage: pnpm bench [--quick] [--runs N] [--only name[,nameâ
                 where a run is long: latency and idle 3, rss and neighbours 2)
   --only names  run only these benchmarks: ${BENCHMARKS.join(', ')}
                 (latency, throughput, idle, rss: kcl-ts against lifion-kinesis and the raw
-                SDK loop; neighbours: two applications on one stream)
+                SDK loop; neighbours: two applications on one stream; fanout-pipeline: the
+                fan-out pipeline's own latency over HTTP/2)
   --out path    write the Markdown report there (default docs/benchmarks.md when every
                 benchmark runs; none with --only unless --out is given)
   --no-out      do not write the Markdown report

@@ -11,6 +11,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLocalDynamoDbClient, createLocalKinesisClient, startKinesisMock, type EmulatorHandle } from '@kcl-ts/local';
 import { benchDeaggregation } from './bench-deaggregation.js';
+import { benchFanOutPipeline } from './bench-fanout-pipeline.js';
 import { benchFleet } from './bench-fleet.js';
 import { benchIdle } from './bench-idle.js';
 import { benchNeighbours } from './bench-neighbours.js';
@@ -157,7 +158,7 @@ async function main(): Promise<void> {
     // No emulator runs in this process: the Kinesis Mock is its own child process, kinesalite
     // and dynalite share another one (emulator-process.js), so neither the orchestrator's work
     // nor the emulators' lands in a measured process.
-    const needsMock = [...flags.only].some((n) => n === 'rebalance' || n === 'dynamodb' || n === 'failover' || n === 'handoff');
+    const needsMock = [...flags.only].some((n) => n === 'rebalance' || n === 'dynamodb' || n === 'failover' || n === 'handoff' || n === 'fanout-pipeline');
     [kinesisMock, emulators] = await Promise.all([needsMock ? startKinesisMock({ shardLimit: 2_000, region }) : undefined, EmulatorProcess.start(logDir)]);
     emulatorsForCleanup = emulators;
     const mock = kinesisMock;
@@ -190,6 +191,7 @@ async function main(): Promise<void> {
       ['idle', has('idle'), async () => [await benchIdle(ctx)]],
       ['neighbours', has('neighbours'), async () => [await benchNeighbours(ctx)]],
       ['rss', has('rss'), async () => [await benchRss(ctx)]],
+      ['fanout-pipeline', has('fanout-pipeline'), async () => [await benchFanOutPipeline(ctx)]],
     ];
     for (const [name, enabled, run] of steps) {
       if (!enabled) continue;
