@@ -174,6 +174,10 @@ describe('enhanced fan-out over HTTP/2 (NodeHttp2Handler, TLS + ALPN h2) against
     const first = s.subscriptions[0]!;
     expect(first.userAgent).toContain('zombie');
     expect(first.outcome).toBe('taken-over');
+    // Counted as ResourceInUse, not as throttling.
+    await waitFor(() => zombie.counts.resourceInUse === 1, { timeoutMs: 10_000, intervalMs: 10, message: 'the takeover counted as ResourceInUse' });
+    expect(zombie.counts.limitExceeded).toBe(0);
+    expect(zombie.fetcher.stats.throttled).toBe(0);
     await zombie.fetcher.stop();
     s.putRecords(SHARD, keyed(10, 2, 10));
     expect((await read(owner.fetcher, 10)).texts).toHaveLength(10);

@@ -53,7 +53,7 @@ export type SubscriptionReason = 'initial' | 'stream-ended' | 'stream-failed' | 
 export interface FanOutListener {
   /** A SubscribeToShard call succeeded: a new event stream is open. */
   subscribed?(reason: SubscriptionReason): void;
-  /** SubscribeToShard answered `ResourceInUseException` (a subscription of the consumer to the shard is still open, or the last one is less than 5 s old). */
+  /** SubscribeToShard answered `ResourceInUseException` (a subscription of the consumer to the shard is still open, or the last one is less than 5 s old), or an open event stream ended with it (a later subscription took it over). */
   resourceInUse?(): void;
   /** SubscribeToShard answered `LimitExceededException` (or another throttling error). */
   limitExceeded?(): void;
@@ -67,7 +67,7 @@ export interface FanOutStats extends RetrievalStats {
   readonly subscriptions: number;
   /** `SubscribeToShardEvent`s received. */
   readonly events: number;
-  /** `ResourceInUseException` answers. */
+  /** `ResourceInUseException` answers, and event streams ended by one (taken over). */
   readonly resourceInUse: number;
 }
 
@@ -294,7 +294,9 @@ export class FanOutRecordsFetcher {
         failures = outcome.progressed ? 1 : failures + 1;
         const kind = classifyStreamError(outcome.error);
         if (kind !== 'throttled' && kind !== 'transient') throw this.translate(outcome.error, kind);
-        if (kind === 'throttled') this.throttled();
+        // A ResourceInUseException event: a later subscription to the shard took this one over.
+        if (classifyAwsError(outcome.error) === 'in-use') this.resourceInUse();
+        else if (kind === 'throttled') this.throttled();
         else if (failures > this.config.maxRetries) throw this.translate(outcome.error, kind);
         this.log.info({ err: outcome.error, failures }, 'the event stream failed; resubscribing after the last event received');
         reason = 'stream-failed';
@@ -346,8 +348,7 @@ export class FanOutRecordsFetcher {
           classify: (error) => {
             const kind = classifyAwsError(error);
             if (kind === 'in-use') {
-              this.counters.resourceInUse++;
-              this.listener.resourceInUse?.();
+              this.resourceInUse();
               return 'throttled';
             }
             if (kind === 'throttled') this.throttled();
@@ -477,6 +478,11 @@ export class FanOutRecordsFetcher {
     const suspended = this.suspended;
     this.suspended = undefined;
     suspended?.resume();
+  }
+
+  private resourceInUse(): void {
+    this.counters.resourceInUse++;
+    this.listener.resourceInUse?.();
   }
 
   private throttled(): void {
