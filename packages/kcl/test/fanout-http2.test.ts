@@ -9,7 +9,7 @@ import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { KinesisClient, ListShardsCommand, SplitShardCommand, type Shard } from '@aws-sdk/client-kinesis';
 import { NodeHttp2Handler } from '@smithy/node-http-handler';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startSubscribeToShardServer, type ServedRecord, type SubscribeToShardServer, type SubscribeToShardServerOptions } from '@kcl-ts/local';
+import { startSubscribeToShardServer, type ServedRecord, type ServedSubscription, type SubscribeToShardServer, type SubscribeToShardServerOptions } from '@kcl-ts/local';
 import { FanOutRecordsFetcher, resolveRetrievalConfig, type RecordsBatch, type RetrievalOptions, type SubscriptionReason, type Worker, type WorkerOptions } from '../src/index.js';
 import { createStream, waitFor } from '../../../test-support/stack.js';
 import { Journal, makeWorker, testStack, uniqueName } from './helpers.js';
@@ -95,6 +95,27 @@ async function read(f: FanOutRecordsFetcher, count: number, timeoutMs = 30_000):
     if (batch.shardEnded) break;
   }
   return { texts, batches };
+}
+
+/**
+ * Waits until the server is held back for good: every listed subscription is blocked by flow
+ * control and no event was written over five checks in a row. A reader that buffered without
+ * bound would drain the server instead, and this never comes true.
+ */
+async function heldBack(subs: () => readonly ServedSubscription[], message: string): Promise<number> {
+  let last = -1;
+  let steady = 0;
+  await waitFor(
+    () => {
+      const list = subs();
+      const sent = list.reduce((n, x) => n + x.eventsSent, 0);
+      steady = list.length > 0 && list.every((x) => x.blocked) && sent === last ? steady + 1 : 0;
+      last = sent;
+      return steady >= 5;
+    },
+    { timeoutMs: 30_000, intervalMs: 100, message },
+  );
+  return last;
 }
 
 /** Every key's numbers in order, each once. */
@@ -204,8 +225,7 @@ describe('enhanced fan-out over HTTP/2 (NodeHttp2Handler, TLS + ALPN h2) against
     h.fetcher.start();
     const first = await read(h.fetcher, 1);
     // The reader stops: wait until the server cannot write any more.
-    await waitFor(() => s.subscriptions[0]?.blocked === true, { timeoutMs: 30_000, intervalMs: 20, message: 'the server is held back by flow control' });
-    const sent = s.subscriptions[0]!.eventsSent;
+    const sent = await heldBack(() => s.subscriptions.slice(0, 1), 'the server is held back by flow control');
     // Read: 1 batch; queued: at most 2; in HTTP/2 and socket buffers: a few events of 80 KiB.
     expect(sent).toBeLessThanOrEqual(1 + 2 + 4);
     expect(sent).toBeLessThan(100);
@@ -301,6 +321,39 @@ describe('fan-out Workers over HTTP/2 (the server forwards all but SubscribeToSh
     expect(named('DeliveryLatency')).toHaveLength(named('RecordsProcessed').length);
     expect(named('DeliveryLatency').every((m) => m.value >= 0)).toBe(true);
     expect(named('SubscribeToShard.Reason.initial').map((m) => m.shardId).sort()).toEqual([parent!.ShardId, children[0]!.ShardId, children[1]!.ShardId].sort());
+  }, 90_000);
+
+  it('slow processors: the worker-wide prefetch budget bounds what every shard’s event stream may bring in; HTTP/2 flow control holds the server back', async () => {
+    const s = await server({ upstream: stack.kinesisEndpoint, maxRecordsPerEvent: 4 });
+    const stream = uniqueName('h2-budget');
+    await createStream(mock, stream, 2);
+    const ids = (await shardsOf(stream)).map((x) => x.ShardId!);
+    // 20 KB records, 4 per event (80 KB events): 50 events per shard are ready to be pushed.
+    for (const [i, id] of ids.entries()) s.putRecords(id, keyed(200, 4, 0, 20_000).map((r) => ({ ...r, partitionKey: `${r.partitionKey}-${i}` })));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const processed = new Map<string, number>();
+    const w = worker(s, uniqueName('h2-budget-app'), stream, new Journal(), 'bg', {
+      prefetchMaxBatches: 1_000, // only the worker-wide budget bounds the queues
+      prefetchMaxBytesPerWorker: 250_000,
+      processorFactory: (shardId) => ({
+        initialize() {},
+        async processRecords({ records }) {
+          await gate;
+          processed.set(shardId, (processed.get(shardId) ?? 0) + records.length);
+        },
+      }),
+    });
+    await w.start();
+    await waitFor(() => ids.every((id) => s.open(id).length > 0), { timeoutMs: 30_000, message: 'both shards subscribed' });
+    const sent = await heldBack(() => ids.flatMap((id) => s.open(id)), 'both event streams held back by flow control');
+    // Budget: 250 KB = 3 events in the queues, plus per shard the batch in processRecords and a few events in the HTTP/2 window and buffers.
+    expect(sent).toBeLessThanOrEqual(3 + 2 * (1 + 4));
+    expect(sent).toBeLessThan(100);
+    release();
+    await waitFor(() => ids.every((id) => processed.get(id) === 200), { timeoutMs: 60_000, message: 'every record processed once the processors run' });
   }, 90_000);
 
   it('lease loss closes the subscription at once, even while processRecords is still busy with a batch', async () => {
