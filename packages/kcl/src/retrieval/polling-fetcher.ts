@@ -212,7 +212,7 @@ export class PollingRecordsFetcher {
         if (this.queue.isFull()) await this.queue.waitForSpace(signal);
         const limit = this.budget?.recordLimit(this.config.maxRecords) ?? this.config.maxRecords;
         // The page in flight counts against the worker's budget from the call until it is queued.
-        inFlight = await this.budget?.acquire(this.budget.estimate(limit), signal);
+        inFlight = await this.budget?.acquire(this.budget.estimate(limit), signal, () => this.queue.holdsNothing);
         let response: GetRecordsCommandOutput;
         try {
           response = await this.getRecords(iterator, limit, signal);
@@ -286,7 +286,7 @@ export class PollingRecordsFetcher {
     // Records per ms over the window this call collected, smoothed over recent polls.
     const rate = records / Math.max(1, Math.min(interval, max));
     this.arrivalsPerMs = this.arrivalsPerMs === 0 ? rate : this.arrivalsPerMs + (rate - this.arrivalsPerMs) / 2;
-    this.idlePauseMs = Math.min(max, Math.max(base, RECORDS_PER_SPARSE_POLL / this.arrivalsPerMs));
+    this.idlePauseMs = Math.round(Math.min(max, Math.max(base, RECORDS_PER_SPARSE_POLL / this.arrivalsPerMs)));
     return this.idlePauseMs;
   }
 
