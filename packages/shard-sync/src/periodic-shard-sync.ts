@@ -3,7 +3,7 @@
  * periodically on the leader, with backoff when it fails.
  * @module
  */
-import { ShutdownError, isKclError, silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
+import { ShutdownError, isKclError, numberOption, silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
 import { linkSignals } from './abort.js';
 import type { LeaseCleanup } from './lease-cleanup.js';
 import type { ShardSyncResult, ShardSyncer } from './shard-syncer.js';
@@ -57,11 +57,6 @@ export interface PeriodicShardSyncConfig {
   readonly onRun: ((result: ShardSyncResult | undefined, durationMs: number) => void) | undefined;
 }
 
-function positive(name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw new TypeError(`${name} must be a number >= ${min}, got ${JSON.stringify(value)}`);
-  return value;
-}
-
 /**
  * Validates {@link PeriodicShardSyncOptions} and fills in the defaults.
  * @throws TypeError naming the bad option and its value.
@@ -73,14 +68,14 @@ export function resolvePeriodicShardSyncConfig(options: PeriodicShardSyncOptions
   if (options.onError !== undefined && typeof options.onError !== 'function') throw new TypeError(`onError must be a function, got ${String(options.onError)}`);
   if (options.onRun !== undefined && typeof options.onRun !== 'function') throw new TypeError(`onRun must be a function, got ${String(options.onRun)}`);
   const d = PERIODIC_SHARD_SYNC_DEFAULTS;
-  const intervalMs = positive('intervalMs', options.intervalMs ?? d.intervalMs, 1);
+  const intervalMs = numberOption(options.intervalMs, 'intervalMs', d.intervalMs, { min: 1, integer: false });
   return {
     syncer: options.syncer,
     cleanup: options.cleanup,
     isLeader: options.isLeader,
     intervalMs,
-    maxBackoffMs: Math.max(intervalMs, positive('maxBackoffMs', options.maxBackoffMs ?? d.maxBackoffMs, 1)),
-    minRequestIntervalMs: positive('minRequestIntervalMs', options.minRequestIntervalMs ?? d.minRequestIntervalMs, 0),
+    maxBackoffMs: Math.max(intervalMs, numberOption(options.maxBackoffMs, 'maxBackoffMs', d.maxBackoffMs, { min: 1, integer: false })),
+    minRequestIntervalMs: numberOption(options.minRequestIntervalMs, 'minRequestIntervalMs', d.minRequestIntervalMs, { integer: false }),
     clock: options.clock ?? systemClock,
     logger: options.logger ?? silentLogger(),
     onError: options.onError,

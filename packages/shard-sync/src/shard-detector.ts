@@ -5,7 +5,7 @@
  * @module
  */
 import { ListShardsCommand, type KinesisClient, type ListShardsCommandInput, type ListShardsCommandOutput, type ShardFilter } from '@aws-sdk/client-kinesis';
-import { AbortError, awsErrorName, DependencyError, isRetryableAwsError, raceAbort, ResourceNotFoundError, silentLogger, systemClock, toAbortError, withRetries, type Clock, type Logger } from '@kcl-ts/processor';
+import { AbortError, awsErrorName, DependencyError, isRetryableAwsError, numberOption, raceAbort, ResourceNotFoundError, silentLogger, systemClock, toAbortError, withRetries, type Clock, type Logger } from '@kcl-ts/processor';
 import { shardFromSdk, type ShardInfo } from './shard-info.js';
 import type { ShardLister } from './shard-lister.js';
 import { resolveStreamIdentifier, streamLabelOf, type StreamIdentifier } from './stream-identifier.js';
@@ -54,13 +54,6 @@ export interface ShardDetectorConfig {
   readonly retryMaxDelayMs: number;
 }
 
-function integerOption(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
 /**
  * Validates {@link ShardDetectorOptions} and fills in the defaults.
  * @throws TypeError naming the bad option and its value.
@@ -77,10 +70,10 @@ export function resolveShardDetectorConfig(options: ShardDetectorOptions): Shard
     stream: resolveStreamIdentifier(options.stream),
     clock: options.clock ?? systemClock,
     logger: options.logger ?? silentLogger(),
-    maxRetries: integerOption('maxRetries', options.maxRetries ?? d.maxRetries, 0, 100),
-    pageSize: integerOption('pageSize', options.pageSize ?? d.pageSize, 1, 10_000),
-    retryBaseDelayMs: integerOption('retryBaseDelayMs', options.retryBaseDelayMs ?? d.retryBaseDelayMs, 1, 60_000),
-    retryMaxDelayMs: integerOption('retryMaxDelayMs', options.retryMaxDelayMs ?? d.retryMaxDelayMs, 1, 600_000),
+    maxRetries: numberOption(options.maxRetries, 'maxRetries', d.maxRetries, { max: 100 }),
+    pageSize: numberOption(options.pageSize, 'pageSize', d.pageSize, { min: 1, max: 10_000 }),
+    retryBaseDelayMs: numberOption(options.retryBaseDelayMs, 'retryBaseDelayMs', d.retryBaseDelayMs, { min: 1, max: 60_000 }),
+    retryMaxDelayMs: numberOption(options.retryMaxDelayMs, 'retryMaxDelayMs', d.retryMaxDelayMs, { min: 1, max: 600_000 }),
   };
 }
 

@@ -135,8 +135,8 @@ export class PollingRecordsFetcher {
     this.log = (deps.logger ?? silentLogger()).child({ component: 'polling-fetcher', shardId: deps.shardId });
     this.converter = new UserRecordConverter(deps.hashKeyRange, this.log, this.clock);
     this.backoff = { baseDelayMs: deps.config.retryBaseDelayMs, maxDelayMs: deps.config.retryMaxDelayMs };
-    this.minCallSpacingMs = 1000 / deps.config.maxGetRecordsPerSecond;
-    this.idlePauseMs = deps.config.idleTimeBetweenReadsMs;
+    this.minCallSpacingMs = 1000 / deps.config.polling.maxGetRecordsPerSecond;
+    this.idlePauseMs = deps.config.polling.idleTimeBetweenReadsMs;
     this.queue = new PrefetchQueue(
       prefetchBoundsOf(deps.config),
       (batch) => {
@@ -233,12 +233,12 @@ export class PollingRecordsFetcher {
           return;
         }
         iterator = response.NextShardIterator!;
-        const behind = records.length >= this.config.maxRecords || (millisBehindLatest ?? 0) > 0;
-        if (records.length > 0) this.idlePauseMs = this.config.idleTimeBetweenReadsMs;
+        const behind = records.length >= this.config.polling.maxRecords || (millisBehindLatest ?? 0) > 0;
+        if (records.length > 0) this.idlePauseMs = this.config.polling.idleTimeBetweenReadsMs;
         if (!behind) {
           await this.clock.sleep(this.idlePauseMs, signal);
           // Adaptive idle backoff: each further empty poll doubles the pause, up to the bound.
-          if (records.length === 0) this.idlePauseMs = Math.min(this.config.maxIdleTimeBetweenReadsMs, Math.max(1, this.idlePauseMs) * 2);
+          if (records.length === 0) this.idlePauseMs = Math.min(this.config.polling.maxIdleTimeBetweenReadsMs, Math.max(1, this.idlePauseMs) * 2);
         }
       }
     } catch (err) {
@@ -285,7 +285,7 @@ export class PollingRecordsFetcher {
       this.counters.getRecordsCalls++;
       try {
         return await raceAbort(
-          this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.config.maxRecords, ...('StreamARN' in this.streamParams && this.streamParams) })),
+          this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.config.polling.maxRecords, ...('StreamARN' in this.streamParams && this.streamParams) })),
           signal,
         );
       } catch (error) {
