@@ -2,7 +2,7 @@
  * Options of record retrieval (polling or enhanced fan-out), their defaults, and validation.
  * @module
  */
-import { describeValue, MAX_TIMER_DELAY_MS, numberOption, oneOfOption, optionGroup, optionPath } from '@kcl-ts/processor';
+import { describeValue, durationOption, MAX_TIMER_DELAY_MS, numberOption, oneOfOption, optionGroup, optionPath } from '@kcl-ts/processor';
 
 /** How a Worker reads shards: GetRecords polling, or enhanced fan-out (SubscribeToShard). */
 export type RetrievalMode = 'polling' | 'fanout';
@@ -225,6 +225,6 @@ function resolveFanOut(value: unknown, applicationName: string, path: string): F
   return {
     consumerName: (name as string | undefined) ?? fromArn ?? applicationName.slice(0, 128),
     consumerArn: arn as string | undefined,
-    registrationTimeoutMs: numberOption(f.registrationTimeoutMs, `${path}.registrationTimeoutMs`, RETRIEVAL_DEFAULTS.fanOut.registrationTimeoutMs, { min: 1, max: MAX_TIMER_DELAY_MS }),
+    registrationTimeoutMs: durationOption(f.registrationTimeoutMs, `${path}.registrationTimeoutMs`, RETRIEVAL_DEFAULTS.fanOut.registrationTimeoutMs),
   };
 }
