@@ -144,9 +144,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const common = { clock: config.clock, logger: config.logger };
     const { refresher } = this;
     const { shardSync } = config;
-    const detector = new ShardDetector({ kinesisClient: this.kinesis, stream: config.stream, ...shardSync.listShards, ...common });
+    const detector = new ShardDetector({ kinesisClient: this.kinesis, stream: config.stream, listShards: shardSync.listShards, ...common });
     const syncer = new ShardSyncer({ refresher, detector, initialPosition: config.initialPosition, ...common });
-    const gate = new ShardHierarchyGate({ refresher, detector, shardListMaxAgeMs: shardSync.shardListMaxAgeMs, ...common });
+    const gate = new ShardHierarchyGate({ refresher, detector, config: shardSync, ...common });
     const coordinator = new LeaseCoordinator({
       refresher,
       workerId: config.workerId,
@@ -158,9 +158,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       syncer,
       cleanup: new LeaseCleanup({ refresher, detector, ...common }),
       isLeader: () => coordinator.isLeader(),
-      intervalMs: shardSync.intervalMs,
-      maxBackoffMs: shardSync.maxBackoffMs,
-      minRequestIntervalMs: shardSync.minRequestIntervalMs,
+      config: shardSync,
       ...common,
       onError: (error) => this.reportError(error),
       onRun: (result, ms) => this.metrics.shardSync(result, ms),
@@ -329,7 +327,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       clock: config.clock,
       logger: config.logger,
       isHoldingLive: () => parts.coordinator.holds(lease.leaseKey),
-      waitForParents: (l, signal) => parts.gate.waitUntilCanStart(l, { signal, pollIntervalMs: config.shardSync.parentPollIntervalMs }),
+      waitForParents: (l, signal) => parts.gate.waitUntilCanStart(l, { signal }),
       createSource: (l) => this.createSource(l),
       writeLease: (key, update) => parts.coordinator.updateLease(key, update),
       createChildLeases: (l, children) => parts.syncer.createChildLeases(l, children),

@@ -3,9 +3,6 @@
  * @module
  */
 import { durationOption, numberOption, optionGroup, optionPath } from '@kcl-ts/processor';
-import { PERIODIC_SHARD_SYNC_DEFAULTS } from './periodic-shard-sync.js';
-import { SHARD_DETECTOR_DEFAULTS } from './shard-detector.js';
-import { SHARD_HIERARCHY_GATE_DEFAULTS } from './shard-hierarchy-gate.js';
 
 /** How ListShards is called: the tuning of the {@link ShardDetector}. */
 export interface ListShardsOptions {
@@ -47,6 +44,9 @@ export interface ShardSyncOptions {
   readonly listShards?: ListShardsOptions;
 }
 
+/** {@link ListShardsOptions} with every default applied and validated. */
+export type ListShardsConfig = { readonly [K in keyof ListShardsOptions]-?: number };
+
 /** {@link ShardSyncOptions} with every default applied and validated. */
 export interface ShardSyncConfig {
   readonly intervalMs: number;
@@ -54,8 +54,18 @@ export interface ShardSyncConfig {
   readonly minRequestIntervalMs: number;
   readonly parentPollIntervalMs: number;
   readonly shardListMaxAgeMs: number;
-  readonly listShards: Required<ListShardsOptions>;
+  readonly listShards: ListShardsConfig;
 }
+
+/** The defaults of {@link ShardSyncOptions}. */
+export const SHARD_SYNC_DEFAULTS: ShardSyncConfig = Object.freeze({
+  intervalMs: 60_000,
+  maxBackoffMs: 600_000,
+  minRequestIntervalMs: 1_000,
+  parentPollIntervalMs: 1_000,
+  shardListMaxAgeMs: 5_000,
+  listShards: Object.freeze({ maxRetries: 8, pageSize: 1000, retryBaseDelayMs: 100, retryMaxDelayMs: 5000 }),
+});
 
 const KEYS = ['intervalMs', 'maxBackoffMs', 'minRequestIntervalMs', 'parentPollIntervalMs', 'shardListMaxAgeMs', 'listShards'] as const satisfies readonly (keyof ShardSyncOptions)[];
 const LIST_KEYS = ['maxRetries', 'pageSize', 'retryBaseDelayMs', 'retryMaxDelayMs'] as const satisfies readonly (keyof ListShardsOptions)[];
@@ -70,19 +80,20 @@ export function resolveShardSyncConfig(options: ShardSyncOptions = {}, path = 's
   const at = (name: string): string => optionPath(path, name);
   const l = optionGroup(o.listShards, at('listShards'), LIST_KEYS);
   const lat = (name: string): string => optionPath(at('listShards'), name);
-  const intervalMs = durationOption(o.intervalMs, at('intervalMs'), PERIODIC_SHARD_SYNC_DEFAULTS.intervalMs);
-  const retryBaseDelayMs = numberOption(l.retryBaseDelayMs, lat('retryBaseDelayMs'), SHARD_DETECTOR_DEFAULTS.retryBaseDelayMs, { min: 1, max: 60_000 });
+  const D = SHARD_SYNC_DEFAULTS;
+  const intervalMs = durationOption(o.intervalMs, at('intervalMs'), D.intervalMs);
+  const retryBaseDelayMs = numberOption(l.retryBaseDelayMs, lat('retryBaseDelayMs'), D.listShards.retryBaseDelayMs, { min: 1, max: 60_000 });
   return {
     intervalMs,
-    maxBackoffMs: Math.max(intervalMs, durationOption(o.maxBackoffMs, at('maxBackoffMs'), PERIODIC_SHARD_SYNC_DEFAULTS.maxBackoffMs)),
-    minRequestIntervalMs: numberOption(o.minRequestIntervalMs, at('minRequestIntervalMs'), PERIODIC_SHARD_SYNC_DEFAULTS.minRequestIntervalMs, { integer: false }),
-    parentPollIntervalMs: durationOption(o.parentPollIntervalMs, at('parentPollIntervalMs'), SHARD_HIERARCHY_GATE_DEFAULTS.pollIntervalMs),
-    shardListMaxAgeMs: numberOption(o.shardListMaxAgeMs, at('shardListMaxAgeMs'), SHARD_HIERARCHY_GATE_DEFAULTS.shardListMaxAgeMs, { integer: false }),
+    maxBackoffMs: Math.max(intervalMs, durationOption(o.maxBackoffMs, at('maxBackoffMs'), D.maxBackoffMs)),
+    minRequestIntervalMs: numberOption(o.minRequestIntervalMs, at('minRequestIntervalMs'), D.minRequestIntervalMs, { integer: false }),
+    parentPollIntervalMs: durationOption(o.parentPollIntervalMs, at('parentPollIntervalMs'), D.parentPollIntervalMs),
+    shardListMaxAgeMs: numberOption(o.shardListMaxAgeMs, at('shardListMaxAgeMs'), D.shardListMaxAgeMs, { integer: false }),
     listShards: {
-      maxRetries: numberOption(l.maxRetries, lat('maxRetries'), SHARD_DETECTOR_DEFAULTS.maxRetries, { max: 100 }),
-      pageSize: numberOption(l.pageSize, lat('pageSize'), SHARD_DETECTOR_DEFAULTS.pageSize, { min: 1, max: 10_000 }),
+      maxRetries: numberOption(l.maxRetries, lat('maxRetries'), D.listShards.maxRetries, { max: 100 }),
+      pageSize: numberOption(l.pageSize, lat('pageSize'), D.listShards.pageSize, { min: 1, max: 10_000 }),
       retryBaseDelayMs,
-      retryMaxDelayMs: numberOption(l.retryMaxDelayMs, lat('retryMaxDelayMs'), Math.max(retryBaseDelayMs, SHARD_DETECTOR_DEFAULTS.retryMaxDelayMs), { min: 1, max: 600_000 }),
+      retryMaxDelayMs: numberOption(l.retryMaxDelayMs, lat('retryMaxDelayMs'), Math.max(retryBaseDelayMs, D.listShards.retryMaxDelayMs), { min: 1, max: 600_000 }),
     },
   };
 }
