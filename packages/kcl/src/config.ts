@@ -1,32 +1,8 @@
 import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient, KinesisClientConfig } from '@aws-sdk/client-kinesis';
-import {
-  LEASE_TABLE_OPTION_KEYS,
-  resolveLeaseCoordinatorConfig,
-  type LeaseCoordinatorConfig,
-  type LeaseCoordinatorOptions,
-  type LeaseRefresher,
-  type LeaseTableOptions,
-} from '@kcl-ts/leases';
-import {
-  assertClock,
-  assertInitialPosition,
-  assertLogger,
-  booleanOption,
-  describeValue,
-  durationOption,
-  functionOption,
-  numberOption,
-  oneOfOption,
-  optionGroup,
-  silentLogger,
-  systemClock,
-  type Clock,
-  type InitialPosition,
-  type KinesisClientRecord,
-  type Logger,
-  type ShardRecordProcessorFactory,
-} from '@kcl-ts/processor';
+import { LEASE_TABLE_OPTION_KEYS, resolveLeaseCoordinatorConfig, type LeaseCoordinatorConfig, type LeaseCoordinatorOptions, type LeaseRefresher, type LeaseTableOptions } from '@kcl-ts/leases';
+import { assertClock, assertInitialPosition, assertLogger, booleanOption, describeValue, durationOption, functionOption, numberOption, oneOfOption, optionGroup } from '@kcl-ts/processor';
+import { silentLogger, systemClock, type Clock, type InitialPosition, type KinesisClientRecord, type Logger, type ShardRecordProcessorFactory } from '@kcl-ts/processor';
 import { parseStreamArn, resolveShardSyncConfig, type ShardSyncConfig, type ShardSyncOptions } from '@kcl-ts/shard-sync';
 import { ALL_METRIC_DIMENSIONS, type MetricDimensionName, type MetricsLevel, type MetricsPublisher } from './metrics.js';
 import { resolveRetrievalConfig, type RetrievalConfig, type RetrievalOptions } from './retrieval/index.js';
@@ -82,15 +58,8 @@ export interface ProcessingOptions {
   readonly onProcessorError?: (error: unknown, context: ProcessorErrorContext) => ProcessorErrorAction | Promise<ProcessorErrorAction>;
 }
 
-/** {@link ProcessingOptions} with every default applied and validated. */
-export interface ProcessingConfig {
-  readonly maxConcurrentProcessors: number;
-  readonly callProcessRecordsEvenForEmptyList: boolean;
-  readonly retryBaseMs: number;
-  readonly retryMaxMs: number;
-  readonly shutdownTimeoutMs: number;
-  readonly onProcessorError: ProcessingOptions['onProcessorError'];
-}
+/** {@link ProcessingOptions} with every default applied and validated (`onProcessorError` stays optional). */
+export type ProcessingConfig = Required<Omit<ProcessingOptions, 'onProcessorError'>> & Pick<ProcessingOptions, 'onProcessorError'>;
 
 /** Where metrics go and how much of them (a Worker's `metrics` group). Java KCL: `MetricsConfig`. */
 export interface MetricsOptions {
@@ -109,14 +78,8 @@ export interface MetricsOptions {
   readonly enabledDimensions?: readonly MetricDimensionName[];
 }
 
-/** {@link MetricsOptions} with every default applied and validated. */
-export interface MetricsConfig {
-  /** `undefined`: the default EMF publisher. */
-  readonly publisher: MetricsPublisher | false | undefined;
-  readonly intervalMs: number;
-  readonly level: MetricsLevel;
-  readonly enabledDimensions: readonly MetricDimensionName[];
-}
+/** {@link MetricsOptions} with every default applied and validated; a `publisher` left `undefined` means the default EMF publisher. */
+export type MetricsConfig = Required<Omit<MetricsOptions, 'publisher'>> & Pick<MetricsOptions, 'publisher'>;
 
 /**
  * Options of a {@link Worker}, grouped by concern like the Java KCL's `ConfigsBuilder`. Only
@@ -204,26 +167,7 @@ export const WORKER_DEFAULTS = {
 } as const;
 
 const NAME = /^[a-zA-Z0-9_.-]{1,255}$/;
-const TOP_KEYS = [
-  'applicationName',
-  'streamName',
-  'streamArn',
-  'processorFactory',
-  'kinesisClient',
-  'dynamoDbClient',
-  'leaseRefresher',
-  'clientConfig',
-  'initialPosition',
-  'workerId',
-  'logger',
-  'clock',
-  'leases',
-  'leaseTable',
-  'retrieval',
-  'shardSync',
-  'processing',
-  'metrics',
-] as const satisfies readonly (keyof WorkerOptions)[];
+const TOP_KEYS = ['applicationName', 'streamName', 'streamArn', 'processorFactory', 'kinesisClient', 'dynamoDbClient', 'leaseRefresher', 'clientConfig', 'initialPosition', 'workerId', 'logger', 'clock', 'leases', 'leaseTable', 'retrieval', 'shardSync', 'processing', 'metrics'] as const satisfies readonly (keyof WorkerOptions)[];
 const PROCESSING_KEYS = ['maxConcurrentProcessors', 'callProcessRecordsEvenForEmptyList', 'retryBaseMs', 'retryMaxMs', 'shutdownTimeoutMs', 'onProcessorError'] as const satisfies readonly (keyof ProcessingOptions)[];
 const METRICS_KEYS = ['publisher', 'intervalMs', 'level', 'enabledDimensions'] as const satisfies readonly (keyof MetricsOptions)[];
 

@@ -48,14 +48,7 @@ export interface ShardSyncOptions {
 export type ListShardsConfig = { readonly [K in keyof ListShardsOptions]-?: number };
 
 /** {@link ShardSyncOptions} with every default applied and validated. */
-export interface ShardSyncConfig {
-  readonly intervalMs: number;
-  readonly maxBackoffMs: number;
-  readonly minRequestIntervalMs: number;
-  readonly parentPollIntervalMs: number;
-  readonly shardListMaxAgeMs: number;
-  readonly listShards: ListShardsConfig;
-}
+export type ShardSyncConfig = Required<Omit<ShardSyncOptions, 'listShards'>> & { readonly listShards: ListShardsConfig };
 
 /** The defaults of {@link ShardSyncOptions}. */
 export const SHARD_SYNC_DEFAULTS: ShardSyncConfig = Object.freeze({

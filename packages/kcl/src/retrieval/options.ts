@@ -75,11 +75,7 @@ export interface FanOutOptions {
 }
 
 /** {@link FanOutOptions} resolved: the consumer to register (or the given ARN) and the deadline. */
-export interface FanOutConfig {
-  readonly consumerName: string;
-  readonly consumerArn: string | undefined;
-  readonly registrationTimeoutMs: number;
-}
+export type FanOutConfig = Required<Omit<FanOutOptions, 'consumerArn'>> & Pick<FanOutOptions, 'consumerArn'>;
 
 /**
  * Options of record retrieval (a Worker's `retrieval` group): the mode, its own options, and

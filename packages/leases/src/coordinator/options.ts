@@ -86,26 +86,7 @@ export interface LeaseCoordinatorOptions {
 }
 
 /** {@link LeaseCoordinatorOptions} with every default applied and every value validated. */
-export interface LeaseCoordinatorConfig {
-  /** See {@link LeaseCoordinatorOptions.leaseDurationMs}. */
-  readonly leaseDurationMs: number;
-  /** See {@link LeaseCoordinatorOptions.renewIntervalMs}. */
-  readonly renewIntervalMs: number;
-  /** See {@link LeaseCoordinatorOptions.takerIntervalMs}. */
-  readonly takerIntervalMs: number;
-  /** See {@link LeaseCoordinatorOptions.maxLeasesForWorker}. */
-  readonly maxLeasesForWorker: number;
-  /** See {@link LeaseCoordinatorOptions.maxLeasesToStealAtOneTime}. */
-  readonly maxLeasesToStealAtOneTime: number;
-  /** See {@link LeaseCoordinatorOptions.gracefulHandoff}. */
-  readonly gracefulHandoff: boolean;
-  /** See {@link LeaseCoordinatorOptions.handoffTimeoutMs}. */
-  readonly handoffTimeoutMs: number;
-  /** See {@link LeaseCoordinatorOptions.releaseLeasesOnStop}. */
-  readonly releaseLeasesOnStop: boolean;
-  /** See {@link LeaseCoordinatorOptions.selfFencingMarginMs}. */
-  readonly selfFencingMarginMs: number;
-}
+export type LeaseCoordinatorConfig = { readonly [K in keyof LeaseCoordinatorOptions]-?: NonNullable<LeaseCoordinatorOptions[K]> };
 
 /**
  * The defaults that do not depend on `leaseDurationMs`. The others (`renewIntervalMs`,
@@ -121,17 +102,7 @@ export const LEASE_COORDINATOR_DEFAULTS = {
 } as const;
 
 /** Every key of {@link LeaseCoordinatorOptions}: any other key is rejected. */
-const KEYS = [
-  'leaseDurationMs',
-  'renewIntervalMs',
-  'takerIntervalMs',
-  'maxLeasesForWorker',
-  'maxLeasesToStealAtOneTime',
-  'gracefulHandoff',
-  'handoffTimeoutMs',
-  'releaseLeasesOnStop',
-  'selfFencingMarginMs',
-] as const satisfies readonly (keyof LeaseCoordinatorOptions)[];
+const KEYS = ['leaseDurationMs', 'renewIntervalMs', 'takerIntervalMs', 'maxLeasesForWorker', 'maxLeasesToStealAtOneTime', 'gracefulHandoff', 'handoffTimeoutMs', 'releaseLeasesOnStop', 'selfFencingMarginMs'] as const satisfies readonly (keyof LeaseCoordinatorOptions)[];
 
 /**
  * Merges `options` over the defaults and validates the result.

@@ -3,19 +3,7 @@
  * @module
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  assertClock,
-  assertLogger,
-  describeValue,
-  functionOption,
-  numberOption,
-  optionGroup,
-  optionPath,
-  silentLogger,
-  systemClock,
-  type Clock,
-  type Logger,
-} from '@kcl-ts/processor';
+import { assertClock, assertLogger, describeValue, functionOption, numberOption, optionGroup, optionPath, silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
 import type { InvalidLeaseItem } from '../refresher.js';
 import type { LeaseTableBillingMode } from './lease-table.js';
 import { DEFAULT_RETRY_BASE_DELAY_MS, DEFAULT_RETRY_MAX_DELAY_MS } from '@kcl-ts/processor';
@@ -112,16 +100,7 @@ const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
  * but the client, clock, logger and callback a Worker supplies. A Worker's `leaseTable` group
  * takes exactly these.
  */
-export const LEASE_TABLE_OPTION_KEYS = [
-  'tableName',
-  'billingMode',
-  'tableCreationTimeoutMs',
-  'maxRetries',
-  'retryBaseDelayMs',
-  'retryMaxDelayMs',
-  'tags',
-  'scanPageSize',
-] as const satisfies readonly (keyof DynamoDbLeaseRefresherOptions)[];
+export const LEASE_TABLE_OPTION_KEYS = ['tableName', 'billingMode', 'tableCreationTimeoutMs', 'maxRetries', 'retryBaseDelayMs', 'retryMaxDelayMs', 'tags', 'scanPageSize'] as const satisfies readonly (keyof DynamoDbLeaseRefresherOptions)[];
 
 /**
  * The options of the lease table alone ({@link DynamoDbLeaseRefresherOptions} without the
