@@ -51,7 +51,7 @@ export interface PeriodicShardSyncConfig {
  * Checks the dependencies in {@link PeriodicShardSyncOptions} and fills in the defaults.
  * @throws TypeError naming a missing dependency.
  */
-function resolvePeriodicShardSyncConfig(options: PeriodicShardSyncOptions): PeriodicShardSyncConfig {
+function periodicShardSyncConfig(options: PeriodicShardSyncOptions): PeriodicShardSyncConfig {
   if (typeof options?.syncer?.syncShards !== 'function') throw new TypeError(`syncer must be a ShardSyncer, got ${String(options?.syncer)}`);
   if (options.cleanup !== undefined && typeof options.cleanup.run !== 'function') throw new TypeError(`cleanup must be a LeaseCleanup, got ${String(options.cleanup)}`);
   if (typeof options.isLeader !== 'function') throw new TypeError(`isLeader must be a function, got ${String(options.isLeader)}`);
@@ -104,7 +104,7 @@ export class PeriodicShardSync {
 
   /** @throws TypeError naming an invalid option. */
   constructor(options: PeriodicShardSyncOptions) {
-    this.config = resolvePeriodicShardSyncConfig(options);
+    this.config = periodicShardSyncConfig(options);
     this.logger = this.config.logger.child({ component: 'periodic-shard-sync' });
   }
 

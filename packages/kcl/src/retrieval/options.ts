@@ -138,10 +138,8 @@ export interface RetrievalOptions {
   readonly prefetchMaxBytesPerWorker?: number;
 }
 
-type Numeric = 'prefetchMaxBatches' | 'prefetchMaxRecords' | 'prefetchMaxBytes' | 'prefetchMaxBytesPerWorker' | 'maxRetries' | 'retryBaseDelayMs' | 'retryMaxDelayMs';
-
 /** {@link RetrievalOptions} with every default applied and validated. */
-export type RetrievalConfig = { readonly [K in Numeric]: number } & {
+export type RetrievalConfig = { readonly [K in Exclude<keyof RetrievalOptions, 'mode' | 'polling' | 'fanOut'>]-?: number } & {
   readonly mode: RetrievalMode;
   readonly polling: { readonly [K in keyof PollingOptions]-?: number };
   readonly fanOut: FanOutConfig;
