@@ -30,13 +30,15 @@ export interface PollingOptions {
    */
   readonly idleTimeBetweenReadsMs?: number;
   /**
-   * Adaptive idle backoff: after each further poll in a row that returned no records, the
-   * pause doubles, from `idleTimeBetweenReadsMs` up to this bound; the first records bring it
-   * back to `idleTimeBetweenReadsMs`. An idle shard is then polled about once a second instead
-   * of four times, leaving the shard's 5 GetRecords/s — shared by every polling application
-   * of the stream — to the others, at the price of up to this much extra latency for the first
-   * record after a quiet spell. Set it equal to `idleTimeBetweenReadsMs` to turn the backoff
-   * off. Java KCL: none (it always idles `idleTimeBetweenReadsInMillis`).
+   * Adaptive polling of a caught-up shard, between `idleTimeBetweenReadsMs` and this bound:
+   * after each further poll in a row that returned no records, the pause doubles; after a poll
+   * that returned records, the pause is the time for about three records to arrive at the
+   * shard's recent rate. A busy shard (≥ 12 records/s) keeps `idleTimeBetweenReadsMs`; an idle
+   * or sparse one (≤ 3 records/s) is polled about once a second instead of four times, leaving
+   * the shard's 5 GetRecords/s — shared by every polling application of the stream — to the
+   * others, at the price of up to this much latency for records on a sparse shard. Set it
+   * equal to `idleTimeBetweenReadsMs` to turn the adaptation off. Java KCL: none (it always
+   * idles `idleTimeBetweenReadsInMillis`).
    * @default 1_000 (or `idleTimeBetweenReadsMs`, when that is larger)
    */
   readonly maxIdleTimeBetweenReadsMs?: number;
@@ -130,10 +132,11 @@ export interface RetrievalOptions {
    */
   readonly retryMaxDelayMs?: number;
   /**
-   * Bytes of prefetched, undelivered records the worker may hold across all its shards (the
-   * per-shard `prefetchMax*` bounds apply too). Each shard may always hold one batch, so no
-   * shard starves. `Infinity` disables the worker-wide bound. Java KCL: none.
-   * @default 67_108_864 (64 MiB)
+   * Bytes of records the worker may hold across all its shards: queued batches, the batch
+   * being processed and GetRecords pages in flight (the per-shard `prefetchMax*` bounds apply
+   * too). Polling sizes each call's `Limit` to the shard's share of it. `Infinity` disables
+   * the worker-wide bound. Java KCL: none.
+   * @default 16_777_216 (16 MiB)
    */
   readonly prefetchMaxBytesPerWorker?: number;
 }
@@ -153,7 +156,7 @@ export const RETRIEVAL_DEFAULTS = Object.freeze({
   prefetchMaxBatches: 3,
   prefetchMaxRecords: 30_000,
   prefetchMaxBytes: 32 * 1024 * 1024,
-  prefetchMaxBytesPerWorker: 64 * 1024 * 1024,
+  prefetchMaxBytesPerWorker: 16 * 1024 * 1024,
   maxRetries: 10,
   retryBaseDelayMs: 100,
   retryMaxDelayMs: 5_000,
