@@ -6,7 +6,7 @@ import { RETRIEVAL_DEFAULTS, resolveRetrievalConfig, type RetrievalOptions } fro
 describe('resolveRetrievalConfig', () => {
   it('applies the defaults', () => {
     expect(resolveRetrievalConfig(undefined, 'app')).toEqual({ ...RETRIEVAL_DEFAULTS, fanOut: { consumerName: 'app', consumerArn: undefined, registrationTimeoutMs: 120_000 } });
-    expect(RETRIEVAL_DEFAULTS).toMatchObject({ mode: 'polling', prefetchMaxBatches: 3, prefetchMaxRecords: 30_000, prefetchMaxBytes: 32 * 1024 * 1024, prefetchMaxBytesPerWorker: 64 * 1024 * 1024 });
+    expect(RETRIEVAL_DEFAULTS).toMatchObject({ mode: 'polling', prefetchMaxBatches: 3, prefetchMaxRecords: 30_000, prefetchMaxBytes: 32 * 1024 * 1024, prefetchMaxBytesPerWorker: 16 * 1024 * 1024 });
     expect(RETRIEVAL_DEFAULTS.polling).toMatchObject({ maxRecords: 10_000, maxGetRecordsPerSecond: 5, idleTimeBetweenReadsMs: 250 });
   });
 
