@@ -225,9 +225,7 @@ export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
     throw new TypeError(`applicationName must be 1–255 characters of [a-zA-Z0-9_.-], got ${JSON.stringify(o.applicationName)}`);
   }
   const applicationName = o.applicationName;
-  if (o.streamName !== undefined && o.streamArn !== undefined) {
-    throw new TypeError('give either streamName or streamArn, not both');
-  }
+  if (o.streamName !== undefined && o.streamArn !== undefined) throw new TypeError('give either streamName or streamArn, not both');
   let stream: WorkerConfig['stream'];
   if (o.streamArn !== undefined) {
     parseStreamArn(o.streamArn as string);

@@ -116,25 +116,18 @@ export function resolveLeaseCoordinatorConfig(options: LeaseCoordinatorOptions =
   const at = (name: string): string => optionPath(path, name);
   const leaseDurationMs = durationOption(o.leaseDurationMs, at('leaseDurationMs'), LEASE_COORDINATOR_DEFAULTS.leaseDurationMs);
   const renewIntervalMs = durationOption(o.renewIntervalMs, at('renewIntervalMs'), Math.max(1, Math.floor(leaseDurationMs / 3)));
-  if (renewIntervalMs >= leaseDurationMs / 2) {
-    throw new TypeError(`${at('renewIntervalMs')} must be below ${at('leaseDurationMs')} / 2 (${leaseDurationMs / 2}), got ${renewIntervalMs}`);
-  }
+  if (renewIntervalMs >= leaseDurationMs / 2) throw new TypeError(`${at('renewIntervalMs')} must be below ${at('leaseDurationMs')} / 2 (${leaseDurationMs / 2}), got ${renewIntervalMs}`);
   const takerIntervalMs = durationOption(o.takerIntervalMs, at('takerIntervalMs'), Math.max(1, Math.floor(leaseDurationMs / 5)));
   const count = { minInclusive: false, infinity: true } as const;
   const maxLeasesForWorker = numberOption(o.maxLeasesForWorker, at('maxLeasesForWorker'), LEASE_COORDINATOR_DEFAULTS.maxLeasesForWorker, count);
   const maxLeasesToStealAtOneTime = numberOption(o.maxLeasesToStealAtOneTime, at('maxLeasesToStealAtOneTime'), LEASE_COORDINATOR_DEFAULTS.maxLeasesToStealAtOneTime, count);
   const gracefulHandoff = booleanOption(o.gracefulHandoff, at('gracefulHandoff'), LEASE_COORDINATOR_DEFAULTS.gracefulHandoff);
   const handoffTimeoutMs = durationOption(o.handoffTimeoutMs, at('handoffTimeoutMs'), leaseDurationMs);
-  if (handoffTimeoutMs <= renewIntervalMs) {
-    throw new TypeError(`${at('handoffTimeoutMs')} must be greater than ${at('renewIntervalMs')} (${renewIntervalMs}), got ${handoffTimeoutMs}`);
-  }
+  if (handoffTimeoutMs <= renewIntervalMs) throw new TypeError(`${at('handoffTimeoutMs')} must be greater than ${at('renewIntervalMs')} (${renewIntervalMs}), got ${handoffTimeoutMs}`);
   const releaseLeasesOnStop = booleanOption(o.releaseLeasesOnStop, at('releaseLeasesOnStop'), LEASE_COORDINATOR_DEFAULTS.releaseLeasesOnStop);
   const selfFencingMarginMs = numberOption(o.selfFencingMarginMs, at('selfFencingMarginMs'), Math.min(Math.floor(leaseDurationMs / 10), 500));
-  if (selfFencingMarginMs >= leaseDurationMs - renewIntervalMs) {
-    throw new TypeError(
-      `${at('selfFencingMarginMs')} must be below ${at('leaseDurationMs')} - ${at('renewIntervalMs')} (${leaseDurationMs - renewIntervalMs}), got ${selfFencingMarginMs}`,
-    );
-  }
+  const fencingBound = leaseDurationMs - renewIntervalMs;
+  if (selfFencingMarginMs >= fencingBound) throw new TypeError(`${at('selfFencingMarginMs')} must be below ${at('leaseDurationMs')} - ${at('renewIntervalMs')} (${fencingBound}), got ${selfFencingMarginMs}`);
   return {
     leaseDurationMs,
     renewIntervalMs,
