@@ -175,7 +175,7 @@ describe('PrefetchBudget admission of calls in flight', () => {
     await Promise.all(consumers);
     expect(released).toBeGreaterThan(48 * 1_000); // it made progress on the backlog
     // Without the admission, all 48 shards ask for a full page (10,000 × 500 B = 240 MB) at once.
-    expect(maxRequestedInFlight).toBeLessThanOrEqual(budget.maxBytes + config.maxRecords * RECORD_BYTES);
+    expect(maxRequestedInFlight).toBeLessThanOrEqual(budget.maxBytes + config.polling.maxRecords * RECORD_BYTES);
     expect(budget.usedBytes).toBe(0);
   });
 });
