@@ -45,9 +45,9 @@ async function runOnce(ctx: BenchContext, run: number, events: number): Promise<
     streamName: stream,
     kinesisClient: kinesis,
     dynamoDbClient: ctx.dynamoDb,
-    retrievalMode: 'fanout',
+    retrieval: { mode: 'fanout' },
     initialPosition: 'TRIM_HORIZON',
-    metrics: false,
+    metrics: { publisher: false },
     processorFactory: () => ({
       initialize() {},
       processRecords({ records }) {

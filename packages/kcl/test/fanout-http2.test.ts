@@ -12,7 +12,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startSubscribeToShardServer, type ServedRecord, type ServedSubscription, type SubscribeToShardServer, type SubscribeToShardServerOptions } from '@kcl-ts/local';
 import { FanOutRecordsFetcher, resolveRetrievalConfig, type RecordsBatch, type RetrievalOptions, type SubscriptionReason, type Worker, type WorkerOptions } from '../src/index.js';
 import { createStream, waitFor } from '../../../test-support/stack.js';
-import { Journal, makeWorker, testStack, uniqueName } from './helpers.js';
+import { Journal, makeWorker, mergeOptions, testStack, uniqueName } from './helpers.js';
 
 const SHARD = 'shardId-000000000000';
 const CONSUMER = 'arn:aws:kinesis:us-east-1:000000000000:stream/h2/consumer/h2-app:1';
@@ -274,7 +274,7 @@ describe('fan-out Workers over HTTP/2 (the server forwards all but SubscribeToSh
   });
 
   function worker(s: SubscribeToShardServer, app: string, stream: string, journal: Journal, workerId: string, extra: Partial<WorkerOptions> = {}): Worker {
-    const w = makeWorker(app, stream, journal, { workerId, retrievalMode: 'fanout', kinesisClient: http2Client(s, `worker-${workerId}`), ...extra });
+    const w = makeWorker(app, stream, journal, mergeOptions({ workerId, retrieval: { mode: 'fanout' }, kinesisClient: http2Client(s, `worker-${workerId}`) }, extra));
     workers.push(w);
     return w;
   }
@@ -303,7 +303,7 @@ describe('fan-out Workers over HTTP/2 (the server forwards all but SubscribeToSh
     const journal = new Journal();
     const samples: { name: string; value: number; shardId: string | undefined }[] = [];
     const w = worker(s, uniqueName('h2-end-app'), stream, journal, 'e1', {
-      metrics: { publish: () => undefined, record: (m) => samples.push({ name: m.name, value: m.value, shardId: m.dimensions['ShardId'] }) },
+      metrics: { publisher: { publish: () => undefined, record: (m: { name: string; value: number; dimensions: { ShardId?: string } }) => samples.push({ name: m.name, value: m.value, shardId: m.dimensions.ShardId }) } },
     });
 
     await w.start();
@@ -336,8 +336,7 @@ describe('fan-out Workers over HTTP/2 (the server forwards all but SubscribeToSh
     });
     const processed = new Map<string, number>();
     const w = worker(s, uniqueName('h2-budget-app'), stream, new Journal(), 'bg', {
-      prefetchMaxBatches: 1_000, // only the worker-wide budget bounds the queues
-      prefetchMaxBytesPerWorker: 250_000,
+      retrieval: { prefetchMaxBatches: 1_000, prefetchMaxBytesPerWorker: 250_000 }, // only the worker-wide budget bounds the queues
       processorFactory: (shardId) => ({
         initialize() {},
         async processRecords({ records }) {
@@ -383,7 +382,7 @@ describe('fan-out Workers over HTTP/2 (the server forwards all but SubscribeToSh
     await w.start();
     await waitFor(() => busy, { timeoutMs: 30_000, message: 'processRecords is busy with the first batch' });
     // Another owner takes the lease in the table (as a peer taking an expired lease would).
-    const table = w.config.tableName;
+    const table = w.config.leaseTable.tableName;
     await dynamo.send(new UpdateItemCommand({ TableName: table, Key: { leaseKey: { S: shardId } }, UpdateExpression: 'SET leaseOwner = :o ADD leaseCounter :one', ExpressionAttributeValues: { ':o': { S: 'intruder' }, ':one': { N: '1' } } }));
     await waitFor(() => !w.heldShards().includes(shardId), { timeoutMs: 20_000, message: 'the worker noticed the lost lease' });
     // The stream closes while processRecords is still blocked.
@@ -406,11 +405,11 @@ describe('fan-out Workers over HTTP/2 (the server forwards all but SubscribeToSh
     };
     const journal = new Journal();
     const app = uniqueName('h2-steal-app');
-    const a = worker(s, app, stream, journal, 'za', { gracefulHandoff: false });
+    const a = worker(s, app, stream, journal, 'za', { leases: { gracefulHandoff: false } });
     await a.start();
     put(0);
     await waitFor(() => journal.distinct().size === 100 && a.heldShards().length === 2, { timeoutMs: 30_000, message: 'a holds both shards and read 100' });
-    const b = worker(s, app, stream, journal, 'zb', { gracefulHandoff: false });
+    const b = worker(s, app, stream, journal, 'zb', { leases: { gracefulHandoff: false } });
     await b.start();
     await waitFor(() => b.heldShards().length === 1 && a.heldShards().length === 1, { timeoutMs: 30_000, message: 'b stole one lease' });
     const stolen = b.heldShards()[0]!;
