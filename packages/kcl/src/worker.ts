@@ -189,7 +189,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
   /**
    * Fan-out mode: checks the SubscribeToShard client, then registers the stream consumer (or
-   * takes `fanOut.consumerArn`) and waits until it is ACTIVE. The consumer is never deregistered.
+   * takes `retrieval.fanOut.consumerArn`) and waits until it is ACTIVE. The consumer is never deregistered.
    */
   private async registerConsumer(signal: AbortSignal): Promise<void> {
     const { config } = this;
@@ -525,7 +525,7 @@ function assertHttp2ForAws(subscribe: { client: KinesisClient; owned: boolean })
   const name = typeof handler === 'object' && handler !== null ? (handler as { constructor?: { name?: string } }).constructor?.name : undefined;
   if (handler instanceof NodeHttpHandler || name === 'NodeHttpHandler') {
     throw new InvalidStateError(
-      "retrievalMode 'fanout' needs an HTTP/2 Kinesis client on AWS, but kinesisClient uses NodeHttpHandler (HTTP/1.1): build it with `requestHandler: new NodeHttp2Handler()` (@smithy/node-http-handler) or the SDK's default handler, or pass clientConfig instead of kinesisClient",
+      "retrieval.mode 'fanout' needs an HTTP/2 Kinesis client on AWS, but kinesisClient uses NodeHttpHandler (HTTP/1.1): build it with `requestHandler: new NodeHttp2Handler()` (@smithy/node-http-handler) or the SDK's default handler, or pass clientConfig instead of kinesisClient",
     );
   }
 }

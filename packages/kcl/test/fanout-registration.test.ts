@@ -99,7 +99,7 @@ describe('registerStreamConsumer (stub client, fake clock)', () => {
     stub.exists = true;
     stub.status = 'DELETING';
     const failure = drive(clock, registerStreamConsumer({ kinesisClient: stub as never, stream: { streamArn: STREAM_ARN }, consumerName: 'billing', timeoutMs: 10_000, clock }));
-    await expect(failure).rejects.toThrow(/DELETING.*another fanOut\.consumerName/s);
+    await expect(failure).rejects.toThrow(/DELETING.*another retrieval\.fanOut\.consumerName/s);
   });
 });
 

@@ -57,8 +57,8 @@ ${CONNECTION_HELP}`,
 Usage:
   kcl consumers list --stream <name> [--json]
   kcl consumers deregister --stream <name> --name <consumer>
-A Worker with retrievalMode 'fanout' registers its consumer (fanOut.consumerName, by default the
-application name) and never deregisters it; deregister one you no longer use (a stream has at
+A Worker with retrieval.mode 'fanout' registers its consumer (retrieval.fanOut.consumerName, by
+default the application name) and never deregisters it; deregister one you no longer use (a stream has at
 most 20). Needs kinesis:DescribeStreamSummary, kinesis:ListStreamConsumers and
 kinesis:DeregisterStreamConsumer.
 ${CONNECTION_HELP}`,

@@ -35,7 +35,7 @@ export interface StreamConsumerRegistrationOptions {
   readonly kinesisClient: StreamConsumerClient;
   /** The stream, by name (its ARN is looked up with DescribeStreamSummary) or ARN. */
   readonly stream: { readonly streamName: string } | { readonly streamArn: string };
-  /** The consumer's name (the Worker uses `fanOut.consumerName`, by default the application name). */
+  /** The consumer's name (the Worker uses `retrieval.fanOut.consumerName`, by default the application name). */
   readonly consumerName: string;
   /** How long to wait for the consumer to become ACTIVE before failing with a clear error. */
   readonly timeoutMs: number;
@@ -177,7 +177,7 @@ function deadlineError(consumerName: string, stream: string, timeoutMs: number, 
   switch (status) {
     case 'DELETING':
       return new InvalidStateError(
-        `${base}: it is DELETING (it was deregistered). Wait until \`kcl consumers list --stream ${stream}\` no longer shows it and start again, or choose another fanOut.consumerName.`,
+        `${base}: it is DELETING (it was deregistered). Wait until \`kcl consumers list --stream ${stream}\` no longer shows it and start again, or choose another retrieval.fanOut.consumerName.`,
       );
     case 'CREATING':
       return new InvalidStateError(
