@@ -15,6 +15,7 @@ import {
   type ShardRecordProcessorFactory,
 } from '@kcl-ts/processor';
 import { parseStreamArn } from '@kcl-ts/shard-sync';
+import { resolveStreamsOption, type StreamConfig, type StreamsConfig, type StreamTracker } from './streams/stream-options.js';
 import { ALL_METRIC_DIMENSIONS, type MetricDimensionName, type MetricsLevel, type MetricsPublisher } from './metrics.js';
 import { RETRIEVAL_DEFAULTS, resolveRetrievalConfig, type RetrievalConfig, type RetrievalOptions } from './retrieval/index.js';
 import { defaultWorkerId } from './worker-id.js';
@@ -25,6 +26,8 @@ export type ProcessorErrorAction = 'retry' | 'skip';
 /** Context handed to {@link WorkerOptions.onProcessorError}. */
 export interface ProcessorErrorContext {
   readonly shardId: string;
+  /** The shard's stream. */
+  readonly streamName?: string;
   readonly records: readonly KinesisClientRecord[];
   /** 1 for the first failure of this batch, 2 for the second, … */
   readonly attempt: number;
@@ -90,6 +93,14 @@ export interface WorkerOptions extends LeaseCoordinatorOptions, RetrievalOptions
   readonly streamName?: string;
   /** The stream to consume, as an ARN (give this or `streamName`). */
   readonly streamArn?: string;
+  /**
+   * A multi-stream application (instead of `streamName`/`streamArn`): a list of streams, or a
+   * tracker `{ list, refreshIntervalMs, formerStreamsLeasesDeletion }` asked again while the
+   * worker runs. Leases are keyed `account:streamName:creationEpoch:shardId`, like the Java
+   * KCL's multi-stream leases. See `docs/configuration.md` (Multi-stream applications).
+   * Java KCL: `MultiStreamTracker`.
+   */
+  readonly streams?: readonly StreamConfig[] | StreamTracker;
   /** Creates one processor per shard lease. */
   readonly processorFactory: ShardRecordProcessorFactory;
   /**
@@ -174,8 +185,12 @@ export interface WorkerOptions extends LeaseCoordinatorOptions, RetrievalOptions
 /** The resolved, validated configuration of a {@link Worker}. */
 export interface WorkerConfig {
   readonly applicationName: string;
-  readonly stream: { readonly streamName: string } | { readonly streamArn: string };
-  readonly streamLabel: string;
+  /** The stream of a single-stream application; `undefined` when `streams` is set. */
+  readonly stream: { readonly streamName: string } | { readonly streamArn: string } | undefined;
+  /** The name or ARN of `stream`; `undefined` when `streams` is set. */
+  readonly streamLabel: string | undefined;
+  /** The streams of a multi-stream application; `undefined` for a single-stream one. */
+  readonly streams: StreamsConfig | undefined;
   readonly processorFactory: ShardRecordProcessorFactory;
   readonly tableName: string;
   readonly initialPosition: InitialPosition;
@@ -305,18 +320,6 @@ export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
   if (typeof options.applicationName !== 'string' || !NAME.test(options.applicationName)) {
     throw new TypeError(`applicationName must be 1–255 characters of [a-zA-Z0-9_.-], got ${JSON.stringify(options.applicationName)}`);
   }
-  if (options.streamName !== undefined && options.streamArn !== undefined) {
-    throw new TypeError('give either streamName or streamArn, not both');
-  }
-  let stream: WorkerConfig['stream'];
-  if (options.streamArn !== undefined) {
-    parseStreamArn(options.streamArn);
-    stream = { streamArn: options.streamArn };
-  } else if (typeof options.streamName === 'string' && /^[a-zA-Z0-9_.-]{1,128}$/.test(options.streamName)) {
-    stream = { streamName: options.streamName };
-  } else {
-    throw new TypeError(`streamName must be 1–128 characters of [a-zA-Z0-9_.-] (or give streamArn), got ${JSON.stringify(options.streamName)}`);
-  }
   if (typeof options.processorFactory !== 'function') {
     throw new TypeError(`processorFactory must be a function (shardId) => ShardRecordProcessor, got ${typeof options.processorFactory}`);
   }
@@ -330,6 +333,7 @@ export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
   assertLogger(logger, 'logger');
   const initialPosition = options.initialPosition ?? WORKER_DEFAULTS.initialPosition;
   assertInitialPosition(initialPosition, 'initialPosition', clock.now());
+  const { stream, streams } = resolveStreams(options, initialPosition, clock.now());
   assertClientConfig(options.clientConfig);
   const workerId = options.workerId ?? defaultWorkerId();
   if (typeof workerId !== 'string' || workerId.length === 0 || workerId.length > 256) {
@@ -357,7 +361,8 @@ export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
   return {
     applicationName: options.applicationName,
     stream,
-    streamLabel: 'streamName' in stream ? stream.streamName : stream.streamArn,
+    streamLabel: stream && ('streamName' in stream ? stream.streamName : stream.streamArn),
+    streams,
     processorFactory: options.processorFactory,
     tableName,
     initialPosition,
@@ -381,8 +386,30 @@ export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
     leaseOptions,
     retrieval: resolveRetrievalConfig(retrievalOptions),
     retrievalMode: resolveRetrievalMode(options.retrievalMode),
-    fanOut: resolveFanOut(options.fanOut, options.applicationName),
+    fanOut: resolveFanOut(options.fanOut, options.applicationName, streams !== undefined),
   };
+}
+
+/**
+ * The stream options: `streams` (multi-stream, see `streams/stream-options.ts`) or
+ * `streamName`/`streamArn` (single-stream, today's lease keys), never both.
+ */
+function resolveStreams(options: WorkerOptions, initialPosition: InitialPosition, now: number): Pick<WorkerConfig, 'stream' | 'streams'> {
+  const streams = resolveStreamsOption(options, initialPosition, now);
+  if (streams) return { stream: undefined, streams };
+  if (options.streamName !== undefined && options.streamArn !== undefined) {
+    throw new TypeError('give either streamName or streamArn, not both');
+  }
+  let stream: { streamName: string } | { streamArn: string };
+  if (options.streamArn !== undefined) {
+    parseStreamArn(options.streamArn);
+    stream = { streamArn: options.streamArn };
+  } else if (typeof options.streamName === 'string' && /^[a-zA-Z0-9_.-]{1,128}$/.test(options.streamName)) {
+    stream = { streamName: options.streamName };
+  } else {
+    throw new TypeError(`streamName must be 1–128 characters of [a-zA-Z0-9_.-] (or give streamArn, or streams for several streams), got ${JSON.stringify(options.streamName)}`);
+  }
+  return { stream, streams: undefined };
 }
 
 /** Default of {@link FanOutOptions.registrationTimeoutMs}. */
@@ -397,7 +424,7 @@ function resolveRetrievalMode(mode: unknown): RetrievalMode {
   return mode;
 }
 
-function resolveFanOut(value: unknown, applicationName: string): FanOutConfig {
+function resolveFanOut(value: unknown, applicationName: string, multiStream: boolean): FanOutConfig {
   if (value === undefined) return { consumerName: applicationName.slice(0, 128), consumerArn: undefined, registrationTimeoutMs: FAN_OUT_DEFAULTS.registrationTimeoutMs };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError(`fanOut must be an object ({ consumerName, consumerArn, registrationTimeoutMs }), got ${describe(value)}`);
@@ -412,6 +439,7 @@ function resolveFanOut(value: unknown, applicationName: string): FanOutConfig {
     throw new TypeError(`fanOut.consumerArn must be a stream consumer ARN (arn:aws:kinesis:<region>:<account>:stream/<stream>/consumer/<name>:<timestamp>), got ${describe(arn)}`);
   }
   if (name !== undefined && arn !== undefined) throw new TypeError('give either fanOut.consumerName or fanOut.consumerArn, not both');
+  if (arn !== undefined && multiStream) throw new TypeError('fanOut.consumerArn names the consumer of one stream; with streams, give fanOut.consumerName (one consumer is registered per stream)');
   const timeout = f['registrationTimeoutMs'];
   if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout <= 0 || timeout > MAX_TIMER_DELAY_MS)) {
     throw new TypeError(`fanOut.registrationTimeoutMs must be a positive integer of milliseconds, at most ${MAX_TIMER_DELAY_MS} (2^31−1), got ${describe(timeout)}`);
