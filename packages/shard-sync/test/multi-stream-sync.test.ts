@@ -11,7 +11,7 @@ const B = '000000000000:clicks:1767225601';
 
 async function setup() {
   const refresher = new InMemoryLeaseRefresher();
-  const streams = { [A]: new FakeStream(2), [B]: new FakeStream(2) };
+  const streams: Record<string, FakeStream> = { [A]: new FakeStream(2), [B]: new FakeStream(2) };
   const parts = (id: string) => {
     const scope = multiStreamScope(id);
     const detector = streams[id]!;
