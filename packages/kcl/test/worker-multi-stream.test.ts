@@ -2,7 +2,7 @@
  * Multi-stream applications on the Kinesis Mock and dynalite: one fleet, one lease table,
  * several streams from a tracker; streams added, resharded, removed and missing while running.
  */
-import { DescribeStreamSummaryCommand, ListShardsCommand, MergeShardsCommand, SplitShardCommand, type Shard } from '@aws-sdk/client-kinesis';
+import { DescribeStreamSummaryCommand, ListShardsCommand, ListStreamConsumersCommand, MergeShardsCommand, SplitShardCommand, type Shard } from '@aws-sdk/client-kinesis';
 import { DynamoDbLeaseRefresher, type Lease } from '@kcl-ts/leases';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStream, waitFor } from '../../../test-support/stack.js';
@@ -173,5 +173,21 @@ describe('Worker — several streams in one application', () => {
     state.names = [kept];
     await waitFor(async () => (await leasesOf(app)).every((l) => streamOfKey(l.leaseKey) === kept), { timeoutMs: 30_000, message: 'the removed stream’s leases deleted' });
     expect((await leasesOf(app)).map((l) => streamOfKey(l.leaseKey))).toEqual([kept]);
+  }, 120_000);
+
+  it('enhanced fan-out: one consumer registration per stream, every stream read through its own', async () => {
+    const [a, b] = [uniqueName('ms-efo-a'), uniqueName('ms-efo-b')];
+    await Promise.all([createStream(kinesis, a, 1), createStream(kinesis, b, 2)]);
+    const app = uniqueName('ms-efo');
+    const journals = new Map<string, Journal>();
+    const worker = multiStreamWorker(app, 'f1', [{ streamName: a }, { streamName: b }], journals, { retrievalMode: 'fanout' });
+    await worker.start();
+    for (const stream of [a, b]) {
+      const arn = (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary!.StreamARN!;
+      const consumers = (await kinesis.send(new ListStreamConsumersCommand({ StreamARN: arn }))).Consumers ?? [];
+      expect(consumers.map((c) => c.ConsumerName)).toEqual([app]);
+    }
+    await Promise.all([putKeyed(kinesis, a, 30, 3), putKeyed(kinesis, b, 30, 3)]);
+    await waitFor(() => journals.get(a)?.distinct().size === 30 && journals.get(b)?.distinct().size === 30, { timeoutMs: 60_000, message: 'both streams read by fan-out' });
   }, 120_000);
 });
