@@ -149,8 +149,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       options: config.leaseOptions,
       ...common,
       onHandoffRequested: (lease) => this.drain(lease.leaseKey),
-      // Only the leases of streams this worker consumes (all of them, single-stream).
-      ...(config.streams && { canTake: (lease: Lease) => streamSet?.handleOf(lease) !== undefined }),
+      // Only the leases of streams this worker consumes now (single-stream: the leases without a stream).
+      canTake: (lease: Lease) => streamSet?.handleOf(lease) !== undefined,
     });
     streamSet = new StreamSet({
       kinesisClient: this.kinesis,
