@@ -64,8 +64,6 @@ export interface StreamSetDeps {
   /** A failure not tied to one stream (the tracker's `list()` threw). */
   readonly onError: (error: Error) => void;
   readonly onSyncRun: (handle: StreamHandle, result: ShardSyncResult | undefined, ms: number) => void;
-  /** Former streams whose leases were deleted, by stream identifier and the keys deleted. */
-  readonly onLeasesDeleted?: (streamIdentifier: string, leaseKeys: readonly string[]) => void;
 }
 
 /**
@@ -85,11 +83,6 @@ export class StreamSet {
   private single: StreamHandle | undefined;
 
   constructor(private readonly deps: StreamSetDeps) {}
-
-  /** True for a multi-stream application. */
-  get multiStream(): boolean {
-    return this.deps.streams !== undefined;
-  }
 
   /** The streams being consumed now. */
   handles(): StreamHandle[] {
@@ -128,7 +121,7 @@ export class StreamSet {
     await Promise.all(this.handles().map((h) => h.periodicSync.stop().catch((e: unknown) => h.logger.warn({ err: e }, 'stopping shard sync failed'))));
   }
 
-  /** One refresh of a multi-stream application against `list`; exposed for tests through {@link refreshNow}. */
+  /** One refresh of a multi-stream application against `list`. */
   private async refresh(list: readonly ResolvedStreamConfig[]): Promise<void> {
     const wanted = new Map(list.map((s) => [s.streamName, s] as const));
     for (const [name, handle] of [...this.byName]) {
@@ -140,12 +133,9 @@ export class StreamSet {
       await this.deps.onStreamRemoved(handle).catch((e: unknown) => handle.logger.warn({ err: e }, 'stopping the processors of a removed stream failed'));
     }
     await Promise.all(list.filter((s) => !this.byName.has(s.streamName)).map((s) => this.add(s)));
-    await this.deleteFormerStreamsLeases();
-  }
-
-  /** Lists the streams and refreshes now (the loop does this every `refreshIntervalMs`). */
-  async refreshNow(): Promise<void> {
-    await this.refresh(await this.deps.streams!.list());
+    // A listed stream not resolved yet (DescribeStreamSummary failed) is not former: its leases stay.
+    const unresolved = new Set(list.filter((s) => !this.byName.has(s.streamName)).map((s) => s.streamName));
+    await this.deleteFormerStreamsLeases(unresolved);
   }
 
   private async add(config: ResolvedStreamConfig): Promise<void> {
@@ -228,13 +218,15 @@ export class StreamSet {
    * Applies the deletion strategy on the leader: a former stream (auto: any stream with leases
    * in the table that is not consumed now; provided: those the application names, not consumed
    * now) has its leases deleted once it has been former for `waitMs` of this worker's clock.
+   * A stream still listed but not resolved (`unresolved`, by name) is never former: a failing
+   * DescribeStreamSummary must not cost a live stream its checkpoints.
    */
-  private async deleteFormerStreamsLeases(): Promise<void> {
+  private async deleteFormerStreamsLeases(unresolved: ReadonlySet<string>): Promise<void> {
     const deletion = this.deps.streams!.formerStreamsLeasesDeletion;
     if (deletion.strategy === 'none') return;
     const inTable = new Set<string>();
     for (const lease of this.deps.latestLeases()) if (lease.streamIdentifier !== undefined) inTable.add(lease.streamIdentifier);
-    let candidates = [...inTable].filter((id) => !this.byIdentifier.has(id));
+    let candidates = [...inTable].filter((id) => !this.byIdentifier.has(id) && !unresolved.has(id.split(':')[1] ?? ''));
     if (deletion.strategy === 'provided') {
       const named = await deletion.streams();
       candidates = candidates.filter((id) => named.some((ref) => matchesReference(id, ref)));
@@ -249,7 +241,6 @@ export class StreamSet {
       const deleted = await this.deleteLeasesOf(id);
       this.former.delete(id);
       this.deps.logger.info({ streamIdentifier: id, deleted: deleted.length, strategy: deletion.strategy }, 'deleted the leases of a former stream');
-      this.deps.onLeasesDeleted?.(id, deleted);
     }
   }
 
