@@ -129,10 +129,9 @@ describe('Worker — several streams in one application', () => {
     await waitFor(() => state.calls >= calls + 3, { timeoutMs: 30_000, message: 'three more refreshes of the tracker' });
     expect(journals.get(s3)!.seen.length).toBe(processedOfS3);
     expect(fleet.flatMap((w) => w.heldShards()).filter((k) => streamOfKey(k) === s3)).toEqual([]);
-    const after = (await leasesOf(app)).filter((l) => streamOfKey(l.leaseKey) === s3);
-    expect(after.map((l) => [l.leaseKey, l.checkpoint.sequenceNumber])).toEqual(
-      s3Leases.map((l) => [l.leaseKey, expect.stringMatching(/^\d+$/)]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
-    );
+    const byKey = (a: Lease, b: Lease): number => a.leaseKey.localeCompare(b.leaseKey);
+    const after = (await leasesOf(app)).filter((l) => streamOfKey(l.leaseKey) === s3).sort(byKey);
+    expect(after.map((l) => [l.leaseKey, l.checkpoint.sequenceNumber])).toEqual(s3Leases.sort(byKey).map((l) => [l.leaseKey, expect.stringMatching(/^\d+$/)]));
 
     for (const s of [s1, s2, s3, s4]) expect(journals.get(s)!.orderViolations(), s).toEqual([]);
     expect(streamErrors).toEqual([]);
