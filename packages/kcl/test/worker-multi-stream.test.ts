@@ -174,6 +174,23 @@ describe('Worker — several streams in one application', () => {
     expect((await leasesOf(app)).map((l) => streamOfKey(l.leaseKey))).toEqual([kept]);
   }, 120_000);
 
+  it('the provided strategy deletes only the named streams’ leases', async () => {
+    const [kept, named, unnamed] = [uniqueName('ms-kept'), uniqueName('ms-named'), uniqueName('ms-unnamed')];
+    await Promise.all([createStream(kinesis, kept, 1), createStream(kinesis, named, 1), createStream(kinesis, unnamed, 1)]);
+    const app = uniqueName('ms-app');
+    const { state, streams } = tracker([kept, named, unnamed], {
+      formerStreamsLeasesDeletion: { strategy: 'provided', waitMs: 0, streams: () => [{ streamName: named }] },
+    });
+    const worker = multiStreamWorker(app, 'p1', streams, new Map());
+    await worker.start();
+    await waitFor(async () => (await leasesOf(app)).length === 3, { timeoutMs: 30_000, message: 'leases of the three streams' });
+    state.names = [kept];
+    await waitFor(async () => (await leasesOf(app)).every((l) => streamOfKey(l.leaseKey) !== named), { timeoutMs: 30_000, message: 'the named stream’s leases deleted' });
+    const calls = state.calls;
+    await waitFor(() => state.calls >= calls + 3, { timeoutMs: 30_000, message: 'three more refreshes of the tracker' });
+    expect((await leasesOf(app)).map((l) => streamOfKey(l.leaseKey)).sort()).toEqual([kept, unnamed].sort());
+  }, 120_000);
+
   it('enhanced fan-out: one consumer registration per stream, every stream read through its own', async () => {
     const [a, b] = [uniqueName('ms-efo-a'), uniqueName('ms-efo-b')];
     await Promise.all([createStream(kinesis, a, 1), createStream(kinesis, b, 2)]);
