@@ -1,3 +1,4 @@
+import type { LeaseLostReason } from '@kcl-ts/leases';
 import { EventEmitter } from 'node:events';
 
 /** The stream a shard event is about. */
@@ -13,7 +14,7 @@ export interface WorkerEvents {
   /** The worker acquired the lease of a shard (a processor will be created for it). */
   leaseAcquired: [event: { readonly shardId: string; readonly workerId: string } & StreamFields];
   /** The worker no longer holds the lease of a shard. */
-  leaseLost: [event: { readonly shardId: string; readonly workerId: string; readonly reason: string } & StreamFields];
+  leaseLost: [event: { readonly shardId: string; readonly workerId: string; readonly reason: LeaseLostReason } & StreamFields];
   /** A shard was read to its end and checkpointed at SHARD_END; its children may start. */
   shardEnded: [event: { readonly shardId: string; readonly workerId: string; readonly childShardIds: readonly string[] } & StreamFields];
   /** A processor callback threw (the batch is retried unless `onProcessorError` says otherwise). */

@@ -9,7 +9,7 @@ import { TypedEmitter, type WorkerEvents } from './events.js';
 import { EmfMetricsPublisher, MetricsCollector } from './metrics.js';
 import { WorkerMetrics } from './worker-metrics.js';
 import { FanOutRecordsFetcher, PollingRecordsFetcher, PrefetchBudget, registerStreamConsumer } from './retrieval/index.js';
-import { processorContext, ShardConsumer, type RecordSource } from './shard-consumer.js';
+import { processorContext, ShardConsumer, type RecordSource, type ShutdownReason } from './shard-consumer.js';
 import { StreamSet, type StreamHandle } from './streams/stream-set.js';
 
 /**
@@ -61,7 +61,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly subscribeClient: { readonly client: KinesisClient; readonly owned: boolean } | undefined;
   private readonly dynamoDb: DynamoDBClient;
   private readonly ownsClients: { kinesis: boolean; dynamoDb: boolean };
-  private readonly leaseRefresher: LeaseRefresher | undefined;
+  private readonly refresher: LeaseRefresher;
   private readonly consumers = new Map<string, ShardConsumer>();
   /** Shards being drained for a graceful handoff: their consumer's end must not release the lease. */
   private readonly draining = new Set<string>();
@@ -89,16 +89,16 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.kinesis = options.kinesisClient ?? new KinesisClient({ ...built.kinesis, ...LEAN_CLIENT, requestHandler: new NodeHttpHandler(REQUEST_TIMEOUTS) });
     this.dynamoDb = options.dynamoDbClient ?? new DynamoDBClient({ ...built.dynamoDb, ...LEAN_CLIENT, requestHandler: new NodeHttpHandler(REQUEST_TIMEOUTS) });
     this.ownsClients = { kinesis: !options.kinesisClient, dynamoDb: !options.dynamoDbClient };
-    this.subscribeClient = this.config.retrievalMode === 'fanout' ? subscribeClientFor(options, this.kinesis, built.kinesis) : undefined;
-    this.leaseRefresher = options.leaseRefresher;
-    this.limit = pLimit(this.config.maxConcurrentProcessors);
-    this.prefetchBudget = new PrefetchBudget(this.config.prefetchMaxBytesPerWorker);
-    const { metricsLevel, metricsEnabledDimensions } = this.config;
-    const publisher =
-      this.config.metrics === false || metricsLevel === 'NONE'
-        ? undefined
-        : this.config.metrics ?? new EmfMetricsPublisher(this.config.logger.child({ component: 'metrics' }), 'KclTs', this.config.clock);
-    this.collector = publisher && new MetricsCollector(publisher, { level: metricsLevel, enabledDimensions: metricsEnabledDimensions, logger: this.log });
+    this.subscribeClient = this.config.retrieval.mode === 'fanout' ? subscribeClientFor(options, this.kinesis, built.kinesis) : undefined;
+    const { clock, logger } = this.config;
+    this.refresher =
+      options.leaseRefresher ??
+      new DynamoDbLeaseRefresher({ ...this.config.leaseTable, dynamoDbClient: this.dynamoDb, clock, logger, onInvalidItem: (item) => this.onInvalidLeaseItem(item) }, 'leaseTable');
+    this.limit = pLimit(this.config.processing.maxConcurrentProcessors);
+    this.prefetchBudget = new PrefetchBudget(this.config.retrieval.prefetchMaxBytesPerWorker);
+    const { level, enabledDimensions, publisher: given } = this.config.metrics;
+    const publisher = given === false || level === 'NONE' ? undefined : given ?? new EmfMetricsPublisher(logger.child({ component: 'metrics' }), 'KclTs', clock);
+    this.collector = publisher && new MetricsCollector(publisher, { level, enabledDimensions, logger: this.log });
     // Worker-wide metrics of a multi-stream application span its streams: no StreamId.
     this.metrics = new WorkerMetrics(this.collector, this.config.workerId, this.config.streamLabel);
   }
@@ -139,14 +139,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const { config } = this;
     const signal = this.lifetime.signal;
     const common = { clock: config.clock, logger: config.logger };
-    const refresher =
-      this.leaseRefresher ??
-      new DynamoDbLeaseRefresher({ dynamoDbClient: this.dynamoDb, tableName: config.tableName, ...common, onInvalidItem: (item) => this.onInvalidLeaseItem(item) });
+    const { refresher } = this;
     let streamSet: StreamSet | undefined;
     const coordinator = new LeaseCoordinator({
       refresher,
       workerId: config.workerId,
-      options: config.leaseOptions,
+      config: config.leases,
       ...common,
       onHandoffRequested: (lease) => this.drain(lease.leaseKey),
       // Only the leases of streams this worker consumes now (single-stream: the leases without a stream).
@@ -157,13 +155,13 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       refresher,
       streams: config.streams,
       single: config.stream && { stream: config.stream, streamName: streamNameOf(config.stream), label: config.streamLabel!, initialPosition: config.initialPosition },
-      shardSyncIntervalMs: config.shardSyncIntervalMs,
+      shardSync: config.shardSync,
       ...common,
       metrics: this.metrics,
       signal,
       isLeader: () => coordinator.isLeader(),
       latestLeases: () => coordinator.latestLeases(),
-      prepare: (handle, s) => (config.retrievalMode === 'fanout' ? this.registerConsumer(handle, s) : Promise.resolve()),
+      prepare: (handle, s) => (config.retrieval.mode === 'fanout' ? this.registerConsumer(handle, s) : Promise.resolve()),
       onStreamRemoved: (handle) => this.stopStream(handle),
       onStreamError: (label, error) => this.reportStreamError(label, error),
       onError: (error) => this.reportError(error),
@@ -178,7 +176,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     coordinator.on('takerRun', (summary) => this.metrics.takerRound(summary));
     coordinator.on('handedOff', (_lease, _to, ms) => this.metrics.handoff(ms));
     try {
-      if (config.retrievalMode === 'fanout') assertHttp2ForAws(this.subscribeClient!);
+      if (config.retrieval.mode === 'fanout') assertHttp2ForAws(this.subscribeClient!);
       await refresher.createLeaseTableIfNotExists(signal);
       await streams.start();
       await coordinator.start();
@@ -190,7 +188,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
     if (this.collector) this.metricsLoop = this.publishMetrics();
     this.currentState = 'RUNNING';
-    this.log.info({ streams: streams.handles().map((h) => h.label), table: config.tableName }, 'worker started');
+    this.log.info({ streams: streams.handles().map((h) => h.label), table: config.leaseTable.tableName }, 'worker started');
     this.emit('started', { workerId: this.workerId });
   }
 
@@ -201,15 +199,16 @@ export class Worker extends TypedEmitter<WorkerEvents> {
    */
   private async registerConsumer(handle: StreamHandle, signal: AbortSignal): Promise<void> {
     const { config } = this;
-    if (config.fanOut.consumerArn !== undefined) {
-      handle.consumerArn = config.fanOut.consumerArn;
+    const { fanOut } = config.retrieval;
+    if (fanOut.consumerArn !== undefined) {
+      handle.consumerArn = fanOut.consumerArn;
       return;
     }
     const registered = await registerStreamConsumer({
       kinesisClient: this.kinesis,
       stream: handle.stream,
-      consumerName: config.fanOut.consumerName,
-      timeoutMs: config.fanOut.registrationTimeoutMs,
+      consumerName: fanOut.consumerName,
+      timeoutMs: fanOut.registrationTimeoutMs,
       clock: config.clock,
       logger: config.logger,
       signal,
@@ -254,10 +253,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private async doShutdown(): Promise<void> {
     const wasStarting = this.currentState === 'STARTING';
     this.currentState = 'SHUTTING_DOWN';
-    const { clock, shutdownTimeoutMs } = this.config;
+    const { clock } = this.config;
+    const { shutdownTimeoutMs } = this.config.processing;
     // The whole shutdown is bounded: processors get `shutdownTimeoutMs`, and releasing the
     // leases at most one lease duration more (past that, peers take them over anyway).
-    const bound = shutdownTimeoutMs + this.config.lease.leaseDurationMs;
+    const bound = shutdownTimeoutMs + this.config.leases.leaseDurationMs;
     const deadline = new AbortController();
     const timer = new AbortController();
     const expired = clock.sleep(bound, timer.signal).then(
@@ -297,7 +297,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     if (consumers.length === 0) return;
     const deadline = new AbortController();
     const all = Promise.all(consumers.map((c) => c.run()));
-    const timer = this.config.clock.sleep(this.config.shutdownTimeoutMs, deadline.signal).then(
+    const timer = this.config.clock.sleep(this.config.processing.shutdownTimeoutMs, deadline.signal).then(
       () => 'timeout' as const,
       () => 'done' as const,
     );
@@ -305,7 +305,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     deadline.abort();
     if (outcome === 'timeout') {
       const stuck = consumers.filter((c) => c.state !== 'DONE').map((c) => c.leaseKey);
-      this.log.warn({ shards: stuck, shutdownTimeoutMs: this.config.shutdownTimeoutMs }, 'processors did not finish within shutdownTimeoutMs; abandoning them');
+      this.log.warn({ shards: stuck, shutdownTimeoutMs: this.config.processing.shutdownTimeoutMs }, 'processors did not finish within shutdownTimeoutMs; abandoning them');
       for (const c of consumers) c.abort();
     }
   }
@@ -365,11 +365,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const consumer = new ShardConsumer({
       lease,
       stream: { streamName: handle.streamName, streamIdentifier: handle.streamIdentifier },
-      config,
+      processorFactory: config.processorFactory,
+      processing: config.processing,
       clock: config.clock,
       logger: config.logger,
       isHoldingLive: () => parts.coordinator.holds(lease.leaseKey),
-      waitForParents: (l, signal) => handle.gate.waitUntilCanStart(l, { signal, pollIntervalMs: config.parentShardPollIntervalMs }),
+      waitForParents: (l, signal) => handle.gate.waitUntilCanStart(l, { signal }),
       createSource: (l) => this.createSource(l, handle),
       writeLease: (key, update) => parts.coordinator.updateLease(key, update),
       // The processor is told shard ids; the syncer answers lease keys.
@@ -406,10 +407,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       config: config.retrieval,
       clock: config.clock,
       logger: handle.logger,
-      deliverEmptyBatches: config.callProcessRecordsEvenForEmptyList,
+      deliverEmptyBatches: config.processing.callProcessRecordsEvenForEmptyList,
       budget: this.prefetchBudget,
     };
-    if (config.retrievalMode === 'polling') return new PollingRecordsFetcher({ kinesisClient: this.kinesis, stream: handle.stream, ...common });
+    if (config.retrieval.mode === 'polling') return new PollingRecordsFetcher({ kinesisClient: this.kinesis, stream: handle.stream, ...common });
     const metrics = handle.metrics;
     return new FanOutRecordsFetcher({
       kinesisClient: this.subscribeClient!.client,
@@ -430,7 +431,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
    * started again after a backoff while this worker still holds the lease; the lease is not
    * released, so a broken processor cannot bounce a shard around the fleet.
    */
-  private onConsumerDone(consumer: ShardConsumer, reason: string | undefined): void {
+  private onConsumerDone(consumer: ShardConsumer, reason: ShutdownReason | undefined): void {
     const leaseKey = consumer.leaseKey;
     if (this.consumers.get(leaseKey) === consumer) this.consumers.delete(leaseKey);
     this.log.debug({ leaseKey, reason, failed: consumer.failed }, 'shard consumer finished');
@@ -448,7 +449,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private scheduleRestart(leaseKey: string): void {
     const attempt = (this.failures.get(leaseKey) ?? 0) + 1;
     this.failures.set(leaseKey, attempt);
-    const delay = Math.min(this.config.processorRetryMaxMs, this.config.processorRetryBaseMs * 2 ** Math.min(attempt - 1, 20));
+    const { retryBaseMs, retryMaxMs } = this.config.processing;
+    const delay = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(attempt - 1, 20));
     this.config.clock.sleep(delay, this.lifetime.signal).then(
       () => void this.restartConsumer(leaseKey, 'restarting the shard consumer after a failure'),
       () => undefined,
@@ -523,7 +525,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const signal = this.lifetime.signal;
     while (!signal.aborted) {
       try {
-        await this.config.clock.sleep(this.config.metricsIntervalMs, signal);
+        await this.config.clock.sleep(this.config.metrics.intervalMs, signal);
       } catch {
         return;
       }

@@ -6,6 +6,7 @@
 import { DescribeStreamSummaryCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { InMemoryLeaseRefresher, type Lease } from '@kcl-ts/leases';
 import { FakeClock, silentLogger } from '@kcl-ts/processor';
+import { SHARD_SYNC_DEFAULTS } from '@kcl-ts/shard-sync';
 import { describe, expect, it } from 'vitest';
 import { resolveStreamsOption, type FormerStreamsLeasesDeletion } from '../src/streams/stream-options.js';
 import { StreamSet, type StreamHandle } from '../src/streams/stream-set.js';
@@ -48,7 +49,7 @@ async function setup(deletion: FormerStreamsLeasesDeletion, options: { leader?: 
     refresher: store,
     streams,
     single: undefined,
-    shardSyncIntervalMs: 60_000,
+    shardSync: SHARD_SYNC_DEFAULTS,
     clock,
     logger: silentLogger(),
     metrics: new WorkerMetrics(undefined, 'w1', undefined),

@@ -50,8 +50,8 @@ describe('the streams option', () => {
     rejects({ streams: { list: () => [], formerStreamsLeasesDeletion: { strategy: 'auto' } } }, /^streams\.formerStreamsLeasesDeletion\.waitMs must be an integer/);
     rejects({ streams: { list: () => [], formerStreamsLeasesDeletion: { strategy: 'provided', waitMs: 0 } } }, /^streams\.formerStreamsLeasesDeletion\.streams must be a function/);
     rejects(
-      { fanOut: { consumerArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/orders/consumer/app:1700000000' } },
-      /^fanOut\.consumerArn names the consumer of one stream/,
+      { retrieval: { fanOut: { consumerArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/orders/consumer/app:1700000000' } } },
+      /^retrieval\.fanOut\.consumerArn names the consumer of one stream/,
     );
   });
 

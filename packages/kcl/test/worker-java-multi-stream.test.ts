@@ -11,8 +11,8 @@ import { DynamoDbLeaseRefresher } from '@kcl-ts/leases';
 import type { ProcessRecordsInput, ShardRecordProcessor } from '@kcl-ts/processor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStream, putRecords, waitFor, type KinesisKind } from '../../../test-support/stack.js';
-import { Worker } from '../src/index.js';
-import { FAST, testStack, uniqueName } from './helpers.js';
+import { Worker, type WorkerOptions } from '../src/index.js';
+import { FAST, mergeOptions, testStack, uniqueName } from './helpers.js';
 
 const stack = testStack();
 const dynamoDb = stack.dynamoDbClient();
@@ -77,17 +77,21 @@ for (const kind of ['kinesis-mock', 'kinesalite'] as KinesisKind[]) {
           await checkpointer.checkpoint();
         },
       });
-      const worker = new Worker({
-        applicationName: table,
-        streams: [{ streamName: orders }, { streamName: clicks }],
-        kinesisClient: kinesis,
-        dynamoDbClient: dynamoDb,
-        initialPosition: 'TRIM_HORIZON', // must not apply: every shard has a checkpoint
-        workerId: 'ts-1',
-        processorFactory: (_shardId, { streamName }) => processor(streamName),
-        ...FAST,
-        leaseDurationMs: 2_000, // the Java owner is gone: its leases expire for us
-      });
+      const worker = new Worker(
+        mergeOptions<WorkerOptions>(
+          {
+            applicationName: table,
+            streams: [{ streamName: orders }, { streamName: clicks }],
+            kinesisClient: kinesis,
+            dynamoDbClient: dynamoDb,
+            initialPosition: 'TRIM_HORIZON', // must not apply: every shard has a checkpoint
+            workerId: 'ts-1',
+            processorFactory: (_shardId, { streamName }) => processor(streamName),
+          },
+          FAST,
+          { leases: { leaseDurationMs: 2_000 } }, // the Java owner is gone: its leases expire for us
+        ),
+      );
       cleanups.push(() => worker.shutdown());
       await worker.start();
       await waitFor(() => seen.get(orders)?.length === 18 && seen.get(clicks)?.length === 5, { timeoutMs: 60_000, message: 'the records after the checkpoints', intervalMs: 100 });

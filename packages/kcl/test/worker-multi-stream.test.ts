@@ -7,7 +7,7 @@ import { DynamoDbLeaseRefresher, type Lease } from '@kcl-ts/leases';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStream, waitFor } from '../../../test-support/stack.js';
 import { Worker, type StreamConfig, type WorkerOptions } from '../src/index.js';
-import { FAST, Journal, putKeyed, testStack, uniqueName } from './helpers.js';
+import { FAST, Journal, mergeOptions, putKeyed, testStack, uniqueName } from './helpers.js';
 
 const stack = testStack();
 const kinesis = stack.kinesisClient();
@@ -40,17 +40,21 @@ function multiStreamWorker(app: string, workerId: string, streams: WorkerOptions
     if (!journal) journals.set(name, (journal = new Journal()));
     return journal;
   };
-  const worker = new Worker({
-    applicationName: app,
-    streams,
-    kinesisClient: kinesis,
-    dynamoDbClient: dynamoDb,
-    initialPosition: 'TRIM_HORIZON',
-    workerId,
-    processorFactory: (shardId, { streamName }) => journalOf(streamName).processor(workerId, shardId),
-    ...FAST,
-    ...extra,
-  });
+  const worker = new Worker(
+    mergeOptions<WorkerOptions>(
+      {
+        applicationName: app,
+        streams,
+        kinesisClient: kinesis,
+        dynamoDbClient: dynamoDb,
+        initialPosition: 'TRIM_HORIZON',
+        workerId,
+        processorFactory: (shardId, { streamName }) => journalOf(streamName).processor(workerId, shardId),
+      },
+      FAST,
+      extra,
+    ),
+  );
   workers.push(worker);
   return worker;
 }
@@ -196,7 +200,7 @@ describe('Worker — several streams in one application', () => {
     await Promise.all([createStream(kinesis, a, 1), createStream(kinesis, b, 2)]);
     const app = uniqueName('ms-efo');
     const journals = new Map<string, Journal>();
-    const worker = multiStreamWorker(app, 'f1', [{ streamName: a }, { streamName: b }], journals, { retrievalMode: 'fanout' });
+    const worker = multiStreamWorker(app, 'f1', [{ streamName: a }, { streamName: b }], journals, { retrieval: { mode: 'fanout' } });
     await worker.start();
     for (const stream of [a, b]) {
       const arn = (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary!.StreamARN!;

@@ -7,7 +7,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { multiStreamScope, SINGLE_STREAM_SCOPE, type Lease, type LeaseRefresher, type LeaseScope } from '@kcl-ts/leases';
 import type { Clock, InitialPosition, Logger } from '@kcl-ts/processor';
-import { LeaseCleanup, PeriodicShardSync, ShardDetector, ShardHierarchyGate, ShardSyncer, type ShardSyncResult } from '@kcl-ts/shard-sync';
+import { LeaseCleanup, PeriodicShardSync, ShardDetector, ShardHierarchyGate, ShardSyncer, type ShardSyncConfig, type ShardSyncResult } from '@kcl-ts/shard-sync';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import { describeStreamIdentity } from './stream-identity.js';
 import type { ResolvedStreamConfig, StreamReference, StreamsConfig } from './stream-options.js';
@@ -46,7 +46,8 @@ export interface StreamSetDeps {
   /** `undefined`: a single-stream application reading `single`. */
   readonly streams: StreamsConfig | undefined;
   readonly single: ResolvedStreamConfig | undefined;
-  readonly shardSyncIntervalMs: number;
+  /** The Worker's resolved `shardSync` group, used by every stream. */
+  readonly shardSync: ShardSyncConfig;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: WorkerMetrics;
@@ -165,9 +166,9 @@ export class StreamSet {
     const { deps } = this;
     const logger = deps.logger.child({ stream: config.label });
     const common = { clock: deps.clock, logger };
-    const detector = new ShardDetector({ kinesisClient: deps.kinesisClient, stream: config.stream, ...common });
+    const detector = new ShardDetector({ kinesisClient: deps.kinesisClient, stream: config.stream, listShards: deps.shardSync.listShards, ...common });
     const syncer = new ShardSyncer({ refresher: deps.refresher, detector, initialPosition: config.initialPosition, scope, ...common });
-    const gate = new ShardHierarchyGate({ refresher: deps.refresher, detector, scope, ...common });
+    const gate = new ShardHierarchyGate({ refresher: deps.refresher, detector, scope, config: deps.shardSync, ...common });
     const label = config.label;
     const handle: StreamHandle = {
       streamName: config.streamName,
@@ -185,7 +186,7 @@ export class StreamSet {
         syncer,
         cleanup: new LeaseCleanup({ refresher: deps.refresher, detector, scope, ...common }),
         isLeader: deps.isLeader,
-        intervalMs: deps.shardSyncIntervalMs,
+        config: deps.shardSync,
         ...common,
         onError: (error) => deps.onStreamError(label, error),
         onRun: (result, ms) => deps.onSyncRun(handle, result, ms),
