@@ -30,8 +30,8 @@ interface PhaseStats {
 
 /** A processor whose checkpoints go nowhere: the worker "crashes" after every write. */
 function droppingCheckpoints(factory: ShardRecordProcessorFactory): ShardRecordProcessorFactory {
-  return async (shardId) => {
-    const inner = await factory(shardId);
+  return async (shardId, shard) => {
+    const inner = await factory(shardId, shard);
     const nowhere = {
       shardId,
       lastCheckpoint: { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 },

@@ -36,6 +36,8 @@ export class ShardCheckpointer implements RecordProcessorCheckpointer {
     readonly shardId: string,
     initialCheckpoint: ExtendedSequenceNumber,
     private readonly write: LeaseWriter,
+    /** The key of the lease written (differs from the shard id in a multi-stream table). @default shardId */
+    private readonly leaseKey: string = shardId,
   ) {
     this.last = initialCheckpoint;
   }
@@ -132,7 +134,7 @@ export class ShardCheckpointer implements RecordProcessorCheckpointer {
     }
     const pending = target ?? this.last;
     await this.serialised(() =>
-      this.write(this.shardId, {
+      this.write(this.leaseKey, {
         pendingCheckpoint: pending,
         ...(state !== undefined && { pendingCheckpointState: state }),
       }),
@@ -146,7 +148,7 @@ export class ShardCheckpointer implements RecordProcessorCheckpointer {
   private commit(target: ExtendedSequenceNumber): Promise<void> {
     return this.serialised(async () => {
       this.assertNotBackwards(target);
-      await this.write(this.shardId, { checkpoint: target });
+      await this.write(this.leaseKey, { checkpoint: target });
       this.last = target;
     });
   }

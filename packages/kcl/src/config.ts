@@ -4,6 +4,7 @@ import { LEASE_TABLE_OPTION_KEYS, resolveLeaseCoordinatorConfig, type LeaseCoord
 import { assertClock, assertInitialPosition, assertLogger, booleanOption, describeValue, durationOption, functionOption, numberOption, oneOfOption, optionGroup } from '@kcl-ts/processor';
 import { silentLogger, systemClock, type Clock, type InitialPosition, type KinesisClientRecord, type Logger, type ShardRecordProcessorFactory } from '@kcl-ts/processor';
 import { parseStreamArn, resolveShardSyncConfig, type ShardSyncConfig, type ShardSyncOptions } from '@kcl-ts/shard-sync';
+import { resolveStreamsOption, type StreamConfig, type StreamsConfig, type StreamTracker } from './streams/stream-options.js';
 import { ALL_METRIC_DIMENSIONS, type MetricDimensionName, type MetricsLevel, type MetricsPublisher } from './metrics.js';
 import { resolveRetrievalConfig, type RetrievalConfig, type RetrievalOptions } from './retrieval/index.js';
 import { defaultWorkerId } from './worker-id.js';
@@ -14,6 +15,8 @@ export type ProcessorErrorAction = 'retry' | 'skip';
 /** Context handed to {@link ProcessingOptions.onProcessorError}. */
 export interface ProcessorErrorContext {
   readonly shardId: string;
+  /** The shard's stream. */
+  readonly streamName?: string;
   readonly records: readonly KinesisClientRecord[];
   /** 1 for the first failure of this batch, 2 for the second, … */
   readonly attempt: number;
@@ -95,6 +98,14 @@ export interface WorkerOptions {
   readonly streamName?: string;
   /** The stream to consume, as an ARN (give this or `streamName`). */
   readonly streamArn?: string;
+  /**
+   * A multi-stream application (instead of `streamName`/`streamArn`): a list of streams, or a
+   * tracker `{ list, refreshIntervalMs, formerStreamsLeasesDeletion }` asked again while the
+   * worker runs. Leases are keyed `account:streamName:creationEpoch:shardId`, like the Java
+   * KCL's multi-stream leases. See `docs/configuration.md` (Multi-stream applications).
+   * Java KCL: `MultiStreamTracker`.
+   */
+  readonly streams?: readonly StreamConfig[] | StreamTracker;
   /** Creates one processor per shard lease. */
   readonly processorFactory: ShardRecordProcessorFactory;
   /**
@@ -143,8 +154,12 @@ export interface WorkerOptions {
 /** The resolved, validated configuration of a {@link Worker}: every group resolved once. */
 export interface WorkerConfig {
   readonly applicationName: string;
-  readonly stream: { readonly streamName: string } | { readonly streamArn: string };
-  readonly streamLabel: string;
+  /** The stream of a single-stream application; `undefined` when `streams` is set. */
+  readonly stream: { readonly streamName: string } | { readonly streamArn: string } | undefined;
+  /** The name or ARN of `stream`; `undefined` when `streams` is set. */
+  readonly streamLabel: string | undefined;
+  /** The streams of a multi-stream application; `undefined` for a single-stream one. */
+  readonly streams: StreamsConfig | undefined;
   readonly processorFactory: ShardRecordProcessorFactory;
   readonly initialPosition: InitialPosition;
   readonly workerId: string;
@@ -167,7 +182,7 @@ export const WORKER_DEFAULTS = {
 } as const;
 
 const NAME = /^[a-zA-Z0-9_.-]{1,255}$/;
-const TOP_KEYS = ['applicationName', 'streamName', 'streamArn', 'processorFactory', 'kinesisClient', 'dynamoDbClient', 'leaseRefresher', 'clientConfig', 'initialPosition', 'workerId', 'logger', 'clock', 'leases', 'leaseTable', 'retrieval', 'shardSync', 'processing', 'metrics'] as const satisfies readonly (keyof WorkerOptions)[];
+const TOP_KEYS = ['applicationName', 'streamName', 'streamArn', 'streams', 'processorFactory', 'kinesisClient', 'dynamoDbClient', 'leaseRefresher', 'clientConfig', 'initialPosition', 'workerId', 'logger', 'clock', 'leases', 'leaseTable', 'retrieval', 'shardSync', 'processing', 'metrics'] as const satisfies readonly (keyof WorkerOptions)[];
 const PROCESSING_KEYS = ['maxConcurrentProcessors', 'callProcessRecordsEvenForEmptyList', 'retryBaseMs', 'retryMaxMs', 'shutdownTimeoutMs', 'onProcessorError'] as const satisfies readonly (keyof ProcessingOptions)[];
 const METRICS_KEYS = ['publisher', 'intervalMs', 'level', 'enabledDimensions'] as const satisfies readonly (keyof MetricsOptions)[];
 
@@ -225,16 +240,6 @@ export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
     throw new TypeError(`applicationName must be 1–255 characters of [a-zA-Z0-9_.-], got ${JSON.stringify(o.applicationName)}`);
   }
   const applicationName = o.applicationName;
-  if (o.streamName !== undefined && o.streamArn !== undefined) throw new TypeError('give either streamName or streamArn, not both');
-  let stream: WorkerConfig['stream'];
-  if (o.streamArn !== undefined) {
-    parseStreamArn(o.streamArn as string);
-    stream = { streamArn: o.streamArn as string };
-  } else if (typeof o.streamName === 'string' && /^[a-zA-Z0-9_.-]{1,128}$/.test(o.streamName)) {
-    stream = { streamName: o.streamName };
-  } else {
-    throw new TypeError(`streamName must be 1–128 characters of [a-zA-Z0-9_.-] (or give streamArn), got ${JSON.stringify(o.streamName)}`);
-  }
   if (typeof o.processorFactory !== 'function') {
     throw new TypeError(`processorFactory must be a function (shardId) => ShardRecordProcessor, got ${typeof o.processorFactory}`);
   }
@@ -244,6 +249,7 @@ export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
   assertLogger(logger, 'logger');
   const initialPosition = o.initialPosition ?? WORKER_DEFAULTS.initialPosition;
   assertInitialPosition(initialPosition, 'initialPosition', clock.now());
+  const { stream, streams } = resolveStreams(o, initialPosition, clock.now());
   assertClientConfig(o.clientConfig);
   const workerId = o.workerId ?? defaultWorkerId();
   if (typeof workerId !== 'string' || workerId.length === 0 || workerId.length > 256) {
@@ -257,10 +263,15 @@ export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
   }
   if (o.leaseRefresher !== undefined && o.leaseTable !== undefined) throw new TypeError('give either leaseRefresher or leaseTable, not both');
   const leaseTable = optionGroup(o.leaseTable, 'leaseTable', LEASE_TABLE_OPTION_KEYS) as LeaseTableOptions;
+  const retrieval = resolveRetrievalConfig(o.retrieval as RetrievalOptions | undefined, applicationName, 'retrieval');
+  if (streams && retrieval.fanOut.consumerArn !== undefined) {
+    throw new TypeError('retrieval.fanOut.consumerArn names the consumer of one stream; with streams, give retrieval.fanOut.consumerName (one consumer is registered per stream)');
+  }
   return {
     applicationName,
     stream,
-    streamLabel: 'streamName' in stream ? stream.streamName : stream.streamArn,
+    streamLabel: stream && ('streamName' in stream ? stream.streamName : stream.streamArn),
+    streams,
     processorFactory: o.processorFactory as ShardRecordProcessorFactory,
     initialPosition,
     workerId,
@@ -268,11 +279,27 @@ export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
     clock,
     leases: resolveLeaseCoordinatorConfig(o.leases as LeaseCoordinatorOptions | undefined, 'leases'),
     leaseTable: { ...leaseTable, tableName: leaseTable.tableName ?? applicationName },
-    retrieval: resolveRetrievalConfig(o.retrieval as RetrievalOptions | undefined, applicationName, 'retrieval'),
+    retrieval,
     shardSync: resolveShardSyncConfig(o.shardSync as ShardSyncOptions | undefined, 'shardSync'),
     processing: resolveProcessingConfig(o.processing as ProcessingOptions | undefined, 'processing'),
     metrics: resolveMetricsConfig(o.metrics as MetricsOptions | undefined, 'metrics'),
   };
+}
+
+/**
+ * The stream options: `streams` (multi-stream, see `streams/stream-options.ts`) or
+ * `streamName`/`streamArn` (single-stream, today's lease keys), never both.
+ */
+function resolveStreams(o: { readonly streams?: unknown; readonly streamName?: unknown; readonly streamArn?: unknown }, initialPosition: InitialPosition, now: number): Pick<WorkerConfig, 'stream' | 'streams'> {
+  const streams = resolveStreamsOption(o, initialPosition, now);
+  if (streams) return { stream: undefined, streams };
+  if (o.streamName !== undefined && o.streamArn !== undefined) throw new TypeError('give either streamName or streamArn, not both');
+  if (o.streamArn !== undefined) {
+    parseStreamArn(o.streamArn as string);
+    return { stream: { streamArn: o.streamArn as string }, streams: undefined };
+  }
+  if (typeof o.streamName === 'string' && /^[a-zA-Z0-9_.-]{1,128}$/.test(o.streamName)) return { stream: { streamName: o.streamName }, streams: undefined };
+  throw new TypeError(`streamName must be 1–128 characters of [a-zA-Z0-9_.-] (or give streamArn, or streams for several streams), got ${JSON.stringify(o.streamName)}`);
 }
 
 /** Validates {@link ClientConfig}: an object with a string region and http(s) URL endpoints. */

@@ -1,16 +1,30 @@
 import type { LeaseLostReason } from '@kcl-ts/leases';
 import { EventEmitter } from 'node:events';
 
+/** The stream a shard event is about. */
+export interface StreamFields {
+  /** The shard's stream. */
+  readonly streamName: string;
+  /** Multi-stream applications: `account:streamName:creationEpoch`. */
+  readonly streamIdentifier?: string;
+}
+
 /** Events emitted by a {@link Worker} (instrumentation in the style of KafkaJS). */
 export interface WorkerEvents {
   /** The worker acquired the lease of a shard (a processor will be created for it). */
-  leaseAcquired: [event: { readonly shardId: string; readonly workerId: string }];
+  leaseAcquired: [event: { readonly shardId: string; readonly workerId: string } & StreamFields];
   /** The worker no longer holds the lease of a shard. */
-  leaseLost: [event: { readonly shardId: string; readonly workerId: string; readonly reason: LeaseLostReason }];
+  leaseLost: [event: { readonly shardId: string; readonly workerId: string; readonly reason: LeaseLostReason } & StreamFields];
   /** A shard was read to its end and checkpointed at SHARD_END; its children may start. */
-  shardEnded: [event: { readonly shardId: string; readonly workerId: string; readonly childShardIds: readonly string[] }];
+  shardEnded: [event: { readonly shardId: string; readonly workerId: string; readonly childShardIds: readonly string[] } & StreamFields];
   /** A processor callback threw (the batch is retried unless `onProcessorError` says otherwise). */
-  processorError: [event: { readonly shardId: string; readonly workerId: string; readonly error: unknown }];
+  processorError: [event: { readonly shardId: string; readonly workerId: string; readonly error: unknown } & StreamFields];
+  /**
+   * One stream cannot be consumed: it does not exist, was deleted while running, or cannot be
+   * read. `stream` is its name or ARN as configured. The other streams go on; the stream is
+   * tried again at the next refresh (or shard sync). Also emitted as `error`.
+   */
+  streamError: [event: { readonly stream: string; readonly workerId: string; readonly error: Error }];
   /** A background failure (lease store, shard sync, …). Emitted only when someone listens; always logged. */
   error: [error: Error];
   /** `start()` completed. */

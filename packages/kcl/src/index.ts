@@ -21,7 +21,17 @@ export {
   type ProcessorErrorAction,
   type ProcessorErrorContext,
 } from './config.js';
-export type { WorkerEvents } from './events.js';
+export type { StreamFields, WorkerEvents } from './events.js';
+export {
+  resolveStreamsOption,
+  STREAM_TRACKER_DEFAULTS,
+  type FormerStreamsLeasesDeletion,
+  type ResolvedStreamConfig,
+  type StreamConfig,
+  type StreamReference,
+  type StreamsConfig,
+  type StreamTracker,
+} from './streams/stream-options.js';
 export { shutdownOnSignals, type ShutdownOnSignalsOptions } from './signals.js';
 export {
   ALL_METRIC_DIMENSIONS,

@@ -1,4 +1,4 @@
-import type { Lease, LeaseUpdate } from '@kcl-ts/leases';
+import { shardIdOf, type Lease, type LeaseUpdate } from '@kcl-ts/leases';
 import {
   AbortError,
   isKclError,
@@ -33,6 +33,8 @@ export interface RecordSource {
 /** Everything a {@link ShardConsumer} needs from its worker. */
 export interface ShardConsumerDeps {
   readonly lease: Lease;
+  /** The lease's stream, named in every processor input and log line (the Worker always gives it). */
+  readonly stream?: { readonly streamName: string; readonly streamIdentifier: string };
   /** Creates the shard's record processor. */
   readonly processorFactory: ShardRecordProcessorFactory;
   /** The Worker's resolved `processing` group. */
@@ -82,6 +84,10 @@ export const processorContext = new AsyncLocalStorage<{ shardId: string }>();
  */
 export class ShardConsumer {
   readonly shardId: string;
+  /** The lease's key: the shard id, or `account:streamName:creationEpoch:shardId` in a multi-stream table. */
+  readonly leaseKey: string;
+  /** The stream fields every processor input carries. */
+  private readonly streamFields: { readonly streamName?: string; readonly streamIdentifier?: string };
   private currentState: ShardConsumerState = 'WAITING_ON_PARENTS';
   private stopReason: ShutdownReason | undefined;
   /** Aborted on lease loss or a hard stop: cancels waits and is handed to processRecords. */
@@ -98,8 +104,15 @@ export class ShardConsumer {
   private writesRevoked = false;
 
   constructor(private readonly deps: ShardConsumerDeps) {
-    this.shardId = deps.lease.leaseKey;
-    this.log = deps.logger.child({ component: 'ShardConsumer', shardId: this.shardId });
+    this.leaseKey = deps.lease.leaseKey;
+    this.shardId = shardIdOf(deps.lease);
+    this.streamFields = deps.stream ? { streamName: deps.stream.streamName, streamIdentifier: deps.stream.streamIdentifier } : {};
+    this.log = deps.logger.child({ component: 'ShardConsumer', shardId: this.shardId, ...(deps.stream && { stream: deps.stream.streamName }) });
+  }
+
+  /** The lease this consumer was started with. */
+  get lease(): Lease {
+    return this.deps.lease;
   }
 
   /** True if the consumer ended because of an unexpected error (the worker restarts it after a backoff). */
@@ -169,7 +182,7 @@ export class ShardConsumer {
       if (this.stopReason) return this.stopReason;
 
       this.currentState = 'INITIALIZING';
-      this.processor = assertProcessor(await this.deps.processorFactory(this.shardId), this.shardId);
+      this.processor = assertProcessor(await this.deps.processorFactory(this.shardId, { shardId: this.shardId, streamName: this.streamFields.streamName ?? '', streamIdentifier: this.streamFields.streamIdentifier ?? '' }), this.shardId);
       this.checkpointer = new ShardCheckpointer(this.shardId, lease.checkpoint, (key, update) => {
         // Once this consumer's lease is gone, its writes are refused here, even if the worker
         // holds the shard again by now (a new consumer owns that holding): the fence of the
@@ -179,10 +192,11 @@ export class ShardConsumer {
           return Promise.reject(new LeaseLostError(key, `the lease of ${key} held by this processor was lost; the checkpoint was not written`));
         }
         return this.timedWrite(key, update);
-      });
+      }, this.leaseKey);
       await this.callback(() =>
         this.processor!.initialize({
           shardId: this.shardId,
+          ...this.streamFields,
           extendedSequenceNumber: lease.checkpoint,
           ...(lease.pendingCheckpoint && { pendingCheckpointSequenceNumber: lease.pendingCheckpoint }),
           ...(lease.pendingCheckpointState && { pendingCheckpointState: lease.pendingCheckpointState }),
@@ -275,6 +289,7 @@ export class ShardConsumer {
             records: batch.records,
             checkpointer,
             shardId: this.shardId,
+            ...this.streamFields,
             signal: this.hard.signal,
             ...(batch.millisBehindLatest !== undefined && { millisBehindLatest: batch.millisBehindLatest }),
           });
@@ -333,7 +348,7 @@ export class ShardConsumer {
     const hook = this.deps.processing.onProcessorError;
     if (!hook) return 'retry';
     try {
-      return (await hook(error, { shardId: this.shardId, records, attempt })) === 'skip' ? 'skip' : 'retry';
+      return (await hook(error, { shardId: this.shardId, ...(this.streamFields.streamName !== undefined && { streamName: this.streamFields.streamName }), records, attempt })) === 'skip' ? 'skip' : 'retry';
     } catch (hookError) {
       this.log.error({ err: hookError }, 'onProcessorError threw; retrying the batch');
       return 'retry';
@@ -349,15 +364,15 @@ export class ShardConsumer {
       if (reason === 'SHARD_END') {
         await this.endShard(finalBatch?.childShards);
       } else if (reason === 'LEASE_LOST') {
-        if (processor.leaseLost) await this.callback(() => processor.leaseLost!({ shardId: this.shardId }));
+        if (processor.leaseLost) await this.callback(() => processor.leaseLost!({ shardId: this.shardId, ...this.streamFields }));
       } else if (processor.shutdownRequested) {
-        await this.callback(() => processor.shutdownRequested!({ shardId: this.shardId, checkpointer }));
+        await this.callback(() => processor.shutdownRequested!({ shardId: this.shardId, ...this.streamFields, checkpointer }));
       }
     } catch (error) {
       if (isKclError(error, 'LEASE_LOST')) {
         this.log.warn('lease lost during shutdown');
         if (processor.leaseLost && reason !== 'LEASE_LOST') {
-          await this.callback(() => processor.leaseLost!({ shardId: this.shardId })).catch(() => undefined);
+          await this.callback(() => processor.leaseLost!({ shardId: this.shardId, ...this.streamFields })).catch(() => undefined);
         }
         return 'LEASE_LOST';
       }
@@ -388,7 +403,7 @@ export class ShardConsumer {
     for (let attempt = 1; ; attempt++) {
       try {
         if (processor.shardEnded) {
-          await this.callback(() => processor.shardEnded!({ shardId: this.shardId, checkpointer, childShardIds: children }));
+          await this.callback(() => processor.shardEnded!({ shardId: this.shardId, ...this.streamFields, checkpointer, childShardIds: children }));
         } else {
           await checkpointer.checkpoint();
         }

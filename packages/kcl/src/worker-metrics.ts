@@ -14,15 +14,25 @@ export class WorkerMetrics {
   constructor(
     private readonly collector: MetricsCollector | undefined,
     private readonly workerId: string,
-    private readonly streamId: string,
+    /** The `StreamId` dimension; `undefined` for the worker-wide metrics of a multi-stream application, which span streams. */
+    private readonly streamId: string | undefined,
   ) {}
 
-  private shard(shardId: string): { Operation: string; ShardId: string; StreamId: string; WorkerIdentifier: string } {
-    return { Operation: 'ProcessTask', ShardId: shardId, StreamId: this.streamId, WorkerIdentifier: this.workerId };
+  /** The same instruments with `StreamId` = `streamId` (the per-shard metrics of one stream of a multi-stream worker). */
+  forStream(streamId: string): WorkerMetrics {
+    return new WorkerMetrics(this.collector, this.workerId, streamId);
   }
 
-  private worker(operation: string): { Operation: string; StreamId: string; WorkerIdentifier: string } {
-    return { Operation: operation, StreamId: this.streamId, WorkerIdentifier: this.workerId };
+  private stream(): { StreamId?: string } {
+    return this.streamId === undefined ? {} : { StreamId: this.streamId };
+  }
+
+  private shard(shardId: string): { Operation: string; ShardId: string; StreamId?: string; WorkerIdentifier: string } {
+    return { Operation: 'ProcessTask', ShardId: shardId, ...this.stream(), WorkerIdentifier: this.workerId };
+  }
+
+  private worker(operation: string): { Operation: string; StreamId?: string; WorkerIdentifier: string } {
+    return { Operation: operation, ...this.stream(), WorkerIdentifier: this.workerId };
   }
 
   /** A batch whose `processRecords` returned. */
@@ -66,7 +76,7 @@ export class WorkerMetrics {
    * fleet is what a single lag alarm watches.
    */
   maxMillisBehindLatest(ms: number): void {
-    this.collector?.record('SUMMARY', 'gauge', 'MillisBehindLatest', ms, 'Milliseconds', { Operation: 'ApplicationTracker', StreamId: this.streamId });
+    this.collector?.record('SUMMARY', 'gauge', 'MillisBehindLatest', ms, 'Milliseconds', { Operation: 'ApplicationTracker', ...this.stream() });
   }
 
   /** Retrieval counters since the last report of a shard's record source. */

@@ -1,9 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
-import { DynamoDbLeaseRefresher, InvalidLeaseItemError, LeaseCoordinator, type InvalidLeaseItem, type Lease, type LeaseLostReason, type LeaseRefresher } from '@kcl-ts/leases';
+import { DynamoDbLeaseRefresher, InvalidLeaseItemError, LeaseCoordinator, parseMultiStreamLeaseKey, shardIdOf, type InvalidLeaseItem, type Lease, type LeaseLostReason, type LeaseRefresher } from '@kcl-ts/leases';
 import { InvalidStateError, ShutdownError, type Logger } from '@kcl-ts/processor';
-import { LeaseCleanup, PeriodicShardSync, ShardDetector, ShardHierarchyGate, ShardSyncer } from '@kcl-ts/shard-sync';
 import pLimit from 'p-limit';
 import { clientConfigs, resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from './config.js';
 import { TypedEmitter, type WorkerEvents } from './events.js';
@@ -11,6 +10,7 @@ import { EmfMetricsPublisher, MetricsCollector } from './metrics.js';
 import { WorkerMetrics } from './worker-metrics.js';
 import { FanOutRecordsFetcher, PollingRecordsFetcher, PrefetchBudget, registerStreamConsumer } from './retrieval/index.js';
 import { processorContext, ShardConsumer, type RecordSource, type ShutdownReason } from './shard-consumer.js';
+import { StreamSet, type StreamHandle } from './streams/stream-set.js';
 
 /**
  * Settings of the clients the Worker builds itself. No SDK retries: kcl-ts has its own, the
@@ -36,14 +36,12 @@ export type WorkerState = 'NEW' | 'STARTING' | 'RUNNING' | 'SHUTTING_DOWN' | 'ST
 interface Parts {
   readonly refresher: LeaseRefresher;
   readonly coordinator: LeaseCoordinator;
-  readonly detector: ShardDetector;
-  readonly syncer: ShardSyncer;
-  readonly gate: ShardHierarchyGate;
-  readonly periodicSync: PeriodicShardSync;
+  /** The streams consumed, each with its shard sync, parent gate and cleanup. */
+  readonly streams: StreamSet;
 }
 
 /**
- * Consumes one Kinesis stream as a member of a fleet: takes and renews shard leases in a
+ * Consumes one Kinesis stream (or several: `streams`) as a member of a fleet: takes and renews shard leases in a
  * DynamoDB table, runs one {@link ShardConsumer} (and so one record processor) per held lease,
  * follows resharding, and shuts down gracefully by checkpointing and handing its leases over.
  *
@@ -61,8 +59,6 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly kinesis: KinesisClient;
   /** The client for SubscribeToShard in fan-out mode: HTTP/2 on AWS (see {@link subscribeClientFor}). */
   private readonly subscribeClient: { readonly client: KinesisClient; readonly owned: boolean } | undefined;
-  /** The ACTIVE stream consumer of fan-out mode, known once `start()` registered it. */
-  private consumerArn: string | undefined;
   private readonly dynamoDb: DynamoDBClient;
   private readonly ownsClients: { kinesis: boolean; dynamoDb: boolean };
   private readonly refresher: LeaseRefresher;
@@ -103,6 +99,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const { level, enabledDimensions, publisher: given } = this.config.metrics;
     const publisher = given === false || level === 'NONE' ? undefined : given ?? new EmfMetricsPublisher(logger.child({ component: 'metrics' }), 'KclTs', clock);
     this.collector = publisher && new MetricsCollector(publisher, { level, enabledDimensions, logger: this.log });
+    // Worker-wide metrics of a multi-stream application span its streams: no StreamId.
     this.metrics = new WorkerMetrics(this.collector, this.config.workerId, this.config.streamLabel);
   }
 
@@ -116,7 +113,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     return this.currentState;
   }
 
-  /** Shard ids whose leases this worker holds right now. */
+  /** Keys of the leases this worker holds right now: shard ids, or `account:streamName:creationEpoch:shardId` with `streams`. */
   heldShards(): string[] {
     return this.parts?.coordinator.heldLeases().map((l) => l.leaseKey).sort() ?? [];
   }
@@ -143,27 +140,35 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const signal = this.lifetime.signal;
     const common = { clock: config.clock, logger: config.logger };
     const { refresher } = this;
-    const { shardSync } = config;
-    const detector = new ShardDetector({ kinesisClient: this.kinesis, stream: config.stream, listShards: shardSync.listShards, ...common });
-    const syncer = new ShardSyncer({ refresher, detector, initialPosition: config.initialPosition, ...common });
-    const gate = new ShardHierarchyGate({ refresher, detector, config: shardSync, ...common });
+    let streamSet: StreamSet | undefined;
     const coordinator = new LeaseCoordinator({
       refresher,
       workerId: config.workerId,
       config: config.leases,
       ...common,
       onHandoffRequested: (lease) => this.drain(lease.leaseKey),
+      // Only the leases of streams this worker consumes now (single-stream: the leases without a stream).
+      canTake: (lease: Lease) => streamSet?.handleOf(lease) !== undefined,
     });
-    const periodicSync = new PeriodicShardSync({
-      syncer,
-      cleanup: new LeaseCleanup({ refresher, detector, ...common }),
-      isLeader: () => coordinator.isLeader(),
-      config: shardSync,
+    streamSet = new StreamSet({
+      kinesisClient: this.kinesis,
+      refresher,
+      streams: config.streams,
+      single: config.stream && { stream: config.stream, streamName: streamNameOf(config.stream), label: config.streamLabel!, initialPosition: config.initialPosition },
+      shardSync: config.shardSync,
       ...common,
+      metrics: this.metrics,
+      signal,
+      isLeader: () => coordinator.isLeader(),
+      latestLeases: () => coordinator.latestLeases(),
+      prepare: (handle, s) => (config.retrieval.mode === 'fanout' ? this.registerConsumer(handle, s) : Promise.resolve()),
+      onStreamRemoved: (handle) => this.stopStream(handle),
+      onStreamError: (label, error) => this.reportStreamError(label, error),
       onError: (error) => this.reportError(error),
-      onRun: (result, ms) => this.metrics.shardSync(result, ms),
+      onSyncRun: (handle, result, ms) => handle.metrics.shardSync(result, ms),
     });
-    this.parts = { refresher, coordinator, detector, syncer, gate, periodicSync };
+    const streams = streamSet;
+    this.parts = { refresher, coordinator, streams };
     coordinator.on('leaseGained', (lease) => this.onLeaseGained(lease));
     coordinator.on('leaseLost', (lease, reason) => this.onLeaseLost(lease, reason));
     coordinator.on('error', (error) => this.reportError(error));
@@ -171,9 +176,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     coordinator.on('takerRun', (summary) => this.metrics.takerRound(summary));
     coordinator.on('handedOff', (_lease, _to, ms) => this.metrics.handoff(ms));
     try {
-      if (config.retrieval.mode === 'fanout') await this.registerConsumer(signal);
+      if (config.retrieval.mode === 'fanout') assertHttp2ForAws(this.subscribeClient!);
       await refresher.createLeaseTableIfNotExists(signal);
-      await periodicSync.start();
+      await streams.start();
       await coordinator.start();
     } catch (error) {
       this.log.error({ err: error }, 'worker failed to start');
@@ -183,33 +188,53 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
     if (this.collector) this.metricsLoop = this.publishMetrics();
     this.currentState = 'RUNNING';
-    this.log.info({ stream: config.streamLabel, table: config.leaseTable.tableName }, 'worker started');
+    this.log.info({ streams: streams.handles().map((h) => h.label), table: config.leaseTable.tableName }, 'worker started');
     this.emit('started', { workerId: this.workerId });
   }
 
   /**
-   * Fan-out mode: checks the SubscribeToShard client, then registers the stream consumer (or
-   * takes `retrieval.fanOut.consumerArn`) and waits until it is ACTIVE. The consumer is never deregistered.
+   * Fan-out mode: registers the stream consumer of one stream (or takes `retrieval.fanOut.consumerArn`)
+   * and waits until it is ACTIVE. One consumer per stream, all with the same name. The
+   * consumer is never deregistered.
    */
-  private async registerConsumer(signal: AbortSignal): Promise<void> {
+  private async registerConsumer(handle: StreamHandle, signal: AbortSignal): Promise<void> {
     const { config } = this;
     const { fanOut } = config.retrieval;
-    assertHttp2ForAws(this.subscribeClient!);
     if (fanOut.consumerArn !== undefined) {
-      this.consumerArn = fanOut.consumerArn;
+      handle.consumerArn = fanOut.consumerArn;
       return;
     }
     const registered = await registerStreamConsumer({
       kinesisClient: this.kinesis,
-      stream: config.stream,
+      stream: handle.stream,
       consumerName: fanOut.consumerName,
       timeoutMs: fanOut.registrationTimeoutMs,
       clock: config.clock,
       logger: config.logger,
       signal,
     });
-    this.consumerArn = registered.consumerArn;
-    this.log.info({ consumerName: registered.consumerName, consumerArn: registered.consumerArn }, 'enhanced fan-out consumer is ACTIVE');
+    handle.consumerArn = registered.consumerArn;
+    handle.logger.info({ consumerName: registered.consumerName, consumerArn: registered.consumerArn }, 'enhanced fan-out consumer is ACTIVE');
+  }
+
+  /**
+   * A stream left the list: its processors are asked to shut down (they may checkpoint), then
+   * its leases are released. No worker takes them again while the stream is not listed; the
+   * deletion strategy decides whether they are ever deleted.
+   */
+  private async stopStream(handle: StreamHandle): Promise<void> {
+    const parts = this.parts;
+    if (!parts) return;
+    const keys = parts.coordinator.heldLeases().filter((l) => l.streamIdentifier === handle.streamIdentifier).map((l) => l.leaseKey);
+    for (const key of keys) this.draining.add(key);
+    try {
+      const consumers = keys.flatMap((key) => this.consumers.get(key) ?? []);
+      for (const consumer of consumers) consumer.requestShutdown();
+      await this.waitForConsumers(consumers);
+      await Promise.all(keys.map((key) => parts.coordinator.releaseLease(key).catch((e: unknown) => handle.logger.warn({ err: e, leaseKey: key }, 'releasing a lease of a removed stream failed'))));
+    } finally {
+      for (const key of keys) this.draining.delete(key);
+    }
   }
 
   /**
@@ -260,7 +285,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const parts = this.parts;
     if (parts && !wasStarting) {
       parts.coordinator.stopTaking();
-      await parts.periodicSync.stop();
+      await parts.streams.stop();
       for (const consumer of this.consumers.values()) consumer.requestShutdown();
       await this.waitForConsumers([...this.consumers.values()]);
     }
@@ -279,7 +304,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const outcome = await Promise.race([all.then(() => 'done' as const), timer]);
     deadline.abort();
     if (outcome === 'timeout') {
-      const stuck = consumers.filter((c) => c.state !== 'DONE').map((c) => c.shardId);
+      const stuck = consumers.filter((c) => c.state !== 'DONE').map((c) => c.leaseKey);
       this.log.warn({ shards: stuck, shutdownTimeoutMs: this.config.processing.shutdownTimeoutMs }, 'processors did not finish within shutdownTimeoutMs; abandoning them');
       for (const c of consumers) c.abort();
     }
@@ -288,7 +313,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private async teardown(deadline?: AbortSignal): Promise<void> {
     this.lifetime.abort();
     if (this.parts) {
-      await this.parts.periodicSync.stop().catch((e: unknown) => this.log.warn({ err: e }, 'stopping shard sync failed'));
+      await this.parts.streams.stop().catch((e: unknown) => this.log.warn({ err: e }, 'stopping shard sync failed'));
       await this.parts.coordinator.stop(deadline && { signal: deadline }).catch((e: unknown) => this.log.warn({ err: e }, 'stopping the lease coordinator failed'));
     }
     await this.metricsLoop;
@@ -299,52 +324,71 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 
   /** Drains one shard before the coordinator hands its lease to a peer. */
-  private async drain(shardId: string): Promise<void> {
-    const consumer = this.consumers.get(shardId);
+  private async drain(leaseKey: string): Promise<void> {
+    const consumer = this.consumers.get(leaseKey);
     if (!consumer) return;
-    this.draining.add(shardId);
+    this.draining.add(leaseKey);
     try {
       consumer.requestShutdown();
       await this.waitForConsumers([consumer]);
     } finally {
-      this.draining.delete(shardId);
+      this.draining.delete(leaseKey);
     }
   }
 
   private onLeaseGained(lease: Lease): void {
-    this.emit('leaseAcquired', { shardId: lease.leaseKey, workerId: this.workerId });
+    this.emit('leaseAcquired', { shardId: shardIdOf(lease), ...this.streamOf(lease), workerId: this.workerId });
     this.startConsumer(lease);
+  }
+
+  /** The stream fields of a lease's events. */
+  private streamOf(lease: Lease): { streamName: string; streamIdentifier?: string } {
+    const handle = this.parts?.streams.handleOf(lease);
+    if (handle) return { streamName: handle.streamName, ...(this.config.streams && { streamIdentifier: handle.streamIdentifier }) };
+    const id = lease.streamIdentifier;
+    return id === undefined ? { streamName: this.config.streamLabel ?? '' } : { streamName: id.split(':')[1] ?? id, streamIdentifier: id };
   }
 
   private startConsumer(lease: Lease): void {
     const parts = this.parts;
     if (!parts || this.consumers.has(lease.leaseKey) || this.shutdownPromise) return;
+    const handle = parts.streams.handleOf(lease);
+    if (!handle) {
+      // A lease of a stream this worker no longer consumes (it left the list since the take): hand it back.
+      this.log.info({ leaseKey: lease.leaseKey }, 'a lease of a stream not consumed by this worker; releasing it');
+      void parts.coordinator.releaseLease(lease.leaseKey).catch((e: unknown) => this.log.warn({ err: e, leaseKey: lease.leaseKey }, 'releasing a lease failed'));
+      return;
+    }
     const { config } = this;
+    const shardId = shardIdOf(lease);
+    const events = { shardId, ...this.streamOf(lease), workerId: this.workerId };
     const consumer = new ShardConsumer({
       lease,
+      stream: { streamName: handle.streamName, streamIdentifier: handle.streamIdentifier },
       processorFactory: config.processorFactory,
       processing: config.processing,
       clock: config.clock,
       logger: config.logger,
       isHoldingLive: () => parts.coordinator.holds(lease.leaseKey),
-      waitForParents: (l, signal) => parts.gate.waitUntilCanStart(l, { signal }),
-      createSource: (l) => this.createSource(l),
+      waitForParents: (l, signal) => handle.gate.waitUntilCanStart(l, { signal }),
+      createSource: (l) => this.createSource(l, handle),
       writeLease: (key, update) => parts.coordinator.updateLease(key, update),
-      createChildLeases: (l, children) => parts.syncer.createChildLeases(l, children),
+      // The processor is told shard ids; the syncer answers lease keys.
+      createChildLeases: async (l, children) => (await handle.syncer.createChildLeases(l, children)).map((key) => parseMultiStreamLeaseKey(key)?.shardId ?? key),
       limit: (fn) => this.limit(fn),
-      metrics: this.metrics,
+      metrics: handle.metrics,
       hooks: {
-        shardEnded: async (shardId, childShardIds) => {
-          parts.gate.notifyShardEnded(shardId);
-          this.emit('shardEnded', { shardId, workerId: this.workerId, childShardIds });
+        shardEnded: async (_shardId, childShardIds) => {
+          handle.gate.notifyShardEnded(shardId);
+          this.emit('shardEnded', { ...events, childShardIds });
           // A finished lease is never taken again; releasing it lets cleanup delete it later.
-          await parts.coordinator.releaseLease(shardId).catch((e: unknown) => this.log.warn({ err: e, shardId }, 'releasing a finished lease failed'));
+          await parts.coordinator.releaseLease(lease.leaseKey).catch((e: unknown) => handle.logger.warn({ err: e, shardId }, 'releasing a finished lease failed'));
         },
-        processorError: (shardId, error) => {
-          this.metrics.processorError(shardId);
-          this.emit('processorError', { shardId, workerId: this.workerId, error });
+        processorError: (_shardId, error) => {
+          handle.metrics.processorError(shardId);
+          this.emit('processorError', { ...events, error });
         },
-        retrievalError: (_shardId, error) => this.reportError(error instanceof Error ? error : new Error(String(error))),
+        retrievalError: (_shardId, error) => this.reportStreamError(handle.label, error instanceof Error ? error : new Error(String(error))),
       },
     });
     this.consumers.set(lease.leaseKey, consumer);
@@ -352,31 +396,32 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 
   /** The record source of a lease whose start position is known: polling, or fan-out. */
-  private createSource(lease: Lease): RecordSource {
+  private createSource(lease: Lease, handle: StreamHandle): RecordSource {
     const { config } = this;
-    const initialTimestamp = initialTimestampOf(lease, config);
+    const initialTimestamp = initialTimestampOf(lease, handle);
+    const shardId = shardIdOf(lease);
     const common = {
-      shardId: lease.leaseKey,
+      shardId,
       ...(lease.hashKeyRange && { hashKeyRange: lease.hashKeyRange }),
       start: { checkpoint: lease.checkpoint, ...(initialTimestamp !== undefined && { initialTimestamp }) },
       config: config.retrieval,
       clock: config.clock,
-      logger: config.logger,
+      logger: handle.logger,
       deliverEmptyBatches: config.processing.callProcessRecordsEvenForEmptyList,
       budget: this.prefetchBudget,
     };
-    if (config.retrieval.mode === 'polling') return new PollingRecordsFetcher({ kinesisClient: this.kinesis, stream: config.stream, ...common });
-    const shardId = lease.leaseKey;
+    if (config.retrieval.mode === 'polling') return new PollingRecordsFetcher({ kinesisClient: this.kinesis, stream: handle.stream, ...common });
+    const metrics = handle.metrics;
     return new FanOutRecordsFetcher({
       kinesisClient: this.subscribeClient!.client,
-      consumerArn: this.consumerArn!,
+      consumerArn: handle.consumerArn!,
       ...common,
       // A safety net for endpoints that never send the final ChildShards event (the Kinesis Mock).
-      shardEndProbe: { kinesisClient: this.kinesis, stream: config.stream },
+      shardEndProbe: { kinesisClient: this.kinesis, stream: handle.stream },
       listener: {
-        subscribed: (reason) => this.metrics.subscribed(shardId, reason),
-        resourceInUse: () => this.metrics.subscribeResourceInUse(shardId),
-        limitExceeded: () => this.metrics.subscribeLimitExceeded(shardId),
+        subscribed: (reason) => metrics.subscribed(shardId, reason),
+        resourceInUse: () => metrics.subscribeResourceInUse(shardId),
+        limitExceeded: () => metrics.subscribeLimitExceeded(shardId),
       },
     });
   }
@@ -387,27 +432,27 @@ export class Worker extends TypedEmitter<WorkerEvents> {
    * released, so a broken processor cannot bounce a shard around the fleet.
    */
   private onConsumerDone(consumer: ShardConsumer, reason: ShutdownReason | undefined): void {
-    const shardId = consumer.shardId;
-    if (this.consumers.get(shardId) === consumer) this.consumers.delete(shardId);
-    this.log.debug({ shardId, reason, failed: consumer.failed }, 'shard consumer finished');
+    const leaseKey = consumer.leaseKey;
+    if (this.consumers.get(leaseKey) === consumer) this.consumers.delete(leaseKey);
+    this.log.debug({ leaseKey, reason, failed: consumer.failed }, 'shard consumer finished');
     if (!consumer.failed) {
-      this.failures.delete(shardId);
+      this.failures.delete(leaseKey);
       // The lease may have been gained again while this consumer was still finishing (its
       // gain was not started then, as one consumer per shard runs at a time): start it now.
-      if (this.parts?.coordinator.holds(shardId)) void this.restartConsumer(shardId, 'lease held again after its previous consumer finished; starting a new one');
+      if (this.parts?.coordinator.holds(leaseKey)) void this.restartConsumer(leaseKey, 'lease held again after its previous consumer finished; starting a new one');
       return;
     }
-    this.scheduleRestart(shardId);
+    this.scheduleRestart(leaseKey);
   }
 
   /** Restarts a failed consumer after a backoff, while this worker holds the lease. */
-  private scheduleRestart(shardId: string): void {
-    const attempt = (this.failures.get(shardId) ?? 0) + 1;
-    this.failures.set(shardId, attempt);
+  private scheduleRestart(leaseKey: string): void {
+    const attempt = (this.failures.get(leaseKey) ?? 0) + 1;
+    this.failures.set(leaseKey, attempt);
     const { retryBaseMs, retryMaxMs } = this.config.processing;
     const delay = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(attempt - 1, 20));
     this.config.clock.sleep(delay, this.lifetime.signal).then(
-      () => void this.restartConsumer(shardId, 'restarting the shard consumer after a failure'),
+      () => void this.restartConsumer(leaseKey, 'restarting the shard consumer after a failure'),
       () => undefined,
     );
   }
@@ -417,20 +462,20 @@ export class Worker extends TypedEmitter<WorkerEvents> {
    * has it: a checkpoint whose reply was lost may have applied, and starting from the held copy
    * would deliver again records that checkpoint covers. A failed read is retried after a backoff.
    */
-  private async restartConsumer(shardId: string, message: string): Promise<void> {
+  private async restartConsumer(leaseKey: string, message: string): Promise<void> {
     const parts = this.parts;
-    if (!parts || this.draining.has(shardId) || this.shutdownPromise || this.consumers.has(shardId)) return;
+    if (!parts || this.draining.has(leaseKey) || this.shutdownPromise || this.consumers.has(leaseKey)) return;
     let lease: Lease | undefined;
     try {
-      lease = await parts.coordinator.refreshHeldLease(shardId);
+      lease = await parts.coordinator.refreshHeldLease(leaseKey);
     } catch (error) {
       if (this.lifetime.signal.aborted) return;
-      this.log.warn({ err: error, shardId }, 'could not read the lease before restarting its consumer; retrying after a backoff');
-      this.scheduleRestart(shardId);
+      this.log.warn({ err: error, leaseKey }, 'could not read the lease before restarting its consumer; retrying after a backoff');
+      this.scheduleRestart(leaseKey);
       return;
     }
-    if (lease && !this.draining.has(shardId) && !this.shutdownPromise) {
-      this.log.info({ shardId, attempt: this.failures.get(shardId) }, message);
+    if (lease && !this.draining.has(leaseKey) && !this.shutdownPromise) {
+      this.log.info({ leaseKey, attempt: this.failures.get(leaseKey) }, message);
       this.startConsumer(lease);
     }
   }
@@ -438,7 +483,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private onLeaseLost(lease: Lease, reason: LeaseLostReason): void {
     this.metrics.leaseLost(reason);
     this.failures.delete(lease.leaseKey);
-    this.emit('leaseLost', { shardId: lease.leaseKey, workerId: this.workerId, reason });
+    this.emit('leaseLost', { shardId: shardIdOf(lease), ...this.streamOf(lease), workerId: this.workerId, reason });
     const consumer = this.consumers.get(lease.leaseKey);
     if (!consumer) return;
     consumer.revokeWrites();
@@ -466,6 +511,16 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 
+  /**
+   * A failure of one stream (missing, deleted while running, unreadable): a `streamError` event
+   * naming it, and the `error` event as for every background failure. Other streams go on.
+   */
+  private reportStreamError(stream: string, error: Error): void {
+    this.log.error({ err: error, stream }, 'stream error');
+    this.emit('streamError', { stream, workerId: this.workerId, error });
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
   private async publishMetrics(): Promise<void> {
     const signal = this.lifetime.signal;
     while (!signal.aborted) {
@@ -477,14 +532,16 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       this.metrics.leasesHeld(this.parts?.coordinator.heldLeases().length ?? 0);
       // Idle shards too, whose batches are not delivered: an idle shard reports 0, a stuck one
       // its lag; and the largest of them, for one alarm over the whole fleet.
-      let max: number | undefined;
+      // Per stream: the lag alarm of one stream is not hidden by another's.
+      const max = new Map<WorkerMetrics, number>();
       for (const consumer of this.consumers.values()) {
         const lag = consumer.millisBehindLatest;
-        if (lag === undefined) continue;
-        this.metrics.millisBehindLatest(consumer.shardId, lag);
-        max = Math.max(max ?? 0, lag);
+        const metrics = this.parts?.streams.handleOf(consumer.lease)?.metrics;
+        if (lag === undefined || metrics === undefined) continue;
+        metrics.millisBehindLatest(consumer.shardId, lag);
+        max.set(metrics, Math.max(max.get(metrics) ?? 0, lag));
       }
-      if (max !== undefined) this.metrics.maxMillisBehindLatest(max);
+      for (const [metrics, lag] of max) metrics.maxMillisBehindLatest(lag);
       await this.collector!.flush();
     }
   }
@@ -494,10 +551,14 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 }
 
-function initialTimestampOf(lease: Lease, config: WorkerConfig): Date | undefined {
+function initialTimestampOf(lease: Lease, handle: StreamHandle): Date | undefined {
   if (lease.initialTimestamp !== undefined) return new Date(lease.initialTimestamp);
-  const ip = config.initialPosition;
+  const ip = handle.initialPosition;
   return typeof ip === 'object' ? ip.timestamp : undefined;
+}
+
+function streamNameOf(stream: { streamName: string } | { streamArn: string }): string {
+  return 'streamName' in stream ? stream.streamName : stream.streamArn.slice(stream.streamArn.lastIndexOf('/') + 1);
 }
 
 /**

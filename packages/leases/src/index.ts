@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export * from './lease.js';
+export * from './multi-stream.js';
 export * from './refresher.js';
 export * from './in-memory-refresher.js';
 export * from './dynamodb/index.js';

@@ -12,8 +12,18 @@ export interface HashKeyRange {
  * (see `docs/migrating-from-java-kcl.md`).
  */
 export interface Lease {
-  /** The shard id (hash key of the table). */
+  /**
+   * The hash key of the table: the shard id in a single-stream application,
+   * `account:streamName:creationEpoch:shardId` in a multi-stream one (see `multi-stream.ts`).
+   */
   readonly leaseKey: string;
+  /**
+   * Multi-stream applications only: the serialized stream identifier
+   * (`account:streamName:creationEpoch`), stored as `streamName` like the Java KCL does.
+   */
+  readonly streamIdentifier?: string;
+  /** Multi-stream applications only: the shard id (stored as `shardId`); otherwise the shard id is the lease key. */
+  readonly shardId?: string;
   /** Worker id of the current owner; `undefined` when the lease is free. */
   readonly leaseOwner?: string;
   /** Incremented on every renew, take, evict and checkpoint; the basis of expiry detection and fencing. */
@@ -83,6 +93,10 @@ export interface LeaseUpdate {
 /** A new lease for a shard that has none yet. */
 export interface NewLease {
   readonly leaseKey: string;
+  /** Multi-stream applications only: see {@link Lease.streamIdentifier}. */
+  readonly streamIdentifier?: string;
+  /** Multi-stream applications only: see {@link Lease.shardId}. */
+  readonly shardId?: string;
   readonly checkpoint: ExtendedSequenceNumber;
   readonly parentShardIds?: readonly string[];
   readonly childShardIds?: readonly string[];
@@ -94,6 +108,7 @@ export interface NewLease {
 export function newLease(init: NewLease): Lease {
   return {
     leaseKey: init.leaseKey,
+    ...(init.streamIdentifier !== undefined && init.shardId !== undefined ? { streamIdentifier: init.streamIdentifier, shardId: init.shardId } : {}),
     leaseCounter: 0,
     checkpoint: init.checkpoint,
     ownerSwitchesSinceCheckpoint: 0,

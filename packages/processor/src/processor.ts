@@ -6,6 +6,13 @@ import type { ExtendedSequenceNumber } from './sequence.js';
 export interface InitializationInput {
   /** The shard this processor is bound to. */
   readonly shardId: string;
+  /** The stream's name (always set by the Worker; optional so hand-built inputs in tests stay short). */
+  readonly streamName?: string;
+  /**
+   * The serialized stream identifier: `account:streamName:creationEpoch` in a multi-stream
+   * application, the stream name in a single-stream one (always set by the Worker).
+   */
+  readonly streamIdentifier?: string;
   /** Where processing resumes: the lease's checkpoint (a sequence number or a sentinel). */
   readonly extendedSequenceNumber: ExtendedSequenceNumber;
   /** A pending checkpoint left by `prepareCheckpoint` before a failover, if any. */
@@ -24,6 +31,13 @@ export interface ProcessRecordsInput {
   readonly millisBehindLatest?: number;
   /** The shard id, for convenience. */
   readonly shardId: string;
+  /** The stream's name (always set by the Worker; optional so hand-built inputs in tests stay short). */
+  readonly streamName?: string;
+  /**
+   * The serialized stream identifier: `account:streamName:creationEpoch` in a multi-stream
+   * application, the stream name in a single-stream one (always set by the Worker).
+   */
+  readonly streamIdentifier?: string;
   /** Aborts when the lease is lost or a shutdown's deadline passes; pass it to long calls. */
   readonly signal: AbortSignal;
 }
@@ -31,11 +45,25 @@ export interface ProcessRecordsInput {
 /** Passed to {@link ShardRecordProcessor.leaseLost}. There is no checkpointer: the lease is gone. */
 export interface LeaseLostInput {
   readonly shardId: string;
+  /** The stream's name (always set by the Worker; optional so hand-built inputs in tests stay short). */
+  readonly streamName?: string;
+  /**
+   * The serialized stream identifier: `account:streamName:creationEpoch` in a multi-stream
+   * application, the stream name in a single-stream one (always set by the Worker).
+   */
+  readonly streamIdentifier?: string;
 }
 
 /** Passed to {@link ShardRecordProcessor.shardEnded}. */
 export interface ShardEndedInput {
   readonly shardId: string;
+  /** The stream's name (always set by the Worker; optional so hand-built inputs in tests stay short). */
+  readonly streamName?: string;
+  /**
+   * The serialized stream identifier: `account:streamName:creationEpoch` in a multi-stream
+   * application, the stream name in a single-stream one (always set by the Worker).
+   */
+  readonly streamIdentifier?: string;
   /** Call `checkpoint()` (no arguments) to record `SHARD_END`; children start only after it. */
   readonly checkpointer: RecordProcessorCheckpointer;
   /** Child shard ids, when known. */
@@ -45,6 +73,13 @@ export interface ShardEndedInput {
 /** Passed to {@link ShardRecordProcessor.shutdownRequested}. */
 export interface ShutdownRequestedInput {
   readonly shardId: string;
+  /** The stream's name (always set by the Worker; optional so hand-built inputs in tests stay short). */
+  readonly streamName?: string;
+  /**
+   * The serialized stream identifier: `account:streamName:creationEpoch` in a multi-stream
+   * application, the stream name in a single-stream one (always set by the Worker).
+   */
+  readonly streamIdentifier?: string;
   /** Checkpoint here to make the graceful handoff duplicate-free. */
   readonly checkpointer: RecordProcessorCheckpointer;
 }
@@ -79,5 +114,18 @@ export interface ShardRecordProcessor {
   shutdownRequested?(input: ShutdownRequestedInput): Promise<void> | void;
 }
 
-/** Creates a processor for a shard. May be async. */
-export type ShardRecordProcessorFactory = (shardId: string) => ShardRecordProcessor | Promise<ShardRecordProcessor>;
+/** The shard a processor is created for, and its stream: the second argument of a {@link ShardRecordProcessorFactory}. */
+export interface StreamShard {
+  readonly shardId: string;
+  /** The stream's name. */
+  readonly streamName: string;
+  /** `account:streamName:creationEpoch` in a multi-stream application, the stream name in a single-stream one. */
+  readonly streamIdentifier: string;
+}
+
+/**
+ * Creates a processor for a shard. May be async. A single-stream application can ignore the
+ * second argument; a multi-stream one learns the stream from it:
+ * `processorFactory: (shardId, { streamName }) => new OrdersProcessor(streamName)`.
+ */
+export type ShardRecordProcessorFactory = (shardId: string, shard: StreamShard) => ShardRecordProcessor | Promise<ShardRecordProcessor>;

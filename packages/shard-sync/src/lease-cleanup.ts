@@ -3,10 +3,11 @@
  * under way, and the leases of shards past retention.
  * @module
  */
-import type { Lease, LeaseRefresher } from '@kcl-ts/leases';
+import { SINGLE_STREAM_SCOPE, type Lease, type LeaseRefresher, type LeaseScope } from '@kcl-ts/leases';
 import { numberOption, silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
 import { ShardGraph, hasProgressed } from './shard-graph.js';
 import type { ShardLister } from './shard-lister.js';
+import { scopedLeases } from './shard-syncer.js';
 
 /** Options of {@link LeaseCleanup}. */
 export interface LeaseCleanupOptions {
@@ -14,6 +15,8 @@ export interface LeaseCleanupOptions {
   readonly refresher: LeaseRefresher;
   /** Lists the stream's shards (a {@link ShardDetector}). */
   readonly detector: ShardLister;
+  /** This stream's leases in the table (see `ShardSyncerOptions.scope`): cleanup never deletes another stream's. @default SINGLE_STREAM_SCOPE */
+  readonly scope?: LeaseScope;
   /** Measures `garbageRetentionMs` (monotonic). @default systemClock */
   readonly clock?: Clock;
   /** @default silentLogger() */
@@ -57,6 +60,7 @@ export class LeaseCleanup {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly garbageRetentionMs: number;
+  private readonly scope: LeaseScope;
   /** Unfinished garbage leases seen in the previous run, with when they were first seen missing. */
   private suspects = new Map<string, number>();
 
@@ -70,12 +74,14 @@ export class LeaseCleanup {
     this.clock = options.clock ?? systemClock;
     this.logger = (options.logger ?? silentLogger()).child({ component: 'lease-cleanup', stream: options.detector.streamLabel });
     this.garbageRetentionMs = retention;
+    this.scope = options.scope ?? SINGLE_STREAM_SCOPE;
   }
 
   /** One pass: see the class comment for what is deleted. */
   async run(signal?: AbortSignal): Promise<LeaseCleanupResult> {
     const shards = await this.detector.listShards(signal);
-    const leases = await this.refresher.listLeases(signal);
+    const leases = scopedLeases(await this.refresher.listLeases(signal), this.scope);
+    const keyOf = (lease: Lease): string => this.scope.leaseKeyOf(lease.leaseKey);
     const graph = new ShardGraph(shards);
     const byKey = new Map(leases.map((l) => [l.leaseKey, l] as const));
     const now = this.clock.elapsed();
@@ -86,19 +92,19 @@ export class LeaseCleanup {
       const ended = lease.checkpoint.sequenceNumber === 'SHARD_END';
       if (!graph.has(lease.leaseKey)) {
         if (ended) {
-          if (await this.refresher.deleteLease(lease.leaseKey, { onlyIfShardEnded: true, ...(signal ? { signal } : {}) })) deleted.push(lease.leaseKey);
+          if (await this.refresher.deleteLease(keyOf(lease), { onlyIfShardEnded: true, ...(signal ? { signal } : {}) })) deleted.push(keyOf(lease));
           continue;
         }
         const firstMissing = this.suspects.get(lease.leaseKey);
         if (firstMissing !== undefined && now - firstMissing >= this.garbageRetentionMs) {
-          if (await this.refresher.deleteLease(lease.leaseKey, signal ? { signal } : {})) deleted.push(lease.leaseKey);
+          if (await this.refresher.deleteLease(keyOf(lease), signal ? { signal } : {})) deleted.push(keyOf(lease));
         } else {
           suspects.set(lease.leaseKey, firstMissing ?? now);
         }
         continue;
       }
       if (ended && this.childrenProgressed(lease, graph, byKey)) {
-        if (await this.refresher.deleteLease(lease.leaseKey, { onlyIfShardEnded: true, ...(signal ? { signal } : {}) })) deleted.push(lease.leaseKey);
+        if (await this.refresher.deleteLease(keyOf(lease), { onlyIfShardEnded: true, ...(signal ? { signal } : {}) })) deleted.push(keyOf(lease));
       }
     }
     this.suspects = suspects;

@@ -3,7 +3,7 @@
  * parents is finished, so per-partition-key order survives splits and merges.
  * @module
  */
-import type { Lease, LeaseRefresher } from '@kcl-ts/leases';
+import { SINGLE_STREAM_SCOPE, shardIdOf, type Lease, type LeaseRefresher, type LeaseScope } from '@kcl-ts/leases';
 import { isKclError, isSequenceNumber, silentLogger, systemClock, type Clock, type Logger, toAbortError } from '@kcl-ts/processor';
 import { isOpenShard, type ShardInfo } from './shard-info.js';
 import type { ShardLister } from './shard-lister.js';
@@ -22,6 +22,8 @@ export interface ShardHierarchyGateOptions {
   readonly clock?: Clock;
   /** @default silentLogger() */
   readonly logger?: Logger;
+  /** Where this stream's parent leases are in the table (see `ShardSyncerOptions.scope`). @default SINGLE_STREAM_SCOPE */
+  readonly scope?: LeaseScope;
   /** `shardListMaxAgeMs` (a cached shard list younger than this is reused) and `parentPollIntervalMs`, resolved by {@link resolveShardSyncConfig}. @default SHARD_SYNC_DEFAULTS */
   readonly config?: Pick<ShardSyncConfig, 'shardListMaxAgeMs' | 'parentPollIntervalMs'>;
 }
@@ -63,6 +65,7 @@ export class ShardHierarchyGate {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly config: Pick<ShardSyncConfig, 'shardListMaxAgeMs' | 'parentPollIntervalMs'>;
+  private readonly scope: LeaseScope;
   private cache: { readonly shards: ReadonlyMap<string, ShardInfo>; readonly at: number } | undefined;
   private refreshing: Promise<ReadonlyMap<string, ShardInfo>> | undefined;
   private readonly waiters = new Map<string, Set<() => void>>();
@@ -78,8 +81,9 @@ export class ShardHierarchyGate {
     this.refresher = options.refresher;
     this.detector = options.detector;
     this.clock = options.clock ?? systemClock;
-    this.logger = (options.logger ?? silentLogger()).child({ component: 'shard-hierarchy-gate' });
+    this.logger = (options.logger ?? silentLogger()).child({ component: 'shard-hierarchy-gate', ...(options.detector && { stream: options.detector.streamLabel }) });
     this.config = options.config ?? SHARD_SYNC_DEFAULTS;
+    this.scope = options.scope ?? SINGLE_STREAM_SCOPE;
   }
 
   /** True iff every parent of the lease's shard is finished; see the class comment for the exact rule. */
@@ -111,7 +115,7 @@ export class ShardHierarchyGate {
       } catch (error) {
         if (signal?.aborted) throw toAbortError(signal, error);
         if (!isKclError(error) || !error.retryable) throw error;
-        this.logger.warn({ shardId: lease.leaseKey, err: error }, 'could not check the parent shards; retrying');
+        this.logger.warn({ shardId: shardIdOf(lease), err: error }, 'could not check the parent shards; retrying');
       }
       // A parent that ended while we were checking: look again at once.
       if (lease.parentShardIds.some((p) => (this.endedAt.get(p) ?? -1) > seen)) continue;
@@ -133,7 +137,7 @@ export class ShardHierarchyGate {
   }
 
   private async parentFinished(parentId: string, signal: AbortSignal | undefined): Promise<boolean> {
-    const parent = await this.refresher.getLease(parentId, signal);
+    const parent = await this.refresher.getLease(this.scope.leaseKeyOf(parentId), signal);
     if (parent) return parent.checkpoint.sequenceNumber === 'SHARD_END';
     if (!this.detector) return true;
     let shards = await this.shardList(false, signal);
@@ -166,7 +170,7 @@ export class ShardHierarchyGate {
       const id = queue.shift()!;
       if (seen.has(id)) continue;
       seen.add(id);
-      if ((await this.refresher.getLease(id, signal)) !== undefined) return true;
+      if ((await this.refresher.getLease(this.scope.leaseKeyOf(id), signal)) !== undefined) return true;
       const info = shards.get(id);
       if (info?.parentShardId !== undefined) queue.push(info.parentShardId);
       if (info?.adjacentParentShardId !== undefined) queue.push(info.adjacentParentShardId);

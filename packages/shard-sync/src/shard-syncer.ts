@@ -3,7 +3,7 @@
  * shard, with its lineage — and creates child leases when a shard ends.
  * @module
  */
-import { type HashKeyRange, type Lease, type LeaseRefresher, type NewLease } from '@kcl-ts/leases';
+import { SINGLE_STREAM_SCOPE, shardIdOf, type HashKeyRange, type Lease, type LeaseRefresher, type LeaseScope, type NewLease } from '@kcl-ts/leases';
 import { assertInitialPosition, extended, silentLogger, type Clock, type InitialPosition, type Logger } from '@kcl-ts/processor';
 import { findHashKeyHoles } from './hash-key-space.js';
 import { planNewLeases } from './lease-plan.js';
@@ -21,6 +21,11 @@ export interface ShardSyncerOptions {
    * Java KCL: `initialPositionInStream`.
    */
   readonly initialPosition: InitialPosition;
+  /**
+   * Which leases of the table are this stream's, and how its shard ids become lease keys: the
+   * sync reads, creates and reports only this stream's leases. @default SINGLE_STREAM_SCOPE
+   */
+  readonly scope?: LeaseScope;
   /** Accepted like every component's clock; a sync itself never waits, so it is unused today. @default systemClock */
   readonly clock?: Clock;
   /** @default silentLogger() */
@@ -61,6 +66,7 @@ export class ShardSyncer {
   private readonly refresher: LeaseRefresher;
   private readonly detector: ShardLister;
   private readonly initialPosition: InitialPosition;
+  private readonly scope: LeaseScope;
   private readonly logger: Logger;
 
   /** @throws TypeError naming an invalid option. */
@@ -71,6 +77,7 @@ export class ShardSyncer {
     this.refresher = options.refresher;
     this.detector = options.detector;
     this.initialPosition = options.initialPosition;
+    this.scope = options.scope ?? SINGLE_STREAM_SCOPE;
     this.logger = (options.logger ?? silentLogger()).child({ component: 'shard-syncer', stream: options.detector.streamLabel });
   }
 
@@ -81,7 +88,7 @@ export class ShardSyncer {
    */
   async syncShards(signal?: AbortSignal): Promise<ShardSyncResult> {
     const shards = await this.detector.listShards(signal);
-    const leases = await this.refresher.listLeases(signal);
+    const leases = scopedLeases(await this.refresher.listLeases(signal), this.scope);
     const present = new Map<string, Lease | NewLease>(leases.map((l) => [l.leaseKey, l] as const));
     const repairedHoles = leases.length > 0 ? openLeaseHoles(shards, present) : [];
 
@@ -90,18 +97,18 @@ export class ShardSyncer {
     for (const level of plan.levels) {
       for (let i = 0; i < level.length; i += CREATE_CONCURRENCY) {
         const batch = level.slice(i, i + CREATE_CONCURRENCY);
-        const results = await Promise.all(batch.map((lease) => this.refresher.createLeaseIfNotExists(lease, signal)));
+        const results = await Promise.all(batch.map((lease) => this.refresher.createLeaseIfNotExists(this.scope.toNewLease(lease), signal)));
         batch.forEach((lease, j) => {
           // Created here or by a peer in the meantime: either way the lease exists now.
           present.set(lease.leaseKey, lease);
-          if (results[j]) created.push(lease.leaseKey);
+          if (results[j]) created.push(this.scope.leaseKeyOf(lease.leaseKey));
         });
       }
     }
 
     const holes = openLeaseHoles(shards, present);
     const shardIds = new Set(shards.map((s) => s.shardId));
-    const garbageLeases = leases.filter((l) => !shardIds.has(l.leaseKey)).map((l) => l.leaseKey).sort();
+    const garbageLeases = leases.filter((l) => !shardIds.has(l.leaseKey)).map((l) => this.scope.leaseKeyOf(l.leaseKey)).sort();
     if (created.length > 0) this.logger.info({ leasesCreated: created, skipped: plan.skipped }, 'created leases for new shards');
     if (repairedHoles.length > 0 && holes.length === 0) this.logger.info({ repairedHoles }, 'repaired holes in the hash-key coverage of the open leases');
     if (holes.length > 0) {
@@ -122,7 +129,7 @@ export class ShardSyncer {
    * @returns the lease keys this call created (a child a peer created first is not listed).
    */
   async createChildLeases(parentLease: Lease, childShards?: readonly ChildShard[], signal?: AbortSignal): Promise<string[]> {
-    const parentId = parentLease.leaseKey;
+    const parentId = shardIdOf(parentLease);
     let children: readonly ChildShard[] = childShards ?? [];
     if (children.length === 0) {
       children = (await this.detector.listChildShards(parentId, signal)).map(toChildShard);
@@ -134,17 +141,17 @@ export class ShardSyncer {
     const results = await Promise.all(
       children.map((child) =>
         this.refresher.createLeaseIfNotExists(
-          {
+          this.scope.toNewLease({
             leaseKey: child.shardId,
             checkpoint: extended('TRIM_HORIZON'),
             parentShardIds: [...new Set(child.parentShards)].sort(),
             hashKeyRange: child.hashKeyRange,
-          },
+          }),
           signal,
         ),
       ),
     );
-    const created = children.filter((_, i) => results[i]).map((c) => c.shardId);
+    const created = children.filter((_, i) => results[i]).map((c) => this.scope.leaseKeyOf(c.shardId));
 
     const childrenByParent = new Map<string, string[]>();
     for (const child of children) {
@@ -153,12 +160,20 @@ export class ShardSyncer {
       }
     }
     for (const [parent, ids] of childrenByParent) {
-      const recorded = await this.refresher.addChildShardIds(parent, [...ids].sort(), signal);
+      const recorded = await this.refresher.addChildShardIds(this.scope.leaseKeyOf(parent), [...ids].sort(), signal);
       if (!recorded) this.logger.debug({ shardId: parent, childShardIds: ids }, 'parent lease not found while recording child shard ids');
     }
     this.logger.info({ shardId: parentId, childShardIds: children.map((c) => c.shardId), created }, 'created child leases at shard end');
     return created;
   }
+}
+
+/**
+ * The leases of one stream, each keyed by its shard id (the key space of shard sync, the parent
+ * gate and cleanup: parents and children are shard ids in both table formats).
+ */
+export function scopedLeases(leases: readonly Lease[], scope: LeaseScope): Lease[] {
+  return leases.filter((l) => scope.owns(l)).map((l) => (l.shardId === undefined ? l : { ...l, leaseKey: shardIdOf(l) }));
 }
 
 /**

@@ -340,6 +340,6 @@ describe('BatchingProcessor — metrics and options', () => {
     expect(() => batchingProcessorFactory({ sink, transform: 'nope' as never })).toThrow(/transform must be a function, got "nope"/);
     expect(() => batchingProcessorFactory({ sink, transform, clock: {} as never })).toThrow(TypeError);
     const factory = batchingProcessorFactory({ sink, transform, batching: { maxAgeMs: Infinity } });
-    expect(factory('shardId-1')).toBeInstanceOf(BatchingProcessor);
+    expect(factory('shardId-1', { shardId: 'shardId-1', streamName: 'orders', streamIdentifier: 'orders' })).toBeInstanceOf(BatchingProcessor);
   });
 });

@@ -1,10 +1,12 @@
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import type { InvalidLeaseItem, Lease, LeaseRefresher, LeaseTableScan } from '@kcl-ts/leases';
+import { shardIdOf, type InvalidLeaseItem, type Lease, type LeaseRefresher, type LeaseTableScan } from '@kcl-ts/leases';
 import type { ShardInfo } from '@kcl-ts/shard-sync';
 
 /** One row of `kcl status`. */
 export interface LeaseStatus {
   readonly shardId: string;
+  /** The lease's stream in a multi-stream table (`account:streamName:creationEpoch`); `null` in a single-stream one. */
+  readonly streamIdentifier: string | null;
   /** `ended`: checkpointed SHARD_END; `closed`: the shard was resharded but is not finished; `open`; `unknown` without --stream. */
   readonly state: 'open' | 'closed' | 'ended' | 'gone' | 'unknown';
   readonly owner: string | null;
@@ -32,6 +34,8 @@ export interface StatusReport {
    */
   readonly invalid: readonly InvalidLeaseItem[];
   readonly workers: readonly { readonly workerId: string; readonly leases: number }[];
+  /** Multi-stream tables: unfinished leases per stream, and how many of them no worker owns. Empty for a single-stream table. */
+  readonly streams: readonly { readonly streamIdentifier: string; readonly leases: number; readonly unowned: number }[];
   readonly unowned: readonly string[];
   readonly expired: readonly string[] | null;
 }
@@ -59,18 +63,23 @@ export async function collectStatus(input: {
     secondScan = await scan();
   }
   const second: Lease[] | undefined = secondScan?.leases;
+  // Grouped by stream (a multi-stream key starts with it), then by shard.
   const leases = [...(second ?? first)].sort((a, b) => a.leaseKey.localeCompare(b.leaseKey));
   const invalid = [...(secondScan ?? firstScan).invalid].sort((a, b) => (a.leaseKey ?? '').localeCompare(b.leaseKey ?? ''));
   const before = new Map(first.map((l) => [l.leaseKey, l.leaseCounter]));
   const shards = input.listShards ? new Map((await input.listShards()).map((s) => [s.shardId, s])) : undefined;
   const rows: LeaseStatus[] = [];
   for (const lease of leases) {
-    const shard = shards?.get(lease.leaseKey);
+    const shardId = shardIdOf(lease);
+    // With --stream, ListShards describes only that stream's leases.
+    const listed = lease.streamIdentifier === undefined || lease.streamIdentifier.split(':')[1] === input.stream;
+    const shard = listed ? shards?.get(shardId) : undefined;
     const ended = lease.checkpoint.sequenceNumber === 'SHARD_END';
-    const state: LeaseStatus['state'] = ended ? 'ended' : !shards ? 'unknown' : !shard ? 'gone' : shard.endingSequenceNumber ? 'closed' : 'open';
+    const state: LeaseStatus['state'] = ended ? 'ended' : !shards || !listed ? 'unknown' : !shard ? 'gone' : shard.endingSequenceNumber ? 'closed' : 'open';
     const lagMs = !ended && shard && input.kinesis && input.stream ? await probeLag(input.kinesis, input.stream, lease).catch(() => null) : null;
     rows.push({
-      shardId: lease.leaseKey,
+      shardId,
+      streamIdentifier: lease.streamIdentifier ?? null,
       state,
       owner: lease.leaseOwner ?? null,
       checkpoint: lease.checkpoint.subSequenceNumber ? `${lease.checkpoint.sequenceNumber}/${lease.checkpoint.subSequenceNumber}` : lease.checkpoint.sequenceNumber,
@@ -85,14 +94,22 @@ export async function collectStatus(input: {
   }
   const perWorker = new Map<string, number>();
   for (const r of rows) if (r.owner && r.state !== 'ended') perWorker.set(r.owner, (perWorker.get(r.owner) ?? 0) + 1);
+  const perStream = new Map<string, { leases: number; unowned: number }>();
+  for (const r of rows) {
+    if (r.streamIdentifier === null || r.state === 'ended') continue;
+    const entry = perStream.get(r.streamIdentifier) ?? { leases: 0, unowned: 0 };
+    perStream.set(r.streamIdentifier, { leases: entry.leases + 1, unowned: entry.unowned + (r.owner ? 0 : 1) });
+  }
+  const label = (r: LeaseStatus): string => (r.streamIdentifier === null ? r.shardId : `${r.streamIdentifier}:${r.shardId}`);
   return {
     table: input.table,
     stream: input.stream ?? null,
     leases: rows,
     invalid,
     workers: [...perWorker].map(([workerId, n]) => ({ workerId, leases: n })).sort((a, b) => a.workerId.localeCompare(b.workerId)),
-    unowned: rows.filter((r) => !r.owner && r.state !== 'ended').map((r) => r.shardId),
-    expired: second ? rows.filter((r) => r.expired).map((r) => r.shardId) : null,
+    streams: [...perStream].map(([streamIdentifier, n]) => ({ streamIdentifier, ...n })),
+    unowned: rows.filter((r) => !r.owner && r.state !== 'ended').map(label),
+    expired: second ? rows.filter((r) => r.expired).map(label) : null,
   };
 }
 
@@ -101,7 +118,7 @@ async function probeLag(kinesis: KinesisClient, stream: string, lease: Lease): P
   const position = /^\d+$/.test(cp)
     ? { ShardIteratorType: 'AT_SEQUENCE_NUMBER' as const, StartingSequenceNumber: cp }
     : { ShardIteratorType: cp === 'LATEST' ? ('LATEST' as const) : ('TRIM_HORIZON' as const) };
-  const it = await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: lease.leaseKey, ...position }));
+  const it = await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shardIdOf(lease), ...position }));
   if (!it.ShardIterator) return null;
   const res = await kinesis.send(new GetRecordsCommand({ ShardIterator: it.ShardIterator, Limit: 1 }));
   return res.MillisBehindLatest ?? null;
@@ -110,8 +127,9 @@ async function probeLag(kinesis: KinesisClient, stream: string, lease: Lease): P
 /** Renders the report as an operator-friendly table. */
 export function formatStatus(report: StatusReport): string {
   const header = ['SHARD', 'STATE', 'OWNER', 'CHECKPOINT', 'LAG', 'PARENTS', 'CHILDREN', 'SWITCHES'];
+  // A multi-stream table: the shard cell names the stream too (rows are grouped by stream).
   const rows = report.leases.map((r) => [
-    r.shardId,
+    r.streamIdentifier === null ? r.shardId : `${r.streamIdentifier}:${r.shardId}`,
     r.expired ? `${r.state} (expired)` : r.state,
     (r.owner ?? '-') + (r.pendingHandoffTo ? ` → ${r.pendingHandoffTo}` : ''),
     shorten(r.checkpoint),
@@ -129,6 +147,10 @@ export function formatStatus(report: StatusReport): string {
   const out = [`lease table ${report.table}${report.stream ? `, stream ${report.stream}` : ''}: ${report.leases.length} leases${invalidCount}`, '', line(header), ...keyed.map(line), ''];
   out.push('WORKER'.padEnd(40) + 'LEASES');
   for (const w of report.workers) out.push(w.workerId.padEnd(40) + String(w.leases));
+  if (report.streams.length > 0) {
+    out.push('', 'STREAM'.padEnd(60) + 'LEASES  UNOWNED');
+    for (const s of report.streams) out.push(s.streamIdentifier.padEnd(60) + String(s.leases).padEnd(8) + String(s.unowned));
+  }
   out.push(`unowned: ${report.unowned.length ? report.unowned.join(', ') : 'none'}`);
   if (report.expired) out.push(`expired: ${report.expired.length ? report.expired.join(', ') : 'none'}`);
   if (invalidRows.length) out.push(`invalid: ${invalidRows.map((r) => r[0]).join(', ')} (skipped by every worker until fixed or deleted)`);

@@ -48,6 +48,11 @@ export interface BalancePlan {
  *   target at most; a victim exactly at target gives one lease only to a worker that would
  *   otherwise stay two or more below target (without this, 12 leases over 5 workers can
  *   stall at 3-3-3-3-0). Every steal therefore narrows the spread.
+ * - Multi-stream tables (leases with a `streamIdentifier`): the count is over the leases of
+ *   all streams, and within it each take or steal picks a lease of the stream this worker
+ *   holds the fewest of (a steal: the fewest compared with its victim), so each stream's
+ *   shards spread over the fleet and one hot stream does not land on one worker. With one
+ *   stream this changes nothing.
  */
 export function planBalance(input: BalanceInput): BalancePlan {
   const { workerId: me, leases, expiredKeys, heldKeys } = input;
@@ -65,6 +70,7 @@ export function planBalance(input: BalanceInput): BalancePlan {
   let activeCount = 0;
   const free: Lease[] = [];
   const toAdopt: Lease[] = [];
+  const mine = new Map<string | undefined, number>();
   for (const lease of leases) {
     if (isShardEnded(lease)) continue;
     activeCount++;
@@ -72,6 +78,7 @@ export function planBalance(input: BalanceInput): BalancePlan {
     if (lease.leaseOwner === me && !heldKeys.has(lease.leaseKey)) toAdopt.push(lease);
     if (owner === undefined) free.push(lease);
     else load.set(owner, (load.get(owner) ?? 0) + 1);
+    if (owner === me) mine.set(lease.streamIdentifier, (mine.get(lease.streamIdentifier) ?? 0) + 1);
   }
   // Held leases count for us even when the scan shows another owner (not noticed yet).
   const myCount = load.get(me) ?? 0;
@@ -80,8 +87,8 @@ export function planBalance(input: BalanceInput): BalancePlan {
   const deficit = target - myCount;
   const plan: BalancePlan = { liveWorkers, target, myCount, toAdopt, toTake: [], toSteal: [], load };
   if (deficit <= 0) return plan;
-  if (free.length > 0) return { ...plan, toTake: shuffle(free, input.random).slice(0, deficit) };
-  return { ...plan, toSteal: planSteals(input, live, load, target, myCount, deficit) };
+  if (free.length > 0) return { ...plan, toTake: spreadOverStreams(shuffle(free, input.random), deficit, mine) };
+  return { ...plan, toSteal: planSteals(input, live, load, target, myCount, deficit, mine) };
 }
 
 /** The worker a lease counts for (see {@link planBalance}), or `undefined` when it is free or expired. */
@@ -105,6 +112,7 @@ function planSteals(
   target: number,
   myCount: number,
   deficit: number,
+  myPerStream: Map<string | undefined, number>,
 ): Lease[] {
   const { workerId: me, expiredKeys, heldKeys } = input;
   const candidates = new Map<string, Lease[]>();
@@ -133,11 +141,72 @@ function planSteals(
       }
     }
     if (victim === undefined || !(most > target || (most === target && mine + 1 < target))) break;
-    toSteal.push(candidates.get(victim)!.pop()!);
+    const stolen = takeFromStreamLeastHeld(candidates.get(victim)!, myPerStream);
+    toSteal.push(stolen);
+    myPerStream.set(stolen.streamIdentifier, (myPerStream.get(stolen.streamIdentifier) ?? 0) + 1);
     remaining.set(victim, most - 1);
     mine++;
   }
   return toSteal;
+}
+
+/**
+ * Picks up to `count` of the (shuffled) free leases, each time one of the stream `held` counts
+ * the fewest of, ties going to the stream that comes first in the shuffled order. With one
+ * stream: the first `count`. Updates `held`.
+ */
+function spreadOverStreams(free: readonly Lease[], count: number, held: Map<string | undefined, number>): Lease[] {
+  const queues = new Map<string | undefined, Lease[]>();
+  for (const lease of free) {
+    const queue = queues.get(lease.streamIdentifier);
+    if (queue) queue.push(lease);
+    else queues.set(lease.streamIdentifier, [lease]);
+  }
+  if (queues.size <= 1) return free.slice(0, count);
+  const picked: Lease[] = [];
+  const next = new Map<string | undefined, number>();
+  while (picked.length < count) {
+    let best: string | undefined;
+    let bestCount = Number.POSITIVE_INFINITY;
+    let found = false;
+    for (const [stream, queue] of queues) {
+      if ((next.get(stream) ?? 0) >= queue.length) continue;
+      const n = held.get(stream) ?? 0;
+      if (n < bestCount) {
+        best = stream;
+        bestCount = n;
+        found = true;
+      }
+    }
+    if (!found) break;
+    const i = next.get(best) ?? 0;
+    picked.push(queues.get(best)![i]!);
+    next.set(best, i + 1);
+    held.set(best, bestCount + 1);
+  }
+  return picked;
+}
+
+/**
+ * Removes and returns the victim's lease whose stream this worker holds the fewest of
+ * compared with the victim (the last such in the list; with one stream, the last lease).
+ */
+function takeFromStreamLeastHeld(candidates: Lease[], held: ReadonlyMap<string | undefined, number>): Lease {
+  const victimHolds = new Map<string | undefined, number>();
+  for (const lease of candidates) victimHolds.set(lease.streamIdentifier, (victimHolds.get(lease.streamIdentifier) ?? 0) + 1);
+  let index = candidates.length - 1;
+  if (victimHolds.size > 1) {
+    let best = Number.POSITIVE_INFINITY;
+    for (let i = candidates.length - 1; i >= 0; i--) {
+      const stream = candidates[i]!.streamIdentifier;
+      const score = (held.get(stream) ?? 0) - (victimHolds.get(stream) ?? 0);
+      if (score < best) {
+        best = score;
+        index = i;
+      }
+    }
+  }
+  return candidates.splice(index, 1)[0]!;
 }
 
 /** Fisher–Yates shuffle in place; returns `items`. */

@@ -1,4 +1,5 @@
 import type { Clock, Logger } from '@kcl-ts/processor';
+import type { Lease } from '../lease.js';
 import type { LeaseRefresher } from '../refresher.js';
 import type { CoordinatorEmitter } from './events.js';
 import type { HeldLeases } from './held-leases.js';
@@ -20,6 +21,8 @@ export interface CoordinatorContext {
   readonly emitter: CoordinatorEmitter;
   readonly held: HeldLeases;
   readonly random: () => number;
+  /** Leases this worker may take; see `LeaseCoordinatorDeps.canTake`. */
+  readonly canTake?: (lease: Lease) => boolean;
   /** Aborted when the coordinator stops: passed to the store calls of the loops' rounds. */
   readonly signal: AbortSignal;
   /** Logs `error` and emits it as `'error'` (only when someone listens). */

@@ -36,6 +36,12 @@ export interface LeaseCoordinatorDeps {
    * @default a random UUID
    */
   readonly incarnation?: string;
+  /**
+   * Which leases this worker may take (and counts when balancing); leases it holds already
+   * always count. A multi-stream worker passes "the lease's stream is one it consumes", so a
+   * stream removed from its list, or not yet in it, is left alone. @default every lease
+   */
+  readonly canTake?: (lease: Lease) => boolean;
 }
 
 /**
@@ -94,6 +100,7 @@ export class LeaseCoordinator {
       emitter: this.emitter,
       held: this.held,
       random: deps.random ?? Math.random,
+      ...(deps.canTake && { canTake: deps.canTake }),
       signal: this.abort.signal,
       reportError: (error, message, fields) => {
         if (this.abort.signal.aborted) {

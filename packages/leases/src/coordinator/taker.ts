@@ -58,11 +58,13 @@ export class LeaseTaker {
     const expiredKeys = this.tracker.observe(leases, now);
     this.latest = leases;
     held.enforce(now);
+    const heldKeys = held.keys();
+    const canTake = this.ctx.canTake;
     const plan = planBalance({
       workerId: me,
-      leases,
+      leases: canTake ? leases.filter((l) => heldKeys.has(l.leaseKey) || canTake(l)) : leases,
       expiredKeys,
-      heldKeys: held.keys(),
+      heldKeys,
       maxLeasesForWorker: config.maxLeasesForWorker,
       maxLeasesToStealAtOneTime: config.maxLeasesToStealAtOneTime,
       random: this.ctx.random,

@@ -17,6 +17,14 @@
  * | handoffTo (kcl-ts) | `handoffTo` | S |
  * | initialTimestamp (kcl-ts) | `initialTimestamp` | N |
  * | ownerIncarnation (kcl-ts) | `leaseOwnerIncarnation` | S |
+ * | streamIdentifier (multi-stream) | `streamName` | S |
+ * | shardId (multi-stream) | `shardId` | S |
+ *
+ * A multi-stream lease (Java KCL `DynamoDBMultiStreamLeaseSerializer`) keeps the serialized
+ * stream identifier `account:streamName:creationEpoch` in `streamName` (so named for legacy
+ * reasons) and the shard id in `shardId`; its key is `account:streamName:creationEpoch:shardId`.
+ * An item with a `streamName` that is not such an identifier, or with one of the two
+ * attributes without the other, is invalid.
  *
  * Empty string sets cannot be stored in DynamoDB, so an empty list is an absent attribute.
  * Attributes not in this table (the Java KCL's `throughputKBps`, `checkpointOwner`,
@@ -31,6 +39,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { InvalidStateError, isSentinel, isSequenceNumber, SENTINEL_CHECKPOINTS, type ExtendedSequenceNumber } from '@kcl-ts/processor';
 import type { Lease } from '../lease.js';
+import { parseStreamIdentifier } from '../multi-stream.js';
 import type { InvalidLeaseItem } from '../refresher.js';
 
 /** A lease-table item in the low-level DynamoDB attribute-value form. */
@@ -54,6 +63,8 @@ export const LEASE_ATTRIBUTES = {
   handoffTo: 'handoffTo',
   initialTimestamp: 'initialTimestamp',
   ownerIncarnation: 'leaseOwnerIncarnation',
+  streamIdentifier: 'streamName',
+  shardId: 'shardId',
 } as const;
 
 const A = LEASE_ATTRIBUTES;
@@ -100,6 +111,10 @@ export function leaseToItem(lease: Lease): LeaseItem {
   if (lease.handoffTo !== undefined) item[A.handoffTo] = stringValue(lease.handoffTo);
   if (lease.initialTimestamp !== undefined) item[A.initialTimestamp] = numberValue(lease.initialTimestamp);
   if (lease.ownerIncarnation !== undefined) item[A.ownerIncarnation] = stringValue(lease.ownerIncarnation);
+  if (lease.streamIdentifier !== undefined && lease.shardId !== undefined) {
+    item[A.streamIdentifier] = stringValue(lease.streamIdentifier);
+    item[A.shardId] = stringValue(lease.shardId);
+  }
   return item;
 }
 
@@ -227,8 +242,10 @@ function readLease(item: LeaseItem, leaseKey: string): Lease {
   const handoffTo = str(A.handoffTo);
   const initialTimestamp = num(A.initialTimestamp);
   const incarnation = str(A.ownerIncarnation);
+  const stream = readStream(item);
   return {
     leaseKey,
+    ...stream,
     ...(owner !== undefined ? { leaseOwner: owner } : {}),
     leaseCounter: num(A.leaseCounter) ?? 0,
     checkpoint,
@@ -280,6 +297,19 @@ function readNumber(item: LeaseItem, name: string): number | undefined {
   const n = Number(value.N);
   if (!Number.isFinite(n)) throw new ItemProblem(name, `attribute "${name}" is not a finite number`);
   return n;
+}
+
+/** The multi-stream attributes: both or neither, the stream a serialized stream identifier. */
+function readStream(item: LeaseItem): { streamIdentifier?: string; shardId?: string } {
+  const streamIdentifier = readString(item, A.streamIdentifier);
+  const shardId = readString(item, A.shardId);
+  if (streamIdentifier === undefined && shardId === undefined) return {};
+  if (streamIdentifier === undefined) throw new ItemProblem(A.streamIdentifier, `attribute "${A.shardId}" without "${A.streamIdentifier}" (a multi-stream lease has both)`);
+  if (shardId === undefined || shardId.length === 0) throw new ItemProblem(A.shardId, `attribute "${A.streamIdentifier}" without a "${A.shardId}" (a multi-stream lease has both)`);
+  if (parseStreamIdentifier(streamIdentifier) === undefined) {
+    throw new ItemProblem(A.streamIdentifier, `attribute "${A.streamIdentifier}" is not a stream identifier account:streamName:creationEpoch`);
+  }
+  return { streamIdentifier, shardId };
 }
 
 function readBinary(item: LeaseItem, name: string): Uint8Array | undefined {

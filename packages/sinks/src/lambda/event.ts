@@ -38,6 +38,8 @@ export interface LambdaBatchResponse {
 /** The records of one shard in an event, decoded and deaggregated. */
 export interface ShardRecords {
   readonly shardId: string;
+  /** The stream's name, from `eventSourceARN` (empty when the event does not carry it). */
+  readonly streamName: string;
   /** User records in order (several per Kinesis record when KPL-aggregated). */
   readonly records: KinesisClientRecord[];
   /** The Kinesis sequence numbers of the event's records, in order (what `itemIdentifier` names). */
@@ -65,7 +67,8 @@ export function decodeEvent(event: LambdaKinesisEvent, logger?: Logger): ShardRe
     const shardId = shardIdOf(record);
     let group = shards.get(shardId);
     if (!group) {
-      group = { shardId, records: [], sequenceNumbers: [] };
+      const arn = record.eventSourceARN;
+      group = { shardId, streamName: arn === undefined ? '' : arn.slice(arn.lastIndexOf('/') + 1), records: [], sequenceNumbers: [] };
       shards.set(shardId, group);
     }
     const { data, partitionKey, sequenceNumber, approximateArrivalTimestamp } = record.kinesis;

@@ -118,17 +118,17 @@ export function toLambdaHandler(processorFactory: ShardRecordProcessorFactory, o
 
 /** Runs one shard's records through a new processor; returns the sequence number to resume at, if any. */
 async function runShard(shard: ShardRecords, factory: ShardRecordProcessorFactory, config: ResolvedOptions, signal: AbortSignal): Promise<string | undefined> {
-  const { shardId, records } = shard;
+  const { shardId, streamName, records } = shard;
   const log = config.logger.child({ component: 'lambda-adapter', shardId });
   if (records.length === 0) return undefined; // only empty aggregates: nothing to process
   const checkpointer = new LambdaCheckpointer(shardId, records);
   let returned = false;
   try {
-    const processor = await factory(shardId);
-    await processor.initialize({ shardId, extendedSequenceNumber: extended('TRIM_HORIZON') });
+    const processor = await factory(shardId, { shardId, streamName, streamIdentifier: streamName });
+    await processor.initialize({ shardId, streamName, streamIdentifier: streamName, extendedSequenceNumber: extended('TRIM_HORIZON') });
     checkpointer.beginProcessing();
     try {
-      await processor.processRecords({ records, checkpointer, shardId, signal });
+      await processor.processRecords({ records, checkpointer, shardId, streamName, streamIdentifier: streamName, signal });
       returned = true;
     } catch (error) {
       log.debug({ err: error }, 'processRecords error in full');
