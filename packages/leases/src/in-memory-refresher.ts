@@ -93,7 +93,7 @@ export class InMemoryLeaseRefresher implements LeaseRefresher {
     this.enter('takeLease');
     const cur = this.leases.get(lease.leaseKey);
     if (!cur || cur.leaseCounter !== lease.leaseCounter) return undefined;
-    const { handoffTo: _h, ownerIncarnation: _i, ...rest } = cur;
+    const { handoffTo: _h, ownerIncarnation: _i, checkpointOwner: _c, ...rest } = cur;
     const id = ownerId(newOwner);
     const switched = cur.leaseOwner !== undefined && cur.leaseOwner !== id ? 1 : 0;
     return this.store(withIncarnation({ ...rest, leaseOwner: id, leaseCounter: cur.leaseCounter + 1, ownerSwitchesSinceCheckpoint: cur.ownerSwitchesSinceCheckpoint + switched }, newOwner));
@@ -103,7 +103,7 @@ export class InMemoryLeaseRefresher implements LeaseRefresher {
     this.enter('evictLease');
     const cur = this.leases.get(lease.leaseKey);
     if (!cur || cur.leaseOwner !== ownerId(owner)) return false;
-    const { handoffTo: _h, leaseOwner: _o, ownerIncarnation: _i, ...rest } = cur;
+    const { handoffTo: _h, leaseOwner: _o, ownerIncarnation: _i, checkpointOwner: _c, ...rest } = cur;
     this.store({ ...rest, leaseCounter: cur.leaseCounter + 1 });
     return true;
   }
@@ -120,7 +120,7 @@ export class InMemoryLeaseRefresher implements LeaseRefresher {
     this.enter('transferLease');
     const cur = this.leases.get(lease.leaseKey);
     if (!cur || cur.leaseOwner !== ownerId(owner) || cur.leaseCounter !== lease.leaseCounter) return undefined;
-    const { handoffTo: _h, ownerIncarnation: _i, ...rest } = cur;
+    const { handoffTo: _h, ownerIncarnation: _i, checkpointOwner: _c, ...rest } = cur;
     return this.store({ ...rest, leaseOwner: newOwner, leaseCounter: cur.leaseCounter + 1, ownerSwitchesSinceCheckpoint: cur.ownerSwitchesSinceCheckpoint + 1 });
   }
 

@@ -73,14 +73,14 @@ export interface LeaseRefresher {
   /**
    * Take (expired, free or stolen): condition `leaseCounter = lease.leaseCounter`;
    * owner = newOwner, counter + 1, ownerSwitchesSinceCheckpoint + 1 (when it had another owner),
-   * `handoffTo` removed, `ownerIncarnation` set to the new owner's token (or removed).
-   * Returns the new lease or `undefined`.
+   * `handoffTo` and KCL 3.x's `checkpointOwner` removed, `ownerIncarnation` set to the new
+   * owner's token (or removed). Returns the new lease or `undefined`.
    */
   takeLease(lease: Lease, newOwner: LeaseOwner, signal?: AbortSignal): Promise<Lease | undefined>;
 
   /**
    * Evict / release: condition `leaseOwner = owner`; owner removed, counter + 1,
-   * `handoffTo` and `ownerIncarnation` removed. True if it was released.
+   * `handoffTo`, `ownerIncarnation` and KCL 3.x's `checkpointOwner` removed. True if it was released.
    */
   evictLease(lease: Lease, owner: LeaseOwner, signal?: AbortSignal): Promise<boolean>;
 
@@ -94,7 +94,7 @@ export interface LeaseRefresher {
   /**
    * Graceful handoff, step 2 (by the owner, after its final checkpoint): condition
    * `leaseOwner = owner AND leaseCounter = lease.leaseCounter`; owner = newOwner,
-   * counter + 1, ownerSwitchesSinceCheckpoint + 1, `handoffTo` and `ownerIncarnation` removed
+   * counter + 1, ownerSwitchesSinceCheckpoint + 1, `handoffTo`, `ownerIncarnation` and `checkpointOwner` removed
    * (the new owner's process writes its own token with its first renewal).
    */
   transferLease(lease: Lease, owner: LeaseOwner, newOwner: string, signal?: AbortSignal): Promise<Lease | undefined>;

@@ -161,7 +161,7 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
     const newOwner = ownerId(newOwnerRef);
     const b = new ExpressionBuilder();
     this.fence(b, lease.leaseCounter, undefined);
-    b.setValue(A.leaseOwner, stringValue(newOwner)).setValue(A.leaseCounter, numberValue(lease.leaseCounter + 1)).remove(A.handoffTo);
+    b.setValue(A.leaseOwner, stringValue(newOwner)).setValue(A.leaseCounter, numberValue(lease.leaseCounter + 1)).remove(A.handoffTo, A.checkpointOwner);
     this.setIncarnation(b, newOwnerRef, true);
     // Every owner change moves the counter, so the owner stored at the counter we saw is the
     // owner we saw: the switch is counted against it, as the in-memory refresher counts it.
@@ -173,7 +173,7 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
   async evictLease(lease: Lease, ownerRef: LeaseOwner, signal?: AbortSignal): Promise<boolean> {
     const b = new ExpressionBuilder();
     b.condition(`${b.name(A.leaseOwner)} = ${b.value('owner', stringValue(ownerId(ownerRef)))}`);
-    b.remove(A.leaseOwner, A.handoffTo, A.ownerIncarnation);
+    b.remove(A.leaseOwner, A.handoffTo, A.ownerIncarnation, A.checkpointOwner);
     b.set(A.leaseCounter, `if_not_exists(${b.name(A.leaseCounter)}, ${b.value('zero', numberValue(0))}) + ${b.value('one', numberValue(1))}`);
     const result = await this.update('evictLease', lease.leaseKey, b, 'NONE', signal);
     if (result.ok) return true;
@@ -200,7 +200,7 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
   async transferLease(lease: Lease, ownerRef: LeaseOwner, newOwner: string, signal?: AbortSignal): Promise<Lease | undefined> {
     const b = new ExpressionBuilder();
     this.fence(b, lease.leaseCounter, ownerId(ownerRef));
-    b.setValue(A.leaseOwner, stringValue(newOwner)).setValue(A.leaseCounter, numberValue(lease.leaseCounter + 1)).remove(A.handoffTo, A.ownerIncarnation);
+    b.setValue(A.leaseOwner, stringValue(newOwner)).setValue(A.leaseCounter, numberValue(lease.leaseCounter + 1)).remove(A.handoffTo, A.ownerIncarnation, A.checkpointOwner);
     this.incrementSwitches(b);
     return this.updateReturningLease('transferLease', lease.leaseKey, b, signal, (s) => s.leaseOwner === newOwner && s.leaseCounter === lease.leaseCounter + 1);
   }

@@ -17,10 +17,10 @@
  * | handoffTo (kcl-ts) | `handoffTo` | S |
  * | initialTimestamp (kcl-ts) | `initialTimestamp` | N |
  * | ownerIncarnation (kcl-ts) | `leaseOwnerIncarnation` | S |
+ * | checkpointOwner (KCL 3.x) | `checkpointOwner` | S |
  *
  * Empty string sets cannot be stored in DynamoDB, so an empty list is an absent attribute.
- * Attributes not in this table (the Java KCL's `throughputKBps`, `checkpointOwner`,
- * `leaseState`, ...) are ignored on read, and missing numbers read as 0.
+ * Attributes not in this table (the Java KCL's `throughputKBps`, `leaseState`, ...) are ignored on read, and missing numbers read as 0.
  *
  * An item with an attribute of the wrong type, or whose (pending) checkpoint is neither a
  * sequence number nor a sentinel, is *invalid* ({@link parseLeaseItem}): scans skip it, so
@@ -54,6 +54,7 @@ export const LEASE_ATTRIBUTES = {
   handoffTo: 'handoffTo',
   initialTimestamp: 'initialTimestamp',
   ownerIncarnation: 'leaseOwnerIncarnation',
+  checkpointOwner: 'checkpointOwner',
 } as const;
 
 const A = LEASE_ATTRIBUTES;
@@ -100,6 +101,7 @@ export function leaseToItem(lease: Lease): LeaseItem {
   if (lease.handoffTo !== undefined) item[A.handoffTo] = stringValue(lease.handoffTo);
   if (lease.initialTimestamp !== undefined) item[A.initialTimestamp] = numberValue(lease.initialTimestamp);
   if (lease.ownerIncarnation !== undefined) item[A.ownerIncarnation] = stringValue(lease.ownerIncarnation);
+  if (lease.checkpointOwner !== undefined) item[A.checkpointOwner] = stringValue(lease.checkpointOwner);
   return item;
 }
 
@@ -227,6 +229,7 @@ function readLease(item: LeaseItem, leaseKey: string): Lease {
   const handoffTo = str(A.handoffTo);
   const initialTimestamp = num(A.initialTimestamp);
   const incarnation = str(A.ownerIncarnation);
+  const checkpointOwner = str(A.checkpointOwner);
   return {
     leaseKey,
     ...(owner !== undefined ? { leaseOwner: owner } : {}),
@@ -243,6 +246,7 @@ function readLease(item: LeaseItem, leaseKey: string): Lease {
     ...(handoffTo !== undefined ? { handoffTo } : {}),
     ...(initialTimestamp !== undefined ? { initialTimestamp } : {}),
     ...(incarnation !== undefined ? { ownerIncarnation: incarnation } : {}),
+    ...(checkpointOwner !== undefined ? { checkpointOwner } : {}),
   };
 }
 
