@@ -60,6 +60,8 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
   readonly config: DynamoDbLeaseRefresherConfig;
   private readonly caller: DynamoDbCaller;
   private readonly logger: Logger;
+  /** Table settings already warned about (each is logged once). */
+  private readonly warned = new Set<string>();
 
   /** @throws TypeError naming an invalid option. */
   constructor(options: DynamoDbLeaseRefresherOptions) {
@@ -81,9 +83,23 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
     return this.config.tableName;
   }
 
+  /**
+   * Creates the table (with the configured billing mode, tags, deletion protection, owner
+   * index, then point-in-time recovery) unless it exists, and waits until it is ACTIVE. A
+   * setting the endpoint refuses or ignores is logged as a warning, once per refresher.
+   */
   async createLeaseTableIfNotExists(signal?: AbortSignal): Promise<boolean> {
-    const { billingMode, tableCreationTimeoutMs, tags } = this.config;
-    return createLeaseTableIfNotExists(this.caller, { billingMode, tableCreationTimeoutMs, tags }, signal);
+    const { billingMode, tableCreationTimeoutMs, tags, deletionProtection, pointInTimeRecovery, ownerIndex } = this.config;
+    const warn = (setting: string, message: string, error?: unknown): void => {
+      if (this.warned.has(setting)) return;
+      this.warned.add(setting);
+      this.logger.warn({ err: error, setting }, message);
+    };
+    return createLeaseTableIfNotExists(
+      this.caller,
+      { billingMode, tableCreationTimeoutMs, tags, deletionProtection, pointInTimeRecovery, ownerIndex, warn },
+      signal,
+    );
   }
 
   async leaseTableExists(signal?: AbortSignal): Promise<boolean> {

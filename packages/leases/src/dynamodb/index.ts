@@ -10,7 +10,7 @@ export {
   type DynamoDbLeaseRefresherConfig,
   type DynamoDbLeaseRefresherOptions,
 } from './refresher-options.js';
-export type { LeaseTableBillingMode } from './lease-table.js';
+export { LEASE_OWNER_INDEX, type LeaseTableBillingMode } from './lease-table.js';
 export {
   ENTITY_TYPE_ATTRIBUTE,
   InvalidLeaseItemError,
