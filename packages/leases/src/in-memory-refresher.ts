@@ -1,6 +1,6 @@
 import type { Lease, LeaseOwner, LeaseUpdate, NewLease } from './lease.js';
 import { applyLeaseUpdate, newLease, ownerId, ownerIncarnation } from './lease.js';
-import type { LeaseRefresher } from './refresher.js';
+import type { CoordinatorRole, LeaseRefresher } from './refresher.js';
 
 /** Counts of calls made to a refresher, by operation (used by simulations and cost reports). */
 export type RefresherCallCounts = Record<string, number>;
@@ -14,6 +14,7 @@ export type RefresherCallCounts = Record<string, number>;
  */
 export class InMemoryLeaseRefresher implements LeaseRefresher {
   private readonly leases = new Map<string, Lease>();
+  private readonly roles = new Map<string, CoordinatorRole>();
   private tableExists = false;
   /** Calls made so far, by operation name. */
   readonly calls: RefresherCallCounts = {};
@@ -145,6 +146,48 @@ export class InMemoryLeaseRefresher implements LeaseRefresher {
     if (!cur) return false;
     if (options.onlyIfShardEnded && cur.checkpoint.sequenceNumber !== 'SHARD_END') return false;
     this.leases.delete(leaseKey);
+    return true;
+  }
+
+  /** Keys of the leases `owner` owns (the owner index, always up to date here). */
+  async listLeaseKeysForOwner(owner: string): Promise<string[]> {
+    this.enter('listLeaseKeysForOwner');
+    return [...this.leases.values()].filter((l) => l.leaseOwner === owner).map((l) => l.leaseKey);
+  }
+
+  /** The role item `name`, if any. */
+  async getRole(name: string): Promise<CoordinatorRole | undefined> {
+    this.enter('getRole');
+    const role = this.roles.get(name);
+    return role && { ...role };
+  }
+
+  /** See {@link LeaseRefresher.claimRole}. */
+  async claimRole(name: string, seen: CoordinatorRole | undefined, holder: string): Promise<CoordinatorRole | undefined> {
+    this.enter('claimRole');
+    const cur = this.roles.get(name);
+    if (seen === undefined ? cur !== undefined : cur === undefined || cur.counter !== seen.counter) return undefined;
+    const next = { name, holder, counter: (cur?.counter ?? 0) + 1 };
+    this.roles.set(name, next);
+    return { ...next };
+  }
+
+  /** See {@link LeaseRefresher.renewRole}. */
+  async renewRole(role: CoordinatorRole, holder: string): Promise<CoordinatorRole | undefined> {
+    this.enter('renewRole');
+    const cur = this.roles.get(role.name);
+    if (cur === undefined || cur.holder !== holder || cur.counter !== role.counter) return undefined;
+    const next = { ...cur, counter: cur.counter + 1 };
+    this.roles.set(role.name, next);
+    return { ...next };
+  }
+
+  /** See {@link LeaseRefresher.releaseRole}. */
+  async releaseRole(role: CoordinatorRole, holder: string): Promise<boolean> {
+    this.enter('releaseRole');
+    const cur = this.roles.get(role.name);
+    if (cur === undefined || cur.holder !== holder) return false;
+    this.roles.set(role.name, { name: role.name, counter: cur.counter + 1 });
     return true;
   }
 }

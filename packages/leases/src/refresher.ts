@@ -26,6 +26,33 @@ export interface LeaseTableScan {
   readonly invalid: InvalidLeaseItem[];
 }
 
+/** How {@link LeaseRefresher.listLeases} reads the table. */
+export interface ListLeasesOptions {
+  /**
+   * Strongly consistent scan (the default). An eventually consistent scan costs half the
+   * read capacity and is safe for expiry detection: a stale counter only delays a take, and
+   * a take is fenced on the counter it saw, so it fails if the counter has moved.
+   * @default true
+   */
+  readonly consistentRead?: boolean;
+}
+
+/**
+ * A coordination role of the fleet (e.g. the single scanner), held like a lease: one holder,
+ * a counter moved by every claim, renewal and release, so peers judge it expired by watching
+ * the counter, exactly as they judge leases. Stored in the lease table as a non-lease item
+ * (`entityType` = `KCL_TS_COORDINATOR_ROLE`), which KCL 3.x and kcl-ts skip but a Java KCL
+ * 2.x worker would misread: see `LeaseCoordinatorOptions.coordination`.
+ */
+export interface CoordinatorRole {
+  /** The role's name, e.g. `scanner`. */
+  readonly name: string;
+  /** The worker holding it; `undefined` when it was released. */
+  readonly holder?: string;
+  /** Moved by every claim, renewal and release. */
+  readonly counter: number;
+}
+
 /**
  * Storage of the lease table. Every mutation is a conditional write; a lost condition means
  * "another worker won" and is reported as `undefined`/`false`, never as a silent overwrite.
@@ -45,7 +72,7 @@ export interface LeaseRefresher {
    * does not fail the scan: it is skipped (and reported by the implementation, see
    * {@link InvalidLeaseItem}), so one bad item cannot stop the fleet.
    */
-  listLeases(signal?: AbortSignal): Promise<Lease[]>;
+  listLeases(signal?: AbortSignal, options?: ListLeasesOptions): Promise<Lease[]>;
   /**
    * Like {@link LeaseRefresher.listLeases}, but also returns the items it skipped as
    * invalid: for tools that show the whole table (`kcl status`). Optional: a store that
@@ -118,4 +145,24 @@ export interface LeaseRefresher {
    * True if deleted.
    */
   deleteLease(leaseKey: string, options?: { readonly onlyIfShardEnded?: boolean; readonly signal?: AbortSignal }): Promise<boolean>;
+
+  /**
+   * Keys of the leases whose `leaseOwner` is `owner`, from the keys-only owner index
+   * (`LeaseOwnerToLeaseKeyIndex`; eventually consistent, so a just-assigned lease may show up
+   * one call later). `undefined` when the table has no usable index. Optional: needed by the
+   * `single-scanner` coordination mode only.
+   */
+  listLeaseKeysForOwner?(owner: string, signal?: AbortSignal): Promise<string[] | undefined>;
+  /** The role item `name` (eventually consistent read), or `undefined` if it does not exist. Optional (`single-scanner` mode). */
+  getRole?(name: string, signal?: AbortSignal): Promise<CoordinatorRole | undefined>;
+  /**
+   * Claims role `name` for `holder`: creates it when `seen` is `undefined` (condition: it does
+   * not exist), else takes it with the condition `counter = seen.counter`; counter + 1.
+   * Returns the role as stored, or `undefined` if another worker won. Optional (`single-scanner` mode).
+   */
+  claimRole?(name: string, seen: CoordinatorRole | undefined, holder: string, signal?: AbortSignal): Promise<CoordinatorRole | undefined>;
+  /** Renews a held role: condition `holder = holder AND counter = role.counter`; counter + 1. `undefined` if lost. Optional. */
+  renewRole?(role: CoordinatorRole, holder: string, signal?: AbortSignal): Promise<CoordinatorRole | undefined>;
+  /** Releases a held role: condition `holder = holder`; holder removed, counter + 1. True if released. Optional. */
+  releaseRole?(role: CoordinatorRole, holder: string, signal?: AbortSignal): Promise<boolean>;
 }

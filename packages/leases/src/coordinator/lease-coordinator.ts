@@ -8,6 +8,8 @@ import { HeldLeases } from './held-leases.js';
 import { mapLimit } from './map-limit.js';
 import { resolveLeaseCoordinatorConfig, type LeaseCoordinatorConfig, type LeaseCoordinatorOptions } from './options.js';
 import { LeaseRenewer } from './renewer.js';
+import { ScannerRole, SCANNER_ROLE } from './scanner-role.js';
+import { SingleScannerTaker } from './single-scanner.js';
 import { LeaseTaker } from './taker.js';
 
 /** What a {@link LeaseCoordinator} is built from. */
@@ -65,6 +67,8 @@ export class LeaseCoordinator {
   private readonly held: HeldLeases;
   private readonly renewer: LeaseRenewer;
   private readonly taker: LeaseTaker;
+  /** The scanner role and its round, in the `single-scanner` mode. */
+  private readonly scanner: { readonly role: ScannerRole; readonly taker: SingleScannerTaker } | undefined;
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
   private takerChain: Promise<unknown> = Promise.resolve();
@@ -106,6 +110,15 @@ export class LeaseCoordinator {
     };
     this.renewer = new LeaseRenewer(ctx, deps.onHandoffRequested ?? (async () => {}));
     this.taker = new LeaseTaker(ctx, this.renewer);
+    if (this.config.coordination === 'single-scanner') {
+      const r = deps.refresher;
+      const missing = (['listLeaseKeysForOwner', 'getRole', 'claimRole', 'renewRole', 'releaseRole'] as const).filter((m) => typeof r[m] !== 'function');
+      if (missing.length > 0) {
+        throw new TypeError(`coordination 'single-scanner' needs a refresher with ${missing.join(', ')} (DynamoDbLeaseRefresher and InMemoryLeaseRefresher have them)`);
+      }
+      const role = new ScannerRole(ctx);
+      this.scanner = { role, taker: new SingleScannerTaker(ctx, this.taker, this.renewer, role) };
+    }
   }
 
   /** Adds a listener of `event`. */
@@ -224,13 +237,27 @@ export class LeaseCoordinator {
    * the next-smallest worker becomes leader within about one lease duration.
    */
   isLeader(): boolean {
+    if (this.scanner !== undefined) return this.scanner.role.isHeld();
     return this.taker.liveWorkers()[0] === this.workerId;
+  }
+
+  /**
+   * The coordination role of the `single-scanner` mode: its name and its holder as this
+   * worker last saw it (`undefined` while free or expired), and whether this worker holds it.
+   * `undefined` in the `every-worker` mode. The same holder is in the table: the item with
+   * `leaseKey` `kcl-ts:role:scanner`, attribute `roleHolder`. Changes are emitted as `roleChanged`.
+   */
+  coordinatorRole(): { readonly role: string; readonly holder: string | undefined; readonly heldByMe: boolean } | undefined {
+    if (this.scanner === undefined) return undefined;
+    const heldByMe = this.scanner.role.isHeld();
+    return { role: SCANNER_ROLE, holder: heldByMe ? this.workerId : this.scanner.role.holder(), heldByMe };
   }
 
   /** Runs one taker round now (serialised with the loop's rounds). Rejects if the scan fails. */
   runTakerOnce(): Promise<TakerRunSummary> {
     if (this.stopped) return Promise.reject(new ShutdownError('the lease coordinator is stopped'));
-    const round = this.takerChain.then(() => this.taker.runOnce());
+    const scanner = this.scanner;
+    const round = this.takerChain.then(() => (scanner !== undefined ? scanner.taker.runOnce() : this.taker.runOnce()));
     this.takerChain = round.catch(() => undefined);
     return round;
   }
@@ -238,7 +265,14 @@ export class LeaseCoordinator {
   /** Runs one renewal round now (serialised with the loop's rounds); store errors are reported, not thrown. */
   runRenewerOnce(): Promise<void> {
     if (this.stopped) return Promise.reject(new ShutdownError('the lease coordinator is stopped'));
-    const round = this.renewChain.then(() => this.renewer.renewAll());
+    const role = this.scanner?.role;
+    const round = this.renewChain.then(async () => {
+      if (role !== undefined) {
+        // The role first: it is the holder's heartbeat for every lease it holds.
+        await role.renew().catch((error: unknown) => this.logger.warn({ err: error }, 'scanner role renewal failed; retrying next round'));
+      }
+      await this.renewer.renewAll();
+    });
     this.renewChain = round.catch(() => undefined);
     return round;
   }
@@ -274,6 +308,7 @@ export class LeaseCoordinator {
     this.abort.abort(new AbortError('the lease coordinator is stopping'));
     await Promise.allSettled(this.loops);
     await Promise.allSettled([this.startPromise, this.takerChain, this.renewChain]);
+    if (this.scanner !== undefined && this.config.releaseLeasesOnStop) await this.scanner.role.release(signal);
     if (this.config.releaseLeasesOnStop) {
       await mapLimit([...this.held.keys()], LEASE_WRITE_CONCURRENCY, async (key) => {
         await this.renewer.release(key, signal);

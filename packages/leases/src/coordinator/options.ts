@@ -83,7 +83,30 @@ export interface LeaseCoordinatorOptions {
    * @default Math.min(Math.floor(leaseDurationMs / 10), 500)
    */
   readonly selfFencingMarginMs?: number;
+  /**
+   * Who scans the lease table.
+   * - `'every-worker'`: every worker scans the whole table each taker round (strongly
+   *   consistent) and takes for itself. Simple, and safe beside Java KCL workers, but the
+   *   read cost grows with workers × leases: at 500 workers × 10,000 leases the scans cost
+   *   about 70× the renewals.
+   * - `'single-scanner'`: one worker holds a `scanner` role (an item of the lease table,
+   *   claimed and renewed like a lease, no long lock) and scans (eventually consistent) for the
+   *   fleet: it assigns free and expired leases and asks over-loaded workers for graceful
+   *   handoffs. The others find their leases through the keys-only `leaseOwner` index (create
+   *   the table with `ownerIndex: true`) and read the role each round to claim it once it
+   *   expires. Failover stays about the same; the read cost no longer grows with the number
+   *   of workers. The role item (`entityType` `KCL_TS_COORDINATOR_ROLE`) is skipped by KCL 3.x
+   *   and kcl-ts, but a **Java KCL 2.x worker would misread it: do not use this mode while
+   *   Java KCL 2.x workers share the table**. Every worker of the application must use the same mode.
+   * Java KCL: 2.x behaves like `'every-worker'` (with a 20 s taker); 3.x has a leader that
+   * assigns leases every 20 s and a 2-minute leader lock.
+   * @default 'every-worker'
+   */
+  readonly coordination?: LeaseCoordination;
 }
+
+/** See {@link LeaseCoordinatorOptions.coordination}. */
+export type LeaseCoordination = 'every-worker' | 'single-scanner';
 
 /** {@link LeaseCoordinatorOptions} with every default applied and every value validated. */
 export interface LeaseCoordinatorConfig {
@@ -105,6 +128,8 @@ export interface LeaseCoordinatorConfig {
   readonly releaseLeasesOnStop: boolean;
   /** See {@link LeaseCoordinatorOptions.selfFencingMarginMs}. */
   readonly selfFencingMarginMs: number;
+  /** See {@link LeaseCoordinatorOptions.coordination}. */
+  readonly coordination: LeaseCoordination;
 }
 
 /**
@@ -118,6 +143,7 @@ export const LEASE_COORDINATOR_DEFAULTS = {
   maxLeasesToStealAtOneTime: 64,
   gracefulHandoff: true,
   releaseLeasesOnStop: true,
+  coordination: 'every-worker',
 } as const;
 
 /**
@@ -156,6 +182,10 @@ export function resolveLeaseCoordinatorConfig(options: LeaseCoordinatorOptions =
       `selfFencingMarginMs must be below leaseDurationMs - renewIntervalMs (${leaseDurationMs - renewIntervalMs}), got ${selfFencingMarginMs}`,
     );
   }
+  const coordination = options.coordination ?? LEASE_COORDINATOR_DEFAULTS.coordination;
+  if (coordination !== 'every-worker' && coordination !== 'single-scanner') {
+    throw new TypeError(`coordination must be 'every-worker' or 'single-scanner', got ${describe(coordination)}`);
+  }
   return {
     leaseDurationMs,
     renewIntervalMs,
@@ -166,6 +196,7 @@ export function resolveLeaseCoordinatorConfig(options: LeaseCoordinatorOptions =
     handoffTimeoutMs,
     releaseLeasesOnStop,
     selfFencingMarginMs,
+    coordination,
   };
 }
 

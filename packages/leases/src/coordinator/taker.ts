@@ -14,7 +14,8 @@ import type { LeaseRenewer } from './renewer.js';
  * @internal
  */
 export class LeaseTaker {
-  private readonly tracker: ExpiryTracker;
+  /** Expiry judgement from this worker's scans (shared with the single-scanner round). */
+  readonly tracker: ExpiryTracker;
   /** Handoffs this worker requested: lease key → monotonic time of the request. */
   private readonly pendingHandoffs = new Map<string, number>();
   private latest: readonly Lease[] = [];
@@ -40,6 +41,18 @@ export class LeaseTaker {
   /** Live workers of the latest scan, sorted. */
   liveWorkers(): readonly string[] {
     return this.live;
+  }
+
+  /** True once {@link stopTaking} was called. */
+  get isTakingStopped(): boolean {
+    return this.takingStopped;
+  }
+
+  /** Records the outcome of a round run elsewhere (the single scanner's): its scan and live workers. */
+  recordScan(leases: readonly Lease[] | undefined, live: readonly string[]): void {
+    if (leases !== undefined) this.latest = leases;
+    this.live = live;
+    this.rounds++;
   }
 
   /** From now on, rounds only scan (and release leases handed to this worker late). */
@@ -155,7 +168,7 @@ export class LeaseTaker {
    * duplicate id). Later, a foreign token on a live lease is a second process with this id:
    * its leases are left to it, and reported once each.
    */
-  private adoptable(candidates: readonly Lease[], expiredKeys: ReadonlySet<string>): { lease: Lease; quarantine: boolean }[] {
+  adoptable(candidates: readonly Lease[], expiredKeys: ReadonlySet<string>): { lease: Lease; quarantine: boolean }[] {
     const { owner, workerId } = this.ctx;
     const restart = this.rounds === 0 && !this.renewer.duplicateWorkerIdSeen;
     const result: { lease: Lease; quarantine: boolean }[] = [];
@@ -187,7 +200,7 @@ export class LeaseTaker {
    * then, and it has fenced itself by that time — the shard never has two processors. For an
    * owner that died, this is the moment its lease would have expired anyway.
    */
-  private async take(lease: Lease, quarantine: boolean): Promise<boolean> {
+  async take(lease: Lease, quarantine: boolean): Promise<boolean> {
     const { held, clock, refresher, config } = this.ctx;
     return held.mutex.run(lease.leaseKey, async () => {
       if (held.get(lease.leaseKey) !== undefined) return false;

@@ -7,6 +7,7 @@ import {
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   ScanCommand,
   UpdateItemCommand,
   type AttributeValue,
@@ -14,10 +15,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '@kcl-ts/processor';
 import { newLease, ownerId, ownerIncarnation, type Lease, type LeaseOwner, type LeaseUpdate, type NewLease } from '../lease.js';
-import type { InvalidLeaseItem, LeaseRefresher, LeaseTableScan } from '../refresher.js';
+import type { CoordinatorRole, InvalidLeaseItem, LeaseRefresher, LeaseTableScan, ListLeasesOptions } from '../refresher.js';
 import { DynamoDbCaller } from './dynamodb-caller.js';
-import { isConditionalCheckFailed } from './errors.js';
+import { isConditionalCheckFailed, isMissingIndex } from './errors.js';
 import {
+  ENTITY_TYPE_ATTRIBUTE,
   itemToLease,
   LEASE_ATTRIBUTES as A,
   leaseToItem,
@@ -27,7 +29,8 @@ import {
   stringValue,
   type LeaseItem,
 } from './lease-serializer.js';
-import { createLeaseTableIfNotExists, leaseTableExists } from './lease-table.js';
+import { createLeaseTableIfNotExists, LEASE_OWNER_INDEX, leaseTableExists } from './lease-table.js';
+import { ROLE_ATTRIBUTES as R, ROLE_ENTITY_TYPE, roleItemKey, roleFromItem } from './role-item.js';
 import { resolveDynamoDbLeaseRefresherConfig, type DynamoDbLeaseRefresherConfig, type DynamoDbLeaseRefresherOptions } from './refresher-options.js';
 import { ExpressionBuilder } from './update-expression.js';
 
@@ -106,22 +109,23 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
     return leaseTableExists(this.caller, signal);
   }
 
-  async listLeases(signal?: AbortSignal): Promise<Lease[]> {
-    return (await this.scanLeaseTable(signal)).leases;
+  async listLeases(signal?: AbortSignal, options: ListLeasesOptions = {}): Promise<Lease[]> {
+    return (await this.scanLeaseTable(signal, options)).leases;
   }
 
   /**
-   * One strongly consistent, paginated scan: the valid leases and the invalid items it
-   * skipped (each also logged and passed to `onInvalidItem`, as in {@link listLeases}).
+   * One paginated scan (strongly consistent unless `options.consistentRead` is false): the
+   * valid leases and the invalid items it skipped (each also logged and passed to
+   * `onInvalidItem`, as in {@link listLeases}).
    */
-  async scanLeaseTable(signal?: AbortSignal): Promise<LeaseTableScan> {
+  async scanLeaseTable(signal?: AbortSignal, options: ListLeasesOptions = {}): Promise<LeaseTableScan> {
     const leases: Lease[] = [];
     const invalid: InvalidLeaseItem[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const input = {
         TableName: this.tableName,
-        ConsistentRead: true,
+        ConsistentRead: options.consistentRead ?? true,
         ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
         ...(this.config.scanPageSize !== undefined ? { Limit: this.config.scanPageSize } : {}),
       };
@@ -277,6 +281,81 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
       return result.retried && (await this.getLease(leaseKey, options.signal)) === undefined;
     }
     return result.output.Attributes !== undefined || result.retried;
+  }
+
+  /**
+   * Keys of `owner`'s leases through the keys-only owner index (eventually consistent, as
+   * every index read is); `undefined` if the table has no such index (logged once).
+   */
+  async listLeaseKeysForOwner(owner: string, signal?: AbortSignal): Promise<string[] | undefined> {
+    const keys: string[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const b = new ExpressionBuilder();
+      const input = {
+        TableName: this.tableName,
+        IndexName: LEASE_OWNER_INDEX,
+        KeyConditionExpression: `${b.name(A.leaseOwner)} = ${b.value('owner', stringValue(owner))}`,
+        ...b.build(),
+        ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
+      };
+      const result = await this.caller.callExpecting('Query', () => this.client.send(new QueryCommand(input)), signal, isMissingIndex);
+      if (!result.ok) {
+        if (!this.warned.has('ownerIndex')) {
+          this.warned.add('ownerIndex');
+          this.logger.warn({ index: LEASE_OWNER_INDEX }, 'the lease table has no usable leaseOwner index; workers scan the table instead (set ownerIndex: true)');
+        }
+        return undefined;
+      }
+      for (const item of result.output.Items ?? []) {
+        const key = item[A.leaseKey]?.S;
+        if (key !== undefined) keys.push(key);
+      }
+      startKey = result.output.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return keys;
+  }
+
+  async getRole(name: string, signal?: AbortSignal): Promise<CoordinatorRole | undefined> {
+    const input = { TableName: this.tableName, Key: this.key(roleItemKey(name)), ConsistentRead: false };
+    const out = await this.caller.call('GetItem', () => this.client.send(new GetItemCommand(input)), signal);
+    return out.Item === undefined ? undefined : roleFromItem(name, out.Item);
+  }
+
+  async claimRole(name: string, seen: CoordinatorRole | undefined, holder: string, signal?: AbortSignal): Promise<CoordinatorRole | undefined> {
+    const b = new ExpressionBuilder();
+    if (seen === undefined) b.condition(`attribute_not_exists(${b.name(A.leaseKey)})`);
+    else b.condition(`${b.name(R.counter)} = ${b.value('seen', numberValue(seen.counter))}`);
+    b.setValue(ENTITY_TYPE_ATTRIBUTE, stringValue(ROLE_ENTITY_TYPE)).setValue(R.holder, stringValue(holder));
+    b.setValue(R.counter, numberValue((seen?.counter ?? 0) + 1));
+    return this.roleWrite(name, b, signal, (s) => s.holder === holder && s.counter === (seen?.counter ?? 0) + 1);
+  }
+
+  async renewRole(role: CoordinatorRole, holder: string, signal?: AbortSignal): Promise<CoordinatorRole | undefined> {
+    const b = new ExpressionBuilder();
+    b.condition(`${b.name(R.counter)} = ${b.value('seen', numberValue(role.counter))}`);
+    b.condition(`${b.name(R.holder)} = ${b.value('holder', stringValue(holder))}`);
+    b.setValue(R.counter, numberValue(role.counter + 1));
+    return this.roleWrite(role.name, b, signal, (s) => s.holder === holder && s.counter === role.counter + 1);
+  }
+
+  async releaseRole(role: CoordinatorRole, holder: string, signal?: AbortSignal): Promise<boolean> {
+    const b = new ExpressionBuilder();
+    b.condition(`${b.name(R.holder)} = ${b.value('holder', stringValue(holder))}`);
+    b.remove(R.holder);
+    b.set(R.counter, `${b.name(R.counter)} + ${b.value('one', numberValue(1))}`);
+    return (await this.roleWrite(role.name, b, signal, (s) => s.holder === undefined)) !== undefined;
+  }
+
+  /** A conditional write of a role item; a retried write that lost its condition checks whether its first attempt landed. */
+  private async roleWrite(name: string, b: ExpressionBuilder, signal: AbortSignal | undefined, showsOurWrite: (stored: CoordinatorRole) => boolean): Promise<CoordinatorRole | undefined> {
+    const result = await this.update('role', roleItemKey(name), b, 'ALL_NEW', signal);
+    if (result.ok) return roleFromItem(name, result.output.Attributes ?? {});
+    if (!result.retried) return undefined;
+    const input = { TableName: this.tableName, Key: this.key(roleItemKey(name)), ConsistentRead: true };
+    const out = await this.caller.call('GetItem', () => this.client.send(new GetItemCommand(input)), signal);
+    const stored = out.Item === undefined ? undefined : roleFromItem(name, out.Item);
+    return stored !== undefined && showsOurWrite(stored) ? stored : undefined;
   }
 
   /** Logs an invalid item (its key and the problem, never its values) and tells `onInvalidItem`. */

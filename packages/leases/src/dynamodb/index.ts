@@ -22,3 +22,4 @@ export {
   type ParsedLeaseItem,
 } from './lease-serializer.js';
 export { isConditionalCheckFailed } from './errors.js';
+export { ROLE_ATTRIBUTES, ROLE_ENTITY_TYPE, roleItemKey } from './role-item.js';
