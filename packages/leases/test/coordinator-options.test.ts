@@ -14,7 +14,9 @@ describe('resolveLeaseCoordinatorConfig', () => {
       handoffTimeoutMs: 10_000,
       releaseLeasesOnStop: true,
       selfFencingMarginMs: 500,
+      coordination: 'every-worker',
     });
+    expect(() => resolveLeaseCoordinatorConfig({ coordination: 'leader' as never })).toThrow(/coordination must be 'every-worker' or 'single-scanner', got "leader"/);
     const short = resolveLeaseCoordinatorConfig({ leaseDurationMs: 1_000 });
     expect(short).toMatchObject({ renewIntervalMs: 333, takerIntervalMs: 200, handoffTimeoutMs: 1_000, selfFencingMarginMs: 100 });
   });

@@ -291,12 +291,12 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
     const keys: string[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
-      const b = new ExpressionBuilder();
       const input = {
         TableName: this.tableName,
         IndexName: LEASE_OWNER_INDEX,
-        KeyConditionExpression: `${b.name(A.leaseOwner)} = ${b.value('owner', stringValue(owner))}`,
-        ...b.build(),
+        KeyConditionExpression: '#owner = :owner',
+        ExpressionAttributeNames: { '#owner': A.leaseOwner },
+        ExpressionAttributeValues: { ':owner': stringValue(owner) },
         ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
       };
       const result = await this.caller.callExpecting('Query', () => this.client.send(new QueryCommand(input)), signal, isMissingIndex);
