@@ -1,0 +1,140 @@
+/**
+ * `pnpm bench:leases`: the DynamoDB capacity of lease coordination per lease-hour, join and
+ * failover, for kcl-ts (both coordination modes), the Java KCL 2.x timing model (run by the
+ * same simulation) and the Java KCL 3.x model (from its timings, see `kcl3-model.ts`), at
+ * 3 workers × 24 leases, 50 × 1,000 and 500 × 10,000. Deterministic (fake clock, seeded).
+ * @module
+ */
+import { pathToFileURL } from 'node:url';
+import { kcl3Model, type Kcl3Estimate } from './kcl3-model.js';
+import { JAVA_KCL_2X, KCL_TS_EVERY_WORKER, KCL_TS_SINGLE_SCANNER, simulateFleet, type FleetSimulationResult, type LeaseModel } from './lease-sim.js';
+import { totalUnits } from './metered-store.js';
+
+interface Scenario {
+  readonly workers: number;
+  readonly leases: number;
+  /** Taking workers in the every-worker models (the others' scans are added at their cadence). */
+  readonly takingWorkers?: number;
+  readonly steadySeconds: number;
+  readonly stepMs: number;
+  readonly failover: boolean;
+}
+
+/** The three fleet sizes of the table. */
+export const SCENARIOS: readonly Scenario[] = [
+  { workers: 3, leases: 24, steadySeconds: 3_600, stepMs: 50, failover: true },
+  { workers: 50, leases: 1_000, steadySeconds: 600, stepMs: 100, failover: true },
+  { workers: 500, leases: 10_000, takingWorkers: 20, steadySeconds: 60, stepMs: 250, failover: false },
+];
+
+/** One row of the table. */
+export interface BenchRow {
+  readonly fleet: string;
+  readonly model: string;
+  readonly renewals: number;
+  readonly scans: number;
+  readonly indexAndRole: number;
+  readonly other: number;
+  readonly total: number;
+  readonly vsJava2: number;
+  readonly vsJava3: number;
+  readonly joinRounds: string;
+  readonly failover: string;
+  readonly roleFailover: string;
+}
+
+const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
+const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
+
+function simRow(fleet: string, model: LeaseModel, r: FleetSimulationResult, java2: number, java3: number): BenchRow {
+  const c = r.perLeaseHour;
+  const total = totalUnits(c);
+  return {
+    fleet,
+    model: model.name,
+    renewals: c.renewals,
+    scans: c.scans,
+    indexAndRole: c.indexQueries + c.role + c.indexWrites,
+    other: c.otherWrites + c.itemReads,
+    total,
+    vsJava2: total / java2,
+    vsJava3: total / java3,
+    joinRounds: r.roundsToBalance === undefined ? 'n/a' : String(r.roundsToBalance),
+    failover: r.failover === undefined ? 'not run' : `${f2(r.failover.p50)} / ${f2(r.failover.max)}`,
+    roleFailover: r.roleFailover === undefined ? '-' : `role ${f2(r.roleFailover.roleMoved)}; leases ${f2(r.roleFailover.p50)} / ${f2(r.roleFailover.max)}`,
+  };
+}
+
+function kcl3Row(fleet: string, e: Kcl3Estimate, java2: number): BenchRow {
+  return {
+    fleet,
+    model: 'Java KCL 3.x model',
+    renewals: e.renewals,
+    scans: e.leaderScans,
+    indexAndRole: e.discoveryQueries + e.leaderLock,
+    other: e.metricsWrites,
+    total: e.total,
+    vsJava2: e.total / java2,
+    vsJava3: 1,
+    joinRounds: 'n/a',
+    failover: `${f2(e.failover.mean)} / ${f2(e.failover.max)} (mean)`,
+    roleFailover: `leader ${f2(e.leaderFailover.min)}–${f2(e.leaderFailover.max)}`,
+  };
+}
+
+/** Runs every scenario and returns the rows (and the notes on how each was run). */
+export async function runLeaseBench(scenarios: readonly Scenario[] = SCENARIOS, log: (line: string) => void = () => {}): Promise<{ rows: BenchRow[]; notes: string[] }> {
+  const rows: BenchRow[] = [];
+  const notes: string[] = [];
+  for (const s of scenarios) {
+    const fleet = `${s.workers} × ${s.leases.toLocaleString('en-US')}`;
+    const common = { workers: s.workers, leases: s.leases, steadySeconds: s.steadySeconds, stepMs: s.stepMs, failover: s.failover };
+    log(`${fleet}: Java KCL 2.x model`);
+    const java = await simulateFleet({ ...common, model: JAVA_KCL_2X, ...(s.takingWorkers ? { takingWorkers: s.takingWorkers } : {}) });
+    const java2 = totalUnits(java.perLeaseHour);
+    const java3 = kcl3Model(s.workers, s.leases, java.itemBytes);
+    log(`${fleet}: kcl-ts every-worker`);
+    const every = await simulateFleet({ ...common, model: KCL_TS_EVERY_WORKER, ...(s.takingWorkers ? { takingWorkers: s.takingWorkers } : {}) });
+    log(`${fleet}: kcl-ts single-scanner`);
+    const single = await simulateFleet({ ...common, model: KCL_TS_SINGLE_SCANNER, failover: true });
+    rows.push(simRow(fleet, KCL_TS_EVERY_WORKER, every, java2, java3.total));
+    rows.push(simRow(fleet, KCL_TS_SINGLE_SCANNER, single, java2, java3.total));
+    rows.push(simRow(fleet, JAVA_KCL_2X, java, java2, java3.total));
+    rows.push(kcl3Row(fleet, java3, java2));
+    notes.push(
+      `${fleet}: steady window ${s.steadySeconds} simulated s scaled to 1 h; lease item ${Math.round(every.itemBytes)} B (kcl-ts), ${Math.round(java.itemBytes)} B (Java)` +
+        (s.takingWorkers ? `; every-worker models: ${s.takingWorkers} of ${s.workers} workers ran their taker loop, the others' scans added at the same cadence` : '') +
+        `; real time ${((every.realMs + single.realMs + java.realMs) / 1000).toFixed(1)} s`,
+    );
+  }
+  return { rows, notes };
+}
+
+/** The rows as a Markdown table. */
+export function formatTable(rows: readonly BenchRow[]): string {
+  const head = ['fleet', 'model', 'renewals', 'scans', 'index + role', 'other', 'total CU', 'vs 2.x', 'vs 3.x', 'join rounds', 'failover p50 / max (× lease)', 'role holder killed (× lease)'];
+  const body = rows.map((r) => [r.fleet, r.model, f1(r.renewals), f1(r.scans), f1(r.indexAndRole), f1(r.other), f1(r.total), `${f2(r.vsJava2)}×`, `${f2(r.vsJava3)}×`, r.joinRounds, r.failover, r.roleFailover]);
+  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...body.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { rows, notes } = await runLeaseBench(SCENARIOS, (line) => console.error(`running ${line}`));
+  console.log('DynamoDB capacity units (CU) per lease-hour: reads + writes, from item sizes and consistency.');
+  console.log('');
+  console.log(formatTable(rows));
+  console.log('');
+  for (const note of notes) console.log(`- ${note}`);
+  const big = rows.filter((r) => r.fleet.startsWith('500 ') && r.model === KCL_TS_SINGLE_SCANNER.name)[0];
+  const pass = big !== undefined && big.vsJava2 <= 0.25 && big.vsJava3 < 1;
+  console.log('');
+  console.log(`target at 500 × 10,000 (single-scanner ≤ 0.25× the 2.x model and below the 3.x model): ${pass ? 'PASS' : 'FAIL'}`);
+  if (!pass) process.exitCode = 1;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
