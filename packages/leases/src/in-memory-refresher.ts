@@ -1,6 +1,6 @@
 import type { Lease, LeaseOwner, LeaseUpdate, NewLease } from './lease.js';
 import { applyLeaseUpdate, newLease, ownerId, ownerIncarnation } from './lease.js';
-import type { CoordinatorRole, LeaseRefresher } from './refresher.js';
+import type { CoordinationScan, CoordinatorRole, LeaseRefresher } from './refresher.js';
 
 /** Counts of calls made to a refresher, by operation (used by simulations and cost reports). */
 export type RefresherCallCounts = Record<string, number>;
@@ -167,7 +167,7 @@ export class InMemoryLeaseRefresher implements LeaseRefresher {
     this.enter('claimRole');
     const cur = this.roles.get(name);
     if (seen === undefined ? cur !== undefined : cur === undefined || cur.counter !== seen.counter) return undefined;
-    const next = { name, holder, counter: (cur?.counter ?? 0) + 1 };
+    const next = { ...cur, name, holder, counter: (cur?.counter ?? 0) + 1 };
     this.roles.set(name, next);
     return { ...next };
   }
@@ -187,8 +187,33 @@ export class InMemoryLeaseRefresher implements LeaseRefresher {
     this.enter('releaseRole');
     const cur = this.roles.get(role.name);
     if (cur === undefined || cur.holder !== holder) return false;
-    this.roles.set(role.name, { name: role.name, counter: cur.counter + 1 });
+    const { holder: _h, ...rest } = cur;
+    this.roles.set(role.name, { ...rest, counter: cur.counter + 1 });
     return true;
+  }
+
+  /** See {@link LeaseRefresher.nudgeRole}. */
+  async nudgeRole(name: string): Promise<boolean> {
+    this.enter('nudgeRole');
+    const cur = this.roles.get(name);
+    if (cur === undefined) return false;
+    this.roles.set(name, { ...cur, nudges: (cur.nudges ?? 0) + 1 });
+    return true;
+  }
+
+  /** See {@link LeaseRefresher.deleteRole}. */
+  async deleteRole(role: CoordinatorRole): Promise<boolean> {
+    this.enter('deleteRole');
+    const cur = this.roles.get(role.name);
+    if (cur === undefined || cur.counter !== role.counter) return false;
+    this.roles.delete(role.name);
+    return true;
+  }
+
+  /** The leases and the role items in one call. */
+  async scanCoordination(): Promise<CoordinationScan> {
+    this.enter('scanCoordination');
+    return { leases: [...this.leases.values()].map((l) => structuredClone(l)), roles: [...this.roles.values()].map((r) => ({ ...r })) };
   }
 }
 

@@ -51,6 +51,19 @@ export interface CoordinatorRole {
   readonly holder?: string;
   /** Moved by every claim, renewal and release. */
   readonly counter: number;
+  /**
+   * Moved by {@link LeaseRefresher.nudgeRole}: a peer asks the holder to look at its leases
+   * (a worker heartbeat's holder then renews each lease once, and so sees handoff requests).
+   */
+  readonly nudges?: number;
+}
+
+/** One scan of the lease table with the coordination items: see {@link LeaseRefresher.scanCoordination}. */
+export interface CoordinationScan {
+  /** Every valid lease. */
+  readonly leases: Lease[];
+  /** Every role item (the scanner role, worker heartbeats). */
+  readonly roles: CoordinatorRole[];
 }
 
 /**
@@ -165,4 +178,13 @@ export interface LeaseRefresher {
   renewRole?(role: CoordinatorRole, holder: string, signal?: AbortSignal): Promise<CoordinatorRole | undefined>;
   /** Releases a held role: condition `holder = holder`; holder removed, counter + 1. True if released. Optional. */
   releaseRole?(role: CoordinatorRole, holder: string, signal?: AbortSignal): Promise<boolean>;
+  /** Moves `nudges` of role `name` (if it exists), whoever holds it; the counter is not changed. True if it exists. Optional. */
+  nudgeRole?(name: string, signal?: AbortSignal): Promise<boolean>;
+  /** Deletes role `name` if its counter is still `role.counter` (a stale heartbeat). True if deleted. Optional. */
+  deleteRole?(role: CoordinatorRole, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * One scan returning the leases and the role items together (the worker-heartbeat mode
+   * judges expiry from both). Optional (`renewal: 'worker-heartbeat'`).
+   */
+  scanCoordination?(signal?: AbortSignal, options?: ListLeasesOptions): Promise<CoordinationScan>;
 }

@@ -193,3 +193,73 @@ describe('planAssignments', () => {
     expect(plan.handoffs).toEqual([]);
   });
 });
+
+describe('worker-heartbeat renewal (single-scanner)', () => {
+  const HEARTBEAT = { ...SCANNER, renewal: 'worker-heartbeat' } as const;
+
+  it('renews one heartbeat per worker instead of every lease, and still balances', async () => {
+    const fleet = new Fleet(HEARTBEAT);
+    seedLeases(fleet.store, 24);
+    await startFleet(fleet, ['a', 'b', 'c']);
+    await until(fleet, () => fleet.balanced(24), 20_000);
+    await fleet.clock.advance(2_000);
+    const before = { ...fleet.store.calls };
+    await fleet.clock.advance(10_000);
+    const delta = (op: string) => (fleet.store.calls[op] ?? 0) - (before[op] ?? 0);
+    expect(delta('renewLease')).toBe(0);
+    // 3 heartbeats and the scanner role, every 333 ms for 10 s.
+    expect(delta('renewRole')).toBeGreaterThanOrEqual(4 * 29);
+    expect(delta('renewRole')).toBeLessThanOrEqual(4 * 31);
+    expect(fleet.heldKeys().size).toBe(24);
+    await Promise.all([...fleet.coordinators.values()].map((c) => c.stop()));
+  });
+
+  it('a crashed worker\'s leases move once its heartbeat stops; it fenced them first; its stale heartbeat is deleted', async () => {
+    const fleet = new Fleet(HEARTBEAT);
+    seedLeases(fleet.store, 12);
+    const cut = severable(fleet.store);
+    await startFleet(fleet, ['a', 'b', 'c'], new Map([['c', cut.refresher]]));
+    await until(fleet, () => fleet.balanced(12), 20_000);
+    const lost = fleet.get('c').heldLeases();
+    expect(lost).toHaveLength(4);
+    cut.sever();
+    const killedAt = fleet.clock.elapsed();
+    const others = [fleet.get('a'), fleet.get('b')];
+    const took = await until(fleet, () => lost.every((l) => others.some((c) => c.holds(l.leaseKey))), 5_000);
+    expect(took).toBeLessThanOrEqual(2 * 1_000);
+    const cLost = fleet.events.filter((e) => e.worker === 'c' && e.event === 'lost');
+    expect(cLost).toHaveLength(4);
+    const firstGainElsewhere = Math.min(...fleet.events.filter((e) => e.event === 'gained' && e.worker !== 'c' && e.at > killedAt).map((e) => e.at));
+    expect(Math.max(...cLost.map((e) => e.at))).toBeLessThanOrEqual(firstGainElsewhere); // fenced before anyone took over
+    // A zombie checkpoint with the counter it held fails.
+    expect(await fleet.store.updateLease(lost[0]!, 'c', { checkpoint: { sequenceNumber: '1', subSequenceNumber: 0 } })).toBeUndefined();
+    await until(fleet, () => fleet.store.calls.deleteRole !== undefined, 10_000);
+    expect(await fleet.store.getRole('worker:c')).toBeUndefined();
+    await Promise.all(others.map((c) => c.stop()));
+  });
+
+  it('a joiner gets its share by graceful handoffs: owners are nudged through their heartbeat', async () => {
+    const fleet = new Fleet(HEARTBEAT);
+    seedLeases(fleet.store, 24);
+    await startFleet(fleet, ['a', 'b']);
+    await until(fleet, () => fleet.balanced(24), 20_000);
+    const d = fleet.add('d');
+    let rounds = 0;
+    d.on('takerRun', () => rounds++);
+    await d.start();
+    let maxDouble = 0;
+    await until(fleet, () => {
+      maxDouble = Math.max(maxDouble, fleet.doublyHeld().length);
+      return fleet.balanced(24);
+    }, 20_000, 10);
+    expect(maxDouble).toBe(0);
+    expect(rounds).toBeLessThanOrEqual(3);
+    expect(fleet.events.filter((e) => e.event === 'lost').every((e) => e.reason === 'handed-off')).toBe(true);
+    expect(fleet.store.calls.nudgeRole).toBeGreaterThan(0);
+    await Promise.all([...fleet.coordinators.values()].map((c) => c.stop()));
+  });
+
+  it('refuses worker-heartbeat without the single scanner', () => {
+    expect(() => new Fleet({ renewal: 'worker-heartbeat' }).add('x')).toThrow(/renewal 'worker-heartbeat' needs coordination 'single-scanner'/);
+  });
+});

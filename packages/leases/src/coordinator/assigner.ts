@@ -13,6 +13,8 @@ export interface AssignmentInput {
   readonly expiredKeys: ReadonlySet<string>;
   /** Cap of any worker's load. */
   readonly maxLeasesForWorker: number;
+  /** Workers known to be alive without holding a lease (live worker heartbeats). */
+  readonly alsoLive?: ReadonlySet<string>;
   /** Most graceful handoffs to request in one round. */
   readonly maxMoves: number;
   /** Uniform random numbers in [0, 1), for tie-breaks. */
@@ -50,7 +52,7 @@ export interface AssignmentPlan {
  */
 export function planAssignments(input: AssignmentInput): AssignmentPlan {
   const { leases, expiredKeys, scanner } = input;
-  const live = new Set<string>(input.scannerTakes ? [scanner] : []);
+  const live = new Set<string>([...(input.alsoLive ?? []), ...(input.scannerTakes ? [scanner] : [])]);
   for (const lease of leases) {
     if (lease.leaseOwner === undefined || expiredKeys.has(lease.leaseKey)) continue;
     live.add(lease.leaseOwner);

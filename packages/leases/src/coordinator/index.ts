@@ -7,6 +7,7 @@ export {
   LEASE_COORDINATOR_DEFAULTS,
   resolveLeaseCoordinatorConfig,
   type LeaseCoordination,
+  type LeaseRenewalMode,
   type LeaseCoordinatorConfig,
   type LeaseCoordinatorOptions,
 } from './options.js';

@@ -11,6 +11,7 @@ import { LeaseRenewer } from './renewer.js';
 import { ScannerRole, SCANNER_ROLE } from './scanner-role.js';
 import { SingleScannerTaker } from './single-scanner.js';
 import { LeaseTaker } from './taker.js';
+import { WorkerHeartbeat } from './worker-heartbeat.js';
 
 /** What a {@link LeaseCoordinator} is built from. */
 export interface LeaseCoordinatorDeps {
@@ -69,6 +70,8 @@ export class LeaseCoordinator {
   private readonly taker: LeaseTaker;
   /** The scanner role and its round, in the `single-scanner` mode. */
   private readonly scanner: { readonly role: ScannerRole; readonly taker: SingleScannerTaker } | undefined;
+  /** This worker's heartbeat, in the `worker-heartbeat` renewal mode. */
+  private readonly heartbeat: WorkerHeartbeat | undefined;
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
   private takerChain: Promise<unknown> = Promise.resolve();
@@ -112,13 +115,16 @@ export class LeaseCoordinator {
     this.taker = new LeaseTaker(ctx, this.renewer);
     if (this.config.coordination === 'single-scanner') {
       const r = deps.refresher;
-      const missing = (['listLeaseKeysForOwner', 'getRole', 'claimRole', 'renewRole', 'releaseRole'] as const).filter((m) => typeof r[m] !== 'function');
+      const needed = ['listLeaseKeysForOwner', 'getRole', 'claimRole', 'renewRole', 'releaseRole'] as const;
+      const heartbeatNeeds = ['nudgeRole', 'deleteRole', 'scanCoordination'] as const;
+      const missing = [...needed, ...(this.config.renewal === 'worker-heartbeat' ? heartbeatNeeds : [])].filter((m) => typeof r[m] !== 'function');
       if (missing.length > 0) {
         throw new TypeError(`coordination 'single-scanner' needs a refresher with ${missing.join(', ')} (DynamoDbLeaseRefresher and InMemoryLeaseRefresher have them)`);
       }
       const role = new ScannerRole(ctx);
       this.scanner = { role, taker: new SingleScannerTaker(ctx, this.taker, this.renewer, role) };
     }
+    this.heartbeat = this.config.renewal === 'worker-heartbeat' ? new WorkerHeartbeat(ctx) : undefined;
   }
 
   /** Adds a listener of `event`. */
@@ -266,12 +272,24 @@ export class LeaseCoordinator {
   runRenewerOnce(): Promise<void> {
     if (this.stopped) return Promise.reject(new ShutdownError('the lease coordinator is stopped'));
     const role = this.scanner?.role;
+    const heartbeat = this.heartbeat;
     const round = this.renewChain.then(async () => {
       if (role !== undefined) {
         // The role first: it is the holder's heartbeat for every lease it holds.
         await role.renew().catch((error: unknown) => this.logger.warn({ err: error }, 'scanner role renewal failed; retrying next round'));
       }
-      await this.renewer.renewAll();
+      if (heartbeat === undefined) {
+        await this.renewer.renewAll();
+        return;
+      }
+      // Worker-heartbeat mode: one write for the worker; each lease only when a peer nudged
+      // the heartbeat (a handoff request waits on one of them).
+      const nudged = await heartbeat.renew().catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'worker heartbeat renewal failed; retrying next round');
+        return false;
+      });
+      this.held.enforce(this.clock.elapsed());
+      if (nudged) await this.renewer.renewAll();
     });
     this.renewChain = round.catch(() => undefined);
     return round;
@@ -288,6 +306,8 @@ export class LeaseCoordinator {
 
   private async doStart(): Promise<void> {
     try {
+      // Worker-heartbeat mode: the heartbeat exists before the first lease is taken.
+      if (this.heartbeat !== undefined) await this.heartbeat.renew();
       await this.runTakerOnce();
     } catch (error) {
       if (this.stopPromise !== undefined) throw new ShutdownError('the lease coordinator was stopped while starting', { cause: error });
@@ -316,6 +336,9 @@ export class LeaseCoordinator {
     } else {
       this.held.dropAll('released');
     }
+    // After the leases: a released heartbeat makes peers treat any lease still named after
+    // this worker as free at once.
+    if (this.heartbeat !== undefined && this.config.releaseLeasesOnStop) await this.heartbeat.release(signal);
     this.stopped = true;
     this.logger.info('lease coordinator stopped');
   }

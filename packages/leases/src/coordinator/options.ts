@@ -103,10 +103,29 @@ export interface LeaseCoordinatorOptions {
    * @default 'every-worker'
    */
   readonly coordination?: LeaseCoordination;
+  /**
+   * What a worker renews.
+   * - `'each-lease'`: every held lease, every `renewIntervalMs` (one write per lease; the
+   *   Java KCL's way, and what Java workers and tools expect).
+   * - `'worker-heartbeat'`: one heartbeat item per worker instead (`kcl-ts:role:worker:<id>`,
+   *   a role item); a lease's counter then moves only on takes, transfers and checkpoints, and
+   *   the scanner judges a lease expired when its owner's heartbeat has not moved for
+   *   `leaseDurationMs`. A worker that cannot renew its heartbeat stops processing every lease
+   *   it holds. Zombie fencing is unchanged (takes and checkpoints are fenced on
+   *   `leaseCounter`). Requires `coordination: 'single-scanner'`. **Not safe with Java KCL
+   *   workers (2.x or 3.x) or `'each-lease'` kcl-ts workers on the same table**: they would
+   *   see the leases' counters stand still and take live leases.
+   * Java KCL: none (every lease is renewed).
+   * @default 'each-lease'
+   */
+  readonly renewal?: LeaseRenewalMode;
 }
 
 /** See {@link LeaseCoordinatorOptions.coordination}. */
 export type LeaseCoordination = 'every-worker' | 'single-scanner';
+
+/** See {@link LeaseCoordinatorOptions.renewal}. */
+export type LeaseRenewalMode = 'each-lease' | 'worker-heartbeat';
 
 /** {@link LeaseCoordinatorOptions} with every default applied and every value validated. */
 export interface LeaseCoordinatorConfig {
@@ -130,6 +149,8 @@ export interface LeaseCoordinatorConfig {
   readonly selfFencingMarginMs: number;
   /** See {@link LeaseCoordinatorOptions.coordination}. */
   readonly coordination: LeaseCoordination;
+  /** See {@link LeaseCoordinatorOptions.renewal}. */
+  readonly renewal: LeaseRenewalMode;
 }
 
 /**
@@ -144,6 +165,7 @@ export const LEASE_COORDINATOR_DEFAULTS = {
   gracefulHandoff: true,
   releaseLeasesOnStop: true,
   coordination: 'every-worker',
+  renewal: 'each-lease',
 } as const;
 
 /**
@@ -186,6 +208,13 @@ export function resolveLeaseCoordinatorConfig(options: LeaseCoordinatorOptions =
   if (coordination !== 'every-worker' && coordination !== 'single-scanner') {
     throw new TypeError(`coordination must be 'every-worker' or 'single-scanner', got ${describe(coordination)}`);
   }
+  const renewal = options.renewal ?? LEASE_COORDINATOR_DEFAULTS.renewal;
+  if (renewal !== 'each-lease' && renewal !== 'worker-heartbeat') {
+    throw new TypeError(`renewal must be 'each-lease' or 'worker-heartbeat', got ${describe(renewal)}`);
+  }
+  if (renewal === 'worker-heartbeat' && coordination !== 'single-scanner') {
+    throw new TypeError(`renewal 'worker-heartbeat' needs coordination 'single-scanner', got coordination ${describe(coordination)}`);
+  }
   return {
     leaseDurationMs,
     renewIntervalMs,
@@ -197,6 +226,7 @@ export function resolveLeaseCoordinatorConfig(options: LeaseCoordinatorOptions =
     releaseLeasesOnStop,
     selfFencingMarginMs,
     coordination,
+    renewal,
   };
 }
 

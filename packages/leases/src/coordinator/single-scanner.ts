@@ -1,11 +1,17 @@
 import type { Lease } from '../lease.js';
+import type { CoordinatorRole } from '../refresher.js';
 import { planAssignments } from './assigner.js';
+import { heartbeatRoleName } from './expiry-tracker.js';
 import { LEASE_WRITE_CONCURRENCY, type CoordinatorContext } from './context.js';
 import type { TakerRunSummary } from './events.js';
 import { mapLimit } from './map-limit.js';
 import type { LeaseRenewer } from './renewer.js';
 import type { ScannerRole } from './scanner-role.js';
 import type { LeaseTaker } from './taker.js';
+
+const HEARTBEAT_PREFIX = heartbeatRoleName('');
+/** A heartbeat unchanged for this many lease durations, of a worker owning nothing, is deleted. */
+const STALE_HEARTBEAT_LEASES = 6;
 
 /**
  * One taker round of the `single-scanner` coordination mode:
@@ -21,6 +27,9 @@ import type { LeaseTaker } from './taker.js';
  * @internal
  */
 export class SingleScannerTaker {
+  /** Worker heartbeats as the scanner last saw them change (worker-heartbeat mode). */
+  private readonly beats = new Map<string, { counter: number; changedAt: number }>();
+
   constructor(
     private readonly ctx: CoordinatorContext,
     private readonly taker: LeaseTaker,
@@ -40,9 +49,20 @@ export class SingleScannerTaker {
     const { refresher, clock, held, workerId: me, config, signal } = this.ctx;
     const startedAt = clock.elapsed();
     const replaced = this.role.takeReplacedHolder();
-    const leases = await refresher.listLeases(signal, { consistentRead: false });
+    const heartbeatMode = config.renewal === 'worker-heartbeat';
+    let leases: Lease[];
+    let heartbeats: Map<string, CoordinatorRole> | undefined;
+    if (heartbeatMode) {
+      const scan = await refresher.scanCoordination!(signal, { consistentRead: false });
+      leases = scan.leases;
+      heartbeats = new Map(scan.roles.map((r) => [r.name, r]));
+    } else {
+      leases = await refresher.listLeases(signal, { consistentRead: false });
+    }
     const now = clock.elapsed();
-    const expiredKeys = this.taker.tracker.observe(leases, now);
+    const expiredKeys = this.taker.tracker.observe(leases, now, heartbeats);
+    const beats = heartbeats === undefined ? undefined : this.liveHeartbeats(heartbeats, leases, now);
+    const alsoLive = beats?.live;
     // The holder this worker replaced fenced every lease it held when its role expired (the
     // role is its heartbeat), so they are reassigned now rather than a lease duration later.
     if (replaced !== undefined) for (const lease of leases) if (lease.leaseOwner === replaced) expiredKeys.add(lease.leaseKey);
@@ -56,6 +76,7 @@ export class SingleScannerTaker {
       maxLeasesForWorker: config.maxLeasesForWorker,
       maxMoves: config.maxLeasesToStealAtOneTime,
       random: this.ctx.random,
+      ...(alsoLive !== undefined ? { alsoLive } : {}),
     });
     this.taker.recordScan(leases, plan.liveWorkers);
     const taken: string[] = [];
@@ -81,10 +102,45 @@ export class SingleScannerTaker {
     );
     await mapLimit(plan.handoffs, LEASE_WRITE_CONCURRENCY, ({ lease, to }) =>
       attempt(async () => {
-        if (await refresher.requestHandoff(lease, to, signal)) handoffsRequested.push(lease.leaseKey);
+        if (await refresher.requestHandoff(lease, to, signal)) {
+          handoffsRequested.push(lease.leaseKey);
+          await this.taker.nudgeOwner(lease);
+        }
+      }),
+    );
+    await mapLimit(beats?.stale ?? [], LEASE_WRITE_CONCURRENCY, (role) =>
+      attempt(async () => {
+        if (await refresher.deleteRole!(role, signal)) this.ctx.logger.info({ role: role.name }, 'deleted the heartbeat of a worker that is gone');
       }),
     );
     return this.finish({ leasesSeen: leases.length, liveWorkers: plan.liveWorkers.length, target: plan.target, taken, handoffsRequested, adopted, startedAt, failures });
+  }
+
+  /**
+   * Worker-heartbeat mode: the workers whose heartbeat moved within a lease duration (alive,
+   * with or without leases). A heartbeat that has not moved for `STALE_HEARTBEAT_LEASES` lease
+   * durations, or was released, and whose worker owns no lease, is deleted (a worker killed
+   * for good leaves it behind).
+   */
+  private liveHeartbeats(heartbeats: ReadonlyMap<string, CoordinatorRole>, leases: readonly Lease[], now: number): { live: Set<string>; stale: CoordinatorRole[] } {
+    const { config } = this.ctx;
+    const owners = new Set(leases.map((l) => l.leaseOwner));
+    const live = new Set<string>();
+    const stale: CoordinatorRole[] = [];
+    for (const [name, role] of heartbeats) {
+      if (!name.startsWith(HEARTBEAT_PREFIX)) continue;
+      const worker = name.slice(HEARTBEAT_PREFIX.length);
+      const last = this.beats.get(name);
+      if (last === undefined || last.counter !== role.counter) this.beats.set(name, { counter: role.counter, changedAt: now });
+      const idleFor = now - (this.beats.get(name)?.changedAt ?? now);
+      if (role.holder !== undefined && idleFor < config.leaseDurationMs) live.add(worker);
+      else if (!owners.has(worker) && (role.holder === undefined || idleFor >= STALE_HEARTBEAT_LEASES * config.leaseDurationMs)) {
+        this.beats.delete(name);
+        stale.push(role);
+      }
+    }
+    for (const name of this.beats.keys()) if (!heartbeats.has(name)) this.beats.delete(name);
+    return { live, stale };
   }
 
   /** A non-scanner's round: its own lease keys from the owner index; adopts the ones it does not hold. */

@@ -3,7 +3,8 @@ import type { Lease } from '../lease.js';
 import { planBalance } from './balancer.js';
 import { LEASE_WRITE_CONCURRENCY, type CoordinatorContext } from './context.js';
 import type { TakerRunSummary } from './events.js';
-import { ExpiryTracker } from './expiry-tracker.js';
+import type { CoordinatorRole } from '../refresher.js';
+import { ExpiryTracker, heartbeatRoleName } from './expiry-tracker.js';
 import { mapLimit } from './map-limit.js';
 import type { LeaseRenewer } from './renewer.js';
 
@@ -66,9 +67,9 @@ export class LeaseTaker {
     const { refresher, clock, held, workerId: me, config, logger } = this.ctx;
     const signal = this.ctx.signal;
     const startedAt = clock.elapsed();
-    const leases = await refresher.listLeases(signal);
+    const { leases, heartbeats } = await this.scan();
     const now = clock.elapsed();
-    const expiredKeys = this.tracker.observe(leases, now);
+    const expiredKeys = this.tracker.observe(leases, now, heartbeats);
     this.latest = leases;
     held.enforce(now);
     const plan = planBalance({
@@ -122,6 +123,7 @@ export class LeaseTaker {
             if (await refresher.requestHandoff(lease, me, signal)) {
               this.pendingHandoffs.set(lease.leaseKey, clock.elapsed());
               handoffsRequested.push(lease.leaseKey);
+              await this.nudgeOwner(lease);
             }
           } else if (await this.take(lease, config.gracefulHandoff)) {
             stolen.push(lease.leaseKey);
@@ -156,6 +158,31 @@ export class LeaseTaker {
     this.ctx.emitter.emit('takerRun', summary);
     if (failure) this.ctx.reportError(failure.error, 'a lease write of the taker failed', { leaseKey: failure.leaseKey });
     return summary;
+  }
+
+  /**
+   * The leases of a scan and, in the worker-heartbeat mode, the heartbeats by role name (one
+   * strongly consistent scan either way).
+   */
+  private async scan(): Promise<{ leases: Lease[]; heartbeats: ReadonlyMap<string, CoordinatorRole> | undefined }> {
+    const { refresher, signal, config } = this.ctx;
+    if (config.renewal !== 'worker-heartbeat') return { leases: await refresher.listLeases(signal), heartbeats: undefined };
+    const scan = await refresher.scanCoordination!(signal);
+    return { leases: scan.leases, heartbeats: new Map(scan.roles.map((r) => [r.name, r])) };
+  }
+
+  /**
+   * Worker-heartbeat mode: a handoff request on `lease` is seen by its owner only when it
+   * renews the lease, which it does when its heartbeat is nudged. Errors are reported, not thrown.
+   */
+  async nudgeOwner(lease: Lease): Promise<void> {
+    const { refresher, signal, config } = this.ctx;
+    if (config.renewal !== 'worker-heartbeat' || lease.leaseOwner === undefined) return;
+    try {
+      await refresher.nudgeRole!(heartbeatRoleName(lease.leaseOwner), signal);
+    } catch (error) {
+      this.ctx.logger.warn({ err: error, leaseKey: lease.leaseKey, owner: lease.leaseOwner }, 'could not nudge the owner of a lease about a handoff request');
+    }
   }
 
   /**

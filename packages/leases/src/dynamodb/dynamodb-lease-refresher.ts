@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '@kcl-ts/processor';
 import { newLease, ownerId, ownerIncarnation, type Lease, type LeaseOwner, type LeaseUpdate, type NewLease } from '../lease.js';
-import type { CoordinatorRole, InvalidLeaseItem, LeaseRefresher, LeaseTableScan, ListLeasesOptions } from '../refresher.js';
+import type { CoordinationScan, CoordinatorRole, InvalidLeaseItem, LeaseRefresher, LeaseTableScan, ListLeasesOptions } from '../refresher.js';
 import { DynamoDbCaller } from './dynamodb-caller.js';
 import { isConditionalCheckFailed, isMissingIndex } from './errors.js';
 import {
@@ -30,7 +30,7 @@ import {
   type LeaseItem,
 } from './lease-serializer.js';
 import { createLeaseTableIfNotExists, LEASE_OWNER_INDEX, leaseTableExists } from './lease-table.js';
-import { ROLE_ATTRIBUTES as R, ROLE_ENTITY_TYPE, roleItemKey, roleFromItem } from './role-item.js';
+import { ROLE_ATTRIBUTES as R, ROLE_ENTITY_TYPE, roleFromItem, roleItemKey, roleNameOfKey } from './role-item.js';
 import { resolveDynamoDbLeaseRefresherConfig, type DynamoDbLeaseRefresherConfig, type DynamoDbLeaseRefresherOptions } from './refresher-options.js';
 import { ExpressionBuilder } from './update-expression.js';
 
@@ -119,8 +119,20 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
    * `onInvalidItem`, as in {@link listLeases}).
    */
   async scanLeaseTable(signal?: AbortSignal, options: ListLeasesOptions = {}): Promise<LeaseTableScan> {
+    const { leases, invalid } = await this.scanAll(signal, options);
+    return { leases, invalid };
+  }
+
+  /** One scan (see {@link scanLeaseTable}) that also returns the role items (scanner role, worker heartbeats). */
+  async scanCoordination(signal?: AbortSignal, options: ListLeasesOptions = {}): Promise<CoordinationScan> {
+    const { leases, roles } = await this.scanAll(signal, options);
+    return { leases, roles };
+  }
+
+  private async scanAll(signal: AbortSignal | undefined, options: ListLeasesOptions): Promise<LeaseTableScan & CoordinationScan> {
     const leases: Lease[] = [];
     const invalid: InvalidLeaseItem[] = [];
+    const roles: CoordinatorRole[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const input = {
@@ -134,6 +146,8 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
         const parsed = parseLeaseItem(item);
         if (parsed.kind === 'lease') {
           leases.push(parsed.lease);
+        } else if (parsed.kind === 'other' && parsed.entityType === ROLE_ENTITY_TYPE && roleNameOfKey(parsed.leaseKey) !== undefined) {
+          roles.push(roleFromItem(roleNameOfKey(parsed.leaseKey)!, item));
         } else if (parsed.kind === 'other') {
           this.logger.debug({ leaseKey: parsed.leaseKey, entityType: parsed.entityType }, 'skipping a non-lease item of the lease table');
         } else {
@@ -143,7 +157,7 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
-    return { leases, invalid };
+    return { leases, invalid, roles };
   }
 
   async getLease(leaseKey: string, signal?: AbortSignal): Promise<Lease | undefined> {
@@ -345,6 +359,22 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
     b.remove(R.holder);
     b.set(R.counter, `${b.name(R.counter)} + ${b.value('one', numberValue(1))}`);
     return (await this.roleWrite(role.name, b, signal, (s) => s.holder === undefined)) !== undefined;
+  }
+
+  async nudgeRole(name: string, signal?: AbortSignal): Promise<boolean> {
+    const b = new ExpressionBuilder();
+    b.condition(`attribute_exists(${b.name(A.leaseKey)})`);
+    b.set(R.nudges, `if_not_exists(${b.name(R.nudges)}, ${b.value('zero', numberValue(0))}) + ${b.value('one', numberValue(1))}`);
+    // Idempotent enough: a retried nudge that lands twice only makes the holder look twice.
+    return (await this.update('nudgeRole', roleItemKey(name), b, 'NONE', signal)).ok;
+  }
+
+  async deleteRole(role: CoordinatorRole, signal?: AbortSignal): Promise<boolean> {
+    const b = new ExpressionBuilder();
+    b.condition(`${b.name(R.counter)} = ${b.value('seen', numberValue(role.counter))}`);
+    const input = { TableName: this.tableName, Key: this.key(roleItemKey(role.name)), ...b.build() };
+    const result = await this.caller.callExpecting('DeleteItem', () => this.client.send(new DeleteItemCommand(input)), signal, isConditionalCheckFailed);
+    return result.ok;
   }
 
   /** A conditional write of a role item; a retried write that lost its condition checks whether its first attempt landed. */
