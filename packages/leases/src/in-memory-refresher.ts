@@ -117,6 +117,16 @@ export class InMemoryLeaseRefresher implements LeaseRefresher {
     return true;
   }
 
+  /** See {@link LeaseRefresher.cancelHandoff}. */
+  async cancelHandoff(lease: Lease, requester: string): Promise<boolean> {
+    this.enter('cancelHandoff');
+    const cur = this.leases.get(lease.leaseKey);
+    if (!cur || cur.handoffTo !== requester) return false;
+    const { handoffTo: _h, ...rest } = cur;
+    this.store(rest);
+    return true;
+  }
+
   async transferLease(lease: Lease, owner: LeaseOwner, newOwner: string): Promise<Lease | undefined> {
     this.enter('transferLease');
     const cur = this.leases.get(lease.leaseKey);

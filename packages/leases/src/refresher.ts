@@ -132,6 +132,13 @@ export interface LeaseRefresher {
   requestHandoff(lease: Lease, requester: string, signal?: AbortSignal): Promise<boolean>;
 
   /**
+   * Withdraws a handoff request: condition `handoffTo = requester`; `handoffTo` removed, the
+   * counter not changed. True if it was withdrawn. Optional: used by the single scanner for
+   * requests whose recipient is gone.
+   */
+  cancelHandoff?(lease: Lease, requester: string, signal?: AbortSignal): Promise<boolean>;
+
+  /**
    * Graceful handoff, step 2 (by the owner, after its final checkpoint): condition
    * `leaseOwner = owner AND leaseCounter = lease.leaseCounter`; owner = newOwner,
    * counter + 1, ownerSwitchesSinceCheckpoint + 1, `handoffTo`, `ownerIncarnation` and `checkpointOwner` removed

@@ -15,7 +15,9 @@ describe('resolveLeaseCoordinatorConfig', () => {
       releaseLeasesOnStop: true,
       selfFencingMarginMs: 500,
       coordination: 'every-worker',
+      renewal: 'each-lease',
     });
+    expect(() => resolveLeaseCoordinatorConfig({ renewal: 'never' as never })).toThrow(/renewal must be 'each-lease' or 'worker-heartbeat', got "never"/);
     expect(() => resolveLeaseCoordinatorConfig({ coordination: 'leader' as never })).toThrow(/coordination must be 'every-worker' or 'single-scanner', got "leader"/);
     const short = resolveLeaseCoordinatorConfig({ leaseDurationMs: 1_000 });
     expect(short).toMatchObject({ renewIntervalMs: 333, takerIntervalMs: 200, handoffTimeoutMs: 1_000, selfFencingMarginMs: 100 });

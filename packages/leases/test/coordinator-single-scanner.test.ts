@@ -221,14 +221,14 @@ describe('worker-heartbeat renewal (single-scanner)', () => {
     await startFleet(fleet, ['a', 'b', 'c'], new Map([['c', cut.refresher]]));
     await until(fleet, () => fleet.balanced(12), 20_000);
     const lost = fleet.get('c').heldLeases();
-    expect(lost).toHaveLength(4);
+    expect(lost.length).toBeGreaterThanOrEqual(3);
     cut.sever();
     const killedAt = fleet.clock.elapsed();
     const others = [fleet.get('a'), fleet.get('b')];
     const took = await until(fleet, () => lost.every((l) => others.some((c) => c.holds(l.leaseKey))), 5_000);
     expect(took).toBeLessThanOrEqual(2 * 1_000);
     const cLost = fleet.events.filter((e) => e.worker === 'c' && e.event === 'lost');
-    expect(cLost).toHaveLength(4);
+    expect(cLost.map((e) => e.leaseKey).sort()).toEqual(lost.map((l) => l.leaseKey).sort());
     const firstGainElsewhere = Math.min(...fleet.events.filter((e) => e.event === 'gained' && e.worker !== 'c' && e.at > killedAt).map((e) => e.at));
     expect(Math.max(...cLost.map((e) => e.at))).toBeLessThanOrEqual(firstGainElsewhere); // fenced before anyone took over
     // A zombie checkpoint with the counter it held fails.

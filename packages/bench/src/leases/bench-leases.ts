@@ -7,7 +7,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { kcl3Model, type Kcl3Estimate } from './kcl3-model.js';
-import { JAVA_KCL_2X, KCL_TS_EVERY_WORKER, KCL_TS_SINGLE_SCANNER, simulateFleet, type FleetSimulationResult, type LeaseModel } from './lease-sim.js';
+import { JAVA_KCL_2X, KCL_TS_EVERY_WORKER, KCL_TS_HEARTBEAT, KCL_TS_SINGLE_SCANNER, simulateFleet, type FleetSimulationResult, type LeaseModel } from './lease-sim.js';
 import { totalUnits } from './metered-store.js';
 
 interface Scenario {
@@ -97,14 +97,17 @@ export async function runLeaseBench(scenarios: readonly Scenario[] = SCENARIOS, 
     const every = await simulateFleet({ ...common, model: KCL_TS_EVERY_WORKER, ...(s.takingWorkers ? { takingWorkers: s.takingWorkers } : {}) });
     log(`${fleet}: kcl-ts single-scanner`);
     const single = await simulateFleet({ ...common, model: KCL_TS_SINGLE_SCANNER, failover: true });
+    log(`${fleet}: kcl-ts single-scanner + worker-heartbeat`);
+    const heartbeat = await simulateFleet({ ...common, model: KCL_TS_HEARTBEAT, failover: true });
     rows.push(simRow(fleet, KCL_TS_EVERY_WORKER, every, java2, java3.total));
     rows.push(simRow(fleet, KCL_TS_SINGLE_SCANNER, single, java2, java3.total));
+    rows.push(simRow(fleet, KCL_TS_HEARTBEAT, heartbeat, java2, java3.total));
     rows.push(simRow(fleet, JAVA_KCL_2X, java, java2, java3.total));
     rows.push(kcl3Row(fleet, java3, java2));
     notes.push(
       `${fleet}: steady window ${s.steadySeconds} simulated s scaled to 1 h; lease item ${Math.round(every.itemBytes)} B (kcl-ts), ${Math.round(java.itemBytes)} B (Java)` +
         (s.takingWorkers ? `; every-worker models: ${s.takingWorkers} of ${s.workers} workers ran their taker loop, the others' scans added at the same cadence` : '') +
-        `; real time ${((every.realMs + single.realMs + java.realMs) / 1000).toFixed(1)} s`,
+        `; real time ${((every.realMs + single.realMs + heartbeat.realMs + java.realMs) / 1000).toFixed(1)} s`,
     );
   }
   return { rows, notes };

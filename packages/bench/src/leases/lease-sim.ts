@@ -32,6 +32,15 @@ export const KCL_TS_SINGLE_SCANNER: LeaseModel = {
   eventualScans: false,
 };
 
+/** kcl-ts, single scanner with `renewal: 'worker-heartbeat'` (not for tables shared with Java workers). */
+export const KCL_TS_HEARTBEAT: LeaseModel = {
+  name: 'kcl-ts single-scanner + worker-heartbeat',
+  options: { coordination: 'single-scanner', renewal: 'worker-heartbeat' },
+  shape: 'kcl-ts',
+  ownerIndex: true,
+  eventualScans: false,
+};
+
 /** The Java KCL 2.x timings and stealing, run by our coordinator: lease 10 s, renew 3.308 s, taker 20.05 s, one hard steal. */
 export const JAVA_KCL_2X: LeaseModel = {
   name: 'Java KCL 2.x model',
@@ -111,6 +120,7 @@ class SimFleet {
   private readonly passive: Promise<void>[] = [];
   private stopping = false;
 
+  logger: import('@kcl-ts/processor').Logger | undefined;
   constructor(
     readonly model: LeaseModel,
     readonly random: () => number,
@@ -120,7 +130,7 @@ class SimFleet {
 
   add(id: string): LeaseCoordinator {
     const cut = severable(this.store);
-    const c = new LeaseCoordinator({ refresher: cut.refresher, workerId: id, clock: this.clock, options: this.model.options, random: this.random });
+    const c = new LeaseCoordinator({ refresher: cut.refresher, workerId: id, clock: this.clock, options: this.model.options, random: this.random, ...(this.logger ? { logger: this.logger } : {}) });
     this.cuts.set(id, cut.sever);
     this.heldBy.set(id, 0);
     c.on('leaseGained', (lease) => {
@@ -249,6 +259,7 @@ export async function simulateFleet(sim: FleetSimulationOptions): Promise<FleetS
   fleet.store.reset();
   await fleet.clock.advance(steadySeconds * 1000);
   const use = { ...fleet.store.use };
+  const itemBytes = fleet.store.meanItemBytes();
   if (taking < sim.workers) {
     // The scans of the workers that did not run their taker loop, at the same cadence.
     use.scans *= sim.workers / taking;
@@ -256,6 +267,7 @@ export async function simulateFleet(sim: FleetSimulationOptions): Promise<FleetS
   const scale = 3_600 / steadySeconds / sim.leases;
   const perLeaseHour = Object.fromEntries(Object.entries(use).map(([k, v]) => [k, v * scale])) as unknown as CapacityUse;
 
+  if ((sim as { debug?: boolean }).debug) console.log('pre-join', JSON.stringify([...fleet.heldBy]), JSON.stringify([...fleet.holders].map(([k, v]) => [k, [...v]])));
   // Join.
   const joiner = fleet.add(workerId(sim.workers));
   let rounds = 0;
@@ -288,7 +300,9 @@ export async function simulateFleet(sim: FleetSimulationOptions): Promise<FleetS
       let roleAt: number | undefined;
       const others = [...fleet.coordinators.values()].filter((c) => c !== holder && c !== victim);
       for (const c of others) c.once('roleChanged', (_r, h) => void (h !== undefined && h !== holder.workerId && (roleAt ??= fleet.clock.elapsed())));
-      const leaseTimes = await kill(fleet, holder, config.leaseDurationMs, stepMs);
+      if ((sim as { debug?: boolean }).debug) console.log('holder', holder.workerId, JSON.stringify(holder.heldLeases().map((l) => l.leaseKey)));
+      const leaseTimes = await kill(fleet, holder, config.leaseDurationMs, stepMs, (sim as { debug?: boolean }).debug);
+      if ((sim as { debug?: boolean }).debug) console.log('after', JSON.stringify((await fleet.store.listLeases()).map((l) => [l.leaseKey, l.leaseOwner, l.handoffTo])), JSON.stringify([...fleet.holders].map(([k, v]) => [k, [...v]])));
       roleFailover = { roleMoved: ((roleAt ?? Number.NaN) - killedAt) / config.leaseDurationMs, p50: quantile(leaseTimes, 0.5), max: leaseTimes.at(-1)! };
     }
   }
@@ -298,7 +312,7 @@ export async function simulateFleet(sim: FleetSimulationOptions): Promise<FleetS
     secondsToBalance: balancedAt === undefined ? undefined : (balancedAt - joinAt) / 1000,
     maxDoublyHeld: fleet.maxDoublyHeld,
     perLeaseHour,
-    itemBytes: fleet.store.meanItemBytes(),
+    itemBytes,
     failover,
     roleFailover,
     realMs: performance.now() - realStart,
@@ -309,7 +323,8 @@ export async function simulateFleet(sim: FleetSimulationOptions): Promise<FleetS
  * Kills `victim` (its store calls fail from now on; it fences itself) and returns, sorted,
  * how long each of its leases went without a live holder elsewhere, in lease durations.
  */
-async function kill(fleet: SimFleet, victim: LeaseCoordinator, leaseDurationMs: number, stepMs: number): Promise<number[]> {
+async function kill(fleet: SimFleet, victim: LeaseCoordinator, leaseDurationMs: number, stepMs: number, debug = false): Promise<number[]> {
+  if (debug) for (const c of fleet.coordinators.values()) c.on('takerRun', (s) => console.log('round', fleet.clock.elapsed(), c.workerId.slice(0, 8), c.isLeader(), JSON.stringify(s)));
   const keys = victim.heldLeases().map((l: Lease) => l.leaseKey);
   const killedAt = fleet.clock.elapsed();
   fleet.cuts.get(victim.workerId)!();

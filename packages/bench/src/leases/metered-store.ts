@@ -8,6 +8,7 @@
 import {
   InMemoryLeaseRefresher,
   leaseToItem,
+  type CoordinationScan,
   type CoordinatorRole,
   type Lease,
   type LeaseOwner,
@@ -145,7 +146,7 @@ export class MeteredStore implements LeaseRefresher {
   }
   async listLeases(_signal?: AbortSignal, options: ListLeasesOptions = {}): Promise<Lease[]> {
     const consistent = !this.eventualScans && (options.consistentRead ?? true);
-    const bytes = this.totalBytes + ROLE_ITEM_BYTES;
+    const bytes = this.totalBytes + (this.ownerIndex ? ROLE_ITEM_BYTES : 0);
     this.use.scans += scanReadUnits(bytes, consistent);
     this.use.requests += Math.max(1, Math.ceil(bytes / (1024 * 1024)));
     return [...this.leases.values()].map((e) => e.lease);
@@ -170,6 +171,9 @@ export class MeteredStore implements LeaseRefresher {
   }
   async requestHandoff(lease: Lease, requester: string): Promise<boolean> {
     return this.write('otherWrites', lease.leaseKey, () => this.inner.requestHandoff(lease, requester));
+  }
+  async cancelHandoff(lease: Lease, requester: string): Promise<boolean> {
+    return this.write('otherWrites', lease.leaseKey, () => this.inner.cancelHandoff(lease, requester));
   }
   async transferLease(lease: Lease, owner: LeaseOwner, newOwner: string): Promise<Lease | undefined> {
     return this.write('otherWrites', lease.leaseKey, () => this.inner.transferLease(lease, owner, newOwner));
@@ -210,5 +214,23 @@ export class MeteredStore implements LeaseRefresher {
     this.use.role += writeUnits(ROLE_ITEM_BYTES, ROLE_ITEM_BYTES);
     this.use.requests++;
     return this.inner.releaseRole(role, holder);
+  }
+  async nudgeRole(name: string): Promise<boolean> {
+    this.use.role += writeUnits(ROLE_ITEM_BYTES, ROLE_ITEM_BYTES);
+    this.use.requests++;
+    return this.inner.nudgeRole(name);
+  }
+  async deleteRole(role: CoordinatorRole): Promise<boolean> {
+    this.use.role += writeUnits(ROLE_ITEM_BYTES, 0);
+    this.use.requests++;
+    return this.inner.deleteRole(role);
+  }
+  async scanCoordination(_signal?: AbortSignal, options: ListLeasesOptions = {}): Promise<CoordinationScan> {
+    const roles = (await this.inner.scanCoordination()).roles;
+    const consistent = !this.eventualScans && (options.consistentRead ?? true);
+    const bytes = this.totalBytes + roles.length * ROLE_ITEM_BYTES;
+    this.use.scans += scanReadUnits(bytes, consistent);
+    this.use.requests += Math.max(1, Math.ceil(bytes / (1024 * 1024)));
+    return { leases: [...this.leases.values()].map((e) => e.lease), roles };
   }
 }

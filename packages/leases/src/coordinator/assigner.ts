@@ -13,8 +13,17 @@ export interface AssignmentInput {
   readonly expiredKeys: ReadonlySet<string>;
   /** Cap of any worker's load. */
   readonly maxLeasesForWorker: number;
-  /** Workers known to be alive without holding a lease (live worker heartbeats). */
+  /**
+   * Workers known alive from their heartbeats (worker-heartbeat mode). When given, only they
+   * and the scanner are live: neither owning an unexpired lease nor asking for a handoff
+   * makes a worker live.
+   */
   readonly alsoLive?: ReadonlySet<string>;
+  /**
+   * With `alsoLive`: workers whose heartbeat exists but was not yet seen moving (a worker that
+   * just started). Not given leases yet, but a handoff request to one is not withdrawn.
+   */
+  readonly maybeLive?: ReadonlySet<string>;
   /** Most graceful handoffs to request in one round. */
   readonly maxMoves: number;
   /** Uniform random numbers in [0, 1), for tie-breaks. */
@@ -39,6 +48,10 @@ export interface AssignmentPlan {
   readonly assign: readonly Assignment[];
   /** Leases of the most-loaded workers to hand over gracefully to the least-loaded ones. */
   readonly handoffs: readonly Assignment[];
+  /** Unexpired leases with a handoff request pending to a live worker (their owners may need a nudge). */
+  readonly pending: readonly Lease[];
+  /** Unexpired leases with a handoff request to a worker that is not live: to withdraw. */
+  readonly orphaned: readonly Lease[];
 }
 
 /**
@@ -53,15 +66,21 @@ export interface AssignmentPlan {
 export function planAssignments(input: AssignmentInput): AssignmentPlan {
   const { leases, expiredKeys, scanner } = input;
   const live = new Set<string>([...(input.alsoLive ?? []), ...(input.scannerTakes ? [scanner] : [])]);
-  for (const lease of leases) {
-    if (lease.leaseOwner === undefined || expiredKeys.has(lease.leaseKey)) continue;
-    live.add(lease.leaseOwner);
-    if (lease.handoffTo !== undefined) live.add(lease.handoffTo);
+  // With heartbeats, liveness comes from them alone: owning a lease not yet judged expired
+  // does not make a worker live (a lease just assigned to a dead worker would keep it "live").
+  if (input.alsoLive === undefined) {
+    for (const lease of leases) {
+      if (lease.leaseOwner === undefined || expiredKeys.has(lease.leaseKey)) continue;
+      live.add(lease.leaseOwner);
+      if (lease.handoffTo !== undefined) live.add(lease.handoffTo);
+    }
   }
   if (!input.scannerTakes) live.delete(scanner);
   const load = new Map<string, number>([...live].map((w) => [w, 0]));
   const free: Lease[] = [];
   const movable = new Map<string, Lease[]>();
+  const pending: Lease[] = [];
+  const orphaned: Lease[] = [];
   let active = 0;
   for (const lease of leases) {
     if (isShardEnded(lease)) continue;
@@ -71,9 +90,13 @@ export function planAssignments(input: AssignmentInput): AssignmentPlan {
       free.push(lease);
       continue;
     }
+    if (lease.handoffTo !== undefined) {
+      if (live.has(lease.handoffTo)) pending.push(lease);
+      else if (!input.maybeLive?.has(lease.handoffTo)) orphaned.push(lease);
+    }
     const counted = lease.handoffTo !== undefined && live.has(lease.handoffTo) ? lease.handoffTo : owner;
-    load.set(counted, (load.get(counted) ?? 0) + 1);
-    if (counted === owner && live.has(owner)) {
+    if (live.has(counted)) load.set(counted, load.get(counted)! + 1);
+    if (counted === owner && live.has(owner) && lease.handoffTo === undefined) {
       const list = movable.get(owner);
       if (list) list.push(lease);
       else movable.set(owner, [lease]);
@@ -104,5 +127,5 @@ export function planAssignments(input: AssignmentInput): AssignmentPlan {
     load.set(from, load.get(from)! - 1);
     load.set(to, load.get(to)! + 1);
   }
-  return { liveWorkers: [...live].sort(), target, load, assign, handoffs };
+  return { liveWorkers: [...live].sort(), target, load, assign, handoffs, pending, orphaned };
 }

@@ -116,7 +116,7 @@ export class LeaseCoordinator {
     if (this.config.coordination === 'single-scanner') {
       const r = deps.refresher;
       const needed = ['listLeaseKeysForOwner', 'getRole', 'claimRole', 'renewRole', 'releaseRole'] as const;
-      const heartbeatNeeds = ['nudgeRole', 'deleteRole', 'scanCoordination'] as const;
+      const heartbeatNeeds = ['nudgeRole', 'deleteRole', 'scanCoordination', 'cancelHandoff'] as const;
       const missing = [...needed, ...(this.config.renewal === 'worker-heartbeat' ? heartbeatNeeds : [])].filter((m) => typeof r[m] !== 'function');
       if (missing.length > 0) {
         throw new TypeError(`coordination 'single-scanner' needs a refresher with ${missing.join(', ')} (DynamoDbLeaseRefresher and InMemoryLeaseRefresher have them)`);

@@ -28,7 +28,7 @@ const STALE_HEARTBEAT_LEASES = 6;
  */
 export class SingleScannerTaker {
   /** Worker heartbeats as the scanner last saw them change (worker-heartbeat mode). */
-  private readonly beats = new Map<string, { counter: number; changedAt: number }>();
+  private readonly beats = new Map<string, { counter: number; firstSeenAt: number; changedAt: number | undefined }>();
 
   constructor(
     private readonly ctx: CoordinatorContext,
@@ -62,7 +62,6 @@ export class SingleScannerTaker {
     const now = clock.elapsed();
     const expiredKeys = this.taker.tracker.observe(leases, now, heartbeats);
     const beats = heartbeats === undefined ? undefined : this.liveHeartbeats(heartbeats, leases, now);
-    const alsoLive = beats?.live;
     // The holder this worker replaced fenced every lease it held when its role expired (the
     // role is its heartbeat), so they are reassigned now rather than a lease duration later.
     if (replaced !== undefined) for (const lease of leases) if (lease.leaseOwner === replaced) expiredKeys.add(lease.leaseKey);
@@ -76,9 +75,8 @@ export class SingleScannerTaker {
       maxLeasesForWorker: config.maxLeasesForWorker,
       maxMoves: config.maxLeasesToStealAtOneTime,
       random: this.ctx.random,
-      ...(alsoLive !== undefined ? { alsoLive } : {}),
+      ...(beats !== undefined ? { alsoLive: beats.live, maybeLive: beats.maybeLive } : {}),
     });
-    this.taker.recordScan(leases, plan.liveWorkers);
     const taken: string[] = [];
     const handoffsRequested: string[] = [];
     const adopted: string[] = [];
@@ -104,15 +102,26 @@ export class SingleScannerTaker {
       attempt(async () => {
         if (await refresher.requestHandoff(lease, to, signal)) {
           handoffsRequested.push(lease.leaseKey);
-          await this.taker.nudgeOwner(lease);
+          await this.taker.nudgeOwner(lease.leaseOwner);
         }
       }),
     );
+    if (heartbeatMode) {
+      // An owner sees a handoff request only when it renews the lease, which it does when
+      // nudged: nudge again while a request waits (its lease may not have been active at the
+      // first nudge). A request to a worker that is gone is withdrawn, so no owner hands a
+      // lease to the dead.
+      const owners = new Set(plan.pending.map((l) => l.leaseOwner!).filter((o) => o !== me));
+      await mapLimit([...owners], LEASE_WRITE_CONCURRENCY, (owner) => attempt(() => this.taker.nudgeOwner(owner)));
+      await mapLimit(plan.orphaned, LEASE_WRITE_CONCURRENCY, (lease) => attempt(async () => void (await refresher.cancelHandoff!(lease, lease.handoffTo!, signal))));
+    }
     await mapLimit(beats?.stale ?? [], LEASE_WRITE_CONCURRENCY, (role) =>
       attempt(async () => {
         if (await refresher.deleteRole!(role, signal)) this.ctx.logger.info({ role: role.name }, 'deleted the heartbeat of a worker that is gone');
       }),
     );
+    // Recorded last: adoption above still counts as this worker's first round (a restart).
+    this.taker.recordScan(leases, plan.liveWorkers);
     return this.finish({ leasesSeen: leases.length, liveWorkers: plan.liveWorkers.length, target: plan.target, taken, handoffsRequested, adopted, startedAt, failures });
   }
 
@@ -122,25 +131,38 @@ export class SingleScannerTaker {
    * durations, or was released, and whose worker owns no lease, is deleted (a worker killed
    * for good leaves it behind).
    */
-  private liveHeartbeats(heartbeats: ReadonlyMap<string, CoordinatorRole>, leases: readonly Lease[], now: number): { live: Set<string>; stale: CoordinatorRole[] } {
+  private liveHeartbeats(
+    heartbeats: ReadonlyMap<string, CoordinatorRole>,
+    leases: readonly Lease[],
+    now: number,
+  ): { live: Set<string>; maybeLive: Set<string>; stale: CoordinatorRole[] } {
     const { config } = this.ctx;
     const owners = new Set(leases.map((l) => l.leaseOwner));
     const live = new Set<string>();
+    const maybeLive = new Set<string>();
     const stale: CoordinatorRole[] = [];
     for (const [name, role] of heartbeats) {
       if (!name.startsWith(HEARTBEAT_PREFIX)) continue;
       const worker = name.slice(HEARTBEAT_PREFIX.length);
       const last = this.beats.get(name);
-      if (last === undefined || last.counter !== role.counter) this.beats.set(name, { counter: role.counter, changedAt: now });
-      const idleFor = now - (this.beats.get(name)?.changedAt ?? now);
-      if (role.holder !== undefined && idleFor < config.leaseDurationMs) live.add(worker);
+      if (last === undefined) this.beats.set(name, { counter: role.counter, firstSeenAt: now, changedAt: undefined });
+      else if (last.counter !== role.counter) this.beats.set(name, { counter: role.counter, firstSeenAt: last.firstSeenAt, changedAt: now });
+      const beat = this.beats.get(name)!;
+      // Live only once seen moving (a heartbeat first seen now may be a dead worker's), and
+      // within a lease duration of its last move.
+      if (role.holder !== undefined && beat.changedAt !== undefined && now - beat.changedAt < config.leaseDurationMs) {
+        live.add(worker);
+        continue;
+      }
+      const idleFor = now - (beat.changedAt ?? beat.firstSeenAt);
+      if (role.holder !== undefined && idleFor < config.leaseDurationMs) maybeLive.add(worker);
       else if (!owners.has(worker) && (role.holder === undefined || idleFor >= STALE_HEARTBEAT_LEASES * config.leaseDurationMs)) {
         this.beats.delete(name);
         stale.push(role);
       }
     }
     for (const name of this.beats.keys()) if (!heartbeats.has(name)) this.beats.delete(name);
-    return { live, stale };
+    return { live, maybeLive, stale };
   }
 
   /** A non-scanner's round: its own lease keys from the owner index; adopts the ones it does not hold. */
@@ -149,7 +171,6 @@ export class SingleScannerTaker {
     const startedAt = clock.elapsed();
     const keys = await refresher.listLeaseKeysForOwner!(me, signal);
     if (keys === undefined) return this.taker.runOnce();
-    this.taker.recordScan(undefined, [me]);
     const fresh = keys.filter((k) => held.get(k) === undefined && !held.releasing.has(k));
     const adopted: string[] = [];
     const failures: unknown[] = [];
@@ -173,6 +194,7 @@ export class SingleScannerTaker {
     } else {
       await this.adopt(found, adopted, attempt);
     }
+    this.taker.recordScan(undefined, [me]);
     return this.finish({ leasesSeen: keys.length, liveWorkers: 1, target: held.size, taken: [], handoffsRequested: [], adopted, startedAt, failures });
   }
 

@@ -123,7 +123,7 @@ export class LeaseTaker {
             if (await refresher.requestHandoff(lease, me, signal)) {
               this.pendingHandoffs.set(lease.leaseKey, clock.elapsed());
               handoffsRequested.push(lease.leaseKey);
-              await this.nudgeOwner(lease);
+              await this.nudgeOwner(lease.leaseOwner);
             }
           } else if (await this.take(lease, config.gracefulHandoff)) {
             stolen.push(lease.leaseKey);
@@ -175,13 +175,13 @@ export class LeaseTaker {
    * Worker-heartbeat mode: a handoff request on `lease` is seen by its owner only when it
    * renews the lease, which it does when its heartbeat is nudged. Errors are reported, not thrown.
    */
-  async nudgeOwner(lease: Lease): Promise<void> {
+  async nudgeOwner(owner: string | undefined): Promise<void> {
     const { refresher, signal, config } = this.ctx;
-    if (config.renewal !== 'worker-heartbeat' || lease.leaseOwner === undefined) return;
+    if (config.renewal !== 'worker-heartbeat' || owner === undefined) return;
     try {
-      await refresher.nudgeRole!(heartbeatRoleName(lease.leaseOwner), signal);
+      await refresher.nudgeRole!(heartbeatRoleName(owner), signal);
     } catch (error) {
-      this.ctx.logger.warn({ err: error, leaseKey: lease.leaseKey, owner: lease.leaseOwner }, 'could not nudge the owner of a lease about a handoff request');
+      this.ctx.logger.warn({ err: error, owner }, 'could not nudge the owner of a lease about a handoff request');
     }
   }
 

@@ -231,6 +231,17 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
     return stored !== undefined && stored.leaseOwner === seenOwner && stored.handoffTo === requester;
   }
 
+  async cancelHandoff(lease: Lease, requester: string, signal?: AbortSignal): Promise<boolean> {
+    const b = new ExpressionBuilder();
+    b.condition(`${b.name(A.handoffTo)} = ${b.value('requester', stringValue(requester))}`);
+    b.remove(A.handoffTo);
+    const result = await this.update('cancelHandoff', lease.leaseKey, b, 'NONE', signal);
+    if (result.ok) return true;
+    if (!result.retried) return false;
+    const stored = await this.getLease(lease.leaseKey, signal);
+    return stored !== undefined && stored.handoffTo === undefined;
+  }
+
   async transferLease(lease: Lease, ownerRef: LeaseOwner, newOwner: string, signal?: AbortSignal): Promise<Lease | undefined> {
     const b = new ExpressionBuilder();
     this.fence(b, lease.leaseCounter, ownerId(ownerRef));
