@@ -120,7 +120,6 @@ class SimFleet {
   private readonly passive: Promise<void>[] = [];
   private stopping = false;
 
-  logger: import('@kcl-ts/processor').Logger | undefined;
   constructor(
     readonly model: LeaseModel,
     readonly random: () => number,
@@ -130,7 +129,7 @@ class SimFleet {
 
   add(id: string): LeaseCoordinator {
     const cut = severable(this.store);
-    const c = new LeaseCoordinator({ refresher: cut.refresher, workerId: id, clock: this.clock, options: this.model.options, random: this.random, ...(this.logger ? { logger: this.logger } : {}) });
+    const c = new LeaseCoordinator({ refresher: cut.refresher, workerId: id, clock: this.clock, options: this.model.options, random: this.random });
     this.cuts.set(id, cut.sever);
     this.heldBy.set(id, 0);
     c.on('leaseGained', (lease) => {
@@ -267,7 +266,6 @@ export async function simulateFleet(sim: FleetSimulationOptions): Promise<FleetS
   const scale = 3_600 / steadySeconds / sim.leases;
   const perLeaseHour = Object.fromEntries(Object.entries(use).map(([k, v]) => [k, v * scale])) as unknown as CapacityUse;
 
-  if ((sim as { debug?: boolean }).debug) console.log('pre-join', JSON.stringify([...fleet.heldBy]), JSON.stringify([...fleet.holders].map(([k, v]) => [k, [...v]])));
   // Join.
   const joiner = fleet.add(workerId(sim.workers));
   let rounds = 0;
@@ -300,9 +298,7 @@ export async function simulateFleet(sim: FleetSimulationOptions): Promise<FleetS
       let roleAt: number | undefined;
       const others = [...fleet.coordinators.values()].filter((c) => c !== holder && c !== victim);
       for (const c of others) c.once('roleChanged', (_r, h) => void (h !== undefined && h !== holder.workerId && (roleAt ??= fleet.clock.elapsed())));
-      if ((sim as { debug?: boolean }).debug) console.log('holder', holder.workerId, JSON.stringify(holder.heldLeases().map((l) => l.leaseKey)));
-      const leaseTimes = await kill(fleet, holder, config.leaseDurationMs, stepMs, (sim as { debug?: boolean }).debug);
-      if ((sim as { debug?: boolean }).debug) console.log('after', JSON.stringify((await fleet.store.listLeases()).map((l) => [l.leaseKey, l.leaseOwner, l.handoffTo])), JSON.stringify([...fleet.holders].map(([k, v]) => [k, [...v]])));
+      const leaseTimes = await kill(fleet, holder, config.leaseDurationMs, stepMs);
       roleFailover = { roleMoved: ((roleAt ?? Number.NaN) - killedAt) / config.leaseDurationMs, p50: quantile(leaseTimes, 0.5), max: leaseTimes.at(-1)! };
     }
   }
@@ -323,8 +319,7 @@ export async function simulateFleet(sim: FleetSimulationOptions): Promise<FleetS
  * Kills `victim` (its store calls fail from now on; it fences itself) and returns, sorted,
  * how long each of its leases went without a live holder elsewhere, in lease durations.
  */
-async function kill(fleet: SimFleet, victim: LeaseCoordinator, leaseDurationMs: number, stepMs: number, debug = false): Promise<number[]> {
-  if (debug) for (const c of fleet.coordinators.values()) c.on('takerRun', (s) => console.log('round', fleet.clock.elapsed(), c.workerId.slice(0, 8), c.isLeader(), JSON.stringify(s)));
+async function kill(fleet: SimFleet, victim: LeaseCoordinator, leaseDurationMs: number, stepMs: number): Promise<number[]> {
   const keys = victim.heldLeases().map((l: Lease) => l.leaseKey);
   const killedAt = fleet.clock.elapsed();
   fleet.cuts.get(victim.workerId)!();
