@@ -8,7 +8,23 @@
 import { pathToFileURL } from 'node:url';
 import { kcl3Model, type Kcl3Estimate } from './kcl3-model.js';
 import { JAVA_KCL_2X, KCL_TS_EVERY_WORKER, KCL_TS_HEARTBEAT, KCL_TS_SINGLE_SCANNER, simulateFleet, type FleetSimulationResult, type LeaseModel } from './lease-sim.js';
-import { totalUnits } from './metered-store.js';
+import { readUnitsOf, totalUnits, writeUnitsOf } from './metered-store.js';
+
+/**
+ * DynamoDB on-demand prices used for the dollar column: us-east-1, Standard table class, as
+ * published since AWS's on-demand price cut of 1 November 2024 (the latest known on
+ * 2026-11-29): $0.625 per million write request units, $0.125 per million read request units.
+ */
+export const ON_DEMAND_PRICE = { region: 'us-east-1', perMillionWrites: 0.625, perMillionReads: 0.125, asOf: '2026-11-29' } as const;
+
+/** Hours in a month, as AWS bills them. */
+const HOURS_PER_MONTH = 730;
+
+/** On-demand dollars per month of `reads` and `writes` units per lease-hour over `leases` leases. */
+export function dollarsPerMonth(reads: number, writes: number, leases: number): number {
+  const hours = leases * HOURS_PER_MONTH;
+  return ((reads * ON_DEMAND_PRICE.perMillionReads + writes * ON_DEMAND_PRICE.perMillionWrites) * hours) / 1e6;
+}
 
 interface Scenario {
   readonly workers: number;
@@ -35,7 +51,11 @@ export interface BenchRow {
   readonly scans: number;
   readonly indexAndRole: number;
   readonly other: number;
+  readonly reads: number;
+  readonly writes: number;
   readonly total: number;
+  /** On-demand dollars per month for the whole fleet (see {@link ON_DEMAND_PRICE}). */
+  readonly dollarsPerMonth: number;
   readonly vsJava2: number;
   readonly vsJava3: number;
   readonly joinRounds: string;
@@ -46,7 +66,7 @@ export interface BenchRow {
 const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
 const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
 
-function simRow(fleet: string, model: LeaseModel, r: FleetSimulationResult, java2: number, java3: number): BenchRow {
+function simRow(fleet: string, leases: number, model: LeaseModel, r: FleetSimulationResult, java2: number, java3: number): BenchRow {
   const c = r.perLeaseHour;
   const total = totalUnits(c);
   return {
@@ -54,9 +74,12 @@ function simRow(fleet: string, model: LeaseModel, r: FleetSimulationResult, java
     model: model.name,
     renewals: c.renewals,
     scans: c.scans,
-    indexAndRole: c.indexQueries + c.role + c.indexWrites,
+    indexAndRole: c.indexQueries + c.roleReads + c.roleWrites + c.indexWrites,
     other: c.otherWrites + c.itemReads,
+    reads: readUnitsOf(c),
+    writes: writeUnitsOf(c),
     total,
+    dollarsPerMonth: dollarsPerMonth(readUnitsOf(c), writeUnitsOf(c), leases),
     vsJava2: total / java2,
     vsJava3: total / java3,
     joinRounds: r.roundsToBalance === undefined ? 'n/a' : String(r.roundsToBalance),
@@ -65,15 +88,18 @@ function simRow(fleet: string, model: LeaseModel, r: FleetSimulationResult, java
   };
 }
 
-function kcl3Row(fleet: string, e: Kcl3Estimate, java2: number): BenchRow {
+function kcl3Row(fleet: string, leases: number, e: Kcl3Estimate, java2: number): BenchRow {
   return {
     fleet,
     model: 'Java KCL 3.x model',
     renewals: e.renewals,
     scans: e.leaderScans,
-    indexAndRole: e.discoveryQueries + e.leaderLock,
+    indexAndRole: e.discoveryQueries + e.leaderLockReads + e.leaderLockWrites,
     other: e.metricsWrites,
+    reads: e.reads,
+    writes: e.writes,
     total: e.total,
+    dollarsPerMonth: dollarsPerMonth(e.reads, e.writes, leases),
     vsJava2: e.total / java2,
     vsJava3: 1,
     joinRounds: 'n/a',
@@ -99,11 +125,11 @@ export async function runLeaseBench(scenarios: readonly Scenario[] = SCENARIOS, 
     const single = await simulateFleet({ ...common, model: KCL_TS_SINGLE_SCANNER, failover: true });
     log(`${fleet}: kcl-ts single-scanner + worker-heartbeat`);
     const heartbeat = await simulateFleet({ ...common, model: KCL_TS_HEARTBEAT, failover: true });
-    rows.push(simRow(fleet, KCL_TS_EVERY_WORKER, every, java2, java3.total));
-    rows.push(simRow(fleet, KCL_TS_SINGLE_SCANNER, single, java2, java3.total));
-    rows.push(simRow(fleet, KCL_TS_HEARTBEAT, heartbeat, java2, java3.total));
-    rows.push(simRow(fleet, JAVA_KCL_2X, java, java2, java3.total));
-    rows.push(kcl3Row(fleet, java3, java2));
+    rows.push(simRow(fleet, s.leases, KCL_TS_EVERY_WORKER, every, java2, java3.total));
+    rows.push(simRow(fleet, s.leases, KCL_TS_SINGLE_SCANNER, single, java2, java3.total));
+    rows.push(simRow(fleet, s.leases, KCL_TS_HEARTBEAT, heartbeat, java2, java3.total));
+    rows.push(simRow(fleet, s.leases, JAVA_KCL_2X, java, java2, java3.total));
+    rows.push(kcl3Row(fleet, s.leases, java3, java2));
     notes.push(
       `${fleet}: steady window ${s.steadySeconds} simulated s scaled to 1 h; lease item ${Math.round(every.itemBytes)} B (kcl-ts), ${Math.round(java.itemBytes)} B (Java)` +
         (s.takingWorkers ? `; every-worker models: ${s.takingWorkers} of ${s.workers} workers ran their taker loop, the others' scans added at the same cadence` : '') +
@@ -115,8 +141,9 @@ export async function runLeaseBench(scenarios: readonly Scenario[] = SCENARIOS, 
 
 /** The rows as a Markdown table. */
 export function formatTable(rows: readonly BenchRow[]): string {
-  const head = ['fleet', 'model', 'renewals', 'scans', 'index + role', 'other', 'total CU', 'vs 2.x', 'vs 3.x', 'join rounds', 'failover p50 / max (× lease)', 'role holder killed (× lease)'];
-  const body = rows.map((r) => [r.fleet, r.model, f1(r.renewals), f1(r.scans), f1(r.indexAndRole), f1(r.other), f1(r.total), `${f2(r.vsJava2)}×`, `${f2(r.vsJava3)}×`, r.joinRounds, r.failover, r.roleFailover]);
+  const head = ['fleet', 'model', 'renewals', 'scans', 'index + role', 'other', 'total CU', 'vs 2.x', 'vs 3.x', '$ / month', 'join rounds', 'failover p50 / max (× lease)', 'role holder killed (× lease)'];
+  const money = (n: number): string => `$${n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2)}`;
+  const body = rows.map((r) => [r.fleet, r.model, f1(r.renewals), f1(r.scans), f1(r.indexAndRole), f1(r.other), f1(r.total), `${f2(r.vsJava2)}×`, `${f2(r.vsJava3)}×`, money(r.dollarsPerMonth), r.joinRounds, r.failover, r.roleFailover]);
   const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
   return [line(head), line(head.map(() => '---')), ...body.map(line)].join('\n');
 }
@@ -124,6 +151,9 @@ export function formatTable(rows: readonly BenchRow[]): string {
 async function main(): Promise<void> {
   const { rows, notes } = await runLeaseBench(SCENARIOS, (line) => console.error(`running ${line}`));
   console.log('DynamoDB capacity units (CU) per lease-hour: reads + writes, from item sizes and consistency.');
+  console.log(
+    `$ / month: the whole fleet on on-demand capacity, ${ON_DEMAND_PRICE.region}, $${ON_DEMAND_PRICE.perMillionWrites} per million writes and $${ON_DEMAND_PRICE.perMillionReads} per million reads (prices as known on ${ON_DEMAND_PRICE.asOf}), 730 h.`,
+  );
   console.log('');
   console.log(formatTable(rows));
   console.log('');

@@ -50,7 +50,12 @@ export interface Kcl3Estimate {
   readonly leaderScans: number;
   readonly discoveryQueries: number;
   readonly metricsWrites: number;
-  readonly leaderLock: number;
+  /** Lock reads by the workers that are not leader. */
+  readonly leaderLockReads: number;
+  /** The leader's lock heartbeats. */
+  readonly leaderLockWrites: number;
+  readonly reads: number;
+  readonly writes: number;
   readonly total: number;
   /** kill -9 of a worker, in lease durations: earliest, mean, latest. */
   readonly failover: { readonly min: number; readonly mean: number; readonly max: number };
@@ -72,15 +77,19 @@ export function kcl3Model(workers: number, leases: number, javaLeaseItemBytes: n
   const indexEntryBytes = 'leaseKey'.length + 20 + 'leaseOwner'.length + 36;
   const discoveryQueries = workers * (hour / t.discoveryMs) * readUnits(perWorkerKeys * indexEntryBytes, false);
   const metricsWrites = workers * (hour / t.metricsReportMs) * writeUnits(METRICS_ITEM_BYTES, METRICS_ITEM_BYTES);
-  const leaderLock = hour / t.lockHeartbeatMs + (workers - 1) * (hour / t.lockHeartbeatMs) * readUnits(200, true);
+  const leaderLockWrites = hour / t.lockHeartbeatMs;
+  const leaderLockReads = (workers - 1) * (hour / t.lockHeartbeatMs) * readUnits(200, true);
   const perLease = (n: number): number => n / leases;
   const r = {
     renewals: perLease(renewals),
     leaderScans: perLease(leaderScans),
     discoveryQueries: perLease(discoveryQueries),
     metricsWrites: perLease(metricsWrites),
-    leaderLock: perLease(leaderLock),
+    leaderLockReads: perLease(leaderLockReads),
+    leaderLockWrites: perLease(leaderLockWrites),
   };
+  const reads = r.leaderScans + r.discoveryQueries + r.leaderLockReads;
+  const writes = r.renewals + r.metricsWrites + r.leaderLockWrites;
   // The last renewal is 0–3.3 s before the kill; the leader first sees its counter at its next
   // cycle (0–20 s later) and judges it expired at the cycle after (cycles are 20 s apart, the
   // lease lasts 10 s); the new owner finds it at its next discovery (0–10 s later).
@@ -96,5 +105,5 @@ export function kcl3Model(workers: number, leases: number, javaLeaseItemBytes: n
     min: (t.lockDurationMs - t.lockHeartbeatMs + t.assignmentMs) / L,
     max: (t.lockDurationMs + t.lockHeartbeatMs + 2 * t.assignmentMs + t.discoveryMs) / L,
   };
-  return { ...r, total: r.renewals + r.leaderScans + r.discoveryQueries + r.metricsWrites + r.leaderLock, failover, leaderFailover };
+  return { ...r, reads, writes, total: reads + writes, failover, leaderFailover };
 }

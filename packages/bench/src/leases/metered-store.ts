@@ -29,8 +29,10 @@ export interface CapacityUse {
   indexQueries: number;
   /** Read units of single-item reads (a lease after a lost condition, a discovered lease). */
   itemReads: number;
-  /** Read and write units of the coordination role item. */
-  role: number;
+  /** Read units of role items (the scanner role checks). */
+  roleReads: number;
+  /** Write units of role items (claims, renewals of the scanner role and of worker heartbeats, nudges). */
+  roleWrites: number;
   /** Write units of every other lease write (take, assign, handoff, transfer, checkpoint...). */
   otherWrites: number;
   /** Write units of the owner index (an entry put or deleted when `leaseOwner` changes). */
@@ -41,12 +43,22 @@ export interface CapacityUse {
 
 /** Zeroed {@link CapacityUse}. */
 export function noCapacity(): CapacityUse {
-  return { renewals: 0, scans: 0, indexQueries: 0, itemReads: 0, role: 0, otherWrites: 0, indexWrites: 0, requests: 0 };
+  return { renewals: 0, scans: 0, indexQueries: 0, itemReads: 0, roleReads: 0, roleWrites: 0, otherWrites: 0, indexWrites: 0, requests: 0 };
+}
+
+/** Read units of a {@link CapacityUse}. */
+export function readUnitsOf(c: CapacityUse): number {
+  return c.scans + c.indexQueries + c.itemReads + c.roleReads;
+}
+
+/** Write units of a {@link CapacityUse}. */
+export function writeUnitsOf(c: CapacityUse): number {
+  return c.renewals + c.roleWrites + c.otherWrites + c.indexWrites;
 }
 
 /** Total capacity units of a {@link CapacityUse}. */
 export function totalUnits(c: CapacityUse): number {
-  return c.renewals + c.scans + c.indexQueries + c.itemReads + c.role + c.otherWrites + c.indexWrites;
+  return readUnitsOf(c) + writeUnitsOf(c);
 }
 
 /** How the stored item of a lease is sized: kcl-ts writes `leaseOwnerIncarnation`, the Java KCL does not. */
@@ -196,32 +208,32 @@ export class MeteredStore implements LeaseRefresher {
     return keys;
   }
   async getRole(name: string): Promise<CoordinatorRole | undefined> {
-    this.use.role += readUnits(ROLE_ITEM_BYTES, false);
+    this.use.roleReads += readUnits(ROLE_ITEM_BYTES, false);
     this.use.requests++;
     return this.inner.getRole(name);
   }
   async claimRole(name: string, seen: CoordinatorRole | undefined, holder: string): Promise<CoordinatorRole | undefined> {
-    this.use.role += writeUnits(ROLE_ITEM_BYTES, ROLE_ITEM_BYTES);
+    this.use.roleWrites += writeUnits(ROLE_ITEM_BYTES, ROLE_ITEM_BYTES);
     this.use.requests++;
     return this.inner.claimRole(name, seen, holder);
   }
   async renewRole(role: CoordinatorRole, holder: string): Promise<CoordinatorRole | undefined> {
-    this.use.role += writeUnits(ROLE_ITEM_BYTES, ROLE_ITEM_BYTES);
+    this.use.roleWrites += writeUnits(ROLE_ITEM_BYTES, ROLE_ITEM_BYTES);
     this.use.requests++;
     return this.inner.renewRole(role, holder);
   }
   async releaseRole(role: CoordinatorRole, holder: string): Promise<boolean> {
-    this.use.role += writeUnits(ROLE_ITEM_BYTES, ROLE_ITEM_BYTES);
+    this.use.roleWrites += writeUnits(ROLE_ITEM_BYTES, ROLE_ITEM_BYTES);
     this.use.requests++;
     return this.inner.releaseRole(role, holder);
   }
   async nudgeRole(name: string): Promise<boolean> {
-    this.use.role += writeUnits(ROLE_ITEM_BYTES, ROLE_ITEM_BYTES);
+    this.use.roleWrites += writeUnits(ROLE_ITEM_BYTES, ROLE_ITEM_BYTES);
     this.use.requests++;
     return this.inner.nudgeRole(name);
   }
   async deleteRole(role: CoordinatorRole): Promise<boolean> {
-    this.use.role += writeUnits(ROLE_ITEM_BYTES, 0);
+    this.use.roleWrites += writeUnits(ROLE_ITEM_BYTES, 0);
     this.use.requests++;
     return this.inner.deleteRole(role);
   }
