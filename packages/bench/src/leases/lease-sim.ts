@@ -210,13 +210,17 @@ export interface FleetSimulationOptions {
   readonly steadySeconds?: number;
   /** Also kill -9 one worker (and, with a role, the role holder) and time the failover. @default true */
   readonly failover?: boolean;
+  /** Also let one worker join and count the rounds to fair share. @default true */
+  readonly join?: boolean;
   /** Granularity of the checks, in simulated ms. @default 100 */
   readonly stepMs?: number;
 }
 
 /** Outcome of {@link simulateFleet}. */
 export interface FleetSimulationResult {
-  /** Join: taker rounds of the new worker until fair share ± 1 (undefined if not within an hour). */
+  /** Whether the join was simulated. */
+  readonly joined: boolean;
+  /** Join: taker rounds of the new worker until fair share ± 1 (undefined if not within an hour, or not run). */
   readonly roundsToBalance: number | undefined;
   /** Join: simulated seconds until fair share ± 1. */
   readonly secondsToBalance: number | undefined;
@@ -267,14 +271,14 @@ export async function simulateFleet(sim: FleetSimulationOptions): Promise<FleetS
   const perLeaseHour = Object.fromEntries(Object.entries(use).map(([k, v]) => [k, v * scale])) as unknown as CapacityUse;
 
   // Join.
-  const joiner = fleet.add(workerId(sim.workers));
+  const joiner = sim.join === false ? undefined : fleet.add(workerId(sim.workers));
   let rounds = 0;
-  joiner.on('takerRun', () => rounds++);
+  joiner?.on('takerRun', () => rounds++);
   const joinAt = fleet.clock.elapsed();
-  await joiner.start();
+  await joiner?.start();
   let balancedAt: number | undefined;
   let roundsToBalance: number | undefined;
-  while (fleet.clock.elapsed() - joinAt < 3_600_000) {
+  while (joiner !== undefined && fleet.clock.elapsed() - joinAt < 3_600_000) {
     if (fleet.balanced(sim.leases, sim.workers + 1)) {
       balancedAt = fleet.clock.elapsed();
       roundsToBalance = rounds;
@@ -304,6 +308,7 @@ export async function simulateFleet(sim: FleetSimulationOptions): Promise<FleetS
   }
   await fleet.stopAll();
   return {
+    joined: joiner !== undefined,
     roundsToBalance,
     secondsToBalance: balancedAt === undefined ? undefined : (balancedAt - joinAt) / 1000,
     maxDoublyHeld: fleet.maxDoublyHeld,
