@@ -5,7 +5,8 @@
  * 3 workers × 24 leases, 50 × 1,000 and 500 × 10,000. Deterministic (fake clock, seeded).
  * @module
  */
-import { pathToFileURL } from 'node:url';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { kcl3Model, type Kcl3Estimate } from './kcl3-model.js';
 import { JAVA_KCL_2X, KCL_TS_EVERY_WORKER, KCL_TS_HEARTBEAT, KCL_TS_SINGLE_SCANNER, simulateFleet, type FleetSimulationResult, type LeaseModel } from './lease-sim.js';
 import { readUnitsOf, totalUnits, writeUnitsOf } from './metered-store.js';
@@ -151,24 +152,42 @@ export function formatTable(rows: readonly BenchRow[]): string {
   return [line(head), line(head.map(() => '---')), ...body.map(line)].join('\n');
 }
 
+const SECTION_START = '<!-- bench:leases start -->';
+const SECTION_END = '<!-- bench:leases end -->';
+
+/** The section of docs/benchmarks.md written by `pnpm bench:leases` (markers included), if present. */
+export function leaseSection(markdown: string): string | undefined {
+  const start = markdown.indexOf(SECTION_START);
+  const end = markdown.indexOf(SECTION_END);
+  return start < 0 || end < start ? undefined : markdown.slice(start, end + SECTION_END.length);
+}
+
 async function main(): Promise<void> {
   const { rows, notes } = await runLeaseBench(SCENARIOS, (line) => console.error(`running ${line}`));
-  console.log('DynamoDB capacity units (CU) per lease-hour: reads + writes, from item sizes and consistency.');
-  console.log(
+  const lines = [
+    'DynamoDB capacity units (CU) per lease-hour: reads + writes, from item sizes and consistency.',
     `$ / month: the whole fleet on on-demand capacity, ${ON_DEMAND_PRICE.region}, $${ON_DEMAND_PRICE.perMillionWrites} per million writes and $${ON_DEMAND_PRICE.perMillionReads} per million reads (prices as known on ${ON_DEMAND_PRICE.asOf}), 730 h.`,
-  );
-  console.log('');
-  console.log(formatTable(rows));
-  console.log('');
-  for (const note of notes) console.log(`- ${note}`);
+    '',
+    formatTable(rows),
+    '',
+    ...notes.map((note) => `- ${note}`),
+  ];
   const at = (model: string): BenchRow | undefined => rows.find((r) => r.fleet.startsWith('500 ') && r.model === model);
   const meets = (r: BenchRow | undefined): boolean => r !== undefined && r.vsJava2 <= 0.25 && r.vsJava3 < 1;
-  console.log('');
+  lines.push('');
   for (const model of [KCL_TS_SINGLE_SCANNER.name, KCL_TS_HEARTBEAT.name]) {
-    console.log(`${model} at 500 × 10,000, ≤ 0.25× the 2.x model and below the 3.x model: ${meets(at(model)) ? 'yes' : 'no'}`);
+    lines.push(`${model} at 500 × 10,000, ≤ 0.25× the 2.x model and below the 3.x model: ${meets(at(model)) ? 'yes' : 'no'}`);
   }
   const pass = meets(at(KCL_TS_HEARTBEAT.name));
-  console.log(`target (met by the cheapest mode): ${pass ? 'PASS' : 'FAIL'}`);
+  lines.push(`target (met by the cheapest mode): ${pass ? 'PASS' : 'FAIL'}`);
+  for (const line of lines) console.log(line);
+  if (process.argv.includes('--write')) {
+    const out = fileURLToPath(new URL('../../../../docs/benchmarks.md', import.meta.url));
+    const doc = readFileSync(out, 'utf8');
+    const section = [SECTION_START, '## Lease coordination: capacity per lease-hour', '', 'Written by `pnpm bench:leases -- --write` (deterministic simulation, see packages/leases/README.md).', '', ...lines, SECTION_END].join('\n');
+    const old = leaseSection(doc);
+    writeFileSync(out, old === undefined ? `${doc.trimEnd()}\n\n${section}\n` : doc.replace(old, section));
+  }
   if (!pass) process.exitCode = 1;
 }
 
