@@ -59,5 +59,6 @@ describe('Worker on a KCL 3.5 single-table lease table', () => {
     expect(status.leases.map((l) => l.shardId).sort()).toEqual(['shardId-000000000000', 'shardId-000000000001']);
     expect(status.invalid).toEqual([]);
     expect(status.workers).toEqual([{ workerId: 'ts-1', leases: 2 }]);
+    expect(status.scannerRole).toBeNull(); // the default mode keeps no role item
   });
 });

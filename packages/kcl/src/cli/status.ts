@@ -1,5 +1,5 @@
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import type { InvalidLeaseItem, Lease, LeaseRefresher, LeaseTableScan } from '@kcl-ts/leases';
+import { SCANNER_ROLE, type InvalidLeaseItem, type Lease, type LeaseRefresher, type LeaseTableScan } from '@kcl-ts/leases';
 import type { ShardInfo } from '@kcl-ts/shard-sync';
 
 /** One row of `kcl status`. */
@@ -34,6 +34,12 @@ export interface StatusReport {
   readonly workers: readonly { readonly workerId: string; readonly leases: number }[];
   readonly unowned: readonly string[];
   readonly expired: readonly string[] | null;
+  /**
+   * The holder of the `single-scanner` coordination role (`kcl-ts:role:scanner`): `null` when
+   * the table has no role item (the default `every-worker` mode), `holder: null` when it was
+   * released. Read eventually consistent.
+   */
+  readonly scannerRole: { readonly holder: string | null; readonly counter: number } | null;
 }
 
 /** Gathers the status report: one consistent scan (two with an expiry check) and, with a stream, ListShards and lag probes. */
@@ -83,6 +89,7 @@ export async function collectStatus(input: {
       pendingHandoffTo: lease.handoffTo ?? null,
     });
   }
+  const role = refresher.getRole ? await refresher.getRole(SCANNER_ROLE) : undefined;
   const perWorker = new Map<string, number>();
   for (const r of rows) if (r.owner && r.state !== 'ended') perWorker.set(r.owner, (perWorker.get(r.owner) ?? 0) + 1);
   return {
@@ -93,6 +100,7 @@ export async function collectStatus(input: {
     workers: [...perWorker].map(([workerId, n]) => ({ workerId, leases: n })).sort((a, b) => a.workerId.localeCompare(b.workerId)),
     unowned: rows.filter((r) => !r.owner && r.state !== 'ended').map((r) => r.shardId),
     expired: second ? rows.filter((r) => r.expired).map((r) => r.shardId) : null,
+    scannerRole: role === undefined ? null : { holder: role.holder ?? null, counter: role.counter },
   };
 }
 
@@ -131,6 +139,7 @@ export function formatStatus(report: StatusReport): string {
   for (const w of report.workers) out.push(w.workerId.padEnd(40) + String(w.leases));
   out.push(`unowned: ${report.unowned.length ? report.unowned.join(', ') : 'none'}`);
   if (report.expired) out.push(`expired: ${report.expired.length ? report.expired.join(', ') : 'none'}`);
+  if (report.scannerRole) out.push(`scanner role: ${report.scannerRole.holder ?? 'free'} (counter ${report.scannerRole.counter})`);
   if (invalidRows.length) out.push(`invalid: ${invalidRows.map((r) => r[0]).join(', ')} (skipped by every worker until fixed or deleted)`);
   return out.join('\n');
 }
