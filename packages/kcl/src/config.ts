@@ -229,6 +229,8 @@ const LEASE_OPTION_NAMES: readonly (keyof LeaseCoordinatorOptions)[] = [
   'handoffTimeoutMs',
   'releaseLeasesOnStop',
   'selfFencingMarginMs',
+  'coordination',
+  'renewal',
 ];
 
 /** Copies the named options that are set. */

@@ -158,7 +158,14 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const common = { clock: config.clock, logger: config.logger };
     const refresher =
       this.leaseRefresher ??
-      new DynamoDbLeaseRefresher({ dynamoDbClient: this.dynamoDb, tableName: config.tableName, ...common, onInvalidItem: (item) => this.onInvalidLeaseItem(item) });
+      new DynamoDbLeaseRefresher({
+        dynamoDbClient: this.dynamoDb,
+        tableName: config.tableName,
+        ...common,
+        // The single scanner's workers find their leases through the owner index.
+        ownerIndex: config.lease.coordination === 'single-scanner',
+        onInvalidItem: (item) => this.onInvalidLeaseItem(item),
+      });
     const detector = new ShardDetector({ kinesisClient: this.kinesis, stream: config.stream, ...common });
     const syncer = new ShardSyncer({ refresher, detector, initialPosition: config.initialPosition, ...common });
     const gate = new ShardHierarchyGate({ refresher, detector, ...common });

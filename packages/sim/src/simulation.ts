@@ -405,6 +405,8 @@ class Simulation {
       metrics: false,
       leaseDurationMs: config.leaseDurationMs,
       takerIntervalMs: config.takerIntervalMs,
+      ...(config.coordination === 'single-scanner' && { coordination: 'single-scanner' as const }),
+      ...(config.coordination === 'worker-heartbeat' && { coordination: 'single-scanner' as const, renewal: 'worker-heartbeat' as const }),
       idleTimeBetweenReadsMs: config.idleTimeBetweenReadsMs,
       maxRecords: config.maxRecords,
       shardSyncIntervalMs: 2_000,
