@@ -10,9 +10,24 @@ interface Sighting {
   scan: number;
 }
 
-/** The role name of `workerId`'s heartbeat (worker-heartbeat mode). */
-export function heartbeatRoleName(workerId: string): string {
-  return `worker:${workerId}`;
+/** Prefix of the role names of worker heartbeats. */
+export const HEARTBEAT_PREFIX = 'worker:';
+
+/**
+ * The role name of the heartbeat of one process (worker-heartbeat mode): worker id and the
+ * process token (`ownerIncarnation`), so two processes started with the same worker id never
+ * share a heartbeat.
+ */
+export function heartbeatRoleName(workerId: string, incarnation: string): string {
+  return `${HEARTBEAT_PREFIX}${workerId}#${incarnation}`;
+}
+
+/** The worker id of a heartbeat role name, or `undefined` if it is not one. */
+export function heartbeatWorker(name: string): string | undefined {
+  if (!name.startsWith(HEARTBEAT_PREFIX)) return undefined;
+  const rest = name.slice(HEARTBEAT_PREFIX.length);
+  const hash = rest.lastIndexOf('#');
+  return hash < 0 ? rest : rest.slice(0, hash);
 }
 
 /**
@@ -44,7 +59,10 @@ export class ExpiryTracker {
     const scan = ++this.scans;
     const expired = new Set<string>();
     for (const lease of leases) {
-      const heartbeat = lease.leaseOwner === undefined ? undefined : heartbeats?.get(heartbeatRoleName(lease.leaseOwner));
+      // A lease assigned by the scanner carries no process token until its owner adopts it:
+      // until then it is judged by its counter, like any lease.
+      const heartbeat =
+        lease.leaseOwner === undefined || lease.ownerIncarnation === undefined ? undefined : heartbeats?.get(heartbeatRoleName(lease.leaseOwner, lease.ownerIncarnation));
       const beat = heartbeat?.counter;
       const last = this.seen.get(lease.leaseKey);
       if (last === undefined) {

@@ -1,7 +1,7 @@
 import type { Lease } from '../lease.js';
 import type { CoordinatorRole } from '../refresher.js';
 import { planAssignments } from './assigner.js';
-import { heartbeatRoleName } from './expiry-tracker.js';
+import { HEARTBEAT_PREFIX, heartbeatWorker } from './expiry-tracker.js';
 import { LEASE_WRITE_CONCURRENCY, type CoordinatorContext } from './context.js';
 import type { TakerRunSummary } from './events.js';
 import { mapLimit } from './map-limit.js';
@@ -9,7 +9,6 @@ import type { LeaseRenewer } from './renewer.js';
 import type { ScannerRole } from './scanner-role.js';
 import type { LeaseTaker } from './taker.js';
 
-const HEARTBEAT_PREFIX = heartbeatRoleName('');
 /** A heartbeat unchanged for this many lease durations, of a worker owning nothing, is deleted. */
 const STALE_HEARTBEAT_LEASES = 6;
 
@@ -102,7 +101,7 @@ export class SingleScannerTaker {
       attempt(async () => {
         if (await refresher.requestHandoff(lease, to, signal)) {
           handoffsRequested.push(lease.leaseKey);
-          await this.taker.nudgeOwner(lease.leaseOwner);
+          await this.taker.nudgeOwner(lease);
         }
       }),
     );
@@ -111,8 +110,8 @@ export class SingleScannerTaker {
       // nudged: nudge again while a request waits (its lease may not have been active at the
       // first nudge). A request to a worker that is gone is withdrawn, so no owner hands a
       // lease to the dead.
-      const owners = new Set(plan.pending.map((l) => l.leaseOwner!).filter((o) => o !== me));
-      await mapLimit([...owners], LEASE_WRITE_CONCURRENCY, (owner) => attempt(() => this.taker.nudgeOwner(owner)));
+      const waiting = new Map(plan.pending.filter((l) => l.leaseOwner !== me).map((l) => [`${l.leaseOwner}#${l.ownerIncarnation}`, l]));
+      await mapLimit([...waiting.values()], LEASE_WRITE_CONCURRENCY, (lease) => attempt(() => this.taker.nudgeOwner(lease)));
       await mapLimit(plan.orphaned, LEASE_WRITE_CONCURRENCY, (lease) => attempt(async () => void (await refresher.cancelHandoff!(lease, lease.handoffTo!, signal))));
     }
     await mapLimit(beats?.stale ?? [], LEASE_WRITE_CONCURRENCY, (role) =>
@@ -128,8 +127,8 @@ export class SingleScannerTaker {
   /**
    * Worker-heartbeat mode: the workers whose heartbeat moved within a lease duration (alive,
    * with or without leases). A heartbeat that has not moved for `STALE_HEARTBEAT_LEASES` lease
-   * durations, or was released, and whose worker owns no lease, is deleted (a worker killed
-   * for good leaves it behind).
+   * durations, or was released, and whose process holds no lease, is deleted (a killed process
+   * leaves it behind).
    */
   private liveHeartbeats(
     heartbeats: ReadonlyMap<string, CoordinatorRole>,
@@ -137,13 +136,13 @@ export class SingleScannerTaker {
     now: number,
   ): { live: Set<string>; maybeLive: Set<string>; stale: CoordinatorRole[] } {
     const { config } = this.ctx;
-    const owners = new Set(leases.map((l) => l.leaseOwner));
+    const processes = new Set(leases.map((l) => `${HEARTBEAT_PREFIX}${l.leaseOwner}#${l.ownerIncarnation}`));
     const live = new Set<string>();
     const maybeLive = new Set<string>();
     const stale: CoordinatorRole[] = [];
     for (const [name, role] of heartbeats) {
-      if (!name.startsWith(HEARTBEAT_PREFIX)) continue;
-      const worker = name.slice(HEARTBEAT_PREFIX.length);
+      const worker = heartbeatWorker(name);
+      if (worker === undefined) continue;
       const last = this.beats.get(name);
       if (last === undefined) this.beats.set(name, { counter: role.counter, firstSeenAt: now, changedAt: undefined });
       else if (last.counter !== role.counter) this.beats.set(name, { counter: role.counter, firstSeenAt: last.firstSeenAt, changedAt: now });
@@ -156,7 +155,7 @@ export class SingleScannerTaker {
       }
       const idleFor = now - (beat.changedAt ?? beat.firstSeenAt);
       if (role.holder !== undefined && idleFor < config.leaseDurationMs) maybeLive.add(worker);
-      else if (!owners.has(worker) && (role.holder === undefined || idleFor >= STALE_HEARTBEAT_LEASES * config.leaseDurationMs)) {
+      else if (!processes.has(name) && (role.holder === undefined || idleFor >= STALE_HEARTBEAT_LEASES * config.leaseDurationMs)) {
         this.beats.delete(name);
         stale.push(role);
       }

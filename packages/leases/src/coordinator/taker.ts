@@ -123,7 +123,7 @@ export class LeaseTaker {
             if (await refresher.requestHandoff(lease, me, signal)) {
               this.pendingHandoffs.set(lease.leaseKey, clock.elapsed());
               handoffsRequested.push(lease.leaseKey);
-              await this.nudgeOwner(lease.leaseOwner);
+              await this.nudgeOwner(lease);
             }
           } else if (await this.take(lease, config.gracefulHandoff)) {
             stolen.push(lease.leaseKey);
@@ -175,11 +175,14 @@ export class LeaseTaker {
    * Worker-heartbeat mode: a handoff request on `lease` is seen by its owner only when it
    * renews the lease, which it does when its heartbeat is nudged. Errors are reported, not thrown.
    */
-  async nudgeOwner(owner: string | undefined): Promise<void> {
+  async nudgeOwner(lease: Lease): Promise<void> {
     const { refresher, signal, config } = this.ctx;
-    if (config.renewal !== 'worker-heartbeat' || owner === undefined) return;
+    const owner = lease.leaseOwner;
+    // Without a process token the owner has not adopted the lease yet: it sees the request
+    // when it does (its adoption renews the lease), or at the scanner's next nudge.
+    if (config.renewal !== 'worker-heartbeat' || owner === undefined || lease.ownerIncarnation === undefined) return;
     try {
-      await refresher.nudgeRole!(heartbeatRoleName(owner), signal);
+      await refresher.nudgeRole!(heartbeatRoleName(owner, lease.ownerIncarnation), signal);
     } catch (error) {
       this.ctx.logger.warn({ err: error, owner }, 'could not nudge the owner of a lease about a handoff request');
     }
@@ -197,7 +200,11 @@ export class LeaseTaker {
    */
   adoptable(candidates: readonly Lease[], expiredKeys: ReadonlySet<string>): { lease: Lease; quarantine: boolean }[] {
     const { owner, workerId } = this.ctx;
-    const restart = this.rounds === 0 && !this.renewer.duplicateWorkerIdSeen;
+    // Worker-heartbeat mode: a process keeps its leases without writing them, so it would
+    // never notice another process with its worker id taking one over. A lease with another
+    // process's token is left alone; if that process is dead, its heartbeat stops, the scanner
+    // reassigns the lease, and it comes back without a token.
+    const restart = this.rounds === 0 && !this.renewer.duplicateWorkerIdSeen && this.ctx.config.renewal !== 'worker-heartbeat';
     const result: { lease: Lease; quarantine: boolean }[] = [];
     const foreign = new Set<string>();
     for (const lease of candidates) {
@@ -205,7 +212,7 @@ export class LeaseTaker {
         result.push({ lease, quarantine: false });
         continue;
       }
-      const expired = expiredKeys.has(lease.leaseKey);
+      const expired = expiredKeys.has(lease.leaseKey) && this.ctx.config.renewal !== 'worker-heartbeat';
       if (restart || expired) {
         result.push({ lease, quarantine: !expired });
         continue;

@@ -3,8 +3,8 @@ import type { CoordinatorContext } from './context.js';
 import { heartbeatRoleName } from './expiry-tracker.js';
 
 /**
- * The heartbeat of the `worker-heartbeat` renewal mode: one role item per worker
- * (`worker:<workerId>`), renewed every renewal round instead of every lease. Each successful
+ * The heartbeat of the `worker-heartbeat` renewal mode: one role item per process
+ * (`worker:<workerId>#<incarnation>`), renewed every renewal round instead of every lease. Each successful
  * renewal moves the self-fencing base time of every held lease (`lastSentAt`) to the moment
  * it was sent, so a worker that cannot renew its heartbeat stops processing everything by
  * `leaseDurationMs - selfFencingMarginMs`, before any peer watching the heartbeat can judge
@@ -20,7 +20,7 @@ export class WorkerHeartbeat {
 
   /** The role name of this worker's heartbeat. */
   get name(): string {
-    return heartbeatRoleName(this.ctx.workerId);
+    return heartbeatRoleName(this.ctx.workerId, this.ctx.owner.incarnation);
   }
 
   /**
