@@ -157,7 +157,7 @@ describe('single-scanner coordination', () => {
 describe('planAssignments', () => {
   const lease = (key: string, owner?: string, extra: Partial<Lease> = {}): Lease => ({
     leaseKey: key,
-    ...(owner ? { leaseOwner: owner } : {}),
+    ...(owner ? { leaseOwner: owner, ownerIncarnation: `${owner}-process` } : {}),
     leaseCounter: 1,
     checkpoint: { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 },
     ownerSwitchesSinceCheckpoint: 0,
@@ -183,6 +183,13 @@ describe('planAssignments', () => {
     expect(plan.assign.every((a) => a.to !== 'x')).toBe(true);
     expect(plan.handoffs.every((h) => h.lease.leaseOwner === 'x')).toBe(true);
     expect([...plan.load.values()].sort()).toEqual([3, 3, 4]);
+  });
+
+  it('does not count as live a worker whose only leases were assigned to it and never taken up', () => {
+    const assigned = { ...lease('a0', 'dead'), ownerIncarnation: undefined } as Lease;
+    const plan = planAssignments({ ...base, leases: [assigned, lease('x0', 'x'), lease('free', undefined)], expiredKeys: new Set(['free']) });
+    expect(plan.liveWorkers).toEqual(['s', 'x']);
+    expect(plan.assign.map((a) => a.to)).not.toContain('dead');
   });
 
   it('counts a lease in transit for its recipient, and never plans for a scanner that stopped taking', () => {

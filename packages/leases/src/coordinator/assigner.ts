@@ -68,11 +68,18 @@ export function planAssignments(input: AssignmentInput): AssignmentPlan {
   const live = new Set<string>([...(input.alsoLive ?? []), ...(input.scannerTakes ? [scanner] : [])]);
   // With heartbeats, liveness comes from them alone: owning a lease not yet judged expired
   // does not make a worker live (a lease just assigned to a dead worker would keep it "live").
+  // Without heartbeats, a worker is live when it owns an unexpired lease that it wrote itself
+  // (its renewals store its process token): a lease the scanner just assigned carries no token,
+  // so a dead worker is not kept "live" by the assignments it can no longer take up.
+  // And a worker with an expired lease has stopped renewing (a live worker renews all its
+  // leases together): it gets nothing new this round.
   if (input.alsoLive === undefined) {
+    const stopped = new Set<string>();
+    for (const lease of leases) if (lease.leaseOwner !== undefined && expiredKeys.has(lease.leaseKey)) stopped.add(lease.leaseOwner);
     for (const lease of leases) {
       if (lease.leaseOwner === undefined || expiredKeys.has(lease.leaseKey)) continue;
-      live.add(lease.leaseOwner);
-      if (lease.handoffTo !== undefined) live.add(lease.handoffTo);
+      if (lease.ownerIncarnation !== undefined && !stopped.has(lease.leaseOwner)) live.add(lease.leaseOwner);
+      if (lease.handoffTo !== undefined && !stopped.has(lease.handoffTo)) live.add(lease.handoffTo);
     }
   }
   if (!input.scannerTakes) live.delete(scanner);
