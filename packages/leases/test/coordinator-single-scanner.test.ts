@@ -267,6 +267,6 @@ describe('worker-heartbeat renewal (single-scanner)', () => {
   });
 
   it('refuses worker-heartbeat without the single scanner', () => {
-    expect(() => new Fleet({ renewal: 'worker-heartbeat' }).add('x')).toThrow(/renewal 'worker-heartbeat' needs coordination 'single-scanner'/);
+    expect(() => new Fleet({ renewal: 'worker-heartbeat' }).add('x')).toThrow(/leases.renewal 'worker-heartbeat' needs leases.coordination 'single-scanner'/);
   });
 });

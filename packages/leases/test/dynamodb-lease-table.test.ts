@@ -171,7 +171,7 @@ describe('lease table settings (dynalite, requests captured)', () => {
     } finally {
       t.destroy();
     }
-    expect(() => new DynamoDbLeaseRefresher({ dynamoDbClient: client, tableName, pointInTimeRecovery: 'yes' as never })).toThrow(/pointInTimeRecovery must be a boolean, got "yes"/);
+    expect(() => new DynamoDbLeaseRefresher({ dynamoDbClient: client, tableName, pointInTimeRecovery: 'yes' as never })).toThrow(/pointInTimeRecovery must be a boolean \(true or false\), got "yes"/);
     expect(() => new DynamoDbLeaseRefresher({ dynamoDbClient: client, tableName, deletionProtection: 1 as never })).toThrow(/deletionProtection must be a boolean/);
     expect(() => new DynamoDbLeaseRefresher({ dynamoDbClient: client, tableName, ownerIndex: null as never })).toThrow(/ownerIndex must be a boolean/);
   });

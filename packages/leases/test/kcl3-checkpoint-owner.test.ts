@@ -7,7 +7,7 @@ import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { FakeClock } from '@kcl-ts/processor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testStack, uniqueName } from '../../../test-support/stack.js';
-import { LeaseCoordinator } from '../src/coordinator/index.js';
+import { LeaseCoordinator, resolveLeaseCoordinatorConfig } from '../src/coordinator/index.js';
 import { DynamoDbLeaseRefresher, type LeaseItem } from '../src/dynamodb/index.js';
 import { DEAD_JAVA_WORKER, java3LeaseItem, migrationItem, workerMetricStatsItem } from './kcl3-fixtures.js';
 
@@ -75,7 +75,7 @@ describe('a LeaseCoordinator on a KCL 3.5 single-table lease table (dynalite)', 
     await put(java3LeaseItem(keys[2]!, 'ip-10-0-3-42.ec2.internal:1', { counter: 7 }));
 
     const clock = new FakeClock(0);
-    const c = new LeaseCoordinator({ refresher: r, workerId: 'ts-worker', clock, options: { leaseDurationMs: 1_000 } });
+    const c = new LeaseCoordinator({ refresher: r, workerId: 'ts-worker', clock, config: resolveLeaseCoordinatorConfig({ leaseDurationMs: 1_000 }) });
     const first = await c.runTakerOnce(); // what Worker.start() runs first
     expect(first.leasesSeen).toBe(3);
     expect(first.taken).toEqual([]); // a lease seen for the first time counts as just renewed

@@ -8,7 +8,7 @@ import { extended, FakeClock } from '@kcl-ts/processor';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testStack, uniqueName } from '../../../test-support/stack.js';
-import { LeaseCoordinator } from '../src/coordinator/index.js';
+import { LeaseCoordinator, resolveLeaseCoordinatorConfig } from '../src/coordinator/index.js';
 import { DynamoDbLeaseRefresher, roleItemKey } from '../src/dynamodb/index.js';
 
 const stack = testStack();
@@ -24,7 +24,7 @@ describe('single-scanner coordination on dynalite', () => {
     for (const leaseKey of keys) await refresher.createLeaseIfNotExists({ leaseKey, checkpoint: extended('TRIM_HORIZON') });
     const clock = new FakeClock(0);
     const make = (workerId: string) =>
-      new LeaseCoordinator({ refresher, workerId, clock, options: { leaseDurationMs: 1_000, coordination: 'single-scanner' }, random: () => 0.5 });
+      new LeaseCoordinator({ refresher, workerId, clock, config: resolveLeaseCoordinatorConfig({ leaseDurationMs: 1_000, coordination: 'single-scanner' }), random: () => 0.5 });
     const a = make('worker-a');
     const b = make('worker-b');
 

@@ -402,18 +402,16 @@ class Simulation {
       leaseRefresher: this.table.connect(clock, latency),
       clock,
       initialPosition: config.initialPosition,
-      metrics: false,
-      leaseDurationMs: config.leaseDurationMs,
-      takerIntervalMs: config.takerIntervalMs,
-      ...(config.coordination === 'single-scanner' && { coordination: 'single-scanner' as const }),
-      ...(config.coordination === 'worker-heartbeat' && { coordination: 'single-scanner' as const, renewal: 'worker-heartbeat' as const }),
-      idleTimeBetweenReadsMs: config.idleTimeBetweenReadsMs,
-      maxRecords: config.maxRecords,
-      shardSyncIntervalMs: 2_000,
-      parentShardPollIntervalMs: 500,
-      shutdownTimeoutMs: 4_000,
-      processorRetryBaseMs: 200,
-      processorRetryMaxMs: 1_000,
+      metrics: { publisher: false },
+      leases: {
+        leaseDurationMs: config.leaseDurationMs,
+        takerIntervalMs: config.takerIntervalMs,
+        ...(config.coordination === 'single-scanner' && { coordination: 'single-scanner' as const }),
+        ...(config.coordination === 'worker-heartbeat' && { coordination: 'single-scanner' as const, renewal: 'worker-heartbeat' as const }),
+      },
+      retrieval: { polling: { idleTimeBetweenReadsMs: config.idleTimeBetweenReadsMs, maxRecords: config.maxRecords } },
+      shardSync: { intervalMs: 2_000, parentPollIntervalMs: 500 },
+      processing: { shutdownTimeoutMs: 4_000, retryBaseMs: 200, retryMaxMs: 1_000 },
     };
     const worker = new Worker(options);
     const instance: Instance = { name, workerId: workerId ?? name, clock, behaviour, worker, state: 'running' };

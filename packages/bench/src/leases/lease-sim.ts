@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { DependencyError, FakeClock } from '@kcl-ts/processor';
-import { LeaseCoordinator, type Lease, type LeaseCoordinatorOptions, type LeaseRefresher } from '@kcl-ts/leases';
+import { LeaseCoordinator, resolveLeaseCoordinatorConfig, type Lease, type LeaseCoordinatorOptions, type LeaseRefresher } from '@kcl-ts/leases';
 import { MeteredStore, type CapacityUse, type ItemShape } from './metered-store.js';
 
 /** A coordination model: coordinator options plus how its table is stored and charged. */
@@ -129,7 +129,7 @@ class SimFleet {
 
   add(id: string): LeaseCoordinator {
     const cut = severable(this.store);
-    const c = new LeaseCoordinator({ refresher: cut.refresher, workerId: id, clock: this.clock, options: this.model.options, random: this.random });
+    const c = new LeaseCoordinator({ refresher: cut.refresher, workerId: id, clock: this.clock, config: resolveLeaseCoordinatorConfig(this.model.options), random: this.random });
     this.cuts.set(id, cut.sever);
     this.heldBy.set(id, 0);
     c.on('leaseGained', (lease) => {
