@@ -5,12 +5,8 @@
  * with real worker processes on the emulators.
  * @module
  */
-import {
-  JAVA_KCL_MODEL,
-  KCL_TS_MODEL,
-  simulateJoin,
-  type JoinSimulationResult,
-} from '../../leases/dist/bench/balancing-sim.js';
+import { JAVA_KCL_2X, KCL_TS_EVERY_WORKER, simulateFleet, type FleetSimulationResult as JoinSimulationResult } from './leases/lease-sim.js';
+import { totalUnits } from './leases/metered-store.js';
 import { waitUntil, type ChildHandle } from './children.js';
 import { FLEET_LEASE_MS, KCL_MODEL_FLEET, KCL_MODEL_LABEL, OURS_FLEET, type BenchContext } from './context.js';
 import { duplicates, spawnFleetWorker, waitSteady } from './fleet-session.js';
@@ -30,10 +26,11 @@ async function simulate(ctx: BenchContext): Promise<SimPair> {
   const pair: SimPair = { ours: [], kcl: [], oursKclCadence: [] };
   const seeds = Math.max(ctx.runs, 3);
   for (let seed = 1; seed <= seeds; seed++) {
-    const sim = { workers: 2, leases: SHARDS, seed, steadySeconds: 3_600 };
-    pair.ours.push(await simulateJoin({ ...sim, options: KCL_TS_MODEL }));
-    pair.kcl.push(await simulateJoin({ ...sim, options: JAVA_KCL_MODEL }));
-    pair.oursKclCadence.push(await simulateJoin({ ...sim, options: { ...KCL_TS_MODEL, takerIntervalMs: JAVA_KCL_MODEL.takerIntervalMs! } }));
+    const sim = { workers: 2, leases: SHARDS, seed, steadySeconds: 3_600, failover: false };
+    pair.ours.push(await simulateFleet({ ...sim, model: KCL_TS_EVERY_WORKER }));
+    pair.kcl.push(await simulateFleet({ ...sim, model: JAVA_KCL_2X }));
+    const kclCadence = { ...KCL_TS_EVERY_WORKER, options: { ...KCL_TS_EVERY_WORKER.options, takerIntervalMs: JAVA_KCL_2X.options.takerIntervalMs! } };
+    pair.oursKclCadence.push(await simulateFleet({ ...sim, model: kclCadence }));
   }
   return pair;
 }
@@ -245,7 +242,7 @@ export async function benchRebalance(ctx: BenchContext, which: { rebalance: bool
   }
 
   if (which.dynamodb) {
-    const total = (r: JoinSimulationResult[]): number[] => r.map((x) => x.perLeaseHour.total);
+    const total = (r: JoinSimulationResult[]): number[] => r.map((x) => x.perLeaseHour.requests);
     const ours = summary(total(sim.ours));
     const kcl = summary(total(sim.kcl));
     const ratio = ours.median / kcl.median;
@@ -253,8 +250,8 @@ export async function benchRebalance(ctx: BenchContext, which: { rebalance: bool
       name: 'dynamodb',
       title: 'DynamoDB requests per lease-hour at equal lease duration',
       setup:
-        'From the same simulations (3 workers × 24 leases after the join, steady hour, lease 10 s in both): renewals + scan pages + other requests, divided by leases and hours. ' +
-        'A scan page holds ~3,000 leases, so at this size every taker round costs one request per worker. ' +
+        'From the same simulations (2 workers × 24 leases, steady hour before the join, lease 10 s in both): every request, divided by leases and hours. ' +
+        'A 1 MB scan page holds ~3,000 leases, so at this size every taker round costs one request per worker. Capacity units (from item sizes and consistency) and larger fleets: `pnpm bench:leases`, below. ' +
         `Real processes: after the rebalance run above the producer stops (no checkpoints), and every DynamoDB request of the three worker processes is counted (a wrapped DynamoDBClient) over a ${windowMs / 1000} s window, lease ${FLEET_LEASE_MS / 1000} s in both configurations.`,
       baselineLabel: 'Java KCL 2.x model (renew every 3.308 s, taker every 20.05 s)',
       figures: [
@@ -271,7 +268,7 @@ export async function benchRebalance(ctx: BenchContext, which: { rebalance: bool
           digits: 1,
         }),
         figure({ name: 'renewals per lease-hour', unit: 'requests', ours: summary(sim.ours.map((r) => r.perLeaseHour.renewals)), baseline: summary(sim.kcl.map((r) => r.perLeaseHour.renewals)), digits: 1 }),
-        figure({ name: 'scan pages per lease-hour', unit: 'requests', ours: summary(sim.ours.map((r) => r.perLeaseHour.scanPages)), baseline: summary(sim.kcl.map((r) => r.perLeaseHour.scanPages)), digits: 1 }),
+        figure({ name: 'scan read units per lease-hour (kcl-ts strongly consistent, Java eventually consistent)', unit: 'RCU', ours: summary(sim.ours.map((r) => r.perLeaseHour.scans)), baseline: summary(sim.kcl.map((r) => r.perLeaseHour.scans)), digits: 1 }),
         figure({
           name: `real processes, lease ${FLEET_LEASE_MS / 1000} s: requests per lease-hour (3 workers × 24 leases, idle stream)`,
           unit: 'requests',
@@ -290,7 +287,7 @@ export async function benchRebalance(ctx: BenchContext, which: { rebalance: bool
       notes: [
         realNote('kcl-ts', real.ours),
         ...(real.kcl.length > 0 ? [realNote('KCL model', real.kcl)] : ['real processes: the KCL model run is skipped with --quick']),
-        `write capacity units per lease-hour: kcl-ts ${num(summary(sim.ours.map((r) => r.perLeaseHour.writeUnits)).median, 1)}, KCL model ${num(summary(sim.kcl.map((r) => r.perLeaseHour.writeUnits)).median, 1)}`,
+        `capacity units per lease-hour: kcl-ts ${num(summary(sim.ours.map((r) => totalUnits(r.perLeaseHour))).median, 1)}, KCL model ${num(summary(sim.kcl.map((r) => totalUnits(r.perLeaseHour))).median, 1)}`,
       ],
     });
   }

@@ -5,7 +5,7 @@
  * @module
  */
 import './quiet-warnings.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import { benchIdle } from './bench-idle.js';
 import { benchNeighbours } from './bench-neighbours.js';
 import { benchLatency } from './bench-latency.js';
 import { benchRebalance } from './bench-rebalance.js';
+import { leaseSection } from './leases/bench-leases.js';
 import { benchRss } from './bench-rss.js';
 import { benchThroughput } from './bench-throughput.js';
 import { Children } from './children.js';
@@ -226,7 +227,10 @@ async function main(): Promise<void> {
   }
   if (misses.length > 0) process.stdout.write(`${misses.length} target(s) missed — see the MISS lines above for what limits each.\n`);
   if (flags.out) {
-    writeFileSync(flags.out, markdown(flags, machine, loads, startedAt, seconds, reports));
+    // The lease-coordination section is written by `pnpm bench:leases`: keep it.
+    const kept = existsSync(flags.out) ? leaseSection(readFileSync(flags.out, 'utf8')) : undefined;
+    const report = markdown(flags, machine, loads, startedAt, seconds, reports);
+    writeFileSync(flags.out, kept === undefined ? report : `${report.trimEnd()}\n\n${kept}\n`);
     process.stdout.write(`report written to ${relative(process.cwd(), flags.out) || flags.out}\n`);
   }
 }

@@ -31,6 +31,11 @@ export interface WorkerEvents {
   started: [event: { readonly workerId: string }];
   /** `shutdown()` completed. */
   stopped: [event: { readonly workerId: string }];
+  /**
+   * `coordination: 'single-scanner'`: the holder of the scanner role changed, as this worker
+   * saw it (`holder` undefined while the role is free or expired). See {@link Worker.coordinatorRole}.
+   */
+  roleChanged: [event: { readonly workerId: string; readonly role: string; readonly holder: string | undefined }];
 }
 
 /** A small typed wrapper over `EventEmitter`. */

@@ -93,7 +93,18 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const { clock, logger } = this.config;
     this.refresher =
       options.leaseRefresher ??
-      new DynamoDbLeaseRefresher({ ...this.config.leaseTable, dynamoDbClient: this.dynamoDb, clock, logger, onInvalidItem: (item) => this.onInvalidLeaseItem(item) }, 'leaseTable');
+      new DynamoDbLeaseRefresher(
+        {
+          ...this.config.leaseTable,
+          // The single scanner's workers find their leases through the owner index.
+          ...(this.config.leases.coordination === 'single-scanner' && { ownerIndex: true }),
+          dynamoDbClient: this.dynamoDb,
+          clock,
+          logger,
+          onInvalidItem: (item) => this.onInvalidLeaseItem(item),
+        },
+        'leaseTable',
+      );
     this.limit = pLimit(this.config.processing.maxConcurrentProcessors);
     this.prefetchBudget = new PrefetchBudget(this.config.retrieval.prefetchMaxBytesPerWorker);
     const { level, enabledDimensions, publisher: given } = this.config.metrics;
@@ -118,7 +129,21 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     return this.parts?.coordinator.heldLeases().map((l) => l.leaseKey).sort() ?? [];
   }
 
-  /** Leases seen in the latest scan of the lease table (all workers'). */
+  /**
+   * The coordination role of `coordination: 'single-scanner'` as this worker sees it: the
+   * worker holding it (`undefined` while free or expired) and whether it is this one; the
+   * holder runs the scans and the periodic shard sync. `undefined` in the default
+   * `every-worker` mode, or before `start()`. In the table: item `kcl-ts:role:scanner`,
+   * attribute `roleHolder`.
+   */
+  coordinatorRole(): { readonly role: string; readonly holder: string | undefined; readonly heldByMe: boolean } | undefined {
+    return this.parts?.coordinator.coordinatorRole();
+  }
+
+  /**
+   * Leases seen in the latest scan of the lease table (all workers'). In the `single-scanner`
+   * mode only the scanner scans: the other workers return their own last scan (at start).
+   */
   leases(): readonly Lease[] {
     return this.parts?.coordinator.latestLeases() ?? [];
   }
@@ -175,6 +200,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     coordinator.on('renewerRun', (summary) => this.metrics.renewRound(summary));
     coordinator.on('takerRun', (summary) => this.metrics.takerRound(summary));
     coordinator.on('handedOff', (_lease, _to, ms) => this.metrics.handoff(ms));
+    coordinator.on('roleChanged', (role, holder) => this.emit('roleChanged', { workerId: this.workerId, role, holder }));
     try {
       if (config.retrieval.mode === 'fanout') assertHttp2ForAws(this.subscribeClient!);
       await refresher.createLeaseTableIfNotExists(signal);

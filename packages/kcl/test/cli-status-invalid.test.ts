@@ -82,3 +82,23 @@ describe('kcl status with invalid lease table items', () => {
     expect(text).toMatch(/shardId-000000000005\s+unknown\s+-\s+LATEST/);
   });
 });
+
+describe('kcl status: the scanner role of the single-scanner mode', () => {
+  const stack = testStack();
+  const dynamoDb = stack.dynamoDbClient();
+  afterAll(() => dynamoDb.destroy());
+
+  it('names the holder of the scanner role, and is null without one', async () => {
+    const table = uniqueName('status-role');
+    const refresher = new DynamoDbLeaseRefresher({ dynamoDbClient: dynamoDb, tableName: table });
+    await refresher.createLeaseTableIfNotExists();
+    await refresher.createLeaseIfNotExists({ leaseKey: 'shardId-000000000000', checkpoint: extended('TRIM_HORIZON') });
+    expect((await collectStatus({ refresher, table })).scannerRole).toBeNull();
+    await refresher.claimRole('scanner', undefined, 'worker-7');
+    const report = await collectStatus({ refresher, table });
+    expect(report.scannerRole).toEqual({ holder: 'worker-7', counter: 1 });
+    expect(report.leases.map((l) => l.shardId)).toEqual(['shardId-000000000000']); // the role item is no lease
+    expect(report.invalid).toEqual([]);
+    expect(formatStatus(report)).toContain('scanner role: worker-7 (counter 1)');
+  });
+});

@@ -1,6 +1,6 @@
 import type { Lease, LeaseOwner, LeaseUpdate, NewLease } from './lease.js';
 import { applyLeaseUpdate, newLease, ownerId, ownerIncarnation } from './lease.js';
-import type { LeaseRefresher } from './refresher.js';
+import type { CoordinationScan, CoordinatorRole, LeaseRefresher } from './refresher.js';
 
 /** Counts of calls made to a refresher, by operation (used by simulations and cost reports). */
 export type RefresherCallCounts = Record<string, number>;
@@ -14,6 +14,7 @@ export type RefresherCallCounts = Record<string, number>;
  */
 export class InMemoryLeaseRefresher implements LeaseRefresher {
   private readonly leases = new Map<string, Lease>();
+  private readonly roles = new Map<string, CoordinatorRole>();
   private tableExists = false;
   /** Calls made so far, by operation name. */
   readonly calls: RefresherCallCounts = {};
@@ -93,7 +94,7 @@ export class InMemoryLeaseRefresher implements LeaseRefresher {
     this.enter('takeLease');
     const cur = this.leases.get(lease.leaseKey);
     if (!cur || cur.leaseCounter !== lease.leaseCounter) return undefined;
-    const { handoffTo: _h, ownerIncarnation: _i, ...rest } = cur;
+    const { handoffTo: _h, ownerIncarnation: _i, checkpointOwner: _c, ...rest } = cur;
     const id = ownerId(newOwner);
     const switched = cur.leaseOwner !== undefined && cur.leaseOwner !== id ? 1 : 0;
     return this.store(withIncarnation({ ...rest, leaseOwner: id, leaseCounter: cur.leaseCounter + 1, ownerSwitchesSinceCheckpoint: cur.ownerSwitchesSinceCheckpoint + switched }, newOwner));
@@ -103,7 +104,7 @@ export class InMemoryLeaseRefresher implements LeaseRefresher {
     this.enter('evictLease');
     const cur = this.leases.get(lease.leaseKey);
     if (!cur || cur.leaseOwner !== ownerId(owner)) return false;
-    const { handoffTo: _h, leaseOwner: _o, ownerIncarnation: _i, ...rest } = cur;
+    const { handoffTo: _h, leaseOwner: _o, ownerIncarnation: _i, checkpointOwner: _c, ...rest } = cur;
     this.store({ ...rest, leaseCounter: cur.leaseCounter + 1 });
     return true;
   }
@@ -116,11 +117,21 @@ export class InMemoryLeaseRefresher implements LeaseRefresher {
     return true;
   }
 
+  /** See {@link LeaseRefresher.cancelHandoff}. */
+  async cancelHandoff(lease: Lease, requester: string): Promise<boolean> {
+    this.enter('cancelHandoff');
+    const cur = this.leases.get(lease.leaseKey);
+    if (!cur || cur.handoffTo !== requester) return false;
+    const { handoffTo: _h, ...rest } = cur;
+    this.store(rest);
+    return true;
+  }
+
   async transferLease(lease: Lease, owner: LeaseOwner, newOwner: string): Promise<Lease | undefined> {
     this.enter('transferLease');
     const cur = this.leases.get(lease.leaseKey);
     if (!cur || cur.leaseOwner !== ownerId(owner) || cur.leaseCounter !== lease.leaseCounter) return undefined;
-    const { handoffTo: _h, ownerIncarnation: _i, ...rest } = cur;
+    const { handoffTo: _h, ownerIncarnation: _i, checkpointOwner: _c, ...rest } = cur;
     return this.store({ ...rest, leaseOwner: newOwner, leaseCounter: cur.leaseCounter + 1, ownerSwitchesSinceCheckpoint: cur.ownerSwitchesSinceCheckpoint + 1 });
   }
 
@@ -146,6 +157,73 @@ export class InMemoryLeaseRefresher implements LeaseRefresher {
     if (options.onlyIfShardEnded && cur.checkpoint.sequenceNumber !== 'SHARD_END') return false;
     this.leases.delete(leaseKey);
     return true;
+  }
+
+  /** Keys of the leases `owner` owns (the owner index, always up to date here). */
+  async listLeaseKeysForOwner(owner: string): Promise<string[]> {
+    this.enter('listLeaseKeysForOwner');
+    return [...this.leases.values()].filter((l) => l.leaseOwner === owner).map((l) => l.leaseKey);
+  }
+
+  /** The role item `name`, if any. */
+  async getRole(name: string): Promise<CoordinatorRole | undefined> {
+    this.enter('getRole');
+    const role = this.roles.get(name);
+    return role && { ...role };
+  }
+
+  /** See {@link LeaseRefresher.claimRole}. */
+  async claimRole(name: string, seen: CoordinatorRole | undefined, holder: string): Promise<CoordinatorRole | undefined> {
+    this.enter('claimRole');
+    const cur = this.roles.get(name);
+    if (seen === undefined ? cur !== undefined : cur === undefined || cur.counter !== seen.counter) return undefined;
+    const next = { ...cur, name, holder, counter: (cur?.counter ?? 0) + 1 };
+    this.roles.set(name, next);
+    return { ...next };
+  }
+
+  /** See {@link LeaseRefresher.renewRole}. */
+  async renewRole(role: CoordinatorRole, holder: string): Promise<CoordinatorRole | undefined> {
+    this.enter('renewRole');
+    const cur = this.roles.get(role.name);
+    if (cur === undefined || cur.holder !== holder || cur.counter !== role.counter) return undefined;
+    const next = { ...cur, counter: cur.counter + 1 };
+    this.roles.set(role.name, next);
+    return { ...next };
+  }
+
+  /** See {@link LeaseRefresher.releaseRole}. */
+  async releaseRole(role: CoordinatorRole, holder: string): Promise<boolean> {
+    this.enter('releaseRole');
+    const cur = this.roles.get(role.name);
+    if (cur === undefined || cur.holder !== holder) return false;
+    const { holder: _h, ...rest } = cur;
+    this.roles.set(role.name, { ...rest, counter: cur.counter + 1 });
+    return true;
+  }
+
+  /** See {@link LeaseRefresher.nudgeRole}. */
+  async nudgeRole(name: string): Promise<boolean> {
+    this.enter('nudgeRole');
+    const cur = this.roles.get(name);
+    if (cur === undefined) return false;
+    this.roles.set(name, { ...cur, nudges: (cur.nudges ?? 0) + 1 });
+    return true;
+  }
+
+  /** See {@link LeaseRefresher.deleteRole}. */
+  async deleteRole(role: CoordinatorRole): Promise<boolean> {
+    this.enter('deleteRole');
+    const cur = this.roles.get(role.name);
+    if (cur === undefined || cur.counter !== role.counter) return false;
+    this.roles.delete(role.name);
+    return true;
+  }
+
+  /** The leases and the role items in one call. */
+  async scanCoordination(): Promise<CoordinationScan> {
+    this.enter('scanCoordination');
+    return { leases: [...this.leases.values()].map((l) => structuredClone(l)), roles: [...this.roles.values()].map((r) => ({ ...r })) };
   }
 }
 

@@ -55,6 +55,13 @@ export interface Lease {
    * tokens, which is how each one finds out about the other.
    */
   readonly ownerIncarnation?: string;
+  /**
+   * Java KCL 3.x: the worker that still checkpoints a lease during its graceful handoff
+   * (`leaseOwner` then already names the next owner). kcl-ts never sets it; it reads it (so
+   * tools show it) and clears it on every take, transfer and eviction, as KCL 3.x does, so a
+   * dead Java worker's name does not stay on a lease it no longer processes.
+   */
+  readonly checkpointOwner?: string;
 }
 
 /**

@@ -26,6 +26,46 @@ export interface LeaseTableScan {
   readonly invalid: InvalidLeaseItem[];
 }
 
+/** How {@link LeaseRefresher.listLeases} reads the table. */
+export interface ListLeasesOptions {
+  /**
+   * Strongly consistent scan (the default). An eventually consistent scan costs half the
+   * read capacity and is safe for expiry detection: a stale counter only delays a take, and
+   * a take is fenced on the counter it saw, so it fails if the counter has moved.
+   * @default true
+   */
+  readonly consistentRead?: boolean;
+}
+
+/**
+ * A coordination role of the fleet (e.g. the single scanner), held like a lease: one holder,
+ * a counter moved by every claim, renewal and release, so peers judge it expired by watching
+ * the counter, exactly as they judge leases. Stored in the lease table as a non-lease item
+ * (`entityType` = `KCL_TS_COORDINATOR_ROLE`), which KCL 3.x and kcl-ts skip but a Java KCL
+ * 2.x worker would misread: see `LeaseCoordinatorOptions.coordination`.
+ */
+export interface CoordinatorRole {
+  /** The role's name, e.g. `scanner`. */
+  readonly name: string;
+  /** The worker holding it; `undefined` when it was released. */
+  readonly holder?: string;
+  /** Moved by every claim, renewal and release. */
+  readonly counter: number;
+  /**
+   * Moved by {@link LeaseRefresher.nudgeRole}: a peer asks the holder to look at its leases
+   * (a worker heartbeat's holder then renews each lease once, and so sees handoff requests).
+   */
+  readonly nudges?: number;
+}
+
+/** One scan of the lease table with the coordination items: see {@link LeaseRefresher.scanCoordination}. */
+export interface CoordinationScan {
+  /** Every valid lease. */
+  readonly leases: Lease[];
+  /** Every role item (the scanner role, worker heartbeats). */
+  readonly roles: CoordinatorRole[];
+}
+
 /**
  * Storage of the lease table. Every mutation is a conditional write; a lost condition means
  * "another worker won" and is reported as `undefined`/`false`, never as a silent overwrite.
@@ -45,7 +85,7 @@ export interface LeaseRefresher {
    * does not fail the scan: it is skipped (and reported by the implementation, see
    * {@link InvalidLeaseItem}), so one bad item cannot stop the fleet.
    */
-  listLeases(signal?: AbortSignal): Promise<Lease[]>;
+  listLeases(signal?: AbortSignal, options?: ListLeasesOptions): Promise<Lease[]>;
   /**
    * Like {@link LeaseRefresher.listLeases}, but also returns the items it skipped as
    * invalid: for tools that show the whole table (`kcl status`). Optional: a store that
@@ -73,14 +113,14 @@ export interface LeaseRefresher {
   /**
    * Take (expired, free or stolen): condition `leaseCounter = lease.leaseCounter`;
    * owner = newOwner, counter + 1, ownerSwitchesSinceCheckpoint + 1 (when it had another owner),
-   * `handoffTo` removed, `ownerIncarnation` set to the new owner's token (or removed).
-   * Returns the new lease or `undefined`.
+   * `handoffTo` and KCL 3.x's `checkpointOwner` removed, `ownerIncarnation` set to the new
+   * owner's token (or removed). Returns the new lease or `undefined`.
    */
   takeLease(lease: Lease, newOwner: LeaseOwner, signal?: AbortSignal): Promise<Lease | undefined>;
 
   /**
    * Evict / release: condition `leaseOwner = owner`; owner removed, counter + 1,
-   * `handoffTo` and `ownerIncarnation` removed. True if it was released.
+   * `handoffTo`, `ownerIncarnation` and KCL 3.x's `checkpointOwner` removed. True if it was released.
    */
   evictLease(lease: Lease, owner: LeaseOwner, signal?: AbortSignal): Promise<boolean>;
 
@@ -92,9 +132,16 @@ export interface LeaseRefresher {
   requestHandoff(lease: Lease, requester: string, signal?: AbortSignal): Promise<boolean>;
 
   /**
+   * Withdraws a handoff request: condition `handoffTo = requester`; `handoffTo` removed, the
+   * counter not changed. True if it was withdrawn. Optional: used by the single scanner for
+   * requests whose recipient is gone.
+   */
+  cancelHandoff?(lease: Lease, requester: string, signal?: AbortSignal): Promise<boolean>;
+
+  /**
    * Graceful handoff, step 2 (by the owner, after its final checkpoint): condition
    * `leaseOwner = owner AND leaseCounter = lease.leaseCounter`; owner = newOwner,
-   * counter + 1, ownerSwitchesSinceCheckpoint + 1, `handoffTo` and `ownerIncarnation` removed
+   * counter + 1, ownerSwitchesSinceCheckpoint + 1, `handoffTo`, `ownerIncarnation` and `checkpointOwner` removed
    * (the new owner's process writes its own token with its first renewal).
    */
   transferLease(lease: Lease, owner: LeaseOwner, newOwner: string, signal?: AbortSignal): Promise<Lease | undefined>;
@@ -118,4 +165,33 @@ export interface LeaseRefresher {
    * True if deleted.
    */
   deleteLease(leaseKey: string, options?: { readonly onlyIfShardEnded?: boolean; readonly signal?: AbortSignal }): Promise<boolean>;
+
+  /**
+   * Keys of the leases whose `leaseOwner` is `owner`, from the keys-only owner index
+   * (`LeaseOwnerToLeaseKeyIndex`; eventually consistent, so a just-assigned lease may show up
+   * one call later). `undefined` when the table has no usable index. Optional: needed by the
+   * `single-scanner` coordination mode only.
+   */
+  listLeaseKeysForOwner?(owner: string, signal?: AbortSignal): Promise<string[] | undefined>;
+  /** The role item `name` (eventually consistent read), or `undefined` if it does not exist. Optional (`single-scanner` mode). */
+  getRole?(name: string, signal?: AbortSignal): Promise<CoordinatorRole | undefined>;
+  /**
+   * Claims role `name` for `holder`: creates it when `seen` is `undefined` (condition: it does
+   * not exist), else takes it with the condition `counter = seen.counter`; counter + 1.
+   * Returns the role as stored, or `undefined` if another worker won. Optional (`single-scanner` mode).
+   */
+  claimRole?(name: string, seen: CoordinatorRole | undefined, holder: string, signal?: AbortSignal): Promise<CoordinatorRole | undefined>;
+  /** Renews a held role: condition `holder = holder AND counter = role.counter`; counter + 1. `undefined` if lost. Optional. */
+  renewRole?(role: CoordinatorRole, holder: string, signal?: AbortSignal): Promise<CoordinatorRole | undefined>;
+  /** Releases a held role: condition `holder = holder`; holder removed, counter + 1. True if released. Optional. */
+  releaseRole?(role: CoordinatorRole, holder: string, signal?: AbortSignal): Promise<boolean>;
+  /** Moves `nudges` of role `name` (if it exists), whoever holds it; the counter is not changed. True if it exists. Optional. */
+  nudgeRole?(name: string, signal?: AbortSignal): Promise<boolean>;
+  /** Deletes role `name` if its counter is still `role.counter` (a stale heartbeat). True if deleted. Optional. */
+  deleteRole?(role: CoordinatorRole, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * One scan returning the leases and the role items together (the worker-heartbeat mode
+   * judges expiry from both). Optional (`renewal: 'worker-heartbeat'`).
+   */
+  scanCoordination?(signal?: AbortSignal, options?: ListLeasesOptions): Promise<CoordinationScan>;
 }

@@ -14,7 +14,11 @@ describe('resolveLeaseCoordinatorConfig', () => {
       handoffTimeoutMs: 10_000,
       releaseLeasesOnStop: true,
       selfFencingMarginMs: 500,
+      coordination: 'every-worker',
+      renewal: 'each-lease',
     });
+    expect(() => resolveLeaseCoordinatorConfig({ renewal: 'never' as never })).toThrow(/leases.renewal must be one of 'each-lease', 'worker-heartbeat', got "never"/);
+    expect(() => resolveLeaseCoordinatorConfig({ coordination: 'leader' as never })).toThrow(/leases.coordination must be one of 'every-worker', 'single-scanner', got "leader"/);
     const short = resolveLeaseCoordinatorConfig({ leaseDurationMs: 1_000 });
     expect(short).toMatchObject({ renewIntervalMs: 333, takerIntervalMs: 200, handoffTimeoutMs: 1_000, selfFencingMarginMs: 100 });
   });

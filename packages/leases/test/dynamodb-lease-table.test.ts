@@ -3,7 +3,8 @@ import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamo
 import { InvalidStateError, ResourceNotFoundError } from '@kcl-ts/processor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testStack, uniqueName } from '../../../test-support/stack.js';
-import { DynamoDbLeaseRefresher } from '../src/dynamodb/index.js';
+import { pino } from 'pino';
+import { DynamoDbLeaseRefresher, LEASE_OWNER_INDEX } from '../src/dynamodb/index.js';
 
 const stack = testStack();
 const client = stack.dynamoDbClient();
@@ -90,5 +91,88 @@ describe('lease table management (dynalite)', () => {
     expect((error as Error).message).toContain(stack.dynamoDbEndpoint.replace(/\/$/, ''));
     expect((error as Error).message).toContain('hash key leaseKey (S)');
     await expect(refresher(tableName).getLease('shardId-0')).rejects.toBeInstanceOf(ResourceNotFoundError);
+  });
+});
+
+describe('lease table settings (dynalite, requests captured)', () => {
+  /** A refresher whose client records every command it sends. */
+  function capturing(tableName: string, options: Partial<ConstructorParameters<typeof DynamoDbLeaseRefresher>[0]> = {}) {
+    const sent: Array<{ name: string; input: Record<string, unknown> }> = [];
+    const own = stack.dynamoDbClient();
+    own.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push({ name: String(context.commandName), input: args.input as Record<string, unknown> });
+        return next(args);
+      },
+      { step: 'initialize', name: 'captureCommands' },
+    );
+    const warnings: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>) });
+    const r = new DynamoDbLeaseRefresher({ dynamoDbClient: own, tableName, logger, ...options });
+    return { r, sent, warnings, destroy: () => own.destroy() };
+  }
+
+  it('sends tags, deletion protection, the owner index and point-in-time recovery; the emulator refusing PITR is a warning logged once', async () => {
+    const tableName = uniqueName('settings');
+    const t = capturing(tableName, { tags: { team: 'streams' }, deletionProtection: true, pointInTimeRecovery: true, ownerIndex: true });
+    try {
+      expect(await t.r.createLeaseTableIfNotExists()).toBe(true);
+      const create = t.sent.find((c) => c.name === 'CreateTableCommand')!.input;
+      expect(create).toMatchObject({
+        Tags: [{ Key: 'team', Value: 'streams' }],
+        DeletionProtectionEnabled: true,
+        GlobalSecondaryIndexes: [{ IndexName: LEASE_OWNER_INDEX, KeySchema: [{ AttributeName: 'leaseOwner', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
+      });
+      expect(t.sent.filter((c) => c.name === 'UpdateContinuousBackupsCommand').map((c) => c.input)).toEqual([
+        { TableName: tableName, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } },
+      ]);
+      // dynalite has no UpdateContinuousBackups and ignores DeletionProtectionEnabled: two warnings, no failure.
+      expect(t.warnings.map((w) => w.setting).sort()).toEqual(['deletionProtection', 'pointInTimeRecovery']);
+      expect(t.warnings.find((w) => w.setting === 'pointInTimeRecovery')?.msg).toMatch(/point-in-time recovery/);
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      expect(Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.IndexStatus])).toEqual([[LEASE_OWNER_INDEX, 'ACTIVE']]);
+      // The same refresher again (a restart of the create path): nothing new sent, nothing warned again.
+      expect(await t.r.createLeaseTableIfNotExists()).toBe(false);
+      expect(t.warnings).toHaveLength(2);
+    } finally {
+      t.destroy();
+    }
+  });
+
+  it('adds the owner index to an existing table without one, with one UpdateTable', async () => {
+    const tableName = uniqueName('settings');
+    await refresher(tableName).createLeaseTableIfNotExists();
+    const t = capturing(tableName, { ownerIndex: true });
+    try {
+      expect(await t.r.createLeaseTableIfNotExists()).toBe(false);
+      const updates = t.sent.filter((c) => c.name === 'UpdateTableCommand').map((c) => c.input);
+      expect(updates).toEqual([
+        {
+          TableName: tableName,
+          AttributeDefinitions: [{ AttributeName: 'leaseOwner', AttributeType: 'S' }],
+          GlobalSecondaryIndexUpdates: [{ Create: expect.objectContaining({ IndexName: LEASE_OWNER_INDEX, Projection: { ProjectionType: 'KEYS_ONLY' } }) }],
+        },
+      ]);
+    } finally {
+      t.destroy();
+    }
+  });
+
+  it('sends nothing extra by default, and rejects a non-boolean setting naming it', async () => {
+    const tableName = uniqueName('settings');
+    const t = capturing(tableName);
+    try {
+      await t.r.createLeaseTableIfNotExists();
+      const create = t.sent.find((c) => c.name === 'CreateTableCommand')!.input;
+      expect(create).not.toHaveProperty('DeletionProtectionEnabled');
+      expect(create).not.toHaveProperty('GlobalSecondaryIndexes');
+      expect(t.sent.some((c) => c.name === 'UpdateContinuousBackupsCommand')).toBe(false);
+      expect(t.warnings).toEqual([]);
+    } finally {
+      t.destroy();
+    }
+    expect(() => new DynamoDbLeaseRefresher({ dynamoDbClient: client, tableName, pointInTimeRecovery: 'yes' as never })).toThrow(/pointInTimeRecovery must be a boolean \(true or false\), got "yes"/);
+    expect(() => new DynamoDbLeaseRefresher({ dynamoDbClient: client, tableName, deletionProtection: 1 as never })).toThrow(/deletionProtection must be a boolean/);
+    expect(() => new DynamoDbLeaseRefresher({ dynamoDbClient: client, tableName, ownerIndex: null as never })).toThrow(/ownerIndex must be a boolean/);
   });
 });

@@ -90,6 +90,7 @@ describe('lease serializer', () => {
       parentShardIds: ['shardId-000000000000', 'shardId-000000000001'],
       childShardIds: [],
       hashKeyRange: { startingHashKey: '113427455640312821154458202477256070485', endingHashKey: '226854911280625642308916404954512140969' },
+      checkpointOwner: 'ip-10-0-0-12.ec2.internal:7f3c',
     });
   });
 

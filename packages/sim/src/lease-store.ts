@@ -45,6 +45,15 @@ const OPERATION: Record<string, string> = {
   updateLease: 'UpdateItem',
   addChildShardIds: 'UpdateItem',
   deleteLease: 'DeleteItem',
+  listLeaseKeysForOwner: 'Query',
+  getRole: 'GetItem',
+  claimRole: 'UpdateItem',
+  renewRole: 'UpdateItem',
+  releaseRole: 'UpdateItem',
+  nudgeRole: 'UpdateItem',
+  deleteRole: 'DeleteItem',
+  scanCoordination: 'Scan',
+  cancelHandoff: 'UpdateItem',
 };
 
 /** The checkpoint writes that reached the table during one `checkpointer.checkpoint()` call. */
@@ -106,6 +115,16 @@ export class SimLeaseTable {
       createLeaseTableIfNotExists: (signal) => call('createLeaseTableIfNotExists', signal, () => s.createLeaseTableIfNotExists()),
       leaseTableExists: (signal) => call('leaseTableExists', signal, () => s.leaseTableExists()),
       listLeases: (signal) => call('listLeases', signal, () => s.listLeases()),
+      // The single-scanner coordination mode (and its worker heartbeats).
+      listLeaseKeysForOwner: (owner, signal) => call('listLeaseKeysForOwner', signal, () => s.listLeaseKeysForOwner(owner)),
+      getRole: (name, signal) => call('getRole', signal, () => s.getRole(name)),
+      claimRole: (name, seen, holder, signal) => call('claimRole', signal, () => s.claimRole(name, seen, holder)),
+      renewRole: (role, holder, signal) => call('renewRole', signal, () => s.renewRole(role, holder)),
+      releaseRole: (role, holder, signal) => call('releaseRole', signal, () => s.releaseRole(role, holder)),
+      nudgeRole: (name, signal) => call('nudgeRole', signal, () => s.nudgeRole(name)),
+      deleteRole: (role, signal) => call('deleteRole', signal, () => s.deleteRole(role)),
+      scanCoordination: (signal) => call('scanCoordination', signal, () => s.scanCoordination()),
+      cancelHandoff: (lease, requester, signal) => call('cancelHandoff', signal, () => s.cancelHandoff(lease, requester)),
       getLease: (key, signal) => call('getLease', signal, () => s.getLease(key)),
       createLeaseIfNotExists: (lease: NewLease, signal) =>
         call('createLeaseIfNotExists', signal, async () => {

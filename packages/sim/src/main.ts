@@ -36,7 +36,9 @@ options:
   --out DIR          also write each minimal failing schedule to DIR/seed-<n>.json
   --no-shrink        report failing seeds without shrinking them
   --shrink           with --replay: shrink the schedule if it fails
-  --trace SHARD      with --replay: print the journal lines of SHARD ('all' for every line)`;
+  --trace SHARD      with --replay: print the journal lines of SHARD ('all' for every line)
+  --coordination M   every-worker (default), single-scanner, or worker-heartbeat (single scanner
+                     with worker heartbeats): the lease coordination mode of every worker`;
 
 interface ThreadTask {
   readonly seeds: readonly number[];
@@ -161,6 +163,7 @@ async function main(argv: string[]): Promise<number> {
       shrink: { type: 'boolean' },
       'no-shrink': { type: 'boolean' },
       trace: { type: 'string' },
+      coordination: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -168,8 +171,13 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  const coordination = values.coordination;
+  if (coordination !== undefined && coordination !== 'every-worker' && coordination !== 'single-scanner' && coordination !== 'worker-heartbeat') {
+    throw new TypeError(`--coordination must be every-worker, single-scanner or worker-heartbeat, got ${coordination}`);
+  }
   const options: SearchOptions = {
     ...(values.duration !== undefined && { durationMs: parseDuration(values.duration)! }),
+    ...(coordination !== undefined && { coordination }),
     ...(values['no-shrink'] === true && { maxShrinkRuns: 0 }),
   };
   if (values.replay !== undefined) return replay(values.replay, values.shrink ?? false, values.out, values.trace);

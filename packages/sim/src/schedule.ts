@@ -46,7 +46,12 @@ export interface SimConfig {
   readonly processor?: 'recording' | 'batching';
   /** Settings of the `batching` processor and its sink (required when `processor` is `batching`). */
   readonly batching?: BatchingSettings;
+  /** The Worker's lease `coordination` (and `renewal`) mode; absent: the defaults. */
+  readonly coordination?: SimCoordination;
 }
+
+/** A lease coordination mode of the simulated workers. */
+export type SimCoordination = 'every-worker' | 'single-scanner' | 'worker-heartbeat';
 
 /**
  * The `BatchingProcessor`'s options and its simulated sink. Sink outages (`sink-outage`) make
@@ -120,6 +125,8 @@ export interface Schedule {
 export interface GenerateOptions {
   /** Range of {@link SimConfig.durationMs}. @default [60_000, 120_000] */
   readonly durationMs?: readonly [number, number];
+  /** The coordination mode of every worker ({@link SimConfig.coordination}). @default the Worker's default */
+  readonly coordination?: SimCoordination;
 }
 
 /** Fixed tuning of every simulated worker (fast, so a run covers many lease durations). */
@@ -317,6 +324,7 @@ export function generateSchedule(seed: number, options: GenerateOptions = {}): S
     shardFilter: random.pick(['supported', 'supported', 'rejected', 'ignored'] as const),
     listShardsPageSize: random.pick([1, 2, 1000]),
     ...SIM_TUNING,
+    ...(options.coordination !== undefined && options.coordination !== 'every-worker' ? { coordination: options.coordination } : {}),
   };
   const withProcessor = { ...config, ...processorConfig(seed) };
   const m: Model = { random, events: [], alive: new Map(), nextWorker: 0, durationMs };

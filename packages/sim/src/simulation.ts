@@ -403,7 +403,12 @@ class Simulation {
       clock,
       initialPosition: config.initialPosition,
       metrics: { publisher: false },
-      leases: { leaseDurationMs: config.leaseDurationMs, takerIntervalMs: config.takerIntervalMs },
+      leases: {
+        leaseDurationMs: config.leaseDurationMs,
+        takerIntervalMs: config.takerIntervalMs,
+        ...(config.coordination === 'single-scanner' && { coordination: 'single-scanner' as const }),
+        ...(config.coordination === 'worker-heartbeat' && { coordination: 'single-scanner' as const, renewal: 'worker-heartbeat' as const }),
+      },
       retrieval: { polling: { idleTimeBetweenReadsMs: config.idleTimeBetweenReadsMs, maxRecords: config.maxRecords } },
       shardSync: { intervalMs: 2_000, parentPollIntervalMs: 500 },
       processing: { shutdownTimeoutMs: 4_000, retryBaseMs: 200, retryMaxMs: 1_000 },

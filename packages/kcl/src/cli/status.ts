@@ -1,5 +1,5 @@
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { shardIdOf, type InvalidLeaseItem, type Lease, type LeaseRefresher, type LeaseTableScan } from '@kcl-ts/leases';
+import { SCANNER_ROLE, shardIdOf, type InvalidLeaseItem, type Lease, type LeaseRefresher, type LeaseTableScan } from '@kcl-ts/leases';
 import type { ShardInfo } from '@kcl-ts/shard-sync';
 
 /** One row of `kcl status`. */
@@ -38,6 +38,12 @@ export interface StatusReport {
   readonly streams: readonly { readonly streamIdentifier: string; readonly leases: number; readonly unowned: number }[];
   readonly unowned: readonly string[];
   readonly expired: readonly string[] | null;
+  /**
+   * The holder of the `single-scanner` coordination role (`kcl-ts:role:scanner`): `null` when
+   * the table has no role item (the default `every-worker` mode), `holder: null` when it was
+   * released. Read eventually consistent.
+   */
+  readonly scannerRole: { readonly holder: string | null; readonly counter: number } | null;
 }
 
 /** Gathers the status report: one consistent scan (two with an expiry check) and, with a stream, ListShards and lag probes. */
@@ -92,6 +98,7 @@ export async function collectStatus(input: {
       pendingHandoffTo: lease.handoffTo ?? null,
     });
   }
+  const role = refresher.getRole ? await refresher.getRole(SCANNER_ROLE) : undefined;
   const perWorker = new Map<string, number>();
   for (const r of rows) if (r.owner && r.state !== 'ended') perWorker.set(r.owner, (perWorker.get(r.owner) ?? 0) + 1);
   const perStream = new Map<string, { leases: number; unowned: number }>();
@@ -110,6 +117,7 @@ export async function collectStatus(input: {
     streams: [...perStream].map(([streamIdentifier, n]) => ({ streamIdentifier, ...n })),
     unowned: rows.filter((r) => !r.owner && r.state !== 'ended').map(label),
     expired: second ? rows.filter((r) => r.expired).map(label) : null,
+    scannerRole: role === undefined ? null : { holder: role.holder ?? null, counter: role.counter },
   };
 }
 
@@ -153,6 +161,7 @@ export function formatStatus(report: StatusReport): string {
   }
   out.push(`unowned: ${report.unowned.length ? report.unowned.join(', ') : 'none'}`);
   if (report.expired) out.push(`expired: ${report.expired.length ? report.expired.join(', ') : 'none'}`);
+  if (report.scannerRole) out.push(`scanner role: ${report.scannerRole.holder ?? 'free'} (counter ${report.scannerRole.counter})`);
   if (invalidRows.length) out.push(`invalid: ${invalidRows.map((r) => r[0]).join(', ')} (skipped by every worker until fixed or deleted)`);
   return out.join('\n');
 }

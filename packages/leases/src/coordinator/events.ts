@@ -64,6 +64,12 @@ export interface LeaseCoordinatorEvents {
   renewerRun: [summary: RenewerRunSummary];
   /** A graceful handoff of a lease this worker owned finished: drained, checkpointed and transferred. */
   handedOff: [lease: Lease, to: string, durationMs: number];
+  /**
+   * `single-scanner` mode: the holder of a coordination role (`scanner`), as this worker last
+   * saw it, changed; `holder` is `undefined` when the role is free or expired. Every worker
+   * reads the role each taker round, so every worker emits it within a round of the change.
+   */
+  roleChanged: [role: string, holder: string | undefined];
 }
 
 /** A listener of event `E`. */

@@ -36,6 +36,12 @@ export class HeldLeases {
   readonly mutex = new KeyedMutex();
   /** Keys being released right now: the taker must not adopt them back. */
   readonly releasing = new Set<string>();
+  /**
+   * A deadline for every held lease at once: the self-fencing deadline of the scanner role
+   * while this worker holds it (the role is its heartbeat; see `ScannerRole`). Once it has
+   * passed, every lease is dropped and it is cleared.
+   */
+  fenceAllAt: number | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -71,7 +77,8 @@ export class HeldLeases {
 
   /** Monotonic time from which `entry` must no longer be processed. */
   deadline(entry: HeldLease): number {
-    return entry.lastSentAt + this.config.leaseDurationMs - this.config.selfFencingMarginMs;
+    const own = entry.lastSentAt + this.config.leaseDurationMs - this.config.selfFencingMarginMs;
+    return this.fenceAllAt === undefined ? own : Math.min(own, this.fenceAllAt);
   }
 
   /** True if `entry` is active and not past its self-fencing deadline at `now`. */
@@ -115,6 +122,7 @@ export class HeldLeases {
       if (now >= this.deadline(entry)) this.drop(entry, 'expired');
       else if (!entry.active && now >= entry.activeAt) this.activate(entry);
     }
+    if (this.fenceAllAt !== undefined && now >= this.fenceAllAt) this.fenceAllAt = undefined;
   }
 
   /** The next monotonic time at which {@link enforce} has something to do, if any. */

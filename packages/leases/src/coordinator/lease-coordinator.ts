@@ -8,7 +8,10 @@ import { HeldLeases } from './held-leases.js';
 import { mapLimit } from './map-limit.js';
 import { resolveLeaseCoordinatorConfig, type LeaseCoordinatorConfig } from './options.js';
 import { LeaseRenewer } from './renewer.js';
+import { ScannerRole, SCANNER_ROLE } from './scanner-role.js';
+import { SingleScannerTaker } from './single-scanner.js';
 import { LeaseTaker } from './taker.js';
+import { WorkerHeartbeat } from './worker-heartbeat.js';
 
 /** What a {@link LeaseCoordinator} is built from. */
 export interface LeaseCoordinatorDeps {
@@ -71,6 +74,10 @@ export class LeaseCoordinator {
   private readonly held: HeldLeases;
   private readonly renewer: LeaseRenewer;
   private readonly taker: LeaseTaker;
+  /** The scanner role and its round, in the `single-scanner` mode. */
+  private readonly scanner: { readonly role: ScannerRole; readonly taker: SingleScannerTaker } | undefined;
+  /** This worker's heartbeat, in the `worker-heartbeat` renewal mode. */
+  private readonly heartbeat: WorkerHeartbeat | undefined;
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
   private takerChain: Promise<unknown> = Promise.resolve();
@@ -113,6 +120,18 @@ export class LeaseCoordinator {
     };
     this.renewer = new LeaseRenewer(ctx, deps.onHandoffRequested ?? (async () => {}));
     this.taker = new LeaseTaker(ctx, this.renewer);
+    if (this.config.coordination === 'single-scanner') {
+      const r = deps.refresher;
+      const needed = ['listLeaseKeysForOwner', 'getRole', 'claimRole', 'renewRole', 'releaseRole'] as const;
+      const heartbeatNeeds = ['nudgeRole', 'deleteRole', 'scanCoordination', 'cancelHandoff'] as const;
+      const missing = [...needed, ...(this.config.renewal === 'worker-heartbeat' ? heartbeatNeeds : [])].filter((m) => typeof r[m] !== 'function');
+      if (missing.length > 0) {
+        throw new TypeError(`coordination 'single-scanner' needs a refresher with ${missing.join(', ')} (DynamoDbLeaseRefresher and InMemoryLeaseRefresher have them)`);
+      }
+      const role = new ScannerRole(ctx);
+      this.scanner = { role, taker: new SingleScannerTaker(ctx, this.taker, this.renewer, role) };
+    }
+    this.heartbeat = this.config.renewal === 'worker-heartbeat' ? new WorkerHeartbeat(ctx) : undefined;
   }
 
   /** Adds a listener of `event`. */
@@ -231,13 +250,27 @@ export class LeaseCoordinator {
    * the next-smallest worker becomes leader within about one lease duration.
    */
   isLeader(): boolean {
+    if (this.scanner !== undefined) return this.scanner.role.isHeld();
     return this.taker.liveWorkers()[0] === this.workerId;
+  }
+
+  /**
+   * The coordination role of the `single-scanner` mode: its name and its holder as this
+   * worker last saw it (`undefined` while free or expired), and whether this worker holds it.
+   * `undefined` in the `every-worker` mode. The same holder is in the table: the item with
+   * `leaseKey` `kcl-ts:role:scanner`, attribute `roleHolder`. Changes are emitted as `roleChanged`.
+   */
+  coordinatorRole(): { readonly role: string; readonly holder: string | undefined; readonly heldByMe: boolean } | undefined {
+    if (this.scanner === undefined) return undefined;
+    const heldByMe = this.scanner.role.isHeld();
+    return { role: SCANNER_ROLE, holder: heldByMe ? this.workerId : this.scanner.role.holder(), heldByMe };
   }
 
   /** Runs one taker round now (serialised with the loop's rounds). Rejects if the scan fails. */
   runTakerOnce(): Promise<TakerRunSummary> {
     if (this.stopped) return Promise.reject(new ShutdownError('the lease coordinator is stopped'));
-    const round = this.takerChain.then(() => this.taker.runOnce());
+    const scanner = this.scanner;
+    const round = this.takerChain.then(() => (scanner !== undefined ? scanner.taker.runOnce() : this.taker.runOnce()));
     this.takerChain = round.catch(() => undefined);
     return round;
   }
@@ -245,7 +278,26 @@ export class LeaseCoordinator {
   /** Runs one renewal round now (serialised with the loop's rounds); store errors are reported, not thrown. */
   runRenewerOnce(): Promise<void> {
     if (this.stopped) return Promise.reject(new ShutdownError('the lease coordinator is stopped'));
-    const round = this.renewChain.then(() => this.renewer.renewAll());
+    const role = this.scanner?.role;
+    const heartbeat = this.heartbeat;
+    const round = this.renewChain.then(async () => {
+      if (role !== undefined) {
+        // The role first: it is the holder's heartbeat for every lease it holds.
+        await role.renew().catch((error: unknown) => this.logger.warn({ err: error }, 'scanner role renewal failed; retrying next round'));
+      }
+      if (heartbeat === undefined) {
+        await this.renewer.renewAll();
+        return;
+      }
+      // Worker-heartbeat mode: one write for the worker; each lease only when a peer nudged
+      // the heartbeat (a handoff request waits on one of them).
+      const nudged = await heartbeat.renew().catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'worker heartbeat renewal failed; retrying next round');
+        return false;
+      });
+      this.held.enforce(this.clock.elapsed());
+      if (nudged) await this.renewer.renewAll();
+    });
     this.renewChain = round.catch(() => undefined);
     return round;
   }
@@ -261,6 +313,8 @@ export class LeaseCoordinator {
 
   private async doStart(): Promise<void> {
     try {
+      // Worker-heartbeat mode: the heartbeat exists before the first lease is taken.
+      if (this.heartbeat !== undefined) await this.heartbeat.renew();
       await this.runTakerOnce();
     } catch (error) {
       if (this.stopPromise !== undefined) throw new ShutdownError('the lease coordinator was stopped while starting', { cause: error });
@@ -281,6 +335,7 @@ export class LeaseCoordinator {
     this.abort.abort(new AbortError('the lease coordinator is stopping'));
     await Promise.allSettled(this.loops);
     await Promise.allSettled([this.startPromise, this.takerChain, this.renewChain]);
+    if (this.scanner !== undefined && this.config.releaseLeasesOnStop) await this.scanner.role.release(signal);
     if (this.config.releaseLeasesOnStop) {
       await mapLimit([...this.held.keys()], LEASE_WRITE_CONCURRENCY, async (key) => {
         await this.renewer.release(key, signal);
@@ -288,6 +343,9 @@ export class LeaseCoordinator {
     } else {
       this.held.dropAll('released');
     }
+    // After the leases: a released heartbeat makes peers treat any lease still named after
+    // this worker as free at once.
+    if (this.heartbeat !== undefined && this.config.releaseLeasesOnStop) await this.heartbeat.release(signal);
     this.stopped = true;
     this.logger.info('lease coordinator stopped');
   }

@@ -3,7 +3,7 @@
  * defaults, and {@link resolveLeaseCoordinatorConfig} which merges and validates them.
  * @module
  */
-import { booleanOption, durationOption, numberOption, optionGroup, optionPath } from '@kcl-ts/processor';
+import { booleanOption, durationOption, numberOption, oneOfOption, optionGroup, optionPath } from '@kcl-ts/processor';
 
 /**
  * Tuning of the lease coordinator (renewer + taker). Every field is optional; the defaults
@@ -83,7 +83,49 @@ export interface LeaseCoordinatorOptions {
    * @default Math.min(Math.floor(leaseDurationMs / 10), 500)
    */
   readonly selfFencingMarginMs?: number;
+  /**
+   * Who scans the lease table.
+   * - `'every-worker'`: every worker scans the whole table each taker round (strongly
+   *   consistent) and takes for itself. Simple, and safe beside Java KCL workers, but the
+   *   read cost grows with workers × leases: at 500 workers × 10,000 leases the scans cost
+   *   about 70× the renewals.
+   * - `'single-scanner'`: one worker holds a `scanner` role (an item of the lease table,
+   *   claimed and renewed like a lease, no long lock) and scans (eventually consistent) for the
+   *   fleet: it assigns free and expired leases and asks over-loaded workers for graceful
+   *   handoffs. The others find their leases through the keys-only `leaseOwner` index (create
+   *   the table with `ownerIndex: true`) and read the role each round to claim it once it
+   *   expires. Failover stays about the same; the read cost no longer grows with the number
+   *   of workers. The role item (`entityType` `KCL_TS_COORDINATOR_ROLE`) is skipped by KCL 3.x
+   *   and kcl-ts, but a **Java KCL 2.x worker would misread it: do not use this mode while
+   *   Java KCL 2.x workers share the table**. Every worker of the application must use the same mode.
+   * Java KCL: 2.x behaves like `'every-worker'` (with a 20 s taker); 3.x has a leader that
+   * assigns leases every 20 s and a 2-minute leader lock.
+   * @default 'every-worker'
+   */
+  readonly coordination?: LeaseCoordination;
+  /**
+   * What a worker renews.
+   * - `'each-lease'`: every held lease, every `renewIntervalMs` (one write per lease; the
+   *   Java KCL's way, and what Java workers and tools expect).
+   * - `'worker-heartbeat'`: one heartbeat item per worker instead (`kcl-ts:role:worker:<id>`,
+   *   a role item); a lease's counter then moves only on takes, transfers and checkpoints, and
+   *   the scanner judges a lease expired when its owner's heartbeat has not moved for
+   *   `leaseDurationMs`. A worker that cannot renew its heartbeat stops processing every lease
+   *   it holds. Zombie fencing is unchanged (takes and checkpoints are fenced on
+   *   `leaseCounter`). Requires `coordination: 'single-scanner'`. **Not safe with Java KCL
+   *   workers (2.x or 3.x) or `'each-lease'` kcl-ts workers on the same table**: they would
+   *   see the leases' counters stand still and take live leases.
+   * Java KCL: none (every lease is renewed).
+   * @default 'each-lease'
+   */
+  readonly renewal?: LeaseRenewalMode;
 }
+
+/** See {@link LeaseCoordinatorOptions.coordination}. */
+export type LeaseCoordination = 'every-worker' | 'single-scanner';
+
+/** See {@link LeaseCoordinatorOptions.renewal}. */
+export type LeaseRenewalMode = 'each-lease' | 'worker-heartbeat';
 
 /** {@link LeaseCoordinatorOptions} with every default applied and every value validated. */
 export type LeaseCoordinatorConfig = { readonly [K in keyof LeaseCoordinatorOptions]-?: NonNullable<LeaseCoordinatorOptions[K]> };
@@ -99,10 +141,24 @@ export const LEASE_COORDINATOR_DEFAULTS = {
   maxLeasesToStealAtOneTime: 64,
   gracefulHandoff: true,
   releaseLeasesOnStop: true,
+  coordination: 'every-worker',
+  renewal: 'each-lease',
 } as const;
 
 /** Every key of {@link LeaseCoordinatorOptions}: any other key is rejected. */
-const KEYS = ['leaseDurationMs', 'renewIntervalMs', 'takerIntervalMs', 'maxLeasesForWorker', 'maxLeasesToStealAtOneTime', 'gracefulHandoff', 'handoffTimeoutMs', 'releaseLeasesOnStop', 'selfFencingMarginMs'] as const satisfies readonly (keyof LeaseCoordinatorOptions)[];
+const KEYS = [
+  'leaseDurationMs',
+  'renewIntervalMs',
+  'takerIntervalMs',
+  'maxLeasesForWorker',
+  'maxLeasesToStealAtOneTime',
+  'gracefulHandoff',
+  'handoffTimeoutMs',
+  'releaseLeasesOnStop',
+  'selfFencingMarginMs',
+  'coordination',
+  'renewal',
+] as const satisfies readonly (keyof LeaseCoordinatorOptions)[];
 
 /**
  * Merges `options` over the defaults and validates the result.
@@ -128,6 +184,11 @@ export function resolveLeaseCoordinatorConfig(options: LeaseCoordinatorOptions =
   const selfFencingMarginMs = numberOption(o.selfFencingMarginMs, at('selfFencingMarginMs'), Math.min(Math.floor(leaseDurationMs / 10), 500));
   const fencingBound = leaseDurationMs - renewIntervalMs;
   if (selfFencingMarginMs >= fencingBound) throw new TypeError(`${at('selfFencingMarginMs')} must be below ${at('leaseDurationMs')} - ${at('renewIntervalMs')} (${fencingBound}), got ${selfFencingMarginMs}`);
+  const coordination = oneOfOption(o.coordination, at('coordination'), ['every-worker', 'single-scanner'] as const, LEASE_COORDINATOR_DEFAULTS.coordination);
+  const renewal = oneOfOption(o.renewal, at('renewal'), ['each-lease', 'worker-heartbeat'] as const, LEASE_COORDINATOR_DEFAULTS.renewal);
+  if (renewal === 'worker-heartbeat' && coordination !== 'single-scanner') {
+    throw new TypeError(`${at('renewal')} 'worker-heartbeat' needs ${at('coordination')} 'single-scanner', got ${JSON.stringify(coordination)}`);
+  }
   return {
     leaseDurationMs,
     renewIntervalMs,
@@ -138,5 +199,7 @@ export function resolveLeaseCoordinatorConfig(options: LeaseCoordinatorOptions =
     handoffTimeoutMs,
     releaseLeasesOnStop,
     selfFencingMarginMs,
+    coordination,
+    renewal,
   };
 }

@@ -3,7 +3,8 @@ import type { Lease } from '../lease.js';
 import { planBalance } from './balancer.js';
 import { LEASE_WRITE_CONCURRENCY, type CoordinatorContext } from './context.js';
 import type { TakerRunSummary } from './events.js';
-import { ExpiryTracker } from './expiry-tracker.js';
+import type { CoordinatorRole } from '../refresher.js';
+import { ExpiryTracker, heartbeatRoleName } from './expiry-tracker.js';
 import { mapLimit } from './map-limit.js';
 import type { LeaseRenewer } from './renewer.js';
 
@@ -14,7 +15,8 @@ import type { LeaseRenewer } from './renewer.js';
  * @internal
  */
 export class LeaseTaker {
-  private readonly tracker: ExpiryTracker;
+  /** Expiry judgement from this worker's scans (shared with the single-scanner round). */
+  readonly tracker: ExpiryTracker;
   /** Handoffs this worker requested: lease key → monotonic time of the request. */
   private readonly pendingHandoffs = new Map<string, number>();
   private latest: readonly Lease[] = [];
@@ -42,6 +44,18 @@ export class LeaseTaker {
     return this.live;
   }
 
+  /** True once {@link stopTaking} was called. */
+  get isTakingStopped(): boolean {
+    return this.takingStopped;
+  }
+
+  /** Records the outcome of a round run elsewhere (the single scanner's): its scan and live workers. */
+  recordScan(leases: readonly Lease[] | undefined, live: readonly string[]): void {
+    if (leases !== undefined) this.latest = leases;
+    this.live = live;
+    this.rounds++;
+  }
+
   /** From now on, rounds only scan (and release leases handed to this worker late). */
   stopTaking(): void {
     this.takingStopped = true;
@@ -53,9 +67,9 @@ export class LeaseTaker {
     const { refresher, clock, held, workerId: me, config, logger } = this.ctx;
     const signal = this.ctx.signal;
     const startedAt = clock.elapsed();
-    const leases = await refresher.listLeases(signal);
+    const { leases, heartbeats } = await this.scan();
     const now = clock.elapsed();
-    const expiredKeys = this.tracker.observe(leases, now);
+    const expiredKeys = this.tracker.observe(leases, now, heartbeats);
     this.latest = leases;
     held.enforce(now);
     const heldKeys = held.keys();
@@ -111,6 +125,7 @@ export class LeaseTaker {
             if (await refresher.requestHandoff(lease, me, signal)) {
               this.pendingHandoffs.set(lease.leaseKey, clock.elapsed());
               handoffsRequested.push(lease.leaseKey);
+              await this.nudgeOwner(lease);
             }
           } else if (await this.take(lease, config.gracefulHandoff)) {
             stolen.push(lease.leaseKey);
@@ -148,6 +163,34 @@ export class LeaseTaker {
   }
 
   /**
+   * The leases of a scan and, in the worker-heartbeat mode, the heartbeats by role name (one
+   * strongly consistent scan either way).
+   */
+  private async scan(): Promise<{ leases: Lease[]; heartbeats: ReadonlyMap<string, CoordinatorRole> | undefined }> {
+    const { refresher, signal, config } = this.ctx;
+    if (config.renewal !== 'worker-heartbeat') return { leases: await refresher.listLeases(signal), heartbeats: undefined };
+    const scan = await refresher.scanCoordination!(signal);
+    return { leases: scan.leases, heartbeats: new Map(scan.roles.map((r) => [r.name, r])) };
+  }
+
+  /**
+   * Worker-heartbeat mode: a handoff request on `lease` is seen by its owner only when it
+   * renews the lease, which it does when its heartbeat is nudged. Errors are reported, not thrown.
+   */
+  async nudgeOwner(lease: Lease): Promise<void> {
+    const { refresher, signal, config } = this.ctx;
+    const owner = lease.leaseOwner;
+    // Without a process token the owner has not adopted the lease yet: it sees the request
+    // when it does (its adoption renews the lease), or at the scanner's next nudge.
+    if (config.renewal !== 'worker-heartbeat' || owner === undefined || lease.ownerIncarnation === undefined) return;
+    try {
+      await refresher.nudgeRole!(heartbeatRoleName(owner, lease.ownerIncarnation), signal);
+    } catch (error) {
+      this.ctx.logger.warn({ err: error, owner }, 'could not nudge the owner of a lease about a handoff request');
+    }
+  }
+
+  /**
    * The leases of the table under this worker id that this process may adopt: those with no
    * process token or with its own (a handoff to it, a write whose reply was lost) at once;
    * those whose token is another process's only in the first round (a restart with the same
@@ -157,9 +200,13 @@ export class LeaseTaker {
    * duplicate id). Later, a foreign token on a live lease is a second process with this id:
    * its leases are left to it, and reported once each.
    */
-  private adoptable(candidates: readonly Lease[], expiredKeys: ReadonlySet<string>): { lease: Lease; quarantine: boolean }[] {
+  adoptable(candidates: readonly Lease[], expiredKeys: ReadonlySet<string>): { lease: Lease; quarantine: boolean }[] {
     const { owner, workerId } = this.ctx;
-    const restart = this.rounds === 0 && !this.renewer.duplicateWorkerIdSeen;
+    // Worker-heartbeat mode: a process keeps its leases without writing them, so it would
+    // never notice another process with its worker id taking one over. A lease with another
+    // process's token is left alone; if that process is dead, its heartbeat stops, the scanner
+    // reassigns the lease, and it comes back without a token.
+    const restart = this.rounds === 0 && !this.renewer.duplicateWorkerIdSeen && this.ctx.config.renewal !== 'worker-heartbeat';
     const result: { lease: Lease; quarantine: boolean }[] = [];
     const foreign = new Set<string>();
     for (const lease of candidates) {
@@ -167,7 +214,7 @@ export class LeaseTaker {
         result.push({ lease, quarantine: false });
         continue;
       }
-      const expired = expiredKeys.has(lease.leaseKey);
+      const expired = expiredKeys.has(lease.leaseKey) && this.ctx.config.renewal !== 'worker-heartbeat';
       if (restart || expired) {
         result.push({ lease, quarantine: !expired });
         continue;
@@ -189,7 +236,7 @@ export class LeaseTaker {
    * then, and it has fenced itself by that time — the shard never has two processors. For an
    * owner that died, this is the moment its lease would have expired anyway.
    */
-  private async take(lease: Lease, quarantine: boolean): Promise<boolean> {
+  async take(lease: Lease, quarantine: boolean): Promise<boolean> {
     const { held, clock, refresher, config } = this.ctx;
     return held.mutex.run(lease.leaseKey, async () => {
       if (held.get(lease.leaseKey) !== undefined) return false;

@@ -7,6 +7,7 @@ import {
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   ScanCommand,
   UpdateItemCommand,
   type AttributeValue,
@@ -14,10 +15,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '@kcl-ts/processor';
 import { newLease, ownerId, ownerIncarnation, type Lease, type LeaseOwner, type LeaseUpdate, type NewLease } from '../lease.js';
-import type { InvalidLeaseItem, LeaseRefresher, LeaseTableScan } from '../refresher.js';
+import type { CoordinationScan, CoordinatorRole, InvalidLeaseItem, LeaseRefresher, LeaseTableScan, ListLeasesOptions } from '../refresher.js';
 import { DynamoDbCaller } from './dynamodb-caller.js';
-import { isConditionalCheckFailed } from './errors.js';
+import { isConditionalCheckFailed, isMissingIndex } from './errors.js';
 import {
+  ENTITY_TYPE_ATTRIBUTE,
   itemToLease,
   LEASE_ATTRIBUTES as A,
   leaseToItem,
@@ -27,7 +29,8 @@ import {
   stringValue,
   type LeaseItem,
 } from './lease-serializer.js';
-import { createLeaseTableIfNotExists, leaseTableExists } from './lease-table.js';
+import { createLeaseTableIfNotExists, LEASE_OWNER_INDEX, leaseTableExists } from './lease-table.js';
+import { ROLE_ATTRIBUTES as R, ROLE_ENTITY_TYPE, roleFromItem, roleItemKey, roleNameOfKey } from './role-item.js';
 import { resolveDynamoDbLeaseRefresherConfig, type DynamoDbLeaseRefresherConfig, type DynamoDbLeaseRefresherOptions } from './refresher-options.js';
 import { ExpressionBuilder } from './update-expression.js';
 
@@ -60,6 +63,8 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
   readonly config: DynamoDbLeaseRefresherConfig;
   private readonly caller: DynamoDbCaller;
   private readonly logger: Logger;
+  /** Table settings already warned about (each is logged once). */
+  private readonly warned = new Set<string>();
 
   /**
    * @param path the option path errors name for the table options (a Worker passes `leaseTable`).
@@ -84,31 +89,58 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
     return this.config.tableName;
   }
 
+  /**
+   * Creates the table (with the configured billing mode, tags, deletion protection, owner
+   * index, then point-in-time recovery) unless it exists, and waits until it is ACTIVE. A
+   * setting the endpoint refuses or ignores is logged as a warning, once per refresher.
+   */
   async createLeaseTableIfNotExists(signal?: AbortSignal): Promise<boolean> {
-    const { billingMode, tableCreationTimeoutMs, tags } = this.config;
-    return createLeaseTableIfNotExists(this.caller, { billingMode, tableCreationTimeoutMs, tags }, signal);
+    const { billingMode, tableCreationTimeoutMs, tags, deletionProtection, pointInTimeRecovery, ownerIndex } = this.config;
+    const warn = (setting: string, message: string, error?: unknown): void => {
+      if (this.warned.has(setting)) return;
+      this.warned.add(setting);
+      this.logger.warn({ err: error, setting }, message);
+    };
+    return createLeaseTableIfNotExists(
+      this.caller,
+      { billingMode, tableCreationTimeoutMs, tags, deletionProtection, pointInTimeRecovery, ownerIndex, warn },
+      signal,
+    );
   }
 
   async leaseTableExists(signal?: AbortSignal): Promise<boolean> {
     return leaseTableExists(this.caller, signal);
   }
 
-  async listLeases(signal?: AbortSignal): Promise<Lease[]> {
-    return (await this.scanLeaseTable(signal)).leases;
+  async listLeases(signal?: AbortSignal, options: ListLeasesOptions = {}): Promise<Lease[]> {
+    return (await this.scanLeaseTable(signal, options)).leases;
   }
 
   /**
-   * One strongly consistent, paginated scan: the valid leases and the invalid items it
-   * skipped (each also logged and passed to `onInvalidItem`, as in {@link listLeases}).
+   * One paginated scan (strongly consistent unless `options.consistentRead` is false): the
+   * valid leases and the invalid items it skipped (each also logged and passed to
+   * `onInvalidItem`, as in {@link listLeases}).
    */
-  async scanLeaseTable(signal?: AbortSignal): Promise<LeaseTableScan> {
+  async scanLeaseTable(signal?: AbortSignal, options: ListLeasesOptions = {}): Promise<LeaseTableScan> {
+    const { leases, invalid } = await this.scanAll(signal, options);
+    return { leases, invalid };
+  }
+
+  /** One scan (see {@link scanLeaseTable}) that also returns the role items (scanner role, worker heartbeats). */
+  async scanCoordination(signal?: AbortSignal, options: ListLeasesOptions = {}): Promise<CoordinationScan> {
+    const { leases, roles } = await this.scanAll(signal, options);
+    return { leases, roles };
+  }
+
+  private async scanAll(signal: AbortSignal | undefined, options: ListLeasesOptions): Promise<LeaseTableScan & CoordinationScan> {
     const leases: Lease[] = [];
     const invalid: InvalidLeaseItem[] = [];
+    const roles: CoordinatorRole[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const input = {
         TableName: this.tableName,
-        ConsistentRead: true,
+        ConsistentRead: options.consistentRead ?? true,
         ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
         ...(this.config.scanPageSize !== undefined ? { Limit: this.config.scanPageSize } : {}),
       };
@@ -117,6 +149,8 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
         const parsed = parseLeaseItem(item);
         if (parsed.kind === 'lease') {
           leases.push(parsed.lease);
+        } else if (parsed.kind === 'other' && parsed.entityType === ROLE_ENTITY_TYPE && roleNameOfKey(parsed.leaseKey) !== undefined) {
+          roles.push(roleFromItem(roleNameOfKey(parsed.leaseKey)!, item));
         } else if (parsed.kind === 'other') {
           this.logger.debug({ leaseKey: parsed.leaseKey, entityType: parsed.entityType }, 'skipping a non-lease item of the lease table');
         } else {
@@ -126,7 +160,7 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
-    return { leases, invalid };
+    return { leases, invalid, roles };
   }
 
   async getLease(leaseKey: string, signal?: AbortSignal): Promise<Lease | undefined> {
@@ -164,7 +198,7 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
     const newOwner = ownerId(newOwnerRef);
     const b = new ExpressionBuilder();
     this.fence(b, lease.leaseCounter, undefined);
-    b.setValue(A.leaseOwner, stringValue(newOwner)).setValue(A.leaseCounter, numberValue(lease.leaseCounter + 1)).remove(A.handoffTo);
+    b.setValue(A.leaseOwner, stringValue(newOwner)).setValue(A.leaseCounter, numberValue(lease.leaseCounter + 1)).remove(A.handoffTo, A.checkpointOwner);
     this.setIncarnation(b, newOwnerRef, true);
     // Every owner change moves the counter, so the owner stored at the counter we saw is the
     // owner we saw: the switch is counted against it, as the in-memory refresher counts it.
@@ -176,7 +210,7 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
   async evictLease(lease: Lease, ownerRef: LeaseOwner, signal?: AbortSignal): Promise<boolean> {
     const b = new ExpressionBuilder();
     b.condition(`${b.name(A.leaseOwner)} = ${b.value('owner', stringValue(ownerId(ownerRef)))}`);
-    b.remove(A.leaseOwner, A.handoffTo, A.ownerIncarnation);
+    b.remove(A.leaseOwner, A.handoffTo, A.ownerIncarnation, A.checkpointOwner);
     b.set(A.leaseCounter, `if_not_exists(${b.name(A.leaseCounter)}, ${b.value('zero', numberValue(0))}) + ${b.value('one', numberValue(1))}`);
     const result = await this.update('evictLease', lease.leaseKey, b, 'NONE', signal);
     if (result.ok) return true;
@@ -200,10 +234,21 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
     return stored !== undefined && stored.leaseOwner === seenOwner && stored.handoffTo === requester;
   }
 
+  async cancelHandoff(lease: Lease, requester: string, signal?: AbortSignal): Promise<boolean> {
+    const b = new ExpressionBuilder();
+    b.condition(`${b.name(A.handoffTo)} = ${b.value('requester', stringValue(requester))}`);
+    b.remove(A.handoffTo);
+    const result = await this.update('cancelHandoff', lease.leaseKey, b, 'NONE', signal);
+    if (result.ok) return true;
+    if (!result.retried) return false;
+    const stored = await this.getLease(lease.leaseKey, signal);
+    return stored !== undefined && stored.handoffTo === undefined;
+  }
+
   async transferLease(lease: Lease, ownerRef: LeaseOwner, newOwner: string, signal?: AbortSignal): Promise<Lease | undefined> {
     const b = new ExpressionBuilder();
     this.fence(b, lease.leaseCounter, ownerId(ownerRef));
-    b.setValue(A.leaseOwner, stringValue(newOwner)).setValue(A.leaseCounter, numberValue(lease.leaseCounter + 1)).remove(A.handoffTo, A.ownerIncarnation);
+    b.setValue(A.leaseOwner, stringValue(newOwner)).setValue(A.leaseCounter, numberValue(lease.leaseCounter + 1)).remove(A.handoffTo, A.ownerIncarnation, A.checkpointOwner);
     this.incrementSwitches(b);
     return this.updateReturningLease('transferLease', lease.leaseKey, b, signal, (s) => s.leaseOwner === newOwner && s.leaseCounter === lease.leaseCounter + 1);
   }
@@ -264,6 +309,97 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
       return result.retried && (await this.getLease(leaseKey, options.signal)) === undefined;
     }
     return result.output.Attributes !== undefined || result.retried;
+  }
+
+  /**
+   * Keys of `owner`'s leases through the keys-only owner index (eventually consistent, as
+   * every index read is); `undefined` if the table has no such index (logged once).
+   */
+  async listLeaseKeysForOwner(owner: string, signal?: AbortSignal): Promise<string[] | undefined> {
+    const keys: string[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const input = {
+        TableName: this.tableName,
+        IndexName: LEASE_OWNER_INDEX,
+        KeyConditionExpression: '#owner = :owner',
+        ExpressionAttributeNames: { '#owner': A.leaseOwner },
+        ExpressionAttributeValues: { ':owner': stringValue(owner) },
+        ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
+      };
+      const result = await this.caller.callExpecting('Query', () => this.client.send(new QueryCommand(input)), signal, isMissingIndex);
+      if (!result.ok) {
+        if (!this.warned.has('ownerIndex')) {
+          this.warned.add('ownerIndex');
+          this.logger.warn({ index: LEASE_OWNER_INDEX }, 'the lease table has no usable leaseOwner index; workers scan the table instead (set ownerIndex: true)');
+        }
+        return undefined;
+      }
+      for (const item of result.output.Items ?? []) {
+        const key = item[A.leaseKey]?.S;
+        if (key !== undefined) keys.push(key);
+      }
+      startKey = result.output.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return keys;
+  }
+
+  async getRole(name: string, signal?: AbortSignal): Promise<CoordinatorRole | undefined> {
+    const input = { TableName: this.tableName, Key: this.key(roleItemKey(name)), ConsistentRead: false };
+    const out = await this.caller.call('GetItem', () => this.client.send(new GetItemCommand(input)), signal);
+    return out.Item === undefined ? undefined : roleFromItem(name, out.Item);
+  }
+
+  async claimRole(name: string, seen: CoordinatorRole | undefined, holder: string, signal?: AbortSignal): Promise<CoordinatorRole | undefined> {
+    const b = new ExpressionBuilder();
+    if (seen === undefined) b.condition(`attribute_not_exists(${b.name(A.leaseKey)})`);
+    else b.condition(`${b.name(R.counter)} = ${b.value('seen', numberValue(seen.counter))}`);
+    b.setValue(ENTITY_TYPE_ATTRIBUTE, stringValue(ROLE_ENTITY_TYPE)).setValue(R.holder, stringValue(holder));
+    b.setValue(R.counter, numberValue((seen?.counter ?? 0) + 1));
+    return this.roleWrite(name, b, signal, (s) => s.holder === holder && s.counter === (seen?.counter ?? 0) + 1);
+  }
+
+  async renewRole(role: CoordinatorRole, holder: string, signal?: AbortSignal): Promise<CoordinatorRole | undefined> {
+    const b = new ExpressionBuilder();
+    b.condition(`${b.name(R.counter)} = ${b.value('seen', numberValue(role.counter))}`);
+    b.condition(`${b.name(R.holder)} = ${b.value('holder', stringValue(holder))}`);
+    b.setValue(R.counter, numberValue(role.counter + 1));
+    return this.roleWrite(role.name, b, signal, (s) => s.holder === holder && s.counter === role.counter + 1);
+  }
+
+  async releaseRole(role: CoordinatorRole, holder: string, signal?: AbortSignal): Promise<boolean> {
+    const b = new ExpressionBuilder();
+    b.condition(`${b.name(R.holder)} = ${b.value('holder', stringValue(holder))}`);
+    b.remove(R.holder);
+    b.set(R.counter, `${b.name(R.counter)} + ${b.value('one', numberValue(1))}`);
+    return (await this.roleWrite(role.name, b, signal, (s) => s.holder === undefined)) !== undefined;
+  }
+
+  async nudgeRole(name: string, signal?: AbortSignal): Promise<boolean> {
+    const b = new ExpressionBuilder();
+    b.condition(`attribute_exists(${b.name(A.leaseKey)})`);
+    b.set(R.nudges, `if_not_exists(${b.name(R.nudges)}, ${b.value('zero', numberValue(0))}) + ${b.value('one', numberValue(1))}`);
+    // Idempotent enough: a retried nudge that lands twice only makes the holder look twice.
+    return (await this.update('nudgeRole', roleItemKey(name), b, 'NONE', signal)).ok;
+  }
+
+  async deleteRole(role: CoordinatorRole, signal?: AbortSignal): Promise<boolean> {
+    const b = new ExpressionBuilder();
+    b.condition(`${b.name(R.counter)} = ${b.value('seen', numberValue(role.counter))}`);
+    const input = { TableName: this.tableName, Key: this.key(roleItemKey(role.name)), ...b.build() };
+    const result = await this.caller.callExpecting('DeleteItem', () => this.client.send(new DeleteItemCommand(input)), signal, isConditionalCheckFailed);
+    return result.ok;
+  }
+
+  /** A conditional write of a role item; a retried write that lost its condition checks whether its first attempt landed. */
+  private async roleWrite(name: string, b: ExpressionBuilder, signal: AbortSignal | undefined, showsOurWrite: (stored: CoordinatorRole) => boolean): Promise<CoordinatorRole | undefined> {
+    const result = await this.update('role', roleItemKey(name), b, 'ALL_NEW', signal);
+    if (result.ok) return roleFromItem(name, result.output.Attributes ?? {});
+    if (!result.retried) return undefined;
+    const input = { TableName: this.tableName, Key: this.key(roleItemKey(name)), ConsistentRead: true };
+    const out = await this.caller.call('GetItem', () => this.client.send(new GetItemCommand(input)), signal);
+    const stored = out.Item === undefined ? undefined : roleFromItem(name, out.Item);
+    return stored !== undefined && showsOurWrite(stored) ? stored : undefined;
   }
 
   /** Logs an invalid item (its key and the problem, never its values) and tells `onInvalidItem`. */

@@ -19,6 +19,12 @@ export function isTableNotFound(error: unknown): boolean {
   return errorName(error) === 'ResourceNotFoundException';
 }
 
+/** True if a Query named an index the table does not have (a `ValidationException` about the index). */
+export function isMissingIndex(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : '';
+  return errorName(error) === 'ValidationException' && /index/i.test(message);
+}
+
 /** True if a CreateTable lost a race: the table already exists or is being created. */
 export function isResourceInUse(error: unknown): boolean {
   return errorName(error) === 'ResourceInUseException';

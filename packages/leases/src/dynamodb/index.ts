@@ -12,7 +12,7 @@ export {
   type DynamoDbLeaseRefresherConfig,
   type DynamoDbLeaseRefresherOptions,
 } from './refresher-options.js';
-export type { LeaseTableBillingMode } from './lease-table.js';
+export { LEASE_OWNER_INDEX, type LeaseTableBillingMode } from './lease-table.js';
 export {
   ENTITY_TYPE_ATTRIBUTE,
   InvalidLeaseItemError,
@@ -24,3 +24,4 @@ export {
   type ParsedLeaseItem,
 } from './lease-serializer.js';
 export { isConditionalCheckFailed } from './errors.js';
+export { ROLE_ATTRIBUTES, ROLE_ENTITY_TYPE, roleItemKey } from './role-item.js';

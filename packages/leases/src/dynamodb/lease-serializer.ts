@@ -19,6 +19,7 @@
  * | ownerIncarnation (kcl-ts) | `leaseOwnerIncarnation` | S |
  * | streamIdentifier (multi-stream) | `streamName` | S |
  * | shardId (multi-stream) | `shardId` | S |
+ * | checkpointOwner (KCL 3.x) | `checkpointOwner` | S |
  *
  * A multi-stream lease (Java KCL `DynamoDBMultiStreamLeaseSerializer`) keeps the serialized
  * stream identifier `account:streamName:creationEpoch` in `streamName` (so named for legacy
@@ -27,8 +28,7 @@
  * attributes without the other, is invalid.
  *
  * Empty string sets cannot be stored in DynamoDB, so an empty list is an absent attribute.
- * Attributes not in this table (the Java KCL's `throughputKBps`, `checkpointOwner`,
- * `leaseState`, ...) are ignored on read, and missing numbers read as 0.
+ * Attributes not in this table (the Java KCL's `throughputKBps`, `leaseState`, ...) are ignored on read, and missing numbers read as 0.
  *
  * An item with an attribute of the wrong type, or whose (pending) checkpoint is neither a
  * sequence number nor a sentinel, is *invalid* ({@link parseLeaseItem}): scans skip it, so
@@ -65,6 +65,7 @@ export const LEASE_ATTRIBUTES = {
   ownerIncarnation: 'leaseOwnerIncarnation',
   streamIdentifier: 'streamName',
   shardId: 'shardId',
+  checkpointOwner: 'checkpointOwner',
 } as const;
 
 const A = LEASE_ATTRIBUTES;
@@ -115,6 +116,7 @@ export function leaseToItem(lease: Lease): LeaseItem {
     item[A.streamIdentifier] = stringValue(lease.streamIdentifier);
     item[A.shardId] = stringValue(lease.shardId);
   }
+  if (lease.checkpointOwner !== undefined) item[A.checkpointOwner] = stringValue(lease.checkpointOwner);
   return item;
 }
 
@@ -243,6 +245,7 @@ function readLease(item: LeaseItem, leaseKey: string): Lease {
   const initialTimestamp = num(A.initialTimestamp);
   const incarnation = str(A.ownerIncarnation);
   const stream = readStream(item);
+  const checkpointOwner = str(A.checkpointOwner);
   return {
     leaseKey,
     ...stream,
@@ -260,6 +263,7 @@ function readLease(item: LeaseItem, leaseKey: string): Lease {
     ...(handoffTo !== undefined ? { handoffTo } : {}),
     ...(initialTimestamp !== undefined ? { initialTimestamp } : {}),
     ...(incarnation !== undefined ? { ownerIncarnation: incarnation } : {}),
+    ...(checkpointOwner !== undefined ? { checkpointOwner } : {}),
   };
 }
 

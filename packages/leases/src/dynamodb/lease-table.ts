@@ -6,6 +6,8 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  UpdateContinuousBackupsCommand,
+  UpdateTableCommand,
   type CreateTableCommandInput,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
@@ -26,7 +28,24 @@ export interface LeaseTableSettings {
   readonly tableCreationTimeoutMs: number;
   /** Tags set on a table this call creates. */
   readonly tags: Readonly<Record<string, string>>;
+  /** Deletion protection of a table this call creates. */
+  readonly deletionProtection: boolean;
+  /** Point-in-time recovery (continuous backups), switched on for a table this call creates. */
+  readonly pointInTimeRecovery: boolean;
+  /** Create the keys-only `leaseOwner` index ({@link LEASE_OWNER_INDEX}) with the table, or add it to an existing table. */
+  readonly ownerIndex: boolean;
+  /**
+   * Called with a warning when the endpoint refuses or ignores a table setting (an emulator
+   * without point-in-time recovery, say): the table is used anyway.
+   */
+  readonly warn: (setting: string, message: string, error?: unknown) => void;
 }
+
+/**
+ * Name of the keys-only global secondary index on `leaseOwner`: the name KCL 3.x gives it, so
+ * a table created by either has the index the other expects.
+ */
+export const LEASE_OWNER_INDEX = 'LeaseOwnerToLeaseKeyIndex';
 
 const FIRST_POLL_MS = 100;
 const MAX_POLL_MS = 2_000;
@@ -87,10 +106,84 @@ export async function createLeaseTableIfNotExists(
     created = result.ok;
     logger.info({ tableName, created }, created ? 'created the lease table' : 'the lease table is being created by another worker');
   } else if (isUsable(existing)) {
+    await ensureOwnerIndex(caller, existing, settings, signal);
     return false;
   }
-  await waitUntilActive(caller, deadline, settings.tableCreationTimeoutMs, signal);
+  const table = await waitUntilActive(caller, deadline, settings.tableCreationTimeoutMs, signal);
+  if (created) await applyCreationSettings(caller, table, settings, signal);
+  else await ensureOwnerIndex(caller, table, settings, signal);
   return created;
+}
+
+/**
+ * After this call created the table: switches on point-in-time recovery (a separate API,
+ * `UpdateContinuousBackups`, as the Java KCL does), and checks that deletion protection took.
+ * Refusals are warnings, never failures: the lease table works without either.
+ */
+async function applyCreationSettings(caller: DynamoDbCaller, table: TableDescription, settings: LeaseTableSettings, signal?: AbortSignal): Promise<void> {
+  const { client, tableName } = caller.config;
+  if (settings.deletionProtection && table.DeletionProtectionEnabled !== true) {
+    settings.warn('deletionProtection', `the endpoint created lease table "${tableName}" without deletion protection (it ignored DeletionProtectionEnabled)`);
+  }
+  if (!settings.pointInTimeRecovery) return;
+  try {
+    await caller.call(
+      'UpdateContinuousBackups',
+      () => client.send(new UpdateContinuousBackupsCommand({ TableName: tableName, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })),
+      signal,
+    );
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    settings.warn('pointInTimeRecovery', `could not switch on point-in-time recovery of lease table "${tableName}"; the table is used without it`, error);
+  }
+}
+
+/**
+ * With `ownerIndex`, adds {@link LEASE_OWNER_INDEX} to a table that lacks it (one
+ * `UpdateTable`; DynamoDB builds it in the background). Until it is ACTIVE, workers that need
+ * it fall back to scans. A refusal is a warning.
+ */
+async function ensureOwnerIndex(caller: DynamoDbCaller, table: TableDescription, settings: LeaseTableSettings, signal?: AbortSignal): Promise<void> {
+  if (!settings.ownerIndex || hasOwnerIndex(table)) return;
+  const { client, tableName } = caller.config;
+  try {
+    await caller.call(
+      'UpdateTable',
+      () =>
+        client.send(
+          new UpdateTableCommand({
+            TableName: tableName,
+            AttributeDefinitions: [{ AttributeName: LEASE_ATTRIBUTES.leaseOwner, AttributeType: 'S' }],
+            GlobalSecondaryIndexUpdates: [{ Create: ownerIndexDefinition(settings.billingMode) }],
+          }),
+        ),
+      signal,
+    );
+    caller.config.logger.info({ tableName, index: LEASE_OWNER_INDEX }, 'adding the leaseOwner index to the lease table');
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    settings.warn('ownerIndex', `could not add index ${LEASE_OWNER_INDEX} to lease table "${tableName}"`, error);
+  }
+}
+
+/** True if the table has {@link LEASE_OWNER_INDEX} (in any state; see {@link ownerIndexStatus}). */
+export function hasOwnerIndex(table: TableDescription): boolean {
+  return ownerIndexStatus(table) !== undefined;
+}
+
+/** The status of {@link LEASE_OWNER_INDEX} (`ACTIVE`, `CREATING`...), or `undefined` without one. */
+export function ownerIndexStatus(table: TableDescription): string | undefined {
+  return table.GlobalSecondaryIndexes?.find((i) => i.IndexName === LEASE_OWNER_INDEX)?.IndexStatus;
+}
+
+function ownerIndexDefinition(billing: LeaseTableBillingMode) {
+  return {
+    IndexName: LEASE_OWNER_INDEX,
+    KeySchema: [{ AttributeName: LEASE_ATTRIBUTES.leaseOwner, KeyType: 'HASH' as const }],
+    // Keys only: a renewal changes no indexed attribute, so it writes nothing to the index.
+    Projection: { ProjectionType: 'KEYS_ONLY' as const },
+    ...(billing === 'PAY_PER_REQUEST' ? {} : { ProvisionedThroughput: { ReadCapacityUnits: billing.readCapacity, WriteCapacityUnits: billing.writeCapacity } }),
+  };
 }
 
 function createTableInput(tableName: string, settings: LeaseTableSettings): CreateTableCommandInput {
@@ -98,8 +191,13 @@ function createTableInput(tableName: string, settings: LeaseTableSettings): Crea
   const tags = Object.entries(settings.tags).map(([Key, Value]) => ({ Key, Value }));
   return {
     TableName: tableName,
-    AttributeDefinitions: [{ AttributeName: LEASE_ATTRIBUTES.leaseKey, AttributeType: 'S' }],
+    AttributeDefinitions: [
+      { AttributeName: LEASE_ATTRIBUTES.leaseKey, AttributeType: 'S' },
+      ...(settings.ownerIndex ? [{ AttributeName: LEASE_ATTRIBUTES.leaseOwner, AttributeType: 'S' as const }] : []),
+    ],
     KeySchema: [{ AttributeName: LEASE_ATTRIBUTES.leaseKey, KeyType: 'HASH' }],
+    ...(settings.ownerIndex ? { GlobalSecondaryIndexes: [ownerIndexDefinition(billing)] } : {}),
+    ...(settings.deletionProtection ? { DeletionProtectionEnabled: true } : {}),
     ...(billing === 'PAY_PER_REQUEST'
       ? { BillingMode: 'PAY_PER_REQUEST' }
       : {
@@ -110,7 +208,7 @@ function createTableInput(tableName: string, settings: LeaseTableSettings): Crea
   };
 }
 
-async function waitUntilActive(caller: DynamoDbCaller, deadline: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+async function waitUntilActive(caller: DynamoDbCaller, deadline: number, timeoutMs: number, signal?: AbortSignal): Promise<TableDescription> {
   const { clock, tableName } = caller.config;
   let pollMs = FIRST_POLL_MS;
   let status = 'missing';
@@ -118,7 +216,7 @@ async function waitUntilActive(caller: DynamoDbCaller, deadline: number, timeout
     // Right after CreateTable the table may not be visible yet: keep polling until the deadline.
     const table = await describeLeaseTable(caller, signal);
     status = table?.TableStatus ?? 'missing';
-    if (status === 'ACTIVE') return;
+    if (table !== undefined && status === 'ACTIVE') return table;
     const left = deadline - clock.elapsed();
     if (left <= 0) {
       throw new DependencyError(

@@ -3,7 +3,7 @@
  * @module
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { assertClock, assertLogger, describeValue, functionOption, numberOption, optionGroup, optionPath, silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
+import { assertClock, assertLogger, booleanOption, describeValue, functionOption, numberOption, optionGroup, optionPath, silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
 import type { InvalidLeaseItem } from '../refresher.js';
 import type { LeaseTableBillingMode } from './lease-table.js';
 import { DEFAULT_RETRY_BASE_DELAY_MS, DEFAULT_RETRY_MAX_DELAY_MS } from '@kcl-ts/processor';
@@ -50,6 +50,31 @@ export interface DynamoDbLeaseRefresherOptions {
   /** Tags set on a table this refresher creates. Java KCL: `LeaseManagementConfig.tags`. @default {} */
   readonly tags?: Readonly<Record<string, string>>;
   /**
+   * Create the table with deletion protection on (`DeletionProtectionEnabled`), so it cannot
+   * be deleted until someone turns it off. Applies to a table this refresher creates; an
+   * endpoint that ignores it (an emulator) gets a warning, logged once.
+   * Java KCL: `LeaseManagementConfig.leaseTableDeletionProtectionEnabled`.
+   * @default false
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * Switch on point-in-time recovery (`UpdateContinuousBackups`) of a table this refresher
+   * creates. An endpoint without that API (dynalite) gets a warning, logged once; the table is
+   * used anyway. Java KCL: `LeaseManagementConfig.leaseTablePitrEnabled`.
+   * @default false
+   */
+  readonly pointInTimeRecovery?: boolean;
+  /**
+   * Give the table the keys-only global secondary index on `leaseOwner`
+   * (`LeaseOwnerToLeaseKeyIndex`, the KCL 3.x name): created with the table, or added to an
+   * existing table with one `UpdateTable`. Workers in the `single-scanner` coordination mode
+   * use it to find their leases without scanning. Renewals write nothing to it (keys only;
+   * they do not change `leaseOwner`); a change of owner costs one index write.
+   * Java KCL 3.x: always created (`createLeaseOwnerToLeaseKeyIndexIfNotExists`).
+   * @default false
+   */
+  readonly ownerIndex?: boolean;
+  /**
    * Called once per invalid item per scan (`listLeases`, `scanLeaseTable`): an item that is
    * meant as a lease but cannot be read as one (e.g. `leaseCounter` stored as a string, or a
    * checkpoint that is neither a sequence number nor a sentinel). The item is skipped — never
@@ -61,9 +86,11 @@ export interface DynamoDbLeaseRefresherOptions {
    */
   readonly onInvalidItem?: (item: InvalidLeaseItem) => void;
   /**
-   * Page size (`Limit`) of the scan behind `listLeases`; unset lets DynamoDB fill 1 MB pages.
-   * For tests of pagination.
-   * @internal
+   * Items per page (`Limit`) of the scan behind `listLeases`; unset lets DynamoDB fill 1 MB
+   * pages. Smaller pages spread a large table's scan over more, smaller requests (each one
+   * reads less capacity at once, which helps a provisioned table that throttles on bursts); the
+   * total read capacity is the same. Java KCL: none (its scans use 1 MB pages).
+   * @default undefined (1 MB pages)
    */
   readonly scanPageSize?: number;
 }
@@ -80,6 +107,9 @@ export interface DynamoDbLeaseRefresherConfig {
   readonly retryBaseDelayMs: number;
   readonly retryMaxDelayMs: number;
   readonly tags: Readonly<Record<string, string>>;
+  readonly deletionProtection: boolean;
+  readonly pointInTimeRecovery: boolean;
+  readonly ownerIndex: boolean;
   readonly onInvalidItem: ((item: InvalidLeaseItem) => void) | undefined;
   readonly scanPageSize: number | undefined;
 }
@@ -100,7 +130,19 @@ const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
  * but the client, clock, logger and callback a Worker supplies. A Worker's `leaseTable` group
  * takes exactly these.
  */
-export const LEASE_TABLE_OPTION_KEYS = ['tableName', 'billingMode', 'tableCreationTimeoutMs', 'maxRetries', 'retryBaseDelayMs', 'retryMaxDelayMs', 'tags', 'scanPageSize'] as const satisfies readonly (keyof DynamoDbLeaseRefresherOptions)[];
+export const LEASE_TABLE_OPTION_KEYS = [
+  'tableName',
+  'billingMode',
+  'tableCreationTimeoutMs',
+  'maxRetries',
+  'retryBaseDelayMs',
+  'retryMaxDelayMs',
+  'tags',
+  'deletionProtection',
+  'pointInTimeRecovery',
+  'ownerIndex',
+  'scanPageSize',
+] as const satisfies readonly (keyof DynamoDbLeaseRefresherOptions)[];
 
 /**
  * The options of the lease table alone ({@link DynamoDbLeaseRefresherOptions} without the
@@ -149,6 +191,9 @@ export function resolveDynamoDbLeaseRefresherConfig(options: DynamoDbLeaseRefres
   if (typeof tags !== 'object' || tags === null || Array.isArray(tags) || Object.values(tags).some((v) => typeof v !== 'string')) {
     throw new TypeError(`${at('tags')} must be an object of string values, got ${describeValue(tags)}`);
   }
+  const deletionProtection = booleanOption(o.deletionProtection, at('deletionProtection'), false);
+  const pointInTimeRecovery = booleanOption(o.pointInTimeRecovery, at('pointInTimeRecovery'), false);
+  const ownerIndex = booleanOption(o.ownerIndex, at('ownerIndex'), false);
   const onInvalidItem = functionOption<(item: InvalidLeaseItem) => void>(o.onInvalidItem, 'onInvalidItem');
   const scanPageSize = o.scanPageSize === undefined ? undefined : numberOption(o.scanPageSize, at('scanPageSize'), 0, { minInclusive: false });
   return {
@@ -162,6 +207,9 @@ export function resolveDynamoDbLeaseRefresherConfig(options: DynamoDbLeaseRefres
     retryBaseDelayMs,
     retryMaxDelayMs,
     tags: { ...(tags as Record<string, string>) },
+    deletionProtection,
+    pointInTimeRecovery,
+    ownerIndex,
     onInvalidItem,
     scanPageSize,
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { simulateMultiStreamBalance } from '../src/bench/multi-stream-balance-sim.js';
+import { simulateMultiStreamBalance } from '../src/leases/multi-stream-balance-sim.js';
 
 describe('balancing several streams (deterministic simulation: fake clock, seeded PRNG)', () => {
   it('spreads each stream over the fleet within one lease of its fair share, where one pool does not', async () => {

@@ -5,18 +5,15 @@
  * A fleet starts on a table of free leases, then one more worker joins; the spread is
  * measured once the fleet is balanced again.
  *
- * Run after a build: `node packages/leases/dist/bench/multi-stream-balance-sim.js`.
+ * Run after a build: `node packages/bench/dist/leases/multi-stream-balance-sim.js`.
  * Real LeaseCoordinator instances on the InMemoryLeaseRefresher, a FakeClock and a seeded
  * PRNG: the figures do not depend on this machine. Not part of the public API.
  * @module
  */
 import { pathToFileURL } from 'node:url';
 import { FakeClock } from '@kcl-ts/processor';
-import { LeaseCoordinator } from '../coordinator/lease-coordinator.js';
-import { InMemoryLeaseRefresher } from '../in-memory-refresher.js';
-import { multiStreamScope } from '../multi-stream.js';
-import { newLease } from '../lease.js';
-import { mulberry32 } from './balancing-sim.js';
+import { InMemoryLeaseRefresher, LeaseCoordinator, multiStreamScope, type Lease } from '@kcl-ts/leases';
+import { mulberry32 } from './lease-sim.js';
 
 /** One run of {@link simulateMultiStreamBalance}. */
 export interface MultiStreamBalanceOptions {
@@ -54,7 +51,8 @@ export async function simulateMultiStreamBalance(sim: MultiStreamBalanceOptions)
   for (const [s, shards] of sim.streamShards.entries()) {
     const scope = multiStreamScope(`000000000000:stream-${s}:${1_700_000_000 + s}`);
     for (let i = 0; i < shards; i++) {
-      const lease = newLease(scope.toNewLease({ leaseKey: `shardId-${String(i).padStart(12, '0')}`, checkpoint: { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 } }));
+      const init = scope.toNewLease({ leaseKey: `shardId-${String(i).padStart(12, '0')}`, checkpoint: { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 } });
+      const lease: Lease = { ...init, leaseCounter: 0, ownerSwitchesSinceCheckpoint: 0, parentShardIds: [], childShardIds: [] };
       const { streamIdentifier: _id, shardId: _shard, ...plain } = lease;
       store.put(spread ? lease : plain);
       streamOf.set(lease.leaseKey, s);

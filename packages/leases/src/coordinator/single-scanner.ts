@@ -1,0 +1,238 @@
+import type { Lease } from '../lease.js';
+import type { CoordinatorRole } from '../refresher.js';
+import { planAssignments } from './assigner.js';
+import { HEARTBEAT_PREFIX, heartbeatWorker } from './expiry-tracker.js';
+import { LEASE_WRITE_CONCURRENCY, type CoordinatorContext } from './context.js';
+import type { TakerRunSummary } from './events.js';
+import { mapLimit } from './map-limit.js';
+import type { LeaseRenewer } from './renewer.js';
+import type { ScannerRole } from './scanner-role.js';
+import type { LeaseTaker } from './taker.js';
+
+/** A heartbeat unchanged for this many lease durations, of a worker owning nothing, is deleted. */
+const STALE_HEARTBEAT_LEASES = 6;
+
+/**
+ * One taker round of the `single-scanner` coordination mode:
+ * - the holder of the scanner role scans the table (eventually consistent: half the read
+ *   units of a consistent scan), judges expiry, and plans for the whole fleet: free and
+ *   expired leases are assigned (a take fenced on the counter it saw, naming the new owner),
+ *   over-loaded owners are asked for graceful handoffs to under-loaded workers;
+ * - every other worker holding leases reads the role (claiming it when it expired), then asks
+ *   the keys-only `leaseOwner` index for its own lease keys and adopts the new ones (a
+ *   consistent read, then a renewal);
+ * - a worker that holds nothing (it just joined), or a table without the index, runs the
+ *   ordinary taker round: scan, take what is free, request handoffs for its share.
+ * @internal
+ */
+export class SingleScannerTaker {
+  /** Worker heartbeats as the scanner last saw them change (worker-heartbeat mode). */
+  private readonly beats = new Map<string, { counter: number; firstSeenAt: number; changedAt: number | undefined }>();
+
+  constructor(
+    private readonly ctx: CoordinatorContext,
+    private readonly taker: LeaseTaker,
+    private readonly renewer: LeaseRenewer,
+    private readonly role: ScannerRole,
+  ) {}
+
+  /** One round; throws only if its first read (role, scan or index query) fails. */
+  async runOnce(): Promise<TakerRunSummary> {
+    if (await this.role.check()) return this.scan();
+    if (this.ctx.held.size === 0 && !this.taker.isTakingStopped) return this.taker.runOnce();
+    return this.discover();
+  }
+
+  /** The scanner's round. */
+  private async scan(): Promise<TakerRunSummary> {
+    const { refresher, clock, held, workerId: me, config, signal } = this.ctx;
+    const startedAt = clock.elapsed();
+    const replaced = this.role.takeReplacedHolder();
+    const heartbeatMode = config.renewal === 'worker-heartbeat';
+    let leases: Lease[];
+    let heartbeats: Map<string, CoordinatorRole> | undefined;
+    if (heartbeatMode) {
+      const scan = await refresher.scanCoordination!(signal, { consistentRead: false });
+      leases = scan.leases;
+      heartbeats = new Map(scan.roles.map((r) => [r.name, r]));
+    } else {
+      leases = await refresher.listLeases(signal, { consistentRead: false });
+    }
+    const now = clock.elapsed();
+    const expiredKeys = this.taker.tracker.observe(leases, now, heartbeats);
+    const beats = heartbeats === undefined ? undefined : this.liveHeartbeats(heartbeats, leases, now);
+    // The holder this worker replaced fenced every lease it held when its role expired (the
+    // role is its heartbeat), so they are reassigned now rather than a lease duration later.
+    if (replaced !== undefined) for (const lease of leases) if (lease.leaseOwner === replaced) expiredKeys.add(lease.leaseKey);
+    held.enforce(now);
+    const takes = !this.taker.isTakingStopped;
+    const plan = planAssignments({
+      scanner: me,
+      scannerTakes: takes,
+      leases,
+      expiredKeys,
+      maxLeasesForWorker: config.maxLeasesForWorker,
+      maxMoves: config.maxLeasesToStealAtOneTime,
+      random: this.ctx.random,
+      ...(beats !== undefined ? { alsoLive: beats.live, maybeLive: beats.maybeLive } : {}),
+    });
+    const taken: string[] = [];
+    const handoffsRequested: string[] = [];
+    const adopted: string[] = [];
+    const failures: unknown[] = [];
+    const attempt = async (fn: () => Promise<void>): Promise<void> => {
+      try {
+        await fn();
+      } catch (error) {
+        failures.push(error);
+      }
+    };
+    if (takes) {
+      const mine = leases.filter((l) => l.leaseOwner === me && !expiredKeys.has(l.leaseKey) && held.get(l.leaseKey) === undefined && !held.releasing.has(l.leaseKey));
+      await this.adopt(mine, adopted, attempt);
+    }
+    await mapLimit(plan.assign, LEASE_WRITE_CONCURRENCY, ({ lease, to }) =>
+      attempt(async () => {
+        const ok = to === me ? await this.taker.take(lease, false) : (await refresher.takeLease(lease, to, signal)) !== undefined;
+        if (ok) taken.push(lease.leaseKey);
+      }),
+    );
+    await mapLimit(plan.handoffs, LEASE_WRITE_CONCURRENCY, ({ lease, to }) =>
+      attempt(async () => {
+        if (await refresher.requestHandoff(lease, to, signal)) {
+          handoffsRequested.push(lease.leaseKey);
+          await this.taker.nudgeOwner(lease);
+        }
+      }),
+    );
+    if (heartbeatMode) {
+      // An owner sees a handoff request only when it renews the lease, which it does when
+      // nudged: nudge again while a request waits (its lease may not have been active at the
+      // first nudge). A request to a worker that is gone is withdrawn, so no owner hands a
+      // lease to the dead.
+      const waiting = new Map(plan.pending.filter((l) => l.leaseOwner !== me).map((l) => [`${l.leaseOwner}#${l.ownerIncarnation}`, l]));
+      await mapLimit([...waiting.values()], LEASE_WRITE_CONCURRENCY, (lease) => attempt(() => this.taker.nudgeOwner(lease)));
+      await mapLimit(plan.orphaned, LEASE_WRITE_CONCURRENCY, (lease) => attempt(async () => void (await refresher.cancelHandoff!(lease, lease.handoffTo!, signal))));
+    }
+    await mapLimit(beats?.stale ?? [], LEASE_WRITE_CONCURRENCY, (role) =>
+      attempt(async () => {
+        if (await refresher.deleteRole!(role, signal)) this.ctx.logger.info({ role: role.name }, 'deleted the heartbeat of a worker that is gone');
+      }),
+    );
+    // Recorded last: adoption above still counts as this worker's first round (a restart).
+    this.taker.recordScan(leases, plan.liveWorkers);
+    return this.finish({ leasesSeen: leases.length, liveWorkers: plan.liveWorkers.length, target: plan.target, taken, handoffsRequested, adopted, startedAt, failures });
+  }
+
+  /**
+   * Worker-heartbeat mode: the workers whose heartbeat moved within a lease duration (alive,
+   * with or without leases). A heartbeat that has not moved for `STALE_HEARTBEAT_LEASES` lease
+   * durations, or was released, and whose process holds no lease, is deleted (a killed process
+   * leaves it behind).
+   */
+  private liveHeartbeats(
+    heartbeats: ReadonlyMap<string, CoordinatorRole>,
+    leases: readonly Lease[],
+    now: number,
+  ): { live: Set<string>; maybeLive: Set<string>; stale: CoordinatorRole[] } {
+    const { config } = this.ctx;
+    const processes = new Set(leases.map((l) => `${HEARTBEAT_PREFIX}${l.leaseOwner}#${l.ownerIncarnation}`));
+    const live = new Set<string>();
+    const maybeLive = new Set<string>();
+    const stale: CoordinatorRole[] = [];
+    for (const [name, role] of heartbeats) {
+      const worker = heartbeatWorker(name);
+      if (worker === undefined) continue;
+      const last = this.beats.get(name);
+      if (last === undefined) this.beats.set(name, { counter: role.counter, firstSeenAt: now, changedAt: undefined });
+      else if (last.counter !== role.counter) this.beats.set(name, { counter: role.counter, firstSeenAt: last.firstSeenAt, changedAt: now });
+      const beat = this.beats.get(name)!;
+      // Live only once seen moving (a heartbeat first seen now may be a dead worker's), and
+      // within a lease duration of its last move.
+      if (role.holder !== undefined && beat.changedAt !== undefined && now - beat.changedAt < config.leaseDurationMs) {
+        live.add(worker);
+        continue;
+      }
+      const idleFor = now - (beat.changedAt ?? beat.firstSeenAt);
+      if (role.holder !== undefined && idleFor < config.leaseDurationMs) maybeLive.add(worker);
+      else if (!processes.has(name) && (role.holder === undefined || idleFor >= STALE_HEARTBEAT_LEASES * config.leaseDurationMs)) {
+        this.beats.delete(name);
+        stale.push(role);
+      }
+    }
+    for (const name of this.beats.keys()) if (!heartbeats.has(name)) this.beats.delete(name);
+    return { live, maybeLive, stale };
+  }
+
+  /** A non-scanner's round: its own lease keys from the owner index; adopts the ones it does not hold. */
+  private async discover(): Promise<TakerRunSummary> {
+    const { refresher, clock, held, workerId: me, signal } = this.ctx;
+    const startedAt = clock.elapsed();
+    const keys = await refresher.listLeaseKeysForOwner!(me, signal);
+    if (keys === undefined) return this.taker.runOnce();
+    const fresh = keys.filter((k) => held.get(k) === undefined && !held.releasing.has(k));
+    const adopted: string[] = [];
+    const failures: unknown[] = [];
+    const attempt = async (fn: () => Promise<void>): Promise<void> => {
+      try {
+        await fn();
+      } catch (error) {
+        failures.push(error);
+      }
+    };
+    const found: Lease[] = [];
+    await mapLimit(fresh, LEASE_WRITE_CONCURRENCY, (key) =>
+      attempt(async () => {
+        const lease = await refresher.getLease(key, signal);
+        if (lease?.leaseOwner === me) found.push(lease);
+      }),
+    );
+    if (this.taker.isTakingStopped) {
+      // Handed to this worker while it shuts down: give them straight back.
+      await mapLimit(found, LEASE_WRITE_CONCURRENCY, (lease) => attempt(async () => void (await refresher.evictLease(lease, me, signal))));
+    } else {
+      await this.adopt(found, adopted, attempt);
+    }
+    this.taker.recordScan(undefined, [me]);
+    return this.finish({ leasesSeen: keys.length, liveWorkers: 1, target: held.size, taken: [], handoffsRequested: [], adopted, startedAt, failures });
+  }
+
+  private async adopt(leases: readonly Lease[], adopted: string[], attempt: (fn: () => Promise<void>) => Promise<void>): Promise<void> {
+    const { clock, config } = this.ctx;
+    await mapLimit(this.taker.adoptable(leases, new Set()), LEASE_WRITE_CONCURRENCY, ({ lease, quarantine }) =>
+      attempt(async () => {
+        const quarantineUntil = quarantine ? clock.elapsed() + config.leaseDurationMs : undefined;
+        if (await this.renewer.adopt(lease, quarantineUntil)) adopted.push(lease.leaseKey);
+      }),
+    );
+  }
+
+  private finish(r: {
+    leasesSeen: number;
+    liveWorkers: number;
+    target: number;
+    taken: string[];
+    handoffsRequested: string[];
+    adopted: string[];
+    startedAt: number;
+    failures: unknown[];
+  }): TakerRunSummary {
+    const { clock, held, logger } = this.ctx;
+    const summary: TakerRunSummary = {
+      leasesSeen: r.leasesSeen,
+      liveWorkers: r.liveWorkers,
+      target: r.target,
+      held: held.size,
+      taken: r.taken,
+      handoffsRequested: r.handoffsRequested,
+      stolen: [],
+      adopted: r.adopted,
+      durationMs: clock.elapsed() - r.startedAt,
+    };
+    if (r.taken.length + r.handoffsRequested.length + r.adopted.length > 0) logger.info(summary, 'taker round (single scanner)');
+    else logger.debug(summary, 'taker round (single scanner)');
+    this.ctx.emitter.emit('takerRun', summary);
+    if (r.failures.length > 0) this.ctx.reportError(r.failures[0], 'a lease write of the taker failed');
+    return summary;
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * The `single-scanner` coordination mode on the in-memory store and a fake clock: one worker
+ * holds the scanner role and scans; the others read the owner index. Balance, failover after
+ * a crash, failover of the role holder itself, graceful shutdown, and the zombie fence.
+ */
+import { DependencyError } from '@kcl-ts/processor';
+import { describe, expect, it } from 'vitest';
+import { InMemoryLeaseRefresher, planAssignments, type Lease, type LeaseRefresher } from '../src/index.js';
+import { Fleet, seedLeases } from './coordinator-harness.js';
+
+const SCANNER = { leaseDurationMs: 1_000, coordination: 'single-scanner' } as const;
+
+/** A store whose calls from one worker can be cut off (a crashed or partitioned process). */
+function severable(inner: InMemoryLeaseRefresher): { refresher: LeaseRefresher; sever(): void } {
+  let cut = false;
+  const refresher = new Proxy(inner, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (cut) return Promise.reject(new DependencyError('dynamodb', String(prop), 'unreachable', { retryable: true }));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { refresher, sever: () => (cut = true) };
+}
+
+async function startFleet(fleet: Fleet, ids: string[], refreshers: Map<string, LeaseRefresher> = new Map()): Promise<void> {
+  for (const id of ids) {
+    const r = refreshers.get(id);
+    await fleet.add(id, r ? { refresher: r } : {}).start();
+    await fleet.clock.advance(50);
+  }
+}
+
+async function until(fleet: Fleet, done: () => boolean, maxMs: number, stepMs = 50): Promise<number> {
+  const start = fleet.clock.elapsed();
+  while (!done()) {
+    if (fleet.clock.elapsed() - start > maxMs) throw new Error(`not done within ${maxMs} ms of fake time`);
+    await fleet.clock.advance(stepMs);
+    await fleet.settle();
+  }
+  return fleet.clock.elapsed() - start;
+}
+
+describe('single-scanner coordination', () => {
+  it('balances 3 workers over 24 leases with one scanner, and only the scanner scans', async () => {
+    const fleet = new Fleet(SCANNER);
+    seedLeases(fleet.store, 24);
+    await startFleet(fleet, ['a', 'b', 'c']);
+    await until(fleet, () => fleet.balanced(24), 20_000);
+    const holders = [...fleet.coordinators.values()].filter((c) => c.coordinatorRole()?.heldByMe);
+    expect(holders).toHaveLength(1);
+    for (const c of fleet.coordinators.values()) expect(c.coordinatorRole()?.holder).toBe(holders[0]!.workerId);
+    // Steady state: scans come from the scanner only; the others query the owner index.
+    await fleet.clock.advance(1_000);
+    const before = { ...fleet.store.calls };
+    await fleet.clock.advance(10_000);
+    const delta = (op: string) => (fleet.store.calls[op] ?? 0) - (before[op] ?? 0);
+    // 10 s / 200 ms = 50 rounds of the scanner; the two others query the index instead.
+    expect(delta('listLeases')).toBeLessThanOrEqual(51);
+    expect(delta('listLeaseKeysForOwner')).toBeGreaterThanOrEqual(2 * 49);
+    expect(fleet.doublyHeld()).toEqual([]);
+    await Promise.all([...fleet.coordinators.values()].map((c) => c.stop()));
+  });
+
+  it('a crashed worker\'s leases move within 2 lease durations; a zombie cannot checkpoint', async () => {
+    const fleet = new Fleet(SCANNER);
+    seedLeases(fleet.store, 12);
+    const cut = severable(fleet.store);
+    await startFleet(fleet, ['a', 'b', 'c'], new Map([['c', cut.refresher]]));
+    await until(fleet, () => fleet.balanced(12), 20_000);
+    const victim = fleet.get('c');
+    if (victim.coordinatorRole()?.heldByMe) return expect.unreachable('c joined last and must not hold the role');
+    const lost = victim.heldLeases();
+    expect(lost.length).toBe(4);
+    cut.sever(); // kill -9 of c, as the table sees it
+    const killedAt = fleet.clock.elapsed();
+    const others = [fleet.get('a'), fleet.get('b')];
+    const took = await until(fleet, () => lost.every((l) => others.some((c) => c.holds(l.leaseKey))), 5_000);
+    expect(took).toBeLessThanOrEqual(2 * 1_000);
+    expect(fleet.events.filter((e) => e.worker === 'c' && e.event === 'lost' && e.at > killedAt + 1_000)).toEqual([]); // c fenced itself first
+    // The zombie's fenced write, with the counter it held, fails.
+    const stale = lost[0]!;
+    const owner = others.find((c) => c.holds(stale.leaseKey))!;
+    expect(await fleet.store.updateLease(stale, 'c', { checkpoint: { sequenceNumber: '1', subSequenceNumber: 0 } })).toBeUndefined();
+    expect(owner.holds(stale.leaseKey)).toBe(true);
+    await Promise.all(others.map((c) => c.stop()));
+  });
+
+  it('when the scanner role holder dies, the role and its leases move within about one lease duration', async () => {
+    const fleet = new Fleet(SCANNER);
+    seedLeases(fleet.store, 12);
+    const cut = severable(fleet.store);
+    await startFleet(fleet, ['a', 'b', 'c'], new Map([['a', cut.refresher]]));
+    await until(fleet, () => fleet.balanced(12), 20_000);
+    const a = fleet.get('a');
+    expect(a.coordinatorRole()?.heldByMe).toBe(true); // the first worker claimed it
+    const lost = a.heldLeases();
+    const changes: Array<[string, string | undefined]> = [];
+    fleet.get('b').on('roleChanged', (_role, holder) => changes.push(['b', holder]));
+    cut.sever();
+    const others = [fleet.get('b'), fleet.get('c')];
+    const roleMoved = await until(fleet, () => others.some((c) => c.coordinatorRole()?.heldByMe), 5_000);
+    expect(roleMoved).toBeLessThanOrEqual(1_600);
+    const leasesMoved = await until(fleet, () => lost.every((l) => others.some((c) => c.holds(l.leaseKey))), 5_000);
+    expect(roleMoved + leasesMoved).toBeLessThanOrEqual(2_000);
+    expect(a.heldLeases()).toEqual([]); // the role was its heartbeat: it fenced everything
+    expect(changes.at(-1)?.[1]).toBe(others.find((c) => c.coordinatorRole()?.heldByMe)!.workerId);
+    await Promise.all(others.map((c) => c.stop()));
+  });
+
+  it('a joining worker reaches its share by graceful handoffs only (no lease held twice)', async () => {
+    const fleet = new Fleet(SCANNER);
+    seedLeases(fleet.store, 24);
+    await startFleet(fleet, ['a', 'b']);
+    await until(fleet, () => fleet.balanced(24), 20_000);
+    let rounds = 0;
+    const d = fleet.add('d');
+    d.on('takerRun', () => rounds++);
+    await d.start();
+    let maxDouble = 0;
+    await until(fleet, () => {
+      maxDouble = Math.max(maxDouble, fleet.doublyHeld().length);
+      return fleet.balanced(24);
+    }, 20_000, 10);
+    expect(maxDouble).toBe(0);
+    expect(rounds).toBeLessThanOrEqual(3);
+    expect(fleet.events.filter((e) => e.event === 'lost').every((e) => e.reason === 'handed-off')).toBe(true);
+    await Promise.all([...fleet.coordinators.values()].map((c) => c.stop()));
+  });
+
+  it('a graceful stop of the scanner hands the role and its leases over at once', async () => {
+    const fleet = new Fleet(SCANNER);
+    seedLeases(fleet.store, 9);
+    await startFleet(fleet, ['a', 'b', 'c']);
+    await until(fleet, () => fleet.balanced(9), 20_000);
+    const a = fleet.get('a');
+    expect(a.isLeader()).toBe(true);
+    const stoppedAt = fleet.clock.elapsed();
+    await a.stop();
+    fleet.coordinators.delete('a');
+    await until(fleet, () => fleet.heldKeys().size === 9, 5_000);
+    expect(fleet.clock.elapsed() - stoppedAt).toBeLessThan(1_000); // no expiry wait
+    expect([...fleet.coordinators.values()].filter((c) => c.isLeader())).toHaveLength(1);
+    await Promise.all([...fleet.coordinators.values()].map((c) => c.stop()));
+  });
+
+  it('refuses a refresher without the role and index methods, naming them', () => {
+    const fleet = new Fleet(SCANNER);
+    const bare: LeaseRefresher = { ...fleet.store, listLeases: () => fleet.store.listLeases() } as unknown as LeaseRefresher;
+    expect(() => fleet.add('x', { refresher: bare })).toThrow(/single-scanner' needs a refresher with listLeaseKeysForOwner, getRole/);
+  });
+});
+
+describe('planAssignments', () => {
+  const lease = (key: string, owner?: string, extra: Partial<Lease> = {}): Lease => ({
+    leaseKey: key,
+    ...(owner ? { leaseOwner: owner, ownerIncarnation: `${owner}-process` } : {}),
+    leaseCounter: 1,
+    checkpoint: { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 },
+    ownerSwitchesSinceCheckpoint: 0,
+    parentShardIds: [],
+    childShardIds: [],
+    ...extra,
+  });
+  const base = { scanner: 's', scannerTakes: true, maxLeasesForWorker: Infinity, maxMoves: 64, random: () => 0.5 };
+
+  it('gives expired and free leases to the least-loaded workers and evens the rest out by handoffs', () => {
+    const leases = [
+      ...Array.from({ length: 6 }, (_, i) => lease(`x${i}`, 'x')),
+      lease('y0', 'y'),
+      lease('dead0', 'dead'),
+      lease('dead1', 'dead'),
+      lease('free', undefined),
+      lease('done', 'y', { checkpoint: { sequenceNumber: 'SHARD_END', subSequenceNumber: 0 } }),
+    ];
+    const plan = planAssignments({ ...base, leases, expiredKeys: new Set(['dead0', 'dead1', 'free']) });
+    expect(plan.liveWorkers).toEqual(['s', 'x', 'y']);
+    expect(plan.target).toBe(4); // ceil(10 active leases / 3 workers)
+    expect(plan.assign.map((a) => a.lease.leaseKey).sort()).toEqual(['dead0', 'dead1', 'free']);
+    expect(plan.assign.every((a) => a.to !== 'x')).toBe(true);
+    expect(plan.handoffs.every((h) => h.lease.leaseOwner === 'x')).toBe(true);
+    expect([...plan.load.values()].sort()).toEqual([3, 3, 4]);
+  });
+
+  it('does not count as live a worker whose only leases were assigned to it and never taken up', () => {
+    const assigned = { ...lease('a0', 'dead'), ownerIncarnation: undefined } as Lease;
+    const plan = planAssignments({ ...base, leases: [assigned, lease('x0', 'x'), lease('free', undefined)], expiredKeys: new Set(['free']) });
+    expect(plan.liveWorkers).toEqual(['s', 'x']);
+    expect(plan.assign.map((a) => a.to)).not.toContain('dead');
+  });
+
+  it('counts a lease in transit for its recipient, and never plans for a scanner that stopped taking', () => {
+    const leases = [lease('a', 'x', { handoffTo: 'joiner' }), lease('b', 'x'), lease('c', 'x'), lease('free', undefined)];
+    const plan = planAssignments({ ...base, scannerTakes: false, leases, expiredKeys: new Set(['free']) });
+    expect(plan.liveWorkers).toEqual(['joiner', 'x']);
+    expect(plan.assign).toEqual([{ lease: leases[3], to: 'joiner' }]);
+    expect(plan.handoffs).toEqual([]);
+  });
+});
+
+describe('worker-heartbeat renewal (single-scanner)', () => {
+  const HEARTBEAT = { ...SCANNER, renewal: 'worker-heartbeat' } as const;
+
+  it('renews one heartbeat per worker instead of every lease, and still balances', async () => {
+    const fleet = new Fleet(HEARTBEAT);
+    seedLeases(fleet.store, 24);
+    await startFleet(fleet, ['a', 'b', 'c']);
+    await until(fleet, () => fleet.balanced(24), 20_000);
+    await fleet.clock.advance(2_000);
+    const before = { ...fleet.store.calls };
+    await fleet.clock.advance(10_000);
+    const delta = (op: string) => (fleet.store.calls[op] ?? 0) - (before[op] ?? 0);
+    expect(delta('renewLease')).toBe(0);
+    // 3 heartbeats and the scanner role, every 333 ms for 10 s.
+    expect(delta('renewRole')).toBeGreaterThanOrEqual(4 * 29);
+    expect(delta('renewRole')).toBeLessThanOrEqual(4 * 31);
+    expect(fleet.heldKeys().size).toBe(24);
+    await Promise.all([...fleet.coordinators.values()].map((c) => c.stop()));
+  });
+
+  it('a crashed worker\'s leases move once its heartbeat stops; it fenced them first; its stale heartbeat is deleted', async () => {
+    const fleet = new Fleet(HEARTBEAT);
+    seedLeases(fleet.store, 12);
+    const cut = severable(fleet.store);
+    await startFleet(fleet, ['a', 'b', 'c'], new Map([['c', cut.refresher]]));
+    await until(fleet, () => fleet.balanced(12), 20_000);
+    const lost = fleet.get('c').heldLeases();
+    expect(lost.length).toBeGreaterThanOrEqual(3);
+    cut.sever();
+    const killedAt = fleet.clock.elapsed();
+    const others = [fleet.get('a'), fleet.get('b')];
+    const took = await until(fleet, () => lost.every((l) => others.some((c) => c.holds(l.leaseKey))), 5_000);
+    expect(took).toBeLessThanOrEqual(2 * 1_000);
+    const cLost = fleet.events.filter((e) => e.worker === 'c' && e.event === 'lost');
+    expect(cLost.map((e) => e.leaseKey).sort()).toEqual(lost.map((l) => l.leaseKey).sort());
+    const firstGainElsewhere = Math.min(...fleet.events.filter((e) => e.event === 'gained' && e.worker !== 'c' && e.at > killedAt).map((e) => e.at));
+    expect(Math.max(...cLost.map((e) => e.at))).toBeLessThanOrEqual(firstGainElsewhere); // fenced before anyone took over
+    // A zombie checkpoint with the counter it held fails.
+    expect(await fleet.store.updateLease(lost[0]!, 'c', { checkpoint: { sequenceNumber: '1', subSequenceNumber: 0 } })).toBeUndefined();
+    await until(fleet, () => fleet.store.calls.deleteRole !== undefined, 10_000);
+    expect((await fleet.store.scanCoordination()).roles.map((r) => r.name).filter((n) => n.startsWith('worker:c#'))).toEqual([]);
+    await Promise.all(others.map((c) => c.stop()));
+  });
+
+  it('a joiner gets its share by graceful handoffs: owners are nudged through their heartbeat', async () => {
+    const fleet = new Fleet(HEARTBEAT);
+    seedLeases(fleet.store, 24);
+    await startFleet(fleet, ['a', 'b']);
+    await until(fleet, () => fleet.balanced(24), 20_000);
+    const d = fleet.add('d');
+    let rounds = 0;
+    d.on('takerRun', () => rounds++);
+    await d.start();
+    let maxDouble = 0;
+    await until(fleet, () => {
+      maxDouble = Math.max(maxDouble, fleet.doublyHeld().length);
+      return fleet.balanced(24);
+    }, 20_000, 10);
+    expect(maxDouble).toBe(0);
+    expect(rounds).toBeLessThanOrEqual(3);
+    expect(fleet.events.filter((e) => e.event === 'lost').every((e) => e.reason === 'handed-off')).toBe(true);
+    expect(fleet.store.calls.nudgeRole).toBeGreaterThan(0);
+    await Promise.all([...fleet.coordinators.values()].map((c) => c.stop()));
+  });
+
+  it('refuses worker-heartbeat without the single scanner', () => {
+    expect(() => new Fleet({ renewal: 'worker-heartbeat' }).add('x')).toThrow(/leases.renewal 'worker-heartbeat' needs leases.coordination 'single-scanner'/);
+  });
+});
