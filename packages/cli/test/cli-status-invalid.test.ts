@@ -7,8 +7,8 @@ import { DynamoDbLeaseRefresher, InMemoryLeaseRefresher, type LeaseItem } from '
 import { extended } from '@kcl-ts/processor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testStack, uniqueName } from '../../../test-support/stack.js';
-import { describeFailure, main } from '../src/cli/main.js';
-import { collectStatus, formatStatus, type StatusReport } from '../src/cli/status.js';
+import { describeFailure, main } from '../src/main.js';
+import { collectStatus, formatStatus, type StatusReport } from '../src/status.js';
 
 describe('kcl status with invalid lease table items', () => {
   const stack = testStack();

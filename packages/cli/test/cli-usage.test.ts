@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeFailure, main } from '../src/cli/main.js';
+import { describeFailure, main } from '../src/main.js';
 
 // Usage errors are caught before any client is built or called: no emulator needed. The
 // endpoint points nowhere, so a validation that let a bad name through would fail differently.

@@ -2,8 +2,8 @@ import { DynamoDbLeaseRefresher } from '@kcl-ts/leases';
 import { extended } from '@kcl-ts/processor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStream, testStack, uniqueName } from '../../../test-support/stack.js';
-import { describeFailure, main } from '../src/cli/main.js';
-import type { StatusReport } from '../src/cli/status.js';
+import { describeFailure, main } from '../src/main.js';
+import type { StatusReport } from '../src/status.js';
 
 describe('kcl CLI', () => {
   const stack = testStack();
