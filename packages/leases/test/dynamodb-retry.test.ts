@@ -4,7 +4,8 @@
  * "retried conditional write whose first attempt landed" check.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { AbortError, DependencyError, FakeClock, ResourceNotFoundError } from '@kcl-ts/processor';
+import { AbortError, DependencyError, ResourceNotFoundError } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, isRetryableAwsError, withRetries } from '@kcl-ts/processor';
 import {

@@ -3,7 +3,8 @@
 import { DeleteStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, type GetRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoDbLeaseRefresher, InMemoryLeaseRefresher, type Lease, type LeaseRefresher } from '@kcl-ts/leases';
-import { FakeClock, ResourceNotFoundError } from '@kcl-ts/processor';
+import { ResourceNotFoundError } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { childShardsFromSdk, PeriodicShardSync, ShardDetector, ShardSyncer, type ShardLister } from '@kcl-ts/shard-sync';
 import { createStream, putRecords, testStack, uniqueName, waitFor } from '../../../test-support/stack.js';
 import { expectLineage, listShards, mergeAdjacent, openShards, splitShard } from './kinesis-helpers.js';

@@ -12,7 +12,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { FakeClock } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { LeaseCoordinator } from '../coordinator/lease-coordinator.js';
 import type { LeaseCoordinatorOptions } from '../coordinator/options.js';
 import { InMemoryLeaseRefresher } from '../in-memory-refresher.js';
