@@ -422,7 +422,10 @@ function resolveFanOut(value: unknown, applicationName: string): FanOutConfig {
 }
 
 /**
- * Builds client configs from {@link ClientConfig}; the Kinesis one uses HTTP/1.1 when an endpoint is overridden.
+ * Builds the region, credentials and endpoints of the clients the Worker builds from
+ * {@link ClientConfig}. The request handler is not chosen here: the Worker gives both clients
+ * HTTP/1.1 (`NodeHttpHandler`) for every call, endpoint or not, and only SubscribeToShard on
+ * AWS gets a separate HTTP/2 client (`subscribeClientFor` in worker.ts).
  *
  * A credentials object is copied for each client: the AWS SDK tags the object it is given
  * (`$source`), which fails on a frozen object and would otherwise write into the caller's.
