@@ -1,6 +1,6 @@
 // `--dashboard`: runs `kcl dashboard` (the real CLI of @kcl-ts/cli, as an operator would) as a
 // child process against the demo's stack, on a free port, and hands back its URL.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';

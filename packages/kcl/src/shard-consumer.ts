@@ -7,7 +7,6 @@ import {
   type KinesisClientRecord,
   type Logger,
   type ShardRecordProcessor,
-  type ShardRecordProcessorFactory,
 } from '@kcl-ts/processor';
 import type { ChildShard } from '@kcl-ts/shard-sync';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -244,7 +243,7 @@ export class ShardConsumer {
         if (this.stopReason) return undefined;
         throw new RetrievalFailure(error);
       }
-      this.recordFetchMetrics(batch);
+      this.recordFetchMetrics();
       if (batch.records.length > 0 || this.deps.config.callProcessRecordsEvenForEmptyList) {
         await this.deliver(batch);
       }
@@ -402,7 +401,7 @@ export class ShardConsumer {
     return this.deps.limit(() => processorContext.run({ shardId: this.shardId }, async () => fn()));
   }
 
-  private recordFetchMetrics(batch: RecordsBatch): void {
+  private recordFetchMetrics(): void {
     if (!this.source) return;
     const { getRecordsCalls, getRecordsTimeMs, getRecordsFailures, throttled, expiredIterators } = this.source.stats;
     const last = this.lastStats;

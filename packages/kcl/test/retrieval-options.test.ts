@@ -1,7 +1,6 @@
 import { ExpiredIteratorException, KMSThrottlingException, ProvisionedThroughputExceededException, ResourceNotFoundException } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
 import { classifyAwsError } from '@kcl-ts/processor';
-import { FakeClock } from '@kcl-ts/processor/testing';
 import { RETRIEVAL_DEFAULTS, resolveRetrievalConfig } from '../src/retrieval/index.js';
 
 describe('resolveRetrievalConfig', () => {

@@ -3,7 +3,7 @@
  * shard, with its lineage — and creates child leases when a shard ends.
  * @module
  */
-import { type HashKeyRange, type Lease, type LeaseRefresher, type NewLease } from '@kcl-ts/leases';
+import type { HashKeyRange, Lease, LeaseRefresher, NewLease } from '@kcl-ts/leases';
 import { assertInitialPosition, extended, silentLogger, type Clock, type InitialPosition, type Logger } from '@kcl-ts/processor';
 import { findHashKeyHoles } from './hash-key-space.js';
 import { planNewLeases } from './lease-plan.js';

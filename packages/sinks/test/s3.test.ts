@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { type KinesisClientRecord } from '@kcl-ts/processor';
+import type { KinesisClientRecord } from '@kcl-ts/processor';
 import { FakeClock } from '@kcl-ts/processor/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../../../test-support/stack.js';

@@ -296,6 +296,6 @@ function readStringSet(item: LeaseItem, name: string): string[] {
   // Tolerate a single string or a list of strings, which hand-written items sometimes use.
   if (value.SS !== undefined) return [...value.SS].sort();
   if (value.S !== undefined) return [value.S];
-  if (value.L !== undefined && value.L.every((v) => v.S !== undefined)) return value.L.map((v) => v.S!).sort();
+  if (value.L?.every((v) => v.S !== undefined)) return value.L.map((v) => v.S!).sort();
   throw wrongTypeProblem(name, value, 'SS');
 }
