@@ -10,9 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { backoffDelay, isRetryableAwsError, withRetries } from '@kcl-ts/processor';
 import {
   DynamoDbLeaseRefresher,
-  leaseToItem,
   resolveDynamoDbLeaseRefresherConfig,
 } from '../src/dynamodb/index.js';
+import { leaseToItem } from '../src/dynamodb/lease-serializer.js';
 import type { Lease } from '@kcl-ts/leases';
 
 function awsError(name: string, status = 400, extra: Record<string, unknown> = {}): Error {

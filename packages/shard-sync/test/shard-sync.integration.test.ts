@@ -5,7 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoDbLeaseRefresher, InMemoryLeaseRefresher, type Lease, type LeaseRefresher } from '@kcl-ts/leases';
 import { ResourceNotFoundError } from '@kcl-ts/processor';
 import { FakeClock } from '@kcl-ts/processor/testing';
-import { childShardsFromSdk, PeriodicShardSync, ShardDetector, ShardSyncer, type ShardLister } from '@kcl-ts/shard-sync';
+import { PeriodicShardSync, ShardDetector, ShardSyncer, type ShardLister } from '@kcl-ts/shard-sync';
+import { childShardsFromSdk } from '../src/shard-info.js';
 import { createStream, putRecords, testStack, uniqueName, waitFor } from '../../../test-support/stack.js';
 import { expectLineage, listShards, mergeAdjacent, openShards, splitShard } from './kinesis-helpers.js';
 

@@ -10,4 +10,3 @@ export {
   type LeaseCoordinatorOptions,
 } from './options.js';
 export type { LeaseCoordinatorEvents, LeaseCoordinatorListener, LeaseLostReason, TakerRunSummary, RenewerRunSummary } from './events.js';
-export { planBalance, type BalanceInput, type BalancePlan } from './balancer.js';

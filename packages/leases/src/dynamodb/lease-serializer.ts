@@ -104,8 +104,8 @@ export function leaseToItem(lease: Lease): LeaseItem {
 }
 
 /**
- * An item of the lease table that is not a valid lease, as an error: thrown by
- * {@link itemToLease} (and so by `getLease`). Its code is `INVALID_STATE`; its fields say
+ * An item of the lease table that is not a valid lease, as an error: thrown when such an
+ * item is read as a lease (e.g. by `getLease`). Its code is `INVALID_STATE`; its fields say
  * which item and what is wrong, without any attribute value.
  */
 export class InvalidLeaseItemError extends InvalidStateError {
