@@ -4,7 +4,7 @@
 import { DescribeStreamConsumerCommand, DescribeStreamSummaryCommand, RegisterStreamConsumerCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStream, testStack, uniqueName, waitFor } from '../../../test-support/stack.js';
-import { describeFailure, main } from '../src/main.js';
+import { runCli } from './run-cli.js';
 
 describe('kcl consumers', () => {
   const stack = testStack();
@@ -13,16 +13,7 @@ describe('kcl consumers', () => {
   const kinesis = stack.kinesisClient();
   afterAll(() => kinesis.destroy());
 
-  async function run(args: string[]): Promise<{ code: number; out: string }> {
-    const lines: string[] = [];
-    try {
-      const code = await main(args, (s) => lines.push(s), env);
-      return { code, out: lines.join('\n') };
-    } catch (error) {
-      const { message, exitCode } = describeFailure(error);
-      return { code: exitCode, out: message };
-    }
-  }
+  const run = (args: string[]): Promise<{ code: number; out: string }> => runCli(args, env);
 
   it('lists the registered consumers and deregisters one', async () => {
     const stream = uniqueName('cli-consumers');
