@@ -44,7 +44,9 @@ module.exports = {
       name: 'no-dist-reach-in',
       comment: "import a package by its name, not its built files by a relative path",
       severity: 'error',
-      from: {},
+      // The one known reach-in, until the lease-balancing simulation moves from
+      // packages/leases/src/bench into packages/bench; delete this exception with it.
+      from: { pathNot: '^packages/bench/src/bench-rebalance\\.ts$' },
       to: { path: '(^|/)dist/', dependencyTypes: ['local'] },
     },
     {
