@@ -24,7 +24,7 @@ export interface WorkerChildConfig extends StreamTarget {
   readonly mode: 'worker';
   readonly workerId: string;
   readonly applicationName: string;
-  /** Extra WorkerOptions (lease and retrieval tuning, initialPosition). */
+  /** The Worker's `leases` group, plus `initialPosition`. */
   readonly options: WorkerTuning;
   /** `records`: every record's (key, n, put time) per batch; `counts`: only the batch size. */
   readonly report: 'records' | 'counts';

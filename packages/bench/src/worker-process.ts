@@ -79,6 +79,8 @@ async function runWorker(config: WorkerChildConfig): Promise<void> {
     leaseLost: () => undefined,
   });
 
+  // The tuning is the lease group, plus where to start.
+  const { initialPosition, ...leases } = config.options;
   const worker = new Worker({
     applicationName: config.applicationName,
     streamName: config.streamName,
@@ -87,8 +89,9 @@ async function runWorker(config: WorkerChildConfig): Promise<void> {
     dynamoDbClient,
     workerId: config.workerId,
     logger,
-    metrics: false,
-    ...(config.options as Partial<WorkerOptions>),
+    metrics: { publisher: false },
+    initialPosition: initialPosition as WorkerOptions['initialPosition'],
+    leases,
   });
   worker.on('leaseAcquired', ({ shardId }) => send({ type: 'lease', shardId, at: Date.now(), event: 'acquired' }));
   worker.on('leaseLost', ({ shardId, reason }) => send({ type: 'lease', shardId, at: Date.now(), event: 'lost', reason }));

@@ -10,7 +10,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync } fro
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readJournalFile, type JournalLine } from './journal.js';
-import { WORKER_CONFIG_ENV, type WorkerProcessConfig } from './worker-config.js';
+import { mergeTuning, WORKER_CONFIG_ENV, type WorkerProcessConfig } from './worker-config.js';
 
 /** Options of a {@link Fleet}. */
 export interface FleetOptions {
@@ -199,7 +199,7 @@ export class Fleet {
     const config: WorkerProcessConfig = {
       ...this.options.base,
       ...overrides,
-      worker: { ...this.options.base.worker, ...overrides.worker },
+      worker: mergeTuning(this.options.base.worker, overrides.worker),
       workerId,
       journalPath,
       logPath,

@@ -36,4 +36,4 @@ export { comparePositions, rankOf, showPosition, type Position } from './positio
 export { KeyedProducer, type AckedPut, type BackgroundProduction, type KeyedProducerOptions } from './producer.js';
 export { JournalWriter, RecordingProcessor, parsePayload, errorText } from './recording-processor.js';
 export { Scenario, SCENARIO_TUNING, heldShards, waitUntil, type ScenarioOptions, type ScenarioStack } from './scenario.js';
-export { WORKER_CONFIG_ENV, workerConfigFromEnv, type WorkerProcessConfig, type WorkerTuning } from './worker-config.js';
+export { mergeTuning, WORKER_CONFIG_ENV, workerConfigFromEnv, type WorkerProcessConfig, type WorkerTuning } from './worker-config.js';

@@ -18,18 +18,14 @@ import { checkInvariants, formatVerdict, type LeaseRow, type Verdict } from './i
 import type { JournalLine } from './journal.js';
 import { listShardLineage, openShardIds, scanLeaseTable } from './observe.js';
 import { KeyedProducer } from './producer.js';
-import type { WorkerProcessConfig, WorkerTuning } from './worker-config.js';
+import { mergeTuning, type WorkerProcessConfig, type WorkerTuning } from './worker-config.js';
 
 /** Fast lease and retrieval settings for scenarios on a small, shared machine. */
 export const SCENARIO_TUNING: WorkerTuning = {
-  leaseDurationMs: 2_500,
-  takerIntervalMs: 500,
-  idleTimeBetweenReadsMs: 100,
-  shardSyncIntervalMs: 2_000,
-  parentShardPollIntervalMs: 250,
-  processorRetryBaseMs: 50,
-  processorRetryMaxMs: 500,
-  shutdownTimeoutMs: 10_000,
+  leases: { leaseDurationMs: 2_500, takerIntervalMs: 500 },
+  retrieval: { polling: { idleTimeBetweenReadsMs: 100 } },
+  shardSync: { intervalMs: 2_000, parentPollIntervalMs: 250 },
+  processing: { retryBaseMs: 50, retryMaxMs: 500, shutdownTimeoutMs: 10_000 },
 };
 
 /** The emulator endpoints and credentials (from `testStack()`). */
@@ -141,7 +137,7 @@ export class Scenario {
       recordDelayMs: options.recordDelayMs ?? 0,
       naiveShardEnd: options.naiveShardEnd ?? false,
       failShardEndedTimes: options.failShardEndedTimes ?? 0,
-      worker: { ...SCENARIO_TUNING, ...options.worker },
+      worker: mergeTuning(SCENARIO_TUNING, options.worker),
     };
     this.fleet = new Fleet({ dir, base });
   }

@@ -8,31 +8,23 @@ import type { WorkerOptions } from '@kcl-ts/kcl';
 /** Name of the environment variable that carries a {@link WorkerProcessConfig}. */
 export const WORKER_CONFIG_ENV = 'KCL_CHAOS_WORKER';
 
-/** The JSON-safe Worker options a scenario may tune. */
-export type WorkerTuning = Partial<
-  Pick<
-    WorkerOptions,
-    | 'leaseDurationMs'
-    | 'renewIntervalMs'
-    | 'takerIntervalMs'
-    | 'maxLeasesForWorker'
-    | 'maxLeasesToStealAtOneTime'
-    | 'gracefulHandoff'
-    | 'handoffTimeoutMs'
-    | 'releaseLeasesOnStop'
-    | 'selfFencingMarginMs'
-    | 'idleTimeBetweenReadsMs'
-    | 'maxRecords'
-    | 'maxRetries'
-    | 'retryBaseDelayMs'
-    | 'retryMaxDelayMs'
-    | 'shardSyncIntervalMs'
-    | 'parentShardPollIntervalMs'
-    | 'shutdownTimeoutMs'
-    | 'processorRetryBaseMs'
-    | 'processorRetryMaxMs'
-  >
->;
+/** The JSON-safe Worker option groups a scenario may tune. */
+export type WorkerTuning = {
+  readonly leases?: NonNullable<WorkerOptions['leases']>;
+  readonly retrieval?: Omit<NonNullable<WorkerOptions['retrieval']>, 'fanOut'>;
+  readonly shardSync?: NonNullable<WorkerOptions['shardSync']>;
+  readonly processing?: Omit<NonNullable<WorkerOptions['processing']>, 'onProcessorError'>;
+};
+
+/** `over` on top of `base`, group by group (and `retrieval.polling` key by key). */
+export function mergeTuning(base: WorkerTuning = {}, over: WorkerTuning = {}): WorkerTuning {
+  return {
+    leases: { ...base.leases, ...over.leases },
+    retrieval: { ...base.retrieval, ...over.retrieval, polling: { ...base.retrieval?.polling, ...over.retrieval?.polling } },
+    shardSync: { ...base.shardSync, ...over.shardSync },
+    processing: { ...base.processing, ...over.processing },
+  };
+}
 
 /** Everything a chaos worker process needs. */
 export interface WorkerProcessConfig {

@@ -32,7 +32,7 @@ function main(): void {
     initialPosition: config.initialPosition ?? 'TRIM_HORIZON',
     processorFactory: (shardId) => new RecordingProcessor(journal, shardId, config.recordDelayMs ?? 0, config.naiveShardEnd ?? false, config.failShardEndedTimes ?? 0),
     logger,
-    metrics: false,
+    metrics: { publisher: false },
     ...config.worker,
   });
 

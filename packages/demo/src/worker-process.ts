@@ -136,13 +136,11 @@ async function main(): Promise<void> {
     initialPosition: 'TRIM_HORIZON',
     workerId,
     logger,
-    metrics: false,
-    leaseDurationMs: config.leaseDurationMs,
-    takerIntervalMs: config.takerIntervalMs,
-    idleTimeBetweenReadsMs: config.idleTimeBetweenReadsMs,
-    shardSyncIntervalMs: config.shardSyncIntervalMs,
-    parentShardPollIntervalMs: config.parentShardPollIntervalMs,
-    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    metrics: { publisher: false },
+    leases: { leaseDurationMs: config.leaseDurationMs, takerIntervalMs: config.takerIntervalMs },
+    retrieval: { polling: { idleTimeBetweenReadsMs: config.idleTimeBetweenReadsMs } },
+    shardSync: { intervalMs: config.shardSyncIntervalMs, parentPollIntervalMs: config.parentShardPollIntervalMs },
+    processing: { shutdownTimeoutMs: config.shutdownTimeoutMs },
   });
   const now = Date.now;
   worker.on('leaseAcquired', ({ shardId }) => {

@@ -45,19 +45,30 @@ export {
 // The Worker, its options and events.
 export { Worker, type WorkerState } from './worker.js';
 export {
+  resolveMetricsConfig,
+  resolveProcessingConfig,
   resolveWorkerConfig,
   WORKER_DEFAULTS,
-  FAN_OUT_DEFAULTS,
-  type FanOutConfig,
-  type FanOutOptions,
-  type RetrievalMode,
+  type MetricsConfig,
+  type MetricsOptions,
+  type ProcessingConfig,
+  type ProcessingOptions,
   type WorkerOptions,
   type WorkerConfig,
   type ClientConfig,
   type ProcessorErrorAction,
   type ProcessorErrorContext,
 } from './config.js';
-export { RETRIEVAL_DEFAULTS, type RetrievalConfig, type RetrievalOptions } from './retrieval/options.js';
+export {
+  RETRIEVAL_DEFAULTS,
+  resolveRetrievalConfig,
+  type FanOutConfig,
+  type FanOutOptions,
+  type PollingOptions,
+  type RetrievalConfig,
+  type RetrievalMode,
+  type RetrievalOptions,
+} from './retrieval/options.js';
 export type { WorkerEvents } from './events.js';
 export { shutdownOnSignals, type ShutdownOnSignalsOptions } from './signals.js';
 

@@ -18,7 +18,7 @@ import type { Worker, WorkerOptions } from '../src/index.js';
 import { FanOutRecordsFetcher } from '../src/retrieval/fanout-fetcher.js';
 import { resolveRetrievalConfig } from '../src/retrieval/options.js';
 import { registerStreamConsumer } from '../src/retrieval/stream-consumer-registration.js';
-import { Journal, makeWorker, putKeyed, testStack, uniqueName } from './helpers.js';
+import { Journal, makeWorker, mergeOptions, putKeyed, testStack, uniqueName } from './helpers.js';
 
 const stack = testStack();
 const kinesis = stack.kinesisClient(); // the Kinesis Mock (kinesalite has no SubscribeToShard)
@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 function fanOutWorker(app: string, stream: string, journal: Journal, workerId: string, extra: Partial<WorkerOptions> = {}): Worker {
-  const w = makeWorker(app, stream, journal, { workerId, retrievalMode: 'fanout', ...extra });
+  const w = makeWorker(app, stream, journal, mergeOptions({ workerId, retrieval: { mode: 'fanout' } }, extra));
   workers.push(w);
   return w;
 }
@@ -193,7 +193,7 @@ describe('enhanced fan-out on the Kinesis Mock', () => {
     const journal = new Journal();
     const worker = fanOutWorker(app, stream, journal, 'rs', {
       kinesisClient: ending,
-      metrics: { publish: () => undefined, record: (sample) => samples.push({ name: sample.name, value: sample.value }) },
+      metrics: { publisher: { publish: () => undefined, record: (sample: { name: string; value: number }) => samples.push({ name: sample.name, value: sample.value }) } },
     });
     await worker.start();
     let put = 0;
@@ -236,11 +236,11 @@ describe('enhanced fan-out on the Kinesis Mock', () => {
     const app = uniqueName('fo-steal-app');
     await createStream(kinesis, stream, 2);
     const journal = new Journal();
-    const a = fanOutWorker(app, stream, journal, 'sa', { gracefulHandoff: false });
+    const a = fanOutWorker(app, stream, journal, 'sa', { leases: { gracefulHandoff: false } });
     await a.start();
     await putKeyed(kinesis, stream, 100, 10);
     await waitFor(() => journal.distinct().size === 100 && a.heldShards().length === 2, { timeoutMs: 30_000, message: 'a holds both shards and read 100' });
-    const b = fanOutWorker(app, stream, journal, 'sb', { gracefulHandoff: false });
+    const b = fanOutWorker(app, stream, journal, 'sb', { leases: { gracefulHandoff: false } });
     await b.start();
     await waitFor(() => b.heldShards().length === 1 && a.heldShards().length === 1, { timeoutMs: 30_000, message: 'b stole one lease' });
     const stolen = b.heldShards()[0]!;
@@ -267,7 +267,7 @@ describe('enhanced fan-out on the Kinesis Mock', () => {
     expect(pollJournal.orderViolations()).toEqual([]);
     expect(fan.heldShards()).toHaveLength(2);
     expect(poll.heldShards()).toHaveLength(2);
-    expect(fan.config.tableName).not.toBe(poll.config.tableName);
+    expect(fan.config.leaseTable.tableName).not.toBe(poll.config.leaseTable.tableName);
   });
 
   it('a fleet of 3 fan-out workers follows a split under load: nothing lost, per-key order, no child before its parents', async () => {

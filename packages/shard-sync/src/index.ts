@@ -8,25 +8,16 @@
 export type { ChildShard, HashKeyRange, ShardInfo } from './shard-info.js';
 export { parseStreamArn, type ParsedStreamArn, type StreamIdentifier } from './stream-identifier.js';
 export type { ShardLister } from './shard-lister.js';
-export {
-  ShardDetector,
-  SHARD_DETECTOR_DEFAULTS,
-  resolveShardDetectorConfig,
-  type ShardDetectorConfig,
-  type ShardDetectorOptions,
-} from './shard-detector.js';
+export { ShardDetector, type ShardDetectorConfig, type ShardDetectorOptions } from './shard-detector.js';
 export { ShardSyncer, type ShardSyncerOptions, type ShardSyncResult } from './shard-syncer.js';
-export {
-  ShardHierarchyGate,
-  SHARD_HIERARCHY_GATE_DEFAULTS,
-  type ShardHierarchyGateOptions,
-  type WaitUntilCanStartOptions,
-} from './shard-hierarchy-gate.js';
+export { ShardHierarchyGate, type ShardHierarchyGateOptions, type WaitUntilCanStartOptions } from './shard-hierarchy-gate.js';
 export { LeaseCleanup, LEASE_CLEANUP_DEFAULTS, type LeaseCleanupOptions, type LeaseCleanupResult } from './lease-cleanup.js';
+export { PeriodicShardSync, type PeriodicShardSyncConfig, type PeriodicShardSyncOptions } from './periodic-shard-sync.js';
 export {
-  PeriodicShardSync,
-  PERIODIC_SHARD_SYNC_DEFAULTS,
-  resolvePeriodicShardSyncConfig,
-  type PeriodicShardSyncConfig,
-  type PeriodicShardSyncOptions,
-} from './periodic-shard-sync.js';
+  resolveShardSyncConfig,
+  SHARD_SYNC_DEFAULTS,
+  type ListShardsConfig,
+  type ListShardsOptions,
+  type ShardSyncConfig,
+  type ShardSyncOptions,
+} from './shard-sync-options.js';

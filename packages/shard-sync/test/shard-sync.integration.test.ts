@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoDbLeaseRefresher, InMemoryLeaseRefresher, type Lease, type LeaseRefresher } from '@kcl-ts/leases';
 import { ResourceNotFoundError } from '@kcl-ts/processor';
 import { FakeClock } from '@kcl-ts/processor/testing';
-import { PeriodicShardSync, ShardDetector, ShardSyncer, type ShardLister } from '@kcl-ts/shard-sync';
+import { PeriodicShardSync, resolveShardSyncConfig, ShardDetector, ShardSyncer, type ShardLister } from '@kcl-ts/shard-sync';
 import { childShardsFromSdk } from '../src/shard-info.js';
 import { createStream, putRecords, testStack, uniqueName, waitFor } from '../../../test-support/stack.js';
 import { expectLineage, listShards, mergeAdjacent, openShards, splitShard } from './kinesis-helpers.js';
@@ -142,7 +142,7 @@ describe('shard sync on the Kinesis Mock', () => {
     const periodic = new PeriodicShardSync({
       syncer: new ShardSyncer({ refresher: new InMemoryLeaseRefresher(), detector, initialPosition: 'LATEST' }),
       isLeader: () => true,
-      intervalMs: 1000,
+      config: resolveShardSyncConfig({ intervalMs: 1000 }),
       clock,
       onError: (e) => errors.push(e),
     });

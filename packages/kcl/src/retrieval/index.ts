@@ -1,12 +1,26 @@
 /**
- * Record retrieval (internal to the package): polling a shard with GetRecords, or enhanced
- * fan-out (SubscribeToShard), into a bounded prefetch queue, and KPL deaggregation.
+ * Record retrieval: polling a shard with GetRecords, or enhanced fan-out (SubscribeToShard),
+ * into a bounded prefetch queue, and KPL
+ * deaggregation.
  * @module
  */
 export * from './types.js';
-export { RETRIEVAL_DEFAULTS, resolveRetrievalConfig, type RetrievalConfig, type RetrievalOptions } from './options.js';
+export {
+  RETRIEVAL_DEFAULTS,
+  resolveRetrievalConfig,
+  type PollingOptions,
+  type RetrievalConfig,
+  type RetrievalOptions,
+} from './options.js';
 export { PollingRecordsFetcher } from './polling-fetcher.js';
 export { PrefetchBudget } from './prefetch-budget.js';
 export * from './aggregation/index.js';
-export { FanOutRecordsFetcher, MIN_SUBSCRIBE_SPACING_MS, type FanOutRecordsFetcherDeps, type SubscriptionReason } from './fanout-fetcher.js';
-export { registerStreamConsumer } from './stream-consumer-registration.js';
+export {
+  FanOutRecordsFetcher,
+  MIN_SUBSCRIBE_SPACING_MS,
+  type FanOutRecordsFetcherDeps,
+  type SubscriptionReason,
+} from './fanout-fetcher.js';
+export {
+  registerStreamConsumer,
+} from './stream-consumer-registration.js';
