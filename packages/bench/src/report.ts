@@ -65,7 +65,7 @@ export function formatSummary(s: Summary | undefined, digits = 2): string {
   return `${num(s.median, digits)} (${num(s.min, digits)}–${num(s.max, digits)}, n=${s.n})`;
 }
 
-function cells(report: BenchReport, f: Figure): string[] {
+function cells(f: Figure): string[] {
   const d = f.digits ?? 2;
   return [
     `${f.name}${f.unit ? ` [${f.unit}]` : ''}`,
@@ -81,7 +81,7 @@ const HEADER = ['figure', 'kcl-ts median (min–max)', 'baseline median (min–m
 
 /** The console rendering: title, aligned table, MISS explanations, notes. */
 export function renderText(report: BenchReport): string {
-  const rows = [HEADER, ...report.figures.map((f) => cells(report, f))];
+  const rows = [HEADER, ...report.figures.map((f) => cells(f))];
   const widths = HEADER.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: string[]): string => r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ');
   const out = [`== ${report.title} ==`];
@@ -100,7 +100,7 @@ export function renderMarkdown(report: BenchReport): string {
   const out = [`## ${report.title}`, '', report.setup, ''];
   if (report.baselineLabel) out.push(`Baseline: ${report.baselineLabel}.`, '');
   out.push(`| ${HEADER.join(' | ')} |`, `|${HEADER.map(() => '---').join('|')}|`);
-  for (const f of report.figures) out.push(`| ${cells(report, f).map(md).join(' | ')} |`);
+  for (const f of report.figures) out.push(`| ${cells(f).map(md).join(' | ')} |`);
   out.push('');
   for (const f of report.figures) if (f.verdict === 'MISS') out.push(`**MISS** — ${f.name}: ${f.limit ?? 'no explanation recorded'}`, '');
   if (report.notes.length > 0) {

@@ -44,7 +44,6 @@ async function runWorker(config: WorkerChildConfig): Promise<void> {
   const dynamoDbRequests = countDynamoDbRequests(dynamoDbClient);
   let processed = 0;
   let firstRecordAt = 0;
-  let lastRecordAt = 0;
   let doneSent = false;
   let startAt = 0;
 
@@ -64,7 +63,6 @@ async function runWorker(config: WorkerChildConfig): Promise<void> {
       }
       processed += records.length;
       if (firstRecordAt === 0 && records.length > 0) firstRecordAt = at;
-      lastRecordAt = at;
       if (config.batchDelayMs) await sleep(config.batchDelayMs);
       if (config.checkpoint) await checkpointer.checkpoint();
       if (!doneSent && config.expectedRecords !== undefined && processed >= config.expectedRecords) {

@@ -1,6 +1,6 @@
-// `--dashboard`: runs `kcl dashboard` (the real CLI of @kcl-ts/kcl, as an operator would) as a
+// `--dashboard`: runs `kcl dashboard` (the real CLI of @kcl-ts/cli, as an operator would) as a
 // child process against the demo's stack, on a free port, and hands back its URL.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -28,10 +28,10 @@ export interface WebDashboard {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-/** The `kcl` bin of the workspace's @kcl-ts/kcl (built by `pnpm demo`). */
+/** The `kcl` bin of the workspace's @kcl-ts/cli (built by `pnpm demo`). */
 function kclBin(): string {
-  const pkg = createRequire(import.meta.url).resolve('@kcl-ts/kcl/package.json');
-  return join(dirname(pkg), 'dist', 'cli', 'bin.js');
+  const pkg = createRequire(import.meta.url).resolve('@kcl-ts/cli/package.json');
+  return join(dirname(pkg), 'dist', 'bin.js');
 }
 
 /** Starts `kcl dashboard --port 0` for the demo and resolves once it printed its URL. */

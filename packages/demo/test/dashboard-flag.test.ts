@@ -21,7 +21,7 @@ describe('demo --dashboard', () => {
     expect(USAGE).toContain('--dashboard');
   });
 
-  const BIN = fileURLToPath(new URL('../../kcl/dist/cli/bin.js', import.meta.url));
+  const BIN = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
   const built = existsSync(BIN);
   if (!built) console.warn(`[demo] skipping the --dashboard launcher test: ${BIN} does not exist (run \`pnpm build\` first)`);
 

@@ -148,6 +148,6 @@ describe('payload and dashboard', () => {
     expect(table).toMatch(/workers: w1\[killed\] w2\(1\)/);
     const line = formatLine(state);
     expect(line).toBe('put=2400 processed=2380 | s4:w2 812/250ms');
-    expect(line).not.toMatch(/\x1b/);
+    expect(line).not.toContain('\u001b');
   });
 });

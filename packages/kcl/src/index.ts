@@ -2,9 +2,47 @@
  * `@kcl-ts/kcl`: the Kinesis Client Library for TypeScript. Implement a
  * {@link ShardRecordProcessor}, start a {@link Worker}, and the fleet shares the stream's shards
  * through a DynamoDB lease table — fault tolerant and following resharding.
+ *
+ * This entry point holds what an application needs: the Worker and its options, the processor
+ * contract and the errors, and the metrics publishers. The building blocks (lease coordinator,
+ * shard sync) are in `@kcl-ts/leases` and `@kcl-ts/shard-sync`; test helpers in
+ * `@kcl-ts/kcl/testing`.
  * @packageDocumentation
  */
-export * from '@kcl-ts/processor';
+
+// The processor contract, the records, the errors, and the clock and logger the options take.
+export {
+  AbortError,
+  compareSequenceNumbers,
+  DependencyError,
+  DuplicateWorkerIdError,
+  InvalidCheckpointError,
+  InvalidStateError,
+  isKclError,
+  KclError,
+  LeaseLostError,
+  ResourceNotFoundError,
+  ShutdownError,
+  type Clock,
+  type ExtendedSequenceNumber,
+  type InitialPosition,
+  type InitializationInput,
+  type KclErrorCode,
+  type KclErrorOptions,
+  type KinesisClientRecord,
+  type LeaseLostInput,
+  type Logger,
+  type PreparedCheckpointer,
+  type ProcessRecordsInput,
+  type RecordProcessorCheckpointer,
+  type SentinelCheckpoint,
+  type ShardEndedInput,
+  type ShardRecordProcessor,
+  type ShardRecordProcessorFactory,
+  type ShutdownRequestedInput,
+} from '@kcl-ts/processor';
+
+// The Worker, its options and events.
 export { Worker, type WorkerState } from './worker.js';
 export {
   resolveMetricsConfig,
@@ -21,6 +59,16 @@ export {
   type ProcessorErrorAction,
   type ProcessorErrorContext,
 } from './config.js';
+export {
+  RETRIEVAL_DEFAULTS,
+  resolveRetrievalConfig,
+  type FanOutConfig,
+  type FanOutOptions,
+  type PollingOptions,
+  type RetrievalConfig,
+  type RetrievalMode,
+  type RetrievalOptions,
+} from './retrieval/options.js';
 export type { StreamFields, WorkerEvents } from './events.js';
 export {
   resolveStreamsOption,
@@ -33,6 +81,9 @@ export {
   type StreamTracker,
 } from './streams/stream-options.js';
 export { shutdownOnSignals, type ShutdownOnSignalsOptions } from './signals.js';
+
+// Metrics: the publisher interface and the default (EMF) publisher; CloudWatch and
+// OpenTelemetry publishers are in the `@kcl-ts/kcl/cloudwatch` and `/opentelemetry` subpaths.
 export {
   ALL_METRIC_DIMENSIONS,
   EmfMetricsPublisher,
@@ -44,7 +95,6 @@ export {
   type MetricsPublisher,
   type MetricUnit,
 } from './metrics.js';
-export { ShardCheckpointer } from './checkpointer.js';
-export { ShardConsumer, type ShardConsumerState, type ShutdownReason } from './shard-consumer.js';
-export { defaultWorkerId } from './worker-id.js';
-export * from './retrieval/index.js';
+
+// KPL deaggregation, for records that reach the application another way (Lambda).
+export { deaggregate, type DeaggregationInput, type DeaggregationOptions } from './retrieval/aggregation/deaggregate.js';

@@ -262,7 +262,7 @@ export class ShardConsumer {
         if (this.stopReason) return undefined;
         throw new RetrievalFailure(error);
       }
-      this.recordFetchMetrics(batch);
+      this.recordFetchMetrics();
       if (batch.records.length > 0 || this.deps.processing.callProcessRecordsEvenForEmptyList) {
         await this.deliver(batch);
       }
@@ -426,7 +426,7 @@ export class ShardConsumer {
     return this.deps.limit(() => processorContext.run({ shardId: this.shardId }, async () => fn()));
   }
 
-  private recordFetchMetrics(batch: RecordsBatch): void {
+  private recordFetchMetrics(): void {
     if (!this.source) return;
     const { getRecordsCalls, getRecordsTimeMs, getRecordsFailures, throttled, expiredIterators } = this.source.stats;
     const last = this.lastStats;

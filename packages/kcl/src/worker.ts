@@ -42,7 +42,7 @@ interface Parts {
 
 /**
  * Consumes one Kinesis stream (or several: `streams`) as a member of a fleet: takes and renews shard leases in a
- * DynamoDB table, runs one {@link ShardConsumer} (and so one record processor) per held lease,
+ * DynamoDB table, runs one shard consumer (and so one record processor) per held lease,
  * follows resharding, and shuts down gracefully by checkpointing and handing its leases over.
  *
  * ```ts

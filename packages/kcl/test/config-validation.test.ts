@@ -1,7 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { resolveLeaseCoordinatorConfig, type LeaseCoordinatorOptions } from '@kcl-ts/leases';
-import { FakeClock, MAX_TIMER_DELAY_MS, silentLogger } from '@kcl-ts/processor';
+import { MAX_TIMER_DELAY_MS, silentLogger } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { resolveWorkerConfig, type WorkerOptions } from '../src/config.js';

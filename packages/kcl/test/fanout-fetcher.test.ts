@@ -15,7 +15,8 @@ import {
   type _Record,
 } from '@aws-sdk/client-kinesis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock, InvalidStateError, ResourceNotFoundError, flushMicrotasks } from '@kcl-ts/processor';
+import { InvalidStateError, ResourceNotFoundError } from '@kcl-ts/processor';
+import { FakeClock, flushMicrotasks } from '@kcl-ts/processor/testing';
 import { FanOutRecordsFetcher, MIN_SUBSCRIBE_SPACING_MS, resolveRetrievalConfig, type FanOutRecordsFetcherDeps, type RecordsBatch } from '../src/retrieval/index.js';
 
 const BASE_SEQ = 49_600_000_000_000_000_000_000_000_000_000_000_000_000_000n;

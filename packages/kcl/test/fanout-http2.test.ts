@@ -10,7 +10,8 @@ import { KinesisClient, ListShardsCommand, SplitShardCommand, type Shard } from 
 import { NodeHttp2Handler } from '@smithy/node-http-handler';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startSubscribeToShardServer, type ServedRecord, type ServedSubscription, type SubscribeToShardServer, type SubscribeToShardServerOptions } from '@kcl-ts/local';
-import { FanOutRecordsFetcher, resolveRetrievalConfig, type RecordsBatch, type RetrievalOptions, type SubscriptionReason, type Worker, type WorkerOptions } from '../src/index.js';
+import { resolveRetrievalConfig, type RetrievalOptions, type Worker, type WorkerOptions } from '../src/index.js';
+import { FanOutRecordsFetcher, type RecordsBatch, type SubscriptionReason } from '../src/retrieval/index.js';
 import { createStream, waitFor } from '../../../test-support/stack.js';
 import { Journal, makeWorker, mergeOptions, testStack, uniqueName } from './helpers.js';
 

@@ -16,7 +16,10 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStream, waitFor } from '../../../test-support/stack.js';
-import { FanOutRecordsFetcher, registerStreamConsumer, resolveRetrievalConfig, type KinesisClientRecord, type Worker, type WorkerOptions } from '../src/index.js';
+import type { KinesisClientRecord, Worker, WorkerOptions } from '../src/index.js';
+import { FanOutRecordsFetcher } from '../src/retrieval/fanout-fetcher.js';
+import { resolveRetrievalConfig } from '../src/retrieval/options.js';
+import { registerStreamConsumer } from '../src/retrieval/stream-consumer-registration.js';
 import { Journal, makeWorker, mergeOptions, putKeyed, putKplAggregates, testStack, uniqueName } from './helpers.js';
 
 const stack = testStack();

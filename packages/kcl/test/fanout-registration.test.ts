@@ -5,8 +5,10 @@
 import { KinesisClient, ResourceInUseException, ResourceNotFoundException, type ConsumerStatus } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { describe, expect, it } from 'vitest';
-import { FakeClock, InvalidStateError } from '@kcl-ts/processor';
-import { registerStreamConsumer, resolveWorkerConfig, Worker, type WorkerOptions } from '../src/index.js';
+import { InvalidStateError } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
+import { resolveWorkerConfig, Worker, type WorkerOptions } from '../src/index.js';
+import { registerStreamConsumer } from '../src/retrieval/stream-consumer-registration.js';
 
 const STREAM_ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/orders';
 const CONSUMER_ARN = `${STREAM_ARN}/consumer/billing:1700000000`;

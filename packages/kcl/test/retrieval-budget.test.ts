@@ -1,5 +1,6 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { extended, FakeClock } from '@kcl-ts/processor';
+import { extended } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { describe, expect, it } from 'vitest';
 import { PollingRecordsFetcher, PrefetchBudget, resolveRetrievalConfig } from '../src/retrieval/index.js';
 import { PrefetchQueue } from '../src/retrieval/prefetcher.js';

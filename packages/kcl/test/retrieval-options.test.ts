@@ -1,6 +1,6 @@
 import { ExpiredIteratorException, KMSThrottlingException, ProvisionedThroughputExceededException, ResourceNotFoundException } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
-import { classifyAwsError, FakeClock } from '@kcl-ts/processor';
+import { classifyAwsError } from '@kcl-ts/processor';
 import { RETRIEVAL_DEFAULTS, resolveRetrievalConfig, type RetrievalOptions } from '../src/retrieval/index.js';
 
 describe('resolveRetrievalConfig', () => {

@@ -15,7 +15,8 @@ import {
   type _Record,
 } from '@aws-sdk/client-kinesis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DependencyError, extended, FakeClock, InvalidStateError, isKclError, ResourceNotFoundError, ShutdownError, type KinesisClientRecord } from '@kcl-ts/processor';
+import { DependencyError, extended, InvalidStateError, isKclError, ResourceNotFoundError, ShutdownError, type KinesisClientRecord } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { PollingRecordsFetcher, resolveRetrievalConfig, type RecordsBatch, type PollingOptions, type RetrievalOptions, type StartPosition } from '../src/retrieval/index.js';
 
 const require = createRequire(import.meta.url);

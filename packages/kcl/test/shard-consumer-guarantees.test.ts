@@ -3,13 +3,13 @@ import type { Lease, LeaseUpdate } from '@kcl-ts/leases';
 import { applyLeaseUpdate } from '@kcl-ts/leases';
 import {
   extended,
-  FakeClock,
   LeaseLostError,
   silentLogger,
   type KinesisClientRecord,
   type RecordProcessorCheckpointer,
   type ShardRecordProcessor,
 } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { describe, expect, it } from 'vitest';
 import type { RecordsBatch } from '../src/retrieval/index.js';
 import { WorkerMetrics } from '../src/worker-metrics.js';

@@ -1,6 +1,7 @@
 import { resolveProcessingConfig } from '../src/config.js';
 import type { Lease, LeaseUpdate } from '@kcl-ts/leases';
-import { extended, FakeClock, LeaseLostError, silentLogger, type KinesisClientRecord } from '@kcl-ts/processor';
+import { extended, LeaseLostError, silentLogger, type KinesisClientRecord } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { describe, expect, it } from 'vitest';
 import { WorkerMetrics } from '../src/worker-metrics.js';
 import { ShardConsumer, type RecordSource } from '../src/shard-consumer.js';

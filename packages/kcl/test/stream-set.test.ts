@@ -5,7 +5,8 @@
  */
 import { DescribeStreamSummaryCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { InMemoryLeaseRefresher, type Lease } from '@kcl-ts/leases';
-import { FakeClock, silentLogger } from '@kcl-ts/processor';
+import { silentLogger } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { SHARD_SYNC_DEFAULTS } from '@kcl-ts/shard-sync';
 import { describe, expect, it } from 'vitest';
 import { resolveStreamsOption, type FormerStreamsLeasesDeletion } from '../src/streams/stream-options.js';

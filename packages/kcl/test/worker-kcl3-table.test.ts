@@ -9,7 +9,7 @@ import { DynamoDbLeaseRefresher, type LeaseItem } from '@kcl-ts/leases';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStream, waitFor } from '../../../test-support/stack.js';
 import { DEAD_JAVA_WORKER, java3LeaseItem, migrationItem, workerMetricStatsItem } from '../../leases/test/kcl3-fixtures.js';
-import { collectStatus } from '../src/cli/status.js';
+import { collectStatus } from '../../cli/src/status.js';
 import type { Worker } from '../src/index.js';
 import { Journal, makeWorker, putKeyed, testStack, uniqueName } from './helpers.js';
 

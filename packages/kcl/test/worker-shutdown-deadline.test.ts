@@ -1,6 +1,6 @@
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { InMemoryLeaseRefresher } from '@kcl-ts/leases';
-import { FakeClock } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { describe, expect, it } from 'vitest';
 import { Worker } from '../src/index.js';
 

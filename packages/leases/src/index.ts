@@ -4,7 +4,7 @@
  * the {@link LeaseCoordinator} that renews, takes and balances leases.
  * @packageDocumentation
  */
-export * from './lease.js';
+export { applyLeaseUpdate, type HashKeyRange, type Lease, type LeaseOwner, type LeaseUpdate, type NewLease } from './lease.js';
 export * from './multi-stream.js';
 export * from './refresher.js';
 export * from './in-memory-refresher.js';

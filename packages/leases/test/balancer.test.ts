@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Lease } from '../src/lease.js';
-import { planBalance, type BalanceInput } from '../src/coordinator/index.js';
+import { planBalance, type BalanceInput } from '../src/coordinator/balancer.js';
 
 function lease(i: number, owner?: string, extra: Partial<Lease> = {}): Lease {
   return {

@@ -1,4 +1,5 @@
-import { FakeClock, isKclError } from '@kcl-ts/processor';
+import { isKclError } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { describe, expect, it } from 'vitest';
 import { LeaseCoordinator, resolveLeaseCoordinatorConfig } from '../src/coordinator/index.js';
 import { InMemoryLeaseRefresher } from '../src/in-memory-refresher.js';

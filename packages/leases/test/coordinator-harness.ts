@@ -2,7 +2,7 @@
  * Shared helpers of the lease coordinator tests: a fleet of real coordinators on one
  * FakeClock and one InMemoryLeaseRefresher, seeded leases, and event recording.
  */
-import { FakeClock } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { InMemoryLeaseRefresher } from '../src/in-memory-refresher.js';
 import type { Lease } from '../src/lease.js';
 import { LeaseCoordinator, resolveLeaseCoordinatorConfig, type LeaseCoordinatorOptions, type LeaseLostReason } from '../src/coordinator/index.js';

@@ -5,7 +5,8 @@
  */
 import { DependencyError } from '@kcl-ts/processor';
 import { describe, expect, it } from 'vitest';
-import { InMemoryLeaseRefresher, planAssignments, type Lease, type LeaseRefresher } from '../src/index.js';
+import { InMemoryLeaseRefresher, type Lease, type LeaseRefresher } from '../src/index.js';
+import { planAssignments } from '../src/coordinator/assigner.js';
 import { Fleet, seedLeases } from './coordinator-harness.js';
 
 const SCANNER = { leaseDurationMs: 1_000, coordination: 'single-scanner' } as const;

@@ -3,7 +3,8 @@
  * against DynamoDbLeaseRefresher on dynalite, so the in-memory store used by logic tests and
  * simulations cannot drift from the real conditional writes.
  */
-import { InMemoryLeaseRefresher, newLease, type Lease, type LeaseRefresher, type NewLease } from '@kcl-ts/leases';
+import { InMemoryLeaseRefresher, type Lease, type LeaseRefresher, type NewLease } from '@kcl-ts/leases';
+import { newLease } from '../src/lease.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testStack, uniqueName } from '../../../test-support/stack.js';
 import { DynamoDbLeaseRefresher } from '../src/dynamodb/index.js';

@@ -4,14 +4,15 @@
  * "retried conditional write whose first attempt landed" check.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { AbortError, DependencyError, FakeClock, ResourceNotFoundError } from '@kcl-ts/processor';
+import { AbortError, DependencyError, ResourceNotFoundError } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, isRetryableAwsError, withRetries } from '@kcl-ts/processor';
 import {
   DynamoDbLeaseRefresher,
-  leaseToItem,
   resolveDynamoDbLeaseRefresherConfig,
 } from '../src/dynamodb/index.js';
+import { leaseToItem } from '../src/dynamodb/lease-serializer.js';
 import type { Lease } from '@kcl-ts/leases';
 
 function awsError(name: string, status = 400, extra: Record<string, unknown> = {}): Error {

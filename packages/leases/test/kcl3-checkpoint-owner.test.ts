@@ -4,7 +4,7 @@
  * coordinator works on a KCL 3.5 single-table table (non-lease items skipped, never taken).
  */
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { FakeClock } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testStack, uniqueName } from '../../../test-support/stack.js';
 import { LeaseCoordinator, resolveLeaseCoordinatorConfig } from '../src/coordinator/index.js';

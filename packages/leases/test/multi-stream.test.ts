@@ -2,16 +2,16 @@ import { describe, expect, it } from 'vitest';
 import {
   multiStreamLeaseKey,
   multiStreamScope,
-  newLease,
   parseMultiStreamLeaseKey,
   parseStreamIdentifier,
-  planBalance,
   serializeStreamIdentifier,
   shardIdOf,
   SINGLE_STREAM_SCOPE,
   type Lease,
 } from '@kcl-ts/leases';
-import { itemToLease, leaseToItem, parseLeaseItem, type LeaseItem } from '../src/dynamodb/index.js';
+import { itemToLease, leaseToItem, parseLeaseItem, type LeaseItem } from '../src/dynamodb/lease-serializer.js';
+import { newLease } from '../src/lease.js';
+import { planBalance } from '../src/coordinator/balancer.js';
 
 const ORDERS = '123456789012:orders:1767225600';
 const CLICKS = '123456789012:clicks:1767225601';

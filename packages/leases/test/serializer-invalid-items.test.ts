@@ -1,6 +1,7 @@
 import { InvalidStateError } from '@kcl-ts/processor';
 import { describe, expect, it } from 'vitest';
-import { InvalidLeaseItemError, itemToLease, parseLeaseItem, type LeaseItem } from '../src/dynamodb/index.js';
+import { InvalidLeaseItemError, type LeaseItem } from '../src/dynamodb/index.js';
+import { itemToLease, parseLeaseItem } from '../src/dynamodb/lease-serializer.js';
 
 const REAL_SEQ = '49590338271490256608559692538361571095921575989136588898';
 const base: LeaseItem = { leaseKey: { S: 'shardId-000000000004' }, leaseCounter: { N: '3' }, checkpoint: { S: 'TRIM_HORIZON' } };

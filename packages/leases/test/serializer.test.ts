@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidStateError } from '@kcl-ts/processor';
 import type { Lease } from '@kcl-ts/leases';
-import { itemToLease, LEASE_ATTRIBUTES, leaseToItem, type LeaseItem } from '../src/dynamodb/index.js';
+import type { LeaseItem } from '../src/dynamodb/index.js';
+import { itemToLease, LEASE_ATTRIBUTES, leaseToItem } from '../src/dynamodb/lease-serializer.js';
 
 const full: Lease = {
   leaseKey: 'shardId-000000000007',

@@ -4,12 +4,14 @@
  * keys-only owner index, graceful handoff to a joiner, and the role moving when its holder dies.
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { extended, FakeClock } from '@kcl-ts/processor';
+import { extended } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testStack, uniqueName } from '../../../test-support/stack.js';
 import { LeaseCoordinator, resolveLeaseCoordinatorConfig } from '../src/coordinator/index.js';
-import { DynamoDbLeaseRefresher, roleItemKey } from '../src/dynamodb/index.js';
+import { DynamoDbLeaseRefresher } from '../src/dynamodb/index.js';
+import { roleItemKey } from '../src/dynamodb/role-item.js';
 
 const stack = testStack();
 const client = stack.dynamoDbClient();

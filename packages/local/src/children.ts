@@ -27,8 +27,3 @@ export function trackChild(child: ChildProcess): void {
   running.add(child);
   child.once('exit', () => running.delete(child));
 }
-
-/** Number of tracked emulator children still running (for tests and diagnostics). */
-export function runningChildCount(): number {
-  return running.size;
-}

@@ -20,7 +20,6 @@ export {
   type LocalClientTarget,
 } from './clients.js';
 export { localStackEnv, formatEnv, type LocalStackEndpoints } from './env.js';
-export { findFreePort, isPortFree } from './ports.js';
 export { silentLocalLogger, type LocalLogger } from './logger.js';
 export {
   createStreamAndWait,
@@ -30,7 +29,6 @@ export {
   type PutRecordResult,
   type PutRecordsOptions,
 } from './streams.js';
-export { parseCliArgs, formatStackBanner, CliUsageError, CLI_USAGE, type CliCommand } from './cli-args.js';
 export { LOCALHOST_TLS, type LocalTlsMaterial } from './localhost-tls.js';
 export {
   startSubscribeToShardServer,

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CliUsageError, formatEnv, formatStackBanner, localStackEnv, parseCliArgs } from '@kcl-ts/local';
+import { formatEnv, localStackEnv } from '@kcl-ts/local';
+import { CliUsageError, formatStackBanner, parseCliArgs } from '../src/cli-args.js';
 import { waitFor } from '../../../test-support/stack.js';
 
 describe('parseCliArgs', () => {

@@ -12,12 +12,11 @@ import { CreateTableCommand, DescribeTableCommand, GetItemCommand, PutItemComman
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   createStreamAndWait,
-  findFreePort,
-  isPortFree,
   startKinesisMock,
   startLocalStack,
   type LocalStack,
 } from '@kcl-ts/local';
+import { findFreePort, isPortFree } from '../src/ports.js';
 import { waitFor } from '../../../test-support/stack.js';
 
 // These tests start their own emulators (not the shared globalSetup stack) because they

@@ -10,10 +10,8 @@ export type KclErrorCode =
   | 'INVALID_CHECKPOINT'
   | 'SHUTDOWN'
   | 'DEPENDENCY'
-  | 'THROTTLED'
   | 'RESOURCE_NOT_FOUND'
   | 'INVALID_STATE'
-  | 'PROCESSOR'
   | 'ABORTED'
   | 'DUPLICATE_WORKER_ID';
 
@@ -121,16 +119,6 @@ export class ResourceNotFoundError extends KclError {
 export class InvalidStateError extends KclError {
   constructor(message: string, options: KclErrorOptions = {}) {
     super('INVALID_STATE', message, options);
-  }
-}
-
-/** A user record processor threw; the original error is the `cause`. */
-export class ProcessorError extends KclError {
-  /** The shard whose processor failed. */
-  readonly shardId: string;
-  constructor(shardId: string, message: string, options: KclErrorOptions = {}) {
-    super('PROCESSOR', message, options);
-    this.shardId = shardId;
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyAwsError, FakeClock, withRetries } from '../src/index.js';
+import { classifyAwsError, withRetries } from '../src/index.js';
+import { FakeClock } from '../src/testing.js';
 
 const awsError = (name: string, status?: number, extra: Record<string, unknown> = {}): Error =>
   Object.assign(new Error(name), { name, $metadata: status === undefined ? {} : { httpStatusCode: status }, ...extra });

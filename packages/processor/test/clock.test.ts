@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AbortError, assertClock, FakeClock, MAX_TIMER_DELAY_MS, systemClock } from '../src/index.js';
+import { AbortError, assertClock, MAX_TIMER_DELAY_MS, systemClock } from '../src/index.js';
+import { FakeClock } from '../src/testing.js';
 
 // Vitest's fake timers emulate Node's overflow: a delay above 2^31−1 ms fires after 1 ms.
 // So these tests see exactly the bug a real timer would show, without waiting.

@@ -4,7 +4,6 @@
  * @module
  */
 import { ShutdownError, isKclError, silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
-import { linkSignals } from './abort.js';
 import type { LeaseCleanup } from './lease-cleanup.js';
 import type { ShardSyncResult, ShardSyncer } from './shard-syncer.js';
 import { SHARD_SYNC_DEFAULTS, type ShardSyncConfig } from './shard-sync-options.js';
@@ -156,22 +155,22 @@ export class PeriodicShardSync {
 
   private async runNow(signal: AbortSignal | undefined): Promise<ShardSyncResult> {
     if (this.stopController.signal.aborted) throw new ShutdownError('PeriodicShardSync was stopped');
-    const linked = linkSignals(this.stopController.signal, signal);
+    // AbortSignal.any holds its sources weakly: nothing to detach once the run ends.
+    const linked = signal === undefined ? this.stopController.signal : AbortSignal.any([this.stopController.signal, signal]);
     const startedAt = this.config.clock.elapsed();
     let result: ShardSyncResult | undefined;
     try {
-      result = await this.config.syncer.syncShards(linked.signal);
+      result = await this.config.syncer.syncShards(linked);
       if (this.config.cleanup) {
         try {
-          await this.config.cleanup.run(linked.signal);
+          await this.config.cleanup.run(linked);
         } catch (error) {
-          if (linked.signal.aborted) throw error;
+          if (linked.aborted) throw error;
           this.report(error, 'lease cleanup failed');
         }
       }
       return result;
     } finally {
-      linked.dispose();
       this.lastRunEnd = this.config.clock.elapsed();
       try {
         this.config.onRun?.(result, this.lastRunEnd - startedAt);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findHashKeyHoles, hashKeyMidpoint, MAX_HASH_KEY, parseHashKey } from '@kcl-ts/shard-sync';
+import { findHashKeyHoles, hashKeyMidpoint, MAX_HASH_KEY, parseHashKey } from '../src/hash-key-space.js';
 
 const r = (a: bigint | number, b: bigint | number) => ({ startingHashKey: BigInt(a).toString(), endingHashKey: BigInt(b).toString() });
 const MAX = MAX_HASH_KEY;

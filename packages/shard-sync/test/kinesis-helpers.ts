@@ -10,7 +10,9 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { Lease, LeaseRefresher } from '@kcl-ts/leases';
 import { extended } from '@kcl-ts/processor';
-import { hashKeyMidpoint, parentShardIdsOf, shardFromSdk, type ShardInfo } from '@kcl-ts/shard-sync';
+import type { ShardInfo } from '@kcl-ts/shard-sync';
+import { parentShardIdsOf, shardFromSdk } from '../src/shard-info.js';
+import { hashKeyMidpoint } from '../src/hash-key-space.js';
 import { expect } from 'vitest';
 import { waitFor } from '../../../test-support/stack.js';
 

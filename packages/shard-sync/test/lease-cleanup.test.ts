@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryLeaseRefresher } from '@kcl-ts/leases';
-import { FakeClock } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { LeaseCleanup, ShardSyncer } from '@kcl-ts/shard-sync';
 import { FakeStream, lease, sid } from './fake-stream.js';
 

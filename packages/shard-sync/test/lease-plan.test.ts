@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NewLease } from '@kcl-ts/leases';
-import { planNewLeases } from '@kcl-ts/shard-sync';
+import { planNewLeases } from '../src/lease-plan.js';
 import { FakeStream, lease, sid } from './fake-stream.js';
 
 const TS = new Date('2026-03-01T12:00:00Z');

@@ -2,7 +2,7 @@
 // one stream see and change only that stream's leases, though both have the same shard ids.
 import { describe, expect, it } from 'vitest';
 import { InMemoryLeaseRefresher, multiStreamScope, type Lease } from '@kcl-ts/leases';
-import { FakeClock } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { LeaseCleanup, ShardHierarchyGate, ShardSyncer } from '@kcl-ts/shard-sync';
 import { FakeStream, sid } from './fake-stream.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock, ResourceNotFoundError, ShutdownError, flushMicrotasks } from '@kcl-ts/processor';
+import { ResourceNotFoundError, ShutdownError } from '@kcl-ts/processor';
+import { FakeClock, flushMicrotasks } from '@kcl-ts/processor/testing';
 import { PeriodicShardSync, resolveShardSyncConfig, type ShardSyncOptions, type ShardSyncResult } from '@kcl-ts/shard-sync';
 
 const OK: ShardSyncResult = { shards: 1, leasesCreated: [], holes: [], repairedHoles: [], garbageLeases: [] };

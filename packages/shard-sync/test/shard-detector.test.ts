@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KinesisClient, ListShardsCommandInput, Shard } from '@aws-sdk/client-kinesis';
-import { AbortError, DependencyError, FakeClock, ResourceNotFoundError } from '@kcl-ts/processor';
+import { AbortError, DependencyError, ResourceNotFoundError } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { resolveShardSyncConfig, ShardDetector, type ListShardsConfig, type ListShardsOptions } from '@kcl-ts/shard-sync';
 import { sid } from './fake-stream.js';
 

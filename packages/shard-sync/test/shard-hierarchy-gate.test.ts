@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryLeaseRefresher } from '@kcl-ts/leases';
-import { AbortError, FakeClock } from '@kcl-ts/processor';
+import { AbortError } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { ShardHierarchyGate, ShardSyncer } from '@kcl-ts/shard-sync';
 import { FakeStream, lease, sid } from './fake-stream.js';
 

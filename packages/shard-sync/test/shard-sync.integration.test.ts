@@ -3,8 +3,10 @@
 import { DeleteStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, type GetRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoDbLeaseRefresher, InMemoryLeaseRefresher, type Lease, type LeaseRefresher } from '@kcl-ts/leases';
-import { FakeClock, ResourceNotFoundError } from '@kcl-ts/processor';
-import { childShardsFromSdk, PeriodicShardSync, resolveShardSyncConfig, ShardDetector, ShardSyncer, type ShardLister } from '@kcl-ts/shard-sync';
+import { ResourceNotFoundError } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
+import { PeriodicShardSync, resolveShardSyncConfig, ShardDetector, ShardSyncer, type ShardLister } from '@kcl-ts/shard-sync';
+import { childShardsFromSdk } from '../src/shard-info.js';
 import { createStream, putRecords, testStack, uniqueName, waitFor } from '../../../test-support/stack.js';
 import { expectLineage, listShards, mergeAdjacent, openShards, splitShard } from './kinesis-helpers.js';
 

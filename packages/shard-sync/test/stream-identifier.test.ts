@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseStreamArn, resolveStreamIdentifier, streamLabelOf } from '@kcl-ts/shard-sync';
+import { parseStreamArn } from '@kcl-ts/shard-sync';
+import { resolveStreamIdentifier, streamLabelOf } from '../src/stream-identifier.js';
 
 describe('parseStreamArn', () => {
   it('splits valid ARNs of every partition', () => {

@@ -1,4 +1,5 @@
-import { AbortError, FakeClock, flushMicrotasks, isKclError, type KinesisClientRecord } from '@kcl-ts/processor';
+import { AbortError, isKclError, type KinesisClientRecord } from '@kcl-ts/processor';
+import { FakeClock, flushMicrotasks } from '@kcl-ts/processor/testing';
 import type { MetricDatum } from '@kcl-ts/kcl';
 import { describe, expect, it } from 'vitest';
 import { BatchingProcessor, batchingProcessorFactory, SinkWriteError, type BatchingProcessorOptions, type FlushReport } from '../src/index.js';

@@ -1,6 +1,7 @@
 import { BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { FakeClock, systemClock, type KinesisClientRecord } from '@kcl-ts/processor';
+import { systemClock, type KinesisClientRecord } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testStack, uniqueName, waitFor } from '../../../test-support/stack.js';
 import { createLocalDynamoDbClient } from '../../local/src/index.js';

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { CreateTableCommand, DescribeTableCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { FakeClock, InvalidCheckpointError, isKclError, type KinesisClientRecord, type RecordProcessorCheckpointer, type ShardRecordProcessor } from '@kcl-ts/processor';
+import { InvalidCheckpointError, isKclError, type KinesisClientRecord, type RecordProcessorCheckpointer, type ShardRecordProcessor } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamHandler } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStream, testStack, uniqueName, waitFor } from '../../../test-support/stack.js';

@@ -1,4 +1,5 @@
-import { FakeClock, type KinesisClientRecord } from '@kcl-ts/processor';
+import type { KinesisClientRecord } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../../../test-support/stack.js';

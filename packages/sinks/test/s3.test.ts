@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { FakeClock, type KinesisClientRecord } from '@kcl-ts/processor';
+import type { KinesisClientRecord } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../../../test-support/stack.js';
 import type { SinkBatch, SinkWriteContext } from '../src/index.js';

@@ -6,7 +6,8 @@
  * @module
  */
 import { performance } from 'node:perf_hooks';
-import { DependencyError, FakeClock } from '@kcl-ts/processor';
+import { DependencyError } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { LeaseCoordinator, resolveLeaseCoordinatorConfig, type Lease, type LeaseCoordinatorOptions, type LeaseRefresher } from '@kcl-ts/leases';
 import { MeteredStore, type CapacityUse, type ItemShape } from './metered-store.js';
 

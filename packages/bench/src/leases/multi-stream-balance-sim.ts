@@ -11,7 +11,7 @@
  * @module
  */
 import { pathToFileURL } from 'node:url';
-import { FakeClock } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { InMemoryLeaseRefresher, LeaseCoordinator, multiStreamScope, type Lease } from '@kcl-ts/leases';
 import { mulberry32 } from './lease-sim.js';
 

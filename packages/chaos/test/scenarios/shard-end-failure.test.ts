@@ -1,5 +1,5 @@
 import { ListShardsCommand, SplitShardCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../../src/fault-proxy.js';
 import { waitUntil } from '../../src/scenario.js';
 import { expectClean, FULL, scenarioFrame } from './support.js';

@@ -34,5 +34,8 @@ export function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/** How many lease writes one worker has in flight at once. @internal */
+/**
+ * How many lease writes one worker has in flight at once (each batch of writes goes through
+ * `pLimit(LEASE_WRITE_CONCURRENCY).map`; every write catches its own errors). @internal
+ */
 export const LEASE_WRITE_CONCURRENCY = 16;

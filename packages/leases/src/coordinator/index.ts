@@ -12,6 +12,4 @@ export {
   type LeaseCoordinatorOptions,
 } from './options.js';
 export type { LeaseCoordinatorEvents, LeaseCoordinatorListener, LeaseLostReason, TakerRunSummary, RenewerRunSummary } from './events.js';
-export { planBalance, type BalanceInput, type BalancePlan } from './balancer.js';
-export { planAssignments, type Assignment, type AssignmentInput, type AssignmentPlan } from './assigner.js';
 export { SCANNER_ROLE } from './scanner-role.js';

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { randomUUID } from 'node:crypto';
 import { AbortError, ShutdownError, silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
 import type { Lease, LeaseUpdate } from '../lease.js';
@@ -5,7 +6,6 @@ import type { LeaseRefresher } from '../refresher.js';
 import { asError, LEASE_WRITE_CONCURRENCY, type CoordinatorContext } from './context.js';
 import { CoordinatorEmitter, type LeaseCoordinatorEvents, type LeaseCoordinatorListener, type TakerRunSummary } from './events.js';
 import { HeldLeases } from './held-leases.js';
-import { mapLimit } from './map-limit.js';
 import { resolveLeaseCoordinatorConfig, type LeaseCoordinatorConfig } from './options.js';
 import { LeaseRenewer } from './renewer.js';
 import { ScannerRole, SCANNER_ROLE } from './scanner-role.js';
@@ -337,7 +337,7 @@ export class LeaseCoordinator {
     await Promise.allSettled([this.startPromise, this.takerChain, this.renewChain]);
     if (this.scanner !== undefined && this.config.releaseLeasesOnStop) await this.scanner.role.release(signal);
     if (this.config.releaseLeasesOnStop) {
-      await mapLimit([...this.held.keys()], LEASE_WRITE_CONCURRENCY, async (key) => {
+      await pLimit(LEASE_WRITE_CONCURRENCY).map([...this.held.keys()], async (key) => {
         await this.renewer.release(key, signal);
       });
     } else {

@@ -1,9 +1,9 @@
+import pLimit from 'p-limit';
 import { DuplicateWorkerIdError, LeaseLostError } from '@kcl-ts/processor';
 import type { Lease, LeaseUpdate } from '../lease.js';
 import { LEASE_WRITE_CONCURRENCY, type CoordinatorContext } from './context.js';
 import type { LeaseLostReason } from './events.js';
 import type { HeldLease } from './held-leases.js';
-import { mapLimit } from './map-limit.js';
 
 /** Called by the owner when a peer asked for a lease: drain the shard and checkpoint, then resolve. */
 export type HandoffHook = (lease: Lease, to: string) => Promise<void>;
@@ -43,7 +43,7 @@ export class LeaseRenewer {
     // write renews it if it lands, and waiting for it would hold up the renewal of every
     // other lease behind one slow write.
     const idle = held.all().filter((entry) => !held.mutex.isBusy(entry.lease.leaseKey));
-    await mapLimit(idle, LEASE_WRITE_CONCURRENCY, async (entry) => {
+    await pLimit(LEASE_WRITE_CONCURRENCY).map(idle, async (entry) => {
       try {
         if (await this.renew(entry)) renewed++;
       } catch (error) {

@@ -1,10 +1,10 @@
+import pLimit from 'p-limit';
 import type { Lease } from '../lease.js';
 import type { CoordinatorRole } from '../refresher.js';
 import { planAssignments } from './assigner.js';
 import { HEARTBEAT_PREFIX, heartbeatWorker } from './expiry-tracker.js';
 import { LEASE_WRITE_CONCURRENCY, type CoordinatorContext } from './context.js';
 import type { TakerRunSummary } from './events.js';
-import { mapLimit } from './map-limit.js';
 import type { LeaseRenewer } from './renewer.js';
 import type { ScannerRole } from './scanner-role.js';
 import type { LeaseTaker } from './taker.js';
@@ -91,13 +91,13 @@ export class SingleScannerTaker {
       const mine = leases.filter((l) => l.leaseOwner === me && !expiredKeys.has(l.leaseKey) && held.get(l.leaseKey) === undefined && !held.releasing.has(l.leaseKey));
       await this.adopt(mine, adopted, attempt);
     }
-    await mapLimit(plan.assign, LEASE_WRITE_CONCURRENCY, ({ lease, to }) =>
+    await pLimit(LEASE_WRITE_CONCURRENCY).map(plan.assign, ({ lease, to }) =>
       attempt(async () => {
         const ok = to === me ? await this.taker.take(lease, false) : (await refresher.takeLease(lease, to, signal)) !== undefined;
         if (ok) taken.push(lease.leaseKey);
       }),
     );
-    await mapLimit(plan.handoffs, LEASE_WRITE_CONCURRENCY, ({ lease, to }) =>
+    await pLimit(LEASE_WRITE_CONCURRENCY).map(plan.handoffs, ({ lease, to }) =>
       attempt(async () => {
         if (await refresher.requestHandoff(lease, to, signal)) {
           handoffsRequested.push(lease.leaseKey);
@@ -111,10 +111,10 @@ export class SingleScannerTaker {
       // first nudge). A request to a worker that is gone is withdrawn, so no owner hands a
       // lease to the dead.
       const waiting = new Map(plan.pending.filter((l) => l.leaseOwner !== me).map((l) => [`${l.leaseOwner}#${l.ownerIncarnation}`, l]));
-      await mapLimit([...waiting.values()], LEASE_WRITE_CONCURRENCY, (lease) => attempt(() => this.taker.nudgeOwner(lease)));
-      await mapLimit(plan.orphaned, LEASE_WRITE_CONCURRENCY, (lease) => attempt(async () => void (await refresher.cancelHandoff!(lease, lease.handoffTo!, signal))));
+      await pLimit(LEASE_WRITE_CONCURRENCY).map([...waiting.values()], (lease) => attempt(() => this.taker.nudgeOwner(lease)));
+      await pLimit(LEASE_WRITE_CONCURRENCY).map(plan.orphaned, (lease) => attempt(async () => void (await refresher.cancelHandoff!(lease, lease.handoffTo!, signal))));
     }
-    await mapLimit(beats?.stale ?? [], LEASE_WRITE_CONCURRENCY, (role) =>
+    await pLimit(LEASE_WRITE_CONCURRENCY).map(beats?.stale ?? [], (role) =>
       attempt(async () => {
         if (await refresher.deleteRole!(role, signal)) this.ctx.logger.info({ role: role.name }, 'deleted the heartbeat of a worker that is gone');
       }),
@@ -181,7 +181,7 @@ export class SingleScannerTaker {
       }
     };
     const found: Lease[] = [];
-    await mapLimit(fresh, LEASE_WRITE_CONCURRENCY, (key) =>
+    await pLimit(LEASE_WRITE_CONCURRENCY).map(fresh, (key) =>
       attempt(async () => {
         const lease = await refresher.getLease(key, signal);
         if (lease?.leaseOwner === me) found.push(lease);
@@ -189,7 +189,7 @@ export class SingleScannerTaker {
     );
     if (this.taker.isTakingStopped) {
       // Handed to this worker while it shuts down: give them straight back.
-      await mapLimit(found, LEASE_WRITE_CONCURRENCY, (lease) => attempt(async () => void (await refresher.evictLease(lease, me, signal))));
+      await pLimit(LEASE_WRITE_CONCURRENCY).map(found, (lease) => attempt(async () => void (await refresher.evictLease(lease, me, signal))));
     } else {
       await this.adopt(found, adopted, attempt);
     }
@@ -199,7 +199,7 @@ export class SingleScannerTaker {
 
   private async adopt(leases: readonly Lease[], adopted: string[], attempt: (fn: () => Promise<void>) => Promise<void>): Promise<void> {
     const { clock, config } = this.ctx;
-    await mapLimit(this.taker.adoptable(leases, new Set()), LEASE_WRITE_CONCURRENCY, ({ lease, quarantine }) =>
+    await pLimit(LEASE_WRITE_CONCURRENCY).map(this.taker.adoptable(leases, new Set()), ({ lease, quarantine }) =>
       attempt(async () => {
         const quarantineUntil = quarantine ? clock.elapsed() + config.leaseDurationMs : undefined;
         if (await this.renewer.adopt(lease, quarantineUntil)) adopted.push(lease.leaseKey);

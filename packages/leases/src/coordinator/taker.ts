@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { DuplicateWorkerIdError } from '@kcl-ts/processor';
 import type { Lease } from '../lease.js';
 import { planBalance } from './balancer.js';
@@ -5,7 +6,6 @@ import { LEASE_WRITE_CONCURRENCY, type CoordinatorContext } from './context.js';
 import type { TakerRunSummary } from './events.js';
 import type { CoordinatorRole } from '../refresher.js';
 import { ExpiryTracker, heartbeatRoleName } from './expiry-tracker.js';
-import { mapLimit } from './map-limit.js';
 import type { LeaseRenewer } from './renewer.js';
 
 /**
@@ -101,25 +101,25 @@ export class LeaseTaker {
 
     if (this.takingStopped) {
       const strays = leases.filter((l) => l.leaseOwner === me && held.get(l.leaseKey) === undefined && !held.releasing.has(l.leaseKey));
-      await mapLimit(strays, LEASE_WRITE_CONCURRENCY, (lease) =>
+      await pLimit(LEASE_WRITE_CONCURRENCY).map(strays, (lease) =>
         attempt(lease, 'release', async () => {
           await refresher.evictLease(lease, me, signal);
         }),
       );
     } else {
-      await mapLimit(this.adoptable(plan.toAdopt, expiredKeys), LEASE_WRITE_CONCURRENCY, ({ lease, quarantine }) =>
+      await pLimit(LEASE_WRITE_CONCURRENCY).map(this.adoptable(plan.toAdopt, expiredKeys), ({ lease, quarantine }) =>
         attempt(lease, 'adopt', async () => {
           const quarantineUntil = quarantine ? (this.tracker.changedAt(lease.leaseKey) ?? clock.elapsed()) + config.leaseDurationMs : undefined;
           if (await this.renewer.adopt(lease, quarantineUntil)) adopted.push(lease.leaseKey);
         }),
       );
       const timedOut = this.trackHandoffs(leases, now);
-      await mapLimit(plan.toTake, LEASE_WRITE_CONCURRENCY, (lease) =>
+      await pLimit(LEASE_WRITE_CONCURRENCY).map(plan.toTake, (lease) =>
         attempt(lease, 'take', async () => {
           if (await this.take(lease, false)) taken.push(lease.leaseKey);
         }),
       );
-      await mapLimit(plan.toSteal, LEASE_WRITE_CONCURRENCY, (lease) =>
+      await pLimit(LEASE_WRITE_CONCURRENCY).map(plan.toSteal, (lease) =>
         attempt(lease, 'steal', async () => {
           if (config.gracefulHandoff && lease.handoffTo === undefined) {
             if (await refresher.requestHandoff(lease, me, signal)) {
@@ -132,7 +132,7 @@ export class LeaseTaker {
           }
         }),
       );
-      await mapLimit(timedOut, LEASE_WRITE_CONCURRENCY, (lease) =>
+      await pLimit(LEASE_WRITE_CONCURRENCY).map(timedOut, (lease) =>
         attempt(lease, 'steal', async () => {
           if (await this.take(lease, true)) {
             this.pendingHandoffs.delete(lease.leaseKey);

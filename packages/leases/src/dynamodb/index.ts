@@ -1,6 +1,6 @@
 /**
  * The DynamoDB side of `@kcl-ts/leases`: {@link DynamoDbLeaseRefresher}, its options, the
- * Java-KCL-compatible item (de)serializer (its retries use `withRetries` from `@kcl-ts/processor`).
+ * Java-KCL-compatible item format (its retries use `withRetries` from `@kcl-ts/processor`).
  * @module
  */
 export { DynamoDbLeaseRefresher } from './dynamodb-lease-refresher.js';
@@ -13,15 +13,4 @@ export {
   type DynamoDbLeaseRefresherOptions,
 } from './refresher-options.js';
 export { LEASE_OWNER_INDEX, type LeaseTableBillingMode } from './lease-table.js';
-export {
-  ENTITY_TYPE_ATTRIBUTE,
-  InvalidLeaseItemError,
-  LEASE_ATTRIBUTES,
-  itemToLease,
-  leaseToItem,
-  parseLeaseItem,
-  type LeaseItem,
-  type ParsedLeaseItem,
-} from './lease-serializer.js';
-export { isConditionalCheckFailed } from './errors.js';
-export { ROLE_ATTRIBUTES, ROLE_ENTITY_TYPE, roleItemKey } from './role-item.js';
+export { InvalidLeaseItemError, leaseToItem, type LeaseItem } from './lease-serializer.js';

@@ -121,8 +121,8 @@ export function leaseToItem(lease: Lease): LeaseItem {
 }
 
 /**
- * An item of the lease table that is not a valid lease, as an error: thrown by
- * {@link itemToLease} (and so by `getLease`). Its code is `INVALID_STATE`; its fields say
+ * An item of the lease table that is not a valid lease, as an error: thrown when such an
+ * item is read as a lease (e.g. by `getLease`). Its code is `INVALID_STATE`; its fields say
  * which item and what is wrong, without any attribute value.
  */
 export class InvalidLeaseItemError extends InvalidStateError {
@@ -330,6 +330,6 @@ function readStringSet(item: LeaseItem, name: string): string[] {
   // Tolerate a single string or a list of strings, which hand-written items sometimes use.
   if (value.SS !== undefined) return [...value.SS].sort();
   if (value.S !== undefined) return [value.S];
-  if (value.L !== undefined && value.L.every((v) => v.S !== undefined)) return value.L.map((v) => v.S!).sort();
+  if (value.L?.every((v) => v.S !== undefined)) return value.L.map((v) => v.S!).sort();
   throw wrongTypeProblem(name, value, 'SS');
 }

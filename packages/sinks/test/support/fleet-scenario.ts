@@ -12,7 +12,8 @@
  *
  * The processors run on a FakeClock so the test decides when an age flush happens.
  */
-import { FakeClock, type KinesisClientRecord } from '@kcl-ts/processor';
+import type { KinesisClientRecord } from '@kcl-ts/processor';
+import { FakeClock } from '@kcl-ts/processor/testing';
 import { Worker } from '@kcl-ts/kcl';
 import { expect } from 'vitest';
 import { createLocalDynamoDbClient, createLocalKinesisClient } from '../../../local/src/index.js';

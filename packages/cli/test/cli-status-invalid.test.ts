@@ -7,8 +7,8 @@ import { DynamoDbLeaseRefresher, InMemoryLeaseRefresher, type LeaseItem } from '
 import { extended } from '@kcl-ts/processor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testStack, uniqueName } from '../../../test-support/stack.js';
-import { describeFailure, main } from '../src/cli/main.js';
-import { collectStatus, formatStatus, type StatusReport } from '../src/cli/status.js';
+import { runCli } from './run-cli.js';
+import { collectStatus, formatStatus, type StatusReport } from '../src/status.js';
 
 describe('kcl status with invalid lease table items', () => {
   const stack = testStack();
@@ -29,16 +29,7 @@ describe('kcl status with invalid lease table items', () => {
   });
   afterAll(() => dynamoDb.destroy());
 
-  async function run(args: string[]): Promise<{ code: number; out: string }> {
-    const lines: string[] = [];
-    try {
-      const code = await main(args, (s) => lines.push(s), env);
-      return { code, out: lines.join('\n') };
-    } catch (error) {
-      const { message, exitCode } = describeFailure(error);
-      return { code: exitCode, out: message };
-    }
-  }
+  const run = (args: string[]): Promise<{ code: number; out: string }> => runCli(args, env);
 
   it('prints an invalid row with the reason for each malformed item, and the valid leases as usual', async () => {
     const { code, out } = await run(['status', '--app', table, ...conn]);

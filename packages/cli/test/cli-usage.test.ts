@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { describeFailure, main } from '../src/cli/main.js';
+import { runCli } from './run-cli.js';
 
 // Usage errors are caught before any client is built or called: no emulator needed. The
 // endpoint points nowhere, so a validation that let a bad name through would fail differently.
 const env = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
 const conn = ['--endpoint', 'http://127.0.0.1:9'];
 
-/** Runs the CLI as bin.ts does: the exit code and the text printed (output or error). */
-async function run(args: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  try {
-    const code = await main(args, (s) => lines.push(s), env);
-    return { code, out: lines.join('\n') };
-  } catch (error) {
-    const { message, exitCode } = describeFailure(error);
-    return { code: exitCode, out: message };
-  }
-}
+const run = (args: string[]): Promise<{ code: number; out: string }> => runCli(args, env);
 
 describe('kcl CLI usage errors', () => {
   it.each([

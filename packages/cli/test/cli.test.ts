@@ -2,8 +2,9 @@ import { DynamoDbLeaseRefresher } from '@kcl-ts/leases';
 import { extended } from '@kcl-ts/processor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStream, testStack, uniqueName } from '../../../test-support/stack.js';
-import { describeFailure, main } from '../src/cli/main.js';
-import type { StatusReport } from '../src/cli/status.js';
+import { describeFailure, main } from '../src/main.js';
+import { runCli } from './run-cli.js';
+import type { StatusReport } from '../src/status.js';
 
 describe('kcl CLI', () => {
   const stack = testStack();
@@ -29,16 +30,7 @@ describe('kcl CLI', () => {
     dynamoDb.destroy();
   });
 
-  async function run(args: string[]): Promise<{ code: number; out: string }> {
-    const lines: string[] = [];
-    try {
-      const code = await main(args, (s) => lines.push(s), env);
-      return { code, out: lines.join('\n') };
-    } catch (error) {
-      const { message, exitCode } = describeFailure(error);
-      return { code: exitCode, out: message };
-    }
-  }
+  const run = (args: string[]): Promise<{ code: number; out: string }> => runCli(args, env);
 
   it('status prints the lease table with state, owner, checkpoint, lag, lineage and a per-worker summary', async () => {
     const { code, out } = await run(['status', '--app', table, '--stream', stream, ...conn]);

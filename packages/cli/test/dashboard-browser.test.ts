@@ -19,10 +19,10 @@ import { dirname, join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStream, waitFor } from '../../../test-support/stack.js';
-import { startDashboardServer, type DashboardServer } from '../src/cli/dashboard/server.js';
-import { describeStreamSummary, LeaseTableSource } from '../src/cli/dashboard/source.js';
-import type { Worker } from '../src/index.js';
-import { FAST, Journal, makeWorker, putKeyed, testStack, uniqueName } from './helpers.js';
+import { startDashboardServer, type DashboardServer } from '../src/dashboard/server.js';
+import { describeStreamSummary, LeaseTableSource } from '../src/dashboard/source.js';
+import type { Worker } from '@kcl-ts/kcl';
+import { FAST, Journal, makeWorker, putKeyed, testStack, uniqueName } from '../../kcl/test/helpers.js';
 
 const CHROMIUM = process.env.KCL_CHROMIUM || '/usr/bin/chromium';
 const hasBrowser = existsSync(CHROMIUM);

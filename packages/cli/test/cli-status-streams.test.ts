@@ -1,7 +1,7 @@
 import { InMemoryLeaseRefresher, multiStreamScope } from '@kcl-ts/leases';
 import { extended } from '@kcl-ts/processor';
 import { describe, expect, it } from 'vitest';
-import { collectStatus, formatStatus } from '../src/cli/status.js';
+import { collectStatus, formatStatus } from '../src/status.js';
 
 const ORDERS = '000000000000:orders:1767225600';
 const CLICKS = '000000000000:clicks:1767225601';

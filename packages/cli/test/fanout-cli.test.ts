@@ -1,10 +1,10 @@
 /**
  * `kcl consumers list|deregister` against the Kinesis Mock.
  */
+import { DescribeStreamConsumerCommand, DescribeStreamSummaryCommand, RegisterStreamConsumerCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStream, testStack, uniqueName, waitFor } from '../../../test-support/stack.js';
-import { describeFailure, main } from '../src/cli/main.js';
-import { registerStreamConsumer } from '../src/index.js';
+import { runCli } from './run-cli.js';
 
 describe('kcl consumers', () => {
   const stack = testStack();
@@ -13,22 +13,19 @@ describe('kcl consumers', () => {
   const kinesis = stack.kinesisClient();
   afterAll(() => kinesis.destroy());
 
-  async function run(args: string[]): Promise<{ code: number; out: string }> {
-    const lines: string[] = [];
-    try {
-      const code = await main(args, (s) => lines.push(s), env);
-      return { code, out: lines.join('\n') };
-    } catch (error) {
-      const { message, exitCode } = describeFailure(error);
-      return { code: exitCode, out: message };
-    }
-  }
+  const run = (args: string[]): Promise<{ code: number; out: string }> => runCli(args, env);
 
   it('lists the registered consumers and deregisters one', async () => {
     const stream = uniqueName('cli-consumers');
     await createStream(kinesis, stream, 1);
     expect(await run(['consumers', 'list', '--stream', stream, ...conn])).toEqual({ code: 0, out: `no enhanced fan-out consumers registered on stream ${stream}` });
-    await registerStreamConsumer({ kinesisClient: kinesis, stream: { streamName: stream }, consumerName: 'billing', timeoutMs: 30_000 });
+    const { StreamDescriptionSummary } = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+    const StreamARN = StreamDescriptionSummary!.StreamARN!;
+    await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN, ConsumerName: 'billing' }));
+    await waitFor(
+      async () => (await kinesis.send(new DescribeStreamConsumerCommand({ StreamARN, ConsumerName: 'billing' }))).ConsumerDescription?.ConsumerStatus === 'ACTIVE',
+      { message: 'consumer billing ACTIVE' },
+    );
     const listed = await run(['consumers', 'list', '--stream', stream, ...conn]);
     expect(listed.code).toBe(0);
     expect(listed.out).toMatch(/NAME\s+STATUS\s+CREATED\s+ARN/);

@@ -11,9 +11,9 @@ import { request } from 'node:http';
 import { Script } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStream, testStack, uniqueName, waitFor } from '../../../test-support/stack.js';
-import { buildDashboardModel, LeaseObserver, type DashboardModel } from '../src/cli/dashboard/model.js';
-import { PAGE_HTML, PAGE_JS } from '../src/cli/dashboard/page.js';
-import { describeFailure, main } from '../src/cli/main.js';
+import { buildDashboardModel, LeaseObserver, type DashboardModel } from '../src/dashboard/model.js';
+import { PAGE_HTML, PAGE_JS } from '../src/dashboard/page.js';
+import { describeFailure, main } from '../src/main.js';
 
 const lease = (leaseKey: string, extra: Partial<Lease> = {}): Lease => ({
   leaseKey,
