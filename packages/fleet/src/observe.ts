@@ -5,7 +5,7 @@
  */
 import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import type { LeaseRow, ShardLineage } from './invariants.js';
+import type { LeaseRow, ShardLineage } from './oracle.js';
 
 /** Every shard of the stream (closed ones included) with its parents, via paged ListShards. */
 export async function listShardLineage(client: KinesisClient, streamName: string): Promise<ShardLineage[]> {
