@@ -60,6 +60,8 @@ export interface FaultProxy {
   removeRule(id: number): boolean;
   /** Removes every rule: requests pass through again. */
   clearRules(): void;
+  /** Destroys every open `SubscribeToShard` event stream (the client sees the connection drop); resolves how many. */
+  cutStreams(): number;
   /** Counters (requests, and per rule how often it matched and fired). */
   stats(): FaultProxyStats;
   /** Faults injected so far, optionally of one kind. */
@@ -101,6 +103,37 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         },
       );
       upstream.on('error', reject);
+      upstream.end(body);
+    });
+
+  /**
+   * Forwards an event-stream call (SubscribeToShard) chunk by chunk: its response lasts as
+   * long as the subscription. With `cut`, the connection is destroyed after the first event
+   * reached the client: the stream is dropped mid-way.
+   */
+  const openStreams = new Set<IncomingMessage>();
+  const forwardStream = (req: IncomingMessage, body: Buffer, res: ServerResponse, cut: boolean): Promise<void> =>
+    new Promise((resolve, reject) => {
+      openStreams.add(req);
+      req.socket.once('close', () => openStreams.delete(req));
+      const headers = { ...req.headers, host: targetUrl.host, 'content-length': String(body.length) };
+      delete headers['transfer-encoding'];
+      const upstream = http.request({ protocol: targetUrl.protocol, hostname: targetUrl.hostname, port: targetUrl.port, method: req.method, path: req.url, headers }, (up) => {
+        counters.forwarded++;
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.on('data', (chunk: Buffer) => {
+          res.write(chunk);
+          if (cut) {
+            up.destroy();
+            req.socket.destroy();
+          }
+        });
+        up.on('end', () => res.end());
+        up.on('close', resolve);
+        up.on('error', () => req.socket.destroy());
+      });
+      upstream.on('error', reject);
+      req.socket.once('close', () => upstream.destroy());
       upstream.end(body);
     });
 
@@ -147,6 +180,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       const r = faultResponse(fault, options.kind);
       res.writeHead(r.status, r.headers);
       res.end(r.body);
+      return;
+    }
+    if (op === 'SubscribeToShard') {
+      await forwardStream(req, body, res, fault?.kind === 'drop').catch(() => req.socket.destroy());
       return;
     }
     let upstream;
@@ -196,6 +233,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     addRule: (rule) => rules.add(rule),
     removeRule: (id) => rules.remove(id),
     clearRules: () => rules.clear(),
+    cutStreams: () => {
+      const open = [...openStreams];
+      for (const req of open) req.socket.destroy();
+      return open.length;
+    },
     stats,
     injected: (kind) => rules.totalInjected(kind),
     stop: () => {

@@ -7,18 +7,30 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { createStreamAndWait } from '@kcl-ts/local';
+import {
+  checkInvariants,
+  checkRetrieval,
+  checkStreams,
+  Fleet,
+  formatVerdict,
+  KeyedProducer,
+  listShardLineage,
+  openShardIds,
+  scanLeaseTable,
+  waitUntil,
+  type FleetBase,
+  type JournalLine,
+  type LeaseRow,
+  type RetrievalMode,
+  type Verdict,
+  type WorkerHandle,
+  type WorkerTuning,
+} from '@kcl-ts/fleet';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { FaultProxy } from './fault-proxy.js';
 import type { FaultRule } from './fault-rules.js';
-import { Fleet, type WorkerHandle } from './fleet.js';
-import { checkInvariants, formatVerdict, type LeaseRow, type Verdict } from './invariants.js';
-import type { JournalLine } from './journal.js';
-import { listShardLineage, openShardIds, scanLeaseTable } from './observe.js';
-import { KeyedProducer } from './producer.js';
-import type { WorkerProcessConfig, WorkerTuning } from './worker-config.js';
 
 /** Fast lease and retrieval settings for scenarios on a small, shared machine. */
 export const SCENARIO_TUNING: WorkerTuning = {
@@ -49,7 +61,11 @@ export interface ScenarioOptions {
   readonly kinesis: KinesisClient;
   /** A DynamoDB client talking to dynalite directly (the final lease-table scan uses it). */
   readonly dynamoDb: DynamoDBClient;
-  /** Shards of the new stream. */
+  /** How the workers read: polling or enhanced fan-out. @default 'polling' */
+  readonly retrieval?: RetrievalMode;
+  /** Names of the streams to create and consume (each gets a unique suffix); the Worker reads one stream. @default ['main'] */
+  readonly streams?: readonly string[];
+  /** Shards of each new stream. */
   readonly shards: number;
   /** Partition keys of the producer. @default 20 */
   readonly keys?: number;
@@ -67,28 +83,6 @@ export interface ScenarioOptions {
   readonly workerDynamoDbEndpoint?: string;
   /** Parent of the scenario directory. @default `<tmpdir>/kcl-chaos` */
   readonly baseDir?: string;
-}
-
-/** Bounded polling: resolves once `fn` returns a truthy value, or throws after `timeoutMs`. */
-export async function waitUntil<T>(
-  fn: () => T | Promise<T>,
-  options: { readonly timeoutMs: number; readonly intervalMs?: number; readonly message: string | (() => string) },
-): Promise<NonNullable<T>> {
-  const deadline = performance.now() + options.timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (error) {
-      lastError = error;
-    }
-    if (performance.now() >= deadline) {
-      const message = typeof options.message === 'function' ? options.message() : options.message;
-      throw new Error(`timed out after ${options.timeoutMs} ms: ${message}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
-    }
-    await delay(options.intervalMs ?? 200);
-  }
 }
 
 /**
@@ -126,14 +120,15 @@ export class Scenario {
 
   private constructor(
     readonly options: ScenarioOptions,
-    readonly streamName: string,
+    readonly streams: readonly string[],
     readonly applicationName: string,
     readonly dir: string,
   ) {
-    this.producer = new KeyedProducer(options.kinesis, streamName, { keys: options.keys ?? 20 });
-    const base: Omit<WorkerProcessConfig, 'workerId' | 'journalPath' | 'logPath'> = {
+    this.producer = new KeyedProducer(options.kinesis, this.streamName, { keys: options.keys ?? 20 });
+    const base: FleetBase = {
       applicationName,
-      streamName,
+      streams,
+      retrieval: options.retrieval ?? 'polling',
       region: options.stack.region,
       credentials: options.stack.credentials,
       kinesisEndpoint: options.workerKinesisEndpoint ?? options.stack.kinesisEndpoint,
@@ -146,19 +141,29 @@ export class Scenario {
     this.fleet = new Fleet({ dir, base });
   }
 
-  /** Creates the stream (waits for ACTIVE) and the scenario directory. */
+  /** Creates the streams (waits for ACTIVE) and the scenario directory. */
   static async create(options: ScenarioOptions): Promise<Scenario> {
+    const retrieval = options.retrieval ?? 'polling';
+    checkRetrieval(retrieval, 'ScenarioOptions.retrieval');
+    const logical = options.streams ?? ['main'];
+    checkStreams(logical, 'ScenarioOptions.streams');
     const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
-    const streamName = `chaos-${options.name}-${id}`;
-    const applicationName = `chaos-app-${options.name}-${id}`;
-    const dir = join(options.baseDir ?? join(tmpdir(), 'kcl-chaos'), `${options.name}-${id}`);
+    const label = `${options.name}${retrieval === 'fanout' ? '-efo' : ''}`;
+    const streams = logical.map((s) => `chaos-${label}-${s}-${id}`);
+    const applicationName = `chaos-app-${label}-${id}`;
+    const dir = join(options.baseDir ?? join(tmpdir(), 'kcl-chaos'), `${label}-${id}`);
     mkdirSync(dir, { recursive: true });
-    await createStreamAndWait(options.kinesis, streamName, options.shards, { timeoutMs: 60_000 });
-    return new Scenario(options, streamName, applicationName, dir);
+    for (const stream of streams) await createStreamAndWait(options.kinesis, stream, options.shards, { timeoutMs: 60_000 });
+    return new Scenario(options, streams, applicationName, dir);
+  }
+
+  /** The (first) stream's name. */
+  get streamName(): string {
+    return this.streams[0]!;
   }
 
   /** Spawns a worker process. */
-  spawn(workerId: string, overrides?: Partial<Omit<WorkerProcessConfig, 'workerId' | 'journalPath' | 'logPath'>>): WorkerHandle {
+  spawn(workerId: string, overrides?: Partial<FleetBase>): WorkerHandle {
     return this.fleet.spawn(workerId, overrides);
   }
 
@@ -173,7 +178,7 @@ export class Scenario {
   }
 
   /** All journal lines of the fleet. */
-  journals(): JournalLine[] {
+  journals(): readonly JournalLine[] {
     return this.fleet.journals();
   }
 
@@ -260,8 +265,8 @@ export class Scenario {
     const leases = await scanLeaseTable(this.options.dynamoDb, this.applicationName);
     const verdict = checkInvariants({ journals: this.journals(), puts: this.producer.acked, shards, leases });
     const durationMs = Date.now() - this.startedAt;
-    const text = `${this.options.name} (${(durationMs / 1000).toFixed(1)} s): ${formatVerdict(verdict)}\n  dir: ${this.dir}${killedAtEnd.length ? `\n  killed at the end (shutdown hung): ${killedAtEnd.join(', ')}` : ''}`;
-    const result = { scenario: this.options.name, ok: verdict.ok, durationMs, summary: verdict.summary, violations: verdict.violations, killedAtEnd, dir: this.dir };
+    const text = `${this.options.name} [${this.options.retrieval ?? 'polling'}] (${(durationMs / 1000).toFixed(1)} s): ${formatVerdict(verdict)}\n  dir: ${this.dir}${killedAtEnd.length ? `\n  killed at the end (shutdown hung): ${killedAtEnd.join(', ')}` : ''}`;
+    const result = { scenario: this.options.name, retrieval: this.options.retrieval ?? 'polling', ok: verdict.ok, durationMs, summary: verdict.summary, violations: verdict.violations, killedAtEnd, dir: this.dir };
     writeFileSync(join(this.dir, 'verdict.json'), JSON.stringify(result, null, 2));
     appendFileSync(join(this.dir, '..', 'results.jsonl'), JSON.stringify(result) + '\n');
     return { ...verdict, text, killedAtEnd, durationMs };

@@ -38,7 +38,7 @@ export type JournalLine = JournalBase &
     | { readonly type: 'event'; readonly event: 'leaseAcquired' | 'leaseLost' | 'shardEnded'; readonly shard: string; readonly reason?: string; readonly children?: readonly string[] }
     | { readonly type: 'processor-error'; readonly shard: string; readonly error: string }
     | { readonly type: 'init'; readonly shard: string; readonly epoch: string; readonly checkpoint: string; readonly sub: number }
-    | ({ readonly type: 'record'; readonly shard: string; readonly epoch: string; readonly key: string; readonly n: number; readonly putAt: number } & JournalPosition)
+    | ({ readonly type: 'record'; readonly shard: string; readonly epoch: string; readonly key: string; readonly n: number; readonly putAt?: number } & JournalPosition)
     | ({ readonly type: 'checkpoint-begin'; readonly shard: string; readonly epoch: string; readonly phase: CheckpointPhase } & JournalPosition)
     | ({ readonly type: 'checkpoint'; readonly shard: string; readonly epoch: string; readonly phase: CheckpointPhase; readonly sentAt: number } & JournalPosition)
     | ({ readonly type: 'checkpoint-rejected'; readonly shard: string; readonly epoch: string; readonly phase: CheckpointPhase; readonly sentAt: number; readonly error: string } & JournalPosition)

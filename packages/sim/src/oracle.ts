@@ -3,7 +3,7 @@
  * puts, the stream's lineage, the declared stalls and the final lease table whether the
  * fleet behaved like a correct KCL. Pure: no I/O, no clock.
  *
- * It runs the invariant checker of `@kcl-ts/chaos` on the journal (the sim writes the same
+ * It runs the invariant checker of `@kcl-ts/fleet` on the journal (the sim writes the same
  * line format, stamped with simulated time: `no-phantom`, `epoch-order`, `start-position`,
  * `zombie-checkpoint`, `checkpoint-regression`, `duplicates`) and adds the checks a
  * simulation can make exactly:
@@ -54,7 +54,7 @@ import {
   type PutRecordAck,
   type ShardLineage,
   type VerdictSummary,
-} from '@kcl-ts/chaos';
+} from '@kcl-ts/fleet';
 import type { CheckpointOverreach, Delivery } from './recording-processor.js';
 import type { UnflushedHandoff } from './batching-sim-processor.js';
 

@@ -3,7 +3,7 @@
  * always kills the worker processes (also after a failure).
  */
 import { afterAll, afterEach, expect } from 'vitest';
-import type { Verdict } from '../../src/invariants.js';
+import { RETRIEVAL_MODES, type RetrievalMode, type Verdict } from '@kcl-ts/fleet';
 import { Scenario, type ScenarioOptions } from '../../src/scenario.js';
 import { testStack } from '../../../../test-support/stack.js';
 
@@ -16,6 +16,18 @@ export const FULL = PROFILE === 'full';
 
 /** Picks the short or the full value. */
 export const pick = <T>(short: T, full: T): T => (FULL ? full : short);
+
+const only = process.env.CHAOS_RETRIEVAL;
+if (only !== undefined && !RETRIEVAL_MODES.includes(only as RetrievalMode)) throw new TypeError(`CHAOS_RETRIEVAL must be one of ${RETRIEVAL_MODES.join(', ')}, got ${JSON.stringify(only)}`);
+
+/**
+ * The retrieval modes a scenario runs in: `short` in the short profile, `full` in the full
+ * one; `CHAOS_RETRIEVAL=polling|fanout` keeps only that mode (of those the scenario supports).
+ */
+export function retrievals(short: readonly RetrievalMode[], full: readonly RetrievalMode[]): RetrievalMode[] {
+  const modes = FULL ? full : short;
+  return only === undefined ? [...modes] : modes.filter((m) => m === only);
+}
 
 /**
  * Registers the clients and the cleanup of one scenario file; `create` makes a scenario whose
