@@ -21,7 +21,7 @@ export {
   type LineOf,
 } from './journal.js';
 export { isWorkerMessage, type SeenRecord, type ShardProgress, type WorkerEventName, type WorkerMessage } from './messages.js';
-export { listShardLineage, openShardIds, scanLeaseTable } from './observe.js';
+export { isOpen, listShardLineage, listShards, openShardIds, scanLeaseTable } from './observe.js';
 export {
   checkInvariants,
   formatVerdict,
