@@ -38,5 +38,5 @@ export { decodePayload, encodePayload, type Payload } from './payload.js';
 export { comparePositions, rankOf, showPosition, type Position } from './positions.js';
 export { KeyedProducer, type AckedPut, type BackgroundProduction, type KeyedProducerOptions } from './producer.js';
 export { RecordingProcessor, type ProcessorStats, type RecordingOptions } from './recording-processor.js';
-export { Fleet, WorkerHandle, workerEntry, type FleetBase, type FleetOptions, type ProcessExit, type WorkerState } from './spawner.js';
+export { ChildHandle, Fleet, forkChild, WorkerHandle, workerEntry, type FleetBase, type FleetOptions, type ForkOptions, type ProcessExit, type WorkerState } from './spawner.js';
 export { waitUntil } from './wait.js';

@@ -63,53 +63,73 @@ function registerChild(child: ChildProcess): void {
   });
 }
 
-/** One worker process. */
-export class WorkerHandle {
+/** Options of {@link forkChild}. */
+export interface ForkOptions {
+  /** The module to run. */
+  readonly entry: string;
+  /** Extra environment (e.g. the child's configuration as JSON). */
+  readonly env: Readonly<Record<string, string>>;
+  /** File that receives the child's stdout and stderr. */
+  readonly outPath: string;
+  /** Node options of the child. @default ['--enable-source-maps'] */
+  readonly execArgv?: readonly string[];
+}
+
+/** Forks a Node child with an IPC channel; every child forked this way is SIGKILLed when this process exits. */
+export function forkChild(options: ForkOptions): ChildProcess {
+  const out = openSync(options.outPath, 'a');
+  let child: ChildProcess;
+  try {
+    child = fork(options.entry, [], {
+      env: { ...process.env, ...options.env, NODE_NO_WARNINGS: '1' },
+      execArgv: [...(options.execArgv ?? ['--enable-source-maps'])],
+      stdio: ['ignore', out, out, 'ipc'],
+      serialization: 'json',
+    });
+  } finally {
+    closeSync(out); // the child has its own copy
+  }
+  registerChild(child);
+  return child;
+}
+
+/**
+ * One forked child process: signals (kill -9, SIGSTOP/SIGCONT, SIGTERM), its exit, and its
+ * IPC messages. {@link WorkerHandle} adds what a fleet worker reports; the benchmarks' peer
+ * processes add their own.
+ */
+export class ChildHandle {
   /** Resolves when the process has exited. */
   readonly exited: Promise<ProcessExit>;
   /** `Date.now()` at the fork. */
   readonly spawnedAt = Date.now();
   state: WorkerState = 'starting';
-  /** Shards it holds, from its lease events and progress reports (empty once it exited). */
-  readonly held = new Set<string>();
-  /** Progress messages: the latest only, or all with `keepProgress`. */
-  readonly progressHistory: Of<'progress'>[] = [];
-  /** `batch` messages (with `reportBatches`). */
-  readonly batches: Of<'batch'>[] = [];
-  /** Lease events, in order. */
-  readonly leaseEvents: Of<'event'>[] = [];
-  /** `error` and `processorError` events and a fatal start failure. */
-  readonly errors: string[] = [];
-  /** `Date.now()` of the `started` message. */
-  startedAt: number | undefined;
   /** The signal the parent sent last, and when. */
   signalled: { readonly signal: NodeJS.Signals; readonly at: number } | undefined;
   private exitInfo: ProcessExit | undefined;
   private paused = false;
-  private readonly tail: JournalTail;
-  private readonly listeners = new Set<(m: WorkerMessage) => void>();
+  private readonly listeners = new Set<(m: unknown) => void>();
 
   constructor(
-    readonly workerId: string,
-    readonly journalPath: string,
-    readonly logPath: string,
+    readonly id: string,
     private readonly child: ChildProcess,
-    private readonly keepProgress = false,
   ) {
-    this.tail = new JournalTail(journalPath);
-    child.on('message', (raw: unknown) => {
-      if (isWorkerMessage(raw)) this.apply(raw);
+    child.on('message', (m: unknown) => {
+      for (const fn of this.listeners) fn(m);
     });
     child.on('error', () => undefined); // a failed kill() of a dead process; 'exit' tells the rest
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.exitInfo = { code, signal };
         if (this.state !== 'killed') this.state = this.state === 'stopping' ? 'stopped' : 'exited';
-        this.held.clear();
+        this.onExit();
         resolve(this.exitInfo);
       });
     });
   }
+
+  /** Called once the process exited, before `exited` resolves. */
+  protected onExit(): void {}
 
   /** Process id. */
   get pid(): number {
@@ -131,49 +151,17 @@ export class WorkerHandle {
     return this.exitInfo;
   }
 
-  /** The latest progress report. */
-  get progress(): Of<'progress'> | undefined {
-    return this.progressHistory.at(-1);
-  }
-
-  /** Calls `fn` on every later message; returns the unsubscribe function. */
-  onMessage(fn: (m: WorkerMessage) => void): () => void {
+  /** Calls `fn` on every later IPC message (unchecked); returns the unsubscribe function. */
+  onRawMessage(fn: (m: unknown) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
 
-  private apply(m: WorkerMessage): void {
-    switch (m.type) {
-      case 'started':
-        this.startedAt = m.at;
-        if (this.state === 'starting') this.state = 'running';
-        break;
-      case 'fatal':
-        this.errors.push(`fatal: ${m.detail}`);
-        break;
-      case 'batch':
-        this.batches.push(m);
-        break;
-      case 'progress':
-        if (!this.keepProgress) this.progressHistory.length = 0;
-        this.progressHistory.push(m);
-        if (this.alive) {
-          this.held.clear();
-          for (const s of m.held) this.held.add(s);
-        }
-        break;
-      case 'event':
-        if (m.event === 'leaseAcquired' || m.event === 'leaseLost') {
-          this.leaseEvents.push(m);
-          if (m.shardId !== undefined && m.event === 'leaseAcquired') this.held.add(m.shardId);
-          if (m.shardId !== undefined && m.event === 'leaseLost') this.held.delete(m.shardId);
-        }
-        if (m.event === 'error' || m.event === 'processorError') this.errors.push(`${m.event}${m.shardId ? ` on ${m.shardId}` : ''}: ${m.detail ?? ''}`);
-        break;
-      default:
-        break;
-    }
-    for (const fn of this.listeners) fn(m);
+  /** Sends an IPC message; false when the channel is gone. */
+  send(message: unknown): boolean {
+    if (!this.alive || !this.child.connected) return false;
+    this.child.send(message as object);
+    return true;
   }
 
   /** `kill -9`: no shutdown, no lease release. Returns the time it was sent. */
@@ -220,7 +208,7 @@ export class WorkerHandle {
   async waitForExit(timeoutMs: number): Promise<ProcessExit> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`worker ${this.workerId} (pid ${this.pid}) did not exit within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => reject(new Error(`${this.id} (pid ${this.pid}) did not exit within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
       return await Promise.race([this.exited, timeout]);
@@ -241,6 +229,92 @@ export class WorkerHandle {
       await this.exited;
       return false;
     }
+  }
+}
+
+/** One fleet worker process: what it reported over IPC, and its journal. */
+export class WorkerHandle extends ChildHandle {
+  /** Shards it holds, from its lease events and progress reports (empty once it exited). */
+  readonly held = new Set<string>();
+  /** Progress messages: the latest only, or all with `keepProgress`. */
+  readonly progressHistory: Of<'progress'>[] = [];
+  /** `batch` messages (with `reportBatches`). */
+  readonly batches: Of<'batch'>[] = [];
+  /** Lease events, in order. */
+  readonly leaseEvents: Of<'event'>[] = [];
+  /** `error` and `processorError` events and a fatal start failure. */
+  readonly errors: string[] = [];
+  /** `Date.now()` of the `started` message. */
+  startedAt: number | undefined;
+  private readonly tail: JournalTail;
+  private readonly workerListeners = new Set<(m: WorkerMessage) => void>();
+
+  constructor(
+    workerId: string,
+    readonly journalPath: string,
+    readonly logPath: string,
+    child: ChildProcess,
+    private readonly keepProgress = false,
+  ) {
+    super(workerId, child);
+    this.tail = new JournalTail(journalPath);
+    this.onRawMessage((raw) => {
+      if (isWorkerMessage(raw)) this.apply(raw);
+    });
+  }
+
+  /** The worker id. */
+  get workerId(): string {
+    return this.id;
+  }
+
+  protected override onExit(): void {
+    this.held.clear();
+  }
+
+  /** The latest progress report. */
+  get progress(): Of<'progress'> | undefined {
+    return this.progressHistory.at(-1);
+  }
+
+  /** Calls `fn` on every later message; returns the unsubscribe function. */
+  onMessage(fn: (m: WorkerMessage) => void): () => void {
+    this.workerListeners.add(fn);
+    return () => this.workerListeners.delete(fn);
+  }
+
+  private apply(m: WorkerMessage): void {
+    switch (m.type) {
+      case 'started':
+        this.startedAt = m.at;
+        if (this.state === 'starting') this.state = 'running';
+        break;
+      case 'fatal':
+        this.errors.push(`fatal: ${m.detail}`);
+        break;
+      case 'batch':
+        this.batches.push(m);
+        break;
+      case 'progress':
+        if (!this.keepProgress) this.progressHistory.length = 0;
+        this.progressHistory.push(m);
+        if (this.alive) {
+          this.held.clear();
+          for (const s of m.held) this.held.add(s);
+        }
+        break;
+      case 'event':
+        if (m.event === 'leaseAcquired' || m.event === 'leaseLost') {
+          this.leaseEvents.push(m);
+          if (m.shardId !== undefined && m.event === 'leaseAcquired') this.held.add(m.shardId);
+          if (m.shardId !== undefined && m.event === 'leaseLost') this.held.delete(m.shardId);
+        }
+        if (m.event === 'error' || m.event === 'processorError') this.errors.push(`${m.event}${m.shardId ? ` on ${m.shardId}` : ''}: ${m.detail ?? ''}`);
+        break;
+      default:
+        break;
+    }
+    for (const fn of this.workerListeners) fn(m);
   }
 
   /** This process's journal so far (read incrementally). */
@@ -311,19 +385,7 @@ export class Fleet {
     const logPath = join(this.options.dir, `${workerId}.log`);
     const base = this.options.base;
     const config: WorkerProcessConfig = { ...base, ...overrides, worker: { ...base.worker, ...overrides.worker }, workerId, journalPath, logPath };
-    const out = openSync(join(this.options.dir, `${workerId}.out`), 'a');
-    let child: ChildProcess;
-    try {
-      child = fork(this.entry, [], {
-        env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(config), NODE_NO_WARNINGS: '1' },
-        execArgv: ['--enable-source-maps'],
-        stdio: ['ignore', out, out, 'ipc'],
-        serialization: 'json',
-      });
-    } finally {
-      closeSync(out); // the child has its own copy
-    }
-    registerChild(child);
+    const child = forkChild({ entry: this.entry, env: { [WORKER_CONFIG_ENV]: JSON.stringify(config) }, outPath: join(this.options.dir, `${workerId}.out`) });
     const handle = new WorkerHandle(workerId, journalPath, logPath, child, this.options.keepProgress);
     this.handles.push(handle);
     const { onMessage, onExit } = this.options;
