@@ -4,7 +4,7 @@
  * its memory maxima at 4 shards.
  * @module
  */
-import { waitUntil, type ChildHandle } from './children.js';
+import { waitUntil, type PeerHandle } from './children.js';
 import type { BenchContext } from './context.js';
 import { figure, num, summary, type BenchReport } from './report.js';
 import { IMPL_LABEL, callsBetween, libraryOrder, spawnPeer, stopPeer } from './peer-run.js';
@@ -24,7 +24,7 @@ interface LatencyRun {
   readonly maxHeapMb: number;
 }
 
-function firstSeen(child: ChildHandle, inWindow: (n: number) => boolean): Map<string, number> {
+function firstSeen(child: PeerHandle, inWindow: (n: number) => boolean): Map<string, number> {
   const first = new Map<string, number>();
   for (const b of child.batches) for (const [k, n, t] of b.records ?? []) if (inWindow(n) && !first.has(`${k}#${n}`)) first.set(`${k}#${n}`, b.at - t);
   return first;

@@ -5,7 +5,7 @@
  * prefetch bounds are exercised, not just one page per shard. Sampled inside the consumer.
  * @module
  */
-import type { ChildHandle } from './children.js';
+import type { PeerHandle } from './children.js';
 import type { BenchContext } from './context.js';
 import type { PeerSample } from './messages.js';
 import { figure, num, summary, type BenchReport } from './report.js';
@@ -30,7 +30,7 @@ interface RssRun {
 }
 
 /** Samples every 500 ms until every record was delivered; `stalls` counts samples the busy child answered late (> 5 s). */
-async function sampleUntilDone(child: ChildHandle, total: number, timeoutMs: number): Promise<{ samples: PeerSample[]; stalls: number }> {
+async function sampleUntilDone(child: PeerHandle, total: number, timeoutMs: number): Promise<{ samples: PeerSample[]; stalls: number }> {
   const samples: PeerSample[] = [];
   let stalls = 0;
   const deadline = Date.now() + timeoutMs;

@@ -135,8 +135,8 @@ async function main(): Promise<void> {
   const logDir = mkdtempSync(join(tmpdir(), 'kcl-bench-'));
   const children = new Children(logDir);
   let emulatorsForCleanup: EmulatorProcess | undefined;
+  // Every child forked by the fleet harness is SIGKILLed when this process exits.
   const cleanup = (): void => {
-    children.killAll();
     emulatorsForCleanup?.kill();
   };
   process.on('exit', cleanup);

@@ -18,7 +18,8 @@ import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker, type ProcessRecordsInput, type ShardRecordProcessor } from '@kcl-ts/kcl';
 import { createLocalKinesisClient } from '@kcl-ts/local';
-import { CHILD_CONFIG_ENV, decodePayload, type ChildMessage, type PeerChildConfig, type PeerSample, type SeenRecord } from './messages.js';
+import { decodePayload, type SeenRecord } from '@kcl-ts/fleet/payload';
+import { CHILD_CONFIG_ENV, type ChildMessage, type PeerChildConfig, type PeerSample } from './messages.js';
 import { readAllRaw } from './raw-reader.js';
 
 const config = JSON.parse(process.env[CHILD_CONFIG_ENV] ?? 'null') as PeerChildConfig | null;
@@ -85,7 +86,7 @@ function delivered(shardId: string, count: number, payloads: () => Iterable<unkn
     const seen: SeenRecord[] = [];
     for (const data of payloads()) {
       const p = decodePayload(data instanceof Uint8Array ? data : Buffer.from(String(data)));
-      if (p) seen.push([p.k, p.n, p.t]);
+      if (p?.t !== undefined) seen.push([p.k, p.n, p.t]);
     }
     send({ type: 'batch', shardId, at, count, records: seen });
   }

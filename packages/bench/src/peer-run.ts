@@ -6,7 +6,7 @@
  * @module
  */
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { waitUntil, type ChildHandle } from './children.js';
+import { waitUntil, type PeerHandle } from './children.js';
 import type { BenchContext } from './context.js';
 import type { StreamCounts } from './emulators.js';
 import type { PeerChildConfig, PeerImpl, PeerSample, WorkerTuning } from './messages.js';
@@ -81,7 +81,7 @@ function lifionStateTable(ctx: BenchContext): Promise<string> {
  * counting front. Its lease / state table exists beforehand, as in production (kcl-ts: the
  * lease table named after the application; lifion: the shared state table).
  */
-export async function spawnPeer(ctx: BenchContext, p: PeerSpawn): Promise<ChildHandle> {
+export async function spawnPeer(ctx: BenchContext, p: PeerSpawn): Promise<PeerHandle> {
   let options = p.options;
   if (p.impl === 'kcl-ts') await seedLeaseTable(ctx.dynamoDb, p.id, []);
   if (p.impl === 'lifion') options = { ...options, dynamoDbTableName: await lifionStateTable(ctx) };
@@ -114,7 +114,7 @@ export function callsBetween(before: StreamCounts, after: StreamCounts): Map<str
  * Waits until the emulator saw at least `minCalls` GetRecords calls on each of `shardIds`
  * from this stream (every shard is being polled), or throws after `timeoutMs`.
  */
-export async function waitPolling(ctx: BenchContext, child: ChildHandle, stream: string, shardIds: readonly string[], minCalls: number, timeoutMs: number): Promise<void> {
+export async function waitPolling(ctx: BenchContext, child: PeerHandle, stream: string, shardIds: readonly string[], minCalls: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const counts = await ctx.emulators.counts(stream);
@@ -140,7 +140,7 @@ export interface Window {
 }
 
 /** Measures `seconds` of a running child: CPU, records, and GetRecords calls per shard. */
-export async function measureWindow(ctx: BenchContext, child: ChildHandle, stream: string, shardIds: readonly string[], seconds: number): Promise<Window> {
+export async function measureWindow(ctx: BenchContext, child: PeerHandle, stream: string, shardIds: readonly string[], seconds: number): Promise<Window> {
   const [start, before] = await Promise.all([child.sample(), ctx.emulators.counts(stream)]);
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   const [end, after] = await Promise.all([child.sample(), ctx.emulators.counts(stream)]);
@@ -157,12 +157,12 @@ export async function measureWindow(ctx: BenchContext, child: ChildHandle, strea
 }
 
 /** Stops a child (SIGTERM, then SIGKILL) and checks it did not report a fatal error. */
-export async function stopPeer(child: ChildHandle): Promise<void> {
+export async function stopPeer(child: PeerHandle): Promise<void> {
   await child.stop(20_000);
 }
 
 /** Waits for a child's `done` (or throws with its errors after `timeoutMs`). */
-export async function waitDone(child: ChildHandle, timeoutMs: number): Promise<NonNullable<ChildHandle['done']>> {
+export async function waitDone(child: PeerHandle, timeoutMs: number): Promise<NonNullable<PeerHandle['done']>> {
   const ok = await waitUntil(() => child.done !== undefined || child.fatal !== undefined || !child.alive, timeoutMs, 20);
   if (!ok || !child.done) throw new Error(`${child.id} did not finish: ${child.errors.join('; ') || (ok ? 'exited' : 'timeout')}`);
   return child.done;

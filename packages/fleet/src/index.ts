@@ -20,7 +20,7 @@ export {
   type JournalPosition,
   type LineOf,
 } from './journal.js';
-export { isWorkerMessage, type SeenRecord, type ShardProgress, type WorkerEventName, type WorkerMessage } from './messages.js';
+export { isWorkerMessage, type ShardProgress, type WorkerEventName, type WorkerMessage } from './messages.js';
 export { isOpen, listShardLineage, listShards, openShardIds, scanLeaseTable } from './observe.js';
 export {
   checkInvariants,
@@ -34,7 +34,7 @@ export {
   type VerdictSummary,
   type Violation,
 } from './oracle.js';
-export { decodePayload, encodePayload, type Payload } from './payload.js';
+export { decodePayload, encodePayload, type Payload, type SeenRecord } from './payload.js';
 export { comparePositions, rankOf, showPosition, type Position } from './positions.js';
 export { KeyedProducer, type AckedPut, type BackgroundProduction, type KeyedProducerOptions } from './producer.js';
 export { RecordingProcessor, type ProcessorStats, type RecordingOptions } from './recording-processor.js';

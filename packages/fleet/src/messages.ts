@@ -15,11 +15,11 @@ export interface ShardProgress {
 /** Lifecycle and lease events a worker process reports as they happen. */
 export type WorkerEventName = 'leaseAcquired' | 'leaseLost' | 'shardEnded' | 'processorError' | 'error';
 
-/** One processed record in a `batch` message: [partition key, n, put time (epoch ms)]. */
-export type SeenRecord = readonly [key: string, n: number, putAt: number];
+import type { SeenRecord } from './payload.js';
 
 /** Messages from a worker process. Times are the child's `Date.now()`. */
 export type WorkerMessage =
+  | { readonly type: 'starting'; readonly at: number }
   | { readonly type: 'started'; readonly at: number }
   | { readonly type: 'stopped'; readonly at: number }
   | { readonly type: 'fatal'; readonly at: number; readonly detail: string }
@@ -33,15 +33,15 @@ export type WorkerMessage =
       readonly shards: Readonly<Record<string, ShardProgress>>;
       /** Records processed since start, all shards. */
       readonly processed: number;
-      /** Kinesis and DynamoDB requests since start, per operation name. */
-      readonly requests: Readonly<Record<string, number>>;
+      /** Requests since start, per client and command name (e.g. `dynamoDb.ScanCommand`). */
+      readonly requests: { readonly kinesis: Readonly<Record<string, number>>; readonly dynamoDb: Readonly<Record<string, number>> };
       readonly rss: number;
       readonly heapUsed: number;
       /** CPU time (user + system) since start, µs. */
       readonly cpuUs: number;
     };
 
-const TYPES = new Set(['started', 'stopped', 'fatal', 'event', 'batch', 'progress']);
+const TYPES = new Set(['starting', 'started', 'stopped', 'fatal', 'event', 'batch', 'progress']);
 
 /** Narrows an IPC message of unknown shape. */
 export function isWorkerMessage(value: unknown): value is WorkerMessage {

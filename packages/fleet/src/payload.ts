@@ -31,3 +31,6 @@ export function decodePayload(data: Uint8Array): Payload | undefined {
   }
   return undefined;
 }
+
+/** One processed record as the tools report it: [partition key, n, put time (epoch ms)]. */
+export type SeenRecord = readonly [key: string, n: number, putAt: number];

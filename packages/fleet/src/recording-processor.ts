@@ -15,8 +15,8 @@ import {
   type ShutdownRequestedInput,
 } from '@kcl-ts/kcl';
 import { errorText, type CheckpointPhase, type JournalWriter } from './journal.js';
-import type { SeenRecord, ShardProgress } from './messages.js';
-import { decodePayload } from './payload.js';
+import type { ShardProgress } from './messages.js';
+import { decodePayload, type SeenRecord } from './payload.js';
 
 /** Counters the processors of one process share (reported as progress). */
 export interface ProcessorStats {

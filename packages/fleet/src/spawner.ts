@@ -244,7 +244,9 @@ export class WorkerHandle extends ChildHandle {
   readonly leaseEvents: Of<'event'>[] = [];
   /** `error` and `processorError` events and a fatal start failure. */
   readonly errors: string[] = [];
-  /** `Date.now()` of the `started` message. */
+  /** The child's `Date.now()` just before `worker.start()`. */
+  startingAt: number | undefined;
+  /** The child's `Date.now()` once `worker.start()` resolved. */
   startedAt: number | undefined;
   private readonly tail: JournalTail;
   private readonly workerListeners = new Set<(m: WorkerMessage) => void>();
@@ -285,6 +287,9 @@ export class WorkerHandle extends ChildHandle {
 
   private apply(m: WorkerMessage): void {
     switch (m.type) {
+      case 'starting':
+        this.startingAt = m.at;
+        break;
       case 'started':
         this.startedAt = m.at;
         if (this.state === 'starting') this.state = 'running';

@@ -73,9 +73,9 @@ async function main(): Promise<void> {
   const target = { region: config.region, ...(config.credentials && { credentials: config.credentials }) };
   const kinesisClient = createLocalKinesisClient({ endpoint: config.kinesisEndpoint, ...target });
   const dynamoDbClient = createLocalDynamoDbClient({ endpoint: config.dynamoDbEndpoint, ...target });
-  const requests = new Map<string, number>();
-  countRequests(kinesisClient, requests);
-  countRequests(dynamoDbClient, requests);
+  const requests = { kinesis: new Map<string, number>(), dynamoDb: new Map<string, number>() };
+  countRequests(kinesisClient, requests.kinesis);
+  countRequests(dynamoDbClient, requests.dynamoDb);
   const stats: ProcessorStats = { processed: 0, shards: {} };
   const onBatch = config.reportBatches ? (shardId: string, records: readonly (readonly [string, number, number])[]) => send({ type: 'batch', at: Date.now(), shardId, records }) : undefined;
   const processorFactory = (shardId: string): ShardRecordProcessor =>
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   const progress = (): void => {
     const memory = process.memoryUsage();
     const cpu = cpuUsage();
-    send({ type: 'progress', at: Date.now(), held: worker.heldShards(), shards: { ...stats.shards }, processed: stats.processed, requests: Object.fromEntries(requests), rss: memory.rss, heapUsed: memory.heapUsed, cpuUs: cpu.user + cpu.system });
+    send({ type: 'progress', at: Date.now(), held: worker.heldShards(), shards: { ...stats.shards }, processed: stats.processed, requests: { kinesis: Object.fromEntries(requests.kinesis), dynamoDb: Object.fromEntries(requests.dynamoDb) }, rss: memory.rss, heapUsed: memory.heapUsed, cpuUs: cpu.user + cpu.system });
   };
   const ticker = setInterval(progress, config.progressIntervalMs ?? 500);
 
@@ -145,6 +145,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stopAndExit(0));
   process.on('disconnect', () => stopAndExit(0));
 
+  send({ type: 'starting', at: Date.now() });
   try {
     await worker.start();
   } catch (error) {

@@ -1,9 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../../src/fault-proxy.js';
 import { injectUntil } from '../../src/scenario.js';
-import { expectClean, pick, retrievals, scenarioFrame } from './support.js';
+import { describeModes, expectClean, pick, scenarioFrame } from './support.js';
 
-describe.each(retrievals(['polling'], ['polling']))('chaos 3 — DynamoDB throttling storms, 5xx bursts and lost responses [%s]', (retrieval) => {
+describeModes(['polling'], ['polling'])('chaos 3 — DynamoDB throttling storms, 5xx bursts and lost responses [%s]', (retrieval) => {
   const frame = scenarioFrame();
   const proxies: FaultProxy[] = [];
   afterAll(async () => {

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { linesOf, waitUntil } from '@kcl-ts/fleet';
-import { FULL, expectClean, retrievals, scenarioFrame } from './support.js';
+import { describeModes, expectClean, scenarioFrame } from './support.js';
 
-describe.skipIf(!FULL).each(retrievals(['polling'], ['polling']))('chaos 10 — the owner freezes when a graceful handoff is requested from it [%s]', (retrieval) => {
+describeModes([], ['polling'])('chaos 10 — the owner freezes when a graceful handoff is requested from it [%s]', (retrieval) => {
   const frame = scenarioFrame();
 
   it('the new worker takes the lease after the handoff timeout; the frozen owner cannot checkpoint it any more', async () => {

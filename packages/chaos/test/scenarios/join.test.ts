@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { linesOf } from '@kcl-ts/fleet';
-import { FULL, expectClean, retrievals, scenarioFrame } from './support.js';
+import { describeModes, expectClean, scenarioFrame } from './support.js';
 
-describe.skipIf(!FULL).each(retrievals(['polling'], ['polling']))('chaos 7 — a worker joins a loaded fleet [%s]', (retrieval) => {
+describeModes([], ['polling'])('chaos 7 — a worker joins a loaded fleet [%s]', (retrieval) => {
   const frame = scenarioFrame();
 
   it('takes its share by graceful handoff while records flow: nothing lost, no duplicate', async () => {

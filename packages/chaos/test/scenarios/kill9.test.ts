@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { heldShards } from '../../src/scenario.js';
-import { expectClean, pick, retrievals, scenarioFrame } from './support.js';
+import { describeModes, expectClean, pick, scenarioFrame } from './support.js';
 
-describe.each(retrievals(['polling', 'fanout'], ['polling', 'fanout']))('chaos 1 — kill -9 of a worker that holds leases [%s]', (retrieval) => {
+describeModes(['polling', 'fanout'], ['polling', 'fanout'])('chaos 1 — kill -9 of a worker that holds leases [%s]', (retrieval) => {
   const frame = scenarioFrame();
 
   it('its shards fail over to the survivors; nothing lost, order kept, duplicates only after its last checkpoint', async () => {

@@ -1,9 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../../src/fault-proxy.js';
 import { injectUntil } from '../../src/scenario.js';
-import { FULL, expectClean, retrievals, scenarioFrame } from './support.js';
+import { describeModes, expectClean, scenarioFrame } from './support.js';
 
-describe.skipIf(!FULL).each(retrievals(['polling'], ['polling', 'fanout']))('chaos 4 — Kinesis throttling, expired iterators, 5xx and dropped connections [%s]', (retrieval) => {
+describeModes([], ['polling', 'fanout'])('chaos 4 — Kinesis throttling, expired iterators, 5xx and dropped connections [%s]', (retrieval) => {
   const frame = scenarioFrame();
   const proxies: FaultProxy[] = [];
   afterAll(async () => {

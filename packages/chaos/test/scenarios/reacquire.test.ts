@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { linesOf, waitUntil } from '@kcl-ts/fleet';
-import { FULL, expectClean, retrievals, scenarioFrame } from './support.js';
+import { describeModes, expectClean, scenarioFrame } from './support.js';
 
-describe.skipIf(!FULL).each(retrievals(['polling'], ['polling']))('chaos 11 — a worker takes back a lease while its previous consumer of that shard is still finishing a batch [%s]', (retrieval) => {
+describeModes([], ['polling'])('chaos 11 — a worker takes back a lease while its previous consumer of that shard is still finishing a batch [%s]', (retrieval) => {
   const frame = scenarioFrame();
 
   it('the new consumer starts (the shard is not left held but unprocessed)', async () => {

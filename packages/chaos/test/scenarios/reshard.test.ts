@@ -1,9 +1,9 @@
 import { DescribeStreamSummaryCommand, ListShardsCommand, MergeShardsCommand, SplitShardCommand, UpdateShardCountCommand, type Shard } from '@aws-sdk/client-kinesis';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { linesOf, waitUntil } from '@kcl-ts/fleet';
-import { FULL, expectClean, pick, retrievals, scenarioFrame } from './support.js';
+import { FULL, describeModes, expectClean, pick, scenarioFrame } from './support.js';
 
-describe.each(retrievals(['polling'], ['polling', 'fanout']))('chaos 5 — split, merge and UpdateShardCount under load [%s]', (retrieval) => {
+describeModes(['polling'], ['polling', 'fanout'])('chaos 5 — split, merge and UpdateShardCount under load [%s]', (retrieval) => {
   const frame = scenarioFrame();
 
   it('children wait for every parent, per-key order survives, nothing is lost', async () => {

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { FULL, expectClean, retrievals, scenarioFrame } from './support.js';
+import { expect, it } from 'vitest';
+import { describeModes, expectClean, scenarioFrame } from './support.js';
 
-describe.skipIf(!FULL).each(retrievals(['polling'], ['polling', 'fanout']))('chaos 6 — rolling restart of the whole fleet [%s]', (retrieval) => {
+describeModes([], ['polling', 'fanout'])('chaos 6 — rolling restart of the whole fleet [%s]', (retrieval) => {
   const frame = scenarioFrame();
 
   it('graceful SIGTERM one by one, each replaced by a new worker id: nothing lost, no duplicate', async () => {

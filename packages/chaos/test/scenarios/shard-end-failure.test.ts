@@ -1,10 +1,10 @@
 import { ListShardsCommand, SplitShardCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { waitUntil } from '@kcl-ts/fleet';
 import { startFaultProxy, type FaultProxy } from '../../src/fault-proxy.js';
-import { FULL, expectClean, retrievals, scenarioFrame } from './support.js';
+import { describeModes, expectClean, scenarioFrame } from './support.js';
 
-describe.skipIf(!FULL).each(retrievals(['polling'], ['polling']))('chaos 8 — the SHARD_END checkpoint fails for a while (lease table errors at a shard end) [%s]', (retrieval) => {
+describeModes([], ['polling'])('chaos 8 — the SHARD_END checkpoint fails for a while (lease table errors at a shard end) [%s]', (retrieval) => {
   const frame = scenarioFrame();
   const proxies: FaultProxy[] = [];
   afterAll(async () => {

@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { linesOf, waitUntil } from '@kcl-ts/fleet';
 import { heldShards } from '../../src/scenario.js';
-import { expectClean, pick, retrievals, scenarioFrame } from './support.js';
+import { describeModes, expectClean, pick, scenarioFrame } from './support.js';
 
-describe.each(retrievals(['polling'], ['polling', 'fanout']))('chaos 2 — SIGSTOP a worker past its lease duration, then SIGCONT (the zombie) [%s]', (retrieval) => {
+describeModes(['polling'], ['polling', 'fanout'])('chaos 2 — SIGSTOP a worker past its lease duration, then SIGCONT (the zombie) [%s]', (retrieval) => {
   const frame = scenarioFrame();
 
   it("the peer takes the shards over; the zombie's later checkpoints are rejected; nothing lost", async () => {

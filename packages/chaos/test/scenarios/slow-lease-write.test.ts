@@ -1,12 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { linesOf } from '@kcl-ts/fleet';
 import { startFaultProxy, type FaultProxy } from '../../src/fault-proxy.js';
 import { heldShards } from '../../src/scenario.js';
-import { FULL, expectClean, pick, retrievals, scenarioFrame } from './support.js';
+import { describeModes, expectClean, pick, scenarioFrame } from './support.js';
 
 // Full profile only: it fails on the current Worker (see /work/notes/bug-renewer-head-of-line.md
 // and packages/chaos/README.md) and must not break the root `pnpm test` before the fix.
-describe.skipIf(!FULL).each(retrievals(['polling'], ['polling']))("chaos 9 — one shard's checkpoints keep failing: the worker's other leases must survive [%s]", (retrieval) => {
+describeModes([], ['polling'])("chaos 9 — one shard's checkpoints keep failing: the worker's other leases must survive [%s]", (retrieval) => {
   const frame = scenarioFrame();
   const proxies: FaultProxy[] = [];
   afterAll(async () => {

@@ -2,7 +2,7 @@
  * Shared frame of the chaos scenario tests: the profile, the clients, and cleanup that
  * always kills the worker processes (also after a failure).
  */
-import { afterAll, afterEach, expect } from 'vitest';
+import { afterAll, afterEach, describe, expect } from 'vitest';
 import { RETRIEVAL_MODES, type RetrievalMode, type Verdict } from '@kcl-ts/fleet';
 import { Scenario, type ScenarioOptions } from '../../src/scenario.js';
 import { testStack } from '../../../../test-support/stack.js';
@@ -21,12 +21,13 @@ const only = process.env.CHAOS_RETRIEVAL;
 if (only !== undefined && !RETRIEVAL_MODES.includes(only as RetrievalMode)) throw new TypeError(`CHAOS_RETRIEVAL must be one of ${RETRIEVAL_MODES.join(', ')}, got ${JSON.stringify(only)}`);
 
 /**
- * The retrieval modes a scenario runs in: `short` in the short profile, `full` in the full
- * one; `CHAOS_RETRIEVAL=polling|fanout` keeps only that mode (of those the scenario supports).
+ * `describe.each` over the retrieval modes a scenario runs in: `short` in the short profile
+ * (none: the scenario is skipped there), `full` in the full one; `CHAOS_RETRIEVAL=polling|fanout`
+ * keeps only that mode. A scenario left with no mode is reported as skipped.
  */
-export function retrievals(short: readonly RetrievalMode[], full: readonly RetrievalMode[]): RetrievalMode[] {
-  const modes = FULL ? full : short;
-  return only === undefined ? [...modes] : modes.filter((m) => m === only);
+export function describeModes(short: readonly RetrievalMode[], full: readonly RetrievalMode[]): (name: string, fn: (retrieval: RetrievalMode) => void) => void {
+  const modes = (FULL ? full : short).filter((m) => only === undefined || m === only);
+  return (name, fn) => (modes.length > 0 ? describe.each(modes)(name, fn) : describe.skip.each([...full])(name, fn));
 }
 
 /**
