@@ -30,7 +30,7 @@ interface RssRun {
 }
 
 /** Samples every 500 ms until every record was delivered; `stalls` counts samples the busy child answered late (> 5 s). */
-async function sampleUntilDone(child: PeerHandle, total: number, timeoutMs: number): Promise<{ samples: PeerSample[]; stalls: number }> {
+export async function sampleUntilDone(child: PeerHandle, total: number, timeoutMs: number): Promise<{ samples: PeerSample[]; stalls: number }> {
   const samples: PeerSample[] = [];
   let stalls = 0;
   const deadline = Date.now() + timeoutMs;

@@ -17,6 +17,7 @@ import { benchNeighbours } from './bench-neighbours.js';
 import { benchLatency } from './bench-latency.js';
 import { benchRebalance } from './bench-rebalance.js';
 import { benchRss } from './bench-rss.js';
+import { benchFanOut } from './bench-fanout.js';
 import { benchThroughput } from './bench-throughput.js';
 import { Children } from './children.js';
 import { EmulatorProcess } from './emulators.js';
@@ -157,7 +158,7 @@ async function main(): Promise<void> {
     // No emulator runs in this process: the Kinesis Mock is its own child process, kinesalite
     // and dynalite share another one (emulator-process.js), so neither the orchestrator's work
     // nor the emulators' lands in a measured process.
-    const needsMock = [...flags.only].some((n) => n === 'rebalance' || n === 'dynamodb' || n === 'failover' || n === 'handoff');
+    const needsMock = [...flags.only].some((n) => n === 'rebalance' || n === 'dynamodb' || n === 'failover' || n === 'handoff' || n === 'fanout');
     [kinesisMock, emulators] = await Promise.all([needsMock ? startKinesisMock({ shardLimit: 2_000, region }) : undefined, EmulatorProcess.start(logDir)]);
     emulatorsForCleanup = emulators;
     const mock = kinesisMock;
@@ -190,6 +191,7 @@ async function main(): Promise<void> {
       ['idle', has('idle'), async () => [await benchIdle(ctx)]],
       ['neighbours', has('neighbours'), async () => [await benchNeighbours(ctx)]],
       ['rss', has('rss'), async () => [await benchRss(ctx)]],
+      ['fanout', has('fanout'), async () => [await benchFanOut(ctx)]],
     ];
     for (const [name, enabled, run] of steps) {
       if (!enabled) continue;

@@ -6,6 +6,7 @@
  * @module
  */
 import type { SeenRecord } from '@kcl-ts/fleet/payload';
+import type { RetrievalMode } from '@kcl-ts/fleet/worker-options';
 
 /** Name of the environment variable carrying a {@link ChildConfig} as JSON. */
 export const CHILD_CONFIG_ENV = 'KCL_BENCH_CHILD_CONFIG';
@@ -39,8 +40,10 @@ export interface PeerChildConfig extends StreamTarget {
   readonly expectedRecords?: number;
   /** Interval of the child's own memory sampling (the maxima it reports). */
   readonly memorySampleMs: number;
-  /** Extra options of the implementation (WorkerOptions for kcl-ts, constructor options for lifion). */
+  /** Extra constructor options of lifion-kinesis. */
   readonly options?: WorkerTuning;
+  /** kcl-ts: polling (the default) or enhanced fan-out (Kinesis Mock only: kinesalite has no SubscribeToShard). */
+  readonly retrieval?: RetrievalMode;
 }
 
 /** A child's own measurement at one moment. */

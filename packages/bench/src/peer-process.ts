@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker, type ProcessRecordsInput, type ShardRecordProcessor } from '@kcl-ts/kcl';
 import { createLocalKinesisClient } from '@kcl-ts/local';
 import { decodePayload, type SeenRecord } from '@kcl-ts/fleet/payload';
+import { workerOptions } from '@kcl-ts/fleet/worker-options';
 import { CHILD_CONFIG_ENV, type ChildMessage, type PeerChildConfig, type PeerSample } from './messages.js';
 import { readAllRaw } from './raw-reader.js';
 
@@ -125,14 +126,16 @@ async function runKcl(c: PeerChildConfig): Promise<void> {
     },
     leaseLost: () => undefined,
   });
-  const worker = new Worker({
-    applicationName: c.applicationName,
-    streamName: c.streamName,
-    processorFactory: processor,
-    initialPosition: c.initialPosition,
-    clientConfig: { region: c.region, kinesisEndpoint: c.kinesisEndpoint, dynamoDbEndpoint: c.dynamoDbEndpoint, credentials: { ...credentials } },
-    ...c.options,
-  });
+  const worker = new Worker(
+    workerOptions({
+      applicationName: c.applicationName,
+      streams: [c.streamName],
+      ...(c.retrieval && { retrieval: c.retrieval }),
+      processorFactory: processor,
+      initialPosition: c.initialPosition,
+      clients: { region: c.region, kinesisEndpoint: c.kinesisEndpoint, dynamoDbEndpoint: c.dynamoDbEndpoint, credentials },
+    }),
+  );
   worker.on('error', (error) => send({ type: 'error', at: Date.now(), detail: describe(error) }));
   stop = () => worker.shutdown();
   await worker.start();

@@ -7,7 +7,8 @@
  */
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { waitUntil, type PeerHandle } from './children.js';
-import type { BenchContext } from './context.js';
+import type { RetrievalMode } from '@kcl-ts/fleet/worker-options';
+import type { BenchContext, KinesisTarget } from './context.js';
 import type { StreamCounts } from './emulators.js';
 import type { PeerChildConfig, PeerImpl, PeerSample, WorkerTuning } from './messages.js';
 import { median } from './stats.js';
@@ -36,6 +37,10 @@ export interface PeerSpawn {
   readonly expectedRecords?: number;
   readonly processDelayMs?: number;
   readonly options?: WorkerTuning;
+  /** kcl-ts: polling (the default) or enhanced fan-out. */
+  readonly retrieval?: RetrievalMode;
+  /** The Kinesis the peer reads. @default kinesalite through the counting front */
+  readonly kinesis?: KinesisTarget;
 }
 
 const lifionTables = new Map<string, Promise<string>>();
@@ -88,7 +93,7 @@ export async function spawnPeer(ctx: BenchContext, p: PeerSpawn): Promise<PeerHa
   const config: PeerChildConfig = {
     mode: 'peer',
     impl: p.impl,
-    kinesisEndpoint: ctx.kinesalite.endpoint,
+    kinesisEndpoint: (p.kinesis ?? ctx.kinesalite).endpoint,
     dynamoDbEndpoint: ctx.dynamoDbEndpoint,
     region: ctx.region,
     streamName: p.stream,
@@ -99,6 +104,7 @@ export async function spawnPeer(ctx: BenchContext, p: PeerSpawn): Promise<PeerHa
     ...(p.expectedRecords !== undefined && { expectedRecords: p.expectedRecords }),
     ...(p.processDelayMs !== undefined && { processDelayMs: p.processDelayMs }),
     ...(options && { options }),
+    ...(p.retrieval && { retrieval: p.retrieval }),
   };
   return ctx.children.spawn(p.id, config);
 }

@@ -40,3 +40,4 @@ export { KeyedProducer, type AckedPut, type BackgroundProduction, type KeyedProd
 export { RecordingProcessor, type ProcessorStats, type RecordingOptions } from './recording-processor.js';
 export { ChildHandle, Fleet, forkChild, WorkerHandle, workerEntry, type FleetBase, type FleetOptions, type ForkOptions, type ProcessExit, type WorkerState } from './spawner.js';
 export { waitUntil } from './wait.js';
+export { workerOptions, type WorkerOptionsInput } from './worker-options.js';

@@ -9,37 +9,13 @@
  */
 import { cpuUsage } from 'node:process';
 import { createLocalDynamoDbClient, createLocalKinesisClient } from '@kcl-ts/local';
-import { shutdownOnSignals, Worker, type ShardRecordProcessor, type WorkerOptions } from '@kcl-ts/kcl';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { pino, type Logger } from 'pino';
+import { shutdownOnSignals, Worker, type ShardRecordProcessor } from '@kcl-ts/kcl';
+import { pino } from 'pino';
 import { workerConfigFromEnv, type WorkerProcessConfig } from './config.js';
 import { JournalWriter, errorText } from './journal.js';
 import type { WorkerMessage } from './messages.js';
 import { RecordingProcessor, type ProcessorStats } from './recording-processor.js';
-
-/**
- * The Worker's options for a fleet worker process: the ONE place where the harness's
- * configuration meets the library's option shape.
- */
-export function workerOptions(
-  config: WorkerProcessConfig,
-  parts: { readonly processorFactory: (shardId: string) => ShardRecordProcessor; readonly kinesisClient: KinesisClient; readonly dynamoDbClient: DynamoDBClient; readonly logger: Logger },
-): WorkerOptions {
-  return {
-    applicationName: config.applicationName,
-    streamName: config.streams[0]!,
-    workerId: config.workerId,
-    kinesisClient: parts.kinesisClient,
-    dynamoDbClient: parts.dynamoDbClient,
-    initialPosition: config.initialPosition ?? 'TRIM_HORIZON',
-    retrievalMode: config.retrieval ?? 'polling',
-    processorFactory: parts.processorFactory,
-    logger: parts.logger,
-    metrics: false,
-    ...config.worker,
-  };
-}
+import { workerOptions } from './worker-options.js';
 
 /** Replaces `client.send` with a pass-through that counts requests per command name. */
 function countRequests(client: { send: unknown }, counts: Map<string, number>): void {
@@ -87,7 +63,20 @@ async function main(): Promise<void> {
       stats,
       ...(onBatch && { onBatch }),
     });
-  const worker = new Worker(workerOptions(config, { processorFactory, kinesisClient, dynamoDbClient, logger }));
+  const worker = new Worker(
+    workerOptions({
+      applicationName: config.applicationName,
+      streams: config.streams,
+      workerId: config.workerId,
+      ...(config.retrieval && { retrieval: config.retrieval }),
+      ...(config.initialPosition && { initialPosition: config.initialPosition }),
+      processorFactory,
+      clients: { kinesisClient, dynamoDbClient },
+      logger,
+      metricsOff: true,
+      ...(config.worker && { tuning: config.worker }),
+    }),
+  );
 
   const event = (name: Extract<WorkerMessage, { type: 'event' }>['event'], shardId?: string, detail?: string): void =>
     send({ type: 'event', at: Date.now(), event: name, ...(shardId !== undefined && { shardId }), ...(detail !== undefined && { detail }) });
