@@ -7,7 +7,8 @@
  * @module
  */
 import type { RetrievalMode } from '@kcl-ts/fleet/worker-options';
-import { waitUntil, type PeerHandle } from './children.js';
+import { waitUntil } from './children.js';
+import { firstSeen } from './bench-latency.js';
 import type { BenchContext } from './context.js';
 import { spawnPeer, stopPeer } from './peer-run.js';
 import { figure, num, summary, type BenchReport } from './report.js';
@@ -29,12 +30,6 @@ interface ModeRun {
   /** Max RSS reading a backlog on 48 shards. */
   readonly rss48Mb: number;
   readonly rss48Seconds: number;
-}
-
-function firstSeen(child: PeerHandle, inWindow: (n: number) => boolean): Map<string, number> {
-  const first = new Map<string, number>();
-  for (const b of child.batches) for (const [k, n, t] of b.records ?? []) if (inWindow(n) && !first.has(`${k}#${n}`)) first.set(`${k}#${n}`, b.at - t);
-  return first;
 }
 
 async function latencyRun(ctx: BenchContext, mode: RetrievalMode, run: number, records: number): Promise<Omit<ModeRun, 'rss48Mb' | 'rss48Seconds'>> {

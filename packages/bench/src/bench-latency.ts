@@ -24,7 +24,8 @@ interface LatencyRun {
   readonly maxHeapMb: number;
 }
 
-function firstSeen(child: PeerHandle, inWindow: (n: number) => boolean): Map<string, number> {
+/** Put → delivery latency of each record numbered in the window, at its first delivery. */
+export function firstSeen(child: PeerHandle, inWindow: (n: number) => boolean): Map<string, number> {
   const first = new Map<string, number>();
   for (const b of child.batches) for (const [k, n, t] of b.records ?? []) if (inWindow(n) && !first.has(`${k}#${n}`)) first.set(`${k}#${n}`, b.at - t);
   return first;

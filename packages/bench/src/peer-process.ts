@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker, type ProcessRecordsInput, type ShardRecordProcessor } from '@kcl-ts/kcl';
 import { createLocalKinesisClient } from '@kcl-ts/local';
 import { decodePayload, type SeenRecord } from '@kcl-ts/fleet/payload';
+import { sendToParent } from '@kcl-ts/fleet/ipc';
 import { workerOptions } from '@kcl-ts/fleet/worker-options';
 import { CHILD_CONFIG_ENV, type ChildMessage, type PeerChildConfig, type PeerSample } from './messages.js';
 import { readAllRaw } from './raw-reader.js';
@@ -26,17 +27,7 @@ import { readAllRaw } from './raw-reader.js';
 const config = JSON.parse(process.env[CHILD_CONFIG_ENV] ?? 'null') as PeerChildConfig | null;
 if (!config) throw new Error(`${CHILD_CONFIG_ENV} is not set: this script is started by the bench (dist/main.js)`);
 
-function send(message: ChildMessage, callback?: () => void): void {
-  if (process.send && process.connected) {
-    try {
-      process.send(message, undefined, {}, callback ? () => callback() : undefined);
-      return;
-    } catch {
-      // the orchestrator is gone
-    }
-  }
-  callback?.();
-}
+const send: (message: ChildMessage, callback?: () => void) => void = sendToParent;
 
 const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 

@@ -4,11 +4,11 @@
  * @module
  */
 import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteStreamCommand, ListShardsCommand, PutRecordCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import { DeleteStreamCommand, PutRecordCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import { DynamoDbLeaseRefresher } from '@kcl-ts/leases';
 import { createStreamAndWait, putRecordsBatched, type RecordToPut } from '@kcl-ts/local';
 import { encodePayload } from '@kcl-ts/fleet/payload';
-import { KeyedProducer } from '@kcl-ts/fleet';
+import { KeyedProducer, listShards as listAllShards } from '@kcl-ts/fleet';
 
 /** Creates a stream with `shards` shards, waits for ACTIVE, and returns its shards in id order. */
 export async function createStream(client: KinesisClient, name: string, shards: number): Promise<Shard[]> {
@@ -18,14 +18,7 @@ export async function createStream(client: KinesisClient, name: string, shards: 
 
 /** Every shard of a stream, in id order. */
 export async function listShards(client: KinesisClient, name: string): Promise<Shard[]> {
-  const shards: Shard[] = [];
-  let nextToken: string | undefined;
-  do {
-    const out = await client.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: name }));
-    shards.push(...(out.Shards ?? []));
-    nextToken = out.NextToken;
-  } while (nextToken);
-  return shards.sort((a, b) => (a.ShardId! < b.ShardId! ? -1 : 1));
+  return (await listAllShards(client, name)).sort((a, b) => (a.ShardId! < b.ShardId! ? -1 : 1));
 }
 
 /** Deletes a stream and a table, ignoring failures (cleanup between runs). */

@@ -11,7 +11,8 @@ import { cpuUsage } from 'node:process';
 import { createLocalDynamoDbClient, createLocalKinesisClient } from '@kcl-ts/local';
 import { shutdownOnSignals, Worker, type ShardRecordProcessor } from '@kcl-ts/kcl';
 import { pino } from 'pino';
-import { workerConfigFromEnv, type WorkerProcessConfig } from './config.js';
+import { workerConfigFromEnv } from './config.js';
+import { sendToParent } from './ipc.js';
 import { JournalWriter, errorText } from './journal.js';
 import type { WorkerMessage } from './messages.js';
 import { RecordingProcessor, type ProcessorStats } from './recording-processor.js';
@@ -27,17 +28,7 @@ function countRequests(client: { send: unknown }, counts: Map<string, number>): 
   };
 }
 
-function send(message: WorkerMessage, callback?: () => void): void {
-  if (process.send && process.connected) {
-    try {
-      process.send(message, undefined, {}, callback ? () => callback() : undefined);
-      return;
-    } catch {
-      // the parent is gone; the 'disconnect' handler stops us
-    }
-  }
-  callback?.();
-}
+const send: (message: WorkerMessage, callback?: () => void) => void = sendToParent;
 
 async function main(): Promise<void> {
   const config = workerConfigFromEnv();
