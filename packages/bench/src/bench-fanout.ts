@@ -7,69 +7,17 @@
  * @module
  */
 import type { RetrievalMode } from '@kcl-ts/fleet/worker-options';
-import { waitUntil } from './children.js';
-import { firstSeen } from './bench-latency.js';
+import { latencyRun, RATE, SHARDS, type LatencyRun } from './bench-latency.js';
 import type { BenchContext } from './context.js';
-import { spawnPeer, stopPeer } from './peer-run.js';
 import { figure, num, summary, type BenchReport } from './report.js';
-import { sampleUntilDone } from './bench-rss.js';
+import { rssRun, type RssRun } from './bench-rss.js';
 import { median, percentile } from './stats.js';
-import { createStream, dropStreamAndTable, preload, startLatencyProducer } from './streams.js';
+import { createStream, dropStreamAndTable, preload } from './streams.js';
 
-const SHARDS = 4;
-const RATE = 50;
 const RSS_SHARDS = 48;
-const MB = 1024 * 1024;
 const MODES: readonly RetrievalMode[] = ['polling', 'fanout'];
 
-interface ModeRun {
-  readonly latencies: number[];
-  /** CPU of the consumer process over the window, per record delivered in it (µs). */
-  readonly cpuPerRecordUs: number;
-  readonly maxRssMb: number;
-  /** Max RSS reading a backlog on 48 shards. */
-  readonly rss48Mb: number;
-  readonly rss48Seconds: number;
-}
-
-async function latencyRun(ctx: BenchContext, mode: RetrievalMode, run: number, records: number): Promise<Omit<ModeRun, 'rss48Mb' | 'rss48Seconds'>> {
-  const kinesis = ctx.kinesisMock;
-  const stream = `bench-efo-${mode}-${run}-${ctx.tag}`;
-  await createStream(kinesis.client, stream, SHARDS);
-  const child = await spawnPeer(ctx, { impl: 'kcl-ts', retrieval: mode, kinesis, stream, id: stream, initialPosition: 'TRIM_HORIZON', report: 'records' });
-  const producer = startLatencyProducer(kinesis.client, stream, RATE);
-  try {
-    const warm = await waitUntil(() => new Set(child.batches.map((b) => b.shardId)).size === SHARDS || !child.alive, 120_000, 50);
-    if (!warm || !child.alive) throw new Error(`fanout ${mode}: not every shard delivered within 120 s (${child.errors.join('; ')})`);
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    const sent0 = producer.sent();
-    const before = await child.sample();
-    await waitUntil(() => producer.sent() - sent0 >= records, 120_000, 20);
-    await producer.stop();
-    const inWindow = (n: number): boolean => n >= sent0 && n < sent0 + records;
-    const wanted = records - producer.failures();
-    let first = firstSeen(child, inWindow);
-    await waitUntil(() => (first = firstSeen(child, inWindow)).size >= wanted, 30_000, 100);
-    const after = await child.sample();
-    return { latencies: [...first.values()], cpuPerRecordUs: (after.cpuUs - before.cpuUs) / Math.max(1, first.size), maxRssMb: after.maxRss / MB };
-  } finally {
-    await producer.stop();
-    await stopPeer(child);
-    await dropStreamAndTable(kinesis.client, ctx.dynamoDb, stream, stream);
-  }
-}
-
-async function rssRun(ctx: BenchContext, stream: string, mode: RetrievalMode, run: number, total: number): Promise<{ rss48Mb: number; rss48Seconds: number }> {
-  const id = `bench-efo-rss-${mode}-${run}-${ctx.tag}`;
-  const child = await spawnPeer(ctx, { impl: 'kcl-ts', retrieval: mode, kinesis: ctx.kinesisMock, stream, id, initialPosition: 'TRIM_HORIZON', expectedRecords: total });
-  try {
-    const t0 = Date.now();
-    const { samples } = await sampleUntilDone(child, total, 600_000);
-    return { rss48Mb: Math.max(...samples.map((s) => s.maxRss)) / MB, rss48Seconds: (Date.now() - t0) / 1000 };
-  } finally {
-    await stopPeer(child);
-  }
-}
+type ModeRun = LatencyRun & { readonly rss48: RssRun };
 
 /** Runs the fan-out benchmark. */
 export async function benchFanOut(ctx: BenchContext): Promise<BenchReport> {
@@ -84,9 +32,9 @@ export async function benchFanOut(ctx: BenchContext): Promise<BenchReport> {
     for (let run = 1; run <= runs; run++) {
       for (const mode of run % 2 === 1 ? MODES : [...MODES].reverse()) {
         ctx.log(`fanout: ${mode} run ${run}/${runs} (${records} records at ${RATE}/s on ${SHARDS} shards, then ${RSS_SHARDS} shards × ${perShard} records)`);
-        const r = { ...(await latencyRun(ctx, mode, run, records)), ...(await rssRun(ctx, rssStream, mode, run, total)) };
+        const r = { ...(await latencyRun(ctx, 'kcl-ts', run, records, mode)), rss48: await rssRun(ctx, rssStream, 'kcl-ts', run, total, mode) };
         results[mode].push(r);
-        ctx.log(`fanout: ${mode} run ${run}: p50 ${num(percentile(r.latencies, 50), 0)} ms, CPU ${num(r.cpuPerRecordUs, 0)} µs/record, RSS at ${RSS_SHARDS} shards ${num(r.rss48Mb, 0)} MB`);
+        ctx.log(`fanout: ${mode} run ${run}: p50 ${num(percentile(r.latencies, 50), 0)} ms, CPU ${num(r.cpuPerRecordUs, 0)} µs/record, RSS at ${RSS_SHARDS} shards ${num(r.rss48.maxRssMb, 0)} MB`);
       }
     }
   } finally {
@@ -111,8 +59,8 @@ export async function benchFanOut(ctx: BenchContext): Promise<BenchReport> {
       figure({ name: 'p99 put → processRecords (the mock pushes ~1/s)', unit: 'ms', ours: per(efo, 99), baseline: per(polling, 99), digits: 0 }),
       figure({ name: `CPU per record at ${RATE} records/s`, unit: 'µs', ours: of(efo, (r) => r.cpuPerRecordUs), baseline: of(polling, (r) => r.cpuPerRecordUs), digits: 0 }),
       figure({ name: `max RSS, ${SHARDS} shards`, unit: 'MB', ours: of(efo, (r) => r.maxRssMb), baseline: of(polling, (r) => r.maxRssMb), digits: 0 }),
-      figure({ name: `max RSS reading a backlog on ${RSS_SHARDS} shards`, unit: 'MB', ours: of(efo, (r) => r.rss48Mb), baseline: of(polling, (r) => r.rss48Mb), digits: 0 }),
-      figure({ name: `time to read the ${RSS_SHARDS}-shard backlog`, unit: 's', ours: of(efo, (r) => r.rss48Seconds), baseline: of(polling, (r) => r.rss48Seconds), digits: 1 }),
+      figure({ name: `max RSS reading a backlog on ${RSS_SHARDS} shards`, unit: 'MB', ours: of(efo, (r) => r.rss48.maxRssMb), baseline: of(polling, (r) => r.rss48.maxRssMb), digits: 0 }),
+      figure({ name: `time to read the ${RSS_SHARDS}-shard backlog`, unit: 's', ours: of(efo, (r) => r.rss48.seconds), baseline: of(polling, (r) => r.rss48.seconds), digits: 1 }),
     ],
     notes: MODES.map((m) => `${m}: pooled p50 ${num(median(results[m].flatMap((r) => r.latencies)), 0)} ms over ${results[m].reduce((n, r) => n + r.latencies.length, 0)} records`),
   };
