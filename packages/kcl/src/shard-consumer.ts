@@ -370,6 +370,10 @@ export class ShardConsumer {
     const checkpointer = this.checkpointer!;
     checkpointer.markShardEnd();
     let children: readonly string[] = childShards?.map((c) => c.shardId) ?? [];
+    // A worker that lost the parent's lease (a stall past its renewal deadline) must not create
+    // children: the owner that took the lease over may have finished them, and lease cleanup
+    // deleted their leases since; created again, they would restart at TRIM_HORIZON.
+    this.assertHoldingLive();
     try {
       children = await this.deps.createChildLeases(this.deps.lease, childShards);
     } catch (error) {

@@ -159,6 +159,37 @@ describe('ShardConsumer guarantees', () => {
     expect(lost).toBe(1);
   });
 
+  it('does not create child leases at shard end once the holding is past its deadline (a finished child would restart at TRIM_HORIZON)', async () => {
+    let live = true;
+    let lost = 0;
+    const created: string[] = [];
+    const h = harness(
+      () => ({
+        initialize() {},
+        processRecords() {
+          // A stall past the lease: meanwhile a peer took the lease over, finished the shard and
+          // its children, and lease cleanup deleted the children's leases.
+          live = false;
+        },
+        leaseLost() {
+          lost++;
+        },
+      }),
+      batches(batch('100'), { records: [], shardEnded: true, bytes: 0, childShards: [{ shardId: 'shardId-000000000002', parentShards: [SHARD], hashKeyRange: { startingHashKey: '0', endingHashKey: '1' } }] }),
+      {
+        isHoldingLive: () => live,
+        createChildLeases: async (_lease, children) => {
+          created.push(...(children ?? []).map((c) => c.shardId));
+          return created;
+        },
+      },
+    );
+    expect(await h.consumer.run()).toBe('LEASE_LOST');
+    expect(created).toEqual([]);
+    expect(lost).toBe(1);
+    expect(h.writes.some((w) => w.checkpoint?.sequenceNumber === 'SHARD_END')).toBe(false);
+  });
+
   it("a finished consumer's checkpointer refuses writes (it is bound to its holding)", async () => {
     let saved: RecordProcessorCheckpointer | undefined;
     const h = harness(

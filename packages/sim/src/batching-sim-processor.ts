@@ -256,7 +256,8 @@ export class SimBatchingProcessor implements ShardRecordProcessor {
           : bound;
     const base = { shard: this.shardId, epoch: this.epoch, phase, seq: intended.seq, sub: intended.sub };
     const sentAt = journal.write(worker, { type: 'checkpoint-begin', ...base });
-    const probe: CheckpointProbe = { writes: [] };
+    // Journaled when the table applies the write, not when its response arrives (it may never).
+    const probe: CheckpointProbe = { writes: [], onApplied: () => journal.write(worker, { type: 'checkpoint', ...base, sentAt }) };
     let failure: { error: unknown } | undefined;
     try {
       await checkpointProbe.run(probe, () => (real.checkpoint as (...a: unknown[]) => Promise<void>).apply(real, args as unknown[]));
@@ -265,7 +266,6 @@ export class SimBatchingProcessor implements ShardRecordProcessor {
     }
     const applied = probe.writes.find((w) => w.applied);
     if (applied !== undefined) {
-      journal.write(worker, { type: 'checkpoint', ...base, sentAt });
       const written = { seq: applied.position.sequenceNumber, sub: applied.position.subSequenceNumber };
       if (!endOfShard) {
         if (this.checkpointed === undefined || comparePositions(written, this.checkpointed) > 0) this.checkpointed = written;

@@ -50,6 +50,11 @@ const OPERATION: Record<string, string> = {
 /** The checkpoint writes that reached the table during one `checkpointer.checkpoint()` call. */
 export interface CheckpointProbe {
   readonly writes: { readonly position: ExtendedSequenceNumber; readonly applied: boolean }[];
+  /**
+   * Called when the table applies the call's first checkpoint write, at that moment: a worker
+   * killed or stalled before the response arrives has still checkpointed.
+   */
+  readonly onApplied?: () => void;
 }
 
 /**
@@ -117,7 +122,11 @@ export class SimLeaseTable {
         const probe = checkpointProbe.getStore();
         return call('updateLease', signal, async () => {
           const stored = await s.updateLease(lease, owner, update);
-          if (probe !== undefined && update.checkpoint !== undefined) probe.writes.push({ position: update.checkpoint, applied: stored !== undefined });
+          if (probe !== undefined && update.checkpoint !== undefined) {
+            const first = stored !== undefined && !probe.writes.some((w) => w.applied);
+            probe.writes.push({ position: update.checkpoint, applied: stored !== undefined });
+            if (first) probe.onApplied?.();
+          }
           return stored;
         });
       },

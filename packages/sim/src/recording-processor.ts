@@ -233,7 +233,8 @@ export class SimProcessor implements ShardRecordProcessor {
     const { journal, worker } = this.ctx;
     const base = { shard: this.shardId, epoch: this.epoch, phase, seq: intended.seq, sub: intended.sub };
     const sentAt = journal.write(worker, { type: 'checkpoint-begin', ...base });
-    const probe: CheckpointProbe = { writes: [] };
+    // Journaled when the table applies the write, not when its response arrives (it may never).
+    const probe: CheckpointProbe = { writes: [], onApplied: () => journal.write(worker, { type: 'checkpoint', ...base, sentAt }) };
     let failure: { error: unknown } | undefined;
     try {
       await checkpointProbe.run(probe, () => (record !== undefined ? checkpointer.checkpoint(record) : checkpointer.checkpoint()));
@@ -242,7 +243,6 @@ export class SimProcessor implements ShardRecordProcessor {
     }
     const applied = probe.writes.find((w) => w.applied);
     if (applied !== undefined) {
-      journal.write(worker, { type: 'checkpoint', ...base, sentAt });
       const written = { seq: applied.position.sequenceNumber, sub: applied.position.subSequenceNumber };
       if (comparePositions(written, intended) > 0) this.ctx.onOverreach({ worker, shard: this.shardId, epoch: this.epoch, phase, at: sentAt, processed: intended, written });
     } else if (failure === undefined) {
