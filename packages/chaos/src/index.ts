@@ -18,4 +18,4 @@ export {
   type FaultRuleStats,
   type FaultTarget,
 } from './fault-rules.js';
-export { Scenario, SCENARIO_TUNING, heldShards, injectUntil, type ScenarioOptions, type ScenarioStack } from './scenario.js';
+export { Scenario, SCENARIO_TUNING, injectUntil, type ScenarioOptions, type ScenarioStack } from './scenario.js';

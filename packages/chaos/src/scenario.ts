@@ -12,6 +12,7 @@ import {
   checkRetrieval,
   checkStreams,
   Fleet,
+  heldShards,
   formatVerdict,
   KeyedProducer,
   listShardLineage,
@@ -101,17 +102,6 @@ export async function injectUntil(proxy: FaultProxy, rules: readonly FaultRule[]
   }
 }
 
-/** Shards a worker holds according to its journal (acquired, not yet lost or ended). */
-export function heldShards(lines: readonly JournalLine[], worker: string): Set<string> {
-  const held = new Set<string>();
-  for (const l of lines) {
-    if (l.worker !== worker || l.type !== 'event') continue;
-    if (l.event === 'leaseAcquired') held.add(l.shard);
-    else held.delete(l.shard);
-  }
-  return held;
-}
-
 /** One chaos scenario run. */
 export class Scenario {
   readonly producer: KeyedProducer;
@@ -184,15 +174,12 @@ export class Scenario {
 
   /** Distinct (key, n) processed so far. */
   processedIds(): Set<string> {
-    const ids = new Set<string>();
-    for (const l of this.journals()) if (l.type === 'record') ids.add(`${l.key}#${l.n}`);
-    return ids;
+    return this.fleet.processedIds();
   }
 
   /** Acknowledged puts not processed yet. */
   unprocessed(): number {
-    const ids = this.processedIds();
-    return this.producer.acked.filter((p) => !ids.has(`${p.key}#${p.n}`)).length;
+    return this.fleet.unprocessed(this.producer.acked);
   }
 
   /** Waits until `count` distinct records were processed. */

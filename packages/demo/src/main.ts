@@ -11,7 +11,6 @@ import {
   scanLeaseTable,
   waitUntil,
   type BackgroundProduction,
-  type JournalLine,
   type WorkerHandle,
   type WorkerMessage,
 } from '@kcl-ts/fleet';
@@ -62,13 +61,6 @@ function describeMessage(id: string, m: WorkerMessage): string | undefined {
     default:
       return undefined;
   }
-}
-
-/** Distinct (key, n) processed, per the journals. */
-function processedIds(lines: readonly JournalLine[]): Set<string> {
-  const ids = new Set<string>();
-  for (const l of lines) if (l.type === 'record') ids.add(`${l.key}#${l.n}`);
-  return ids;
 }
 
 /** Builds the dashboard's view from the fleet and the shard list. */
@@ -205,7 +197,7 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
     const producer = new KeyedProducer(kinesis, streamName, { keys: options.keys });
     production = producer.startRate({ rate: options.rate });
     const render = (): void => {
-      dashboard.render(dashboardState(dashboard.startedAt, producer.acked.length, processedIds(f.journals()).size, shards, ended, f));
+      dashboard.render(dashboardState(dashboard.startedAt, producer.acked.length, f.processedIds().size, shards, ended, f));
     };
     ticker = setInterval(render, 1_000);
     if (options.chaos) {
@@ -224,8 +216,7 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
     let missing = puts.length;
     await waitUntil(
       () => {
-        const ids = processedIds(f.journals());
-        missing = puts.reduce((n, r) => n + (ids.has(`${r.key}#${r.n}`) ? 0 : 1), 0);
+        missing = f.unprocessed(puts);
         return missing === 0;
       },
       { timeoutMs: options.drainTimeoutS * 1000, intervalMs: 500, message: 'every put processed', signal: interrupt },

@@ -85,6 +85,17 @@ export function linesOf<T extends JournalLineType>(lines: readonly JournalLine[]
   return lines.filter((l): l is LineOf<T> => l.type === type);
 }
 
+/** Shards a worker holds according to its journal lines (acquired, not yet lost or ended). */
+export function heldShards(lines: readonly JournalLine[], worker: string): Set<string> {
+  const held = new Set<string>();
+  for (const l of lines) {
+    if (l.worker !== worker || l.type !== 'event') continue;
+    if (l.event === 'leaseAcquired') held.add(l.shard);
+    else held.delete(l.shard);
+  }
+  return held;
+}
+
 /** Distributive Omit, so each line type keeps its own fields. */
 type LineBody = JournalLine extends infer L ? (L extends JournalLine ? Omit<L, 'worker' | 'at' | 'pid'> : never) : never;
 

@@ -413,6 +413,19 @@ export class Fleet {
     return this.handles.flatMap((h) => h.journal());
   }
 
+  /** Distinct records (`key#n`) processed so far, per the journals. */
+  processedIds(): Set<string> {
+    const ids = new Set<string>();
+    for (const l of this.journals()) if (l.type === 'record') ids.add(`${l.key}#${l.n}`);
+    return ids;
+  }
+
+  /** How many of `puts` were not processed yet, per the journals. */
+  unprocessed(puts: readonly { readonly key: string; readonly n: number }[]): number {
+    const ids = this.processedIds();
+    return puts.reduce((n, p) => n + (ids.has(`${p.key}#${p.n}`) ? 0 : 1), 0);
+  }
+
   /**
    * Graceful stop of every live worker (paused ones are resumed first), in parallel; those
    * not gone after `timeoutMs` are killed. Resolves the ids of the workers that had to be killed.

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { heldShards } from '../../src/scenario.js';
+import { heldShards } from '@kcl-ts/fleet';
 import { describeModes, expectClean, pick, scenarioFrame } from './support.js';
 
 describeModes(['polling', 'fanout'], ['polling', 'fanout'])('chaos 1 — kill -9 of a worker that holds leases [%s]', (retrieval) => {

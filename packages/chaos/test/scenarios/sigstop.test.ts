@@ -1,6 +1,5 @@
 import { expect, it } from 'vitest';
-import { linesOf, waitUntil } from '@kcl-ts/fleet';
-import { heldShards } from '../../src/scenario.js';
+import { heldShards, linesOf, waitUntil } from '@kcl-ts/fleet';
 import { describeModes, expectClean, pick, scenarioFrame } from './support.js';
 
 describeModes(['polling'], ['polling', 'fanout'])('chaos 2 — SIGSTOP a worker past its lease duration, then SIGCONT (the zombie) [%s]', (retrieval) => {

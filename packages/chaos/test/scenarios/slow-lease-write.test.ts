@@ -1,7 +1,6 @@
 import { afterAll, expect, it } from 'vitest';
-import { linesOf } from '@kcl-ts/fleet';
+import { heldShards, linesOf } from '@kcl-ts/fleet';
 import { startFaultProxy, type FaultProxy } from '../../src/fault-proxy.js';
-import { heldShards } from '../../src/scenario.js';
 import { describeModes, expectClean, pick, scenarioFrame } from './support.js';
 
 // Full profile only: it fails on the current Worker (see /work/notes/bug-renewer-head-of-line.md
