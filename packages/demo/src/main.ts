@@ -64,7 +64,7 @@ function describeMessage(id: string, m: WorkerMessage): string | undefined {
 }
 
 /** Builds the dashboard's view from the fleet and the shard list. */
-function dashboardState(startedAt: number, put: number, processed: number, shards: readonly Shard[], ended: ReadonlySet<string>, fleet: Fleet): DashboardState {
+function dashboardState(startedAt: number, put: number, processed: number, shards: readonly Shard[], ended: ReadonlySet<string>, events: ReadonlyMap<string, string>, fleet: Fleet): DashboardState {
   const handles = fleet.workers;
   const owner = (shardId: string): WorkerHandle | undefined => handles.find((h) => h.alive && h.state !== 'killed' && h.held.has(shardId));
   const rows: ShardRow[] = shards.map((s) => {
@@ -76,6 +76,7 @@ function dashboardState(startedAt: number, put: number, processed: number, shard
       owner: o?.workerId,
       records: handles.reduce((sum, h) => sum + (h.progress?.shards[shardId]?.records ?? 0), 0),
       lagMs: o?.progress?.shards[shardId]?.lagMs,
+      ...(events.has(shardId) && { event: events.get(shardId)! }),
     };
   });
   return {
@@ -121,6 +122,7 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
 
     let shards = await listShards(kinesis, streamName);
     const ended = new Set<string>();
+    const shardEvents = new Map<string, string>();
     const dashboard = new Dashboard();
     const k = kinesis;
     const refreshShards = (): void => {
@@ -152,6 +154,7 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
           refreshShards();
         }
         const text = describeMessage(h.workerId, m);
+        if (text && m.type === 'event' && m.shardId) shardEvents.set(m.shardId, `${new Date(m.at).toISOString().slice(11, 19)} ${text}`);
         if (text) dashboard.event(text);
       },
       onExit: (h) => {
@@ -197,7 +200,7 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
     const producer = new KeyedProducer(kinesis, streamName, { keys: options.keys });
     production = producer.startRate({ rate: options.rate });
     const render = (): void => {
-      dashboard.render(dashboardState(dashboard.startedAt, producer.acked.length, f.processedIds().size, shards, ended, f));
+      dashboard.render(dashboardState(dashboard.startedAt, producer.acked.length, f.processedIds().size, shards, ended, shardEvents, f));
     };
     ticker = setInterval(render, 1_000);
     if (options.chaos) {

@@ -82,7 +82,7 @@ describe('dashboard', () => {
       processed: 2380,
       shards: [
         { shardId: 'shardId-000000000000', status: 'ended' as const, owner: undefined, records: 700, lagMs: undefined },
-        { shardId: 'shardId-000000000004', status: 'open' as const, owner: 'w2', records: 812, lagMs: 250 },
+        { shardId: 'shardId-000000000004', status: 'open' as const, owner: 'w2', records: 812, lagMs: 250, event: 'w2 took shard-4' },
       ],
       workers: [
         { id: 'w1', state: 'killed', leases: 0 },
@@ -91,7 +91,7 @@ describe('dashboard', () => {
     };
     expect(shortShard('shardId-000000000004')).toBe('shard-4');
     const table = formatTable(state).join('\n');
-    expect(table).toMatch(/shard-4\s+w2\s+812\s+250\s+open/);
+    expect(table).toMatch(/shard-4\s+w2\s+812\s+250\s+open\s+w2 took shard-4/);
     expect(table).toMatch(/workers: w1\[killed\] w2\(1\)/);
     const line = formatLine(state);
     expect(line).toBe('put=2400 processed=2380 | s4:w2 812/250ms');
