@@ -32,6 +32,14 @@ export interface FaultProxyOptions {
   readonly host?: string;
   /** Random source of the probability rolls (tests make it deterministic). @default Math.random */
   readonly random?: () => number;
+  /**
+   * Hand a `SubscribeToShard` subscription over as AWS does: a call for the same consumer and
+   * shard 5 s or more after the open one started takes over, and the open one is cut. The
+   * Kinesis Mock refuses the second call with `ResourceInUseException` for as long as the first
+   * stream is open, which a frozen (SIGSTOPped) owner keeps open for minutes.
+   * @default false
+   */
+  readonly subscriptionTakeover?: boolean;
 }
 
 /** Counters of a proxy. */
@@ -111,10 +119,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
    * long as the subscription. With `cut`, the connection is destroyed after the first event
    * reached the client: the stream is dropped mid-way.
    */
-  const openStreams = new Set<IncomingMessage>();
+  const openStreams = new Map<IncomingMessage, { readonly key: string; readonly at: number }>();
   const forwardStream = (req: IncomingMessage, body: Buffer, res: ServerResponse, cut: boolean): Promise<void> =>
     new Promise((resolve, reject) => {
-      openStreams.add(req);
+      const { ConsumerARN, ShardId } = JSON.parse(body.toString('utf8') || '{}') as { ConsumerARN?: string; ShardId?: string };
+      const key = `${ConsumerARN}|${ShardId}`;
+      if (options.subscriptionTakeover) {
+        for (const [open, stream] of openStreams) if (stream.key === key && Date.now() - stream.at >= 5_000) open.socket.destroy();
+      }
+      openStreams.set(req, { key, at: Date.now() });
       req.socket.once('close', () => openStreams.delete(req));
       const headers = { ...req.headers, host: targetUrl.host, 'content-length': String(body.length) };
       delete headers['transfer-encoding'];
@@ -234,7 +247,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     removeRule: (id) => rules.remove(id),
     clearRules: () => rules.clear(),
     cutStreams: () => {
-      const open = [...openStreams];
+      const open = [...openStreams.keys()];
       for (const req of open) req.socket.destroy();
       return open.length;
     },

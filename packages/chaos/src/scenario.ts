@@ -30,7 +30,7 @@ import {
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FaultProxy } from './fault-proxy.js';
+import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 import type { FaultRule } from './fault-rules.js';
 
 /** Fast lease and retrieval settings for scenarios on a small, shared machine. */
@@ -78,7 +78,10 @@ export interface ScenarioOptions {
   readonly naiveShardEnd?: boolean;
   /** See {@link WorkerProcessConfig.failShardEndedTimes}. @default 0 */
   readonly failShardEndedTimes?: number;
-  /** Endpoint the workers use for Kinesis (a fault proxy). @default the emulator */
+  /**
+   * Endpoint the workers use for Kinesis (a fault proxy). @default the emulator; in fan-out
+   * mode a proxy that hands subscriptions over as AWS does (see `subscriptionTakeover`)
+   */
   readonly workerKinesisEndpoint?: string;
   /** Endpoint the workers use for DynamoDB (a fault proxy). @default dynalite */
   readonly workerDynamoDbEndpoint?: string;
@@ -113,6 +116,7 @@ export class Scenario {
     readonly streams: readonly string[],
     readonly applicationName: string,
     readonly dir: string,
+    private readonly takeoverProxy: FaultProxy | undefined,
   ) {
     this.producer = new KeyedProducer(options.kinesis, this.streamName, { keys: options.keys ?? 20 });
     const base: FleetBase = {
@@ -121,7 +125,7 @@ export class Scenario {
       retrieval: options.retrieval ?? 'polling',
       region: options.stack.region,
       credentials: options.stack.credentials,
-      kinesisEndpoint: options.workerKinesisEndpoint ?? options.stack.kinesisEndpoint,
+      kinesisEndpoint: options.workerKinesisEndpoint ?? takeoverProxy?.endpoint ?? options.stack.kinesisEndpoint,
       dynamoDbEndpoint: options.workerDynamoDbEndpoint ?? options.stack.dynamoDbEndpoint,
       recordDelayMs: options.recordDelayMs ?? 0,
       naiveShardEnd: options.naiveShardEnd ?? false,
@@ -144,7 +148,11 @@ export class Scenario {
     const dir = join(options.baseDir ?? join(tmpdir(), 'kcl-chaos'), `${label}-${id}`);
     mkdirSync(dir, { recursive: true });
     for (const stream of streams) await createStreamAndWait(options.kinesis, stream, options.shards, { timeoutMs: 60_000 });
-    return new Scenario(options, streams, applicationName, dir);
+    const takeover =
+      retrieval === 'fanout' && options.workerKinesisEndpoint === undefined
+        ? await startFaultProxy({ target: options.stack.kinesisEndpoint, kind: 'kinesis', subscriptionTakeover: true })
+        : undefined;
+    return new Scenario(options, streams, applicationName, dir, takeover);
   }
 
   /** The (first) stream's name. */
@@ -262,5 +270,6 @@ export class Scenario {
   /** Kills whatever still runs (for afterEach, also after a failure). */
   async cleanup(): Promise<void> {
     await this.fleet.killAll();
+    await this.takeoverProxy?.stop();
   }
 }

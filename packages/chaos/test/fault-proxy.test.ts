@@ -240,13 +240,18 @@ describe('fault proxy against the emulators', () => {
 
   describe('SubscribeToShard event streams', () => {
     let consumerArn: string;
-    beforeAll(async () => {
+    /** Registers a stream consumer and waits until it is ACTIVE. */
+    async function registerConsumer(): Promise<string> {
       const arn = (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary!.StreamARN!;
-      consumerArn = (await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: arn, ConsumerName: uniqueName('proxy') }))).Consumer!.ConsumerARN!;
-      await waitFor(async () => (await kinesis.send(new DescribeStreamConsumerCommand({ ConsumerARN: consumerArn }))).ConsumerDescription?.ConsumerStatus === 'ACTIVE', {
+      const consumer = (await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: arn, ConsumerName: uniqueName('proxy') }))).Consumer!.ConsumerARN!;
+      await waitFor(async () => (await kinesis.send(new DescribeStreamConsumerCommand({ ConsumerARN: consumer }))).ConsumerDescription?.ConsumerStatus === 'ACTIVE', {
         timeoutMs: 30_000,
         message: 'consumer ACTIVE',
       });
+      return consumer;
+    }
+    beforeAll(async () => {
+      consumerArn = await registerConsumer();
     });
 
     /** Subscribes through the proxy from TRIM_HORIZON; resolves the events read before the stream failed or `wanted` were read. */
@@ -289,6 +294,25 @@ describe('fault proxy against the emulators', () => {
       await waitFor(() => kinesisProxy.cutStreams() > 0, { timeoutMs: 10_000, message: 'an open stream to cut' });
       const result = await reading;
       expect(result.error).toBeDefined();
+    }, 60_000);
+  
+    it('subscriptionTakeover hands a subscription to a call 5 s after the open one, as AWS does', async () => {
+      const ownConsumer = await registerConsumer(); // no subscription of the tests above in the way
+      const takeover = await startFaultProxy({ target: testStack().kinesisEndpoint, kind: 'kinesis', subscriptionTakeover: true });
+      const client = createLocalKinesisClient({ region: testStack().region, credentials: testStack().credentials, endpoint: takeover.endpoint });
+      try {
+        const shardId = (await client.send(new ListShardsCommand({ StreamName: stream }))).Shards![0]!.ShardId!;
+        const subscribe = () => client.send(new SubscribeToShardCommand({ ConsumerARN: ownConsumer, ShardId: shardId, StartingPosition: { Type: 'TRIM_HORIZON' } }));
+        const frozen = await subscribe(); // opened, then never read again: a frozen owner
+        await frozen.EventStream![Symbol.asyncIterator]().next();
+        expect((await errorOf(subscribe())).name).toBe('ResourceInUseException'); // within 5 s: refused, as on AWS
+        const second = await waitFor(() => subscribe().catch(() => undefined), { timeoutMs: 20_000, intervalMs: 1_000, message: 'the second subscription taken over' });
+        const event = await second.EventStream![Symbol.asyncIterator]().next();
+        expect(event.done).toBe(false);
+      } finally {
+        client.destroy();
+        await takeover.stop();
+      }
     }, 60_000);
   });
 });

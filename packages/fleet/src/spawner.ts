@@ -160,8 +160,12 @@ export class ChildHandle {
   /** Sends an IPC message; false when the channel is gone. */
   send(message: unknown): boolean {
     if (!this.alive || !this.child.connected) return false;
-    this.child.send(message as object);
-    return true;
+    try {
+      this.child.send(message as object);
+      return true;
+    } catch {
+      return false; // the channel closed meanwhile
+    }
   }
 
   /** `kill -9`: no shutdown, no lease release. Returns the time it was sent. */

@@ -11,7 +11,7 @@ describeModes([], ['polling', 'fanout'])('chaos 4 — Kinesis throttling, expire
   });
 
   it('retrieval backs off and resumes at the right record: no loss, no duplicate, order kept', async () => {
-    const proxy = await startFaultProxy({ target: frame.stack.kinesisEndpoint, kind: 'kinesis' });
+    const proxy = await startFaultProxy({ target: frame.stack.kinesisEndpoint, kind: 'kinesis', subscriptionTakeover: true });
     proxies.push(proxy);
     const sc = await frame.create({ retrieval, name: 'kinesis-faults', shards: 3, keys: 15, recordDelayMs: 1, workerKinesisEndpoint: proxy.endpoint });
     const shards = await sc.openShards();
