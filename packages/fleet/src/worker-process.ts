@@ -37,7 +37,8 @@ async function main(): Promise<void> {
   const logger = config.logPath
     ? pino({ level: config.logLevel ?? 'info', base: { pid: process.pid, workerId: config.workerId } }, pino.destination({ dest: config.logPath, sync: true }))
     : pino({ level: 'silent' });
-  const target = { region: config.region, ...(config.credentials && { credentials: config.credentials }) };
+  // maxAttempts 1: one layer of retries (the Worker's), as on the clients it builds itself.
+  const target = { region: config.region, maxAttempts: 1, ...(config.credentials && { credentials: config.credentials }) };
   const kinesisClient = createLocalKinesisClient({ endpoint: config.kinesisEndpoint, ...target });
   const dynamoDbClient = createLocalDynamoDbClient({ endpoint: config.dynamoDbEndpoint, ...target });
   const requests = { kinesis: new Map<string, number>(), dynamoDb: new Map<string, number>() };
