@@ -210,7 +210,7 @@ export const WORKER_DEFAULTS = {
   parentShardPollIntervalMs: 1_000,
   shutdownTimeoutMs: 30_000,
   maxConcurrentProcessors: Number.POSITIVE_INFINITY,
-  prefetchMaxBytesPerWorker: 64 * 1024 * 1024,
+  prefetchMaxBytesPerWorker: 16 * 1024 * 1024,
   callProcessRecordsEvenForEmptyList: false,
   processorRetryBaseMs: 1_000,
   processorRetryMaxMs: 30_000,

@@ -212,7 +212,7 @@ describe('PollingRecordsFetcher (stub Kinesis, fake clock)', () => {
     expect(dataOf(c.records)).toEqual(['r0', 'r1']);
   });
 
-  it('backs off while a shard stays empty (250, 500, 1,000 ms), and polls fast again once records arrive', async () => {
+  it('backs off while a shard stays empty (250, 500, 1,000 ms); sparse records keep the pause long, a busy shard polls fast again', async () => {
     const clock = new FakeClock();
     const stub = new StubKinesis(clock);
     const fetcher = makeFetcher(stub, clock);
@@ -222,13 +222,21 @@ describe('PollingRecordsFetcher (stub Kinesis, fake clock)', () => {
     const idle = gaps(stub.getRecordsStarts.slice(0, 6));
     expect(idle.slice(0, 3).map((g) => Math.round(g / 250) * 250)).toEqual([250, 500, 1_000]);
     for (const gap of idle.slice(3)) expect(gap).toBeLessThan(1_100); // bounded by maxIdleTimeBetweenReadsMs
-    // Records arrive: the next pause after them is the base idle time again.
-    stub.addPlain(1);
-    await drive(clock, () => c.records.length === 1);
-    const afterRecords = stub.getRecordsStarts.length;
-    await drive(clock, () => stub.getRecordsStarts.length >= afterRecords + 1);
-    const resumed = gaps(stub.getRecordsStarts.slice(afterRecords - 1, afterRecords + 1));
-    expect(Math.round(resumed[0]! / 250) * 250).toBe(250);
+    // Sparse traffic, one record per poll: each call still waits for about three records'
+    // worth of arrivals, so the pause stays at the bound.
+    const poll = async (records: number): Promise<void> => {
+      stub.addPlain(records);
+      const calls = stub.getRecordsStarts.length;
+      await drive(clock, () => stub.getRecordsStarts.length >= calls + 1);
+    };
+    for (let i = 0; i < 3; i++) await poll(1);
+    const sparse = gaps(stub.getRecordsStarts.slice(-3));
+    for (const gap of sparse) expect(Math.round(gap / 250) * 250).toBe(1_000);
+    // A busy shard (ten records waiting at every poll): back to the base idle time within a few polls.
+    for (let i = 0; i < 5; i++) await poll(10);
+    const busy = gaps(stub.getRecordsStarts.slice(-3));
+    for (const gap of busy) expect(Math.round(gap / 250) * 250).toBe(250);
+    expect(c.records.length).toBe(3 + 50);
   });
 
   it('maxIdleTimeBetweenReadsMs equal to idleTimeBetweenReadsMs turns the backoff off; a larger idle time raises the bound', async () => {

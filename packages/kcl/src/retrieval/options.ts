@@ -27,13 +27,15 @@ export interface RetrievalOptions {
    */
   readonly idleTimeBetweenReadsMs?: number;
   /**
-   * Adaptive idle backoff: after each further poll in a row that returned no records, the
-   * pause doubles, from `idleTimeBetweenReadsMs` up to this bound; the first records bring it
-   * back to `idleTimeBetweenReadsMs`. An idle shard is then polled about once a second instead
-   * of four times, leaving the shard's 5 GetRecords/s — shared by every polling application
-   * of the stream — to the others, at the price of up to this much extra latency for the first
-   * record after a quiet spell. Set it equal to `idleTimeBetweenReadsMs` to turn the backoff
-   * off. Java KCL: none (it always idles `idleTimeBetweenReadsInMillis`).
+   * Adaptive polling of a caught-up shard, between `idleTimeBetweenReadsMs` and this bound:
+   * after each further poll in a row that returned no records, the pause doubles; after a poll
+   * that returned records, the pause is the time for about three records to arrive at the
+   * shard's recent rate. A busy shard (≥ 12 records/s) keeps `idleTimeBetweenReadsMs`; an idle
+   * or sparse one (≤ 3 records/s) is polled about once a second instead of four times, leaving
+   * the shard's 5 GetRecords/s — shared by every polling application of the stream — to the
+   * others, at the price of up to this much latency for records on a sparse shard. Set it
+   * equal to `idleTimeBetweenReadsMs` to turn the adaptation off. Java KCL: none (it always
+   * idles `idleTimeBetweenReadsInMillis`).
    * @default 1_000 (or `idleTimeBetweenReadsMs`, when that is larger)
    */
   readonly maxIdleTimeBetweenReadsMs?: number;

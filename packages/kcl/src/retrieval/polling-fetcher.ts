@@ -66,6 +66,12 @@ interface IteratorRequest {
   readonly drop?: DropFilter;
 }
 
+/**
+ * On a caught-up shard, polls are spaced for about this many records to arrive each (never
+ * closer than `idleTimeBetweenReadsMs` nor further than `maxIdleTimeBetweenReadsMs`).
+ */
+const RECORDS_PER_SPARSE_POLL = 3;
+
 /** Internal signal: GetRecords said the iterator expired. */
 class IteratorExpired extends Error {}
 
@@ -106,6 +112,7 @@ export class PollingRecordsFetcher {
   private readonly minCallSpacingMs: number;
   private readonly controller = new AbortController();
   private readonly queue: PrefetchQueue;
+  private readonly budget: PrefetchBudget | undefined;
   private readonly counters: { -readonly [K in keyof RetrievalStats]: RetrievalStats[K] } = {
     getRecordsCalls: 0,
     getRecordsTimeMs: 0,
@@ -119,6 +126,9 @@ export class PollingRecordsFetcher {
   private stopping: Promise<void> | undefined;
   private lastDelivered: KinesisClientRecord | undefined;
   private lastCallStart = Number.NEGATIVE_INFINITY;
+  private previousCallStart = Number.NEGATIVE_INFINITY;
+  /** Smoothed arrival rate of records on a caught-up shard (records per ms); 0 before any. */
+  private arrivalsPerMs = 0;
   /** The current idle pause: grows over consecutive empty polls (adaptive idle backoff). */
   private idlePauseMs: number;
 
@@ -137,6 +147,7 @@ export class PollingRecordsFetcher {
     this.backoff = { baseDelayMs: deps.config.retryBaseDelayMs, maxDelayMs: deps.config.retryMaxDelayMs };
     this.minCallSpacingMs = 1000 / deps.config.maxGetRecordsPerSecond;
     this.idlePauseMs = deps.config.idleTimeBetweenReadsMs;
+    this.budget = deps.budget;
     this.queue = new PrefetchQueue(
       prefetchBoundsOf(deps.config),
       (batch) => {
@@ -185,6 +196,8 @@ export class PollingRecordsFetcher {
 
   private async run(): Promise<void> {
     const signal = this.controller.signal;
+    const unregister = this.budget?.register();
+    let inFlight: (() => void) | undefined;
     try {
       let request = this.initialRequest();
       if (request === undefined) {
@@ -197,10 +210,14 @@ export class PollingRecordsFetcher {
       this.converter.drop = request.drop;
       for (;;) {
         if (this.queue.isFull()) await this.queue.waitForSpace(signal);
+        const limit = this.budget?.recordLimit(this.config.maxRecords) ?? this.config.maxRecords;
+        // The page in flight counts against the worker's budget from the call until it is queued.
+        inFlight = await this.budget?.acquire(this.budget.estimate(limit), signal);
         let response: GetRecordsCommandOutput;
         try {
-          response = await this.getRecords(iterator, signal);
+          response = await this.getRecords(iterator, limit, signal);
         } catch (err) {
+          inFlight?.();
           if (!(err instanceof IteratorExpired)) throw err;
           this.counters.expiredIterators++;
           const dropped = this.queue.clear();
@@ -212,6 +229,7 @@ export class PollingRecordsFetcher {
         }
         const records = response.Records ?? [];
         const { userRecords: batchRecords, bytes } = this.converter.convert(records);
+        this.budget?.observe(records.length, bytes);
         this.counters.bytesFetched += bytes;
         this.counters.recordsFetched += batchRecords.length;
         const millisBehindLatest = response.MillisBehindLatest;
@@ -227,25 +245,49 @@ export class PollingRecordsFetcher {
             ...(childShards !== undefined && { childShards }),
           });
         }
+        inFlight?.();
         if (shardEnded) {
           this.log.info({ childShards: response.ChildShards?.map((c) => c.ShardId) }, 'reached the end of the shard');
           this.queue.close(this.endedError());
           return;
         }
         iterator = response.NextShardIterator!;
-        const behind = records.length >= this.config.maxRecords || (millisBehindLatest ?? 0) > 0;
-        if (records.length > 0) this.idlePauseMs = this.config.idleTimeBetweenReadsMs;
-        if (!behind) {
-          await this.clock.sleep(this.idlePauseMs, signal);
-          // Adaptive idle backoff: each further empty poll doubles the pause, up to the bound.
-          if (records.length === 0) this.idlePauseMs = Math.min(this.config.maxIdleTimeBetweenReadsMs, Math.max(1, this.idlePauseMs) * 2);
-        }
+        const behind = records.length >= limit || (millisBehindLatest ?? 0) > 0;
+        if (!behind) await this.clock.sleep(this.pauseAfter(records.length), signal);
       }
     } catch (err) {
       if (signal.aborted) return;
       this.log.warn({ err }, 'record fetching failed');
       this.queue.close(err instanceof Error ? err : new DependencyError('kinesis', 'GetRecords', String(err), { cause: err }));
+    } finally {
+      inFlight?.();
+      unregister?.();
     }
+  }
+
+  /**
+   * The pause before the next call on a caught-up shard (adaptive polling):
+   * - after records, long enough for about {@link RECORDS_PER_SPARSE_POLL} records to arrive at
+   *   the shard's recent rate, within `[idleTimeBetweenReadsMs, maxIdleTimeBetweenReadsMs]`: a
+   *   busy shard keeps the short pause (and its latency), a sparse one is polled less often, so
+   *   the shard's 5 calls/s stay shared with other applications and calls bring records;
+   * - after an empty poll, the pause doubles (from `idleTimeBetweenReadsMs`), up to the bound.
+   */
+  private pauseAfter(records: number): number {
+    const { idleTimeBetweenReadsMs: base, maxIdleTimeBetweenReadsMs: max } = this.config;
+    const interval = this.lastCallStart - this.previousCallStart;
+    this.previousCallStart = this.lastCallStart;
+    if (records === 0) {
+      const pause = this.idlePauseMs;
+      this.idlePauseMs = Math.min(max, Math.max(1, pause) * 2);
+      this.arrivalsPerMs /= 2;
+      return pause;
+    }
+    // Records per ms over the window this call collected, smoothed over recent polls.
+    const rate = records / Math.max(1, Math.min(interval, max));
+    this.arrivalsPerMs = this.arrivalsPerMs === 0 ? rate : this.arrivalsPerMs + (rate - this.arrivalsPerMs) / 2;
+    this.idlePauseMs = Math.min(max, Math.max(base, RECORDS_PER_SPARSE_POLL / this.arrivalsPerMs));
+    return this.idlePauseMs;
   }
 
   /** The iterator request of the start position; `undefined` for a `SHARD_END` checkpoint. */
@@ -276,7 +318,7 @@ export class PollingRecordsFetcher {
     return output.ShardIterator;
   }
 
-  private getRecords(iterator: string, signal: AbortSignal): Promise<GetRecordsCommandOutput> {
+  private getRecords(iterator: string, limit: number, signal: AbortSignal): Promise<GetRecordsCommandOutput> {
     return this.withRetries('GetRecords', signal, async () => {
       const wait = this.lastCallStart + this.minCallSpacingMs - this.clock.elapsed();
       if (wait > 0) await this.clock.sleep(wait, signal);
@@ -285,7 +327,7 @@ export class PollingRecordsFetcher {
       this.counters.getRecordsCalls++;
       try {
         return await raceAbort(
-          this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.config.maxRecords, ...('StreamARN' in this.streamParams && this.streamParams) })),
+          this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit, ...('StreamARN' in this.streamParams && this.streamParams) })),
           signal,
         );
       } catch (error) {

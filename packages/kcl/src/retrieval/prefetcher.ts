@@ -34,7 +34,9 @@ function abortError(signal: AbortSignal): Error {
 /**
  * A FIFO of fetched batches with bounds on batches, records and bytes. The producer calls
  * {@link PrefetchQueue.waitForSpace} before fetching more, so memory stays bounded by the
- * limits plus one batch; the consumer calls {@link PrefetchQueue.take}. A batch counts as
+ * limits plus one batch; the consumer calls {@link PrefetchQueue.take}. A shared budget counts a
+ * batch from when it is queued until the consumer asks for the next one (or the queue is
+ * cleared), so the batch being processed is counted too. A batch counts as
  * *delivered* the moment it is handed to a consumer, and `onDelivered` runs synchronously then.
  */
 export class PrefetchQueue {
@@ -44,6 +46,8 @@ export class PrefetchQueue {
   private waiters: Waiter[] = [];
   private spaceWaiter: (() => void) | undefined;
   private closedWith: Error | undefined;
+  /** Bytes of the batch last handed to the consumer: held against the budget until it asks for the next one. */
+  private deliveredBytes = 0;
 
   constructor(
     private readonly bounds: PrefetchBounds,
@@ -83,7 +87,7 @@ export class PrefetchQueue {
     const waiter = this.waiters.shift();
     if (waiter !== undefined) {
       waiter.cleanup();
-      this.onDelivered(batch);
+      this.handOver(batch);
       waiter.resolve(batch);
       return;
     }
@@ -100,12 +104,13 @@ export class PrefetchQueue {
    */
   take(signal?: AbortSignal): Promise<RecordsBatch> {
     if (signal?.aborted) return Promise.reject(abortError(signal));
+    // The consumer asks for the next batch: it is done with the previous one.
+    this.releaseDelivered();
     const batch = this.items.shift();
     if (batch !== undefined) {
       this.queuedRecords -= batch.records.length;
       this.queuedBytes -= batch.bytes;
-      this.budget?.release(batch.bytes);
-      this.onDelivered(batch);
+      this.handOver(batch, true);
       if (!this.isFull()) this.wakeProducer();
       return Promise.resolve(batch);
     }
@@ -151,6 +156,7 @@ export class PrefetchQueue {
     this.queuedRecords = 0;
     this.budget?.release(this.queuedBytes);
     this.queuedBytes = 0;
+    this.releaseDelivered();
     this.wakeProducer();
     return dropped;
   }
@@ -169,6 +175,19 @@ export class PrefetchQueue {
       w.cleanup();
       w.reject(error);
     }
+  }
+
+  /** Hands `batch` to the consumer; its bytes stay counted in the budget while it is processed. */
+  private handOver(batch: RecordsBatch, counted = false): void {
+    this.deliveredBytes = batch.bytes;
+    if (!counted) this.budget?.reserve(batch.bytes);
+    this.onDelivered(batch);
+  }
+
+  private releaseDelivered(): void {
+    const bytes = this.deliveredBytes;
+    this.deliveredBytes = 0;
+    this.budget?.release(bytes);
   }
 
   private wakeProducer(): void {
