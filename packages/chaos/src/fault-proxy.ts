@@ -185,16 +185,17 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     if (decision.latencyMs > 0) await delay(decision.latencyMs);
     const fault = decision.fault;
     const after = fault?.phase === 'after';
-    if (fault && !after) {
-      if (fault.kind === 'drop') {
+    /** Answers with the fault instead of the target's response (a drop destroys the connection). */
+    const inject = (f: NonNullable<typeof fault>): void => {
+      if (f.kind === 'drop') {
         req.socket.destroy();
         return;
       }
-      const r = faultResponse(fault, options.kind);
+      const r = faultResponse(f, options.kind);
       res.writeHead(r.status, r.headers);
       res.end(r.body);
-      return;
-    }
+    };
+    if (fault && !after) return inject(fault);
     if (op === 'SubscribeToShard') {
       await forwardStream(req, body, res, fault?.kind === 'drop').catch(() => req.socket.destroy());
       return;
@@ -208,16 +209,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       req.socket.destroy();
       return;
     }
-    if (fault && after) {
-      if (fault.kind === 'drop') {
-        req.socket.destroy();
-        return;
-      }
-      const r = faultResponse(fault, options.kind);
-      res.writeHead(r.status, r.headers);
-      res.end(r.body);
-      return;
-    }
+    if (fault && after) return inject(fault);
     const headers = { ...upstream.headers, 'content-length': String(upstream.body.length) };
     delete headers['transfer-encoding'];
     res.writeHead(upstream.status, headers);
