@@ -111,14 +111,17 @@ export class KeyedProducer {
   }
 
   /**
-   * Writes a round every `intervalMs` in the background, up to `maxRounds` rounds in all
-   * (counting rounds already written), until stopped; only of `onlyKeys` when given.
+   * Starts a round every `intervalMs` in the background (a round that takes longer delays the
+   * next, which then starts at once), up to `maxRounds` rounds in all (counting rounds already
+   * written), until stopped; only of `onlyKeys` when given.
    */
   startRounds(options: { readonly intervalMs: number; readonly maxRounds: number; readonly onlyKeys?: readonly string[] }): BackgroundProduction {
     return this.loop(async (stopped) => {
+      let next = performance.now();
       while (!stopped() && this.round < options.maxRounds) {
         await this.putRound(options.onlyKeys);
-        if (!stopped() && this.round < options.maxRounds) await delay(options.intervalMs);
+        next = Math.max(next + options.intervalMs, performance.now());
+        if (!stopped() && this.round < options.maxRounds) await delay(next - performance.now());
       }
     });
   }
