@@ -43,7 +43,7 @@ async function main(): Promise<number> {
       kinesisClient: connection.kinesis, // our clients: the worker never destroys them
       dynamoDbClient: connection.dynamoDb,
       initialPosition: 'TRIM_HORIZON', // only for shards with no checkpoint yet
-      callProcessRecordsEvenForEmptyList: true, // so the time-based checkpoint fires on quiet shards
+      processing: { callProcessRecordsEvenForEmptyList: true }, // so the time-based checkpoint fires on quiet shards
       processorFactory: () => new CheckpointingProcessor(policy, stats),
     });
     worker.on('processorError', ({ shardId, error }) => console.error(`[${shardId}] processor error:`, error));

@@ -47,7 +47,7 @@ async function main(): Promise<number> {
       logger, // library logs and EMF metrics go to the same JSON stream
       // Keep below systemd's TimeoutStopSec (deploy/kcl-consumer.service: 90 s) and the
       // Spot notice (120 s), leaving time to release the leases after the processors finish.
-      shutdownTimeoutMs: 30_000,
+      processing: { shutdownTimeoutMs: 30_000 },
       processorFactory: (shardId) => new FleetProcessor(logger.child({ shardId }), totals),
     });
     worker.on('leaseAcquired', ({ shardId }) => logger.info({ shardId }, 'lease acquired'));

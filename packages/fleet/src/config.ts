@@ -15,8 +15,10 @@ export type RetrievalMode = 'polling' | 'fanout';
 export const RETRIEVAL_MODES: readonly RetrievalMode[] = ['polling', 'fanout'];
 
 /**
- * The lease, retrieval and shutdown settings a scenario may tune (JSON-safe numbers and
- * booleans; the worker process maps them onto the Worker's options in one place).
+ * The lease, retrieval and shutdown settings a scenario may tune, flat and JSON-safe;
+ * `workerOptions()` maps them onto the Worker's option groups (`leases.*`,
+ * `retrieval.polling.*`, `retrieval.maxRetries`…, `shardSync.intervalMs` /
+ * `parentPollIntervalMs`, `processing.shutdownTimeoutMs` / `retryBaseMs` / `retryMaxMs`).
  */
 export interface WorkerTuning {
   readonly leaseDurationMs?: number;

@@ -1,5 +1,6 @@
 /**
- * The ONE place where the tools' configuration meets the Worker's option shape: every Worker
+ * The ONE place where the tools' configuration meets the Worker's option groups (`leases`,
+ * `retrieval`, `shardSync`, `processing`, `metrics`): every Worker
  * the demo, the chaos suite and the benchmarks run (fleet worker processes and the
  * benchmarks' kcl-ts peer) gets its options from {@link workerOptions}.
  * @module
@@ -37,6 +38,8 @@ export interface WorkerOptionsInput {
 /** The Worker's options for one of the tools' Workers. */
 export function workerOptions(input: WorkerOptionsInput): WorkerOptions {
   const { clients } = input;
+  const t = input.tuning ?? {};
+  const pick = <K extends keyof WorkerTuning>(...keys: K[]): Pick<WorkerTuning, K> => Object.fromEntries(keys.filter((k) => t[k] !== undefined).map((k) => [k, t[k]])) as Pick<WorkerTuning, K>;
   return {
     applicationName: input.applicationName,
     streamName: input.streams[0]!,
@@ -45,10 +48,23 @@ export function workerOptions(input: WorkerOptionsInput): WorkerOptions {
       ? { kinesisClient: clients.kinesisClient, dynamoDbClient: clients.dynamoDbClient }
       : { clientConfig: { region: clients.region, kinesisEndpoint: clients.kinesisEndpoint, dynamoDbEndpoint: clients.dynamoDbEndpoint, credentials: { ...clients.credentials } } }),
     initialPosition: input.initialPosition ?? 'TRIM_HORIZON',
-    retrievalMode: input.retrieval ?? 'polling',
     processorFactory: input.processorFactory,
     ...(input.logger && { logger: input.logger }),
-    ...(input.metricsOff && { metrics: false }),
-    ...input.tuning,
+    ...(input.metricsOff && { metrics: { publisher: false } }),
+    leases: pick('leaseDurationMs', 'renewIntervalMs', 'takerIntervalMs', 'maxLeasesForWorker', 'maxLeasesToStealAtOneTime', 'gracefulHandoff', 'handoffTimeoutMs', 'releaseLeasesOnStop', 'selfFencingMarginMs'),
+    retrieval: {
+      mode: input.retrieval ?? 'polling',
+      polling: pick('idleTimeBetweenReadsMs', 'maxRecords'),
+      ...pick('maxRetries', 'retryBaseDelayMs', 'retryMaxDelayMs'),
+    },
+    shardSync: {
+      ...(t.shardSyncIntervalMs !== undefined && { intervalMs: t.shardSyncIntervalMs }),
+      ...(t.parentShardPollIntervalMs !== undefined && { parentPollIntervalMs: t.parentShardPollIntervalMs }),
+    },
+    processing: {
+      ...(t.shutdownTimeoutMs !== undefined && { shutdownTimeoutMs: t.shutdownTimeoutMs }),
+      ...(t.processorRetryBaseMs !== undefined && { retryBaseMs: t.processorRetryBaseMs }),
+      ...(t.processorRetryMaxMs !== undefined && { retryMaxMs: t.processorRetryMaxMs }),
+    },
   };
 }

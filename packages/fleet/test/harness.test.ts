@@ -38,11 +38,14 @@ describe('worker process configuration', () => {
       processorFactory,
       clients: { region: 'us-east-1', kinesisEndpoint: 'http://k', dynamoDbEndpoint: 'http://d', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } },
       metricsOff: true,
-      tuning: { leaseDurationMs: 2_500 },
+      tuning: { leaseDurationMs: 2_500, idleTimeBetweenReadsMs: 100, maxRetries: 3, shardSyncIntervalMs: 2_000, parentShardPollIntervalMs: 250, shutdownTimeoutMs: 10_000, processorRetryBaseMs: 50 },
     });
-    expect(options).toMatchObject({ applicationName: 'app', streamName: 'orders', workerId: 'a', retrievalMode: 'fanout', initialPosition: 'TRIM_HORIZON', metrics: false, leaseDurationMs: 2_500 });
+    expect(options.retrieval).toEqual({ mode: 'fanout', polling: { idleTimeBetweenReadsMs: 100 }, maxRetries: 3 });
+    expect(options.shardSync).toEqual({ intervalMs: 2_000, parentPollIntervalMs: 250 });
+    expect(options.processing).toEqual({ shutdownTimeoutMs: 10_000, retryBaseMs: 50 });
+    expect(options).toMatchObject({ applicationName: 'app', streamName: 'orders', workerId: 'a', initialPosition: 'TRIM_HORIZON', metrics: { publisher: false }, leases: { leaseDurationMs: 2_500 }, retrieval: { mode: 'fanout' } });
     expect(options.clientConfig).toEqual({ region: 'us-east-1', kinesisEndpoint: 'http://k', dynamoDbEndpoint: 'http://d', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
-    expect(workerOptions({ applicationName: 'app', streams: ['orders'], processorFactory, clients: { kinesisClient: {} as never, dynamoDbClient: {} as never } }).retrievalMode).toBe('polling');
+    expect(workerOptions({ applicationName: 'app', streams: ['orders'], processorFactory, clients: { kinesisClient: {} as never, dynamoDbClient: {} as never } }).retrieval?.mode).toBe('polling');
   });
 });
 

@@ -1,28 +1,17 @@
 import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient, KinesisClientConfig } from '@aws-sdk/client-kinesis';
-import { resolveLeaseCoordinatorConfig, type LeaseCoordinatorConfig, type LeaseCoordinatorOptions, type LeaseRefresher } from '@kcl-ts/leases';
-import {
-  assertClock,
-  assertInitialPosition,
-  assertLogger,
-  MAX_TIMER_DELAY_MS,
-  silentLogger,
-  systemClock,
-  type Clock,
-  type InitialPosition,
-  type KinesisClientRecord,
-  type Logger,
-  type ShardRecordProcessorFactory,
-} from '@kcl-ts/processor';
-import { parseStreamArn } from '@kcl-ts/shard-sync';
+import { LEASE_TABLE_OPTION_KEYS, resolveLeaseCoordinatorConfig, type LeaseCoordinatorConfig, type LeaseCoordinatorOptions, type LeaseRefresher, type LeaseTableOptions } from '@kcl-ts/leases';
+import { assertClock, assertInitialPosition, assertLogger, booleanOption, describeValue, durationOption, functionOption, numberOption, oneOfOption, optionGroup } from '@kcl-ts/processor';
+import { silentLogger, systemClock, type Clock, type InitialPosition, type KinesisClientRecord, type Logger, type ShardRecordProcessorFactory } from '@kcl-ts/processor';
+import { parseStreamArn, resolveShardSyncConfig, type ShardSyncConfig, type ShardSyncOptions } from '@kcl-ts/shard-sync';
 import { ALL_METRIC_DIMENSIONS, type MetricDimensionName, type MetricsLevel, type MetricsPublisher } from './metrics.js';
-import { RETRIEVAL_DEFAULTS, resolveRetrievalConfig, type RetrievalConfig, type RetrievalOptions } from './retrieval/index.js';
+import { resolveRetrievalConfig, type RetrievalConfig, type RetrievalOptions } from './retrieval/index.js';
 import { defaultWorkerId } from './worker-id.js';
 
-/** What {@link WorkerOptions.onProcessorError} decides for a batch whose `processRecords` threw. */
+/** What {@link ProcessingOptions.onProcessorError} decides for a batch whose `processRecords` threw. */
 export type ProcessorErrorAction = 'retry' | 'skip';
 
-/** Context handed to {@link WorkerOptions.onProcessorError}. */
+/** Context handed to {@link ProcessingOptions.onProcessorError}. */
 export interface ProcessorErrorContext {
   readonly shardId: string;
   readonly records: readonly KinesisClientRecord[];
@@ -42,49 +31,65 @@ export interface ClientConfig {
   readonly dynamoDbEndpoint?: string;
 }
 
-/** How a Worker reads shards: GetRecords polling, or enhanced fan-out (SubscribeToShard). */
-export type RetrievalMode = 'polling' | 'fanout';
-
 /**
- * Options of enhanced fan-out ({@link WorkerOptions.retrievalMode} `'fanout'`); ignored in
- * polling mode. Java KCL: `FanOutConfig`.
+ * How record processors are run (a Worker's `processing` group). Java KCL: `ProcessorConfig`
+ * and parts of `CoordinatorConfig`.
  */
-export interface FanOutOptions {
+export interface ProcessingOptions {
+  /** Maximum processor callbacks running at once across all shards. Java KCL: the size of its executor. @default Infinity */
+  readonly maxConcurrentProcessors?: number;
+  /** Call `processRecords` also when a poll returned no records. Java KCL: `callProcessRecordsEvenForEmptyRecordList`. @default false */
+  readonly callProcessRecordsEvenForEmptyList?: boolean;
+  /** First delay before a failed batch (or a failed shard consumer) is tried again; doubles up to `retryMaxMs`. Java KCL: none. @default 1_000 */
+  readonly retryBaseMs?: number;
+  /** Cap of that delay. Java KCL: none. @default 30_000 (or `retryBaseMs`, when that is larger) */
+  readonly retryMaxMs?: number;
   /**
-   * Name of the stream consumer registered at `Worker.start()` (RegisterStreamConsumer):
-   * 1–128 characters of [a-zA-Z0-9_.-]. Every worker of the application uses the same one.
-   * Java KCL: `FanOutConfig.consumerName`.
-   * @default applicationName (its first 128 characters)
+   * Bound on a graceful shutdown's wait for processors to checkpoint and finish.
+   * Java KCL: `gracefulShutdown`'s caller-chosen timeout. @default 30_000
    */
-  readonly consumerName?: string;
+  readonly shutdownTimeoutMs?: number;
   /**
-   * ARN of a consumer registered beforehand: registration is skipped and this one is used as
-   * is. Give this or `consumerName`, not both. Java KCL: `FanOutConfig.consumerArn`.
+   * Decides what happens when `processRecords` throws. Default: `'retry'` (the same batch is
+   * delivered again after a backoff, forever, while the lease is held). `'skip'` moves on —
+   * an explicit decision of the application, logged at `warn`. Java KCL: none (an exception
+   * is logged and the batch skipped).
    */
-  readonly consumerArn?: string;
-  /**
-   * How long `Worker.start()` waits for the consumer to become ACTIVE before it fails with an
-   * error that says what to do. Java KCL: `maxDescribeStreamConsumerRetries` (10 tries).
-   * @default 120_000
-   */
-  readonly registrationTimeoutMs?: number;
+  readonly onProcessorError?: (error: unknown, context: ProcessorErrorContext) => ProcessorErrorAction | Promise<ProcessorErrorAction>;
 }
 
-/** {@link FanOutOptions} resolved: the consumer to register (or the given ARN) and the deadline. */
-export interface FanOutConfig {
-  readonly consumerName: string;
-  readonly consumerArn: string | undefined;
-  readonly registrationTimeoutMs: number;
+/** {@link ProcessingOptions} with every default applied and validated (`onProcessorError` stays optional). */
+export type ProcessingConfig = Required<Omit<ProcessingOptions, 'onProcessorError'>> & Pick<ProcessingOptions, 'onProcessorError'>;
+
+/** Where metrics go and how much of them (a Worker's `metrics` group). Java KCL: `MetricsConfig`. */
+export interface MetricsOptions {
+  /** Where metrics go; `false` disables them. Java KCL: `metricsFactory`. @default EMF lines through the Worker's `logger` */
+  readonly publisher?: MetricsPublisher | false;
+  /** How often aggregated metrics are published. Java KCL: `metricsBufferTimeMillis` (10,000). @default 60_000 */
+  readonly intervalMs?: number;
+  /** How much is published: `NONE`, `SUMMARY` or `DETAILED` (see {@link MetricsLevel}). Java KCL: `metricsLevel`. @default 'DETAILED' */
+  readonly level?: MetricsLevel;
+  /**
+   * Dimensions kept on metrics (`Operation` always is). Dropping `ShardId` turns per-shard
+   * metrics into per-worker ones, and cuts the number of CloudWatch metrics accordingly.
+   * Java KCL: `metricsEnabledDimensions`.
+   * @default all: Operation, ShardId, StreamId, WorkerIdentifier
+   */
+  readonly enabledDimensions?: readonly MetricDimensionName[];
 }
 
+/** {@link MetricsOptions} with every default applied and validated; a `publisher` left `undefined` means the default EMF publisher. */
+export type MetricsConfig = Required<Omit<MetricsOptions, 'publisher'>> & Pick<MetricsOptions, 'publisher'>;
+
 /**
- * Options of a {@link Worker}. Only `applicationName`, the stream and `processorFactory` are
- * required; every default is listed with its Java KCL equivalent in `docs/configuration.md`.
- * Every duration (`…Ms`) is at most 2^31−1 ms ({@link MAX_TIMER_DELAY_MS}, about 24.8 days),
- * the longest delay a Node.js timer honours.
+ * Options of a {@link Worker}, grouped by concern like the Java KCL's `ConfigsBuilder`. Only
+ * `applicationName`, the stream and `processorFactory` are required; every default is listed
+ * with its Java KCL equivalent in `docs/configuration.md`. Every duration (`…Ms`) is at most
+ * 2^31−1 ms (`MAX_TIMER_DELAY_MS`, about 24.8 days), the longest delay a Node.js timer honours.
+ * An unknown key in a group is rejected with a `TypeError` naming its path.
  */
-export interface WorkerOptions extends LeaseCoordinatorOptions, RetrievalOptions {
-  /** Name of the consuming application; also the lease table's name unless `tableName` is set. */
+export interface WorkerOptions {
+  /** Name of the consuming application; also the lease table's name unless `leaseTable.tableName` is set. */
   readonly applicationName: string;
   /** The stream to consume (give this or `streamArn`). */
   readonly streamName?: string;
@@ -102,15 +107,14 @@ export interface WorkerOptions extends LeaseCoordinatorOptions, RetrievalOptions
   /** Your DynamoDB client (never destroyed by the worker). */
   readonly dynamoDbClient?: DynamoDBClient;
   /**
-   * Your own lease store instead of the DynamoDB table built from `dynamoDbClient`/`tableName`
-   * (e.g. `InMemoryLeaseRefresher` for tests and simulations of a whole fleet in one process).
-   * Every worker of a fleet must share the same store. @default a `DynamoDbLeaseRefresher`
+   * Your own lease store instead of the DynamoDB table built from `dynamoDbClient` and
+   * `leaseTable` (e.g. `InMemoryLeaseRefresher` for tests and simulations of a whole fleet in
+   * one process). Every worker of a fleet must share the same store. Give this or `leaseTable`,
+   * not both. @default a `DynamoDbLeaseRefresher`
    */
   readonly leaseRefresher?: LeaseRefresher;
   /** Used to build clients when `kinesisClient`/`dynamoDbClient` are not given (those are destroyed on shutdown). */
   readonly clientConfig?: ClientConfig;
-  /** Lease table name. @default applicationName */
-  readonly tableName?: string;
   /**
    * Where shards with no checkpointed ancestor start. A `timestamp` must be a valid `Date` no
    * later than `clock.now()` when the worker is built. @default 'LATEST' (KCL initialPositionInStream)
@@ -122,307 +126,181 @@ export interface WorkerOptions extends LeaseCoordinatorOptions, RetrievalOptions
   readonly logger?: Logger;
   /** Time source (tests inject a fake one): `now()`, `elapsed()`, `sleep(ms, signal)`. @default the system clock */
   readonly clock?: Clock;
-  /** Where metrics go. `false` disables them. @default EMF lines through `logger` */
-  readonly metrics?: MetricsPublisher | false;
-  /** How often aggregated metrics are published. @default 60_000 */
-  readonly metricsIntervalMs?: number;
-  /** How much is published: `NONE`, `SUMMARY` or `DETAILED` (see {@link MetricsLevel}). @default 'DETAILED' (KCL metricsLevel) */
-  readonly metricsLevel?: MetricsLevel;
-  /**
-   * Dimensions kept on metrics (`Operation` always is). Dropping `ShardId` turns per-shard
-   * metrics into per-worker ones, and cuts the number of CloudWatch metrics accordingly.
-   * @default all: Operation, ShardId, StreamId, WorkerIdentifier (KCL metricsEnabledDimensions)
-   */
-  readonly metricsEnabledDimensions?: readonly MetricDimensionName[];
-  /** How often the leader lists shards and repairs the lease table. @default 60_000 (KCL shardSyncIntervalMillis) */
-  readonly shardSyncIntervalMs?: number;
-  /** Fallback poll of parent leases while a child waits; the worker is also woken at once when it ends a parent itself. @default 1_000 (KCL parentShardPollIntervalMillis = 10_000) */
-  readonly parentShardPollIntervalMs?: number;
-  /** Bound on a graceful shutdown's wait for processors to checkpoint and finish. @default 30_000 */
-  readonly shutdownTimeoutMs?: number;
-  /** Maximum processor callbacks running at once across all shards. @default Infinity */
-  readonly maxConcurrentProcessors?: number;
-  /**
-   * Bytes of prefetched, undelivered records the worker may hold across all its shards (the
-   * per-shard `prefetchMax*` bounds apply too). Each shard may always hold one batch, so no
-   * shard starves. `Infinity` disables the worker-wide bound. @default 67_108_864 (64 MiB)
-   */
-  readonly prefetchMaxBytesPerWorker?: number;
-  /** Call `processRecords` also when a poll returned no records. @default false (KCL callProcessRecordsEvenForEmptyRecordList) */
-  readonly callProcessRecordsEvenForEmptyList?: boolean;
-  /** First delay before a failed batch is delivered again; doubles up to `processorRetryMaxMs`. @default 1_000 */
-  readonly processorRetryBaseMs?: number;
-  /** @default 30_000 */
-  readonly processorRetryMaxMs?: number;
-  /**
-   * Decides what happens when `processRecords` throws. Default: `'retry'` (the same batch is
-   * delivered again after a backoff, forever, while the lease is held). `'skip'` moves on —
-   * an explicit decision of the application, logged at `warn`.
-   */
-  readonly onProcessorError?: (error: unknown, context: ProcessorErrorContext) => ProcessorErrorAction | Promise<ProcessorErrorAction>;
-  /**
-   * `'polling'` reads shards with GetRecords; `'fanout'` registers a stream consumer at start
-   * and reads each shard through SubscribeToShard (dedicated 2 MiB/s per shard, pushed). See
-   * `docs/fan-out.md`. Java KCL: `RetrievalConfig.retrievalSpecificConfig` (fan-out by default).
-   * @default 'polling'
-   */
-  readonly retrievalMode?: RetrievalMode;
-  /** Enhanced fan-out settings (used when `retrievalMode` is `'fanout'`). */
-  readonly fanOut?: FanOutOptions;
+  /** Lease taking, renewal and balancing. Java KCL: `LeaseManagementConfig`. */
+  readonly leases?: LeaseCoordinatorOptions;
+  /** The DynamoDB lease table. Java KCL: the table settings of `LeaseManagementConfig`. */
+  readonly leaseTable?: LeaseTableOptions;
+  /** How records are read: polling or enhanced fan-out. Java KCL: `RetrievalConfig`. */
+  readonly retrieval?: RetrievalOptions;
+  /** Keeping the lease table in step with the stream's shards. Java KCL: `CoordinatorConfig`. */
+  readonly shardSync?: ShardSyncOptions;
+  /** How record processors are run. Java KCL: `ProcessorConfig`. */
+  readonly processing?: ProcessingOptions;
+  /** Where metrics go. Java KCL: `MetricsConfig`. */
+  readonly metrics?: MetricsOptions;
 }
 
-/** The resolved, validated configuration of a {@link Worker}. */
+/** The resolved, validated configuration of a {@link Worker}: every group resolved once. */
 export interface WorkerConfig {
   readonly applicationName: string;
   readonly stream: { readonly streamName: string } | { readonly streamArn: string };
   readonly streamLabel: string;
   readonly processorFactory: ShardRecordProcessorFactory;
-  readonly tableName: string;
   readonly initialPosition: InitialPosition;
   readonly workerId: string;
   readonly logger: Logger;
   readonly clock: Clock;
-  readonly metrics: MetricsPublisher | false | undefined;
-  readonly metricsIntervalMs: number;
-  readonly metricsLevel: MetricsLevel;
-  readonly metricsEnabledDimensions: readonly MetricDimensionName[];
-  readonly shardSyncIntervalMs: number;
-  readonly parentShardPollIntervalMs: number;
-  readonly shutdownTimeoutMs: number;
-  readonly maxConcurrentProcessors: number;
-  readonly prefetchMaxBytesPerWorker: number;
-  readonly callProcessRecordsEvenForEmptyList: boolean;
-  readonly processorRetryBaseMs: number;
-  readonly processorRetryMaxMs: number;
-  readonly onProcessorError: WorkerOptions['onProcessorError'];
-  readonly lease: LeaseCoordinatorConfig;
-  readonly leaseOptions: LeaseCoordinatorOptions;
+  readonly leases: LeaseCoordinatorConfig;
+  /** The lease-table options with `tableName` filled in; the `DynamoDbLeaseRefresher` validates the rest (`leaseTable.…` errors). */
+  readonly leaseTable: LeaseTableOptions & { readonly tableName: string };
   readonly retrieval: RetrievalConfig;
-  readonly retrievalMode: RetrievalMode;
-  readonly fanOut: FanOutConfig;
+  readonly shardSync: ShardSyncConfig;
+  readonly processing: ProcessingConfig;
+  readonly metrics: MetricsConfig;
 }
 
-/** Defaults of the worker-level options (lease and retrieval defaults live with their packages). */
+/** Defaults of the `processing` and `metrics` groups and of `initialPosition` (the other groups' defaults live with their packages). */
 export const WORKER_DEFAULTS = {
   initialPosition: 'LATEST' as InitialPosition,
-  metricsIntervalMs: 60_000,
-  shardSyncIntervalMs: 60_000,
-  parentShardPollIntervalMs: 1_000,
-  shutdownTimeoutMs: 30_000,
-  maxConcurrentProcessors: Number.POSITIVE_INFINITY,
-  prefetchMaxBytesPerWorker: 16 * 1024 * 1024,
-  callProcessRecordsEvenForEmptyList: false,
-  processorRetryBaseMs: 1_000,
-  processorRetryMaxMs: 30_000,
+  processing: { maxConcurrentProcessors: Number.POSITIVE_INFINITY, callProcessRecordsEvenForEmptyList: false, retryBaseMs: 1_000, retryMaxMs: 30_000, shutdownTimeoutMs: 30_000 },
+  metrics: { intervalMs: 60_000, level: 'DETAILED' as MetricsLevel },
 } as const;
 
 const NAME = /^[a-zA-Z0-9_.-]{1,255}$/;
+const TOP_KEYS = ['applicationName', 'streamName', 'streamArn', 'processorFactory', 'kinesisClient', 'dynamoDbClient', 'leaseRefresher', 'clientConfig', 'initialPosition', 'workerId', 'logger', 'clock', 'leases', 'leaseTable', 'retrieval', 'shardSync', 'processing', 'metrics'] as const satisfies readonly (keyof WorkerOptions)[];
+const PROCESSING_KEYS = ['maxConcurrentProcessors', 'callProcessRecordsEvenForEmptyList', 'retryBaseMs', 'retryMaxMs', 'shutdownTimeoutMs', 'onProcessorError'] as const satisfies readonly (keyof ProcessingOptions)[];
+const METRICS_KEYS = ['publisher', 'intervalMs', 'level', 'enabledDimensions'] as const satisfies readonly (keyof MetricsOptions)[];
 
-/** The options a Worker hands on to its LeaseCoordinator. */
-const LEASE_OPTION_NAMES: readonly (keyof LeaseCoordinatorOptions)[] = [
-  'leaseDurationMs',
-  'renewIntervalMs',
-  'takerIntervalMs',
-  'maxLeasesForWorker',
-  'maxLeasesToStealAtOneTime',
-  'gracefulHandoff',
-  'handoffTimeoutMs',
-  'releaseLeasesOnStop',
-  'selfFencingMarginMs',
-];
-
-/** Copies the named options that are set. */
-function pick<T>(options: Record<string, unknown>, names: readonly string[]): T {
-  return Object.fromEntries(names.filter((n) => options[n] !== undefined).map((n) => [n, options[n]])) as T;
+/**
+ * Merges `options` over the defaults and validates them.
+ * @param path the option path errors name. @default 'processing'
+ * @throws TypeError naming the option path (also of an unknown key) and the bad value.
+ */
+export function resolveProcessingConfig(options: ProcessingOptions = {}, path = 'processing'): ProcessingConfig {
+  const o = optionGroup(options, path, PROCESSING_KEYS);
+  const D = WORKER_DEFAULTS.processing;
+  const retryBaseMs = durationOption(o.retryBaseMs, `${path}.retryBaseMs`, D.retryBaseMs);
+  const retryMaxMs = durationOption(o.retryMaxMs, `${path}.retryMaxMs`, Math.max(D.retryMaxMs, retryBaseMs));
+  if (retryMaxMs < retryBaseMs) throw new TypeError(`${path}.retryMaxMs (${retryMaxMs}) must be ≥ ${path}.retryBaseMs (${retryBaseMs})`);
+  return {
+    maxConcurrentProcessors: numberOption(o.maxConcurrentProcessors, `${path}.maxConcurrentProcessors`, D.maxConcurrentProcessors, { minInclusive: false, infinity: true }),
+    callProcessRecordsEvenForEmptyList: booleanOption(o.callProcessRecordsEvenForEmptyList, `${path}.callProcessRecordsEvenForEmptyList`, D.callProcessRecordsEvenForEmptyList),
+    retryBaseMs,
+    retryMaxMs,
+    shutdownTimeoutMs: durationOption(o.shutdownTimeoutMs, `${path}.shutdownTimeoutMs`, D.shutdownTimeoutMs),
+    onProcessorError: functionOption<NonNullable<ProcessingOptions['onProcessorError']>>(o.onProcessorError, `${path}.onProcessorError`),
+  };
 }
 
-function positive(options: Record<string, unknown>, name: string, fallback: number, allowInfinity = false): number {
-  const value = options[name];
-  if (value === undefined) return fallback;
-  const ok = typeof value === 'number' && value > 0 && (Number.isFinite(value) ? Number.isInteger(value) : allowInfinity && value === Number.POSITIVE_INFINITY);
-  if (!ok) throw new TypeError(`${name} must be a positive integer${allowInfinity ? ' or Infinity' : ''}, got ${describe(value)}`);
-  return value as number;
-}
-
-/** A positive integer number of milliseconds that one timer can wait (at most 2^31−1). */
-function duration(options: Record<string, unknown>, name: string, fallback: number): number {
-  const value = options[name];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > MAX_TIMER_DELAY_MS) {
-    throw new TypeError(`${name} must be a positive integer of milliseconds, at most ${MAX_TIMER_DELAY_MS} (2^31−1), got ${describe(value)}`);
+/**
+ * Merges `options` over the defaults and validates them.
+ * @param path the option path errors name. @default 'metrics'
+ * @throws TypeError naming the option path (also of an unknown key) and the bad value.
+ */
+export function resolveMetricsConfig(options: MetricsOptions = {}, path = 'metrics'): MetricsConfig {
+  const o = optionGroup(options, path, METRICS_KEYS);
+  const publisher = o.publisher;
+  if (publisher !== undefined && publisher !== false && typeof (publisher as { publish?: unknown } | null)?.publish !== 'function') {
+    throw new TypeError(`${path}.publisher must be a MetricsPublisher (an object with publish()) or false, got ${describeValue(publisher)}`);
   }
-  return value;
+  const dimensions = o.enabledDimensions ?? ALL_METRIC_DIMENSIONS;
+  if (!Array.isArray(dimensions)) throw new TypeError(`${path}.enabledDimensions must be an array of dimension names, got ${describeValue(dimensions)}`);
+  for (const [i, d] of dimensions.entries()) oneOfOption(d, `${path}.enabledDimensions[${i}]`, ALL_METRIC_DIMENSIONS, 'Operation');
+  return {
+    publisher: publisher as MetricsPublisher | false | undefined,
+    intervalMs: durationOption(o.intervalMs, `${path}.intervalMs`, WORKER_DEFAULTS.metrics.intervalMs),
+    level: oneOfOption(o.level, `${path}.level`, ['NONE', 'SUMMARY', 'DETAILED'], WORKER_DEFAULTS.metrics.level),
+    enabledDimensions: Object.freeze([...(dimensions as MetricDimensionName[])]),
+  };
 }
 
-function boolean(options: Record<string, unknown>, name: string, fallback: boolean): boolean {
-  const value = options[name];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean (true or false), got ${describe(value)}`);
-  return value;
+/** Merges {@link WorkerOptions} over the defaults and validates them, each group once; throws a `TypeError` naming the bad option's path. */
+export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
+  if (typeof options !== 'object' || options === null) throw new TypeError('Worker options must be an object');
+  for (const key of Object.keys(options)) {
+    if (!(TOP_KEYS as readonly string[]).includes(key)) throw new TypeError(`${key} is not a Worker option (known: ${TOP_KEYS.join(', ')})`);
+  }
+  const o = options as { readonly [K in keyof WorkerOptions]?: unknown };
+  if (typeof o.applicationName !== 'string' || !NAME.test(o.applicationName)) {
+    throw new TypeError(`applicationName must be 1–255 characters of [a-zA-Z0-9_.-], got ${JSON.stringify(o.applicationName)}`);
+  }
+  const applicationName = o.applicationName;
+  if (o.streamName !== undefined && o.streamArn !== undefined) throw new TypeError('give either streamName or streamArn, not both');
+  let stream: WorkerConfig['stream'];
+  if (o.streamArn !== undefined) {
+    parseStreamArn(o.streamArn as string);
+    stream = { streamArn: o.streamArn as string };
+  } else if (typeof o.streamName === 'string' && /^[a-zA-Z0-9_.-]{1,128}$/.test(o.streamName)) {
+    stream = { streamName: o.streamName };
+  } else {
+    throw new TypeError(`streamName must be 1–128 characters of [a-zA-Z0-9_.-] (or give streamArn), got ${JSON.stringify(o.streamName)}`);
+  }
+  if (typeof o.processorFactory !== 'function') {
+    throw new TypeError(`processorFactory must be a function (shardId) => ShardRecordProcessor, got ${typeof o.processorFactory}`);
+  }
+  const clock = o.clock ?? systemClock;
+  assertClock(clock, 'clock');
+  const logger = o.logger ?? silentLogger();
+  assertLogger(logger, 'logger');
+  const initialPosition = o.initialPosition ?? WORKER_DEFAULTS.initialPosition;
+  assertInitialPosition(initialPosition, 'initialPosition', clock.now());
+  assertClientConfig(o.clientConfig);
+  const workerId = o.workerId ?? defaultWorkerId();
+  if (typeof workerId !== 'string' || workerId.length === 0 || workerId.length > 256) {
+    throw new TypeError(`workerId must be a non-empty string of at most 256 characters, got ${JSON.stringify(workerId)}`);
+  }
+  for (const name of ['kinesisClient', 'dynamoDbClient'] as const) {
+    const client = o[name];
+    if (client !== undefined && typeof (client as { send?: unknown } | null)?.send !== 'function') {
+      throw new TypeError(`${name} must be an AWS SDK v3 ${name === 'kinesisClient' ? 'KinesisClient' : 'DynamoDBClient'} (with send()), got ${describeValue(client)}`);
+    }
+  }
+  if (o.leaseRefresher !== undefined && o.leaseTable !== undefined) throw new TypeError('give either leaseRefresher or leaseTable, not both');
+  const leaseTable = optionGroup(o.leaseTable, 'leaseTable', LEASE_TABLE_OPTION_KEYS) as LeaseTableOptions;
+  return {
+    applicationName,
+    stream,
+    streamLabel: 'streamName' in stream ? stream.streamName : stream.streamArn,
+    processorFactory: o.processorFactory as ShardRecordProcessorFactory,
+    initialPosition,
+    workerId,
+    logger,
+    clock,
+    leases: resolveLeaseCoordinatorConfig(o.leases as LeaseCoordinatorOptions | undefined, 'leases'),
+    leaseTable: { ...leaseTable, tableName: leaseTable.tableName ?? applicationName },
+    retrieval: resolveRetrievalConfig(o.retrieval as RetrievalOptions | undefined, applicationName, 'retrieval'),
+    shardSync: resolveShardSyncConfig(o.shardSync as ShardSyncOptions | undefined, 'shardSync'),
+    processing: resolveProcessingConfig(o.processing as ProcessingOptions | undefined, 'processing'),
+    metrics: resolveMetricsConfig(o.metrics as MetricsOptions | undefined, 'metrics'),
+  };
 }
 
 /** Validates {@link ClientConfig}: an object with a string region and http(s) URL endpoints. */
 function assertClientConfig(value: unknown): void {
   if (value === undefined) return;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TypeError(`clientConfig must be an object ({ region, credentials, kinesisEndpoint, dynamoDbEndpoint }), got ${describe(value)}`);
+    throw new TypeError(`clientConfig must be an object ({ region, credentials, kinesisEndpoint, dynamoDbEndpoint }), got ${describeValue(value)}`);
   }
   const c = value as Record<string, unknown>;
   if (c['region'] !== undefined && (typeof c['region'] !== 'string' || c['region'].length === 0)) {
-    throw new TypeError(`clientConfig.region must be a non-empty string such as "us-east-1", got ${describe(c['region'])}`);
+    throw new TypeError(`clientConfig.region must be a non-empty string such as "us-east-1", got ${describeValue(c['region'])}`);
   }
   const credentials = c['credentials'];
   if (credentials !== undefined && (credentials === null || (typeof credentials !== 'object' && typeof credentials !== 'function'))) {
-    throw new TypeError(`clientConfig.credentials must be credentials or a credential provider, got ${describe(credentials)}`);
+    throw new TypeError(`clientConfig.credentials must be credentials or a credential provider, got ${describeValue(credentials)}`);
   }
   for (const name of ['kinesisEndpoint', 'dynamoDbEndpoint']) {
     const endpoint = c[name];
     if (endpoint === undefined) continue;
     if (typeof endpoint !== 'string' || !URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
-      throw new TypeError(`clientConfig.${name} must be an http:// or https:// URL, got ${describe(endpoint)}`);
+      throw new TypeError(`clientConfig.${name} must be an http:// or https:// URL, got ${describeValue(endpoint)}`);
     }
   }
 }
 
-/** The bad value, for an error message: JSON where possible, at most 200 characters. */
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  if (typeof value !== 'object' || value === null) return String(value);
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = `an object (${(value as { constructor?: { name?: string } }).constructor?.name ?? 'Object'})`;
-  }
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
-}
-
-/** Merges {@link WorkerOptions} over the defaults and validates them; throws a `TypeError` naming the bad option. */
-export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
-  if (typeof options !== 'object' || options === null) throw new TypeError('Worker options must be an object');
-  const o = options as unknown as Record<string, unknown>;
-  if (typeof options.applicationName !== 'string' || !NAME.test(options.applicationName)) {
-    throw new TypeError(`applicationName must be 1–255 characters of [a-zA-Z0-9_.-], got ${JSON.stringify(options.applicationName)}`);
-  }
-  if (options.streamName !== undefined && options.streamArn !== undefined) {
-    throw new TypeError('give either streamName or streamArn, not both');
-  }
-  let stream: WorkerConfig['stream'];
-  if (options.streamArn !== undefined) {
-    parseStreamArn(options.streamArn);
-    stream = { streamArn: options.streamArn };
-  } else if (typeof options.streamName === 'string' && /^[a-zA-Z0-9_.-]{1,128}$/.test(options.streamName)) {
-    stream = { streamName: options.streamName };
-  } else {
-    throw new TypeError(`streamName must be 1–128 characters of [a-zA-Z0-9_.-] (or give streamArn), got ${JSON.stringify(options.streamName)}`);
-  }
-  if (typeof options.processorFactory !== 'function') {
-    throw new TypeError(`processorFactory must be a function (shardId) => ShardRecordProcessor, got ${typeof options.processorFactory}`);
-  }
-  const tableName = options.tableName ?? options.applicationName;
-  if (typeof tableName !== 'string' || !/^[a-zA-Z0-9_.-]{3,255}$/.test(tableName)) {
-    throw new TypeError(`tableName must be 3–255 characters of [a-zA-Z0-9_.-] (it defaults to applicationName), got ${JSON.stringify(tableName)}`);
-  }
-  const clock = options.clock ?? systemClock;
-  assertClock(clock, 'clock');
-  const logger = options.logger ?? silentLogger();
-  assertLogger(logger, 'logger');
-  const initialPosition = options.initialPosition ?? WORKER_DEFAULTS.initialPosition;
-  assertInitialPosition(initialPosition, 'initialPosition', clock.now());
-  assertClientConfig(options.clientConfig);
-  const workerId = options.workerId ?? defaultWorkerId();
-  if (typeof workerId !== 'string' || workerId.length === 0 || workerId.length > 256) {
-    throw new TypeError(`workerId must be a non-empty string of at most 256 characters, got ${JSON.stringify(workerId)}`);
-  }
-  if (options.kinesisClient !== undefined && typeof (options.kinesisClient as { send?: unknown }).send !== 'function') {
-    throw new TypeError(`kinesisClient must be an AWS SDK v3 KinesisClient (with send()), got ${describe(options.kinesisClient)}`);
-  }
-  if (options.dynamoDbClient !== undefined && typeof (options.dynamoDbClient as { send?: unknown }).send !== 'function') {
-    throw new TypeError(`dynamoDbClient must be an AWS SDK v3 DynamoDBClient (with send()), got ${describe(options.dynamoDbClient)}`);
-  }
-  if (options.metrics !== undefined && options.metrics !== false && typeof (options.metrics as { publish?: unknown } | null)?.publish !== 'function') {
-    throw new TypeError(`metrics must be a MetricsPublisher (an object with publish()) or false, got ${describe(options.metrics)}`);
-  }
-  if (options.onProcessorError !== undefined && typeof options.onProcessorError !== 'function') {
-    throw new TypeError(`onProcessorError must be a function, got ${describe(options.onProcessorError)}`);
-  }
-  const processorRetryBaseMs = duration(o, 'processorRetryBaseMs', WORKER_DEFAULTS.processorRetryBaseMs);
-  const processorRetryMaxMs = duration(o, 'processorRetryMaxMs', Math.max(WORKER_DEFAULTS.processorRetryMaxMs, processorRetryBaseMs));
-  if (processorRetryMaxMs < processorRetryBaseMs) {
-    throw new TypeError(`processorRetryMaxMs (${processorRetryMaxMs}) must be ≥ processorRetryBaseMs (${processorRetryBaseMs})`);
-  }
-  const leaseOptions = pick<LeaseCoordinatorOptions>(o, LEASE_OPTION_NAMES);
-  const retrievalOptions = pick<RetrievalOptions>(o, Object.keys(RETRIEVAL_DEFAULTS));
-  return {
-    applicationName: options.applicationName,
-    stream,
-    streamLabel: 'streamName' in stream ? stream.streamName : stream.streamArn,
-    processorFactory: options.processorFactory,
-    tableName,
-    initialPosition,
-    workerId,
-    logger,
-    clock,
-    metrics: options.metrics,
-    metricsIntervalMs: duration(o, 'metricsIntervalMs', WORKER_DEFAULTS.metricsIntervalMs),
-    metricsLevel: resolveMetricsLevel(options.metricsLevel),
-    metricsEnabledDimensions: resolveMetricDimensions(options.metricsEnabledDimensions),
-    shardSyncIntervalMs: duration(o, 'shardSyncIntervalMs', WORKER_DEFAULTS.shardSyncIntervalMs),
-    parentShardPollIntervalMs: duration(o, 'parentShardPollIntervalMs', WORKER_DEFAULTS.parentShardPollIntervalMs),
-    shutdownTimeoutMs: duration(o, 'shutdownTimeoutMs', WORKER_DEFAULTS.shutdownTimeoutMs),
-    maxConcurrentProcessors: positive(o, 'maxConcurrentProcessors', WORKER_DEFAULTS.maxConcurrentProcessors, true),
-    prefetchMaxBytesPerWorker: positive(o, 'prefetchMaxBytesPerWorker', WORKER_DEFAULTS.prefetchMaxBytesPerWorker, true),
-    callProcessRecordsEvenForEmptyList: boolean(o, 'callProcessRecordsEvenForEmptyList', WORKER_DEFAULTS.callProcessRecordsEvenForEmptyList),
-    processorRetryBaseMs,
-    processorRetryMaxMs,
-    onProcessorError: options.onProcessorError,
-    lease: resolveLeaseCoordinatorConfig(leaseOptions),
-    leaseOptions,
-    retrieval: resolveRetrievalConfig(retrievalOptions),
-    retrievalMode: resolveRetrievalMode(options.retrievalMode),
-    fanOut: resolveFanOut(options.fanOut, options.applicationName),
-  };
-}
-
-/** Default of {@link FanOutOptions.registrationTimeoutMs}. */
-export const FAN_OUT_DEFAULTS = { registrationTimeoutMs: 120_000 } as const;
-
-const CONSUMER_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
-const CONSUMER_ARN = /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/[a-zA-Z0-9_.-]{1,128}\/consumer\/[a-zA-Z0-9_.-]{1,128}:\d+$/;
-
-function resolveRetrievalMode(mode: unknown): RetrievalMode {
-  if (mode === undefined) return 'polling';
-  if (mode !== 'polling' && mode !== 'fanout') throw new TypeError(`retrievalMode must be 'polling' or 'fanout', got ${describe(mode)}`);
-  return mode;
-}
-
-function resolveFanOut(value: unknown, applicationName: string): FanOutConfig {
-  if (value === undefined) return { consumerName: applicationName.slice(0, 128), consumerArn: undefined, registrationTimeoutMs: FAN_OUT_DEFAULTS.registrationTimeoutMs };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TypeError(`fanOut must be an object ({ consumerName, consumerArn, registrationTimeoutMs }), got ${describe(value)}`);
-  }
-  const f = value as Record<string, unknown>;
-  const name = f['consumerName'];
-  if (name !== undefined && (typeof name !== 'string' || !CONSUMER_NAME.test(name))) {
-    throw new TypeError(`fanOut.consumerName must be 1–128 characters of [a-zA-Z0-9_.-], got ${describe(name)}`);
-  }
-  const arn = f['consumerArn'];
-  if (arn !== undefined && (typeof arn !== 'string' || !CONSUMER_ARN.test(arn))) {
-    throw new TypeError(`fanOut.consumerArn must be a stream consumer ARN (arn:aws:kinesis:<region>:<account>:stream/<stream>/consumer/<name>:<timestamp>), got ${describe(arn)}`);
-  }
-  if (name !== undefined && arn !== undefined) throw new TypeError('give either fanOut.consumerName or fanOut.consumerArn, not both');
-  const timeout = f['registrationTimeoutMs'];
-  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout <= 0 || timeout > MAX_TIMER_DELAY_MS)) {
-    throw new TypeError(`fanOut.registrationTimeoutMs must be a positive integer of milliseconds, at most ${MAX_TIMER_DELAY_MS} (2^31−1), got ${describe(timeout)}`);
-  }
-  const fromArn = typeof arn === 'string' ? /\/consumer\/([^:]+):/.exec(arn)?.[1] : undefined;
-  const consumerName = (name as string | undefined) ?? fromArn ?? applicationName.slice(0, 128);
-  return { consumerName, consumerArn: arn as string | undefined, registrationTimeoutMs: (timeout as number | undefined) ?? FAN_OUT_DEFAULTS.registrationTimeoutMs };
-}
-
 /**
- * Builds client configs from {@link ClientConfig}; the Kinesis one uses HTTP/1.1 when an endpoint is overridden.
+ * Builds the region, credentials and endpoint of each client from {@link ClientConfig} (the
+ * Worker adds its own request handler and `maxAttempts: 1`).
  *
  * A credentials object is copied for each client: the AWS SDK tags the object it is given
  * (`$source`), which fails on a frozen object and would otherwise write into the caller's.
@@ -438,25 +316,4 @@ export function clientConfigs(config: ClientConfig | undefined): { kinesis: Kine
     kinesis: { ...base(), ...(config?.kinesisEndpoint !== undefined && { endpoint: config.kinesisEndpoint }) },
     dynamoDb: { ...base(), ...(config?.dynamoDbEndpoint !== undefined && { endpoint: config.dynamoDbEndpoint }) },
   };
-}
-
-const METRICS_LEVELS: readonly MetricsLevel[] = ['NONE', 'SUMMARY', 'DETAILED'];
-
-function resolveMetricsLevel(level: unknown): MetricsLevel {
-  if (level === undefined) return 'DETAILED';
-  if (typeof level !== 'string' || !METRICS_LEVELS.includes(level as MetricsLevel)) {
-    throw new TypeError(`metricsLevel must be one of ${METRICS_LEVELS.join(', ')}, got ${describe(level)}`);
-  }
-  return level as MetricsLevel;
-}
-
-function resolveMetricDimensions(dimensions: unknown): readonly MetricDimensionName[] {
-  if (dimensions === undefined) return ALL_METRIC_DIMENSIONS;
-  if (!Array.isArray(dimensions)) throw new TypeError(`metricsEnabledDimensions must be an array of dimension names, got ${describe(dimensions)}`);
-  for (const [i, d] of dimensions.entries()) {
-    if (!ALL_METRIC_DIMENSIONS.includes(d as MetricDimensionName)) {
-      throw new TypeError(`metricsEnabledDimensions[${i}] must be one of ${ALL_METRIC_DIMENSIONS.join(', ')}, got ${describe(d)}`);
-    }
-  }
-  return Object.freeze([...(dimensions as MetricDimensionName[])]);
 }

@@ -1,3 +1,4 @@
+import type { LeaseLostReason } from '@kcl-ts/leases';
 import { EventEmitter } from 'node:events';
 
 /** Events emitted by a {@link Worker} (instrumentation in the style of KafkaJS). */
@@ -5,7 +6,7 @@ export interface WorkerEvents {
   /** The worker acquired the lease of a shard (a processor will be created for it). */
   leaseAcquired: [event: { readonly shardId: string; readonly workerId: string }];
   /** The worker no longer holds the lease of a shard. */
-  leaseLost: [event: { readonly shardId: string; readonly workerId: string; readonly reason: string }];
+  leaseLost: [event: { readonly shardId: string; readonly workerId: string; readonly reason: LeaseLostReason }];
   /** A shard was read to its end and checkpointed at SHARD_END; its children may start. */
   shardEnded: [event: { readonly shardId: string; readonly workerId: string; readonly childShardIds: readonly string[] }];
   /** A processor callback threw (the batch is retried unless `onProcessorError` says otherwise). */

@@ -7,12 +7,14 @@
 export * from '@kcl-ts/processor';
 export { Worker, type WorkerState } from './worker.js';
 export {
+  resolveMetricsConfig,
+  resolveProcessingConfig,
   resolveWorkerConfig,
   WORKER_DEFAULTS,
-  FAN_OUT_DEFAULTS,
-  type FanOutConfig,
-  type FanOutOptions,
-  type RetrievalMode,
+  type MetricsConfig,
+  type MetricsOptions,
+  type ProcessingConfig,
+  type ProcessingOptions,
   type WorkerOptions,
   type WorkerConfig,
   type ClientConfig,

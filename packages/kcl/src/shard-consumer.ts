@@ -12,7 +12,7 @@ import {
 import type { ChildShard } from '@kcl-ts/shard-sync';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ShardCheckpointer, type LeaseWriter } from './checkpointer.js';
-import type { WorkerConfig } from './config.js';
+import type { ProcessingConfig } from './config.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 import type { RecordsBatch, RetrievalStats } from './retrieval/index.js';
 
@@ -33,10 +33,10 @@ export interface RecordSource {
 /** Everything a {@link ShardConsumer} needs from its worker. */
 export interface ShardConsumerDeps {
   readonly lease: Lease;
-  readonly config: Pick<
-    WorkerConfig,
-    'processorFactory' | 'callProcessRecordsEvenForEmptyList' | 'processorRetryBaseMs' | 'processorRetryMaxMs' | 'onProcessorError' | 'parentShardPollIntervalMs'
-  >;
+  /** Creates the shard's record processor. */
+  readonly processorFactory: ShardRecordProcessorFactory;
+  /** The Worker's resolved `processing` group. */
+  readonly processing: ProcessingConfig;
   readonly clock: Clock;
   readonly logger: Logger;
   /**
@@ -165,7 +165,7 @@ export class ShardConsumer {
       if (this.stopReason) return this.stopReason;
 
       this.currentState = 'INITIALIZING';
-      this.processor = assertProcessor(await this.deps.config.processorFactory(this.shardId), this.shardId);
+      this.processor = assertProcessor(await this.deps.processorFactory(this.shardId), this.shardId);
       this.checkpointer = new ShardCheckpointer(this.shardId, lease.checkpoint, (key, update) => {
         // Once this consumer's lease is gone, its writes are refused here, even if the worker
         // holds the shard again by now (a new consumer owns that holding): the fence of the
@@ -245,7 +245,7 @@ export class ShardConsumer {
         throw new RetrievalFailure(error);
       }
       this.recordFetchMetrics(batch);
-      if (batch.records.length > 0 || this.deps.config.callProcessRecordsEvenForEmptyList) {
+      if (batch.records.length > 0 || this.deps.processing.callProcessRecordsEvenForEmptyList) {
         await this.deliver(batch);
       }
       if (batch.shardEnded) return batch;
@@ -289,7 +289,7 @@ export class ShardConsumer {
         // A graceful stop ends the retries without skipping: the batch is not checkpointed, so
         // the next owner delivers it again.
         if (this.stopReason) throw new AbortError('stopping while a failed batch was being retried');
-        const delay = Math.min(this.deps.config.processorRetryMaxMs, this.deps.config.processorRetryBaseMs * 2 ** Math.min(attempt - 1, 20));
+        const delay = Math.min(this.deps.processing.retryMaxMs, this.deps.processing.retryBaseMs * 2 ** Math.min(attempt - 1, 20));
         await this.deps.clock.sleep(delay, this.soft.signal);
       }
     }
@@ -325,7 +325,7 @@ export class ShardConsumer {
       'processRecords threw; the batch will not be skipped unless onProcessorError says so',
     );
     this.deps.hooks.processorError(this.shardId, error);
-    const hook = this.deps.config.onProcessorError;
+    const hook = this.deps.processing.onProcessorError;
     if (!hook) return 'retry';
     try {
       return (await hook(error, { shardId: this.shardId, records, attempt })) === 'skip' ? 'skip' : 'retry';
@@ -397,7 +397,7 @@ export class ShardConsumer {
       if (checkpointer.shardEndCheckpointed) break;
       this.log.error({ attempt }, 'SHARD_END is not checkpointed yet; children cannot start until it is');
       if (this.stopReason) return;
-      await this.deps.clock.sleep(Math.min(this.deps.config.processorRetryMaxMs, this.deps.config.processorRetryBaseMs * 2 ** Math.min(attempt - 1, 20)), this.soft.signal);
+      await this.deps.clock.sleep(Math.min(this.deps.processing.retryMaxMs, this.deps.processing.retryBaseMs * 2 ** Math.min(attempt - 1, 20)), this.soft.signal);
     }
     await this.deps.hooks.shardEnded(this.shardId, children);
   }

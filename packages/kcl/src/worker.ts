@@ -10,7 +10,7 @@ import { TypedEmitter, type WorkerEvents } from './events.js';
 import { EmfMetricsPublisher, MetricsCollector } from './metrics.js';
 import { WorkerMetrics } from './worker-metrics.js';
 import { FanOutRecordsFetcher, PollingRecordsFetcher, PrefetchBudget, registerStreamConsumer } from './retrieval/index.js';
-import { processorContext, ShardConsumer, type RecordSource } from './shard-consumer.js';
+import { processorContext, ShardConsumer, type RecordSource, type ShutdownReason } from './shard-consumer.js';
 
 /**
  * Settings of the clients the Worker builds itself. No SDK retries: kcl-ts has its own, the
@@ -65,7 +65,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private consumerArn: string | undefined;
   private readonly dynamoDb: DynamoDBClient;
   private readonly ownsClients: { kinesis: boolean; dynamoDb: boolean };
-  private readonly leaseRefresher: LeaseRefresher | undefined;
+  private readonly refresher: LeaseRefresher;
   private readonly consumers = new Map<string, ShardConsumer>();
   /** Shards being drained for a graceful handoff: their consumer's end must not release the lease. */
   private readonly draining = new Set<string>();
@@ -93,16 +93,16 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.kinesis = options.kinesisClient ?? new KinesisClient({ ...built.kinesis, ...LEAN_CLIENT, requestHandler: new NodeHttpHandler(REQUEST_TIMEOUTS) });
     this.dynamoDb = options.dynamoDbClient ?? new DynamoDBClient({ ...built.dynamoDb, ...LEAN_CLIENT, requestHandler: new NodeHttpHandler(REQUEST_TIMEOUTS) });
     this.ownsClients = { kinesis: !options.kinesisClient, dynamoDb: !options.dynamoDbClient };
-    this.subscribeClient = this.config.retrievalMode === 'fanout' ? subscribeClientFor(options, this.kinesis, built.kinesis) : undefined;
-    this.leaseRefresher = options.leaseRefresher;
-    this.limit = pLimit(this.config.maxConcurrentProcessors);
-    this.prefetchBudget = new PrefetchBudget(this.config.prefetchMaxBytesPerWorker);
-    const { metricsLevel, metricsEnabledDimensions } = this.config;
-    const publisher =
-      this.config.metrics === false || metricsLevel === 'NONE'
-        ? undefined
-        : this.config.metrics ?? new EmfMetricsPublisher(this.config.logger.child({ component: 'metrics' }), 'KclTs', this.config.clock);
-    this.collector = publisher && new MetricsCollector(publisher, { level: metricsLevel, enabledDimensions: metricsEnabledDimensions, logger: this.log });
+    this.subscribeClient = this.config.retrieval.mode === 'fanout' ? subscribeClientFor(options, this.kinesis, built.kinesis) : undefined;
+    const { clock, logger } = this.config;
+    this.refresher =
+      options.leaseRefresher ??
+      new DynamoDbLeaseRefresher({ ...this.config.leaseTable, dynamoDbClient: this.dynamoDb, clock, logger, onInvalidItem: (item) => this.onInvalidLeaseItem(item) }, 'leaseTable');
+    this.limit = pLimit(this.config.processing.maxConcurrentProcessors);
+    this.prefetchBudget = new PrefetchBudget(this.config.retrieval.prefetchMaxBytesPerWorker);
+    const { level, enabledDimensions, publisher: given } = this.config.metrics;
+    const publisher = given === false || level === 'NONE' ? undefined : given ?? new EmfMetricsPublisher(logger.child({ component: 'metrics' }), 'KclTs', clock);
+    this.collector = publisher && new MetricsCollector(publisher, { level, enabledDimensions, logger: this.log });
     this.metrics = new WorkerMetrics(this.collector, this.config.workerId, this.config.streamLabel);
   }
 
@@ -142,16 +142,15 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const { config } = this;
     const signal = this.lifetime.signal;
     const common = { clock: config.clock, logger: config.logger };
-    const refresher =
-      this.leaseRefresher ??
-      new DynamoDbLeaseRefresher({ dynamoDbClient: this.dynamoDb, tableName: config.tableName, ...common, onInvalidItem: (item) => this.onInvalidLeaseItem(item) });
-    const detector = new ShardDetector({ kinesisClient: this.kinesis, stream: config.stream, ...common });
+    const { refresher } = this;
+    const { shardSync } = config;
+    const detector = new ShardDetector({ kinesisClient: this.kinesis, stream: config.stream, listShards: shardSync.listShards, ...common });
     const syncer = new ShardSyncer({ refresher, detector, initialPosition: config.initialPosition, ...common });
-    const gate = new ShardHierarchyGate({ refresher, detector, ...common });
+    const gate = new ShardHierarchyGate({ refresher, detector, config: shardSync, ...common });
     const coordinator = new LeaseCoordinator({
       refresher,
       workerId: config.workerId,
-      options: config.leaseOptions,
+      config: config.leases,
       ...common,
       onHandoffRequested: (lease) => this.drain(lease.leaseKey),
     });
@@ -159,7 +158,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       syncer,
       cleanup: new LeaseCleanup({ refresher, detector, ...common }),
       isLeader: () => coordinator.isLeader(),
-      intervalMs: config.shardSyncIntervalMs,
+      config: shardSync,
       ...common,
       onError: (error) => this.reportError(error),
       onRun: (result, ms) => this.metrics.shardSync(result, ms),
@@ -172,7 +171,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     coordinator.on('takerRun', (summary) => this.metrics.takerRound(summary));
     coordinator.on('handedOff', (_lease, _to, ms) => this.metrics.handoff(ms));
     try {
-      if (config.retrievalMode === 'fanout') await this.registerConsumer(signal);
+      if (config.retrieval.mode === 'fanout') await this.registerConsumer(signal);
       await refresher.createLeaseTableIfNotExists(signal);
       await periodicSync.start();
       await coordinator.start();
@@ -184,7 +183,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
     if (this.collector) this.metricsLoop = this.publishMetrics();
     this.currentState = 'RUNNING';
-    this.log.info({ stream: config.streamLabel, table: config.tableName }, 'worker started');
+    this.log.info({ stream: config.streamLabel, table: config.leaseTable.tableName }, 'worker started');
     this.emit('started', { workerId: this.workerId });
   }
 
@@ -194,16 +193,17 @@ export class Worker extends TypedEmitter<WorkerEvents> {
    */
   private async registerConsumer(signal: AbortSignal): Promise<void> {
     const { config } = this;
+    const { fanOut } = config.retrieval;
     assertHttp2ForAws(this.subscribeClient!);
-    if (config.fanOut.consumerArn !== undefined) {
-      this.consumerArn = config.fanOut.consumerArn;
+    if (fanOut.consumerArn !== undefined) {
+      this.consumerArn = fanOut.consumerArn;
       return;
     }
     const registered = await registerStreamConsumer({
       kinesisClient: this.kinesis,
       stream: config.stream,
-      consumerName: config.fanOut.consumerName,
-      timeoutMs: config.fanOut.registrationTimeoutMs,
+      consumerName: fanOut.consumerName,
+      timeoutMs: fanOut.registrationTimeoutMs,
       clock: config.clock,
       logger: config.logger,
       signal,
@@ -228,10 +228,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private async doShutdown(): Promise<void> {
     const wasStarting = this.currentState === 'STARTING';
     this.currentState = 'SHUTTING_DOWN';
-    const { clock, shutdownTimeoutMs } = this.config;
+    const { clock } = this.config;
+    const { shutdownTimeoutMs } = this.config.processing;
     // The whole shutdown is bounded: processors get `shutdownTimeoutMs`, and releasing the
     // leases at most one lease duration more (past that, peers take them over anyway).
-    const bound = shutdownTimeoutMs + this.config.lease.leaseDurationMs;
+    const bound = shutdownTimeoutMs + this.config.leases.leaseDurationMs;
     const deadline = new AbortController();
     const timer = new AbortController();
     const expired = clock.sleep(bound, timer.signal).then(
@@ -271,7 +272,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     if (consumers.length === 0) return;
     const deadline = new AbortController();
     const all = Promise.all(consumers.map((c) => c.run()));
-    const timer = this.config.clock.sleep(this.config.shutdownTimeoutMs, deadline.signal).then(
+    const timer = this.config.clock.sleep(this.config.processing.shutdownTimeoutMs, deadline.signal).then(
       () => 'timeout' as const,
       () => 'done' as const,
     );
@@ -279,7 +280,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     deadline.abort();
     if (outcome === 'timeout') {
       const stuck = consumers.filter((c) => c.state !== 'DONE').map((c) => c.shardId);
-      this.log.warn({ shards: stuck, shutdownTimeoutMs: this.config.shutdownTimeoutMs }, 'processors did not finish within shutdownTimeoutMs; abandoning them');
+      this.log.warn({ shards: stuck, shutdownTimeoutMs: this.config.processing.shutdownTimeoutMs }, 'processors did not finish within shutdownTimeoutMs; abandoning them');
       for (const c of consumers) c.abort();
     }
   }
@@ -321,11 +322,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const { config } = this;
     const consumer = new ShardConsumer({
       lease,
-      config,
+      processorFactory: config.processorFactory,
+      processing: config.processing,
       clock: config.clock,
       logger: config.logger,
       isHoldingLive: () => parts.coordinator.holds(lease.leaseKey),
-      waitForParents: (l, signal) => parts.gate.waitUntilCanStart(l, { signal, pollIntervalMs: config.parentShardPollIntervalMs }),
+      waitForParents: (l, signal) => parts.gate.waitUntilCanStart(l, { signal }),
       createSource: (l) => this.createSource(l),
       writeLease: (key, update) => parts.coordinator.updateLease(key, update),
       createChildLeases: (l, children) => parts.syncer.createChildLeases(l, children),
@@ -360,10 +362,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       config: config.retrieval,
       clock: config.clock,
       logger: config.logger,
-      deliverEmptyBatches: config.callProcessRecordsEvenForEmptyList,
+      deliverEmptyBatches: config.processing.callProcessRecordsEvenForEmptyList,
       budget: this.prefetchBudget,
     };
-    if (config.retrievalMode === 'polling') return new PollingRecordsFetcher({ kinesisClient: this.kinesis, stream: config.stream, ...common });
+    if (config.retrieval.mode === 'polling') return new PollingRecordsFetcher({ kinesisClient: this.kinesis, stream: config.stream, ...common });
     const shardId = lease.leaseKey;
     return new FanOutRecordsFetcher({
       kinesisClient: this.subscribeClient!.client,
@@ -384,7 +386,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
    * started again after a backoff while this worker still holds the lease; the lease is not
    * released, so a broken processor cannot bounce a shard around the fleet.
    */
-  private onConsumerDone(consumer: ShardConsumer, reason: string | undefined): void {
+  private onConsumerDone(consumer: ShardConsumer, reason: ShutdownReason | undefined): void {
     const shardId = consumer.shardId;
     if (this.consumers.get(shardId) === consumer) this.consumers.delete(shardId);
     this.log.debug({ shardId, reason, failed: consumer.failed }, 'shard consumer finished');
@@ -402,7 +404,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private scheduleRestart(shardId: string): void {
     const attempt = (this.failures.get(shardId) ?? 0) + 1;
     this.failures.set(shardId, attempt);
-    const delay = Math.min(this.config.processorRetryMaxMs, this.config.processorRetryBaseMs * 2 ** Math.min(attempt - 1, 20));
+    const { retryBaseMs, retryMaxMs } = this.config.processing;
+    const delay = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(attempt - 1, 20));
     this.config.clock.sleep(delay, this.lifetime.signal).then(
       () => void this.restartConsumer(shardId, 'restarting the shard consumer after a failure'),
       () => undefined,
@@ -467,7 +470,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const signal = this.lifetime.signal;
     while (!signal.aborted) {
       try {
-        await this.config.clock.sleep(this.config.metricsIntervalMs, signal);
+        await this.config.clock.sleep(this.config.metrics.intervalMs, signal);
       } catch {
         return;
       }

@@ -33,39 +33,46 @@ function typeErrorOf(fn: () => unknown): TypeError {
 const resolve = (patch: Record<string, unknown>): ReturnType<typeof resolveWorkerConfig> =>
   resolveWorkerConfig({ ...valid(), ...(patch as Partial<WorkerOptions>) });
 
+/** Options with `value` set at `path` (e.g. `leases.leaseDurationMs`, `retrieval.polling.maxRecords`). */
+function at(path: string, value: unknown): Record<string, unknown> {
+  const [head, ...rest] = path.split('.');
+  return { [head!]: rest.length === 0 ? value : at(rest.join('.'), value) };
+}
+
 describe('durations above 2^31−1 ms (a Node.js timer would fire after 1 ms)', () => {
   const TOO_LONG = 2 ** 31;
 
   it.each([
-    'metricsIntervalMs',
-    'shardSyncIntervalMs',
-    'parentShardPollIntervalMs',
-    'shutdownTimeoutMs',
-    'processorRetryBaseMs',
-    'processorRetryMaxMs',
-    'leaseDurationMs',
-    'takerIntervalMs',
-    'handoffTimeoutMs',
-    'idleTimeBetweenReadsMs',
-    'retryBaseDelayMs',
-    'retryMaxDelayMs',
-  ])('the Worker rejects %s: 2^31 with a TypeError naming it and the value', (name) => {
-    const error = typeErrorOf(() => resolve({ [name]: TOO_LONG }));
-    expect(error.message).toContain(name);
+    'metrics.intervalMs',
+    'shardSync.intervalMs',
+    'shardSync.parentPollIntervalMs',
+    'processing.shutdownTimeoutMs',
+    'processing.retryBaseMs',
+    'processing.retryMaxMs',
+    'leases.leaseDurationMs',
+    'leases.takerIntervalMs',
+    'leases.handoffTimeoutMs',
+    'retrieval.polling.idleTimeBetweenReadsMs',
+    'retrieval.retryBaseDelayMs',
+    'retrieval.retryMaxDelayMs',
+  ])('the Worker rejects %s: 2^31 with a TypeError naming its path and the value', (path) => {
+    const error = typeErrorOf(() => resolve(at(path, TOO_LONG)));
+    expect(error.message).toMatch(new RegExp(`^${path.replace(/\./g, '\\.')} `));
     expect(error.message).toContain(String(TOO_LONG));
   });
 
   it('the Worker rejects leaseDurationMs: 9e9 and renewIntervalMs above the limit', () => {
-    expect(typeErrorOf(() => resolve({ leaseDurationMs: 9e9 })).message).toMatch(/^leaseDurationMs must be .*at most 2147483647.*got 9000000000$/);
-    expect(typeErrorOf(() => resolveLeaseCoordinatorConfig({ renewIntervalMs: TOO_LONG })).message).toMatch(/^renewIntervalMs .*got 2147483648$/);
+    expect(typeErrorOf(() => resolve({ leases: { leaseDurationMs: 9e9 } })).message).toMatch(/^leases\.leaseDurationMs must be .*at most 2147483647.*got 9000000000$/);
+    expect(typeErrorOf(() => resolveLeaseCoordinatorConfig({ renewIntervalMs: TOO_LONG })).message).toMatch(/^leases\.renewIntervalMs .*got 2147483648$/);
   });
 
   it('accepts exactly 2^31−1 ms', () => {
-    const config = resolve({ shutdownTimeoutMs: MAX_TIMER_DELAY_MS, metricsIntervalMs: MAX_TIMER_DELAY_MS, processorRetryMaxMs: MAX_TIMER_DELAY_MS });
-    expect(config).toMatchObject({ shutdownTimeoutMs: MAX_TIMER_DELAY_MS, metricsIntervalMs: MAX_TIMER_DELAY_MS, processorRetryMaxMs: MAX_TIMER_DELAY_MS });
+    const config = resolve({ processing: { shutdownTimeoutMs: MAX_TIMER_DELAY_MS, retryMaxMs: MAX_TIMER_DELAY_MS }, metrics: { intervalMs: MAX_TIMER_DELAY_MS } });
+    expect(config.processing).toMatchObject({ shutdownTimeoutMs: MAX_TIMER_DELAY_MS, retryMaxMs: MAX_TIMER_DELAY_MS });
+    expect(config.metrics.intervalMs).toBe(MAX_TIMER_DELAY_MS);
     const lease = resolveLeaseCoordinatorConfig({ leaseDurationMs: MAX_TIMER_DELAY_MS, handoffTimeoutMs: MAX_TIMER_DELAY_MS });
     expect(lease.leaseDurationMs).toBe(MAX_TIMER_DELAY_MS);
-    expect(resolveRetrievalConfig({ idleTimeBetweenReadsMs: MAX_TIMER_DELAY_MS, retryMaxDelayMs: MAX_TIMER_DELAY_MS }).retryMaxDelayMs).toBe(MAX_TIMER_DELAY_MS);
+    expect(resolveRetrievalConfig({ polling: { idleTimeBetweenReadsMs: MAX_TIMER_DELAY_MS }, retryMaxDelayMs: MAX_TIMER_DELAY_MS }).retryMaxDelayMs).toBe(MAX_TIMER_DELAY_MS);
   });
 
   it.each<[keyof LeaseCoordinatorOptions, number]>([
@@ -73,33 +80,83 @@ describe('durations above 2^31−1 ms (a Node.js timer would fire after 1 ms)', 
     ['takerIntervalMs', TOO_LONG],
     ['handoffTimeoutMs', TOO_LONG],
   ])('resolveLeaseCoordinatorConfig rejects %s: %d', (name, value) => {
-    expect(typeErrorOf(() => resolveLeaseCoordinatorConfig({ [name]: value })).message).toContain(name);
+    expect(typeErrorOf(() => resolveLeaseCoordinatorConfig({ [name]: value })).message).toContain(`leases.${name}`);
   });
 
-  it.each<[keyof RetrievalOptions, number]>([
-    ['idleTimeBetweenReadsMs', TOO_LONG],
-    ['retryBaseDelayMs', Number.POSITIVE_INFINITY],
-    ['retryMaxDelayMs', TOO_LONG],
-  ])('resolveRetrievalConfig rejects %s: %d', (name, value) => {
-    expect(typeErrorOf(() => resolveRetrievalConfig({ [name]: value })).message).toContain(name);
+  it.each<[string, RetrievalOptions]>([
+    ['polling.idleTimeBetweenReadsMs', { polling: { idleTimeBetweenReadsMs: TOO_LONG } }],
+    ['retryBaseDelayMs', { retryBaseDelayMs: Number.POSITIVE_INFINITY }],
+    ['retryMaxDelayMs', { retryMaxDelayMs: TOO_LONG }],
+  ])('resolveRetrievalConfig rejects %s', (name, options) => {
+    expect(typeErrorOf(() => resolveRetrievalConfig(options)).message).toContain(`retrieval.${name}`);
   });
 });
 
 describe('boolean options accept booleans only', () => {
   it.each([
-    ['callProcessRecordsEvenForEmptyList', 'false', '"false"'],
-    ['callProcessRecordsEvenForEmptyList', 1, '1'],
-    ['gracefulHandoff', 'false', '"false"'],
-    ['releaseLeasesOnStop', 0, '0'],
-  ])('rejects %s: %j with a TypeError naming it and the value', (name, value, shown) => {
-    const error = typeErrorOf(() => resolve({ [name]: value }));
-    expect(error.message).toMatch(new RegExp(`^${name} must be a boolean`));
+    ['processing.callProcessRecordsEvenForEmptyList', 'false', '"false"'],
+    ['processing.callProcessRecordsEvenForEmptyList', 1, '1'],
+    ['leases.gracefulHandoff', 'false', '"false"'],
+    ['leases.releaseLeasesOnStop', 0, '0'],
+  ])('rejects %s: %j with a TypeError naming its path and the value', (path, value, shown) => {
+    const error = typeErrorOf(() => resolve(at(path, value)));
+    expect(error.message).toMatch(new RegExp(`^${path.replace(/\./g, '\\.')} must be a boolean`));
     expect(error.message).toContain(shown);
   });
 
   it('keeps real booleans', () => {
-    expect(resolve({ callProcessRecordsEvenForEmptyList: true }).callProcessRecordsEvenForEmptyList).toBe(true);
-    expect(resolve({ gracefulHandoff: false }).lease.gracefulHandoff).toBe(false);
+    expect(resolve({ processing: { callProcessRecordsEvenForEmptyList: true } }).processing.callProcessRecordsEvenForEmptyList).toBe(true);
+    expect(resolve({ leases: { gracefulHandoff: false } }).leases.gracefulHandoff).toBe(false);
+  });
+});
+
+describe('groups: every group is an object of known keys, and errors name the full path', () => {
+  it.each([
+    ['leases', { leaseDuration: 1 }, /^leases\.leaseDuration is not an option \(known: leaseDurationMs, /],
+    ['leaseTable', { billing: 'PAY_PER_REQUEST' }, /^leaseTable\.billing is not an option \(known: tableName, billingMode, /],
+    ['retrieval', { idleTimeBetweenReadsMs: 100 }, /^retrieval\.idleTimeBetweenReadsMs is not an option/],
+    ['shardSync', { shardSyncIntervalMs: 1 }, /^shardSync\.shardSyncIntervalMs is not an option/],
+    ['processing', { processorRetryBaseMs: 1 }, /^processing\.processorRetryBaseMs is not an option/],
+    ['metrics', { metricsLevel: 'NONE' }, /^metrics\.metricsLevel is not an option/],
+  ])('rejects an unknown key in %s', (group, value, message) => {
+    expect(typeErrorOf(() => resolve({ [group]: value })).message).toMatch(message);
+  });
+
+  it.each(['leases', 'leaseTable', 'retrieval', 'shardSync', 'processing', 'metrics'])('rejects %s that is not an object', (group) => {
+    expect(typeErrorOf(() => resolve({ [group]: 5 })).message).toMatch(new RegExp(`^${group} must be an object .*got 5$`));
+  });
+
+  it('rejects a flat option at the top level, naming it', () => {
+    expect(typeErrorOf(() => resolve({ leaseDurationMs: 5_000 })).message).toMatch(/^leaseDurationMs is not a Worker option/);
+  });
+
+  it.each([
+    [{ leases: { maxLeasesForWorker: 'all' } }, /^leases\.maxLeasesForWorker must be a positive integer or Infinity, got "all"$/],
+    [{ retrieval: { polling: { maxRecords: '5' } } }, /^retrieval\.polling\.maxRecords must be .*got "5"$/],
+    [{ retrieval: { mode: 'push' } }, /^retrieval\.mode must be one of 'polling', 'fanout', got "push"$/],
+    [{ shardSync: { listShards: { pageSize: 0 } } }, /^shardSync\.listShards\.pageSize must be .*got 0$/],
+    [{ shardSync: { listShards: { page: 1 } } }, /^shardSync\.listShards\.page is not an option/],
+    [{ processing: { maxConcurrentProcessors: 0 } }, /^processing\.maxConcurrentProcessors must be a positive integer or Infinity, got 0$/],
+    [{ metrics: { level: 'ALL' } }, /^metrics\.level must be one of 'NONE', 'SUMMARY', 'DETAILED', got "ALL"$/],
+    [{ metrics: { enabledDimensions: ['ShardId', 'Region'] } }, /^metrics\.enabledDimensions\[1\] must be one of .*got "Region"$/],
+  ])('rejects a wrong type inside a group: %j', (options, message) => {
+    expect(typeErrorOf(() => resolve(options)).message).toMatch(message);
+  });
+
+  it('leaseTable values are checked when the Worker is built, naming the path', () => {
+    expect(typeErrorOf(() => new Worker({ ...valid(), leaseTable: { billingMode: 'PROVISIONED' as never } })).message).toMatch(/^leaseTable\.billingMode must be /);
+    expect(typeErrorOf(() => new Worker({ ...valid(), leaseTable: { tags: { team: 1 } as never } })).message).toMatch(/^leaseTable\.tags must be an object of string values/);
+    expect(typeErrorOf(() => new Worker({ ...valid(), leaseTable: { tableName: 'x' } })).message).toMatch(/^leaseTable\.tableName must be 3-255 characters/);
+    expect(new Worker({ ...valid(), leaseTable: { tableName: 'leases-x', billingMode: { readCapacity: 5, writeCapacity: 5 } } }).config.leaseTable.tableName).toBe('leases-x');
+  });
+
+  it('resolves each group with its defaults', () => {
+    const config = resolve({});
+    expect(config.leaseTable.tableName).toBe('app-x');
+    expect(config.shardSync).toMatchObject({ intervalMs: 60_000, parentPollIntervalMs: 1_000, listShards: { maxRetries: 8, pageSize: 1000 } });
+    expect(config.processing).toMatchObject({ maxConcurrentProcessors: Infinity, callProcessRecordsEvenForEmptyList: false, retryBaseMs: 1_000, retryMaxMs: 30_000, shutdownTimeoutMs: 30_000 });
+    expect(config.metrics).toMatchObject({ publisher: undefined, intervalMs: 60_000, level: 'DETAILED' });
+    expect(config.retrieval.mode).toBe('polling');
   });
 });
 
@@ -196,11 +253,11 @@ describe('initialPosition AT_TIMESTAMP', () => {
 
 describe('other messages name the value', () => {
   it.each([
-    ['metrics', true, /^metrics must be .*got true$/],
-    ['onProcessorError', 'skip', /^onProcessorError must be a function, got "skip"$/],
+    ['metrics.publisher', true, /^metrics\.publisher must be .*got true$/],
+    ['processing.onProcessorError', 'skip', /^processing\.onProcessorError must be a function, got "skip"$/],
     ['kinesisClient', {}, /^kinesisClient must be .*got \{\}$/],
-    ['maxConcurrentProcessors', '4', /^maxConcurrentProcessors must be .*got "4"$/],
-  ])('%s', (name, value, message) => {
-    expect(typeErrorOf(() => resolve({ [name]: value })).message).toMatch(message);
+    ['processing.maxConcurrentProcessors', '4', /^processing\.maxConcurrentProcessors must be .*got "4"$/],
+  ])('%s', (path, value, message) => {
+    expect(typeErrorOf(() => resolve(at(path, value))).message).toMatch(message);
   });
 });

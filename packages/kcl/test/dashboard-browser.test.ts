@@ -81,7 +81,7 @@ describe.skipIf(!hasBrowser)('kcl dashboard in headless Chromium', () => {
         refresher: new DynamoDbLeaseRefresher({ dynamoDbClient: dynamoDb, tableName: app }),
         listShards: (signal) => detector.listShards(signal),
         describeStream: (signal) => describeStreamSummary(kinesis, stream, signal),
-        leaseDurationMs: FAST.leaseDurationMs!,
+        leaseDurationMs: FAST.leases.leaseDurationMs,
       }),
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });

@@ -15,7 +15,7 @@ import {
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStream, waitFor } from '../../../test-support/stack.js';
 import { FanOutRecordsFetcher, registerStreamConsumer, resolveRetrievalConfig, type Worker, type WorkerOptions } from '../src/index.js';
-import { Journal, makeWorker, putKeyed, testStack, uniqueName } from './helpers.js';
+import { Journal, makeWorker, mergeOptions, putKeyed, testStack, uniqueName } from './helpers.js';
 
 const stack = testStack();
 const kinesis = stack.kinesisClient(); // the Kinesis Mock (kinesalite has no SubscribeToShard)
@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 function fanOutWorker(app: string, stream: string, journal: Journal, workerId: string, extra: Partial<WorkerOptions> = {}): Worker {
-  const w = makeWorker(app, stream, journal, { workerId, retrievalMode: 'fanout', ...extra });
+  const w = makeWorker(app, stream, journal, mergeOptions({ workerId, retrieval: { mode: 'fanout' } }, extra));
   workers.push(w);
   return w;
 }
@@ -190,7 +190,7 @@ describe('enhanced fan-out on the Kinesis Mock', () => {
     const journal = new Journal();
     const worker = fanOutWorker(app, stream, journal, 'rs', {
       kinesisClient: ending,
-      metrics: { publish: () => undefined, record: (sample) => samples.push({ name: sample.name, value: sample.value }) },
+      metrics: { publisher: { publish: () => undefined, record: (sample: { name: string; value: number }) => samples.push({ name: sample.name, value: sample.value }) } },
     });
     await worker.start();
     let put = 0;
@@ -233,11 +233,11 @@ describe('enhanced fan-out on the Kinesis Mock', () => {
     const app = uniqueName('fo-steal-app');
     await createStream(kinesis, stream, 2);
     const journal = new Journal();
-    const a = fanOutWorker(app, stream, journal, 'sa', { gracefulHandoff: false });
+    const a = fanOutWorker(app, stream, journal, 'sa', { leases: { gracefulHandoff: false } });
     await a.start();
     await putKeyed(kinesis, stream, 100, 10);
     await waitFor(() => journal.distinct().size === 100 && a.heldShards().length === 2, { timeoutMs: 30_000, message: 'a holds both shards and read 100' });
-    const b = fanOutWorker(app, stream, journal, 'sb', { gracefulHandoff: false });
+    const b = fanOutWorker(app, stream, journal, 'sb', { leases: { gracefulHandoff: false } });
     await b.start();
     await waitFor(() => b.heldShards().length === 1 && a.heldShards().length === 1, { timeoutMs: 30_000, message: 'b stole one lease' });
     const stolen = b.heldShards()[0]!;
@@ -264,7 +264,7 @@ describe('enhanced fan-out on the Kinesis Mock', () => {
     expect(pollJournal.orderViolations()).toEqual([]);
     expect(fan.heldShards()).toHaveLength(2);
     expect(poll.heldShards()).toHaveLength(2);
-    expect(fan.config.tableName).not.toBe(poll.config.tableName);
+    expect(fan.config.leaseTable.tableName).not.toBe(poll.config.leaseTable.tableName);
   });
 
   it('a fleet of 3 fan-out workers follows a split under load: nothing lost, per-key order, no child before its parents', async () => {

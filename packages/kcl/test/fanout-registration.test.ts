@@ -108,18 +108,19 @@ describe('fan-out options', () => {
 
   it('defaults to polling, and the consumer name to the application name', () => {
     const config = resolveWorkerConfig(base);
-    expect(config.retrievalMode).toBe('polling');
-    expect(config.fanOut).toEqual({ consumerName: 'billing', consumerArn: undefined, registrationTimeoutMs: 120_000 });
-    expect(resolveWorkerConfig({ ...base, retrievalMode: 'fanout', fanOut: { consumerArn: CONSUMER_ARN } }).fanOut.consumerName).toBe('billing');
+    expect(config.retrieval.mode).toBe('polling');
+    expect(config.retrieval.fanOut).toEqual({ consumerName: 'billing', consumerArn: undefined, registrationTimeoutMs: 120_000 });
+    expect(resolveWorkerConfig({ ...base, retrieval: { mode: 'fanout', fanOut: { consumerArn: CONSUMER_ARN } } }).retrieval.fanOut.consumerName).toBe('billing');
   });
 
   it.each([
-    [{ retrievalMode: 'push' }, /^retrievalMode must be 'polling' or 'fanout', got "push"/],
-    [{ fanOut: 'billing' }, /^fanOut must be an object/],
-    [{ fanOut: { consumerName: 'bad name' } }, /^fanOut\.consumerName must be 1–128 characters/],
-    [{ fanOut: { consumerArn: 'arn:nope' } }, /^fanOut\.consumerArn must be a stream consumer ARN/],
-    [{ fanOut: { consumerName: 'a', consumerArn: CONSUMER_ARN } }, /fanOut\.consumerName or fanOut\.consumerArn, not both/],
-    [{ fanOut: { registrationTimeoutMs: -1 } }, /^fanOut\.registrationTimeoutMs must be a positive integer/],
+    [{ retrieval: { mode: 'push' } }, /^retrieval\.mode must be one of 'polling', 'fanout', got "push"/],
+    [{ retrieval: { fanOut: 'billing' } }, /^retrieval\.fanOut must be an object/],
+    [{ retrieval: { fanOut: { consumerName: 'bad name' } } }, /^retrieval\.fanOut\.consumerName must be 1–128 characters/],
+    [{ retrieval: { fanOut: { consumerArn: 'arn:nope' } } }, /^retrieval\.fanOut\.consumerArn must be a stream consumer ARN/],
+    [{ retrieval: { fanOut: { consumerName: 'a', consumerArn: CONSUMER_ARN } } }, /retrieval\.fanOut\.consumerName or retrieval\.fanOut\.consumerArn, not both/],
+    [{ retrieval: { fanOut: { registrationTimeoutMs: -1 } } }, /^retrieval\.fanOut\.registrationTimeoutMs must be a positive integer/],
+    [{ retrieval: { fanout: {} } }, /^retrieval\.fanout is not an option/],
   ])('rejects %j', (extra, message) => {
     expect(() => resolveWorkerConfig({ ...base, ...(extra as Partial<WorkerOptions>) })).toThrow(TypeError);
     expect(() => resolveWorkerConfig({ ...base, ...(extra as Partial<WorkerOptions>) })).toThrow(message);
@@ -127,7 +128,7 @@ describe('fan-out options', () => {
 
   it('start() fails clearly when a given client is known to speak HTTP/1.1 to AWS', async () => {
     const kinesisClient = new KinesisClient({ region: 'us-east-1', requestHandler: new NodeHttpHandler(), credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-    const worker = new Worker({ ...base, retrievalMode: 'fanout', kinesisClient, metrics: false, clientConfig: { region: 'us-east-1' } });
+    const worker = new Worker({ ...base, retrieval: { mode: 'fanout' }, kinesisClient, metrics: { publisher: false }, clientConfig: { region: 'us-east-1' } });
     await expect(worker.start()).rejects.toThrow(/needs an HTTP\/2 Kinesis client on AWS.*NodeHttp2Handler/);
     kinesisClient.destroy();
   });

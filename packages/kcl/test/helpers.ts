@@ -93,30 +93,42 @@ export async function putKeyed(client: KinesisClient, streamName: string, count:
 }
 
 /** Fast settings for integration tests on a shared, slow machine (correctness does not depend on them). */
-export const FAST: Partial<WorkerOptions> = {
-  leaseDurationMs: 3_000,
-  takerIntervalMs: 500,
-  idleTimeBetweenReadsMs: 100,
-  shardSyncIntervalMs: 2_000,
-  parentShardPollIntervalMs: 250,
-  processorRetryBaseMs: 50,
-  processorRetryMaxMs: 200,
-  shutdownTimeoutMs: 15_000,
-  metrics: false,
-};
+export const FAST = {
+  leases: { leaseDurationMs: 3_000, takerIntervalMs: 500 },
+  retrieval: { polling: { idleTimeBetweenReadsMs: 100 } },
+  shardSync: { intervalMs: 2_000, parentPollIntervalMs: 250 },
+  processing: { retryBaseMs: 50, retryMaxMs: 200, shutdownTimeoutMs: 15_000 },
+  metrics: { publisher: false },
+} as const satisfies Partial<WorkerOptions>;
+
+const GROUPS = ['leases', 'leaseTable', 'retrieval', 'shardSync', 'processing', 'metrics'] as const;
+
+/** `parts` merged left to right, group by group (and `retrieval.polling` / `retrieval.fanOut` key by key). */
+export function mergeOptions<T extends Partial<WorkerOptions>>(...parts: readonly Partial<WorkerOptions>[]): T {
+  const out: Record<string, unknown> = {};
+  for (const part of parts) {
+    for (const [key, value] of Object.entries(part)) {
+      const group = (GROUPS as readonly string[]).includes(key) && typeof value === 'object' && value !== null;
+      out[key] = group ? { ...(out[key] as object), ...value } : value;
+    }
+  }
+  const retrieval = parts.map((p) => p.retrieval).filter((r) => r !== undefined);
+  if (retrieval.length > 0) {
+    const polling = Object.assign({}, ...retrieval.map((r) => r.polling));
+    const fanOut = Object.assign({}, ...retrieval.map((r) => r.fanOut));
+    out['retrieval'] = { ...(out['retrieval'] as object), polling, ...(Object.keys(fanOut).length > 0 && { fanOut }) };
+  }
+  return out as T;
+}
 
 /** Builds a Worker against the test stack. */
 export function makeWorker(applicationName: string, streamName: string, journal: Journal, extra: Partial<WorkerOptions> & { workerId: string }, processorOpts?: Parameters<Journal['processor']>[2]): Worker {
   const stack = testStack();
   return new Worker({
-    applicationName,
-    streamName,
     kinesisClient: stack.kinesisClient(),
     dynamoDbClient: stack.dynamoDbClient(),
     initialPosition: 'TRIM_HORIZON',
-    processorFactory: (shardId) => journal.processor(extra.workerId, shardId, processorOpts),
-    ...FAST,
-    ...extra,
+    ...mergeOptions<WorkerOptions>({ applicationName, streamName, processorFactory: (shardId: string) => journal.processor(extra.workerId, shardId, processorOpts) }, FAST, extra),
   });
 }
 

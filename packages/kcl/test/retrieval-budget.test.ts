@@ -92,6 +92,20 @@ describe('PrefetchBudget admission of calls in flight', () => {
     expect(budget.usedBytes).toBe(0);
   });
 
+  it('a shard that holds nothing is admitted even while another shard’s slow batch fills the budget', async () => {
+    const budget = new PrefetchBudget(100);
+    const a = new PrefetchQueue(roomy, undefined, budget);
+    const b = new PrefetchQueue(roomy, undefined, budget);
+    a.put(batch(150));
+    await a.take(); // a's processor is stuck on it and never asks for the next batch
+    expect(budget.usedBytes).toBe(150);
+    expect(b.holdsNothing).toBe(true);
+    const release = await budget.acquire(60, new AbortController().signal, () => b.holdsNothing);
+    expect(budget.usedBytes).toBe(210);
+    release();
+    expect(a.holdsNothing).toBe(false);
+  });
+
   it('a waiting call rejects with the signal’s reason when aborted, and holds nothing', async () => {
     const budget = new PrefetchBudget(100);
     const held = await budget.acquire(90, new AbortController().signal);
@@ -161,7 +175,7 @@ describe('PrefetchBudget admission of calls in flight', () => {
     await Promise.all(consumers);
     expect(released).toBeGreaterThan(48 * 1_000); // it made progress on the backlog
     // Without the admission, all 48 shards ask for a full page (10,000 × 500 B = 240 MB) at once.
-    expect(maxRequestedInFlight).toBeLessThanOrEqual(budget.maxBytes + config.maxRecords * RECORD_BYTES);
+    expect(maxRequestedInFlight).toBeLessThanOrEqual(budget.maxBytes + config.polling.maxRecords * RECORD_BYTES);
     expect(budget.usedBytes).toBe(0);
   });
 });

@@ -43,7 +43,7 @@ function fetcher(client: KinesisClient, streamName: string, shard: Shard, start:
     shardId: shard.ShardId!,
     hashKeyRange: { startingHashKey: shard.HashKeyRange!.StartingHashKey!, endingHashKey: shard.HashKeyRange!.EndingHashKey! },
     start,
-    config: resolveRetrievalConfig({ idleTimeBetweenReadsMs: 100 }),
+    config: resolveRetrievalConfig({ polling: { idleTimeBetweenReadsMs: 100 } }),
   });
   fetchers.push(f);
   return f;

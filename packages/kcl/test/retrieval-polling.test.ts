@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DependencyError, extended, FakeClock, InvalidStateError, isKclError, ResourceNotFoundError, ShutdownError, type KinesisClientRecord } from '@kcl-ts/processor';
-import { PollingRecordsFetcher, resolveRetrievalConfig, type RecordsBatch, type RetrievalOptions, type StartPosition } from '../src/retrieval/index.js';
+import { PollingRecordsFetcher, resolveRetrievalConfig, type RecordsBatch, type PollingOptions, type RetrievalOptions, type StartPosition } from '../src/retrieval/index.js';
 
 const require = createRequire(import.meta.url);
 const agg = require('aws-kinesis-agg') as {
@@ -136,13 +136,22 @@ afterEach(async () => {
   await Promise.all(fetchers.splice(0).map((f) => f.stop()));
 });
 
-function makeFetcher(stub: StubKinesis, clock: FakeClock, options: RetrievalOptions = {}, start: StartPosition = { checkpoint: extended('TRIM_HORIZON') }, extra: { hashKeyRange?: { startingHashKey: string; endingHashKey: string } } = {}): PollingRecordsFetcher {
+/** The polling options and the shared retrieval options in one object, as these tests tune them. */
+type FlatOptions = PollingOptions & Omit<RetrievalOptions, 'polling'>;
+
+/** {@link FlatOptions} as the nested `retrieval` group. */
+function nested({ maxRecords, idleTimeBetweenReadsMs, maxIdleTimeBetweenReadsMs, maxGetRecordsPerSecond, ...rest }: FlatOptions): RetrievalOptions {
+  const polling = Object.fromEntries(Object.entries({ maxRecords, idleTimeBetweenReadsMs, maxIdleTimeBetweenReadsMs, maxGetRecordsPerSecond }).filter(([, v]) => v !== undefined));
+  return { ...rest, polling };
+}
+
+function makeFetcher(stub: StubKinesis, clock: FakeClock, options: FlatOptions = {}, start: StartPosition = { checkpoint: extended('TRIM_HORIZON') }, extra: { hashKeyRange?: { startingHashKey: string; endingHashKey: string } } = {}): PollingRecordsFetcher {
   const fetcher = new PollingRecordsFetcher({
     kinesisClient: stub.client,
     stream: { streamName: 'orders' },
     shardId: 'shardId-000000000000',
     start,
-    config: resolveRetrievalConfig({ idleTimeBetweenReadsMs: 250, ...options }),
+    config: resolveRetrievalConfig(nested({ idleTimeBetweenReadsMs: 250, ...options })),
     clock,
     random: () => 0.5,
     ...extra,
@@ -240,8 +249,8 @@ describe('PollingRecordsFetcher (stub Kinesis, fake clock)', () => {
   });
 
   it('maxIdleTimeBetweenReadsMs equal to idleTimeBetweenReadsMs turns the backoff off; a larger idle time raises the bound', async () => {
-    expect(resolveRetrievalConfig({ idleTimeBetweenReadsMs: 1_500 }).maxIdleTimeBetweenReadsMs).toBe(1_500);
-    expect(() => resolveRetrievalConfig({ idleTimeBetweenReadsMs: 500, maxIdleTimeBetweenReadsMs: 400 })).toThrow(/maxIdleTimeBetweenReadsMs must be >= idleTimeBetweenReadsMs/);
+    expect(resolveRetrievalConfig({ polling: { idleTimeBetweenReadsMs: 1_500 } }).polling.maxIdleTimeBetweenReadsMs).toBe(1_500);
+    expect(() => resolveRetrievalConfig({ polling: { idleTimeBetweenReadsMs: 500, maxIdleTimeBetweenReadsMs: 400 } })).toThrow(/^retrieval\.polling\.maxIdleTimeBetweenReadsMs must be a number >= 500/);
     const clock = new FakeClock();
     const stub = new StubKinesis(clock);
     const fetcher = makeFetcher(stub, clock, { idleTimeBetweenReadsMs: 250, maxIdleTimeBetweenReadsMs: 250 });
@@ -273,7 +282,7 @@ describe('PollingRecordsFetcher (stub Kinesis, fake clock)', () => {
   });
 
   it('stops fetching while the prefetch queue is full, and resumes when the consumer takes a batch', async () => {
-    const cases: { options: RetrievalOptions; expectedBatches: number }[] = [
+    const cases: { options: FlatOptions; expectedBatches: number }[] = [
       { options: { prefetchMaxBatches: 3 }, expectedBatches: 3 },
       { options: { prefetchMaxBatches: 100, prefetchMaxRecords: 25 }, expectedBatches: 3 }, // 10 records per batch
       { options: { prefetchMaxBatches: 100, prefetchMaxBytes: 85 }, expectedBatches: 2 }, // 40 bytes, then 50 bytes per batch

@@ -1,3 +1,4 @@
+import { resolveProcessingConfig } from '../src/config.js';
 import type { Lease, LeaseUpdate } from '@kcl-ts/leases';
 import { applyLeaseUpdate } from '@kcl-ts/leases';
 import {
@@ -51,14 +52,8 @@ function harness(processor: () => ShardRecordProcessor | undefined, source: Reco
   let stored = extra.lease ?? baseLease;
   const consumer = new ShardConsumer({
     lease: stored,
-    config: {
-      processorFactory: processor as () => ShardRecordProcessor,
-      callProcessRecordsEvenForEmptyList: false,
-      processorRetryBaseMs: 10,
-      processorRetryMaxMs: 10,
-      onProcessorError: undefined,
-      parentShardPollIntervalMs: 10,
-    },
+    processorFactory: processor as () => ShardRecordProcessor,
+    processing: resolveProcessingConfig({ retryBaseMs: 10, retryMaxMs: 10 }),
     clock,
     logger: silentLogger(),
     isHoldingLive: () => true,

@@ -1,3 +1,4 @@
+import { resolveProcessingConfig } from '../src/config.js';
 import type { Lease, LeaseUpdate } from '@kcl-ts/leases';
 import { extended, FakeClock, LeaseLostError, silentLogger, type KinesisClientRecord } from '@kcl-ts/processor';
 import { describe, expect, it } from 'vitest';
@@ -36,11 +37,12 @@ describe('ShardConsumer', () => {
     let checkpointError: unknown;
     const consumer = new ShardConsumer({
       lease,
-      config: { processorFactory: () => ({ initialize() {}, async processRecords({ checkpointer }) {
+      processorFactory: () => ({ initialize() {}, async processRecords({ checkpointer }) {
         inBatch();
         await gate; // a slow batch, still running when the lease is lost
         await checkpointer.checkpoint().catch((e: unknown) => (checkpointError = e));
-      } }), callProcessRecordsEvenForEmptyList: false, processorRetryBaseMs: 10, processorRetryMaxMs: 10, onProcessorError: undefined, parentShardPollIntervalMs: 10 },
+      } }),
+      processing: resolveProcessingConfig({ retryBaseMs: 10, retryMaxMs: 10 }),
       clock: new FakeClock(),
       logger: silentLogger(),
       isHoldingLive: () => true,

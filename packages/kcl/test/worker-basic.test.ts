@@ -40,7 +40,7 @@ describe('Worker — single worker', () => {
     const journal = new Journal();
     const worker = makeWorker(uniqueName('app'), stream, journal, {
       workerId: 'idle',
-      callProcessRecordsEvenForEmptyList: true,
+      processing: { callProcessRecordsEvenForEmptyList: true },
       processorFactory: () => ({ initialize() {}, processRecords: ({ records }) => void sizes.push(records.length) }),
     });
     workers.push(worker);

@@ -85,7 +85,7 @@ describe('Worker — errors and bad input', () => {
       uniqueName('app'),
       stream,
       journal,
-      { workerId: 'skipper', maxRecords: 5, onProcessorError: (_e, ctx) => (decisions.push(ctx.attempt), ctx.attempt >= 3 ? 'skip' : 'retry') },
+      { workerId: 'skipper', retrieval: { polling: { maxRecords: 5 } }, processing: { onProcessorError: (_e, ctx) => (decisions.push(ctx.attempt), ctx.attempt >= 3 ? 'skip' : 'retry') } },
       { failOn: (s) => s.n === 2 },
     );
     workers.push(worker);

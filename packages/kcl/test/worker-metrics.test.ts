@@ -30,7 +30,7 @@ describe('Worker metrics (on the emulators)', () => {
     await createStream(kinesis, stream, 2);
     const capture = new Capture();
     const journal = new Journal();
-    const worker = makeWorker(uniqueName('metrics-app'), stream, journal, { workerId: 'm1', metrics: capture, metricsIntervalMs: 200 });
+    const worker = makeWorker(uniqueName('metrics-app'), stream, journal, { workerId: 'm1', metrics: { publisher: capture, intervalMs: 200 } });
     workers.push(worker);
     await worker.start();
     await putKeyed(kinesis, stream, 100, 10);
@@ -62,8 +62,8 @@ describe('Worker metrics (on the emulators)', () => {
     const none = new Capture();
     const journal = new Journal();
     const app = uniqueName('metrics-level-app');
-    const a = makeWorker(app, stream, journal, { workerId: 'a', metrics: summary, metricsIntervalMs: 200, metricsLevel: 'SUMMARY' });
-    const b = makeWorker(uniqueName('metrics-none-app'), stream, new Journal(), { workerId: 'b', metrics: none, metricsIntervalMs: 200, metricsLevel: 'NONE' });
+    const a = makeWorker(app, stream, journal, { workerId: 'a', metrics: { publisher: summary, intervalMs: 200, level: 'SUMMARY' } });
+    const b = makeWorker(uniqueName('metrics-none-app'), stream, new Journal(), { workerId: 'b', metrics: { publisher: none, intervalMs: 200, level: 'NONE' } });
     workers.push(a, b);
     await Promise.all([a.start(), b.start()]);
     await putKeyed(kinesis, stream, 20, 2);

@@ -33,7 +33,7 @@ async function settleWithin(clock: FakeClock, promise: Promise<unknown>, limitMs
   return clock.elapsed() - start;
 }
 
-const settings = { leaseDurationMs: 10_000, shutdownTimeoutMs: 5_000, metrics: false as const, initialPosition: 'TRIM_HORIZON' as const };
+const settings = { leases: { leaseDurationMs: 10_000 }, processing: { shutdownTimeoutMs: 5_000 }, metrics: { publisher: false as const }, initialPosition: 'TRIM_HORIZON' as const };
 
 describe('Worker.shutdown() resolves by its deadline', () => {
   it('while the lease table does not answer the release of a lease (a DynamoDB outage)', async () => {
@@ -48,7 +48,7 @@ describe('Worker.shutdown() resolves by its deadline', () => {
     await settleWithin(clock, worker.start(), 5_000);
     await settleWithin(clock, new Promise<void>((r) => (worker.heldShards().length > 0 ? r() : worker.once('leaseAcquired', () => r()))), 5_000);
     const took = await settleWithin(clock, worker.shutdown(), 60_000);
-    expect(took).toBeLessThanOrEqual(settings.shutdownTimeoutMs + settings.leaseDurationMs + 250);
+    expect(took).toBeLessThanOrEqual(settings.processing.shutdownTimeoutMs + settings.leases.leaseDurationMs + 250);
     expect(worker.state).toBe('STOPPED');
   });
 
@@ -64,7 +64,7 @@ describe('Worker.shutdown() resolves by its deadline', () => {
     const started = worker.start();
     await clock.advance(1_000);
     const took = await settleWithin(clock, worker.shutdown(), 60_000);
-    expect(took).toBeLessThanOrEqual(settings.shutdownTimeoutMs + settings.leaseDurationMs + 250);
+    expect(took).toBeLessThanOrEqual(settings.processing.shutdownTimeoutMs + settings.leases.leaseDurationMs + 250);
     await expect(started).rejects.toThrow();
     expect(worker.state).toBe('STOPPED');
   });

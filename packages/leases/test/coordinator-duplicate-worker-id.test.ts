@@ -1,11 +1,11 @@
 import { FakeClock, isKclError } from '@kcl-ts/processor';
 import { describe, expect, it } from 'vitest';
-import { LeaseCoordinator } from '../src/coordinator/index.js';
+import { LeaseCoordinator, resolveLeaseCoordinatorConfig } from '../src/coordinator/index.js';
 import { InMemoryLeaseRefresher } from '../src/in-memory-refresher.js';
 import { FAST, seedLeases } from './coordinator-harness.js';
 
 function coordinator(store: InMemoryLeaseRefresher, clock: FakeClock, incarnation: string, errors: Error[]): LeaseCoordinator {
-  const c = new LeaseCoordinator({ refresher: store, workerId: 'same-id', clock, options: FAST, incarnation, random: () => 0.5 });
+  const c = new LeaseCoordinator({ refresher: store, workerId: 'same-id', clock, config: resolveLeaseCoordinatorConfig(FAST), incarnation, random: () => 0.5 });
   c.on('error', (e) => errors.push(e));
   return c;
 }

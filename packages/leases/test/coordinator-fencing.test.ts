@@ -1,6 +1,6 @@
 import { DependencyError, FakeClock, LeaseLostError } from '@kcl-ts/processor';
 import { describe, expect, it } from 'vitest';
-import { LeaseCoordinator } from '../src/coordinator/index.js';
+import { LeaseCoordinator, resolveLeaseCoordinatorConfig } from '../src/coordinator/index.js';
 import { InMemoryLeaseRefresher } from '../src/in-memory-refresher.js';
 import type { Lease, LeaseUpdate } from '../src/lease.js';
 import type { LeaseRefresher } from '../src/refresher.js';
@@ -212,7 +212,7 @@ describe('LeaseCoordinator: one slow write does not hold up the others', () => {
     const [stuck, quiet] = leaseKeys(2) as [string, string];
     const store = new StuckWrites(stuck, honoursAbort);
     seedLeases(store, 2);
-    const a = new LeaseCoordinator({ refresher: store, workerId: 'a', clock, options: FAST });
+    const a = new LeaseCoordinator({ refresher: store, workerId: 'a', clock, config: resolveLeaseCoordinatorConfig(FAST) });
     await a.start();
     expect(a.heldLeases().map((l) => l.leaseKey).sort()).toEqual([stuck, quiet]);
     return { clock, a, stuck, quiet, store };

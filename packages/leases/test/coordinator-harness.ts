@@ -5,7 +5,7 @@
 import { FakeClock } from '@kcl-ts/processor';
 import { InMemoryLeaseRefresher } from '../src/in-memory-refresher.js';
 import type { Lease } from '../src/lease.js';
-import { LeaseCoordinator, type LeaseCoordinatorOptions, type LeaseLostReason } from '../src/coordinator/index.js';
+import { LeaseCoordinator, resolveLeaseCoordinatorConfig, type LeaseCoordinatorOptions, type LeaseLostReason } from '../src/coordinator/index.js';
 
 /** Short timings for tests: lease 1 s, renew every 333 ms, taker every 200 ms, margin 100 ms. */
 export const FAST: LeaseCoordinatorOptions = { leaseDurationMs: 1_000 };
@@ -71,7 +71,7 @@ export class Fleet {
       refresher: extra.refresher ?? this.store,
       workerId,
       clock: this.clock,
-      options: { ...this.options, ...extra.options },
+      config: resolveLeaseCoordinatorConfig({ ...this.options, ...extra.options }),
       random: this.random,
       ...(extra.onHandoffRequested ? { onHandoffRequested: extra.onHandoffRequested } : {}),
     });

@@ -1,6 +1,6 @@
 import { DependencyError, ShutdownError } from '@kcl-ts/processor';
 import { describe, expect, it } from 'vitest';
-import { LeaseCoordinator } from '../src/coordinator/index.js';
+import { LeaseCoordinator, resolveLeaseCoordinatorConfig } from '../src/coordinator/index.js';
 import { Fleet, seedLeases } from './coordinator-harness.js';
 
 const throttled = (): DependencyError => new DependencyError('dynamodb', 'Scan', 'throttled', { retryable: true });
@@ -162,7 +162,7 @@ describe('LeaseCoordinator: errors in loop rounds', () => {
   it('never crash the process when nobody listens for error', async () => {
     const fleet = new Fleet();
     seedLeases(fleet.store, 1);
-    const lonely = new LeaseCoordinator({ refresher: fleet.store, workerId: 'lonely', clock: fleet.clock, options: { leaseDurationMs: 1_000 } });
+    const lonely = new LeaseCoordinator({ refresher: fleet.store, workerId: 'lonely', clock: fleet.clock, config: resolveLeaseCoordinatorConfig({ leaseDurationMs: 1_000 }) });
     await lonely.start();
     fleet.store.failNext('listLeases', throttled());
     fleet.store.failNext('renewLease', throttled());

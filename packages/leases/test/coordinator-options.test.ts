@@ -65,14 +65,20 @@ describe('resolveLeaseCoordinatorConfig', () => {
     expect((thrown as Error).message).toContain(shown);
   });
 
+  it('names the option path and rejects unknown keys (a typo is not dropped)', () => {
+    expect(() => resolveLeaseCoordinatorConfig({ leaseDuration: 5_000 } as LeaseCoordinatorOptions)).toThrow(/^leases\.leaseDuration is not an option/);
+    expect(() => resolveLeaseCoordinatorConfig({ leaseDurationMs: 0 })).toThrow(/^leases\.leaseDurationMs must be/);
+    expect(() => resolveLeaseCoordinatorConfig({ gracefulHandoff: 1 as unknown as boolean }, 'coordinator')).toThrow(/^coordinator\.gracefulHandoff must be a boolean/);
+  });
+
   it('rejects options that are not an object', () => {
     expect(() => resolveLeaseCoordinatorConfig(null as unknown as LeaseCoordinatorOptions)).toThrow(TypeError);
   });
 
-  it('is applied by the LeaseCoordinator constructor, which also checks the worker id', () => {
+  it('the LeaseCoordinator runs on the resolved config, and checks the worker id', () => {
     const refresher = new InMemoryLeaseRefresher();
-    expect(new LeaseCoordinator({ refresher, workerId: 'w', options: { leaseDurationMs: 3_000 } }).config.takerIntervalMs).toBe(600);
-    expect(() => new LeaseCoordinator({ refresher, workerId: 'w', options: { takerIntervalMs: 0 } })).toThrow(/takerIntervalMs/);
+    expect(new LeaseCoordinator({ refresher, workerId: 'w', config: resolveLeaseCoordinatorConfig({ leaseDurationMs: 3_000 }) }).config.takerIntervalMs).toBe(600);
+    expect(() => resolveLeaseCoordinatorConfig({ takerIntervalMs: 0 })).toThrow(/leases.takerIntervalMs/);
     expect(() => new LeaseCoordinator({ refresher, workerId: '' })).toThrow(/workerId/);
   });
 });

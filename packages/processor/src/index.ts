@@ -14,3 +14,4 @@ export * from './processor.js';
 export * from './position.js';
 export * from './aws-errors.js';
 export * from './retry.js';
+export * from './options.js';

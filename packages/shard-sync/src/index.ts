@@ -16,3 +16,4 @@ export * from './shard-syncer.js';
 export * from './shard-hierarchy-gate.js';
 export * from './lease-cleanup.js';
 export * from './periodic-shard-sync.js';
+export * from './shard-sync-options.js';

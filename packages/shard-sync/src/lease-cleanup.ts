@@ -4,7 +4,7 @@
  * @module
  */
 import type { Lease, LeaseRefresher } from '@kcl-ts/leases';
-import { silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
+import { numberOption, silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
 import { ShardGraph, hasProgressed } from './shard-graph.js';
 import type { ShardLister } from './shard-lister.js';
 
@@ -64,10 +64,7 @@ export class LeaseCleanup {
   constructor(options: LeaseCleanupOptions) {
     if (typeof options?.refresher?.deleteLease !== 'function') throw new TypeError(`refresher must be a LeaseRefresher, got ${String(options?.refresher)}`);
     if (typeof options.detector?.listShards !== 'function') throw new TypeError(`detector must be a ShardDetector (ShardLister), got ${String(options.detector)}`);
-    const retention = options.garbageRetentionMs ?? LEASE_CLEANUP_DEFAULTS.garbageRetentionMs;
-    if (typeof retention !== 'number' || !Number.isFinite(retention) || retention < 0) {
-      throw new TypeError(`garbageRetentionMs must be a number >= 0, got ${JSON.stringify(retention)}`);
-    }
+    const retention = numberOption(options.garbageRetentionMs, 'garbageRetentionMs', LEASE_CLEANUP_DEFAULTS.garbageRetentionMs, { integer: false });
     this.refresher = options.refresher;
     this.detector = options.detector;
     this.clock = options.clock ?? systemClock;

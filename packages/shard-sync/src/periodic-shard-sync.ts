@@ -7,6 +7,7 @@ import { ShutdownError, isKclError, silentLogger, systemClock, type Clock, type 
 import { linkSignals } from './abort.js';
 import type { LeaseCleanup } from './lease-cleanup.js';
 import type { ShardSyncResult, ShardSyncer } from './shard-syncer.js';
+import { SHARD_SYNC_DEFAULTS, type ShardSyncConfig } from './shard-sync-options.js';
 
 /** Options of {@link PeriodicShardSync}. */
 export interface PeriodicShardSyncOptions {
@@ -20,12 +21,8 @@ export interface PeriodicShardSyncOptions {
    * smallest id takes over within about one lease duration — no long-held lock.
    */
   readonly isLeader: () => boolean;
-  /** Time between periodic syncs. Java KCL: `shardSyncIntervalMillis`. @default 60000 */
-  readonly intervalMs?: number;
-  /** Cap of the wait after consecutive failures (which doubles from `intervalMs`). @default 600000 */
-  readonly maxBackoffMs?: number;
-  /** Least time between the end of one run and a run asked for by {@link PeriodicShardSync.requestSync}. @default 1000 */
-  readonly minRequestIntervalMs?: number;
+  /** The timing (`intervalMs`, `maxBackoffMs`, `minRequestIntervalMs`), resolved by {@link resolveShardSyncConfig}. @default SHARD_SYNC_DEFAULTS */
+  readonly config?: Pick<ShardSyncConfig, 'intervalMs' | 'maxBackoffMs' | 'minRequestIntervalMs'>;
   /** @default systemClock */
   readonly clock?: Clock;
   /** @default silentLogger() */
@@ -36,14 +33,7 @@ export interface PeriodicShardSyncOptions {
   readonly onRun?: (result: ShardSyncResult | undefined, durationMs: number) => void;
 }
 
-/** Defaults of {@link PeriodicShardSyncOptions}. */
-export const PERIODIC_SHARD_SYNC_DEFAULTS = Object.freeze({
-  intervalMs: 60_000,
-  maxBackoffMs: 600_000,
-  minRequestIntervalMs: 1_000,
-});
-
-/** {@link PeriodicShardSyncOptions} after validation. */
+/** {@link PeriodicShardSyncOptions} checked, with the defaults filled in. */
 export interface PeriodicShardSyncConfig {
   readonly syncer: Pick<ShardSyncer, 'syncShards'>;
   readonly cleanup: Pick<LeaseCleanup, 'run'> | undefined;
@@ -57,30 +47,24 @@ export interface PeriodicShardSyncConfig {
   readonly onRun: ((result: ShardSyncResult | undefined, durationMs: number) => void) | undefined;
 }
 
-function positive(name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw new TypeError(`${name} must be a number >= ${min}, got ${JSON.stringify(value)}`);
-  return value;
-}
-
 /**
- * Validates {@link PeriodicShardSyncOptions} and fills in the defaults.
- * @throws TypeError naming the bad option and its value.
+ * Checks the dependencies in {@link PeriodicShardSyncOptions} and fills in the defaults.
+ * @throws TypeError naming a missing dependency.
  */
-export function resolvePeriodicShardSyncConfig(options: PeriodicShardSyncOptions): PeriodicShardSyncConfig {
+function periodicShardSyncConfig(options: PeriodicShardSyncOptions): PeriodicShardSyncConfig {
   if (typeof options?.syncer?.syncShards !== 'function') throw new TypeError(`syncer must be a ShardSyncer, got ${String(options?.syncer)}`);
   if (options.cleanup !== undefined && typeof options.cleanup.run !== 'function') throw new TypeError(`cleanup must be a LeaseCleanup, got ${String(options.cleanup)}`);
   if (typeof options.isLeader !== 'function') throw new TypeError(`isLeader must be a function, got ${String(options.isLeader)}`);
   if (options.onError !== undefined && typeof options.onError !== 'function') throw new TypeError(`onError must be a function, got ${String(options.onError)}`);
   if (options.onRun !== undefined && typeof options.onRun !== 'function') throw new TypeError(`onRun must be a function, got ${String(options.onRun)}`);
-  const d = PERIODIC_SHARD_SYNC_DEFAULTS;
-  const intervalMs = positive('intervalMs', options.intervalMs ?? d.intervalMs, 1);
+  const { intervalMs, maxBackoffMs, minRequestIntervalMs } = options.config ?? SHARD_SYNC_DEFAULTS;
   return {
     syncer: options.syncer,
     cleanup: options.cleanup,
     isLeader: options.isLeader,
     intervalMs,
-    maxBackoffMs: Math.max(intervalMs, positive('maxBackoffMs', options.maxBackoffMs ?? d.maxBackoffMs, 1)),
-    minRequestIntervalMs: positive('minRequestIntervalMs', options.minRequestIntervalMs ?? d.minRequestIntervalMs, 0),
+    maxBackoffMs,
+    minRequestIntervalMs,
     clock: options.clock ?? systemClock,
     logger: options.logger ?? silentLogger(),
     onError: options.onError,
@@ -120,7 +104,7 @@ export class PeriodicShardSync {
 
   /** @throws TypeError naming an invalid option. */
   constructor(options: PeriodicShardSyncOptions) {
-    this.config = resolvePeriodicShardSyncConfig(options);
+    this.config = periodicShardSyncConfig(options);
     this.logger = this.config.logger.child({ component: 'periodic-shard-sync' });
   }
 

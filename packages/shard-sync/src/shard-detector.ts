@@ -8,9 +8,10 @@ import { ListShardsCommand, type KinesisClient, type ListShardsCommandInput, typ
 import { AbortError, awsErrorName, DependencyError, isRetryableAwsError, raceAbort, ResourceNotFoundError, silentLogger, systemClock, toAbortError, withRetries, type Clock, type Logger } from '@kcl-ts/processor';
 import { shardFromSdk, type ShardInfo } from './shard-info.js';
 import type { ShardLister } from './shard-lister.js';
+import { SHARD_SYNC_DEFAULTS, type ListShardsConfig } from './shard-sync-options.js';
 import { resolveStreamIdentifier, streamLabelOf, type StreamIdentifier } from './stream-identifier.js';
 
-/** Options of {@link ShardDetector}. */
+/** What a {@link ShardDetector} is built from. */
 export interface ShardDetectorOptions {
   /** Your Kinesis client; never destroyed by the detector. */
   readonly kinesisClient: KinesisClient;
@@ -20,68 +21,16 @@ export interface ShardDetectorOptions {
   readonly clock?: Clock;
   /** @default silentLogger() */
   readonly logger?: Logger;
-  /**
-   * Retries of one ListShards page on throttling, 5xx and network errors.
-   * Java KCL: `maxListShardsRetryAttempts` (50, with a fixed 1.5 s backoff).
-   * @default 8
-   */
-  readonly maxRetries?: number;
-  /** ListShards `MaxResults` per page (1–10,000). @default 1000 */
-  readonly pageSize?: number;
-  /** Backoff base: retry `n` waits a random time below `retryBaseDelayMs × 2^n`. Java KCL: `listShardsBackoffTimeInMillis`. @default 100 */
-  readonly retryBaseDelayMs?: number;
-  /** Cap of one backoff wait. @default 5000 */
-  readonly retryMaxDelayMs?: number;
+  /** ListShards tuning, resolved by {@link resolveShardSyncConfig} (its `listShards`). @default SHARD_SYNC_DEFAULTS.listShards */
+  readonly listShards?: ListShardsConfig;
 }
 
-/** Defaults of {@link ShardDetectorOptions}. */
-export const SHARD_DETECTOR_DEFAULTS = Object.freeze({
-  maxRetries: 8,
-  pageSize: 1000,
-  retryBaseDelayMs: 100,
-  retryMaxDelayMs: 5000,
-});
-
-/** {@link ShardDetectorOptions} after validation, with every default filled in. */
-export interface ShardDetectorConfig {
+/** The detector's dependencies and its ListShards tuning. */
+export interface ShardDetectorConfig extends ListShardsConfig {
   readonly kinesisClient: KinesisClient;
   readonly stream: StreamIdentifier;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly maxRetries: number;
-  readonly pageSize: number;
-  readonly retryBaseDelayMs: number;
-  readonly retryMaxDelayMs: number;
-}
-
-function integerOption(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-/**
- * Validates {@link ShardDetectorOptions} and fills in the defaults.
- * @throws TypeError naming the bad option and its value.
- */
-export function resolveShardDetectorConfig(options: ShardDetectorOptions): ShardDetectorConfig {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`ShardDetector options must be an object, got ${JSON.stringify(options)}`);
-  const client = options.kinesisClient as unknown;
-  if (typeof client !== 'object' || client === null || typeof (client as { send?: unknown }).send !== 'function') {
-    throw new TypeError(`kinesisClient must be a KinesisClient, got ${String(client)}`);
-  }
-  const d = SHARD_DETECTOR_DEFAULTS;
-  return {
-    kinesisClient: options.kinesisClient,
-    stream: resolveStreamIdentifier(options.stream),
-    clock: options.clock ?? systemClock,
-    logger: options.logger ?? silentLogger(),
-    maxRetries: integerOption('maxRetries', options.maxRetries ?? d.maxRetries, 0, 100),
-    pageSize: integerOption('pageSize', options.pageSize ?? d.pageSize, 1, 10_000),
-    retryBaseDelayMs: integerOption('retryBaseDelayMs', options.retryBaseDelayMs ?? d.retryBaseDelayMs, 1, 60_000),
-    retryMaxDelayMs: integerOption('retryMaxDelayMs', options.retryMaxDelayMs ?? d.retryMaxDelayMs, 1, 600_000),
-  };
 }
 
 /**
@@ -105,9 +54,19 @@ export class ShardDetector implements ShardLister {
   /** Flips to false when the endpoint rejects `ShardFilter`; later listings filter locally only. */
   private shardFilterSupported = true;
 
-  /** @throws TypeError naming an invalid option. */
+  /** @throws TypeError for a missing client or an invalid stream. */
   constructor(options: ShardDetectorOptions) {
-    this.config = resolveShardDetectorConfig(options);
+    const client = options?.kinesisClient as unknown;
+    if (typeof client !== 'object' || client === null || typeof (client as { send?: unknown }).send !== 'function') {
+      throw new TypeError(`kinesisClient must be a KinesisClient, got ${String(client)}`);
+    }
+    this.config = {
+      kinesisClient: options.kinesisClient,
+      stream: resolveStreamIdentifier(options.stream),
+      clock: options.clock ?? systemClock,
+      logger: options.logger ?? silentLogger(),
+      ...(options.listShards ?? SHARD_SYNC_DEFAULTS.listShards),
+    };
     this.streamLabel = streamLabelOf(this.config.stream);
     this.logger = this.config.logger.child({ component: 'shard-detector', stream: this.streamLabel });
   }

@@ -7,6 +7,7 @@ import type { Lease, LeaseRefresher } from '@kcl-ts/leases';
 import { isKclError, isSequenceNumber, silentLogger, systemClock, type Clock, type Logger, toAbortError } from '@kcl-ts/processor';
 import { isOpenShard, type ShardInfo } from './shard-info.js';
 import type { ShardLister } from './shard-lister.js';
+import { SHARD_SYNC_DEFAULTS, type ShardSyncConfig } from './shard-sync-options.js';
 
 /** Options of {@link ShardHierarchyGate}. */
 export interface ShardHierarchyGateOptions {
@@ -21,15 +22,9 @@ export interface ShardHierarchyGateOptions {
   readonly clock?: Clock;
   /** @default silentLogger() */
   readonly logger?: Logger;
-  /** A cached shard list younger than this is reused; an older one is refreshed when a missing parent looks open. @default 5000 */
-  readonly shardListMaxAgeMs?: number;
+  /** `shardListMaxAgeMs` (a cached shard list younger than this is reused) and `parentPollIntervalMs`, resolved by {@link resolveShardSyncConfig}. @default SHARD_SYNC_DEFAULTS */
+  readonly config?: Pick<ShardSyncConfig, 'shardListMaxAgeMs' | 'parentPollIntervalMs'>;
 }
-
-/** Defaults of {@link ShardHierarchyGateOptions} and {@link WaitUntilCanStartOptions}. */
-export const SHARD_HIERARCHY_GATE_DEFAULTS = Object.freeze({
-  shardListMaxAgeMs: 5000,
-  pollIntervalMs: 1000,
-});
 
 /** Options of {@link ShardHierarchyGate.waitUntilCanStart}. */
 export interface WaitUntilCanStartOptions {
@@ -40,7 +35,7 @@ export interface WaitUntilCanStartOptions {
    * {@link ShardHierarchyGate.notifyShardEnded}) wakes the wait at once, so this only
    * bounds the delay for parents finished by other workers.
    * Java KCL: `parentShardPollIntervalMillis` (10,000).
-   * @default 1000
+   * @default the gate's `config.parentPollIntervalMs` (1000)
    */
   readonly pollIntervalMs?: number;
 }
@@ -67,7 +62,7 @@ export class ShardHierarchyGate {
   private readonly detector: ShardLister | undefined;
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly shardListMaxAgeMs: number;
+  private readonly config: Pick<ShardSyncConfig, 'shardListMaxAgeMs' | 'parentPollIntervalMs'>;
   private cache: { readonly shards: ReadonlyMap<string, ShardInfo>; readonly at: number } | undefined;
   private refreshing: Promise<ReadonlyMap<string, ShardInfo>> | undefined;
   private readonly waiters = new Map<string, Set<() => void>>();
@@ -80,15 +75,11 @@ export class ShardHierarchyGate {
     if (options.detector !== undefined && typeof options.detector.listShards !== 'function') {
       throw new TypeError(`detector must be a ShardDetector (ShardLister), got ${String(options.detector)}`);
     }
-    const maxAge = options.shardListMaxAgeMs ?? SHARD_HIERARCHY_GATE_DEFAULTS.shardListMaxAgeMs;
-    if (typeof maxAge !== 'number' || !Number.isFinite(maxAge) || maxAge < 0) {
-      throw new TypeError(`shardListMaxAgeMs must be a number >= 0, got ${JSON.stringify(maxAge)}`);
-    }
     this.refresher = options.refresher;
     this.detector = options.detector;
     this.clock = options.clock ?? systemClock;
     this.logger = (options.logger ?? silentLogger()).child({ component: 'shard-hierarchy-gate' });
-    this.shardListMaxAgeMs = maxAge;
+    this.config = options.config ?? SHARD_SYNC_DEFAULTS;
   }
 
   /** True iff every parent of the lease's shard is finished; see the class comment for the exact rule. */
@@ -108,7 +99,7 @@ export class ShardHierarchyGate {
    */
   async waitUntilCanStart(lease: Lease, options: WaitUntilCanStartOptions = {}): Promise<void> {
     const { signal } = options;
-    const pollIntervalMs = options.pollIntervalMs ?? SHARD_HIERARCHY_GATE_DEFAULTS.pollIntervalMs;
+    const pollIntervalMs = options.pollIntervalMs ?? this.config.parentPollIntervalMs;
     if (typeof pollIntervalMs !== 'number' || !Number.isFinite(pollIntervalMs) || pollIntervalMs <= 0) {
       throw new TypeError(`pollIntervalMs must be a number > 0, got ${JSON.stringify(pollIntervalMs)}`);
     }
@@ -186,7 +177,7 @@ export class ShardHierarchyGate {
   /** The cached shard list; with `refresh`, a new one if the cache is older than the max age. */
   private async shardList(refresh: boolean, signal: AbortSignal | undefined): Promise<ReadonlyMap<string, ShardInfo>> {
     const cache = this.cache;
-    if (cache && (!refresh || this.clock.elapsed() - cache.at < this.shardListMaxAgeMs)) return cache.shards;
+    if (cache && (!refresh || this.clock.elapsed() - cache.at < this.config.shardListMaxAgeMs)) return cache.shards;
     if (!this.refreshing) {
       const detector = this.detector!;
       this.refreshing = detector

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock, ResourceNotFoundError, ShutdownError, flushMicrotasks } from '@kcl-ts/processor';
-import { PeriodicShardSync, type ShardSyncResult } from '@kcl-ts/shard-sync';
+import { PeriodicShardSync, resolveShardSyncConfig, type ShardSyncOptions, type ShardSyncResult } from '@kcl-ts/shard-sync';
 
 const OK: ShardSyncResult = { shards: 1, leasesCreated: [], holes: [], repairedHoles: [], garbageLeases: [] };
 
@@ -18,9 +18,7 @@ function harness(options: { leader?: boolean; failWith?: () => Error | undefined
     },
     cleanup: { run: async () => ((state.cleanups += 1), { deleted: [] }) },
     isLeader: () => state.leader,
-    intervalMs: options.intervalMs ?? 1000,
-    maxBackoffMs: 8000,
-    minRequestIntervalMs: 100,
+    config: resolveShardSyncConfig({ intervalMs: options.intervalMs ?? 1000, maxBackoffMs: 8000, minRequestIntervalMs: 100 }),
     clock,
     onError: (e) => state.errors.push(e),
   });
@@ -136,7 +134,8 @@ describe('PeriodicShardSync', () => {
 
   it('rejects bad options with a TypeError naming them', () => {
     const syncer = { syncShards: async () => OK };
-    expect(() => new PeriodicShardSync({ syncer, isLeader: () => true, intervalMs: 0 })).toThrow(/intervalMs/);
+    expect(() => resolveShardSyncConfig({ intervalMs: 0 })).toThrow(/^shardSync\.intervalMs must be a positive integer of milliseconds/);
+    expect(() => resolveShardSyncConfig({ interval: 5 } as ShardSyncOptions)).toThrow(/^shardSync\.interval is not an option/);
     expect(() => new PeriodicShardSync({ syncer, isLeader: undefined as never })).toThrow(/isLeader/);
     expect(() => new PeriodicShardSync({ syncer: {} as never, isLeader: () => true })).toThrow(/syncer/);
   });

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { KinesisClient, ListShardsCommandInput, Shard } from '@aws-sdk/client-kinesis';
 import { AbortError, DependencyError, FakeClock, ResourceNotFoundError } from '@kcl-ts/processor';
-import { ShardDetector } from '@kcl-ts/shard-sync';
+import { resolveShardSyncConfig, ShardDetector, type ListShardsConfig, type ListShardsOptions } from '@kcl-ts/shard-sync';
 import { sid } from './fake-stream.js';
+
+/** ListShards tuning as the Worker resolves it (`shardSync.listShards`). */
+const tuning = (listShards: ListShardsOptions): ListShardsConfig => resolveShardSyncConfig({ listShards }).listShards;
 
 function sdkShard(n: number, extra: Partial<Shard> = {}): Shard {
   return {
@@ -44,7 +47,7 @@ function paged(pageSize = 2) {
 describe('ShardDetector', () => {
   it('pages with NextToken; only the first page names the stream', async () => {
     const { client, inputs } = fakeClient(paged());
-    const detector = new ShardDetector({ kinesisClient: client, stream: { streamName: 'orders' }, pageSize: 2 });
+    const detector = new ShardDetector({ kinesisClient: client, stream: { streamName: 'orders' }, listShards: tuning({ pageSize: 2 }) });
     const listed = await detector.listShards();
     expect(listed.map((s) => s.shardId)).toEqual(shards.map((s) => s.ShardId));
     expect(inputs).toEqual([{ StreamName: 'orders', MaxResults: 2 }, { NextToken: '2', MaxResults: 2 }, { NextToken: '4', MaxResults: 2 }]);
@@ -61,7 +64,7 @@ describe('ShardDetector', () => {
 
   it('listChildShards sends ShardFilter AFTER_SHARD_ID on the first page only, and filters locally', async () => {
     const { client, inputs } = fakeClient(paged()); // ignores the filter, like kinesalite
-    const detector = new ShardDetector({ kinesisClient: client, stream: { streamName: 'orders' }, pageSize: 2 });
+    const detector = new ShardDetector({ kinesisClient: client, stream: { streamName: 'orders' }, listShards: tuning({ pageSize: 2 }) });
     const children = await detector.listChildShards(sid(0));
     expect(children.map((s) => s.shardId)).toEqual([sid(2), sid(3), sid(4)]);
     expect(inputs[0]).toEqual({ StreamName: 'orders', MaxResults: 2, ShardFilter: { Type: 'AFTER_SHARD_ID', ShardId: sid(0) } });
@@ -88,7 +91,7 @@ describe('ShardDetector', () => {
       return { Shards: shards };
     });
     const clock = new FakeClock();
-    const detector = new ShardDetector({ kinesisClient: client, stream: { streamName: 'orders' }, clock, retryBaseDelayMs: 100 });
+    const detector = new ShardDetector({ kinesisClient: client, stream: { streamName: 'orders' }, clock, listShards: tuning({ retryBaseDelayMs: 100 }) });
     let result: unknown;
     const listing = detector.listShards().then((r) => (result = r));
     await clock.advance(0);
@@ -105,7 +108,7 @@ describe('ShardDetector', () => {
       throw awsError('LimitExceededException');
     });
     const clock = new FakeClock();
-    const detector = new ShardDetector({ kinesisClient: client, stream: { streamName: 'orders' }, clock, maxRetries: 2 });
+    const detector = new ShardDetector({ kinesisClient: client, stream: { streamName: 'orders' }, clock, listShards: tuning({ maxRetries: 2 }) });
     const listing = detector.listShards();
     const settled = listing.catch((e: unknown) => e);
     await clock.advance(60_000);
@@ -159,7 +162,7 @@ describe('ShardDetector', () => {
       }
       return paged()(input);
     });
-    const listed = await new ShardDetector({ kinesisClient: client, stream: { streamName: 'orders' }, pageSize: 2 }).listShards();
+    const listed = await new ShardDetector({ kinesisClient: client, stream: { streamName: 'orders' }, listShards: tuning({ pageSize: 2 }) }).listShards();
     expect(listed).toHaveLength(5);
     expect(inputs.filter((i) => i.StreamName === 'orders')).toHaveLength(2);
   });
@@ -168,8 +171,9 @@ describe('ShardDetector', () => {
     const { client } = fakeClient(paged());
     expect(() => new ShardDetector({ kinesisClient: undefined as never, stream: { streamName: 'a' } })).toThrow(/kinesisClient/);
     expect(() => new ShardDetector({ kinesisClient: client, stream: { streamArn: 'arn:nope' } })).toThrow(/streamArn.*arn:nope/);
-    expect(() => new ShardDetector({ kinesisClient: client, stream: { streamName: 'a' }, pageSize: 0 })).toThrow(/pageSize.*0/);
-    expect(() => new ShardDetector({ kinesisClient: client, stream: { streamName: 'a' }, pageSize: 10_001 })).toThrow(/pageSize/);
-    expect(() => new ShardDetector({ kinesisClient: client, stream: { streamName: 'a' }, maxRetries: 1.5 })).toThrow(/maxRetries/);
+    expect(() => tuning({ pageSize: 0 })).toThrow(/^shardSync\.listShards\.pageSize.*0$/);
+    expect(() => tuning({ pageSize: 10_001 })).toThrow(/^shardSync\.listShards\.pageSize/);
+    expect(() => tuning({ maxRetries: 1.5 })).toThrow(/^shardSync\.listShards\.maxRetries/);
+    expect(() => tuning({ pages: 2 } as ListShardsOptions)).toThrow(/^shardSync\.listShards\.pages is not an option/);
   });
 });

@@ -4,7 +4,7 @@ import { DeleteStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, G
 import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoDbLeaseRefresher, InMemoryLeaseRefresher, type Lease, type LeaseRefresher } from '@kcl-ts/leases';
 import { FakeClock, ResourceNotFoundError } from '@kcl-ts/processor';
-import { childShardsFromSdk, PeriodicShardSync, ShardDetector, ShardSyncer, type ShardLister } from '@kcl-ts/shard-sync';
+import { childShardsFromSdk, PeriodicShardSync, resolveShardSyncConfig, ShardDetector, ShardSyncer, type ShardLister } from '@kcl-ts/shard-sync';
 import { createStream, putRecords, testStack, uniqueName, waitFor } from '../../../test-support/stack.js';
 import { expectLineage, listShards, mergeAdjacent, openShards, splitShard } from './kinesis-helpers.js';
 
@@ -140,7 +140,7 @@ describe('shard sync on the Kinesis Mock', () => {
     const periodic = new PeriodicShardSync({
       syncer: new ShardSyncer({ refresher: new InMemoryLeaseRefresher(), detector, initialPosition: 'LATEST' }),
       isLeader: () => true,
-      intervalMs: 1000,
+      config: resolveShardSyncConfig({ intervalMs: 1000 }),
       clock,
       onError: (e) => errors.push(e),
     });

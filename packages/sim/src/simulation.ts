@@ -402,16 +402,11 @@ class Simulation {
       leaseRefresher: this.table.connect(clock, latency),
       clock,
       initialPosition: config.initialPosition,
-      metrics: false,
-      leaseDurationMs: config.leaseDurationMs,
-      takerIntervalMs: config.takerIntervalMs,
-      idleTimeBetweenReadsMs: config.idleTimeBetweenReadsMs,
-      maxRecords: config.maxRecords,
-      shardSyncIntervalMs: 2_000,
-      parentShardPollIntervalMs: 500,
-      shutdownTimeoutMs: 4_000,
-      processorRetryBaseMs: 200,
-      processorRetryMaxMs: 1_000,
+      metrics: { publisher: false },
+      leases: { leaseDurationMs: config.leaseDurationMs, takerIntervalMs: config.takerIntervalMs },
+      retrieval: { polling: { idleTimeBetweenReadsMs: config.idleTimeBetweenReadsMs, maxRecords: config.maxRecords } },
+      shardSync: { intervalMs: 2_000, parentPollIntervalMs: 500 },
+      processing: { shutdownTimeoutMs: 4_000, retryBaseMs: 200, retryMaxMs: 1_000 },
     };
     const worker = new Worker(options);
     const instance: Instance = { name, workerId: workerId ?? name, clock, behaviour, worker, state: 'running' };

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { PutMetricDataCommand, type CloudWatchClient, type MetricDatum as CloudWatchDatum } from '@aws-sdk/client-cloudwatch';
-import { silentLogger, systemClock, withRetries, type Clock, type Logger } from '@kcl-ts/processor';
+import { numberOption, silentLogger, systemClock, withRetries, type Clock, type Logger } from '@kcl-ts/processor';
 import type { MetricDatum, MetricsPublisher } from '../metrics.js';
 
 /** Options of {@link CloudWatchMetricsPublisher}. */
@@ -32,13 +32,6 @@ export interface CloudWatchMetricsPublisherOptions {
 
 const MAX_DATUMS_PER_REQUEST = 1_000;
 
-function positiveInteger(value: unknown, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new TypeError(`${name} must be an integer between 1 and ${max}, got ${String(value)}`);
-  }
-  return value;
-}
 
 /**
  * Sends the statistic sets of every interval (`SampleCount`, `Sum`, `Minimum`, `Maximum`)
@@ -77,9 +70,9 @@ export class CloudWatchMetricsPublisher implements MetricsPublisher {
     }
     this.client = options.client;
     this.namespace = namespace;
-    this.maxQueued = positiveInteger(options.maxQueuedDatums, 'maxQueuedDatums', 20_000);
-    this.perRequest = positiveInteger(options.datumsPerRequest, 'datumsPerRequest', MAX_DATUMS_PER_REQUEST, MAX_DATUMS_PER_REQUEST);
-    this.maxRetries = options.maxRetries === undefined ? 5 : positiveInteger(options.maxRetries, 'maxRetries', 5);
+    this.maxQueued = numberOption(options.maxQueuedDatums, 'maxQueuedDatums', 20_000, { min: 1 });
+    this.perRequest = numberOption(options.datumsPerRequest, 'datumsPerRequest', MAX_DATUMS_PER_REQUEST, { min: 1, max: MAX_DATUMS_PER_REQUEST });
+    this.maxRetries = numberOption(options.maxRetries, 'maxRetries', 5, { min: 1 });
     this.clock = options.clock ?? systemClock;
     this.logger = (options.logger ?? silentLogger()).child({ component: 'CloudWatchMetricsPublisher' });
   }

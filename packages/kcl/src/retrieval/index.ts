@@ -5,7 +5,16 @@
  * @module
  */
 export * from './types.js';
-export { RETRIEVAL_DEFAULTS, resolveRetrievalConfig, type RetrievalConfig, type RetrievalOptions } from './options.js';
+export {
+  RETRIEVAL_DEFAULTS,
+  resolveRetrievalConfig,
+  type FanOutConfig,
+  type FanOutOptions,
+  type PollingOptions,
+  type RetrievalConfig,
+  type RetrievalMode,
+  type RetrievalOptions,
+} from './options.js';
 export { PollingRecordsFetcher, type PollingRecordsFetcherDeps } from './polling-fetcher.js';
 export { PrefetchBudget } from './prefetch-budget.js';
 export * from './aggregation/index.js';

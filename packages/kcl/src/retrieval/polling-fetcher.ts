@@ -145,8 +145,8 @@ export class PollingRecordsFetcher {
     this.log = (deps.logger ?? silentLogger()).child({ component: 'polling-fetcher', shardId: deps.shardId });
     this.converter = new UserRecordConverter(deps.hashKeyRange, this.log, this.clock);
     this.backoff = { baseDelayMs: deps.config.retryBaseDelayMs, maxDelayMs: deps.config.retryMaxDelayMs };
-    this.minCallSpacingMs = 1000 / deps.config.maxGetRecordsPerSecond;
-    this.idlePauseMs = deps.config.idleTimeBetweenReadsMs;
+    this.minCallSpacingMs = 1000 / deps.config.polling.maxGetRecordsPerSecond;
+    this.idlePauseMs = deps.config.polling.idleTimeBetweenReadsMs;
     this.budget = deps.budget;
     this.queue = new PrefetchQueue(
       prefetchBoundsOf(deps.config),
@@ -210,9 +210,9 @@ export class PollingRecordsFetcher {
       this.converter.drop = request.drop;
       for (;;) {
         if (this.queue.isFull()) await this.queue.waitForSpace(signal);
-        const limit = this.budget?.recordLimit(this.config.maxRecords) ?? this.config.maxRecords;
+        const limit = this.budget?.recordLimit(this.config.polling.maxRecords) ?? this.config.polling.maxRecords;
         // The page in flight counts against the worker's budget from the call until it is queued.
-        inFlight = await this.budget?.acquire(this.budget.estimate(limit), signal);
+        inFlight = await this.budget?.acquire(this.budget.estimate(limit), signal, () => this.queue.holdsNothing);
         let response: GetRecordsCommandOutput;
         try {
           response = await this.getRecords(iterator, limit, signal);
@@ -274,7 +274,7 @@ export class PollingRecordsFetcher {
    * - after an empty poll, the pause doubles (from `idleTimeBetweenReadsMs`), up to the bound.
    */
   private pauseAfter(records: number): number {
-    const { idleTimeBetweenReadsMs: base, maxIdleTimeBetweenReadsMs: max } = this.config;
+    const { idleTimeBetweenReadsMs: base, maxIdleTimeBetweenReadsMs: max } = this.config.polling;
     const interval = this.lastCallStart - this.previousCallStart;
     this.previousCallStart = this.lastCallStart;
     if (records === 0) {
@@ -286,7 +286,7 @@ export class PollingRecordsFetcher {
     // Records per ms over the window this call collected, smoothed over recent polls.
     const rate = records / Math.max(1, Math.min(interval, max));
     this.arrivalsPerMs = this.arrivalsPerMs === 0 ? rate : this.arrivalsPerMs + (rate - this.arrivalsPerMs) / 2;
-    this.idlePauseMs = Math.min(max, Math.max(base, RECORDS_PER_SPARSE_POLL / this.arrivalsPerMs));
+    this.idlePauseMs = Math.round(Math.min(max, Math.max(base, RECORDS_PER_SPARSE_POLL / this.arrivalsPerMs)));
     return this.idlePauseMs;
   }
 

@@ -14,8 +14,9 @@ const INITIAL_RECORD_BYTES = 1024;
  * Polling sources size each call from it: {@link PrefetchBudget.recordLimit} splits the budget
  * among the sources registered and divides by the average record size seen, so with many shards
  * each asks for fewer records per call. A call is admitted while the bytes held plus its
- * estimate fit, or when nothing at all is held (so a budget smaller than one page still makes
- * progress, one page at a time).
+ * estimate fit, when nothing at all is held, or when the asking source itself holds nothing (so
+ * a slow processor on one shard never stalls the others, and a budget smaller than one page
+ * still makes progress).
  */
 export class PrefetchBudget {
   private used = 0;
@@ -74,10 +75,12 @@ export class PrefetchBudget {
   }
 
   /**
-   * Waits until `bytes` fit (or nothing is held), then reserves them; resolves to the function
-   * that returns them. Rejects with the signal's reason when `signal` aborts first.
+   * Waits until `bytes` fit (or nothing is held, or `exempt()` holds), then reserves them;
+   * resolves to the function that returns them. Rejects with the signal's reason when `signal`
+   * aborts first. A source passes `exempt` = "I hold nothing at all", so no shard waits on
+   * another shard's slow processor: each may always have one call's worth, sized by its share.
    */
-  acquire(bytes: number, signal: AbortSignal): Promise<() => void> {
+  acquire(bytes: number, signal: AbortSignal, exempt: () => boolean = () => false): Promise<() => void> {
     const grant = (): (() => void) => {
       this.reserve(bytes);
       let released = false;
@@ -87,7 +90,7 @@ export class PrefetchBudget {
         this.release(bytes);
       };
     };
-    if (this.admits(bytes)) return Promise.resolve(grant());
+    if (this.admits(bytes) || exempt()) return Promise.resolve(grant());
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -97,7 +100,7 @@ export class PrefetchBudget {
         reject(signal.reason);
       };
       const unsubscribe = this.onRelease(() => {
-        if (settled || !this.admits(bytes)) return;
+        if (settled || !(this.admits(bytes) || exempt())) return;
         settled = true;
         unsubscribe();
         signal.removeEventListener('abort', onAbort);
@@ -112,15 +115,14 @@ export class PrefetchBudget {
     this.used += bytes;
   }
 
-  /** Returns `bytes` to the budget and wakes the sources waiting for room. */
+  /** Returns `bytes` to the budget and wakes the sources waiting for room (each checks its own condition). */
   release(bytes: number): void {
     if (bytes <= 0) return;
     this.used = Math.max(0, this.used - bytes);
-    if (this.exhausted()) return;
     for (const listener of [...this.listeners]) listener();
   }
 
-  /** Calls `listener` whenever bytes are released below the budget; returns the unsubscriber. */
+  /** Calls `listener` whenever bytes are released; returns the unsubscriber. */
   onRelease(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

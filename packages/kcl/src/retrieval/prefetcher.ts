@@ -71,6 +71,11 @@ export class PrefetchQueue {
     return this.queuedBytes;
   }
 
+  /** True when nothing is queued and the consumer holds no batch (it asked for the next one). */
+  get holdsNothing(): boolean {
+    return this.items.length === 0 && this.deliveredBytes === 0;
+  }
+
   /** True while any bound is reached (the shared budget counts only once this queue holds a batch). */
   isFull(): boolean {
     return (

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { FakeClock } from '@kcl-ts/processor';
 import { LeaseCoordinator } from '../coordinator/lease-coordinator.js';
-import type { LeaseCoordinatorOptions } from '../coordinator/options.js';
+import { resolveLeaseCoordinatorConfig, type LeaseCoordinatorOptions } from '../coordinator/options.js';
 import { InMemoryLeaseRefresher } from '../in-memory-refresher.js';
 import type { Lease, LeaseUpdate, NewLease } from '../lease.js';
 import type { LeaseRefresher } from '../refresher.js';
@@ -234,7 +234,7 @@ export async function simulateJoin(sim: JoinSimulationOptions): Promise<JoinSimu
   let doublyHeld = 0;
   let maxDoublyHeld = 0;
   const make = (workerId: string): LeaseCoordinator => {
-    const c = new LeaseCoordinator({ refresher: store, workerId, clock, options: sim.options, random });
+    const c = new LeaseCoordinator({ refresher: store, workerId, clock, config: resolveLeaseCoordinatorConfig(sim.options), random });
     heldBy.set(workerId, 0);
     c.on('leaseGained', (lease) => {
       heldBy.set(workerId, heldBy.get(workerId)! + 1);

@@ -6,7 +6,7 @@ import { asError, LEASE_WRITE_CONCURRENCY, type CoordinatorContext } from './con
 import { CoordinatorEmitter, type LeaseCoordinatorEvents, type LeaseCoordinatorListener, type TakerRunSummary } from './events.js';
 import { HeldLeases } from './held-leases.js';
 import { mapLimit } from './map-limit.js';
-import { resolveLeaseCoordinatorConfig, type LeaseCoordinatorConfig, type LeaseCoordinatorOptions } from './options.js';
+import { resolveLeaseCoordinatorConfig, type LeaseCoordinatorConfig } from './options.js';
 import { LeaseRenewer } from './renewer.js';
 import { LeaseTaker } from './taker.js';
 
@@ -20,8 +20,8 @@ export interface LeaseCoordinatorDeps {
   readonly clock?: Clock;
   /** Logger; the coordinator logs through a child with `component: 'lease-coordinator'`. @default silentLogger() */
   readonly logger?: Logger;
-  /** Tuning; see {@link LeaseCoordinatorOptions}. */
-  readonly options?: LeaseCoordinatorOptions;
+  /** Tuning, resolved by {@link resolveLeaseCoordinatorConfig}. @default resolveLeaseCoordinatorConfig() */
+  readonly config?: LeaseCoordinatorConfig;
   /**
    * Called on the owner when a peer requested a graceful handoff of `lease` to `to`: drain the
    * shard and checkpoint (with {@link LeaseCoordinator.updateLease}), then resolve; the lease is
@@ -79,7 +79,7 @@ export class LeaseCoordinator {
       throw new TypeError(`workerId must be a non-empty string, got ${JSON.stringify(deps.workerId)}`);
     }
     this.workerId = deps.workerId;
-    this.config = resolveLeaseCoordinatorConfig(deps.options);
+    this.config = deps.config ?? resolveLeaseCoordinatorConfig();
     this.clock = deps.clock ?? systemClock;
     this.logger = (deps.logger ?? silentLogger()).child({ component: 'lease-coordinator', workerId: deps.workerId });
     this.emitter = new CoordinatorEmitter(this.logger);

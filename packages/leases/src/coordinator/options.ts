@@ -3,7 +3,7 @@
  * defaults, and {@link resolveLeaseCoordinatorConfig} which merges and validates them.
  * @module
  */
-import { MAX_TIMER_DELAY_MS } from '@kcl-ts/processor';
+import { booleanOption, durationOption, numberOption, optionGroup, optionPath } from '@kcl-ts/processor';
 
 /**
  * Tuning of the lease coordinator (renewer + taker). Every field is optional; the defaults
@@ -86,26 +86,7 @@ export interface LeaseCoordinatorOptions {
 }
 
 /** {@link LeaseCoordinatorOptions} with every default applied and every value validated. */
-export interface LeaseCoordinatorConfig {
-  /** See {@link LeaseCoordinatorOptions.leaseDurationMs}. */
-  readonly leaseDurationMs: number;
-  /** See {@link LeaseCoordinatorOptions.renewIntervalMs}. */
-  readonly renewIntervalMs: number;
-  /** See {@link LeaseCoordinatorOptions.takerIntervalMs}. */
-  readonly takerIntervalMs: number;
-  /** See {@link LeaseCoordinatorOptions.maxLeasesForWorker}. */
-  readonly maxLeasesForWorker: number;
-  /** See {@link LeaseCoordinatorOptions.maxLeasesToStealAtOneTime}. */
-  readonly maxLeasesToStealAtOneTime: number;
-  /** See {@link LeaseCoordinatorOptions.gracefulHandoff}. */
-  readonly gracefulHandoff: boolean;
-  /** See {@link LeaseCoordinatorOptions.handoffTimeoutMs}. */
-  readonly handoffTimeoutMs: number;
-  /** See {@link LeaseCoordinatorOptions.releaseLeasesOnStop}. */
-  readonly releaseLeasesOnStop: boolean;
-  /** See {@link LeaseCoordinatorOptions.selfFencingMarginMs}. */
-  readonly selfFencingMarginMs: number;
-}
+export type LeaseCoordinatorConfig = { readonly [K in keyof LeaseCoordinatorOptions]-?: NonNullable<LeaseCoordinatorOptions[K]> };
 
 /**
  * The defaults that do not depend on `leaseDurationMs`. The others (`renewIntervalMs`,
@@ -120,42 +101,33 @@ export const LEASE_COORDINATOR_DEFAULTS = {
   releaseLeasesOnStop: true,
 } as const;
 
+/** Every key of {@link LeaseCoordinatorOptions}: any other key is rejected. */
+const KEYS = ['leaseDurationMs', 'renewIntervalMs', 'takerIntervalMs', 'maxLeasesForWorker', 'maxLeasesToStealAtOneTime', 'gracefulHandoff', 'handoffTimeoutMs', 'releaseLeasesOnStop', 'selfFencingMarginMs'] as const satisfies readonly (keyof LeaseCoordinatorOptions)[];
+
 /**
  * Merges `options` over the defaults and validates the result.
- * @throws TypeError naming the option and the bad value, for a non-positive or non-integer
- * duration or count, a duration above 2^31−1 ms, a non-boolean flag, or inconsistent values
- * (e.g. `renewIntervalMs` not below `leaseDurationMs / 2`).
+ * @param path the option path errors name, e.g. `leases` (the Worker's group).
+ * @throws TypeError naming the option path and the bad value, for an unknown key, a
+ * non-positive or non-integer duration or count, a duration above 2^31−1 ms, a non-boolean
+ * flag, or inconsistent values (e.g. `renewIntervalMs` not below `leaseDurationMs / 2`).
  */
-export function resolveLeaseCoordinatorConfig(options: LeaseCoordinatorOptions = {}): LeaseCoordinatorConfig {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`lease coordinator options must be an object, got ${describe(options)}`);
-  }
-  const leaseDurationMs = duration('leaseDurationMs', options.leaseDurationMs ?? LEASE_COORDINATOR_DEFAULTS.leaseDurationMs);
-  const renewIntervalMs = duration('renewIntervalMs', options.renewIntervalMs ?? Math.max(1, Math.floor(leaseDurationMs / 3)));
-  if (renewIntervalMs >= leaseDurationMs / 2) {
-    throw new TypeError(`renewIntervalMs must be below leaseDurationMs / 2 (${leaseDurationMs / 2}), got ${renewIntervalMs}`);
-  }
-  const takerIntervalMs = duration('takerIntervalMs', options.takerIntervalMs ?? Math.max(1, Math.floor(leaseDurationMs / 5)));
-  const maxLeasesForWorker = positiveIntegerOrInfinity('maxLeasesForWorker', options.maxLeasesForWorker ?? LEASE_COORDINATOR_DEFAULTS.maxLeasesForWorker);
-  const maxLeasesToStealAtOneTime = positiveIntegerOrInfinity(
-    'maxLeasesToStealAtOneTime',
-    options.maxLeasesToStealAtOneTime ?? LEASE_COORDINATOR_DEFAULTS.maxLeasesToStealAtOneTime,
-  );
-  const gracefulHandoff = boolean('gracefulHandoff', options.gracefulHandoff ?? LEASE_COORDINATOR_DEFAULTS.gracefulHandoff);
-  const handoffTimeoutMs = duration('handoffTimeoutMs', options.handoffTimeoutMs ?? leaseDurationMs);
-  if (handoffTimeoutMs <= renewIntervalMs) {
-    throw new TypeError(`handoffTimeoutMs must be greater than renewIntervalMs (${renewIntervalMs}), got ${handoffTimeoutMs}`);
-  }
-  const releaseLeasesOnStop = boolean('releaseLeasesOnStop', options.releaseLeasesOnStop ?? LEASE_COORDINATOR_DEFAULTS.releaseLeasesOnStop);
-  const selfFencingMarginMs = options.selfFencingMarginMs ?? Math.min(Math.floor(leaseDurationMs / 10), 500);
-  if (typeof selfFencingMarginMs !== 'number' || !Number.isInteger(selfFencingMarginMs) || selfFencingMarginMs < 0) {
-    throw new TypeError(`selfFencingMarginMs must be a non-negative integer, got ${describe(selfFencingMarginMs)}`);
-  }
-  if (selfFencingMarginMs >= leaseDurationMs - renewIntervalMs) {
-    throw new TypeError(
-      `selfFencingMarginMs must be below leaseDurationMs - renewIntervalMs (${leaseDurationMs - renewIntervalMs}), got ${selfFencingMarginMs}`,
-    );
-  }
+export function resolveLeaseCoordinatorConfig(options: LeaseCoordinatorOptions = {}, path = 'leases'): LeaseCoordinatorConfig {
+  const o = optionGroup(options, path, KEYS);
+  const at = (name: string): string => optionPath(path, name);
+  const leaseDurationMs = durationOption(o.leaseDurationMs, at('leaseDurationMs'), LEASE_COORDINATOR_DEFAULTS.leaseDurationMs);
+  const renewIntervalMs = durationOption(o.renewIntervalMs, at('renewIntervalMs'), Math.max(1, Math.floor(leaseDurationMs / 3)));
+  if (renewIntervalMs >= leaseDurationMs / 2) throw new TypeError(`${at('renewIntervalMs')} must be below ${at('leaseDurationMs')} / 2 (${leaseDurationMs / 2}), got ${renewIntervalMs}`);
+  const takerIntervalMs = durationOption(o.takerIntervalMs, at('takerIntervalMs'), Math.max(1, Math.floor(leaseDurationMs / 5)));
+  const count = { minInclusive: false, infinity: true } as const;
+  const maxLeasesForWorker = numberOption(o.maxLeasesForWorker, at('maxLeasesForWorker'), LEASE_COORDINATOR_DEFAULTS.maxLeasesForWorker, count);
+  const maxLeasesToStealAtOneTime = numberOption(o.maxLeasesToStealAtOneTime, at('maxLeasesToStealAtOneTime'), LEASE_COORDINATOR_DEFAULTS.maxLeasesToStealAtOneTime, count);
+  const gracefulHandoff = booleanOption(o.gracefulHandoff, at('gracefulHandoff'), LEASE_COORDINATOR_DEFAULTS.gracefulHandoff);
+  const handoffTimeoutMs = durationOption(o.handoffTimeoutMs, at('handoffTimeoutMs'), leaseDurationMs);
+  if (handoffTimeoutMs <= renewIntervalMs) throw new TypeError(`${at('handoffTimeoutMs')} must be greater than ${at('renewIntervalMs')} (${renewIntervalMs}), got ${handoffTimeoutMs}`);
+  const releaseLeasesOnStop = booleanOption(o.releaseLeasesOnStop, at('releaseLeasesOnStop'), LEASE_COORDINATOR_DEFAULTS.releaseLeasesOnStop);
+  const selfFencingMarginMs = numberOption(o.selfFencingMarginMs, at('selfFencingMarginMs'), Math.min(Math.floor(leaseDurationMs / 10), 500));
+  const fencingBound = leaseDurationMs - renewIntervalMs;
+  if (selfFencingMarginMs >= fencingBound) throw new TypeError(`${at('selfFencingMarginMs')} must be below ${at('leaseDurationMs')} - ${at('renewIntervalMs')} (${fencingBound}), got ${selfFencingMarginMs}`);
   return {
     leaseDurationMs,
     renewIntervalMs,
@@ -167,35 +139,4 @@ export function resolveLeaseCoordinatorConfig(options: LeaseCoordinatorOptions =
     releaseLeasesOnStop,
     selfFencingMarginMs,
   };
-}
-
-/** A positive integer number of milliseconds that one timer can wait (at most 2^31−1). */
-function duration(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > MAX_TIMER_DELAY_MS) {
-    throw new TypeError(`${name} must be a positive integer of milliseconds, at most ${MAX_TIMER_DELAY_MS} (2^31−1), got ${describe(value)}`);
-  }
-  return value;
-}
-
-function positiveIntegerOrInfinity(name: string, value: unknown): number {
-  if (value === Number.POSITIVE_INFINITY) return value;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new TypeError(`${name} must be a positive integer or Infinity, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function boolean(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
-  return value;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value === undefined) return String(value);
-  if (typeof value === 'string') return JSON.stringify(value);
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
 }

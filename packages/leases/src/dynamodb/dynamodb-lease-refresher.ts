@@ -61,9 +61,12 @@ export class DynamoDbLeaseRefresher implements LeaseRefresher {
   private readonly caller: DynamoDbCaller;
   private readonly logger: Logger;
 
-  /** @throws TypeError naming an invalid option. */
-  constructor(options: DynamoDbLeaseRefresherOptions) {
-    this.config = resolveDynamoDbLeaseRefresherConfig(options);
+  /**
+   * @param path the option path errors name for the table options (a Worker passes `leaseTable`).
+   * @throws TypeError naming an invalid or unknown option.
+   */
+  constructor(options: DynamoDbLeaseRefresherOptions, path?: string) {
+    this.config = resolveDynamoDbLeaseRefresherConfig(options, path);
     this.logger = this.config.logger.child({ component: 'dynamodb-lease-refresher', tableName: this.config.tableName });
     this.caller = new DynamoDbCaller({
       client: this.config.dynamoDbClient,

@@ -6,7 +6,9 @@
 export { DynamoDbLeaseRefresher } from './dynamodb-lease-refresher.js';
 export {
   DYNAMODB_LEASE_REFRESHER_DEFAULTS,
+  LEASE_TABLE_OPTION_KEYS,
   resolveDynamoDbLeaseRefresherConfig,
+  type LeaseTableOptions,
   type DynamoDbLeaseRefresherConfig,
   type DynamoDbLeaseRefresherOptions,
 } from './refresher-options.js';

@@ -3,7 +3,7 @@
  * @module
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
+import { assertClock, assertLogger, describeValue, functionOption, numberOption, optionGroup, optionPath, silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
 import type { InvalidLeaseItem } from '../refresher.js';
 import type { LeaseTableBillingMode } from './lease-table.js';
 import { DEFAULT_RETRY_BASE_DELAY_MS, DEFAULT_RETRY_MAX_DELAY_MS } from '@kcl-ts/processor';
@@ -96,61 +96,64 @@ export const DYNAMODB_LEASE_REFRESHER_DEFAULTS = {
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
 /**
- * Merges `options` over {@link DYNAMODB_LEASE_REFRESHER_DEFAULTS} and validates them.
- * @throws TypeError naming the offending option and its value.
+ * The options of the lease table itself: every key of {@link DynamoDbLeaseRefresherOptions}
+ * but the client, clock, logger and callback a Worker supplies. A Worker's `leaseTable` group
+ * takes exactly these.
  */
-export function resolveDynamoDbLeaseRefresherConfig(options: DynamoDbLeaseRefresherOptions): DynamoDbLeaseRefresherConfig {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`DynamoDbLeaseRefresher options must be an object, got ${show(options)}`);
+export const LEASE_TABLE_OPTION_KEYS = ['tableName', 'billingMode', 'tableCreationTimeoutMs', 'maxRetries', 'retryBaseDelayMs', 'retryMaxDelayMs', 'tags', 'scanPageSize'] as const satisfies readonly (keyof DynamoDbLeaseRefresherOptions)[];
+
+/**
+ * The options of the lease table alone ({@link DynamoDbLeaseRefresherOptions} without the
+ * client, clock, logger and callback), as a Worker's `leaseTable` group takes them; there,
+ * `tableName` defaults to the application name.
+ */
+export type LeaseTableOptions = Omit<DynamoDbLeaseRefresherOptions, 'dynamoDbClient' | 'clock' | 'logger' | 'onInvalidItem' | 'tableName'> & {
+  /** Name of the lease table. Java KCL: `LeaseManagementConfig.tableName`. @default the application name */
+  readonly tableName?: string;
+};
+
+const KEYS = [...LEASE_TABLE_OPTION_KEYS, 'dynamoDbClient', 'clock', 'logger', 'onInvalidItem'] as const satisfies readonly (keyof DynamoDbLeaseRefresherOptions)[];
+
+/**
+ * Merges `options` over {@link DYNAMODB_LEASE_REFRESHER_DEFAULTS} and validates them.
+ * @param path the option path errors name for the table options, e.g. `leaseTable` (the Worker's group).
+ * @throws TypeError naming the offending option (and unknown keys) and its value.
+ */
+export function resolveDynamoDbLeaseRefresherConfig(options: DynamoDbLeaseRefresherOptions, path?: string): DynamoDbLeaseRefresherConfig {
+  const o = optionGroup(options, path ?? 'DynamoDbLeaseRefresher options', KEYS);
+  const at = (name: string): string => optionPath(path, name);
   const D = DYNAMODB_LEASE_REFRESHER_DEFAULTS;
-  const client = options.dynamoDbClient as unknown;
+  const client = o.dynamoDbClient;
   if (typeof client !== 'object' || client === null || typeof (client as { send?: unknown }).send !== 'function') {
-    throw new TypeError(`dynamoDbClient must be a DynamoDBClient (an object with send()), got ${show(client)}`);
+    throw new TypeError(`dynamoDbClient must be a DynamoDBClient (an object with send()), got ${describeValue(client)}`);
   }
-  if (typeof options.tableName !== 'string' || !TABLE_NAME.test(options.tableName)) {
-    throw new TypeError(`tableName must be 3-255 characters of A-Z a-z 0-9 _ . -, got ${show(options.tableName)}`);
+  if (typeof o.tableName !== 'string' || !TABLE_NAME.test(o.tableName)) {
+    throw new TypeError(`${at('tableName')} must be 3-255 characters of A-Z a-z 0-9 _ . -, got ${describeValue(o.tableName)}`);
   }
-  const clock = options.clock ?? systemClock;
-  if (typeof clock?.sleep !== 'function' || typeof clock.elapsed !== 'function' || typeof clock.now !== 'function') {
-    throw new TypeError(`clock must implement now(), elapsed() and sleep(), got ${show(clock)}`);
-  }
-  const logger = options.logger ?? silentLogger();
-  if (typeof logger?.child !== 'function') throw new TypeError(`logger must be a pino Logger, got ${show(logger)}`);
-  const billingMode = options.billingMode ?? D.billingMode;
+  const clock = o.clock ?? systemClock;
+  assertClock(clock, 'clock');
+  const logger = o.logger ?? silentLogger();
+  assertLogger(logger, 'logger');
+  const billingMode = (o.billingMode ?? D.billingMode) as LeaseTableBillingMode;
   if (billingMode !== 'PAY_PER_REQUEST') {
     const b = billingMode as { readCapacity?: unknown; writeCapacity?: unknown } | null;
     if (typeof b !== 'object' || b === null || !isPositiveInteger(b.readCapacity) || !isPositiveInteger(b.writeCapacity)) {
-      throw new TypeError(`billingMode must be 'PAY_PER_REQUEST' or { readCapacity, writeCapacity } with positive integers, got ${show(billingMode)}`);
+      throw new TypeError(`${at('billingMode')} must be 'PAY_PER_REQUEST' or { readCapacity, writeCapacity } with positive integers, got ${describeValue(billingMode)}`);
     }
   }
-  const tableCreationTimeoutMs = options.tableCreationTimeoutMs ?? D.tableCreationTimeoutMs;
-  if (typeof tableCreationTimeoutMs !== 'number' || !Number.isFinite(tableCreationTimeoutMs) || tableCreationTimeoutMs <= 0) {
-    throw new TypeError(`tableCreationTimeoutMs must be a positive number of ms, got ${show(tableCreationTimeoutMs)}`);
-  }
-  const maxRetries = options.maxRetries ?? D.maxRetries;
-  if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new TypeError(`maxRetries must be an integer >= 0, got ${show(maxRetries)}`);
-  const retryBaseDelayMs = options.retryBaseDelayMs ?? D.retryBaseDelayMs;
-  if (typeof retryBaseDelayMs !== 'number' || !Number.isFinite(retryBaseDelayMs) || retryBaseDelayMs < 0) {
-    throw new TypeError(`retryBaseDelayMs must be a number >= 0, got ${show(retryBaseDelayMs)}`);
-  }
-  const retryMaxDelayMs = options.retryMaxDelayMs ?? D.retryMaxDelayMs;
-  if (typeof retryMaxDelayMs !== 'number' || !Number.isFinite(retryMaxDelayMs) || retryMaxDelayMs < retryBaseDelayMs) {
-    throw new TypeError(`retryMaxDelayMs must be a number >= retryBaseDelayMs (${retryBaseDelayMs}), got ${show(retryMaxDelayMs)}`);
-  }
-  const tags = options.tags ?? {};
+  const tableCreationTimeoutMs = numberOption(o.tableCreationTimeoutMs, at('tableCreationTimeoutMs'), D.tableCreationTimeoutMs, { minInclusive: false, integer: false });
+  const maxRetries = numberOption(o.maxRetries, at('maxRetries'), D.maxRetries);
+  const retryBaseDelayMs = numberOption(o.retryBaseDelayMs, at('retryBaseDelayMs'), D.retryBaseDelayMs, { integer: false });
+  const retryMaxDelayMs = numberOption(o.retryMaxDelayMs, at('retryMaxDelayMs'), D.retryMaxDelayMs, { min: retryBaseDelayMs, integer: false });
+  const tags = o.tags ?? {};
   if (typeof tags !== 'object' || tags === null || Array.isArray(tags) || Object.values(tags).some((v) => typeof v !== 'string')) {
-    throw new TypeError(`tags must be an object of string values, got ${show(tags)}`);
+    throw new TypeError(`${at('tags')} must be an object of string values, got ${describeValue(tags)}`);
   }
-  const onInvalidItem = options.onInvalidItem;
-  if (onInvalidItem !== undefined && typeof onInvalidItem !== 'function') {
-    throw new TypeError(`onInvalidItem must be a function, got ${show(onInvalidItem)}`);
-  }
-  const scanPageSize = options.scanPageSize;
-  if (scanPageSize !== undefined && !isPositiveInteger(scanPageSize)) {
-    throw new TypeError(`scanPageSize must be a positive integer, got ${show(scanPageSize)}`);
-  }
+  const onInvalidItem = functionOption<(item: InvalidLeaseItem) => void>(o.onInvalidItem, 'onInvalidItem');
+  const scanPageSize = o.scanPageSize === undefined ? undefined : numberOption(o.scanPageSize, at('scanPageSize'), 0, { minInclusive: false });
   return {
-    dynamoDbClient: options.dynamoDbClient,
-    tableName: options.tableName,
+    dynamoDbClient: client as DynamoDBClient,
+    tableName: o.tableName,
     clock,
     logger,
     billingMode,
@@ -158,7 +161,7 @@ export function resolveDynamoDbLeaseRefresherConfig(options: DynamoDbLeaseRefres
     maxRetries,
     retryBaseDelayMs,
     retryMaxDelayMs,
-    tags: { ...tags },
+    tags: { ...(tags as Record<string, string>) },
     onInvalidItem,
     scanPageSize,
   };
@@ -166,16 +169,4 @@ export function resolveDynamoDbLeaseRefresherConfig(options: DynamoDbLeaseRefres
 
 function isPositiveInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value > 0;
-}
-
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  if (typeof value !== 'object' || value === null) return String(value);
-  try {
-    const json = JSON.stringify(value);
-    return json.length > 80 ? `${json.slice(0, 77)}...` : json;
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
 }
