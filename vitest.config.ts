@@ -11,7 +11,7 @@ export default defineConfig({
   resolve: {
     // Tests run against the TypeScript sources, not dist, so no build is needed for them.
     alias: [
-      { find: /^@kcl-ts\/(processor|leases|shard-sync|kcl|cli|local|chaos)$/, replacement: pkg('$1') },
+      { find: /^@kcl-ts\/(processor|leases|shard-sync|kcl|cli|local|chaos|fleet)$/, replacement: pkg('$1') },
       { find: /^@kcl-ts\/(processor|kcl)\/testing$/, replacement: fileURLToPath(new URL('./packages/$1/src/testing.ts', import.meta.url)) },
     ],
   },

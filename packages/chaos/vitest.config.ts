@@ -15,7 +15,7 @@ if (profile !== 'short' && profile !== 'full') throw new TypeError(`CHAOS_PROFIL
 export default defineConfig({
   root,
   resolve: {
-    alias: [{ find: /^@kcl-ts\/(processor|leases|shard-sync|kcl|local)$/, replacement: pkg('$1') }],
+    alias: [{ find: /^@kcl-ts\/(processor|leases|shard-sync|kcl|local|fleet)$/, replacement: pkg('$1') }],
   },
   test: {
     include: ['packages/chaos/test/**/*.test.ts'],

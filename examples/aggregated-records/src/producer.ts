@@ -10,7 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { ListShardsCommand, PutRecordsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import { putRecordsBatched, type RecordToPut } from '@kcl-ts/local';
 
 // aws-kinesis-agg is CommonJS and its type declarations reference the v2 SDK; load it untyped.
 const require = createRequire(import.meta.url);
@@ -60,19 +61,17 @@ export async function putAggregated(kinesis: KinesisClient, stream: string, reco
     const id = shardOf(record.partitionKey);
     byShard.set(id, [...(byShard.get(id) ?? []), record]);
   }
-  const entries: { PartitionKey: string; Data: Uint8Array }[] = [];
+  const entries: RecordToPut[] = [];
   for (const group of byShard.values()) {
     for (let i = 0; i < group.length; i += perAggregate) {
       const aggregator = new agg.RecordAggregator();
       for (const r of group.slice(i, i + perAggregate)) aggregator.addUserRecord({ partitionKey: r.partitionKey, data: Buffer.from(r.data) });
       const built = aggregator.build();
       // The aggregate's own partition key is its first user record's, so it lands in that shard.
-      if (built) entries.push({ PartitionKey: built.partitionKey, Data: built.data });
+      if (built) entries.push({ partitionKey: built.partitionKey, data: built.data });
     }
   }
-  for (let i = 0; i < entries.length; i += 500) {
-    const out = await kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: entries.slice(i, i + 500) }));
-    if (out.FailedRecordCount) throw new Error(`${out.FailedRecordCount} aggregates were not written (throttled?); run again`);
-  }
+  // At most 500 per call, in order; throttled entries are sent again.
+  await putRecordsBatched(kinesis, stream, entries);
   return entries.length;
 }

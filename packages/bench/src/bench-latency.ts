@@ -4,60 +4,73 @@
  * its memory maxima at 4 shards.
  * @module
  */
-import { waitUntil, type ChildHandle } from './children.js';
+import type { RetrievalMode } from '@kcl-ts/fleet/worker-options';
+import { waitUntil, type PeerHandle } from './children.js';
 import type { BenchContext } from './context.js';
 import { figure, num, summary, type BenchReport } from './report.js';
 import { IMPL_LABEL, callsBetween, libraryOrder, spawnPeer, stopPeer } from './peer-run.js';
 import { percentile } from './stats.js';
 import { createStream, dropStreamAndTable, startLatencyProducer } from './streams.js';
 
-const SHARDS = 4;
-const RATE = 50;
+/** Shards of the latency stream. */
+export const SHARDS = 4;
+/** Records per second of the latency producer. */
+export const RATE = 50;
 const MB = 1024 * 1024;
 
-interface LatencyRun {
+/** One run's figures. */
+export interface LatencyRun {
   readonly latencies: number[];
-  /** GetRecords calls per second per shard over the window. */
+  /** GetRecords calls per second per shard over the window (kinesalite only: its front counts them). */
   readonly callsPerSecond: number[];
+  /** CPU of the consumer process over the window, per record delivered in it (µs). */
+  readonly cpuPerRecordUs: number;
   readonly missing: number;
   readonly maxRssMb: number;
   readonly maxHeapMb: number;
 }
 
-function firstSeen(child: ChildHandle, inWindow: (n: number) => boolean): Map<string, number> {
+/** Put → delivery latency of each record numbered in the window, at its first delivery. */
+function firstSeen(child: PeerHandle, inWindow: (n: number) => boolean): Map<string, number> {
   const first = new Map<string, number>();
   for (const b of child.batches) for (const [k, n, t] of b.records ?? []) if (inWindow(n) && !first.has(`${k}#${n}`)) first.set(`${k}#${n}`, b.at - t);
   return first;
 }
 
-async function runOnce(ctx: BenchContext, impl: 'kcl-ts' | 'lifion', run: number, records: number): Promise<LatencyRun> {
-  const kinesis = ctx.kinesalite;
-  const stream = `bench-latency-${impl}-${run}-${ctx.tag}`;
+/**
+ * One latency run of `impl` on a fresh 4-shard stream: on kinesalite (GetRecords counted), or
+ * with `retrieval` given, kcl-ts on the Kinesis Mock in that retrieval mode.
+ */
+export async function latencyRun(ctx: BenchContext, impl: 'kcl-ts' | 'lifion', run: number, records: number, retrieval?: RetrievalMode): Promise<LatencyRun> {
+  const kinesis = retrieval ? ctx.kinesisMock : ctx.kinesalite;
+  const stream = `bench-latency-${impl}${retrieval ? `-${retrieval}` : ''}-${run}-${ctx.tag}`;
   const shards = await createStream(kinesis.client, stream, SHARDS);
-  const child = await spawnPeer(ctx, { impl, stream, id: stream, initialPosition: 'TRIM_HORIZON', report: 'records' });
+  const child = await spawnPeer(ctx, { impl, stream, id: stream, initialPosition: 'TRIM_HORIZON', report: 'records', ...(retrieval && { retrieval, kinesis }) });
   const producer = startLatencyProducer(kinesis.client, stream, RATE);
   try {
-    const warm = await waitUntil(() => new Set(child.batches.map((b) => b.shardId)).size === SHARDS || !child.alive, 90_000, 50);
-    if (!warm || !child.alive) throw new Error(`latency ${impl}: not every shard delivered within 90 s (${child.errors.join('; ')})`);
+    const warm = await waitUntil(() => new Set(child.batches.map((b) => b.shardId)).size === SHARDS || !child.alive, 120_000, 50);
+    if (!warm || !child.alive) throw new Error(`latency ${impl}: not every shard delivered within 120 s (${child.errors.join('; ')})`);
     // A few seconds more, so start-up (lease taking, lifion's first acquisition round) is over.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-    const before = await ctx.emulators.counts(stream);
+    const before = retrieval ? undefined : await ctx.emulators.counts(stream);
+    const cpuBefore = (await child.sample()).cpuUs;
     const t0 = Date.now();
     const sent0 = producer.sent();
     await waitUntil(() => producer.sent() - sent0 >= records, 120_000, 20);
     const seconds = (Date.now() - t0) / 1000;
-    const after = await ctx.emulators.counts(stream);
+    const after = retrieval ? undefined : await ctx.emulators.counts(stream);
     await producer.stop();
     // The producer numbers its records 0, 1, 2, …: the window is the next `records` numbers after sent0.
     const inWindow = (n: number): boolean => n >= sent0 && n < sent0 + records;
     const wanted = records - producer.failures();
     let first = firstSeen(child, inWindow);
-    await waitUntil(() => (first = firstSeen(child, inWindow)).size >= wanted, 20_000, 100);
-    const calls = callsBetween(before, after);
+    await waitUntil(() => (first = firstSeen(child, inWindow)).size >= wanted, 30_000, 100);
+    const calls = before && after ? callsBetween(before, after) : undefined;
     const last = await child.sample();
     return {
       latencies: [...first.values()],
-      callsPerSecond: shards.map((s) => (calls.get(s.ShardId!) ?? 0) / seconds),
+      callsPerSecond: calls ? shards.map((s) => (calls.get(s.ShardId!) ?? 0) / seconds) : [],
+      cpuPerRecordUs: (last.cpuUs - cpuBefore) / Math.max(1, first.size),
       missing: Math.max(0, wanted - first.size),
       maxRssMb: last.maxRss / MB,
       maxHeapMb: last.maxHeapUsed / MB,
@@ -66,7 +79,7 @@ async function runOnce(ctx: BenchContext, impl: 'kcl-ts' | 'lifion', run: number
     await producer.stop();
     await stopPeer(child);
     await dropStreamAndTable(kinesis.client, ctx.dynamoDb, stream, stream);
-    await ctx.emulators.forget(stream);
+    if (!retrieval) await ctx.emulators.forget(stream);
   }
 }
 
@@ -78,7 +91,7 @@ export async function benchLatency(ctx: BenchContext): Promise<BenchReport> {
   for (let run = 1; run <= runs; run++) {
     for (const impl of libraryOrder(run)) {
       ctx.log(`latency: ${impl} run ${run}/${runs} (${records} records at ${RATE}/s on ${SHARDS} shards)`);
-      const r = await runOnce(ctx, impl, run, records);
+      const r = await latencyRun(ctx, impl, run, records);
       results[impl].push(r);
       ctx.log(
         `latency: ${impl} run ${run}: p50 ${num(percentile(r.latencies, 50), 0)} ms, p99 ${num(percentile(r.latencies, 99), 0)} ms, ` +

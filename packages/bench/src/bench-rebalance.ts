@@ -7,12 +7,12 @@
  */
 import { JAVA_KCL_2X, KCL_TS_EVERY_WORKER, simulateFleet, type FleetSimulationResult as JoinSimulationResult } from './leases/lease-sim.js';
 import { totalUnits } from './leases/metered-store.js';
-import { waitUntil, type ChildHandle } from './children.js';
+import type { WorkerHandle, WorkerTuning } from '@kcl-ts/fleet';
+import { waitUntil } from './children.js';
 import { FLEET_LEASE_MS, KCL_MODEL_FLEET, KCL_MODEL_LABEL, OURS_FLEET, type BenchContext } from './context.js';
-import { duplicates, spawnFleetWorker, waitSteady } from './fleet-session.js';
-import type { WorkerTuning } from './messages.js';
+import { heldNow, startBenchFleet, waitSteady } from './fleet-session.js';
 import { figure, num, summary, type BenchReport } from './report.js';
-import { createStream, dropStreamAndTable, seedLeaseTable, startShardProducer } from './streams.js';
+import { createStream, dropStreamAndTable, seedLeaseTable } from './streams.js';
 
 const SHARDS = 24;
 
@@ -52,11 +52,11 @@ interface RealResult {
 
 
 
-function balanced(live: readonly ChildHandle[], shardIds: readonly string[]): boolean {
+function balanced(live: readonly WorkerHandle[], shardIds: readonly string[]): boolean {
   const owners = new Map<string, number>();
   for (const w of live) {
-    if (!w.stats) return false;
-    const held = w.held();
+    if (!w.progress) return false;
+    const held = heldNow(w);
     if (Math.abs(held.length - SHARDS / live.length) > 1) return false;
     for (const s of held) owners.set(s, (owners.get(s) ?? 0) + 1);
   }
@@ -70,12 +70,11 @@ async function realJoin(ctx: BenchContext, label: string, run: number, tuning: W
   const shardIds = shards.map((s) => s.ShardId!);
   const ids = [0, 1, 2].map((i) => `${name}-w${i}`);
   await seedLeaseTable(ctx.dynamoDb, name, shards, ids.slice(0, 2), 'TRIM_HORIZON');
-  const producer = startShardProducer(kinesis.client, name, shards, 500);
-  const spawn = (workerId: string): ChildHandle => spawnFleetWorker(ctx, name, workerId, tuning);
-  const workers = ids.slice(0, 2).map(spawn);
+  const { fleet, producer, duplicates } = startBenchFleet(ctx, name, shards, ids.slice(0, 2), tuning, 500);
+  const workers = [...fleet.workers];
   try {
     if (!(await waitSteady(workers, shardIds, 45_000))) ctx.log(`rebalance: ${label} run ${run}: two workers not steady before the join`);
-    const joiner = spawn(ids[2]!);
+    const joiner = fleet.spawn(ids[2]!);
     workers.push(joiner);
     await waitUntil(() => joiner.startingAt !== undefined, 30_000);
     let at: number | undefined;
@@ -83,8 +82,8 @@ async function realJoin(ctx: BenchContext, label: string, run: number, tuning: W
     await waitUntil(
       () => {
         if (!balanced(workers, shardIds)) return false;
-        at = Math.max(...workers.map((w) => w.stats!.at));
-        joinerScans = joiner.stats?.dynamoDb['ScanCommand'];
+        at = Math.max(...workers.map((w) => w.progress!.at));
+        joinerScans = joiner.progress?.requests.dynamoDb['ScanCommand'];
         return true;
       },
       deadlineMs,
@@ -92,17 +91,17 @@ async function realJoin(ctx: BenchContext, label: string, run: number, tuning: W
     );
     // Give the last handed-over shards a moment to deliver, so duplicates show.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const dups = duplicates(workers);
+    const dups = duplicates();
     // Steady lease upkeep: no records (so no checkpoints), count every worker's requests over a window.
     await producer.stop();
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const snapshot = workers.map((w) => ({ at: w.stats!.at, counts: { ...w.stats!.dynamoDb } }));
+    const snapshot = workers.map((w) => ({ at: w.progress!.at, counts: { ...w.progress!.requests.dynamoDb } }));
     await new Promise((resolve) => setTimeout(resolve, windowMs));
     // Requests per second of each worker over its own reporting window, summed.
     const rates = new Map<string, number>();
     workers.forEach((w, i) => {
-      const seconds = (w.stats!.at - snapshot[i]!.at) / 1000;
-      for (const [k, v] of Object.entries(w.stats!.dynamoDb)) rates.set(k, (rates.get(k) ?? 0) + (v - (snapshot[i]!.counts[k] ?? 0)) / seconds);
+      const seconds = (w.progress!.at - snapshot[i]!.at) / 1000;
+      for (const [k, v] of Object.entries(w.progress!.requests.dynamoDb)) rates.set(k, (rates.get(k) ?? 0) + (v - (snapshot[i]!.counts[k] ?? 0)) / seconds);
     });
     const perHour = (perSecond: number): number => (perSecond * 3_600) / SHARDS;
     const byCommand: Record<string, number> = {};
@@ -111,7 +110,7 @@ async function realJoin(ctx: BenchContext, label: string, run: number, tuning: W
       total += v;
       if (v > 0) byCommand[k.replace(/Command$/, '')] = perHour(v);
     }
-    const acquired = joiner.leaseEvents.filter((e) => e.event === 'acquired').map((e) => e.at - joiner.startingAt!);
+    const acquired = joiner.leaseEvents.filter((e) => e.event === 'leaseAcquired').map((e) => e.at - joiner.startingAt!);
     return {
       ms: at === undefined ? undefined : at - joiner.startingAt!,
       joinerScans,
@@ -120,13 +119,13 @@ async function realJoin(ctx: BenchContext, label: string, run: number, tuning: W
           ? { started: joiner.startedAt - joiner.startingAt!, firstLease: Math.min(...acquired), lastLease: Math.max(...acquired) }
           : undefined,
       duplicates: dups,
-      heldAtEnd: workers.map((w) => w.held().length),
+      heldAtEnd: workers.map((w) => heldNow(w).length),
       perLeaseHour: perHour(total),
       perLeaseHourByCommand: byCommand,
     };
   } finally {
     await producer.stop();
-    await Promise.all(workers.map((w) => w.stop(20_000)));
+    await fleet.terminateAll(20_000);
     await dropStreamAndTable(kinesis.client, ctx.dynamoDb, name, name);
   }
 }

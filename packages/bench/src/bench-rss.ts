@@ -5,7 +5,8 @@
  * prefetch bounds are exercised, not just one page per shard. Sampled inside the consumer.
  * @module
  */
-import type { ChildHandle } from './children.js';
+import type { RetrievalMode } from '@kcl-ts/fleet/worker-options';
+import type { PeerHandle } from './children.js';
 import type { BenchContext } from './context.js';
 import type { PeerSample } from './messages.js';
 import { figure, num, summary, type BenchReport } from './report.js';
@@ -18,7 +19,8 @@ const BYTES = 512;
 const PAGE = 10_000;
 const MB = 1024 * 1024;
 
-interface RssRun {
+/** One catch-up's figures. */
+export interface RssRun {
   readonly maxRssMb: number;
   readonly maxHeapMb: number;
   /** Median RSS between the first record and the last (the steady part of the catch-up). */
@@ -30,7 +32,7 @@ interface RssRun {
 }
 
 /** Samples every 500 ms until every record was delivered; `stalls` counts samples the busy child answered late (> 5 s). */
-async function sampleUntilDone(child: ChildHandle, total: number, timeoutMs: number): Promise<{ samples: PeerSample[]; stalls: number }> {
+async function sampleUntilDone(child: PeerHandle, total: number, timeoutMs: number): Promise<{ samples: PeerSample[]; stalls: number }> {
   const samples: PeerSample[] = [];
   let stalls = 0;
   const deadline = Date.now() + timeoutMs;
@@ -50,9 +52,10 @@ async function sampleUntilDone(child: ChildHandle, total: number, timeoutMs: num
   throw new Error(`${child.id} did not catch up within ${timeoutMs} ms (${samples[samples.length - 1]?.processed ?? 0}/${total} records)`);
 }
 
-async function runOnce(ctx: BenchContext, stream: string, impl: 'kcl-ts' | 'lifion', run: number, total: number): Promise<RssRun> {
-  const id = `bench-rss-${impl}-${run}-${ctx.tag}`;
-  const child = await spawnPeer(ctx, { impl, stream, id, initialPosition: 'TRIM_HORIZON', expectedRecords: total });
+/** One catch-up of `impl` over `stream` (kinesalite; with `retrieval`, kcl-ts on the Kinesis Mock in that mode). */
+export async function rssRun(ctx: BenchContext, stream: string, impl: 'kcl-ts' | 'lifion', run: number, total: number, retrieval?: RetrievalMode): Promise<RssRun> {
+  const id = `bench-rss-${impl}${retrieval ? `-${retrieval}` : ''}-${run}-${ctx.tag}`;
+  const child = await spawnPeer(ctx, { impl, stream, id, initialPosition: 'TRIM_HORIZON', expectedRecords: total, ...(retrieval && { retrieval, kinesis: ctx.kinesisMock }) });
   try {
     const t0 = Date.now();
     const { samples, stalls } = await sampleUntilDone(child, total, 600_000);
@@ -90,7 +93,7 @@ export async function benchRss(ctx: BenchContext): Promise<BenchReport> {
     for (let run = 1; run <= runs; run++) {
       for (const impl of libraryOrder(run)) {
         ctx.log(`rss: ${impl} run ${run}/${runs}`);
-        const r = await runOnce(ctx, stream, impl, run, total);
+        const r = await rssRun(ctx, stream, impl, run, total);
         results[impl].push(r);
         ctx.log(`rss: ${impl} run ${run}: max RSS ${num(r.maxRssMb, 0)} MB, steady median ${num(r.steadyRssMb, 0)} MB, heap max ${num(r.maxHeapMb, 0)} MB, ${num(r.seconds, 1)} s`);
       }

@@ -5,10 +5,12 @@
  * (SIGKILL). For each, the time until a peer processes a record on every shard the victim held.
  * @module
  */
-import { waitUntil, type ChildHandle } from './children.js';
-import { streamTarget, type BenchContext } from './context.js';
-import type { WorkerTuning } from './messages.js';
-import { createStream, dropStreamAndTable, seedLeaseTable, startShardProducer } from './streams.js';
+import type { Shard } from '@aws-sdk/client-kinesis';
+import { checkInvariants, Fleet, type RetrievalMode, type WorkerHandle, type WorkerTuning } from '@kcl-ts/fleet';
+import { join } from 'node:path';
+import { waitUntil } from './children.js';
+import type { BenchContext } from './context.js';
+import { createStream, dropStreamAndTable, seedLeaseTable, startShardProducer, type Producer } from './streams.js';
 
 /** Shards of the fleet stream. */
 export const FLEET_SHARDS = 6;
@@ -36,32 +38,51 @@ export interface SessionResult {
   readonly errors: readonly string[];
 }
 
-/** Duplicated (key, n) pairs over every record the workers reported. */
-export function duplicates(workers: readonly ChildHandle[]): number {
-  const seen = new Set<string>();
-  let dups = 0;
-  for (const w of workers) {
-    for (const b of w.batches) {
-      for (const [k, n] of b.records ?? []) {
-        const id = `${k}#${n}`;
-        if (seen.has(id)) dups++;
-        else seen.add(id);
-      }
-    }
-  }
-  return dups;
+/** A benchmark fleet: worker processes of the fleet harness on one stream, and a producer writing to every shard. */
+export interface BenchFleet {
+  readonly fleet: Fleet;
+  readonly producer: Producer;
+  /** Records processed more than once, per the oracle over the journals. */
+  duplicates(): number;
+}
+
+/**
+ * Starts a fleet for the stream `name` (also its application name) on the Kinesis Mock: a
+ * producer writing one record per shard every `intervalMs`, and `workerIds` worker processes
+ * that report every batch.
+ */
+export function startBenchFleet(ctx: BenchContext, name: string, shards: readonly Shard[], workerIds: readonly string[], tuning: WorkerTuning, intervalMs: number, retrieval: RetrievalMode = 'polling'): BenchFleet {
+  const producer = startShardProducer(ctx.kinesisMock.client, name, shards, intervalMs);
+  const fleet = new Fleet({
+    dir: join(ctx.children.logDir, name),
+    base: {
+      applicationName: name,
+      streams: [name],
+      retrieval,
+      region: ctx.region,
+      kinesisEndpoint: ctx.kinesisMock.endpoint,
+      dynamoDbEndpoint: ctx.dynamoDbEndpoint,
+      logLevel: 'warn',
+      reportBatches: true,
+      progressIntervalMs: 100,
+      worker: tuning,
+    },
+  });
+  for (const id of workerIds) fleet.spawn(id);
+  const duplicates = (): number => checkInvariants({ journals: fleet.journals(), puts: producer.keyed.acked, shards: [] }).summary.duplicates;
+  return { fleet, producer, duplicates };
 }
 
 /**
  * True when the live workers' latest reports hold every shard exactly once and each holder
  * processed a record of each of its shards in the last `freshMs`.
  */
-export function isSteady(live: readonly ChildHandle[], shardIds: readonly string[], freshMs: number): boolean {
+export function isSteady(live: readonly WorkerHandle[], shardIds: readonly string[], freshMs: number): boolean {
   const now = Date.now();
-  const owners = new Map<string, ChildHandle[]>();
+  const owners = new Map<string, WorkerHandle[]>();
   for (const w of live) {
-    if (w.startedAt === undefined || !w.stats) return false;
-    for (const s of w.held()) owners.set(s, [...(owners.get(s) ?? []), w]);
+    if (w.startedAt === undefined || !w.progress) return false;
+    for (const s of heldNow(w)) owners.set(s, [...(owners.get(s) ?? []), w]);
   }
   return shardIds.every((s) => {
     const o = owners.get(s);
@@ -77,7 +98,7 @@ export function isSteady(live: readonly ChildHandle[], shardIds: readonly string
 }
 
 /** Waits until {@link isSteady} held continuously for `stableMs`; false after `timeoutMs`. */
-export async function waitSteady(live: readonly ChildHandle[], shardIds: readonly string[], timeoutMs: number, stableMs = 1_000): Promise<boolean> {
+export async function waitSteady(live: readonly WorkerHandle[], shardIds: readonly string[], timeoutMs: number, stableMs = 1_000): Promise<boolean> {
   let since: number | undefined;
   return waitUntil(
     () => {
@@ -102,14 +123,14 @@ async function randomPhase(periodMs: number): Promise<void> {
 }
 
 /** Signals the victim and waits until peers processed a record on each of its shards. */
-async function phase(victim: ChildHandle, peers: readonly ChildHandle[], signal: 'SIGTERM' | 'SIGKILL', deadlineMs: number, steadyBefore: boolean): Promise<PhaseResult> {
-  const shards = victim.held();
-  const t0 = victim.signal(signal);
+async function phase(victim: WorkerHandle, peers: readonly WorkerHandle[], signal: 'SIGTERM' | 'SIGKILL', deadlineMs: number, steadyBefore: boolean): Promise<PhaseResult> {
+  const shards = heldNow(victim);
+  const t0 = signal === 'SIGKILL' ? victim.kill9() : victim.terminate();
   const firstAfter = (shard: string): number | undefined => {
     let first: number | undefined;
     for (const p of peers) {
       for (const b of p.batches) {
-        if (b.shardId === shard && b.count > 0 && b.at >= t0 && (first === undefined || b.at < first)) first = b.at;
+        if (b.shardId === shard && b.records.length > 0 && b.at >= t0 && (first === undefined || b.at < first)) first = b.at;
       }
     }
     return first;
@@ -124,25 +145,12 @@ async function phase(victim: ChildHandle, peers: readonly ChildHandle[], signal:
   return { shards, perShardMs, maxMs: values.length ? Math.max(...values) : Number.NaN, timedOut: !complete, steadyBefore };
 }
 
-/** Runs one session with the given Worker tuning. */
-/**
- * Starts one checkpointing Worker child process on the Kinesis Mock stream `name` (which is
- * also its application name), reporting every processed record.
- */
-export function spawnFleetWorker(ctx: BenchContext, name: string, workerId: string, tuning: WorkerTuning): ChildHandle {
-  return ctx.children.spawn(workerId, {
-    mode: 'worker',
-    ...streamTarget(ctx, ctx.kinesisMock, name),
-    workerId,
-    applicationName: name,
-    options: { ...tuning, initialPosition: 'TRIM_HORIZON' },
-    report: 'records',
-    checkpoint: true,
-    statsIntervalMs: 100,
-    logLevel: 'warn',
-  });
+/** Shards a worker holds per its latest report (none once it was signalled or exited). */
+export function heldNow(w: WorkerHandle): string[] {
+  return w.alive && !w.signalled ? [...w.held] : [];
 }
 
+/** Runs one session with the given Worker tuning. */
 export async function runFleetSession(
   ctx: BenchContext,
   label: string,
@@ -158,8 +166,8 @@ export async function runFleetSession(
   const shardIds = shards.map((s) => s.ShardId!);
   const ids = Array.from({ length: FLEET_WORKERS }, (_, i) => `${name}-w${i}`);
   await seedLeaseTable(ctx.dynamoDb, name, shards, ids, 'TRIM_HORIZON');
-  const producer = startShardProducer(kinesis.client, name, shards, 200);
-  const workers = ids.map((workerId) => spawnFleetWorker(ctx, name, workerId, tuning));
+  const { fleet, producer, duplicates } = startBenchFleet(ctx, name, shards, ids, tuning, 200);
+  const workers = [...fleet.workers];
   const errors: string[] = [];
   let handoff: SessionResult['handoff'];
   let failover: SessionResult['failover'];
@@ -173,19 +181,19 @@ export async function runFleetSession(
       await victim.waitForExit(20_000);
       // Let the new owners deliver their first batches before counting duplicates.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
-      handoff = { ...result, duplicates: duplicates(workers) };
+      handoff = { ...result, duplicates: duplicates() };
     }
     if (phases.failover) {
       const live = workers.filter((w) => w.alive && !w.signalled);
       steady = await waitSteady(live, shardIds, 45_000);
       if (!steady) errors.push(`${label} run ${run}: the fleet was not steady before the kill`);
       await randomPhase(takerMs);
-      const victim = [...live].sort((a, b) => b.held().length - a.held().length)[0]!;
+      const victim = [...live].sort((a, b) => heldNow(b).length - heldNow(a).length)[0]!;
       failover = await phase(victim, live.filter((w) => w !== victim), 'SIGKILL', 10 * leaseMs, steady);
     }
   } finally {
     await producer.stop();
-    await Promise.all(workers.map((w) => w.stop(20_000)));
+    await fleet.terminateAll(20_000);
     for (const w of workers) for (const e of w.errors) errors.push(`${w.id}: ${e}`);
     await dropStreamAndTable(kinesis.client, ctx.dynamoDb, name, name);
   }

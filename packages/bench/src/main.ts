@@ -19,6 +19,7 @@ import { benchLatency } from './bench-latency.js';
 import { benchRebalance } from './bench-rebalance.js';
 import { leaseSection } from './leases/bench-leases.js';
 import { benchRss } from './bench-rss.js';
+import { benchFanOut } from './bench-fanout.js';
 import { benchThroughput } from './bench-throughput.js';
 import { Children } from './children.js';
 import { EmulatorProcess } from './emulators.js';
@@ -137,8 +138,8 @@ async function main(): Promise<void> {
   const logDir = mkdtempSync(join(tmpdir(), 'kcl-bench-'));
   const children = new Children(logDir);
   let emulatorsForCleanup: EmulatorProcess | undefined;
+  // Every child forked by the fleet harness is SIGKILLed when this process exits.
   const cleanup = (): void => {
-    children.killAll();
     emulatorsForCleanup?.kill();
   };
   process.on('exit', cleanup);
@@ -159,7 +160,7 @@ async function main(): Promise<void> {
     // No emulator runs in this process: the Kinesis Mock is its own child process, kinesalite
     // and dynalite share another one (emulator-process.js), so neither the orchestrator's work
     // nor the emulators' lands in a measured process.
-    const needsMock = [...flags.only].some((n) => n === 'rebalance' || n === 'dynamodb' || n === 'failover' || n === 'handoff' || n === 'fanout-pipeline');
+    const needsMock = [...flags.only].some((n) => n === 'rebalance' || n === 'dynamodb' || n === 'failover' || n === 'handoff' || n === 'fanout' || n === 'fanout-pipeline');
     [kinesisMock, emulators] = await Promise.all([needsMock ? startKinesisMock({ shardLimit: 2_000, region }) : undefined, EmulatorProcess.start(logDir)]);
     emulatorsForCleanup = emulators;
     const mock = kinesisMock;
@@ -193,6 +194,7 @@ async function main(): Promise<void> {
       ['neighbours', has('neighbours'), async () => [await benchNeighbours(ctx)]],
       ['rss', has('rss'), async () => [await benchRss(ctx)]],
       ['fanout-pipeline', has('fanout-pipeline'), async () => [await benchFanOutPipeline(ctx)]],
+      ['fanout', has('fanout'), async () => [await benchFanOut(ctx)]],
     ];
     for (const [name, enabled, run] of steps) {
       if (!enabled) continue;

@@ -18,23 +18,16 @@ import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker, type ProcessRecordsInput, type ShardRecordProcessor } from '@kcl-ts/kcl';
 import { createLocalKinesisClient } from '@kcl-ts/local';
-import { CHILD_CONFIG_ENV, decodePayload, type ChildMessage, type PeerChildConfig, type PeerSample, type SeenRecord } from './messages.js';
+import { decodePayload, type SeenRecord } from '@kcl-ts/fleet/payload';
+import { sendToParent } from '@kcl-ts/fleet/ipc';
+import { workerOptions } from '@kcl-ts/fleet/worker-options';
+import { CHILD_CONFIG_ENV, type ChildMessage, type PeerChildConfig, type PeerSample } from './messages.js';
 import { readAllRaw } from './raw-reader.js';
 
 const config = JSON.parse(process.env[CHILD_CONFIG_ENV] ?? 'null') as PeerChildConfig | null;
 if (!config) throw new Error(`${CHILD_CONFIG_ENV} is not set: this script is started by the bench (dist/main.js)`);
 
-function send(message: ChildMessage, callback?: () => void): void {
-  if (process.send && process.connected) {
-    try {
-      process.send(message, undefined, {}, callback ? () => callback() : undefined);
-      return;
-    } catch {
-      // the orchestrator is gone
-    }
-  }
-  callback?.();
-}
+const send: (message: ChildMessage, callback?: () => void) => void = sendToParent;
 
 const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
@@ -85,7 +78,7 @@ function delivered(shardId: string, count: number, payloads: () => Iterable<unkn
     const seen: SeenRecord[] = [];
     for (const data of payloads()) {
       const p = decodePayload(data instanceof Uint8Array ? data : Buffer.from(String(data)));
-      if (p) seen.push([p.k, p.n, p.t]);
+      if (p?.t !== undefined) seen.push([p.k, p.n, p.t]);
     }
     send({ type: 'batch', shardId, at, count, records: seen });
   }
@@ -124,14 +117,16 @@ async function runKcl(c: PeerChildConfig): Promise<void> {
     },
     leaseLost: () => undefined,
   });
-  const worker = new Worker({
-    applicationName: c.applicationName,
-    streamName: c.streamName,
-    processorFactory: processor,
-    initialPosition: c.initialPosition,
-    clientConfig: { region: c.region, kinesisEndpoint: c.kinesisEndpoint, dynamoDbEndpoint: c.dynamoDbEndpoint, credentials: { ...credentials } },
-    ...c.options,
-  });
+  const worker = new Worker(
+    workerOptions({
+      applicationName: c.applicationName,
+      streams: [c.streamName],
+      ...(c.retrieval && { retrieval: c.retrieval }),
+      processorFactory: processor,
+      initialPosition: c.initialPosition,
+      clients: { region: c.region, kinesisEndpoint: c.kinesisEndpoint, dynamoDbEndpoint: c.dynamoDbEndpoint, credentials },
+    }),
+  );
   worker.on('error', (error) => send({ type: 'error', at: Date.now(), detail: describe(error) }));
   stop = () => worker.shutdown();
   await worker.start();

@@ -6,8 +6,9 @@
  * @module
  */
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { waitUntil, type ChildHandle } from './children.js';
-import type { BenchContext } from './context.js';
+import { waitUntil, type PeerHandle } from './children.js';
+import type { RetrievalMode } from '@kcl-ts/fleet/worker-options';
+import type { BenchContext, KinesisTarget } from './context.js';
 import type { StreamCounts } from './emulators.js';
 import type { PeerChildConfig, PeerImpl, PeerSample, WorkerTuning } from './messages.js';
 import { median } from './stats.js';
@@ -36,6 +37,10 @@ export interface PeerSpawn {
   readonly expectedRecords?: number;
   readonly processDelayMs?: number;
   readonly options?: WorkerTuning;
+  /** kcl-ts: polling (the default) or enhanced fan-out. */
+  readonly retrieval?: RetrievalMode;
+  /** The Kinesis the peer reads. @default kinesalite through the counting front */
+  readonly kinesis?: KinesisTarget;
 }
 
 const lifionTables = new Map<string, Promise<string>>();
@@ -81,14 +86,14 @@ function lifionStateTable(ctx: BenchContext): Promise<string> {
  * counting front. Its lease / state table exists beforehand, as in production (kcl-ts: the
  * lease table named after the application; lifion: the shared state table).
  */
-export async function spawnPeer(ctx: BenchContext, p: PeerSpawn): Promise<ChildHandle> {
+export async function spawnPeer(ctx: BenchContext, p: PeerSpawn): Promise<PeerHandle> {
   let options = p.options;
   if (p.impl === 'kcl-ts') await seedLeaseTable(ctx.dynamoDb, p.id, []);
   if (p.impl === 'lifion') options = { ...options, dynamoDbTableName: await lifionStateTable(ctx) };
   const config: PeerChildConfig = {
     mode: 'peer',
     impl: p.impl,
-    kinesisEndpoint: ctx.kinesalite.endpoint,
+    kinesisEndpoint: (p.kinesis ?? ctx.kinesalite).endpoint,
     dynamoDbEndpoint: ctx.dynamoDbEndpoint,
     region: ctx.region,
     streamName: p.stream,
@@ -99,6 +104,7 @@ export async function spawnPeer(ctx: BenchContext, p: PeerSpawn): Promise<ChildH
     ...(p.expectedRecords !== undefined && { expectedRecords: p.expectedRecords }),
     ...(p.processDelayMs !== undefined && { processDelayMs: p.processDelayMs }),
     ...(options && { options }),
+    ...(p.retrieval && { retrieval: p.retrieval }),
   };
   return ctx.children.spawn(p.id, config);
 }
@@ -114,7 +120,7 @@ export function callsBetween(before: StreamCounts, after: StreamCounts): Map<str
  * Waits until the emulator saw at least `minCalls` GetRecords calls on each of `shardIds`
  * from this stream (every shard is being polled), or throws after `timeoutMs`.
  */
-export async function waitPolling(ctx: BenchContext, child: ChildHandle, stream: string, shardIds: readonly string[], minCalls: number, timeoutMs: number): Promise<void> {
+export async function waitPolling(ctx: BenchContext, child: PeerHandle, stream: string, shardIds: readonly string[], minCalls: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const counts = await ctx.emulators.counts(stream);
@@ -140,7 +146,7 @@ export interface Window {
 }
 
 /** Measures `seconds` of a running child: CPU, records, and GetRecords calls per shard. */
-export async function measureWindow(ctx: BenchContext, child: ChildHandle, stream: string, shardIds: readonly string[], seconds: number): Promise<Window> {
+export async function measureWindow(ctx: BenchContext, child: PeerHandle, stream: string, shardIds: readonly string[], seconds: number): Promise<Window> {
   const [start, before] = await Promise.all([child.sample(), ctx.emulators.counts(stream)]);
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   const [end, after] = await Promise.all([child.sample(), ctx.emulators.counts(stream)]);
@@ -157,12 +163,12 @@ export async function measureWindow(ctx: BenchContext, child: ChildHandle, strea
 }
 
 /** Stops a child (SIGTERM, then SIGKILL) and checks it did not report a fatal error. */
-export async function stopPeer(child: ChildHandle): Promise<void> {
+export async function stopPeer(child: PeerHandle): Promise<void> {
   await child.stop(20_000);
 }
 
 /** Waits for a child's `done` (or throws with its errors after `timeoutMs`). */
-export async function waitDone(child: ChildHandle, timeoutMs: number): Promise<NonNullable<ChildHandle['done']>> {
+export async function waitDone(child: PeerHandle, timeoutMs: number): Promise<NonNullable<PeerHandle['done']>> {
   const ok = await waitUntil(() => child.done !== undefined || child.fatal !== undefined || !child.alive, timeoutMs, 20);
   if (!ok || !child.done) throw new Error(`${child.id} did not finish: ${child.errors.join('; ') || (ok ? 'exited' : 'timeout')}`);
   return child.done;

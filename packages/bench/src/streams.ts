@@ -4,10 +4,11 @@
  * @module
  */
 import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteStreamCommand, ListShardsCommand, PutRecordCommand, PutRecordsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import { DeleteStreamCommand, PutRecordCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import { DynamoDbLeaseRefresher } from '@kcl-ts/leases';
 import { createStreamAndWait, putRecordsBatched, type RecordToPut } from '@kcl-ts/local';
-import { encodePayload } from './messages.js';
+import { encodePayload } from '@kcl-ts/fleet/payload';
+import { KeyedProducer, listShards as listAllShards } from '@kcl-ts/fleet';
 
 /** Creates a stream with `shards` shards, waits for ACTIVE, and returns its shards in id order. */
 export async function createStream(client: KinesisClient, name: string, shards: number): Promise<Shard[]> {
@@ -17,14 +18,7 @@ export async function createStream(client: KinesisClient, name: string, shards: 
 
 /** Every shard of a stream, in id order. */
 export async function listShards(client: KinesisClient, name: string): Promise<Shard[]> {
-  const shards: Shard[] = [];
-  let nextToken: string | undefined;
-  do {
-    const out = await client.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: name }));
-    shards.push(...(out.Shards ?? []));
-    nextToken = out.NextToken;
-  } while (nextToken);
-  return shards.sort((a, b) => (a.ShardId! < b.ShardId! ? -1 : 1));
+  return (await listAllShards(client, name)).sort((a, b) => (a.ShardId! < b.ShardId! ? -1 : 1));
 }
 
 /** Deletes a stream and a table, ignoring failures (cleanup between runs). */
@@ -45,7 +39,7 @@ export async function preload(client: KinesisClient, stream: string, shards: rea
   for (let n = 0; n < perShard; n++) {
     shards.forEach((shard, i) => {
       const k = `s${i}`;
-      records.push({ partitionKey: k, explicitHashKey: shard.HashKeyRange!.StartingHashKey!, data: encodePayload(k, n, t, bytes) });
+      records.push({ partitionKey: k, explicitHashKey: shard.HashKeyRange!.StartingHashKey!, data: encodePayload({ k, n, t }, bytes) });
     });
   }
   for (let start = 0; start < records.length; start += 5_000) {
@@ -84,45 +78,21 @@ export interface Producer {
 }
 
 /**
- * Every `intervalMs`, one PutRecords with one record per shard (explicit hash key), keys
- * `s<index>`, numbers counting up per key. Ticks are skipped while a put is in flight.
+ * Every `intervalMs`, one record per shard (the fleet harness's keyed producer, one key per
+ * shard with its explicit hash key), until stopped.
  */
-export function startShardProducer(client: KinesisClient, stream: string, shards: readonly Shard[], intervalMs: number): Producer {
-  let n = 0;
-  let put = 0;
+export function startShardProducer(client: KinesisClient, stream: string, shards: readonly Shard[], intervalMs: number): Producer & { readonly keyed: KeyedProducer } {
+  const keyed = new KeyedProducer(client, stream, { hashKeys: shards.map((s) => s.HashKeyRange!.StartingHashKey!), payloadBytes: 100 });
   let failures = 0;
-  let inFlight: Promise<void> | undefined;
-  const tick = (): void => {
-    if (inFlight) return;
-    const t = Date.now();
-    const seq = n++;
-    const Records = shards.map((shard, i) => ({
-      PartitionKey: `s${i}`,
-      ExplicitHashKey: shard.HashKeyRange!.StartingHashKey!,
-      Data: encodePayload(`s${i}`, seq, t, 100),
-    }));
-    inFlight = client
-      .send(new PutRecordsCommand({ StreamName: stream, Records }))
-      .then((out) => {
-        put += Records.length - (out.FailedRecordCount ?? 0);
-        failures += out.FailedRecordCount ?? 0;
-      })
-      .catch(() => {
-        failures += Records.length;
-      })
-      .finally(() => {
-        inFlight = undefined;
-      });
-  };
-  const timer = setInterval(tick, intervalMs);
-  tick();
+  const production = keyed.startRounds({ intervalMs, maxRounds: Number.POSITIVE_INFINITY });
+  production.done.catch(() => {
+    failures += shards.length;
+  });
   return {
-    put: () => put,
+    keyed,
+    put: () => keyed.acked.length,
     failures: () => failures,
-    async stop() {
-      clearInterval(timer);
-      await inFlight;
-    },
+    stop: () => production.stop().catch(() => undefined),
   };
 }
 
@@ -141,7 +111,7 @@ export function startLatencyProducer(client: KinesisClient, stream: string, rate
     const t = Date.now();
     const k = `k${Math.floor(Math.random() * 1e9)}`;
     const p = client
-      .send(new PutRecordCommand({ StreamName: stream, PartitionKey: k, Data: encodePayload(k, n++, t, 100) }))
+      .send(new PutRecordCommand({ StreamName: stream, PartitionKey: k, Data: encodePayload({ k, n: n++, t }, 100) }))
       .then(() => {
         put++;
       })

@@ -21,7 +21,8 @@ describe('parseFlags', () => {
   it('rejects unknown names, bad run counts and unknown arguments with a message', () => {
     expect(() => parseFlags(['--only', 'speed'], '/o')).toThrow(/unknown benchmark "speed"/);
     expect(() => parseFlags(['--runs', '0'], '/o')).toThrow(/--runs must be an integer/);
-    expect(() => parseFlags(['--runs'], '/o')).toThrow(/--runs needs a value/);
-    expect(() => parseFlags(['--fast'], '/o')).toThrow(/unknown argument --fast/);
+    expect(() => parseFlags(['--runs'], '/o')).toThrow(/'--runs <value>' argument missing/);
+    expect(() => parseFlags(['--fast'], '/o')).toThrow(/Unknown option '--fast'/);
+    expect(parseFlags(['-h'], '/o').help).toBe(true);
   });
 });

@@ -32,6 +32,14 @@ export interface FaultProxyOptions {
   readonly host?: string;
   /** Random source of the probability rolls (tests make it deterministic). @default Math.random */
   readonly random?: () => number;
+  /**
+   * Hand a `SubscribeToShard` subscription over as AWS does: a call for the same consumer and
+   * shard 5 s or more after the open one started takes over, and the open one is cut. The
+   * Kinesis Mock refuses the second call with `ResourceInUseException` for as long as the first
+   * stream is open, which a frozen (SIGSTOPped) owner keeps open for minutes.
+   * @default false
+   */
+  readonly subscriptionTakeover?: boolean;
 }
 
 /** Counters of a proxy. */
@@ -60,6 +68,8 @@ export interface FaultProxy {
   removeRule(id: number): boolean;
   /** Removes every rule: requests pass through again. */
   clearRules(): void;
+  /** Destroys every open `SubscribeToShard` event stream (the client sees the connection drop); resolves how many. */
+  cutStreams(): number;
   /** Counters (requests, and per rule how often it matched and fired). */
   stats(): FaultProxyStats;
   /** Faults injected so far, optionally of one kind. */
@@ -104,6 +114,42 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       upstream.end(body);
     });
 
+  /**
+   * Forwards an event-stream call (SubscribeToShard) chunk by chunk: its response lasts as
+   * long as the subscription. With `cut`, the connection is destroyed after the first event
+   * reached the client: the stream is dropped mid-way.
+   */
+  const openStreams = new Map<IncomingMessage, { readonly key: string; readonly at: number }>();
+  const forwardStream = (req: IncomingMessage, body: Buffer, res: ServerResponse, cut: boolean): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const { ConsumerARN, ShardId } = JSON.parse(body.toString('utf8') || '{}') as { ConsumerARN?: string; ShardId?: string };
+      const key = `${ConsumerARN}|${ShardId}`;
+      if (options.subscriptionTakeover) {
+        for (const [open, stream] of openStreams) if (stream.key === key && Date.now() - stream.at >= 5_000) open.socket.destroy();
+      }
+      openStreams.set(req, { key, at: Date.now() });
+      req.socket.once('close', () => openStreams.delete(req));
+      const headers = { ...req.headers, host: targetUrl.host, 'content-length': String(body.length) };
+      delete headers['transfer-encoding'];
+      const upstream = http.request({ protocol: targetUrl.protocol, hostname: targetUrl.hostname, port: targetUrl.port, method: req.method, path: req.url, headers }, (up) => {
+        counters.forwarded++;
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.on('data', (chunk: Buffer) => {
+          res.write(chunk);
+          if (cut) {
+            up.destroy();
+            req.socket.destroy();
+          }
+        });
+        up.on('end', () => res.end());
+        up.on('close', resolve);
+        up.on('error', () => req.socket.destroy());
+      });
+      upstream.on('error', reject);
+      req.socket.once('close', () => upstream.destroy());
+      upstream.end(body);
+    });
+
   const handleControl = (req: IncomingMessage, body: Buffer, res: ServerResponse): void => {
     const reply = (status: number, value: unknown): void => {
       const text = JSON.stringify(value);
@@ -139,14 +185,19 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     if (decision.latencyMs > 0) await delay(decision.latencyMs);
     const fault = decision.fault;
     const after = fault?.phase === 'after';
-    if (fault && !after) {
-      if (fault.kind === 'drop') {
+    /** Answers with the fault instead of the target's response (a drop destroys the connection). */
+    const inject = (f: NonNullable<typeof fault>): void => {
+      if (f.kind === 'drop') {
         req.socket.destroy();
         return;
       }
-      const r = faultResponse(fault, options.kind);
+      const r = faultResponse(f, options.kind);
       res.writeHead(r.status, r.headers);
       res.end(r.body);
+    };
+    if (fault && !after) return inject(fault);
+    if (op === 'SubscribeToShard') {
+      await forwardStream(req, body, res, fault?.kind === 'drop').catch(() => req.socket.destroy());
       return;
     }
     let upstream;
@@ -158,16 +209,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       req.socket.destroy();
       return;
     }
-    if (fault && after) {
-      if (fault.kind === 'drop') {
-        req.socket.destroy();
-        return;
-      }
-      const r = faultResponse(fault, options.kind);
-      res.writeHead(r.status, r.headers);
-      res.end(r.body);
-      return;
-    }
+    if (fault && after) return inject(fault);
     const headers = { ...upstream.headers, 'content-length': String(upstream.body.length) };
     delete headers['transfer-encoding'];
     res.writeHead(upstream.status, headers);
@@ -196,6 +238,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     addRule: (rule) => rules.add(rule),
     removeRule: (id) => rules.remove(id),
     clearRules: () => rules.clear(),
+    cutStreams: () => {
+      const open = [...openStreams.keys()];
+      for (const req of open) req.socket.destroy();
+      return open.length;
+    },
     stats,
     injected: (kind) => rules.totalInjected(kind),
     stop: () => {

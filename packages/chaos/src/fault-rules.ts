@@ -59,6 +59,8 @@ export interface FaultRule {
    */
   readonly errorType?: string;
   /**
+   * On `SubscribeToShard` (an event stream, forwarded chunk by chunk), `drop` with `after`
+   * cuts the stream after its first event reached the client: the stream dropped mid-way.
    * For `drop` and `error5xx`: `before` answers without forwarding (the target never sees the
    * request); `after` forwards it first and then drops or replaces the response, so the
    * operation took effect but the client does not know — e.g. a conditional write that

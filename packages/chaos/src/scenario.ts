@@ -7,25 +7,42 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { createStreamAndWait } from '@kcl-ts/local';
+import {
+  checkInvariants,
+  checkRetrieval,
+  checkStreams,
+  Fleet,
+  heldShards,
+  formatVerdict,
+  KeyedProducer,
+  listShardLineage,
+  openShardIds,
+  scanLeaseTable,
+  waitUntil,
+  type FleetBase,
+  type JournalLine,
+  type LeaseRow,
+  type RetrievalMode,
+  type Verdict,
+  type WorkerHandle,
+  type WorkerTuning,
+} from '@kcl-ts/fleet';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
-import type { FaultProxy } from './fault-proxy.js';
+import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 import type { FaultRule } from './fault-rules.js';
-import { Fleet, type WorkerHandle } from './fleet.js';
-import { checkInvariants, formatVerdict, type LeaseRow, type Verdict } from './invariants.js';
-import type { JournalLine } from './journal.js';
-import { listShardLineage, openShardIds, scanLeaseTable } from './observe.js';
-import { KeyedProducer } from './producer.js';
-import { mergeTuning, type WorkerProcessConfig, type WorkerTuning } from './worker-config.js';
 
 /** Fast lease and retrieval settings for scenarios on a small, shared machine. */
 export const SCENARIO_TUNING: WorkerTuning = {
-  leases: { leaseDurationMs: 2_500, takerIntervalMs: 500 },
-  retrieval: { polling: { idleTimeBetweenReadsMs: 100 } },
-  shardSync: { intervalMs: 2_000, parentPollIntervalMs: 250 },
-  processing: { retryBaseMs: 50, retryMaxMs: 500, shutdownTimeoutMs: 10_000 },
+  leaseDurationMs: 2_500,
+  takerIntervalMs: 500,
+  idleTimeBetweenReadsMs: 100,
+  shardSyncIntervalMs: 2_000,
+  parentShardPollIntervalMs: 250,
+  processorRetryBaseMs: 50,
+  processorRetryMaxMs: 500,
+  shutdownTimeoutMs: 10_000,
 };
 
 /** The emulator endpoints and credentials (from `testStack()`). */
@@ -45,7 +62,11 @@ export interface ScenarioOptions {
   readonly kinesis: KinesisClient;
   /** A DynamoDB client talking to dynalite directly (the final lease-table scan uses it). */
   readonly dynamoDb: DynamoDBClient;
-  /** Shards of the new stream. */
+  /** How the workers read: polling or enhanced fan-out. @default 'polling' */
+  readonly retrieval?: RetrievalMode;
+  /** Names of the streams to create and consume (each gets a unique suffix); the Worker reads one stream. @default ['main'] */
+  readonly streams?: readonly string[];
+  /** Shards of each new stream. */
   readonly shards: number;
   /** Partition keys of the producer. @default 20 */
   readonly keys?: number;
@@ -57,34 +78,15 @@ export interface ScenarioOptions {
   readonly naiveShardEnd?: boolean;
   /** See {@link WorkerProcessConfig.failShardEndedTimes}. @default 0 */
   readonly failShardEndedTimes?: number;
-  /** Endpoint the workers use for Kinesis (a fault proxy). @default the emulator */
+  /**
+   * Endpoint the workers use for Kinesis (a fault proxy). @default the emulator; in fan-out
+   * mode a proxy that hands subscriptions over as AWS does (see `subscriptionTakeover`)
+   */
   readonly workerKinesisEndpoint?: string;
   /** Endpoint the workers use for DynamoDB (a fault proxy). @default dynalite */
   readonly workerDynamoDbEndpoint?: string;
   /** Parent of the scenario directory. @default `<tmpdir>/kcl-chaos` */
   readonly baseDir?: string;
-}
-
-/** Bounded polling: resolves once `fn` returns a truthy value, or throws after `timeoutMs`. */
-export async function waitUntil<T>(
-  fn: () => T | Promise<T>,
-  options: { readonly timeoutMs: number; readonly intervalMs?: number; readonly message: string | (() => string) },
-): Promise<NonNullable<T>> {
-  const deadline = performance.now() + options.timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (error) {
-      lastError = error;
-    }
-    if (performance.now() >= deadline) {
-      const message = typeof options.message === 'function' ? options.message() : options.message;
-      throw new Error(`timed out after ${options.timeoutMs} ms: ${message}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
-    }
-    await delay(options.intervalMs ?? 200);
-  }
 }
 
 /**
@@ -103,17 +105,6 @@ export async function injectUntil(proxy: FaultProxy, rules: readonly FaultRule[]
   }
 }
 
-/** Shards a worker holds according to its journal (acquired, not yet lost or ended). */
-export function heldShards(lines: readonly JournalLine[], worker: string): Set<string> {
-  const held = new Set<string>();
-  for (const l of lines) {
-    if (l.worker !== worker || l.type !== 'event') continue;
-    if (l.event === 'leaseAcquired') held.add(l.shard);
-    else held.delete(l.shard);
-  }
-  return held;
-}
-
 /** One chaos scenario run. */
 export class Scenario {
   readonly producer: KeyedProducer;
@@ -122,39 +113,55 @@ export class Scenario {
 
   private constructor(
     readonly options: ScenarioOptions,
-    readonly streamName: string,
+    readonly streams: readonly string[],
     readonly applicationName: string,
     readonly dir: string,
+    private readonly takeoverProxy: FaultProxy | undefined,
   ) {
-    this.producer = new KeyedProducer(options.kinesis, streamName, { keys: options.keys ?? 20 });
-    const base: Omit<WorkerProcessConfig, 'workerId' | 'journalPath' | 'logPath'> = {
+    this.producer = new KeyedProducer(options.kinesis, this.streamName, { keys: options.keys ?? 20 });
+    const base: FleetBase = {
       applicationName,
-      streamName,
+      streams,
+      retrieval: options.retrieval ?? 'polling',
       region: options.stack.region,
       credentials: options.stack.credentials,
-      kinesisEndpoint: options.workerKinesisEndpoint ?? options.stack.kinesisEndpoint,
+      kinesisEndpoint: options.workerKinesisEndpoint ?? takeoverProxy?.endpoint ?? options.stack.kinesisEndpoint,
       dynamoDbEndpoint: options.workerDynamoDbEndpoint ?? options.stack.dynamoDbEndpoint,
       recordDelayMs: options.recordDelayMs ?? 0,
       naiveShardEnd: options.naiveShardEnd ?? false,
       failShardEndedTimes: options.failShardEndedTimes ?? 0,
-      worker: mergeTuning(SCENARIO_TUNING, options.worker),
+      worker: { ...SCENARIO_TUNING, ...options.worker },
     };
     this.fleet = new Fleet({ dir, base });
   }
 
-  /** Creates the stream (waits for ACTIVE) and the scenario directory. */
+  /** Creates the streams (waits for ACTIVE) and the scenario directory. */
   static async create(options: ScenarioOptions): Promise<Scenario> {
+    const retrieval = options.retrieval ?? 'polling';
+    checkRetrieval(retrieval, 'ScenarioOptions.retrieval');
+    const logical = options.streams ?? ['main'];
+    checkStreams(logical, 'ScenarioOptions.streams');
     const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
-    const streamName = `chaos-${options.name}-${id}`;
-    const applicationName = `chaos-app-${options.name}-${id}`;
-    const dir = join(options.baseDir ?? join(tmpdir(), 'kcl-chaos'), `${options.name}-${id}`);
+    const label = `${options.name}${retrieval === 'fanout' ? '-efo' : ''}`;
+    const streams = logical.map((s) => `chaos-${label}-${s}-${id}`);
+    const applicationName = `chaos-app-${label}-${id}`;
+    const dir = join(options.baseDir ?? join(tmpdir(), 'kcl-chaos'), `${label}-${id}`);
     mkdirSync(dir, { recursive: true });
-    await createStreamAndWait(options.kinesis, streamName, options.shards, { timeoutMs: 60_000 });
-    return new Scenario(options, streamName, applicationName, dir);
+    for (const stream of streams) await createStreamAndWait(options.kinesis, stream, options.shards, { timeoutMs: 60_000 });
+    const takeover =
+      retrieval === 'fanout' && options.workerKinesisEndpoint === undefined
+        ? await startFaultProxy({ target: options.stack.kinesisEndpoint, kind: 'kinesis', subscriptionTakeover: true })
+        : undefined;
+    return new Scenario(options, streams, applicationName, dir, takeover);
+  }
+
+  /** The (first) stream's name. */
+  get streamName(): string {
+    return this.streams[0]!;
   }
 
   /** Spawns a worker process. */
-  spawn(workerId: string, overrides?: Partial<Omit<WorkerProcessConfig, 'workerId' | 'journalPath' | 'logPath'>>): WorkerHandle {
+  spawn(workerId: string, overrides?: Partial<FleetBase>): WorkerHandle {
     return this.fleet.spawn(workerId, overrides);
   }
 
@@ -169,21 +176,18 @@ export class Scenario {
   }
 
   /** All journal lines of the fleet. */
-  journals(): JournalLine[] {
+  journals(): readonly JournalLine[] {
     return this.fleet.journals();
   }
 
   /** Distinct (key, n) processed so far. */
   processedIds(): Set<string> {
-    const ids = new Set<string>();
-    for (const l of this.journals()) if (l.type === 'record') ids.add(`${l.key}#${l.n}`);
-    return ids;
+    return this.fleet.processedIds();
   }
 
   /** Acknowledged puts not processed yet. */
   unprocessed(): number {
-    const ids = this.processedIds();
-    return this.producer.acked.filter((p) => !ids.has(`${p.key}#${p.n}`)).length;
+    return this.fleet.unprocessed(this.producer.acked);
   }
 
   /** Waits until `count` distinct records were processed. */
@@ -256,8 +260,8 @@ export class Scenario {
     const leases = await scanLeaseTable(this.options.dynamoDb, this.applicationName);
     const verdict = checkInvariants({ journals: this.journals(), puts: this.producer.acked, shards, leases });
     const durationMs = Date.now() - this.startedAt;
-    const text = `${this.options.name} (${(durationMs / 1000).toFixed(1)} s): ${formatVerdict(verdict)}\n  dir: ${this.dir}${killedAtEnd.length ? `\n  killed at the end (shutdown hung): ${killedAtEnd.join(', ')}` : ''}`;
-    const result = { scenario: this.options.name, ok: verdict.ok, durationMs, summary: verdict.summary, violations: verdict.violations, killedAtEnd, dir: this.dir };
+    const text = `${this.options.name} [${this.options.retrieval ?? 'polling'}] (${(durationMs / 1000).toFixed(1)} s): ${formatVerdict(verdict)}\n  dir: ${this.dir}${killedAtEnd.length ? `\n  killed at the end (shutdown hung): ${killedAtEnd.join(', ')}` : ''}`;
+    const result = { scenario: this.options.name, retrieval: this.options.retrieval ?? 'polling', ok: verdict.ok, durationMs, summary: verdict.summary, violations: verdict.violations, killedAtEnd, dir: this.dir };
     writeFileSync(join(this.dir, 'verdict.json'), JSON.stringify(result, null, 2));
     appendFileSync(join(this.dir, '..', 'results.jsonl'), JSON.stringify(result) + '\n');
     return { ...verdict, text, killedAtEnd, durationMs };
@@ -266,5 +270,6 @@ export class Scenario {
   /** Kills whatever still runs (for afterEach, also after a failure). */
   async cleanup(): Promise<void> {
     await this.fleet.killAll();
+    await this.takeoverProxy?.stop();
   }
 }

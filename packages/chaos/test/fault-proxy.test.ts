@@ -1,5 +1,15 @@
 import { CreateTableCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  DescribeStreamConsumerCommand,
+  DescribeStreamSummaryCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListShardsCommand,
+  PutRecordCommand,
+  RegisterStreamConsumerCommand,
+  SubscribeToShardCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
 import { createLocalDynamoDbClient, createLocalKinesisClient } from '@kcl-ts/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStream, testStack, uniqueName, waitFor } from '../../../test-support/stack.js';
@@ -226,5 +236,83 @@ describe('fault proxy against the emulators', () => {
     await kinesis.send(new ListShardsCommand({ StreamName: stream }));
     await expect(control.addRule({ kind: 'bogus' as 'drop' })).rejects.toThrow(/kind/);
     await control.clearRules();
+  });
+
+  describe('SubscribeToShard event streams', () => {
+    let consumerArn: string;
+    /** Registers a stream consumer and waits until it is ACTIVE. */
+    async function registerConsumer(): Promise<string> {
+      const arn = (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary!.StreamARN!;
+      const consumer = (await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: arn, ConsumerName: uniqueName('proxy') }))).Consumer!.ConsumerARN!;
+      await waitFor(async () => (await kinesis.send(new DescribeStreamConsumerCommand({ ConsumerARN: consumer }))).ConsumerDescription?.ConsumerStatus === 'ACTIVE', {
+        timeoutMs: 30_000,
+        message: 'consumer ACTIVE',
+      });
+      return consumer;
+    }
+    beforeAll(async () => {
+      consumerArn = await registerConsumer();
+    });
+
+    /** Subscribes through the proxy from TRIM_HORIZON; resolves the events read before the stream failed or `wanted` were read. */
+    async function readEvents(wanted: number): Promise<{ events: number; records: number; error?: unknown }> {
+      const shardId = (await kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards![0]!.ShardId!;
+      let events = 0;
+      let records = 0;
+      try {
+        const out = await kinesis.send(new SubscribeToShardCommand({ ConsumerARN: consumerArn, ShardId: shardId, StartingPosition: { Type: 'TRIM_HORIZON' } }));
+        for await (const event of out.EventStream!) {
+          if (!event.SubscribeToShardEvent) continue;
+          events++;
+          records += event.SubscribeToShardEvent.Records?.length ?? 0;
+          if (events >= wanted) break;
+        }
+      } catch (error) {
+        return { events, records, error };
+      }
+      return { events, records };
+    }
+
+    it('forwards the event stream as it comes, and drop-after cuts it after its first event', async () => {
+      kinesisProxy.clearRules();
+      await kinesis.send(new PutRecordCommand({ StreamName: stream, PartitionKey: 'a', Data: Buffer.from('pushed') }));
+      const whole = await readEvents(2);
+      expect(whole.error).toBeUndefined();
+      expect(whole.events).toBe(2); // a buffered proxy would hang until the subscription ends
+      expect(whole.records).toBeGreaterThan(0);
+
+      kinesisProxy.addRule({ kind: 'drop', phase: 'after', operation: 'SubscribeToShard', count: 1 });
+      const cut = await readEvents(3);
+      expect(cut.error).toBeDefined();
+      expect(cut.events).toBeLessThan(3);
+      expect(kinesisProxy.injected('drop')).toBeGreaterThanOrEqual(1);
+      kinesisProxy.clearRules();
+    }, 60_000);
+
+    it('cutStreams() drops every open event stream', async () => {
+      const reading = readEvents(1_000);
+      await waitFor(() => kinesisProxy.cutStreams() > 0, { timeoutMs: 10_000, message: 'an open stream to cut' });
+      const result = await reading;
+      expect(result.error).toBeDefined();
+    }, 60_000);
+  
+    it('subscriptionTakeover hands a subscription to a call 5 s after the open one, as AWS does', async () => {
+      const ownConsumer = await registerConsumer(); // no subscription of the tests above in the way
+      const takeover = await startFaultProxy({ target: testStack().kinesisEndpoint, kind: 'kinesis', subscriptionTakeover: true });
+      const client = createLocalKinesisClient({ region: testStack().region, credentials: testStack().credentials, endpoint: takeover.endpoint });
+      try {
+        const shardId = (await client.send(new ListShardsCommand({ StreamName: stream }))).Shards![0]!.ShardId!;
+        const subscribe = () => client.send(new SubscribeToShardCommand({ ConsumerARN: ownConsumer, ShardId: shardId, StartingPosition: { Type: 'TRIM_HORIZON' } }));
+        const frozen = await subscribe(); // opened, then never read again: a frozen owner
+        await frozen.EventStream![Symbol.asyncIterator]().next();
+        expect((await errorOf(subscribe())).name).toBe('ResourceInUseException'); // within 5 s: refused, as on AWS
+        const second = await waitFor(() => subscribe().catch(() => undefined), { timeoutMs: 20_000, intervalMs: 1_000, message: 'the second subscription taken over' });
+        const event = await second.EventStream![Symbol.asyncIterator]().next();
+        expect(event.done).toBe(false);
+      } finally {
+        client.destroy();
+        await takeover.stop();
+      }
+    }, 60_000);
   });
 });

@@ -11,6 +11,8 @@ export interface ShardRow {
   /** Records processed on it, by all workers (duplicates included). */
   readonly records: number;
   readonly lagMs: number | undefined;
+  /** The latest event on the shard (lease taken or lost, shard ended), shown beside it on a terminal. */
+  readonly event?: string;
 }
 
 /** What the dashboard shows. */
@@ -48,10 +50,10 @@ const padLeft = (s: string, n: number): string => (s.length >= n ? s : ' '.repea
 export function formatTable(state: DashboardState): string[] {
   const lines = [
     `  t=${(state.elapsedMs / 1000).toFixed(0)}s  put ${state.put}  processed ${state.processed}`,
-    `  ${pad('shard', 10)} ${pad('owner', 6)} ${padLeft('records', 8)} ${padLeft('lag ms', 8)}  state`,
+    `  ${pad('shard', 10)} ${pad('owner', 6)} ${padLeft('records', 8)} ${padLeft('lag ms', 8)}  ${pad('state', 7)} last event`,
   ];
   for (const s of state.shards) {
-    lines.push(`  ${pad(shortShard(s.shardId), 10)} ${pad(s.owner ?? '-', 6)} ${padLeft(String(s.records), 8)} ${padLeft(s.lagMs === undefined ? '-' : String(s.lagMs), 8)}  ${s.status}`);
+    lines.push(`  ${pad(shortShard(s.shardId), 10)} ${pad(s.owner ?? '-', 6)} ${padLeft(String(s.records), 8)} ${padLeft(s.lagMs === undefined ? '-' : String(s.lagMs), 8)}  ${pad(s.status, 7)} ${s.event ?? ''}`.trimEnd());
   }
   lines.push(`  workers: ${state.workers.map((w) => (w.state === 'running' ? `${w.id}(${w.leases})` : `${w.id}[${w.state}]`)).join(' ')}`);
   return lines;

@@ -1,5 +1,7 @@
-// Command-line flags of the demo: parsing and validation, kept apart from main.ts so they can
-// be tested without starting anything.
+// Command-line flags of the demo (node:util parseArgs), kept apart from main.ts so they can be
+// tested without starting anything.
+import { RETRIEVAL_MODES, type RetrievalMode } from '@kcl-ts/fleet';
+import { parseArgs } from 'node:util';
 
 /** The demo's settings. */
 export interface DemoOptions {
@@ -13,8 +15,10 @@ export interface DemoOptions {
   readonly rate: number;
   /** Distinct partition keys. */
   readonly keys: number;
-  /** Run the chaos timeline (split, merge, kill, restart, graceful stop). */
+  /** Run the timeline of disruptions (split, merge, kill, restart, graceful stop). */
   readonly chaos: boolean;
+  /** How the workers read the stream. */
+  readonly retrieval: RetrievalMode;
   /** Write the verdict as JSON to this file. */
   readonly json: string | undefined;
   /** Deadline for processing everything put once the producer stopped, in seconds. */
@@ -37,6 +41,7 @@ export const DEMO_DEFAULTS: DemoOptions = Object.freeze({
   rate: 200,
   keys: 500,
   chaos: true,
+  retrieval: 'polling',
   json: undefined,
   drainTimeoutS: 60,
   leaseDurationMs: 4_000,
@@ -57,6 +62,7 @@ Flags:
   --duration <s>         seconds the producer runs (5-3600)                [default 60]
   --rate <n>             records per second put, all keys (1-5000)         [default 200]
   --keys <n>             distinct partition keys (1-100000)                [default 500]
+  --retrieval <mode>     polling (GetRecords) or fanout (SubscribeToShard)  [default polling]
   --no-chaos             no split, merge, kill or graceful stop
   --json <file>          also write the verdict as JSON to <file>
   --drain-timeout <s>    deadline to process everything put (5-600)        [default 60]
@@ -76,8 +82,8 @@ export class FlagError extends Error {
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-function integer(flag: string, raw: string | undefined, min: number, max: number): number {
-  if (raw === undefined || raw.startsWith('--')) throw new FlagError(`${flag} needs a value`);
+function integer(flag: string, raw: string | undefined, min: number, max: number, fallback: number): number {
+  if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw)) throw new FlagError(`${flag} must be a whole number, got ${JSON.stringify(raw)}`);
   const value = Number(raw);
   if (value < min || value > max) throw new FlagError(`${flag} must be between ${min} and ${max}, got ${value}`);
@@ -86,67 +92,52 @@ function integer(flag: string, raw: string | undefined, min: number, max: number
 
 /** Parses the flags; `'help'` when help was asked for. Throws {@link FlagError}. */
 export function parseFlags(argv: readonly string[]): DemoOptions | 'help' {
-  const o: { -readonly [K in keyof DemoOptions]: DemoOptions[K] } = { ...DEMO_DEFAULTS };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string | undefined => (inline !== undefined ? inline : argv[++i]);
-    switch (flag) {
-      case '--':
-        break; // `pnpm demo -- --flag` passes the separator through
-      case '-h':
-      case '--help':
-        return 'help';
-      case '--shards':
-        o.shards = integer(flag, value(), 1, 20);
-        break;
-      case '--workers':
-        o.workers = integer(flag, value(), 1, 10);
-        break;
-      case '--duration':
-        o.durationS = integer(flag, value(), 5, 3600);
-        break;
-      case '--rate':
-        o.rate = integer(flag, value(), 1, 5000);
-        break;
-      case '--keys':
-        o.keys = integer(flag, value(), 1, 100_000);
-        break;
-      case '--drain-timeout':
-        o.drainTimeoutS = integer(flag, value(), 5, 600);
-        break;
-      case '--lease-duration':
-        o.leaseDurationMs = integer(flag, value(), 1_000, 60_000);
-        break;
-      case '--no-chaos':
-        if (inline !== undefined) throw new FlagError('--no-chaos takes no value');
-        o.chaos = false;
-        break;
-      case '--keep':
-        if (inline !== undefined) throw new FlagError('--keep takes no value');
-        o.keep = true;
-        break;
-      case '--dashboard':
-        if (inline !== undefined) throw new FlagError('--dashboard takes no value');
-        o.dashboard = true;
-        break;
-      case '--json': {
-        const file = value();
-        if (file === undefined || file === '' || file.startsWith('--')) throw new FlagError('--json needs a file name');
-        o.json = file;
-        break;
-      }
-      case '--log-level': {
-        const level = value();
-        if (level === undefined || !LEVELS.includes(level)) throw new FlagError(`--log-level must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
-        o.logLevel = level;
-        break;
-      }
-      default:
-        throw new FlagError(`unknown flag ${JSON.stringify(arg)}`);
-    }
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv.filter((a) => a !== '--'), // `pnpm demo -- --flag` passes the separator through
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        shards: { type: 'string' },
+        workers: { type: 'string' },
+        duration: { type: 'string' },
+        rate: { type: 'string' },
+        keys: { type: 'string' },
+        retrieval: { type: 'string' },
+        'no-chaos': { type: 'boolean' },
+        json: { type: 'string' },
+        'drain-timeout': { type: 'string' },
+        'lease-duration': { type: 'string' },
+        'log-level': { type: 'string' },
+        keep: { type: 'boolean' },
+        dashboard: { type: 'boolean' },
+      },
+    }));
+  } catch (error) {
+    throw new FlagError(error instanceof Error ? error.message : String(error));
   }
-  return o;
+  if (values.help) return 'help';
+  const d = DEMO_DEFAULTS;
+  const retrieval = values.retrieval ?? d.retrieval;
+  if (!RETRIEVAL_MODES.includes(retrieval as RetrievalMode)) throw new FlagError(`--retrieval must be one of ${RETRIEVAL_MODES.join(', ')}, got ${JSON.stringify(retrieval)}`);
+  const level = values['log-level'] ?? d.logLevel;
+  if (!LEVELS.includes(level)) throw new FlagError(`--log-level must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
+  if (values.json !== undefined && (values.json === '' || values.json.startsWith('--'))) throw new FlagError('--json needs a file name');
+  return {
+    shards: integer('--shards', values.shards, 1, 20, d.shards),
+    workers: integer('--workers', values.workers, 1, 10, d.workers),
+    durationS: integer('--duration', values.duration, 5, 3600, d.durationS),
+    rate: integer('--rate', values.rate, 1, 5000, d.rate),
+    keys: integer('--keys', values.keys, 1, 100_000, d.keys),
+    chaos: !values['no-chaos'],
+    retrieval: retrieval as RetrievalMode,
+    json: values.json,
+    drainTimeoutS: integer('--drain-timeout', values['drain-timeout'], 5, 600, d.drainTimeoutS),
+    leaseDurationMs: integer('--lease-duration', values['lease-duration'], 1_000, 60_000, d.leaseDurationMs),
+    logLevel: level,
+    keep: values.keep ?? false,
+    dashboard: values.dashboard ?? false,
+  };
 }

@@ -2,24 +2,28 @@
 // The kcl-ts fleet demo: an embedded Kinesis + DynamoDB, a producer, real worker processes,
 // resharding and a kill -9 while records flow, then a verdict on loss, duplicates and order.
 import type { KinesisClient, Shard } from '@aws-sdk/client-kinesis';
+import {
+  checkInvariants,
+  Fleet,
+  isOpen,
+  KeyedProducer,
+  listShards,
+  scanLeaseTable,
+  waitUntil,
+  type BackgroundProduction,
+  type WorkerHandle,
+  type WorkerMessage,
+} from '@kcl-ts/fleet';
 import { createStreamAndWait, startLocalStack, type LocalStack } from '@kcl-ts/local';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { Chaos, isOpen, listShards } from './chaos.js';
 import { Dashboard, shortShard, type DashboardState, type ShardRow } from './dashboard.js';
-import { Fleet, type WorkerHandle } from './fleet.js';
 import { FlagError, parseFlags, USAGE, type DemoOptions } from './flags.js';
-import { JournalFollower, readJournals } from './journal.js';
-import type { WorkerMessage } from './messages.js';
-import { Producer } from './producer.js';
-import { formatVerdict } from './report.js';
-import { computeVerdict, type Verdict } from './verdict.js';
+import { formatVerdict, measure } from './report.js';
+import { Timeline } from './timeline.js';
 import { startWebDashboard, type WebDashboard } from './web-dashboard.js';
-
-const WORKER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'worker-process.js');
 
 /** Worker settings for a demo: fast, so failover and handoff fit in a one-minute run. */
 function workerSettings(options: DemoOptions) {
@@ -30,49 +34,49 @@ function workerSettings(options: DemoOptions) {
     shardSyncIntervalMs: 5_000,
     parentShardPollIntervalMs: 500,
     shutdownTimeoutMs: 10_000,
-    progressIntervalMs: 500,
   };
 }
 
-function describeMessage(m: WorkerMessage): string | undefined {
+function describeMessage(id: string, m: WorkerMessage): string | undefined {
   switch (m.type) {
     case 'started':
-      return `${m.workerId} started`;
+      return `${id} started`;
     case 'stopped':
-      return `${m.workerId} stopped gracefully (leases released)`;
+      return `${id} stopped gracefully (leases released)`;
     case 'fatal':
-      return `${m.workerId} FAILED: ${m.detail}`;
-    case 'progress':
-      return undefined;
+      return `${id} FAILED: ${m.detail}`;
     case 'event': {
       const shard = m.shardId ? shortShard(m.shardId) : '';
       switch (m.event) {
         case 'leaseAcquired':
-          return `${m.workerId} took ${shard}`;
+          return `${id} took ${shard}`;
         case 'leaseLost':
-          return `${m.workerId} lost ${shard}${m.detail ? ` (${m.detail})` : ''}`;
+          return `${id} lost ${shard}${m.detail ? ` (${m.detail})` : ''}`;
         case 'shardEnded':
-          return `${m.workerId} ended ${shard}${m.detail ? ` → children ${m.detail.split(',').map(shortShard).join(', ')}` : ''}`;
+          return `${id} ended ${shard}${m.detail ? ` → children ${m.detail.split(',').map(shortShard).join(', ')}` : ''}`;
         default:
-          return `${m.workerId} ${m.event}${shard ? ` on ${shard}` : ''}: ${m.detail ?? ''}`;
+          return `${id} ${m.event}${shard ? ` on ${shard}` : ''}: ${m.detail ?? ''}`;
       }
     }
+    default:
+      return undefined;
   }
 }
 
 /** Builds the dashboard's view from the fleet and the shard list. */
-function dashboardState(startedAt: number, put: number, processed: number, shards: readonly Shard[], ended: ReadonlySet<string>, fleet: Fleet): DashboardState {
-  const handles = fleet.all();
-  const owner = (shardId: string): WorkerHandle | undefined => handles.find((h) => !h.exit && h.state !== 'killed' && h.held.has(shardId));
+function dashboardState(startedAt: number, put: number, processed: number, shards: readonly Shard[], ended: ReadonlySet<string>, events: ReadonlyMap<string, string>, fleet: Fleet): DashboardState {
+  const handles = fleet.workers;
+  const owner = (shardId: string): WorkerHandle | undefined => handles.find((h) => h.alive && h.state !== 'killed' && h.held.has(shardId));
   const rows: ShardRow[] = shards.map((s) => {
     const shardId = s.ShardId!;
     const o = owner(shardId);
     return {
       shardId,
       status: ended.has(shardId) ? 'ended' : isOpen(s) ? 'open' : 'closed',
-      owner: o?.id,
-      records: handles.reduce((sum, h) => sum + (h.progress.get(shardId)?.records ?? 0), 0),
-      lagMs: o?.progress.get(shardId)?.lagMs,
+      owner: o?.workerId,
+      records: handles.reduce((sum, h) => sum + (h.progress?.shards[shardId]?.records ?? 0), 0),
+      lagMs: o?.progress?.shards[shardId]?.lagMs,
+      ...(events.has(shardId) && { event: events.get(shardId)! }),
     };
   });
   return {
@@ -80,13 +84,12 @@ function dashboardState(startedAt: number, put: number, processed: number, shard
     put,
     processed,
     shards: rows,
-    workers: handles.map((h) => ({ id: h.id, state: h.state, leases: h.held.size })),
+    workers: handles.map((h) => ({ id: h.workerId, state: h.state, leases: h.held.size })),
   };
 }
 
 interface RunResult {
   readonly code: number;
-  readonly verdict?: Verdict;
 }
 
 async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (fleet: Fleet) => void): Promise<RunResult> {
@@ -97,14 +100,14 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
   let stack: LocalStack | undefined;
   let kinesis: KinesisClient | undefined;
   let fleet: Fleet | undefined;
-  let producer: Producer | undefined;
-  let chaos: Chaos | undefined;
+  let production: BackgroundProduction | undefined;
+  let timeline: Timeline | undefined;
   let ticker: NodeJS.Timeout | undefined;
   let web: WebDashboard | undefined;
   let keepDir = options.keep;
   try {
     out(
-      `kcl-ts fleet demo: ${options.shards} shard(s), ${options.workers} worker process(es), ${options.rate} records/s over ${options.keys} keys for ${options.durationS} s, chaos ${options.chaos ? 'on' : 'off'}`,
+      `kcl-ts fleet demo: ${options.shards} shard(s), ${options.workers} worker process(es), ${options.retrieval} retrieval, ${options.rate} records/s over ${options.keys} keys for ${options.durationS} s, chaos ${options.chaos ? 'on' : 'off'}`,
     );
     out(`journals and worker logs: ${workDir}`);
     out('starting the embedded Kinesis (Kinesis Mock) and DynamoDB (dynalite)…');
@@ -119,8 +122,8 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
 
     let shards = await listShards(kinesis, streamName);
     const ended = new Set<string>();
+    const shardEvents = new Map<string, string>();
     const dashboard = new Dashboard();
-    const follower = new JournalFollower(workDir);
     const k = kinesis;
     const refreshShards = (): void => {
       listShards(k, streamName).then(
@@ -132,43 +135,49 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
     };
 
     fleet = new Fleet({
-      script: WORKER_SCRIPT,
-      logDir: workDir,
-      config: {
+      dir: workDir,
+      base: {
         applicationName,
-        streamName,
+        streams: [streamName],
+        retrieval: options.retrieval,
+        region: stack.region,
+        credentials: stack.credentials,
         kinesisEndpoint: stack.kinesisEndpoint,
         dynamoDbEndpoint: stack.dynamoDbEndpoint,
-        region: stack.region,
-        journalDir: workDir,
         logLevel: options.logLevel,
-        ...settings,
+        progressIntervalMs: 500,
+        worker: settings,
       },
-      onMessage: (m) => {
+      onMessage: (h, m) => {
         if (m.type === 'event' && m.event === 'shardEnded' && m.shardId) {
           ended.add(m.shardId);
           refreshShards();
         }
-        const text = describeMessage(m);
+        const text = describeMessage(h.workerId, m);
+        if (text && m.type === 'event' && m.shardId) shardEvents.set(m.shardId, `${new Date(m.at).toISOString().slice(11, 19)} ${text}`);
         if (text) dashboard.event(text);
       },
       onExit: (h) => {
         const how = h.exit?.signal ? `killed by ${h.exit.signal}` : `exited with code ${h.exit?.code}`;
-        if (h.state !== 'stopped' || h.exit?.code !== 0) dashboard.event(`${h.id} process ${how}`);
+        if (h.state !== 'stopped' || h.exit?.code !== 0) dashboard.event(`${h.workerId} process ${how}`);
       },
     });
     onFleet(fleet);
     for (let i = 1; i <= options.workers; i++) fleet.spawn(`w${i}`);
-    // The clock (producer, chaos timeline) starts once the fleet is up, so latencies and the
+    // The clock (producer, timeline) starts once the fleet is up, so latencies and the
     // timeline are not dominated by process start-up on a busy machine.
-    const startDeadline = Date.now() + 90_000;
-    while (fleet.all().some((h) => h.state === 'starting')) {
-      const dead = fleet.all().find((h) => h.exit);
-      if (dead) throw new Error(`worker ${dead.id} exited while starting; see ${join(workDir, `${dead.id}.log`)}`);
-      if (Date.now() > startDeadline) throw new Error(`workers did not start within 90 s; see the logs in ${workDir}`);
-      if (interrupt.aborted) return { code: 130 };
-      await delay(100);
-    }
+    const f = fleet;
+    await waitUntil(
+      () => {
+        const dead = f.workers.find((h) => !h.alive);
+        if (dead) throw new Error(`worker ${dead.workerId} exited while starting; see ${join(workDir, `${dead.workerId}.log`)}`);
+        return f.workers.every((h) => h.state !== 'starting');
+      },
+      { timeoutMs: 90_000, intervalMs: 100, message: `workers started; see the logs in ${workDir}`, signal: interrupt },
+    ).catch((error: unknown) => {
+      if (!interrupt.aborted) throw error;
+    });
+    if (interrupt.aborted) return { code: 130 };
     if (options.dashboard) {
       // The workers have created the lease table by now, so the dashboard's first scan finds it.
       web = await startWebDashboard({
@@ -188,36 +197,33 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
     const startedAt = Date.now();
     dashboard.event(`all ${options.workers} worker(s) started; producing for ${options.durationS} s`);
 
-    producer = new Producer({ kinesis, streamName, rate: options.rate, keys: options.keys });
-    producer.start();
-    const p = producer;
-    const f = fleet;
+    const producer = new KeyedProducer(kinesis, streamName, { keys: options.keys });
+    production = producer.startRate({ rate: options.rate });
     const render = (): void => {
-      follower.poll();
-      dashboard.render(dashboardState(dashboard.startedAt, p.stats().put, follower.processed, shards, ended, f));
+      dashboard.render(dashboardState(dashboard.startedAt, producer.acked.length, f.processedIds().size, shards, ended, shardEvents, f));
     };
     ticker = setInterval(render, 1_000);
     if (options.chaos) {
-      chaos = new Chaos({ kinesis, streamName, fleet, durationMs, onEvent: (t) => dashboard.event(t), onReshard: refreshShards });
-      chaos.start(startedAt);
+      timeline = new Timeline({ kinesis, streamName, fleet, durationMs, onEvent: (t) => dashboard.event(t), onReshard: refreshShards });
+      timeline.start(startedAt);
     }
 
     await delay(Math.max(0, startedAt + durationMs - Date.now()), undefined, { signal: interrupt }).catch(() => undefined);
-    await chaos?.cancel();
-    await producer.stop();
+    await timeline?.cancel();
+    await production.stop();
     if (interrupt.aborted) return { code: 130 };
-    const puts = producer.acknowledged;
-    dashboard.event(`producer stopped: ${puts.length} records put (${producer.stats().retriedEntries} entries retried); waiting until all are processed…`);
+    const puts = producer.acked;
+    dashboard.event(`producer stopped: ${puts.length} records put; waiting until all are processed…`);
 
     const drainStartedAt = Date.now();
-    const deadline = drainStartedAt + options.drainTimeoutS * 1000;
     let missing = puts.length;
-    for (;;) {
-      follower.poll();
-      missing = puts.reduce((n, r) => n + (follower.has(r.key, r.n) ? 0 : 1), 0);
-      if (missing === 0 || Date.now() > deadline || interrupt.aborted) break;
-      await delay(500);
-    }
+    await waitUntil(
+      () => {
+        missing = f.unprocessed(puts);
+        return missing === 0;
+      },
+      { timeoutMs: options.drainTimeoutS * 1000, intervalMs: 500, message: 'every put processed', signal: interrupt },
+    ).catch(() => undefined);
     if (interrupt.aborted) return { code: 130 };
     dashboard.event(
       missing === 0
@@ -230,47 +236,49 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
     dashboard.close();
 
     dashboard.event('stopping the remaining workers gracefully…');
-    const stopped = await fleet.stopAll(settings.shutdownTimeoutMs + 5_000);
-    if (stopped.forced.length > 0) out(`  workers that had to be killed after the shutdown timeout: ${stopped.forced.join(', ')}`);
+    const forced = await fleet.terminateAll(settings.shutdownTimeoutMs + 5_000);
+    if (forced.length > 0) out(`  workers that had to be killed after the shutdown timeout: ${forced.join(', ')}`);
 
     const finalShards = await listShards(kinesis, streamName);
-    const lineage = finalShards.map((s) => ({ shardId: s.ShardId!, parents: [s.ParentShardId, s.AdjacentParentShardId].filter((x): x is string => !!x) }));
-    const verdict = computeVerdict({
-      puts,
-      journals: readJournals(workDir),
-      lineage,
-      ...(chaos?.kill && { kill: chaos.kill }),
-      ...(chaos?.gracefulStop && { gracefulStop: chaos.gracefulStop }),
-      leaseDurationMs: settings.leaseDurationMs,
-    });
-    out(formatVerdict(verdict, { leaseDurationMs: settings.leaseDurationMs, ...(chaos && { chaos: chaos.outcomes }) }));
+    const lineage = finalShards.map((s) => ({
+      shardId: s.ShardId!,
+      ...(s.ParentShardId && { parentShardId: s.ParentShardId }),
+      ...(s.AdjacentParentShardId && { adjacentParentShardId: s.AdjacentParentShardId }),
+    }));
+    const dynamoDb = stack.dynamoDbClient();
+    const leases = await scanLeaseTable(dynamoDb, applicationName).finally(() => dynamoDb.destroy());
+    const journals = fleet.journals();
+    const verdict = checkInvariants({ journals, puts, shards: lineage, leases });
+    const disruptions = { ...(timeline?.kill && { kill: timeline.kill }), ...(timeline?.gracefulStop && { gracefulStop: timeline.gracefulStop }) };
+    const measurements = measure(journals, { ...disruptions, leaseDurationMs: settings.leaseDurationMs });
+    const childShards = lineage.filter((l) => l.parentShardId).length;
+    out(formatVerdict(verdict, measurements, { leaseDurationMs: settings.leaseDurationMs, childShards, ...(timeline && { timeline: timeline.outcomes }) }));
     if (options.json) {
       const report = {
         options,
         workerSettings: settings,
         streamName,
         startedAt,
-        shards: finalShards.map((s) => ({ shardId: s.ShardId, open: isOpen(s), parents: lineage.find((l) => l.shardId === s.ShardId)?.parents ?? [] })),
-        chaos: chaos?.outcomes ?? [],
-        kill: chaos?.kill,
-        gracefulStop: chaos?.gracefulStop,
-        producer: producer.stats(),
-        workers: fleet.all().map((h) => ({ id: h.id, state: h.state, exit: h.exit })),
+        shards: finalShards.map((s) => ({ shardId: s.ShardId, open: isOpen(s), parents: [s.ParentShardId, s.AdjacentParentShardId].filter(Boolean) })),
+        chaos: timeline?.outcomes ?? [],
+        ...disruptions,
+        workers: fleet.workers.map((h) => ({ id: h.workerId, state: h.state, exit: h.exit })),
         verdict,
+        measurements,
       };
       writeFileSync(resolve(options.json), `${JSON.stringify(report, null, 2)}\n`);
       out(`verdict written to ${resolve(options.json)}`);
     }
     if (!verdict.ok) keepDir = true;
-    return { code: verdict.ok ? 0 : 1, verdict };
+    return { code: verdict.ok ? 0 : 1 };
   } catch (error) {
     keepDir = true;
     throw error;
   } finally {
     if (ticker) clearInterval(ticker);
-    await chaos?.cancel().catch(() => undefined);
-    await producer?.stop(2_000).catch(() => undefined);
-    if (fleet) await fleet.stopAll(interrupt.aborted ? 3_000 : 15_000).catch(() => fleet?.killAll());
+    await timeline?.cancel().catch(() => undefined);
+    await production?.stop().catch(() => undefined);
+    if (fleet) await fleet.terminateAll(interrupt.aborted ? 3_000 : 15_000).catch(() => fleet?.killAll());
     await web?.stop();
     kinesis?.destroy();
     await stack?.stop().catch((e: unknown) => process.stderr.write(`stopping the local stack failed: ${String(e)}\n`));
@@ -302,13 +310,13 @@ async function main(): Promise<void> {
       interrupt.abort();
       return;
     }
-    fleet?.killAll();
+    void fleet?.killAll();
     process.exit(130);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   // Last resort: never leave worker processes behind.
-  process.on('exit', () => fleet?.killAll());
+  // (The spawner also SIGKILLs every child it forked when this process exits.)
   try {
     const result = await runDemo(options, interrupt.signal, (f) => {
       fleet = f;

@@ -1,18 +1,86 @@
-import type { ChaosOutcome } from './chaos.js';
+// The verdict as the demo prints it: the oracle's verdict (from @kcl-ts/fleet) in a table for
+// people, with what the demo measures beside it (failover and handoff times, put → processing
+// latency), and as JSON for scripts.
+import type { InvariantName, JournalLine, LineOf, Verdict, Violation } from '@kcl-ts/fleet';
 import { shortShard } from './dashboard.js';
-import { EXPECTED_DUPLICATE_REASONS, type DuplicateReason, type TakeoverReport, type Verdict } from './verdict.js';
+import type { Disruption, StepOutcome } from './timeline.js';
 
-// The verdict as a table for people, and as JSON for scripts and benchmarks.
+/** How long until the shards of a disrupted worker were processed again by peers. */
+export interface TakeoverReport {
+  readonly workerId: string;
+  readonly at: number;
+  /** Per shard the worker held (and had not ended): who resumed it and how long it took. */
+  readonly shards: readonly { readonly shardId: string; readonly by: string; readonly ms: number }[];
+  /** Held shards on which no peer processed any record afterwards (no new data arrived there). */
+  readonly notResumed: readonly string[];
+  readonly maxMs: number | undefined;
+  readonly medianMs: number | undefined;
+  /** `maxMs / leaseDurationMs`. */
+  readonly leaseDurationMultiple: number | undefined;
+}
 
-const REASON_TEXT: Record<DuplicateReason, string> = {
-  'after-kill-before-checkpoint': 'after the kill, not yet checkpointed',
-  'after-kill-but-checkpointed': 'after the kill, but already checkpointed',
-  'after-graceful-stop': 'after the graceful stop',
-  'same-worker-twice': 'same worker twice',
-  'after-lease-taken': 'after a lease was taken from its live owner',
-  'ownership-change': 'after a lease changed hands',
-  'processed-three-or-more-times': 'processed 3+ times',
-};
+/** What the demo measures on top of the oracle's verdict. */
+export interface Measurements {
+  readonly failover: TakeoverReport | undefined;
+  readonly handoff: TakeoverReport | undefined;
+  /** Put → first processing, over distinct records. */
+  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number } | undefined;
+}
+
+/** The value at quantile `q` (0..1) of an ascending array (nearest rank). */
+export function quantile(sorted: readonly number[], q: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/** Failover or handoff time: from the signal to a peer's first record on each shard the worker held. */
+export function takeover(disruption: Disruption | undefined, journals: readonly JournalLine[], leaseDurationMs: number): TakeoverReport | undefined {
+  if (!disruption) return undefined;
+  const records = journals.filter((l): l is LineOf<'record'> => l.type === 'record');
+  const endedAt = new Map<string, number>();
+  for (const l of journals) if (l.type === 'shard-ended') endedAt.set(l.shard, Math.max(endedAt.get(l.shard) ?? -Infinity, l.at));
+  const shards: { shardId: string; by: string; ms: number }[] = [];
+  const notResumed: string[] = [];
+  for (const shardId of [...new Set(disruption.heldShards)].sort()) {
+    const ended = endedAt.get(shardId);
+    if (ended !== undefined && ended <= disruption.at) continue; // nothing left to take over
+    let first: LineOf<'record'> | undefined;
+    for (const r of records) {
+      if (r.shard !== shardId || r.worker === disruption.workerId || r.at < disruption.at) continue;
+      if (!first || r.at < first.at) first = r;
+    }
+    if (first) shards.push({ shardId, by: first.worker, ms: first.at - disruption.at });
+    else notResumed.push(shardId);
+  }
+  const times = shards.map((s) => s.ms).sort((a, b) => a - b);
+  const maxMs = times.at(-1);
+  return {
+    workerId: disruption.workerId,
+    at: disruption.at,
+    shards,
+    notResumed,
+    maxMs,
+    medianMs: quantile(times, 0.5),
+    leaseDurationMultiple: maxMs === undefined ? undefined : Math.round((maxMs / leaseDurationMs) * 100) / 100,
+  };
+}
+
+/** Measures failover, handoff and latency from the journals. */
+export function measure(journals: readonly JournalLine[], options: { readonly kill?: Disruption; readonly gracefulStop?: Disruption; readonly leaseDurationMs: number }): Measurements {
+  const first = new Map<string, LineOf<'record'>>();
+  for (const l of journals) {
+    if (l.type !== 'record' || l.putAt === undefined) continue;
+    const id = `${l.key}#${l.n}`;
+    const seen = first.get(id);
+    if (!seen || l.at < seen.at) first.set(id, l);
+  }
+  const latencies = [...first.values()].map((r) => r.at - r.putAt!).sort((a, b) => a - b);
+  return {
+    failover: takeover(options.kill, journals, options.leaseDurationMs),
+    handoff: takeover(options.gracefulStop, journals, options.leaseDurationMs),
+    latencyMs: latencies.length > 0 ? { p50: quantile(latencies, 0.5)!, p99: quantile(latencies, 0.99)!, max: latencies.at(-1)! } : undefined,
+  };
+}
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const mark = (good: boolean): string => (good ? 'ok' : 'FAIL');
@@ -31,34 +99,37 @@ function takeoverLines(kind: 'failover' | 'handoff', report: TakeoverReport | un
     kind === 'failover'
       ? `${seconds(report.maxMs)} = ${report.leaseDurationMultiple} × leaseDuration (${leaseDurationMs} ms)`
       : `max ${seconds(report.maxMs)}, median ${seconds(report.medianMs!)}`;
-  const lines = [row(what, '', summary)];
-  lines.push(`      ${report.shards.map((s) => `${shortShard(s.shardId)} → ${s.by} in ${seconds(s.ms)}`).join('; ')}`);
-  return lines;
+  return [row(what, '', summary), `      ${report.shards.map((s) => `${shortShard(s.shardId)} → ${s.by} in ${seconds(s.ms)}`).join('; ')}`];
 }
 
-/** The verdict as lines of text. */
-export function formatVerdict(v: Verdict, options: { leaseDurationMs: number; chaos?: readonly ChaosOutcome[] }): string {
+/** The oracle's violations of some invariants, with the first message as an example. */
+function invariantRow(label: string, verdict: Verdict, names: readonly InvariantName[], value?: number, note = ''): string {
+  const found: Violation[] = verdict.violations.filter((v) => names.includes(v.invariant));
+  const example = found[0] ? `  e.g. ${found[0].message}` : '';
+  return row(label, value ?? found.length, `${mark(found.length === 0)}${note}${example}`);
+}
+
+/** The verdict as lines of text; the last one is `RESULT: PASS` or `RESULT: FAIL — …`. */
+export function formatVerdict(v: Verdict, m: Measurements, options: { readonly leaseDurationMs: number; readonly childShards: number; readonly timeline?: readonly StepOutcome[] }): string {
+  const s = v.summary;
   const lines: string[] = ['', '=== Verdict ==='];
-  if (options.chaos && options.chaos.length > 0) {
-    lines.push(`  chaos: ${options.chaos.map((c) => `${c.step} ${c.skipped ? 'skipped' : c.ok ? 'done' : 'FAILED'}`).join(', ')}`);
+  if (options.timeline && options.timeline.length > 0) {
+    lines.push(`  chaos: ${options.timeline.map((c) => `${c.step} ${c.skipped ? 'skipped' : c.ok ? 'done' : 'FAILED'}`).join(', ')}`);
   }
-  lines.push(row('records put (acknowledged)', v.put));
-  lines.push(row('distinct records processed', v.processedDistinct, `(${v.processedTotal} processings in all)`));
-  lines.push(row('lost (put, never processed)', v.lost, mark(v.lost === 0) + (v.lostSample.length > 0 ? `  e.g. ${v.lostSample.map((s) => `${s.key}#${s.n}`).join(', ')}` : '')));
-  if (v.processedButNotAcknowledged > 0) lines.push(row('processed, put not acknowledged', v.processedButNotAcknowledged, '(a put whose answer was lost)'));
-  const reasons = Object.entries(v.duplicates.byReason)
-    .map(([reason, count]) => `${count} ${REASON_TEXT[reason as DuplicateReason]}${EXPECTED_DUPLICATE_REASONS.includes(reason as DuplicateReason) ? '' : ' (unexpected)'}`)
-    .join('; ');
-  lines.push(row('duplicates', v.duplicates.total, v.duplicates.total === 0 ? 'ok' : `${mark(v.duplicates.unexpected === 0)}  ${reasons}`));
-  if (v.duplicates.producerRetries > 0) lines.push(row('stored twice by producer retries', v.duplicates.producerRetries, '(not a consumer duplicate)'));
-  const order = v.orderSample.map((o) => `${o.key}#${o.n} before #${o.earlierN}`).join(', ');
-  lines.push(row('per-key order violations', v.orderViolations, mark(v.orderViolations === 0) + (order ? `  e.g. ${order}` : '')));
-  const early = v.earlyChildren.map((e) => `${shortShard(e.child)} before ${shortShard(e.parent)} ${e.parentEndedAt === undefined ? 'ever ended' : `ended (${e.parentEndedAt - e.childFirstAt} ms early)`}`).join(', ');
-  lines.push(row('children started before parents ended', v.earlyChildren.length, `${mark(v.earlyChildren.length === 0)}  (${v.childShards} child shard(s) checked)${early ? `  ${early}` : ''}`));
-  lines.push(...takeoverLines('failover', v.failover, options.leaseDurationMs));
-  lines.push(...takeoverLines('handoff', v.handoff, options.leaseDurationMs));
-  if (v.latencyMs) lines.push(row('put → first processing', '', `p50 ${v.latencyMs.p50} ms, p99 ${v.latencyMs.p99} ms, max ${v.latencyMs.max} ms`));
-  if (v.tornJournalLines > 0) lines.push(row('torn journal lines (SIGKILL mid-write)', v.tornJournalLines));
-  lines.push(v.ok ? '  RESULT: PASS' : `  RESULT: FAIL — ${v.failures.join('; ')}`);
+  lines.push(row('records put (acknowledged)', s.puts));
+  lines.push(row('distinct records processed', s.distinctProcessed, `(${s.recordsProcessed} processings in all)`));
+  lines.push(invariantRow('lost (put, never processed)', v, ['no-loss'], s.lost));
+  const unexplained = v.violations.filter((x) => x.invariant === 'duplicates').length;
+  lines.push(invariantRow('duplicates', v, ['duplicates'], s.duplicates, s.duplicates > 0 && unexplained === 0 ? '  all after a crash, past the last checkpoint' : ''));
+  lines.push(invariantRow('per-key order violations', v, ['epoch-order', 'start-position']));
+  lines.push(invariantRow('children started before parents ended', v, ['parent-before-child'], undefined, `  (${options.childShards} child shard(s) checked)`));
+  lines.push(invariantRow('zombie checkpoints accepted', v, ['zombie-checkpoint'], undefined, `  (${s.checkpointsAccepted} accepted, ${s.checkpointsRejected} rejected)`));
+  const other = v.violations.filter((x) => ['no-phantom', 'checkpoint-regression', 'final-checkpoint'].includes(x.invariant)).length;
+  if (other > 0) lines.push(invariantRow('other invariants (phantom, regression, final)', v, ['no-phantom', 'checkpoint-regression', 'final-checkpoint']));
+  lines.push(...takeoverLines('failover', m.failover, options.leaseDurationMs));
+  lines.push(...takeoverLines('handoff', m.handoff, options.leaseDurationMs));
+  if (m.latencyMs) lines.push(row('put → first processing', '', `p50 ${m.latencyMs.p50} ms, p99 ${m.latencyMs.p99} ms, max ${m.latencyMs.max} ms`));
+  const failures = [...new Set(v.violations.map((x) => x.invariant))].map((name) => `${v.violations.filter((x) => x.invariant === name).length} ${name}`);
+  lines.push(v.ok ? '  RESULT: PASS' : `  RESULT: FAIL — ${failures.join('; ')}`);
   return lines.join('\n');
 }

@@ -17,7 +17,8 @@ describe('demo --dashboard', () => {
   it('is off by default, on with --dashboard, and takes no value', () => {
     expect(DEMO_DEFAULTS.dashboard).toBe(false);
     expect(parseFlags(['--', '--dashboard', '--no-chaos'])).toMatchObject({ dashboard: true, chaos: false });
-    expect(() => parseFlags(['--dashboard=yes'])).toThrow(new FlagError('--dashboard takes no value'));
+    expect(() => parseFlags(['--dashboard=yes'])).toThrow(FlagError);
+    expect(() => parseFlags(['--dashboard=yes'])).toThrow(/'--dashboard' does not take an argument/);
     expect(USAGE).toContain('--dashboard');
   });
 

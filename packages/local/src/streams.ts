@@ -76,6 +76,12 @@ export interface PutRecordResult {
 export interface PutRecordsOptions {
   /** Attempts per batch before giving up on its failed entries. @default 10 */
   readonly maxAttempts?: number;
+  /**
+   * Also retry a call that failed with `ResourceInUseException` (a stream being resharded on
+   * some emulators), like throttling: the call was refused, so nothing of it was stored.
+   * @default false
+   */
+  readonly retryResourceInUse?: boolean;
 }
 
 const MAX_PUT_RECORDS = 500;
@@ -112,6 +118,7 @@ export async function putRecordsBatched(
       } catch (err) {
         const name = errorName(err);
         if (name === 'ProvisionedThroughputExceededException' || name === 'LimitExceededException') continue;
+        if (name === 'ResourceInUseException' && options.retryResourceInUse) continue;
         throw err;
       }
       const failed: typeof pending = [];

@@ -26,7 +26,7 @@ import {
   type ShutdownRequestedInput,
 } from '@kcl-ts/kcl';
 import { BatchingProcessor, type BatchingProcessorOptions, type Sink, type SinkBatch, type SinkWriteContext } from '@kcl-ts/sinks';
-import { comparePositions, type CheckpointPhase } from '@kcl-ts/chaos';
+import { comparePositions, type CheckpointPhase } from '@kcl-ts/fleet';
 import { checkpointProbe, type CheckpointProbe } from './lease-store.js';
 import { parsePayload, type ProcessorContext } from './recording-processor.js';
 import type { BatchingSettings } from './schedule.js';

@@ -1,9 +1,9 @@
 /**
- * The in-memory journal of a simulation, in the line format of `@kcl-ts/chaos` (so its
+ * The in-memory journal of a simulation, in the line format of `@kcl-ts/fleet` (so its
  * invariant checker reads it), stamped with simulated time.
  * @module
  */
-import type { JournalLine } from '@kcl-ts/chaos';
+import type { JournalLine } from '@kcl-ts/fleet';
 
 /** A journal line without the fields the journal stamps (`worker`, `at`, `pid`). */
 export type JournalBody = JournalLine extends infer L ? (L extends JournalLine ? Omit<L, 'worker' | 'at' | 'pid'> : never) : never;

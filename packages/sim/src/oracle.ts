@@ -3,17 +3,17 @@
  * puts, the stream's lineage, the declared stalls and the final lease table whether the
  * fleet behaved like a correct KCL. Pure: no I/O, no clock.
  *
- * It runs the invariant checker of `@kcl-ts/chaos` on the journal (the sim writes the same
+ * It runs the invariant checker of `@kcl-ts/fleet` on the journal (the sim writes the same
  * line format, stamped with simulated time: `no-phantom`, `epoch-order`, `start-position`,
  * `zombie-checkpoint`, `checkpoint-regression`, `duplicates`) and adds the checks a
  * simulation can make exactly:
  *
- * - `parent-before-child` (replaces chaos' version, which discounts every `SHARD_END`
+ * - `parent-before-child` (replaces the fleet oracle's version, which discounts every `SHARD_END`
  *   attempt of an epoch once one of them was rejected, although a worker retries
  *   `shardEnded` after a lost response): a child's first record is delivered after every
  *   record of each parent was first processed, and after a `SHARD_END` checkpoint of each
  *   parent that ever had a processor was sent and accepted by the table.
- * - `no-loss` (replaces chaos' version): every acknowledged put was processed at least
+ * - `no-loss` (replaces the fleet oracle's version): every acknowledged put was processed at least
  *   once, except, under `LATEST`, the records a root shard held when it was first read
  *   (its first GetShardIterator, of any type, by any worker). Whatever the first owner's
  *   start resolved to, later owners must start there or earlier, never at a new `LATEST`.
@@ -26,7 +26,7 @@
  * - `stale-checkpoint`: no checkpoint is accepted from an epoch if it was sent after the
  *   shard was acquired again (by any worker instance, the same one included) since the
  *   epoch's own acquisition: the holding the processor belonged to was over by then.
- *   Stricter than chaos' `zombie-checkpoint`, which cannot tell two holdings (or two
+ *   Stricter than the fleet oracle's `zombie-checkpoint`, which cannot tell two holdings (or two
  *   instances with one worker id) apart.
  * - `lost-checkpoint`: the final lease table is never behind a checkpoint accepted for
  *   its shard.
@@ -54,11 +54,11 @@ import {
   type PutRecordAck,
   type ShardLineage,
   type VerdictSummary,
-} from '@kcl-ts/chaos';
+} from '@kcl-ts/fleet';
 import type { CheckpointOverreach, Delivery } from './recording-processor.js';
 import type { UnflushedHandoff } from './batching-sim-processor.js';
 
-/** The invariants the simulation adds to chaos' ones. */
+/** The invariants the simulation adds to the fleet oracle's ones. */
 export type SimInvariantName = 'single-processor' | 'stale-checkpoint' | 'lost-checkpoint' | 'checkpoint-beyond-processed' | 'flush-on-handoff';
 
 /** Every invariant the oracle reports. */
@@ -109,7 +109,7 @@ export interface OracleInput {
 export interface OracleVerdict {
   readonly ok: boolean;
   readonly violations: readonly OracleViolation[];
-  /** chaos' summary of the run (its `lost` counts exempt records too). */
+  /** the fleet oracle's summary of the run (its `lost` counts exempt records too). */
   readonly summary: VerdictSummary;
   /** Acknowledged puts that had to be processed. */
   readonly required: number;

@@ -15,7 +15,7 @@ import {
   type ShardRecordProcessor,
   type ShutdownRequestedInput,
 } from '@kcl-ts/kcl';
-import { comparePositions, type CheckpointPhase } from '@kcl-ts/chaos';
+import { comparePositions, type CheckpointPhase } from '@kcl-ts/fleet';
 import type { SimJournal } from './journal.js';
 import { checkpointProbe, type CheckpointProbe } from './lease-store.js';
 import type { SimClock } from './timeline.js';

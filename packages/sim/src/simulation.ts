@@ -4,7 +4,7 @@
  * @module
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { JournalLine, LeaseRow, PutRecordAck } from '@kcl-ts/chaos';
+import type { JournalLine, LeaseRow, PutRecordAck } from '@kcl-ts/fleet';
 import { Worker, type WorkerOptions } from '@kcl-ts/kcl';
 import { SimJournal } from './journal.js';
 import { SimLeaseTable } from './lease-store.js';

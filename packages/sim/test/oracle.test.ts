@@ -1,4 +1,4 @@
-import type { JournalLine, PutRecordAck, ShardLineage } from '@kcl-ts/chaos';
+import type { JournalLine, PutRecordAck, ShardLineage } from '@kcl-ts/fleet';
 import { describe, expect, it } from 'vitest';
 import { checkSimulation, type OracleInput, type OracleInvariant } from '../src/oracle.js';
 import type { CheckpointOverreach, Delivery } from '../src/recording-processor.js';
@@ -194,7 +194,7 @@ describe('checkSimulation', () => {
     });
   });
 
-  describe('checks reused from @kcl-ts/chaos', () => {
+  describe('checks reused from @kcl-ts/fleet', () => {
     it('reports a zombie checkpoint, out-of-order delivery and an unexplained duplicate', () => {
       const j = new J()
         .acquire('w1', SHARD, 0)

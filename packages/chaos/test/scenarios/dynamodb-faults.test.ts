@@ -1,9 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../../src/fault-proxy.js';
 import { injectUntil } from '../../src/scenario.js';
-import { expectClean, pick, scenarioFrame } from './support.js';
+import { describeModes, expectClean, pick, scenarioFrame } from './support.js';
 
-describe('chaos 3 — DynamoDB throttling storms, 5xx bursts and lost responses', () => {
+describeModes(['polling'], ['polling'])('chaos 3 — DynamoDB throttling storms, 5xx bursts and lost responses [%s]', (retrieval) => {
   const frame = scenarioFrame();
   const proxies: FaultProxy[] = [];
   afterAll(async () => {
@@ -13,13 +13,13 @@ describe('chaos 3 — DynamoDB throttling storms, 5xx bursts and lost responses'
   it('the lease table misbehaves in every way a real one does; the invariants hold', async () => {
     const proxy = await startFaultProxy({ target: frame.stack.dynamoDbEndpoint, kind: 'dynamodb' });
     proxies.push(proxy);
-    const sc = await frame.create({ name: 'ddb-faults', shards: pick(2, 4), keys: 10, recordDelayMs: 2, workerDynamoDbEndpoint: proxy.endpoint });
+    const sc = await frame.create({ retrieval, name: 'ddb-faults', shards: pick(2, 4), keys: 10, recordDelayMs: 2, workerDynamoDbEndpoint: proxy.endpoint });
     const shards = await sc.openShards();
     for (const id of pick(['a', 'b'], ['a', 'b', 'c'])) sc.spawn(id);
     await sc.waitBalanced(shards, 60_000);
 
     // Records keep coming during every phase (capped), so checkpoints are written under fire too.
-    const production = sc.producer.startBackground({ intervalMs: 100, maxRounds: pick(300, 1_000) });
+    const production = sc.producer.startRounds({ intervalMs: 100, maxRounds: pick(300, 1_000) });
     await sc.waitProcessed(50, 60_000);
     const scale = pick(1, 3);
     const phase = { timeoutMs: 90_000 };

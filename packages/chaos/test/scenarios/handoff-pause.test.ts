@@ -1,18 +1,17 @@
-import { describe, expect, it } from 'vitest';
-import { linesOf } from '../../src/journal.js';
-import { waitUntil } from '../../src/scenario.js';
-import { expectClean, FULL, scenarioFrame } from './support.js';
+import { expect, it } from 'vitest';
+import { linesOf, waitUntil } from '@kcl-ts/fleet';
+import { describeModes, expectClean, scenarioFrame } from './support.js';
 
-describe.skipIf(!FULL)('chaos 10 — the owner freezes when a graceful handoff is requested from it', () => {
+describeModes([], ['polling'])('chaos 10 — the owner freezes when a graceful handoff is requested from it [%s]', (retrieval) => {
   const frame = scenarioFrame();
 
   it('the new worker takes the lease after the handoff timeout; the frozen owner cannot checkpoint it any more', async () => {
-    const sc = await frame.create({ name: 'handoff-pause', shards: 4, keys: 20, recordDelayMs: 20 });
+    const sc = await frame.create({ retrieval, name: 'handoff-pause', shards: 4, keys: 20, recordDelayMs: 20 });
     const shards = await sc.openShards();
     sc.spawn('a');
     await sc.waitBalanced(shards, 60_000);
     // Enough load to keep a busy (about 20 ms per record).
-    const production = sc.producer.startBackground({ intervalMs: 100, maxRounds: 150 });
+    const production = sc.producer.startRounds({ intervalMs: 100, maxRounds: 150 });
     await sc.waitProcessed(100, 60_000);
 
     sc.spawn('b');

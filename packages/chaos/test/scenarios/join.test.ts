@@ -1,18 +1,18 @@
-import { describe, expect, it } from 'vitest';
-import { linesOf } from '../../src/journal.js';
-import { expectClean, FULL, scenarioFrame } from './support.js';
+import { expect, it } from 'vitest';
+import { linesOf } from '@kcl-ts/fleet';
+import { describeModes, expectClean, scenarioFrame } from './support.js';
 
-describe.skipIf(!FULL)('chaos 7 — a worker joins a loaded fleet', () => {
+describeModes([], ['polling'])('chaos 7 — a worker joins a loaded fleet [%s]', (retrieval) => {
   const frame = scenarioFrame();
 
   it('takes its share by graceful handoff while records flow: nothing lost, no duplicate', async () => {
-    const sc = await frame.create({ name: 'join', shards: 6, keys: 30, recordDelayMs: 3 });
+    const sc = await frame.create({ retrieval, name: 'join', shards: 6, keys: 30, recordDelayMs: 3 });
     const shards = await sc.openShards();
     sc.spawn('a');
     sc.spawn('b');
     await sc.waitBalanced(shards, 60_000);
 
-    const production = sc.producer.startBackground({ intervalMs: 100, maxRounds: 1_500 });
+    const production = sc.producer.startRounds({ intervalMs: 100, maxRounds: 1_500 });
     await sc.waitProcessed(600, 90_000);
     const joinedAt = Date.now();
     sc.spawn('c');

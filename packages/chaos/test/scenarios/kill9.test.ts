@@ -1,17 +1,17 @@
-import { describe, expect, it } from 'vitest';
-import { heldShards } from '../../src/scenario.js';
-import { expectClean, pick, scenarioFrame } from './support.js';
+import { expect, it } from 'vitest';
+import { heldShards } from '@kcl-ts/fleet';
+import { describeModes, expectClean, pick, scenarioFrame } from './support.js';
 
-describe('chaos 1 — kill -9 of a worker that holds leases', () => {
+describeModes(['polling', 'fanout'], ['polling', 'fanout'])('chaos 1 — kill -9 of a worker that holds leases [%s]', (retrieval) => {
   const frame = scenarioFrame();
 
   it('its shards fail over to the survivors; nothing lost, order kept, duplicates only after its last checkpoint', async () => {
-    const sc = await frame.create({ name: 'kill9', shards: 4, keys: 20, recordDelayMs: 5 });
+    const sc = await frame.create({ retrieval, name: 'kill9', shards: 4, keys: 20, recordDelayMs: 5 });
     const shards = await sc.openShards();
     for (const id of ['a', 'b', 'c']) sc.spawn(id);
     await sc.waitBalanced(shards, 60_000);
 
-    const production = sc.producer.startBackground({ intervalMs: 50, maxRounds: pick(40, 150) });
+    const production = sc.producer.startRounds({ intervalMs: 50, maxRounds: pick(40, 150) });
     await sc.waitProcessed(200, 60_000);
 
     // The victim: the worker holding the most shards right now.

@@ -1,14 +1,13 @@
-import { describe, expect, it } from 'vitest';
-import { linesOf } from '../../src/journal.js';
-import { waitUntil } from '../../src/scenario.js';
-import { expectClean, FULL, scenarioFrame } from './support.js';
+import { expect, it } from 'vitest';
+import { linesOf, waitUntil } from '@kcl-ts/fleet';
+import { describeModes, expectClean, scenarioFrame } from './support.js';
 
-describe.skipIf(!FULL)('chaos 11 — a worker takes back a lease while its previous consumer of that shard is still finishing a batch', () => {
+describeModes([], ['polling'])('chaos 11 — a worker takes back a lease while its previous consumer of that shard is still finishing a batch [%s]', (retrieval) => {
   const frame = scenarioFrame();
 
   it('the new consumer starts (the shard is not left held but unprocessed)', async () => {
     // One worker, one shard, 50 ms per record: a 60-record batch takes about 3 s.
-    const sc = await frame.create({ name: 'reacquire', shards: 1, keys: 10, recordDelayMs: 50 });
+    const sc = await frame.create({ retrieval, name: 'reacquire', shards: 1, keys: 10, recordDelayMs: 50 });
     const [shard] = await sc.openShards();
     const worker = sc.spawn('a');
     await sc.waitHolding('a', 1, 60_000);

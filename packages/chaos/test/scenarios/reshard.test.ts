@@ -1,21 +1,20 @@
 import { DescribeStreamSummaryCommand, ListShardsCommand, MergeShardsCommand, SplitShardCommand, UpdateShardCountCommand, type Shard } from '@aws-sdk/client-kinesis';
-import { describe, expect, it } from 'vitest';
-import { linesOf } from '../../src/journal.js';
-import { waitUntil } from '../../src/scenario.js';
-import { expectClean, FULL, pick, scenarioFrame } from './support.js';
+import { expect, it } from 'vitest';
+import { linesOf, waitUntil } from '@kcl-ts/fleet';
+import { FULL, describeModes, expectClean, pick, scenarioFrame } from './support.js';
 
-describe('chaos 5 — split, merge and UpdateShardCount under load', () => {
+describeModes(['polling'], ['polling', 'fanout'])('chaos 5 — split, merge and UpdateShardCount under load [%s]', (retrieval) => {
   const frame = scenarioFrame();
 
   it('children wait for every parent, per-key order survives, nothing is lost', async () => {
     const kinesis = frame.stack.kinesisClient();
     try {
-      const sc = await frame.create({ name: 'reshard', shards: 2, keys: 20, recordDelayMs: 1 });
+      const sc = await frame.create({ retrieval, name: 'reshard', shards: 2, keys: 20, recordDelayMs: 1 });
       const shards = await sc.openShards();
       for (const id of pick(['a', 'b'], ['a', 'b', 'c'])) sc.spawn(id);
       await sc.waitBalanced(shards, 60_000);
 
-      const production = sc.producer.startBackground({ intervalMs: 100, maxRounds: pick(400, 1_500) });
+      const production = sc.producer.startRounds({ intervalMs: 100, maxRounds: pick(400, 1_500) });
       const listShards = async (): Promise<Shard[]> => (await kinesis.send(new ListShardsCommand({ StreamName: sc.streamName }))).Shards ?? [];
       const open = async (): Promise<Shard[]> => (await listShards()).filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber);
       const active = async (): Promise<boolean> =>

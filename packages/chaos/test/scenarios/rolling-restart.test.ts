@@ -1,17 +1,17 @@
-import { describe, expect, it } from 'vitest';
-import { expectClean, FULL, scenarioFrame } from './support.js';
+import { expect, it } from 'vitest';
+import { describeModes, expectClean, scenarioFrame } from './support.js';
 
-describe.skipIf(!FULL)('chaos 6 — rolling restart of the whole fleet', () => {
+describeModes([], ['polling', 'fanout'])('chaos 6 — rolling restart of the whole fleet [%s]', (retrieval) => {
   const frame = scenarioFrame();
 
   it('graceful SIGTERM one by one, each replaced by a new worker id: nothing lost, no duplicate', async () => {
-    const sc = await frame.create({ name: 'rolling', shards: 4, keys: 20, recordDelayMs: 2 });
+    const sc = await frame.create({ retrieval, name: 'rolling', shards: 4, keys: 20, recordDelayMs: 2 });
     const shards = await sc.openShards();
     const original = ['a', 'b', 'c'];
     for (const id of original) sc.spawn(id);
     await sc.waitBalanced(shards, 60_000);
 
-    const production = sc.producer.startBackground({ intervalMs: 100, maxRounds: 1_500 });
+    const production = sc.producer.startRounds({ intervalMs: 100, maxRounds: 1_500 });
     await sc.waitProcessed(200, 60_000);
     for (const id of original) {
       const old = sc.fleet.get(id);

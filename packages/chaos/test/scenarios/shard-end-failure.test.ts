@@ -1,10 +1,10 @@
 import { ListShardsCommand, SplitShardCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
-import { afterAll, describe, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
+import { waitUntil } from '@kcl-ts/fleet';
 import { startFaultProxy, type FaultProxy } from '../../src/fault-proxy.js';
-import { waitUntil } from '../../src/scenario.js';
-import { expectClean, FULL, scenarioFrame } from './support.js';
+import { describeModes, expectClean, scenarioFrame } from './support.js';
 
-describe.skipIf(!FULL)('chaos 8 — the SHARD_END checkpoint fails for a while (lease table errors at a shard end)', () => {
+describeModes([], ['polling'])('chaos 8 — the SHARD_END checkpoint fails for a while (lease table errors at a shard end) [%s]', (retrieval) => {
   const frame = scenarioFrame();
   const proxies: FaultProxy[] = [];
   afterAll(async () => {
@@ -15,7 +15,7 @@ describe.skipIf(!FULL)('chaos 8 — the SHARD_END checkpoint fails for a while (
     it(`${naive ? 'a processor whose shardEnded throws' : 'a processor that swallows the failure'}: the children still start once the table recovers`, async () => {
       const proxy = await startFaultProxy({ target: frame.stack.dynamoDbEndpoint, kind: 'dynamodb' });
       proxies.push(proxy);
-      const sc = await frame.create({ name: naive ? 'shard-end-naive' : 'shard-end', shards: 1, keys: 10, workerDynamoDbEndpoint: proxy.endpoint, naiveShardEnd: naive });
+      const sc = await frame.create({ retrieval, name: naive ? 'shard-end-naive' : 'shard-end', shards: 1, keys: 10, workerDynamoDbEndpoint: proxy.endpoint, naiveShardEnd: naive });
       const kinesis = frame.stack.kinesisClient();
       try {
         const [parent] = await sc.openShards();
@@ -48,7 +48,7 @@ describe.skipIf(!FULL)('chaos 8 — the SHARD_END checkpoint fails for a while (
   }
 
   it('a processor whose shardEnded throws once (its flush failed): the worker calls it again and the children start', async () => {
-    const sc = await frame.create({ name: 'shard-end-throws', shards: 1, keys: 10, failShardEndedTimes: 1 });
+    const sc = await frame.create({ retrieval, name: 'shard-end-throws', shards: 1, keys: 10, failShardEndedTimes: 1 });
     const kinesis = frame.stack.kinesisClient();
     try {
       const [parent] = await sc.openShards();

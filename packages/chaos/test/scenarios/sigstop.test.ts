@@ -1,14 +1,13 @@
-import { describe, expect, it } from 'vitest';
-import { linesOf } from '../../src/journal.js';
-import { heldShards, waitUntil } from '../../src/scenario.js';
-import { expectClean, pick, scenarioFrame } from './support.js';
+import { expect, it } from 'vitest';
+import { heldShards, linesOf, waitUntil } from '@kcl-ts/fleet';
+import { describeModes, expectClean, pick, scenarioFrame } from './support.js';
 
-describe('chaos 2 — SIGSTOP a worker past its lease duration, then SIGCONT (the zombie)', () => {
+describeModes(['polling'], ['polling', 'fanout'])('chaos 2 — SIGSTOP a worker past its lease duration, then SIGCONT (the zombie) [%s]', (retrieval) => {
   const frame = scenarioFrame();
 
   it("the peer takes the shards over; the zombie's later checkpoints are rejected; nothing lost", async () => {
     // A slow processor (20 ms per record) makes it likely the zombie is frozen in the middle of a batch.
-    const sc = await frame.create({ name: 'sigstop', shards: 2, keys: 10, recordDelayMs: 20 });
+    const sc = await frame.create({ retrieval, name: 'sigstop', shards: 2, keys: 10, recordDelayMs: 20 });
     const shards = await sc.openShards();
     sc.spawn('a');
     sc.spawn('b');
@@ -29,7 +28,7 @@ describe('chaos 2 — SIGSTOP a worker past its lease duration, then SIGCONT (th
     zombie.pause();
     const zombieShards = [...heldShards(sc.journals(), 'a')];
     expect(zombieShards.length).toBeGreaterThan(0);
-    const production = sc.producer.startBackground({ intervalMs: 100, maxRounds: pick(40, 120) });
+    const production = sc.producer.startRounds({ intervalMs: 100, maxRounds: pick(40, 120) });
 
     // b takes the zombie's shards once their leases expire, and checkpoints on them.
     await sc.waitHolding('b', shards.length, 60_000);

@@ -2,8 +2,8 @@
  * Shared frame of the chaos scenario tests: the profile, the clients, and cleanup that
  * always kills the worker processes (also after a failure).
  */
-import { afterAll, afterEach, expect } from 'vitest';
-import type { Verdict } from '../../src/invariants.js';
+import { afterAll, afterEach, describe, expect } from 'vitest';
+import { RETRIEVAL_MODES, type RetrievalMode, type Verdict } from '@kcl-ts/fleet';
 import { Scenario, type ScenarioOptions } from '../../src/scenario.js';
 import { testStack } from '../../../../test-support/stack.js';
 
@@ -16,6 +16,19 @@ export const FULL = PROFILE === 'full';
 
 /** Picks the short or the full value. */
 export const pick = <T>(short: T, full: T): T => (FULL ? full : short);
+
+const only = process.env.CHAOS_RETRIEVAL;
+if (only !== undefined && !RETRIEVAL_MODES.includes(only as RetrievalMode)) throw new TypeError(`CHAOS_RETRIEVAL must be one of ${RETRIEVAL_MODES.join(', ')}, got ${JSON.stringify(only)}`);
+
+/**
+ * `describe.each` over the retrieval modes a scenario runs in: `short` in the short profile
+ * (none: the scenario is skipped there), `full` in the full one; `CHAOS_RETRIEVAL=polling|fanout`
+ * keeps only that mode. A scenario left with no mode is reported as skipped.
+ */
+export function describeModes(short: readonly RetrievalMode[], full: readonly RetrievalMode[]): (name: string, fn: (retrieval: RetrievalMode) => void) => void {
+  const modes = (FULL ? full : short).filter((m) => only === undefined || m === only);
+  return (name, fn) => (modes.length > 0 ? describe.each(modes)(name, fn) : describe.skip.each([...full])(name, fn));
+}
 
 /**
  * Registers the clients and the cleanup of one scenario file; `create` makes a scenario whose

@@ -4,37 +4,36 @@
  * @module
  */
 import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import type { LeaseRow, ShardLineage } from './invariants.js';
+import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import type { LeaseRow, ShardLineage } from './oracle.js';
 
-/** Every shard of the stream (closed ones included) with its parents, via paged ListShards. */
-export async function listShardLineage(client: KinesisClient, streamName: string): Promise<ShardLineage[]> {
-  const out: ShardLineage[] = [];
+/** Every shard of the stream (closed ones included), via paged ListShards. */
+export async function listShards(client: KinesisClient, streamName: string): Promise<Shard[]> {
+  const out: Shard[] = [];
   let nextToken: string | undefined;
   do {
     const page = await client.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: streamName }));
-    for (const s of page.Shards ?? []) {
-      out.push({
-        shardId: s.ShardId!,
-        ...(s.ParentShardId && { parentShardId: s.ParentShardId }),
-        ...(s.AdjacentParentShardId && { adjacentParentShardId: s.AdjacentParentShardId }),
-      });
-    }
+    out.push(...(page.Shards ?? []));
     nextToken = page.NextToken;
   } while (nextToken);
   return out;
 }
 
-/** The open shards (no ending sequence number) of the stream. */
+/** True for a shard that still takes writes (no ending sequence number). */
+export const isOpen = (s: Shard): boolean => s.SequenceNumberRange?.EndingSequenceNumber === undefined;
+
+/** Every shard of the stream with its parents. */
+export async function listShardLineage(client: KinesisClient, streamName: string): Promise<ShardLineage[]> {
+  return (await listShards(client, streamName)).map((s) => ({
+    shardId: s.ShardId!,
+    ...(s.ParentShardId && { parentShardId: s.ParentShardId }),
+    ...(s.AdjacentParentShardId && { adjacentParentShardId: s.AdjacentParentShardId }),
+  }));
+}
+
+/** The open shards of the stream. */
 export async function openShardIds(client: KinesisClient, streamName: string): Promise<string[]> {
-  const ids: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: streamName }));
-    for (const s of page.Shards ?? []) if (!s.SequenceNumberRange?.EndingSequenceNumber) ids.push(s.ShardId!);
-    nextToken = page.NextToken;
-  } while (nextToken);
-  return ids;
+  return (await listShards(client, streamName)).filter(isOpen).map((s) => s.ShardId!);
 }
 
 /** Every item of the lease table, read with a strongly consistent scan, as raw Java-KCL attributes. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkInvariants, formatVerdict, type CheckInput, type InvariantName, type PutRecordAck, type ShardLineage } from '../src/invariants.js';
+import { checkInvariants, formatVerdict, type CheckInput, type InvariantName, type PutRecordAck, type ShardLineage } from '../src/oracle.js';
 import { parseJournal, type CheckpointPhase, type JournalLine } from '../src/journal.js';
 import { comparePositions, rankOf } from '../src/positions.js';
 
@@ -24,11 +24,11 @@ class J {
   }
   /** Records i..j (inclusive) of key `k` (n = i..j) on `shard`, at sequence numbers seq(i).. */
   records(worker: string, shard: string, epoch: string, from: number, to: number, at: number, key = 'k'): this {
-    for (let i = from; i <= to; i++) this.add(worker, at, { type: 'record', shard, epoch, key, n: i, seq: seq(i), sub: 0 });
+    for (let i = from; i <= to; i++) this.add(worker, at, { type: 'record', shard, epoch, key, n: i, putAt: at, seq: seq(i), sub: 0 });
     return this;
   }
   record(worker: string, shard: string, epoch: string, key: string, n: number, s: string, at: number): this {
-    return this.add(worker, at, { type: 'record', shard, epoch, key, n, seq: s, sub: 0 });
+    return this.add(worker, at, { type: 'record', shard, epoch, key, n, putAt: at, seq: s, sub: 0 });
   }
   begin(worker: string, shard: string, epoch: string, s: string, at: number, phase: CheckpointPhase = 'batch'): this {
     return this.add(worker, at, { type: 'checkpoint-begin', shard, epoch, phase, seq: s, sub: 0 });

@@ -1,20 +1,17 @@
-import {
-  DescribeStreamSummaryCommand,
-  ListShardsCommand,
-  MergeShardsCommand,
-  SplitShardCommand,
-  type KinesisClient,
-  type Shard,
-} from '@aws-sdk/client-kinesis';
+/**
+ * The demo's timeline of disruptions: split, merge, kill -9 of the busiest worker, a
+ * replacement under a new id, and a graceful stop, each at a fixed fraction of the run.
+ * @module
+ */
+import { DescribeStreamSummaryCommand, MergeShardsCommand, SplitShardCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import { isOpen, listShards, waitUntil, type Fleet, type WorkerHandle } from '@kcl-ts/fleet';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Fleet, WorkerHandle } from './fleet.js';
-import type { Disruption } from './verdict.js';
 
 /** The disruptions of a demo run, in order. */
-export type ChaosStepName = 'split' | 'merge' | 'kill' | 'restart' | 'graceful-stop';
+export type TimelineStepName = 'split' | 'merge' | 'kill' | 'restart' | 'graceful-stop';
 
 /** When each step runs, as a fraction of the run's duration. */
-export const CHAOS_TIMELINE: readonly { readonly step: ChaosStepName; readonly at: number }[] = [
+export const TIMELINE: readonly { readonly step: TimelineStepName; readonly at: number }[] = [
   { step: 'split', at: 0.2 },
   { step: 'merge', at: 0.35 },
   { step: 'kill', at: 0.5 },
@@ -23,8 +20,8 @@ export const CHAOS_TIMELINE: readonly { readonly step: ChaosStepName; readonly a
 ];
 
 /** What happened at one step. */
-export interface ChaosOutcome {
-  readonly step: ChaosStepName;
+export interface StepOutcome {
+  readonly step: TimelineStepName;
   readonly at: number;
   readonly ok: boolean;
   /** The step did not apply to this run (e.g. a graceful stop with a single worker left). */
@@ -32,33 +29,23 @@ export interface ChaosOutcome {
   readonly detail: string;
 }
 
+/** A kill or a graceful stop: which worker, when, and the shards it held at that moment. */
+export interface Disruption {
+  readonly workerId: string;
+  readonly at: number;
+  readonly heldShards: readonly string[];
+}
+
 /** Thrown by a step that does not apply to this run. */
 class SkipStep extends Error {}
 
-/** Every shard of a stream (ListShards with NextToken paging). */
-export async function listShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
-  const shards: Shard[] = [];
-  let nextToken: string | undefined;
-  do {
-    const out = await kinesis.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: streamName }));
-    shards.push(...(out.Shards ?? []));
-    nextToken = out.NextToken;
-  } while (nextToken);
-  return shards;
-}
-
-/** True for a shard that still accepts writes. */
-export const isOpen = (s: Shard): boolean => s.SequenceNumberRange?.EndingSequenceNumber === undefined;
-
 /** Polls DescribeStreamSummary until the stream is ACTIVE again. */
-export async function waitForActive(kinesis: KinesisClient, streamName: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const out = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
-    if (out.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    if (Date.now() > deadline) throw new Error(`stream ${streamName} not ACTIVE after ${timeoutMs} ms`);
-    await delay(100);
-  }
+async function waitForActive(kinesis: KinesisClient, streamName: string): Promise<void> {
+  await waitUntil(async () => (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE', {
+    timeoutMs: 30_000,
+    intervalMs: 100,
+    message: `stream ${streamName} ACTIVE`,
+  });
 }
 
 const range = (s: Shard): [bigint, bigint] => [BigInt(s.HashKeyRange!.StartingHashKey!), BigInt(s.HashKeyRange!.EndingHashKey!)];
@@ -88,17 +75,17 @@ export function chooseMerge(shards: readonly Shard[]): { shardId: string; adjace
 }
 
 /** The live worker holding the most leases (first started wins ties), optionally excluding some. */
-export function busiestWorker(live: readonly WorkerHandle[], exclude: ReadonlySet<string> = new Set()): WorkerHandle | undefined {
-  let best: WorkerHandle | undefined;
+export function busiestWorker(live: readonly Pick<WorkerHandle, 'workerId' | 'held'>[], exclude: ReadonlySet<string> = new Set()): Pick<WorkerHandle, 'workerId' | 'held'> | undefined {
+  let best: Pick<WorkerHandle, 'workerId' | 'held'> | undefined;
   for (const h of live) {
-    if (exclude.has(h.id)) continue;
+    if (exclude.has(h.workerId)) continue;
     if (!best || h.held.size > best.held.size) best = h;
   }
   return best;
 }
 
-/** What a {@link Chaos} run needs. */
-export interface ChaosOptions {
+/** What a {@link Timeline} run needs. */
+export interface TimelineOptions {
   readonly kinesis: KinesisClient;
   readonly streamName: string;
   readonly fleet: Fleet;
@@ -110,12 +97,12 @@ export interface ChaosOptions {
 }
 
 /**
- * Runs the chaos timeline against the stream and the fleet: split, merge, SIGKILL one worker
- * and start a replacement under a new id, then SIGTERM another. A failed step is reported and
- * the timeline goes on.
+ * Runs the timeline against the stream and the fleet: split, merge, SIGKILL one worker and
+ * start a replacement under a new id, then SIGTERM another. A failed step is reported and the
+ * timeline goes on.
  */
-export class Chaos {
-  readonly outcomes: ChaosOutcome[] = [];
+export class Timeline {
+  readonly outcomes: StepOutcome[] = [];
   kill: Disruption | undefined;
   gracefulStop: Disruption | undefined;
   private killedId: string | undefined;
@@ -123,7 +110,7 @@ export class Chaos {
   private readonly abort = new AbortController();
   private done: Promise<void> | undefined;
 
-  constructor(private readonly options: ChaosOptions) {}
+  constructor(private readonly options: TimelineOptions) {}
 
   /** Starts the timeline, counted from `startedAt` (a `Date.now()` value). */
   start(startedAt: number): void {
@@ -137,7 +124,7 @@ export class Chaos {
   }
 
   private async run(startedAt: number): Promise<void> {
-    for (const { step, at } of CHAOS_TIMELINE) {
+    for (const { step, at } of TIMELINE) {
       const wait = startedAt + at * this.options.durationMs - Date.now();
       try {
         if (wait > 0) await delay(wait, undefined, { signal: this.abort.signal });
@@ -146,7 +133,7 @@ export class Chaos {
       }
       if (this.abort.signal.aborted) return;
       const time = Date.now();
-      let outcome: ChaosOutcome;
+      let outcome: StepOutcome;
       try {
         outcome = { step, at: time, ok: true, detail: await this.runStep(step) };
       } catch (error) {
@@ -158,7 +145,7 @@ export class Chaos {
     }
   }
 
-  private async runStep(step: ChaosStepName): Promise<string> {
+  private async runStep(step: TimelineStepName): Promise<string> {
     const { kinesis, streamName, fleet } = this.options;
     switch (step) {
       case 'split': {
@@ -180,19 +167,20 @@ export class Chaos {
         return `merged ${choice.shardId} + ${choice.adjacentShardId}`;
       }
       case 'kill': {
-        const victim = busiestWorker(fleet.live());
-        if (!victim) throw new Error('no live worker to kill');
+        const chosen = busiestWorker(fleet.live());
+        if (!chosen) throw new Error('no live worker to kill');
+        const victim = fleet.get(chosen.workerId);
         const heldShards = [...victim.held].sort();
-        const at = fleet.signal(victim.id, 'SIGKILL');
-        this.kill = { workerId: victim.id, at, heldShards };
-        this.killedId = victim.id;
-        return `SIGKILL ${victim.id} (pid ${victim.pid}) holding ${heldShards.length} lease(s): ${heldShards.join(', ') || '-'}`;
+        const at = victim.kill9();
+        this.kill = { workerId: victim.workerId, at, heldShards };
+        this.killedId = victim.workerId;
+        return `SIGKILL ${victim.workerId} (pid ${victim.pid}) holding ${heldShards.length} lease(s): ${heldShards.join(', ') || '-'}`;
       }
       case 'restart': {
         if (!this.killedId) throw new Error('nothing was killed');
         // A new id: the dead worker's leases must expire and be taken, not adopted by a namesake.
         const id = `${this.killedId}b`;
-        const handle = fleet.spawn(id);
+        const handle = await fleet.restart(this.killedId, id);
         this.restartedId = id;
         return `started ${id} (pid ${handle.pid}) to replace ${this.killedId}`;
       }
@@ -200,12 +188,13 @@ export class Chaos {
         const live = fleet.live();
         if (live.length < 2) throw new SkipStep(`needs 2 live workers so one is left to take over, have ${live.length}`);
         const exclude = new Set(this.restartedId && live.length > 2 ? [this.restartedId] : []);
-        const victim = busiestWorker(live, exclude);
-        if (!victim) throw new Error('no worker to stop');
+        const chosen = busiestWorker(live, exclude);
+        if (!chosen) throw new Error('no worker to stop');
+        const victim = fleet.get(chosen.workerId);
         const heldShards = [...victim.held].sort();
-        const at = fleet.signal(victim.id, 'SIGTERM');
-        this.gracefulStop = { workerId: victim.id, at, heldShards };
-        return `SIGTERM ${victim.id} (pid ${victim.pid}) holding ${heldShards.length} lease(s): ${heldShards.join(', ') || '-'}`;
+        const at = victim.terminate();
+        this.gracefulStop = { workerId: victim.workerId, at, heldShards };
+        return `SIGTERM ${victim.workerId} (pid ${victim.pid}) holding ${heldShards.length} lease(s): ${heldShards.join(', ') || '-'}`;
       }
     }
   }

@@ -1,5 +1,6 @@
 /**
- * The invariant checker: given every worker's journal, the producer's acknowledged puts, the
+ * The oracle (the invariant checker), the one verdict of the demo, the chaos suite and the
+ * fleet benchmarks: given every worker's journal, the producer's acknowledged puts, the
  * stream's shard lineage (ListShards at the end) and, optionally, the final lease table, it
  * decides whether the fleet behaved like a correct KCL. Pure: no I/O, no clock.
  *

@@ -3,8 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readJournalFile } from '../src/journal.js';
-import { JournalWriter, parsePayload, RecordingProcessor } from '../src/recording-processor.js';
+import { JournalWriter, readJournalFile } from '../src/journal.js';
+import { decodePayload } from '../src/payload.js';
+import { RecordingProcessor } from '../src/recording-processor.js';
 
 const record = (k: string, n: number, seq: string): KinesisClientRecord =>
   ({ sequenceNumber: seq, partitionKey: k, data: Buffer.from(JSON.stringify({ k, n })), approximateArrivalTimestamp: new Date() }) as unknown as KinesisClientRecord;
@@ -20,8 +21,8 @@ function checkpointer(outcome: () => void): RecordProcessorCheckpointer {
 }
 
 function setup(naive = false): { path: string; processor: RecordingProcessor } {
-  const path = join(mkdtempSync(join(tmpdir(), 'chaos-rp-')), 'w.journal.jsonl');
-  const processor = new RecordingProcessor(new JournalWriter(path, 'w'), 'shardId-000000000000', 0, naive);
+  const path = join(mkdtempSync(join(tmpdir(), 'fleet-rp-')), 'w.journal.jsonl');
+  const processor = new RecordingProcessor(new JournalWriter(path, 'w'), 'shardId-000000000000', { naiveShardEnd: naive });
   return { path, processor };
 }
 
@@ -65,8 +66,21 @@ describe('RecordingProcessor', () => {
     expect(readJournalFile(path).map((l) => l.type)).toEqual(['shutdown-requested']);
   });
 
-  it('parses the producer payload and marks foreign records', () => {
-    expect(parsePayload(Buffer.from('{"k":"key-1","n":7}'))).toEqual({ key: 'key-1', n: 7 });
-    expect(parsePayload(Buffer.from('not json'))).toEqual({ key: '?', n: -1 });
+  it('parses the producer payload and rejects foreign records', () => {
+    expect(decodePayload(Buffer.from('{"k":"key-1","n":7}'))).toEqual({ k: 'key-1', n: 7 });
+    expect(decodePayload(Buffer.from('{"k":"key-1","n":7,"t":5,"p":"xx"}'))).toEqual({ k: 'key-1', n: 7, t: 5 });
+    expect(decodePayload(Buffer.from('not json'))).toBeUndefined();
+  });
+
+  it('journals a foreign record with key ? and n -1, and counts progress per shard', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'fleet-rp-')), 'w.journal.jsonl');
+    const stats = { processed: 0, shards: {} };
+    const batches: unknown[] = [];
+    const processor = new RecordingProcessor(new JournalWriter(path, 'w'), 'shardId-000000000000', { stats, onBatch: (shard, seen) => batches.push([shard, seen]) });
+    const foreign = { ...record('x', 0, '13'), data: Buffer.from('not json') } as KinesisClientRecord;
+    await processor.processRecords({ records: [record('a', 3, '12'), foreign], checkpointer: checkpointer(() => undefined), shardId: 'shardId-000000000000', signal, millisBehindLatest: 40 });
+    expect(readJournalFile(path).filter((l) => l.type === 'record')).toMatchObject([{ key: 'a', n: 3 }, { key: '?', n: -1 }]);
+    expect(stats).toEqual({ processed: 2, shards: { 'shardId-000000000000': { records: 2, lagMs: 40 } } });
+    expect(batches).toHaveLength(1);
   });
 });

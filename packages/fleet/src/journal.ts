@@ -1,11 +1,11 @@
 /**
- * The journal a chaos worker process writes: one JSON object per line, appended with
+ * The journal a fleet worker process writes: one JSON object per line, appended with
  * `appendFileSync` so a line is on disk before the worker goes on (a `kill -9` loses at most
  * a torn last line, which the reader skips). Each worker process writes its own file; nothing
  * is shared between processes.
  * @module
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 
 /** Where a checkpoint was requested from. */
 export type CheckpointPhase = 'batch' | 'shutdown' | 'shard-end';
@@ -38,7 +38,7 @@ export type JournalLine = JournalBase &
     | { readonly type: 'event'; readonly event: 'leaseAcquired' | 'leaseLost' | 'shardEnded'; readonly shard: string; readonly reason?: string; readonly children?: readonly string[] }
     | { readonly type: 'processor-error'; readonly shard: string; readonly error: string }
     | { readonly type: 'init'; readonly shard: string; readonly epoch: string; readonly checkpoint: string; readonly sub: number }
-    | ({ readonly type: 'record'; readonly shard: string; readonly epoch: string; readonly key: string; readonly n: number } & JournalPosition)
+    | ({ readonly type: 'record'; readonly shard: string; readonly epoch: string; readonly key: string; readonly n: number; readonly putAt?: number } & JournalPosition)
     | ({ readonly type: 'checkpoint-begin'; readonly shard: string; readonly epoch: string; readonly phase: CheckpointPhase } & JournalPosition)
     | ({ readonly type: 'checkpoint'; readonly shard: string; readonly epoch: string; readonly phase: CheckpointPhase; readonly sentAt: number } & JournalPosition)
     | ({ readonly type: 'checkpoint-rejected'; readonly shard: string; readonly epoch: string; readonly phase: CheckpointPhase; readonly sentAt: number; readonly error: string } & JournalPosition)
@@ -83,4 +83,77 @@ export function readJournalFile(path: string): JournalLine[] {
 /** Lines of the given type, typed. */
 export function linesOf<T extends JournalLineType>(lines: readonly JournalLine[], type: T): LineOf<T>[] {
   return lines.filter((l): l is LineOf<T> => l.type === type);
+}
+
+/** Shards a worker holds according to its journal lines (acquired, not yet lost or ended). */
+export function heldShards(lines: readonly JournalLine[], worker: string): Set<string> {
+  const held = new Set<string>();
+  for (const l of lines) {
+    if (l.worker !== worker || l.type !== 'event') continue;
+    if (l.event === 'leaseAcquired') held.add(l.shard);
+    else held.delete(l.shard);
+  }
+  return held;
+}
+
+/** Distributive Omit, so each line type keeps its own fields. */
+type LineBody = JournalLine extends infer L ? (L extends JournalLine ? Omit<L, 'worker' | 'at' | 'pid'> : never) : never;
+
+/** Appends journal lines of one worker to its file. */
+export class JournalWriter {
+  constructor(
+    readonly path: string,
+    readonly worker: string,
+  ) {}
+
+  /** Appends lines in one synchronous write. */
+  write(...bodies: LineBody[]): void {
+    if (bodies.length === 0) return;
+    const at = Date.now();
+    const text = bodies.map((b) => JSON.stringify({ worker: this.worker, at, pid: process.pid, ...b })).join('\n') + '\n';
+    appendFileSync(this.path, text);
+  }
+}
+
+/** Text of an error, for the journal. */
+export function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/**
+ * Follows a growing journal file: {@link JournalTail.read} returns every complete line so far,
+ * reading only the bytes appended since the previous call (a partial last line waits for its end).
+ */
+export class JournalTail {
+  private offset = 0;
+  private partial = '';
+  private readonly lines: JournalLine[] = [];
+
+  constructor(readonly path: string) {}
+
+  /** Every complete line of the file so far. */
+  read(): readonly JournalLine[] {
+    if (!existsSync(this.path)) return this.lines;
+    const fd = openSync(this.path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (size <= this.offset) return this.lines;
+      const buffer = Buffer.alloc(size - this.offset);
+      let got = 0;
+      while (got < buffer.length) {
+        const n = readSync(fd, buffer, got, buffer.length - got, this.offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      this.offset += got;
+      const text = this.partial + buffer.subarray(0, got).toString('utf8');
+      const cut = text.lastIndexOf('\n');
+      this.partial = text.slice(cut + 1);
+      if (cut >= 0) this.lines.push(...parseJournal(text.slice(0, cut + 1), this.path));
+      return this.lines;
+    } finally {
+      closeSync(fd);
+    }
+  }
 }

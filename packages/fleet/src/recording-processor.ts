@@ -1,10 +1,9 @@
 /**
- * The record processor of a chaos worker: it "processes" each batch by appending one journal
+ * The record processor of a fleet worker: it "processes" each batch by appending one journal
  * line per record (synchronously, before checkpointing), then checkpoints the batch and
  * journals the outcome. Each processor instance is one *epoch* of its shard.
  * @module
  */
-import { appendFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   isKclError,
@@ -15,42 +14,30 @@ import {
   type ShardRecordProcessor,
   type ShutdownRequestedInput,
 } from '@kcl-ts/kcl';
-import type { CheckpointPhase, JournalLine } from './journal.js';
+import { errorText, type CheckpointPhase, type JournalWriter } from './journal.js';
+import type { ShardProgress } from './messages.js';
+import { decodePayload, type SeenRecord } from './payload.js';
 
-/** Distributive Omit, so each line type keeps its own fields. */
-type LineBody = JournalLine extends infer L ? (L extends JournalLine ? Omit<L, 'worker' | 'at' | 'pid'> : never) : never;
-
-/** Appends journal lines of one worker to its file. */
-export class JournalWriter {
-  constructor(
-    readonly path: string,
-    readonly worker: string,
-  ) {}
-
-  /** Appends lines in one synchronous write. */
-  write(...bodies: LineBody[]): void {
-    if (bodies.length === 0) return;
-    const at = Date.now();
-    const text = bodies.map((b) => JSON.stringify({ worker: this.worker, at, pid: process.pid, ...b })).join('\n') + '\n';
-    appendFileSync(this.path, text);
-  }
+/** Counters the processors of one process share (reported as progress). */
+export interface ProcessorStats {
+  processed: number;
+  readonly shards: Record<string, ShardProgress>;
 }
 
-/** Text of an error, for the journal. */
-export function errorText(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}
-
-/** The payload the chaos producer writes: a partition key and its per-key sequence number. */
-export function parsePayload(data: Uint8Array): { key: string; n: number } {
-  try {
-    const v = JSON.parse(Buffer.from(data).toString('utf8')) as { k?: unknown; n?: unknown };
-    if (typeof v.k === 'string' && typeof v.n === 'number') return { key: v.k, n: v.n };
-  } catch {
-    // fall through: not a chaos record
-  }
-  return { key: '?', n: -1 };
+/** How a {@link RecordingProcessor} behaves. */
+export interface RecordingOptions {
+  /** Simulated work per record. @default 0 */
+  readonly recordDelayMs?: number;
+  /** `shardEnded` lets a failed checkpoint's error escape (as a processor that simply `await`s `checkpoint()` does). @default false */
+  readonly naiveShardEnd?: boolean;
+  /** `shardEnded` throws (before checkpointing) this many times per shard in this process: an application whose flush at shard end fails. @default 0 */
+  readonly failShardEndedTimes?: number;
+  /** Checkpoint after every batch. @default true */
+  readonly checkpoint?: boolean;
+  /** Counters to update. */
+  readonly stats?: ProcessorStats;
+  /** Called after each batch is journaled, with (key, n, put time) of every record. */
+  readonly onBatch?: (shardId: string, records: readonly SeenRecord[]) => void;
 }
 
 let epochs = 0;
@@ -62,59 +49,57 @@ export class RecordingProcessor implements ShardRecordProcessor {
   readonly epoch: string;
   private lastDelivered: { seq: string; sub: number } | undefined;
 
-  /**
-   * @param recordDelayMs simulated work per record
-   * @param naiveShardEnd when true, `shardEnded` lets a failed checkpoint's error escape (as a
-   *   processor that simply `await`s `checkpoint()` does) instead of swallowing it
-   * @param failShardEndedTimes `shardEnded` throws (before checkpointing) this many times per
-   *   shard in this process — an application whose flush at shard end fails
-   */
   constructor(
     private readonly journal: JournalWriter,
     private readonly shardId: string,
-    private readonly recordDelayMs = 0,
-    private readonly naiveShardEnd = false,
-    private readonly failShardEndedTimes = 0,
+    private readonly options: RecordingOptions = {},
   ) {
     epochs += 1;
-    this.epoch = `${journal.worker}/${shardId}/${epochs}`;
+    this.epoch = `${journal.worker}/${process.pid}/${shardId}/${epochs}`;
   }
 
   initialize(input: InitializationInput): void {
     this.journal.write({ type: 'init', shard: this.shardId, epoch: this.epoch, checkpoint: input.extendedSequenceNumber.sequenceNumber, sub: input.extendedSequenceNumber.subSequenceNumber });
   }
 
-  async processRecords({ records, checkpointer }: ProcessRecordsInput): Promise<void> {
+  async processRecords({ records, checkpointer, millisBehindLatest }: ProcessRecordsInput): Promise<void> {
     if (records.length === 0) return;
+    const { recordDelayMs = 0, stats, onBatch } = this.options;
     const lineOf = (r: (typeof records)[number]) => {
-      const { key, n } = parsePayload(r.data);
-      return { type: 'record' as const, shard: this.shardId, epoch: this.epoch, key, n, seq: r.sequenceNumber, sub: r.subSequenceNumber ?? 0 };
+      const p = decodePayload(r.data);
+      return { type: 'record' as const, shard: this.shardId, epoch: this.epoch, key: p?.k ?? '?', n: p?.n ?? -1, putAt: p?.t ?? r.approximateArrivalTimestamp.getTime(), seq: r.sequenceNumber, sub: r.subSequenceNumber ?? 0 };
     };
-    if (this.recordDelayMs > 0) {
+    const lines = records.map(lineOf);
+    if (recordDelayMs > 0) {
       // A slow processor: each record takes time and is journaled once done, so a kill or a
       // pause usually lands between processed-but-not-checkpointed records.
-      for (const r of records) {
-        await delay(this.recordDelayMs);
-        this.journal.write(lineOf(r));
+      for (const line of lines) {
+        await delay(recordDelayMs);
+        this.journal.write(line);
       }
     } else {
-      this.journal.write(...records.map(lineOf));
+      this.journal.write(...lines);
     }
+    if (stats) {
+      stats.processed += records.length;
+      stats.shards[this.shardId] = { records: (stats.shards[this.shardId]?.records ?? 0) + records.length, lagMs: millisBehindLatest };
+    }
+    onBatch?.(this.shardId, lines.map((l) => [l.key, l.n, l.putAt] as const));
     const last = records.at(-1)!;
     this.lastDelivered = { seq: last.sequenceNumber, sub: last.subSequenceNumber ?? 0 };
-    await this.checkpoint(checkpointer, 'batch', this.lastDelivered);
+    if (this.options.checkpoint ?? true) await this.checkpoint(checkpointer, 'batch', this.lastDelivered);
   }
 
   async shardEnded({ checkpointer }: ShardEndedInput): Promise<void> {
     this.journal.write({ type: 'shard-ended', shard: this.shardId, epoch: this.epoch });
     const failed = shardEndedFailures.get(this.shardId) ?? 0;
-    if (failed < this.failShardEndedTimes) {
+    if (failed < (this.options.failShardEndedTimes ?? 0)) {
       shardEndedFailures.set(this.shardId, failed + 1);
-      throw new Error(`injected shardEnded failure ${failed + 1}/${this.failShardEndedTimes} on ${this.shardId}`);
+      throw new Error(`injected shardEnded failure ${failed + 1}/${this.options.failShardEndedTimes} on ${this.shardId}`);
     }
     // A failed SHARD_END checkpoint is not rethrown: the worker calls shardEnded again until
     // SHARD_END is written (a LeaseLostError is rethrown so the worker sees the loss).
-    await this.checkpoint(checkpointer, 'shard-end', { seq: 'SHARD_END', sub: 0 }, this.naiveShardEnd);
+    await this.checkpoint(checkpointer, 'shard-end', { seq: 'SHARD_END', sub: 0 }, this.options.naiveShardEnd ?? false);
   }
 
   async shutdownRequested({ checkpointer }: ShutdownRequestedInput): Promise<void> {

@@ -1,0 +1,67 @@
+/**
+ * Enhanced fan-out beside polling, both on the Kinesis Mock (kinesalite has no
+ * SubscribeToShard): put → processRecords latency and CPU per record at a low rate on 4
+ * shards, and the memory of one process reading a backlog on 48 shards. The Kinesis Mock
+ * pushes an event about once a second per subscription, so the fan-out latency is the mock's
+ * push interval, not kcl-ts's own cost.
+ * @module
+ */
+import type { RetrievalMode } from '@kcl-ts/fleet/worker-options';
+import { latencyRun, RATE, SHARDS, type LatencyRun } from './bench-latency.js';
+import type { BenchContext } from './context.js';
+import { figure, num, summary, type BenchReport } from './report.js';
+import { rssRun, type RssRun } from './bench-rss.js';
+import { median, percentile } from './stats.js';
+import { createStream, dropStreamAndTable, preload } from './streams.js';
+
+const RSS_SHARDS = 48;
+const MODES: readonly RetrievalMode[] = ['polling', 'fanout'];
+
+type ModeRun = LatencyRun & { readonly rss48: RssRun };
+
+/** Runs the fan-out benchmark. */
+export async function benchFanOut(ctx: BenchContext): Promise<BenchReport> {
+  const runs = ctx.quick ? 1 : Math.min(ctx.runs, 3);
+  const records = ctx.quick ? 200 : 500;
+  const perShard = ctx.quick ? 100 : 500;
+  const results: Record<RetrievalMode, ModeRun[]> = { polling: [], fanout: [] };
+  const rssStream = `bench-efo-rss-${ctx.tag}`;
+  const shards = await createStream(ctx.kinesisMock.client, rssStream, RSS_SHARDS);
+  const total = await preload(ctx.kinesisMock.client, rssStream, shards, perShard, 512);
+  try {
+    for (let run = 1; run <= runs; run++) {
+      for (const mode of run % 2 === 1 ? MODES : [...MODES].reverse()) {
+        ctx.log(`fanout: ${mode} run ${run}/${runs} (${records} records at ${RATE}/s on ${SHARDS} shards, then ${RSS_SHARDS} shards × ${perShard} records)`);
+        const r = { ...(await latencyRun(ctx, 'kcl-ts', run, records, mode)), rss48: await rssRun(ctx, rssStream, 'kcl-ts', run, total, mode) };
+        results[mode].push(r);
+        ctx.log(`fanout: ${mode} run ${run}: p50 ${num(percentile(r.latencies, 50), 0)} ms, CPU ${num(r.cpuPerRecordUs, 0)} µs/record, RSS at ${RSS_SHARDS} shards ${num(r.rss48.maxRssMb, 0)} MB`);
+      }
+    }
+  } finally {
+    await dropStreamAndTable(ctx.kinesisMock.client, ctx.dynamoDb, rssStream);
+  }
+  const efo = results.fanout;
+  const polling = results.polling;
+  const per = (rs: ModeRun[], p: number) => summary(rs.map((r) => percentile(r.latencies, p)));
+  const of = (rs: ModeRun[], f: (r: ModeRun) => number) => summary(rs.map(f));
+  return {
+    name: 'fanout',
+    title: `Enhanced fan-out beside polling on the Kinesis Mock: latency and CPU at ${RATE} records/s on ${SHARDS} shards, memory on ${RSS_SHARDS} shards`,
+    setup:
+      `kcl-ts (a Worker from clientConfig, defaults) in its own child process, retrieval.mode 'fanout' (SubscribeToShard over the mock's HTTP/1.1 port) against 'polling', both on the Kinesis Mock, ${runs} run(s) each, alternating. ` +
+      `Latency: single PutRecord calls at ${RATE}/s with the put start time in the payload; latency = processRecords entered − put start, over ${records} records after every shard delivered and 3 s more. ` +
+      'CPU per record: the consumer process\'s user + system CPU over that window divided by the records delivered in it (at this low rate it is mostly the cost of keeping up, not of the records). ' +
+      `Memory: one consumer reads a backlog of ${RSS_SHARDS} × ${perShard} records of 512 B from TRIM_HORIZON; max RSS of the child's own samples. ` +
+      'The Kinesis Mock pushes a SubscribeToShard event about once a second, so the fan-out latency is the mock\'s push interval, not ours (on AWS an event follows a put in about 70 ms).',
+    baselineLabel: 'kcl-ts polling on the Kinesis Mock',
+    figures: [
+      figure({ name: 'p50 put → processRecords (the mock pushes ~1/s)', unit: 'ms', ours: per(efo, 50), baseline: per(polling, 50), digits: 0 }),
+      figure({ name: 'p99 put → processRecords (the mock pushes ~1/s)', unit: 'ms', ours: per(efo, 99), baseline: per(polling, 99), digits: 0 }),
+      figure({ name: `CPU per record at ${RATE} records/s`, unit: 'µs', ours: of(efo, (r) => r.cpuPerRecordUs), baseline: of(polling, (r) => r.cpuPerRecordUs), digits: 0 }),
+      figure({ name: `max RSS, ${SHARDS} shards`, unit: 'MB', ours: of(efo, (r) => r.maxRssMb), baseline: of(polling, (r) => r.maxRssMb), digits: 0 }),
+      figure({ name: `max RSS reading a backlog on ${RSS_SHARDS} shards`, unit: 'MB', ours: of(efo, (r) => r.rss48.maxRssMb), baseline: of(polling, (r) => r.rss48.maxRssMb), digits: 0 }),
+      figure({ name: `time to read the ${RSS_SHARDS}-shard backlog`, unit: 's', ours: of(efo, (r) => r.rss48.seconds), baseline: of(polling, (r) => r.rss48.seconds), digits: 1 }),
+    ],
+    notes: MODES.map((m) => `${m}: pooled p50 ${num(median(results[m].flatMap((r) => r.latencies)), 0)} ms over ${results[m].reduce((n, r) => n + r.latencies.length, 0)} records`),
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * What a fleet worker process is told: the configuration the spawner hands its child as JSON
+ * in `KCL_FLEET_WORKER`, and the retrieval modes and stream lists every scenario is
+ * parameterised by.
+ * @module
+ */
+
+/** Name of the environment variable that carries a {@link WorkerProcessConfig}. */
+export const WORKER_CONFIG_ENV = 'KCL_FLEET_WORKER';
+
+/** How the workers read the stream: GetRecords polling or enhanced fan-out (SubscribeToShard). */
+export type RetrievalMode = 'polling' | 'fanout';
+
+/** The retrieval modes, in the order the tools list them. */
+export const RETRIEVAL_MODES: readonly RetrievalMode[] = ['polling', 'fanout'];
+
+/**
+ * The lease, retrieval and shutdown settings a scenario may tune, flat and JSON-safe;
+ * `workerOptions()` maps them onto the Worker's option groups (`leases.*`,
+ * `retrieval.polling.*`, `retrieval.maxRetries`…, `shardSync.intervalMs` /
+ * `parentPollIntervalMs`, `processing.shutdownTimeoutMs` / `retryBaseMs` / `retryMaxMs`).
+ */
+export interface WorkerTuning {
+  readonly leaseDurationMs?: number;
+  readonly renewIntervalMs?: number;
+  readonly takerIntervalMs?: number;
+  readonly maxLeasesForWorker?: number;
+  readonly maxLeasesToStealAtOneTime?: number;
+  readonly gracefulHandoff?: boolean;
+  readonly handoffTimeoutMs?: number;
+  readonly releaseLeasesOnStop?: boolean;
+  readonly selfFencingMarginMs?: number;
+  readonly idleTimeBetweenReadsMs?: number;
+  readonly maxRecords?: number;
+  readonly maxRetries?: number;
+  readonly retryBaseDelayMs?: number;
+  readonly retryMaxDelayMs?: number;
+  readonly shardSyncIntervalMs?: number;
+  readonly parentShardPollIntervalMs?: number;
+  readonly shutdownTimeoutMs?: number;
+  readonly processorRetryBaseMs?: number;
+  readonly processorRetryMaxMs?: number;
+}
+
+/** Everything a fleet worker process needs. */
+export interface WorkerProcessConfig {
+  readonly workerId: string;
+  readonly applicationName: string;
+  /** The streams to consume. The Worker reads one stream, so this list has exactly one entry today. */
+  readonly streams: readonly string[];
+  /** @default 'polling' */
+  readonly retrieval?: RetrievalMode;
+  readonly region: string;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Kinesis endpoint: the emulator, or a fault proxy in front of it. */
+  readonly kinesisEndpoint: string;
+  /** DynamoDB endpoint: dynalite, or a fault proxy in front of it. */
+  readonly dynamoDbEndpoint: string;
+  /** The journal file this process appends to (its own; never shared). */
+  readonly journalPath: string;
+  /** pino log file (written synchronously, so a `kill -9` loses nothing). Absent: no log. */
+  readonly logPath?: string;
+  /** pino level. @default 'info' */
+  readonly logLevel?: string;
+  /** @default 'TRIM_HORIZON' */
+  readonly initialPosition?: 'TRIM_HORIZON' | 'LATEST';
+  /** Simulated work per record, making a slow processor. @default 0 */
+  readonly recordDelayMs?: number;
+  /** `shardEnded` rethrows a failed (non lease-lost) checkpoint, like a processor without error handling. @default false */
+  readonly naiveShardEnd?: boolean;
+  /** `shardEnded` throws this many times per shard before it checkpoints. @default 0 */
+  readonly failShardEndedTimes?: number;
+  /** Skip the checkpoint after each batch (a benchmark of reading alone). @default true */
+  readonly checkpoint?: boolean;
+  /** Send a `batch` message per processed batch, with each record's key, n and put time. @default false */
+  readonly reportBatches?: boolean;
+  /** Interval of the `progress` messages (held leases, per-shard counts, request counts, memory). @default 500 */
+  readonly progressIntervalMs?: number;
+  /** Worker options. */
+  readonly worker?: WorkerTuning;
+}
+
+/** Reads and checks the configuration from the environment (throws a `TypeError` if absent or bad). */
+export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerProcessConfig {
+  const raw = env[WORKER_CONFIG_ENV];
+  if (!raw) throw new TypeError(`${WORKER_CONFIG_ENV} is not set: this module is started by the fleet spawner`);
+  const config = JSON.parse(raw) as WorkerProcessConfig;
+  for (const key of ['workerId', 'applicationName', 'region', 'kinesisEndpoint', 'dynamoDbEndpoint', 'journalPath'] as const) {
+    if (typeof config[key] !== 'string' || config[key].length === 0) throw new TypeError(`${WORKER_CONFIG_ENV}.${key} must be a non-empty string`);
+  }
+  checkStreams(config.streams, `${WORKER_CONFIG_ENV}.streams`);
+  checkRetrieval(config.retrieval ?? 'polling', `${WORKER_CONFIG_ENV}.retrieval`);
+  return config;
+}
+
+/** Throws a `TypeError` naming `path` unless `streams` is a list of one stream name. */
+export function checkStreams(streams: unknown, path = 'streams'): asserts streams is readonly string[] {
+  if (!Array.isArray(streams) || streams.length === 0 || !streams.every((s) => typeof s === 'string' && s.length > 0)) {
+    throw new TypeError(`${path} must be a non-empty list of stream names, got ${JSON.stringify(streams)}`);
+  }
+  if (streams.length > 1) throw new TypeError(`${path}: a Worker consumes one stream; got ${streams.length} (${streams.join(', ')})`);
+}
+
+/** Throws a `TypeError` naming `path` unless `mode` is a {@link RetrievalMode}. */
+export function checkRetrieval(mode: unknown, path = 'retrieval'): asserts mode is RetrievalMode {
+  if (!RETRIEVAL_MODES.includes(mode as RetrievalMode)) throw new TypeError(`${path} must be one of ${RETRIEVAL_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+}

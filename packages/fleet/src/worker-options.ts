@@ -1,0 +1,70 @@
+/**
+ * The ONE place where the tools' configuration meets the Worker's option groups (`leases`,
+ * `retrieval`, `shardSync`, `processing`, `metrics`): every Worker
+ * the demo, the chaos suite and the benchmarks run (fleet worker processes and the
+ * benchmarks' kcl-ts peer) gets its options from {@link workerOptions}.
+ * @module
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { ShardRecordProcessor, WorkerOptions } from '@kcl-ts/kcl';
+import type { Logger } from 'pino';
+import type { RetrievalMode, WorkerTuning } from './config.js';
+
+export type { RetrievalMode, WorkerTuning } from './config.js';
+
+/** What {@link workerOptions} builds the Worker's options from. */
+export interface WorkerOptionsInput {
+  readonly applicationName: string;
+  /** The streams to consume (one today). */
+  readonly streams: readonly string[];
+  readonly workerId?: string;
+  /** @default 'polling' */
+  readonly retrieval?: RetrievalMode;
+  /** @default 'TRIM_HORIZON' */
+  readonly initialPosition?: 'TRIM_HORIZON' | 'LATEST';
+  readonly processorFactory: (shardId: string) => ShardRecordProcessor;
+  /** The caller's own clients, or the endpoints for clients the Worker builds. */
+  readonly clients:
+    | { readonly kinesisClient: KinesisClient; readonly dynamoDbClient: DynamoDBClient }
+    | { readonly region: string; readonly kinesisEndpoint: string; readonly dynamoDbEndpoint: string; readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } };
+  readonly logger?: Logger;
+  /** Turn CloudWatch metrics off. @default the Worker's default */
+  readonly metricsOff?: boolean;
+  /** Lease, retrieval and shutdown tuning. */
+  readonly tuning?: WorkerTuning;
+}
+
+/** The Worker's options for one of the tools' Workers. */
+export function workerOptions(input: WorkerOptionsInput): WorkerOptions {
+  const { clients } = input;
+  const t = input.tuning ?? {};
+  const pick = <K extends keyof WorkerTuning>(...keys: K[]): Pick<WorkerTuning, K> => Object.fromEntries(keys.filter((k) => t[k] !== undefined).map((k) => [k, t[k]])) as Pick<WorkerTuning, K>;
+  return {
+    applicationName: input.applicationName,
+    streamName: input.streams[0]!,
+    ...(input.workerId !== undefined && { workerId: input.workerId }),
+    ...('kinesisClient' in clients
+      ? { kinesisClient: clients.kinesisClient, dynamoDbClient: clients.dynamoDbClient }
+      : { clientConfig: { region: clients.region, kinesisEndpoint: clients.kinesisEndpoint, dynamoDbEndpoint: clients.dynamoDbEndpoint, credentials: { ...clients.credentials } } }),
+    initialPosition: input.initialPosition ?? 'TRIM_HORIZON',
+    processorFactory: input.processorFactory,
+    ...(input.logger && { logger: input.logger }),
+    ...(input.metricsOff && { metrics: { publisher: false } }),
+    leases: pick('leaseDurationMs', 'renewIntervalMs', 'takerIntervalMs', 'maxLeasesForWorker', 'maxLeasesToStealAtOneTime', 'gracefulHandoff', 'handoffTimeoutMs', 'releaseLeasesOnStop', 'selfFencingMarginMs'),
+    retrieval: {
+      mode: input.retrieval ?? 'polling',
+      polling: pick('idleTimeBetweenReadsMs', 'maxRecords'),
+      ...pick('maxRetries', 'retryBaseDelayMs', 'retryMaxDelayMs'),
+    },
+    shardSync: {
+      ...(t.shardSyncIntervalMs !== undefined && { intervalMs: t.shardSyncIntervalMs }),
+      ...(t.parentShardPollIntervalMs !== undefined && { parentPollIntervalMs: t.parentShardPollIntervalMs }),
+    },
+    processing: {
+      ...(t.shutdownTimeoutMs !== undefined && { shutdownTimeoutMs: t.shutdownTimeoutMs }),
+      ...(t.processorRetryBaseMs !== undefined && { retryBaseMs: t.processorRetryBaseMs }),
+      ...(t.processorRetryMaxMs !== undefined && { retryMaxMs: t.processorRetryMaxMs }),
+    },
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * Entry point of one fleet worker process (forked with IPC by the {@link Fleet} spawner): one
+ * kcl-ts `Worker` with a {@link RecordingProcessor} per shard. It journals what it processes
+ * and its lease events, and reports progress over IPC. SIGTERM/SIGINT (or the parent going
+ * away) shut the worker down gracefully, then the process exits; SIGKILL and SIGSTOP are what
+ * the scenarios use to be less kind. Configuration: `KCL_FLEET_WORKER` (see
+ * {@link WorkerProcessConfig}).
+ * @module
+ */
+import { cpuUsage } from 'node:process';
+import { createLocalDynamoDbClient, createLocalKinesisClient } from '@kcl-ts/local';
+import { shutdownOnSignals, Worker, type ShardRecordProcessor } from '@kcl-ts/kcl';
+import { pino } from 'pino';
+import { workerConfigFromEnv } from './config.js';
+import { sendToParent } from './ipc.js';
+import { JournalWriter, errorText } from './journal.js';
+import type { WorkerMessage } from './messages.js';
+import { RecordingProcessor, type ProcessorStats } from './recording-processor.js';
+import { workerOptions } from './worker-options.js';
+
+/** Replaces `client.send` with a pass-through that counts requests per command name. */
+function countRequests(client: { send: unknown }, counts: Map<string, number>): void {
+  const original = (client.send as (command: unknown, options?: unknown) => Promise<unknown>).bind(client);
+  client.send = (command: unknown, options?: unknown): Promise<unknown> => {
+    const name = (command as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+    return original(command, options);
+  };
+}
+
+const send: (message: WorkerMessage, callback?: () => void) => void = sendToParent;
+
+async function main(): Promise<void> {
+  const config = workerConfigFromEnv();
+  const journal = new JournalWriter(config.journalPath, config.workerId);
+  journal.write({ type: 'start' });
+  const logger = config.logPath
+    ? pino({ level: config.logLevel ?? 'info', base: { pid: process.pid, workerId: config.workerId } }, pino.destination({ dest: config.logPath, sync: true }))
+    : pino({ level: 'silent' });
+  // maxAttempts 1: one layer of retries (the Worker's), as on the clients it builds itself.
+  const target = { region: config.region, maxAttempts: 1, ...(config.credentials && { credentials: config.credentials }) };
+  const kinesisClient = createLocalKinesisClient({ endpoint: config.kinesisEndpoint, ...target });
+  const dynamoDbClient = createLocalDynamoDbClient({ endpoint: config.dynamoDbEndpoint, ...target });
+  const requests = { kinesis: new Map<string, number>(), dynamoDb: new Map<string, number>() };
+  countRequests(kinesisClient, requests.kinesis);
+  countRequests(dynamoDbClient, requests.dynamoDb);
+  const stats: ProcessorStats = { processed: 0, shards: {} };
+  const onBatch = config.reportBatches ? (shardId: string, records: readonly (readonly [string, number, number])[]) => send({ type: 'batch', at: Date.now(), shardId, records }) : undefined;
+  const processorFactory = (shardId: string): ShardRecordProcessor =>
+    new RecordingProcessor(journal, shardId, {
+      recordDelayMs: config.recordDelayMs ?? 0,
+      naiveShardEnd: config.naiveShardEnd ?? false,
+      failShardEndedTimes: config.failShardEndedTimes ?? 0,
+      checkpoint: config.checkpoint ?? true,
+      stats,
+      ...(onBatch && { onBatch }),
+    });
+  const worker = new Worker(
+    workerOptions({
+      applicationName: config.applicationName,
+      streams: config.streams,
+      workerId: config.workerId,
+      ...(config.retrieval && { retrieval: config.retrieval }),
+      ...(config.initialPosition && { initialPosition: config.initialPosition }),
+      processorFactory,
+      clients: { kinesisClient, dynamoDbClient },
+      logger,
+      metricsOff: true,
+      ...(config.worker && { tuning: config.worker }),
+    }),
+  );
+
+  const event = (name: Extract<WorkerMessage, { type: 'event' }>['event'], shardId?: string, detail?: string): void =>
+    send({ type: 'event', at: Date.now(), event: name, ...(shardId !== undefined && { shardId }), ...(detail !== undefined && { detail }) });
+  worker.on('leaseAcquired', ({ shardId }) => {
+    journal.write({ type: 'event', event: 'leaseAcquired', shard: shardId });
+    event('leaseAcquired', shardId);
+  });
+  worker.on('leaseLost', ({ shardId, reason }) => {
+    journal.write({ type: 'event', event: 'leaseLost', shard: shardId, reason });
+    event('leaseLost', shardId, reason);
+  });
+  worker.on('shardEnded', ({ shardId, childShardIds }) => {
+    journal.write({ type: 'event', event: 'shardEnded', shard: shardId, children: [...childShardIds] });
+    event('shardEnded', shardId, childShardIds.join(','));
+  });
+  worker.on('processorError', ({ shardId, error }) => {
+    journal.write({ type: 'processor-error', shard: shardId, error: errorText(error) });
+    event('processorError', shardId, errorText(error));
+  });
+  worker.on('error', (error) => {
+    journal.write({ type: 'error', error: errorText(error) });
+    event('error', undefined, errorText(error));
+  });
+  worker.on('stopped', () => journal.write({ type: 'stopped' }));
+
+  const progress = (): void => {
+    const memory = process.memoryUsage();
+    const cpu = cpuUsage();
+    send({ type: 'progress', at: Date.now(), held: worker.heldShards(), shards: { ...stats.shards }, processed: stats.processed, requests: { kinesis: Object.fromEntries(requests.kinesis), dynamoDb: Object.fromEntries(requests.dynamoDb) }, rss: memory.rss, heapUsed: memory.heapUsed, cpuUs: cpu.user + cpu.system });
+  };
+  const ticker = setInterval(progress, config.progressIntervalMs ?? 500);
+
+  let exiting = false;
+  const stopAndExit = (code: number): void => {
+    if (exiting) return;
+    exiting = true;
+    // A hard deadline in case the graceful path hangs; unref'd so it never keeps us alive.
+    setTimeout(() => process.exit(code === 0 ? 1 : code), (config.worker?.shutdownTimeoutMs ?? 30_000) + 10_000).unref();
+    worker
+      .shutdown()
+      .catch((error: unknown) => logger.error({ err: error }, 'shutdown failed'))
+      .finally(() => {
+        clearInterval(ticker);
+        progress();
+        kinesisClient.destroy();
+        dynamoDbClient.destroy();
+        // Exit once the IPC channel has taken the last message (or at once without a channel).
+        send({ type: 'stopped', at: Date.now() }, () => process.exit(code));
+        setTimeout(() => process.exit(code), 2_000).unref();
+      });
+  };
+  // The library helper runs worker.shutdown() on SIGTERM/SIGINT; we add the exit.
+  shutdownOnSignals(worker, { exit: false });
+  process.on('SIGTERM', () => stopAndExit(0));
+  process.on('SIGINT', () => stopAndExit(0));
+  process.on('disconnect', () => stopAndExit(0));
+
+  send({ type: 'starting', at: Date.now() });
+  try {
+    await worker.start();
+  } catch (error) {
+    journal.write({ type: 'start-failed', error: errorText(error) });
+    logger.error({ err: error }, 'worker failed to start');
+    send({ type: 'fatal', at: Date.now(), detail: errorText(error) });
+    stopAndExit(1);
+    return;
+  }
+  journal.write({ type: 'started' });
+  send({ type: 'started', at: Date.now() });
+  progress();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`fleet worker process failed: ${errorText(error)}\n`);
+  send({ type: 'fatal', at: Date.now(), detail: errorText(error) }, () => process.exit(1));
+  setTimeout(() => process.exit(1), 2_000).unref();
+});
