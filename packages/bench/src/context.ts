@@ -42,7 +42,7 @@ export interface BenchContext {
 }
 
 /** The stream coordinates a child needs. */
-export function streamTarget(ctx: BenchContext, kinesis: KinesisTarget, streamName: string): StreamTarget {
+function streamTarget(ctx: BenchContext, kinesis: KinesisTarget, streamName: string): StreamTarget {
   return { kinesisEndpoint: kinesis.endpoint, dynamoDbEndpoint: ctx.dynamoDbEndpoint, region: ctx.region, streamName };
 }
 

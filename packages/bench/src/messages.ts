@@ -8,7 +8,7 @@
 import type { SeenRecord } from '@kcl-ts/fleet/payload';
 import type { RetrievalMode } from '@kcl-ts/fleet/worker-options';
 
-/** Name of the environment variable carrying a {@link ChildConfig} as JSON. */
+/** Name of the environment variable carrying a {@link PeerChildConfig} as JSON. */
 export const CHILD_CONFIG_ENV = 'KCL_BENCH_CHILD_CONFIG';
 
 /** Where a child finds the stream. */
@@ -60,8 +60,6 @@ export interface PeerSample {
   readonly processed: number;
 }
 
-/** What a child receives. */
-export type ChildConfig = PeerChildConfig;
 
 /** Messages from a child to the orchestrator. Times are epoch ms (`Date.now()`) of the child. */
 export type ChildMessage =

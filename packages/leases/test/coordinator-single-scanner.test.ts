@@ -5,7 +5,7 @@
  */
 import { DependencyError } from '@kcl-ts/processor';
 import { describe, expect, it } from 'vitest';
-import { InMemoryLeaseRefresher, type Lease, type LeaseRefresher } from '../src/index.js';
+import type { InMemoryLeaseRefresher, Lease, LeaseRefresher } from '../src/index.js';
 import { planAssignments } from '../src/coordinator/assigner.js';
 import { Fleet, seedLeases } from './coordinator-harness.js';
 

@@ -1,5 +1,5 @@
 import { ListShardsCommand, SplitShardCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, it } from 'vitest';
 import { waitUntil } from '@kcl-ts/fleet';
 import { startFaultProxy, type FaultProxy } from '../../src/fault-proxy.js';
 import { describeModes, expectClean, scenarioFrame } from './support.js';
