@@ -41,11 +41,6 @@ export interface BenchContext {
   log(message: string): void;
 }
 
-/** The stream coordinates a child needs. */
-function streamTarget(ctx: BenchContext, kinesis: KinesisTarget, streamName: string): StreamTarget {
-  return { kinesisEndpoint: kinesis.endpoint, dynamoDbEndpoint: ctx.dynamoDbEndpoint, region: ctx.region, streamName };
-}
-
 /** Lease duration of the fleet benchmarks (the Java KCL's 10 s, scaled down to keep runs short). */
 export const FLEET_LEASE_MS = 4_000;
 
