@@ -7,7 +7,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Children } from './children.js';
 import type { EmulatorProcess } from './emulators.js';
-import type { StreamTarget, WorkerTuning } from './messages.js';
+import type { WorkerTuning } from './messages.js';
 
 /** One Kinesis emulator the benchmarks use. */
 export interface KinesisTarget {
