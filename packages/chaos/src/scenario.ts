@@ -17,6 +17,7 @@ import {
   KeyedProducer,
   listShardLineage,
   openShardIds,
+  readRoleItem,
   scanLeaseTable,
   waitUntil,
   type FleetBase,
@@ -242,6 +243,28 @@ export class Scenario {
         return shards.every((s) => held.filter((h) => h.has(s)).length === 1) && held.every((h) => h.size >= min);
       },
       { timeoutMs, intervalMs: 200, message: `shards ${shards.join(', ')} balanced over the running workers — see ${this.dir}` },
+    );
+  }
+
+  /** The scanner-role holder per the lease table (`roleHolder` of `kcl-ts:role:scanner`); undefined while free or absent. */
+  async roleHolder(): Promise<string | undefined> {
+    return (await readRoleItem(this.options.dynamoDb, this.applicationName))?.holder;
+  }
+
+  /**
+   * Waits until the scanner role (`coordination: 'single-scanner'`) is held by a live worker
+   * that `accept`s: the lease table names it, and the worker itself reports over IPC that it
+   * holds the role. Resolves its id.
+   */
+  async waitRoleHolder(timeoutMs: number, accept: (workerId: string) => boolean = () => true): Promise<string> {
+    return waitUntil(
+      async () => {
+        const holder = await this.roleHolder();
+        if (holder === undefined || !accept(holder)) return undefined;
+        const handle = this.fleet.workers.find((w) => w.workerId === holder && w.alive);
+        return handle?.role?.holder === holder ? holder : undefined;
+      },
+      { timeoutMs, intervalMs: 100, message: () => `a live worker holds the scanner role (workers report: ${this.fleet.workers.map((w) => `${w.workerId}${w.alive ? '' : ' (dead)'}=${w.role?.holder ?? '?'}`).join(', ')}) — see ${this.dir}` },
     );
   }
 

@@ -30,6 +30,8 @@ export interface WorkerTuning {
   readonly handoffTimeoutMs?: number;
   readonly releaseLeasesOnStop?: boolean;
   readonly selfFencingMarginMs?: number;
+  /** `leases.coordination`: `'single-scanner'` lets one worker (the scanner-role holder) scan for all. */
+  readonly coordination?: 'every-worker' | 'single-scanner';
   readonly idleTimeBetweenReadsMs?: number;
   readonly maxRecords?: number;
   readonly maxRetries?: number;

@@ -22,7 +22,7 @@ export {
   type LineOf,
 } from './journal.js';
 export { isWorkerMessage, type ShardProgress, type WorkerEventName, type WorkerMessage } from './messages.js';
-export { isOpen, listShardLineage, listShards, openShardIds, scanLeaseTable } from './observe.js';
+export { isOpen, listShardLineage, listShards, openShardIds, readRoleItem, scanLeaseTable, type RoleRow } from './observe.js';
 export {
   checkInvariants,
   formatVerdict,

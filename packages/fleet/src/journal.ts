@@ -37,6 +37,8 @@ export type JournalLine = JournalBase &
     | { readonly type: 'error'; readonly error: string }
     | { readonly type: 'event'; readonly event: 'leaseAcquired' | 'leaseLost' | 'shardEnded'; readonly shard: string; readonly reason?: string; readonly children?: readonly string[] }
     | { readonly type: 'processor-error'; readonly shard: string; readonly error: string }
+    /** The worker saw the coordinator role change hands (`roleChanged`); `holder` absent while it is free. */
+    | { readonly type: 'role'; readonly role: string; readonly holder?: string }
     | { readonly type: 'init'; readonly shard: string; readonly epoch: string; readonly checkpoint: string; readonly sub: number }
     | ({ readonly type: 'record'; readonly shard: string; readonly epoch: string; readonly key: string; readonly n: number; readonly putAt?: number } & JournalPosition)
     | ({ readonly type: 'checkpoint-begin'; readonly shard: string; readonly epoch: string; readonly phase: CheckpointPhase } & JournalPosition)

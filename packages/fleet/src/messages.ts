@@ -24,6 +24,7 @@ export type WorkerMessage =
   | { readonly type: 'stopped'; readonly at: number }
   | { readonly type: 'fatal'; readonly at: number; readonly detail: string }
   | { readonly type: 'event'; readonly at: number; readonly event: WorkerEventName; readonly shardId?: string; readonly detail?: string }
+  | { readonly type: 'role'; readonly at: number; readonly role: string; readonly holder: string | undefined }
   | { readonly type: 'batch'; readonly at: number; readonly shardId: string; readonly records: readonly SeenRecord[] }
   | {
       readonly type: 'progress';
@@ -31,6 +32,8 @@ export type WorkerMessage =
       /** Shards whose leases the worker holds right now. */
       readonly held: readonly string[];
       readonly shards: Readonly<Record<string, ShardProgress>>;
+      /** The coordinator role as this worker last saw it (`coordinatorRole()`); absent without one (`coordination: 'every-worker'`). */
+      readonly role?: { readonly role: string; readonly holder: string | undefined; readonly heldByMe: boolean };
       /** Records processed since start, all shards. */
       readonly processed: number;
       /** Requests since start, per client and command name (e.g. `dynamoDb.ScanCommand`). */
@@ -41,7 +44,7 @@ export type WorkerMessage =
       readonly cpuUs: number;
     };
 
-const TYPES = new Set(['starting', 'started', 'stopped', 'fatal', 'event', 'batch', 'progress']);
+const TYPES = new Set(['starting', 'started', 'stopped', 'fatal', 'event', 'role', 'batch', 'progress']);
 
 /** Narrows an IPC message of unknown shape. */
 export function isWorkerMessage(value: unknown): value is WorkerMessage {

@@ -3,7 +3,7 @@
  * library under test): the stream's shard lineage and the raw lease table.
  * @module
  */
-import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import type { LeaseRow, ShardLineage } from './oracle.js';
 
@@ -56,4 +56,23 @@ export async function scanLeaseTable(client: DynamoDBClient, tableName: string):
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return rows;
+}
+
+/** What the lease table says about a coordinator role (`leaseKey` `kcl-ts:role:<name>`). */
+export interface RoleRow {
+  /** The `roleHolder` attribute: the worker that holds (or last held) the role; absent while free. */
+  readonly holder: string | undefined;
+  /** The `roleCounter` attribute: bumped by every renewal and every take. */
+  readonly counter: number;
+}
+
+/**
+ * The coordinator role item (`kcl-ts:role:scanner` by default) read with a strongly consistent
+ * GetItem, as raw attributes; undefined while the item does not exist. The holder is the
+ * table's word, not a liveness check: a killed holder stays recorded until a peer takes the role.
+ */
+export async function readRoleItem(client: DynamoDBClient, tableName: string, role = 'scanner'): Promise<RoleRow | undefined> {
+  const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: { leaseKey: { S: `kcl-ts:role:${role}` } }, ConsistentRead: true }));
+  if (!Item) return undefined;
+  return { holder: Item['roleHolder']?.S, counter: Number(Item['roleCounter']?.N ?? 0) };
 }

@@ -246,6 +246,12 @@ export class WorkerHandle extends ChildHandle {
   readonly batches: Of<'batch'>[] = [];
   /** Lease events, in order. */
   readonly leaseEvents: Of<'event'>[] = [];
+  /**
+   * The coordinator role as this worker last reported it (`roleChanged` events and progress
+   * reports; `at` is the child's clock); undefined before the first report, or without a role
+   * (`coordination: 'every-worker'`).
+   */
+  role: { readonly role: string; readonly holder: string | undefined; readonly at: number } | undefined;
   /** `error` and `processorError` events and a fatal start failure. */
   readonly errors: string[] = [];
   /** The child's `Date.now()` just before `worker.start()`. */
@@ -304,7 +310,11 @@ export class WorkerHandle extends ChildHandle {
       case 'batch':
         this.batches.push(m);
         break;
+      case 'role':
+        this.role = { role: m.role, holder: m.holder, at: m.at };
+        break;
       case 'progress':
+        if (m.role && (this.role === undefined || this.role.at <= m.at)) this.role = { role: m.role.role, holder: m.role.holder, at: m.at };
         if (!this.keepProgress) this.progressHistory.length = 0;
         this.progressHistory.push(m);
         if (this.alive) {

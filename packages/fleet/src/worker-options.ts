@@ -51,7 +51,7 @@ export function workerOptions(input: WorkerOptionsInput): WorkerOptions {
     processorFactory: input.processorFactory,
     ...(input.logger && { logger: input.logger }),
     ...(input.metricsOff && { metrics: { publisher: false } }),
-    leases: pick('leaseDurationMs', 'renewIntervalMs', 'takerIntervalMs', 'maxLeasesForWorker', 'maxLeasesToStealAtOneTime', 'gracefulHandoff', 'handoffTimeoutMs', 'releaseLeasesOnStop', 'selfFencingMarginMs'),
+    leases: pick('leaseDurationMs', 'renewIntervalMs', 'takerIntervalMs', 'maxLeasesForWorker', 'maxLeasesToStealAtOneTime', 'gracefulHandoff', 'handoffTimeoutMs', 'releaseLeasesOnStop', 'selfFencingMarginMs', 'coordination'),
     retrieval: {
       mode: input.retrieval ?? 'polling',
       polling: pick('idleTimeBetweenReadsMs', 'maxRecords'),

@@ -92,12 +92,17 @@ async function main(): Promise<void> {
     journal.write({ type: 'error', error: errorText(error) });
     event('error', undefined, errorText(error));
   });
+  worker.on('roleChanged', ({ role, holder }) => {
+    journal.write({ type: 'role', role, ...(holder !== undefined && { holder }) });
+    send({ type: 'role', at: Date.now(), role, holder });
+  });
   worker.on('stopped', () => journal.write({ type: 'stopped' }));
 
   const progress = (): void => {
     const memory = process.memoryUsage();
     const cpu = cpuUsage();
-    send({ type: 'progress', at: Date.now(), held: worker.heldShards(), shards: { ...stats.shards }, processed: stats.processed, requests: { kinesis: Object.fromEntries(requests.kinesis), dynamoDb: Object.fromEntries(requests.dynamoDb) }, rss: memory.rss, heapUsed: memory.heapUsed, cpuUs: cpu.user + cpu.system });
+    const role = worker.coordinatorRole();
+    send({ type: 'progress', at: Date.now(), held: worker.heldShards(), ...(role && { role: { ...role } }), shards: { ...stats.shards }, processed: stats.processed, requests: { kinesis: Object.fromEntries(requests.kinesis), dynamoDb: Object.fromEntries(requests.dynamoDb) }, rss: memory.rss, heapUsed: memory.heapUsed, cpuUs: cpu.user + cpu.system });
   };
   const ticker = setInterval(progress, config.progressIntervalMs ?? 500);
 

@@ -47,6 +47,12 @@ describe('worker process configuration', () => {
     expect(options.clientConfig).toEqual({ region: 'us-east-1', kinesisEndpoint: 'http://k', dynamoDbEndpoint: 'http://d', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
     expect(workerOptions({ applicationName: 'app', streams: ['orders'], processorFactory, clients: { kinesisClient: {} as never, dynamoDbClient: {} as never } }).retrieval?.mode).toBe('polling');
   });
+
+  it('passes the lease coordination mode through (single-scanner), and leaves the default alone without one', () => {
+    const base = { applicationName: 'app', streams: ['orders'], processorFactory: () => ({}) as never, clients: { kinesisClient: {} as never, dynamoDbClient: {} as never } };
+    expect(workerOptions({ ...base, tuning: { coordination: 'single-scanner', leaseDurationMs: 2_500 } }).leases).toEqual({ coordination: 'single-scanner', leaseDurationMs: 2_500 });
+    expect(workerOptions(base).leases).toEqual({});
+  });
 });
 
 describe('JournalTail', () => {

@@ -1,12 +1,14 @@
 import { expect, it } from 'vitest';
-import { heldShards } from '@kcl-ts/fleet';
+import { heldShards, type RetrievalMode, type WorkerTuning } from '@kcl-ts/fleet';
 import { describeModes, expectClean, pick, scenarioFrame } from './support.js';
 
-describeModes(['polling', 'fanout'], ['polling', 'fanout'])('chaos 1 — kill -9 of a worker that holds leases [%s]', (retrieval) => {
+/** The scenario, with every worker scanning (the default) or with one scanner-role holder. */
+const kill9 = (coordination: NonNullable<WorkerTuning['coordination']>) => (retrieval: RetrievalMode) => {
   const frame = scenarioFrame();
 
   it('its shards fail over to the survivors; nothing lost, order kept, duplicates only after its last checkpoint', async () => {
-    const sc = await frame.create({ retrieval, name: 'kill9', shards: 4, keys: 20, recordDelayMs: 5 });
+    const single = coordination === 'single-scanner';
+    const sc = await frame.create({ retrieval, name: single ? 'kill9-scanner' : 'kill9', shards: 4, keys: 20, recordDelayMs: 5, ...(single && { worker: { coordination } }) });
     const shards = await sc.openShards();
     for (const id of ['a', 'b', 'c']) sc.spawn(id);
     await sc.waitBalanced(shards, 60_000);
@@ -38,4 +40,7 @@ describeModes(['polling', 'fanout'], ['polling', 'fanout'])('chaos 1 — kill -9
       expect(sc.journals().some((l) => l.type === 'init' && l.shard === s && l.worker !== victimId && l.at > killedAt), `${s} re-initialized by a survivor`).toBe(true);
     }
   }, pick(240_000, 420_000));
-});
+};
+
+describeModes(['polling', 'fanout'], ['polling', 'fanout'])('chaos 1 — kill -9 of a worker that holds leases [%s]', kill9('every-worker'));
+describeModes([], ['polling'])('chaos 1 — kill -9 of a worker that holds leases, single-scanner coordination [%s]', kill9('single-scanner'));
