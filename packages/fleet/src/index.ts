@@ -8,6 +8,8 @@
 export { WORKER_CONFIG_ENV, RETRIEVAL_MODES, checkRetrieval, checkStreams, workerConfigFromEnv, type RetrievalMode, type WorkerProcessConfig, type WorkerTuning } from './config.js';
 export {
   heldShards,
+  recordKey,
+  shardKey,
   JournalTail,
   JournalWriter,
   errorText,
@@ -22,15 +24,17 @@ export {
   type LineOf,
 } from './journal.js';
 export { isWorkerMessage, type ShardProgress, type WorkerEventName, type WorkerMessage } from './messages.js';
-export { isOpen, listShardLineage, listShards, openShardIds, scanLeaseTable } from './observe.js';
+export { isOpen, listShardLineage, listShards, listStreamsLineage, openShardIds, scanLeaseTable } from './observe.js';
 export {
   checkInvariants,
+  checkInvariantsByStream,
   formatVerdict,
   type CheckInput,
   type InvariantName,
   type LeaseRow,
   type PutRecordAck,
   type ShardLineage,
+  type StreamVerdicts,
   type Verdict,
   type VerdictSummary,
   type Violation,
