@@ -8,6 +8,7 @@
 export { WORKER_CONFIG_ENV, RETRIEVAL_MODES, checkRetrieval, checkStreams, workerConfigFromEnv, type RetrievalMode, type WorkerProcessConfig, type WorkerTuning } from './config.js';
 export {
   heldShards,
+  leaseShard,
   recordKey,
   shardKey,
   JournalTail,

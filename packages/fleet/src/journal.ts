@@ -33,6 +33,12 @@ export function shardKey(stream: string | undefined, shard: string): string {
   return stream === undefined ? shard : `${stream}/${shard}`;
 }
 
+/** The stream and shard of a lease key: `account:stream:creationEpoch:shard` (multi-stream), or a bare shard id. */
+export function leaseShard(leaseKey: string): { readonly stream?: string; readonly shard: string } {
+  const parts = leaseKey.split(':');
+  return parts.length === 4 ? { stream: parts[1]!, shard: parts[3]! } : { shard: leaseKey };
+}
+
 /** The key of a record: `key#n`, prefixed with `stream/` when a stream is named (the producer writes the same keys to every stream). */
 export function recordKey(r: { readonly stream?: string; readonly key: string; readonly n: number }): string {
   return r.stream === undefined ? `${r.key}#${r.n}` : `${r.stream}/${r.key}#${r.n}`;

@@ -42,7 +42,7 @@
  * gives one verdict per stream besides the overall one.
  * @module
  */
-import { shardKey, type JournalLine, type LineOf } from './journal.js';
+import { leaseShard, shardKey, type JournalLine, type LineOf } from './journal.js';
 import { comparePositions, maxPosition, rankOf, showPosition, type Position } from './positions.js';
 
 /** A shard and its parents, as ListShards reports them. */
@@ -155,12 +155,6 @@ const pos = (l: { seq: string; sub: number }): Position => ({ seq: l.seq, sub: l
 
 /** Most violations reported per invariant and shard (the rest are counted in the message of the last one). */
 const MAX_EXAMPLES = 5;
-
-/** The stream and shard of a lease key: `account:stream:creationEpoch:shard` (multi-stream), or a bare shard id. */
-function leaseShard(leaseKey: string): { stream?: string; shard: string } {
-  const parts = leaseKey.split(':');
-  return parts.length === 4 ? { stream: parts[1]!, shard: parts[3]! } : { shard: leaseKey };
-}
 
 /**
  * The input with every shard named by its {@link shardKey} and every key prefixed with its

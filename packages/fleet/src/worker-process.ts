@@ -13,7 +13,7 @@ import { shutdownOnSignals, Worker, type ShardRecordProcessor } from '@kcl-ts/kc
 import { pino } from 'pino';
 import { workerConfigFromEnv } from './config.js';
 import { sendToParent } from './ipc.js';
-import { JournalWriter, errorText, shardKey } from './journal.js';
+import { JournalWriter, errorText, leaseShard, shardKey } from './journal.js';
 import type { WorkerMessage } from './messages.js';
 import { RecordingProcessor, type ProcessorStats } from './recording-processor.js';
 import { workerOptions } from './worker-options.js';
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   const progress = (): void => {
     const memory = process.memoryUsage();
     const cpu = cpuUsage();
-    send({ type: 'progress', at: Date.now(), held: worker.heldShards(), shards: { ...stats.shards }, processed: stats.processed, requests: { kinesis: Object.fromEntries(requests.kinesis), dynamoDb: Object.fromEntries(requests.dynamoDb) }, rss: memory.rss, heapUsed: memory.heapUsed, cpuUs: cpu.user + cpu.system });
+    send({ type: 'progress', at: Date.now(), held: worker.heldShards().map((k) => (multi ? shardKey(leaseShard(k).stream, leaseShard(k).shard) : k)), shards: { ...stats.shards }, processed: stats.processed, requests: { kinesis: Object.fromEntries(requests.kinesis), dynamoDb: Object.fromEntries(requests.dynamoDb) }, rss: memory.rss, heapUsed: memory.heapUsed, cpuUs: cpu.user + cpu.system });
   };
   const ticker = setInterval(progress, config.progressIntervalMs ?? 500);
 
