@@ -8,17 +8,18 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { createStreamAndWait } from '@kcl-ts/local';
 import {
-  checkInvariants,
+  checkInvariantsByStream,
   checkRetrieval,
   checkStreams,
   Fleet,
   heldShards,
   formatVerdict,
   KeyedProducer,
-  listShardLineage,
+  listStreamsLineage,
   openShardIds,
   readRoleItem,
   scanLeaseTable,
+  shardKey,
   waitUntil,
   type FleetBase,
   type JournalLine,
@@ -65,7 +66,11 @@ export interface ScenarioOptions {
   readonly dynamoDb: DynamoDBClient;
   /** How the workers read: polling or enhanced fan-out. @default 'polling' */
   readonly retrieval?: RetrievalMode;
-  /** Names of the streams to create and consume (each gets a unique suffix); the Worker reads one stream. @default ['main'] */
+  /**
+   * Names of the streams to create and consume (each gets a unique suffix). Every worker
+   * consumes all of them with one Worker (a multi-stream Worker when there are several), and
+   * the producer writes each record to every stream. @default ['main']
+   */
   readonly streams?: readonly string[];
   /** Shards of each new stream. */
   readonly shards: number;
@@ -119,7 +124,7 @@ export class Scenario {
     readonly dir: string,
     private readonly takeoverProxy: FaultProxy | undefined,
   ) {
-    this.producer = new KeyedProducer(options.kinesis, this.streamName, { keys: options.keys ?? 20 });
+    this.producer = new KeyedProducer(options.kinesis, streams, { keys: options.keys ?? 20 });
     const base: FleetBase = {
       applicationName,
       streams,
@@ -166,9 +171,11 @@ export class Scenario {
     return this.fleet.spawn(workerId, overrides);
   }
 
-  /** Ids of the stream's open shards. */
-  openShards(): Promise<string[]> {
-    return openShardIds(this.options.kinesis, this.streamName);
+  /** The open shards of every stream: shard ids, or `stream/shard` keys ({@link shardKey}) with several streams. */
+  async openShards(): Promise<string[]> {
+    const multi = this.streams.length > 1;
+    const each = await Promise.all(this.streams.map(async (stream) => (await openShardIds(this.options.kinesis, stream)).map((id) => shardKey(multi ? stream : undefined, id))));
+    return each.flat();
   }
 
   /** The raw lease table right now. */
@@ -277,17 +284,19 @@ export class Scenario {
    * Stops every worker gracefully (killing those stuck after `timeoutMs`), then reads the
    * lineage and the lease table and checks the invariants.
    */
-  async finish(timeoutMs = 30_000): Promise<Verdict & { text: string; killedAtEnd: string[]; durationMs: number }> {
+  async finish(timeoutMs = 30_000): Promise<Verdict & { text: string; killedAtEnd: string[]; durationMs: number; byStream: ReadonlyMap<string, Verdict> }> {
     const killedAtEnd = await this.fleet.terminateAll(timeoutMs);
-    const shards = await listShardLineage(this.options.kinesis, this.streamName);
+    const shards = await listStreamsLineage(this.options.kinesis, this.streams);
     const leases = await scanLeaseTable(this.options.dynamoDb, this.applicationName);
-    const verdict = checkInvariants({ journals: this.journals(), puts: this.producer.acked, shards, leases });
+    const { overall: verdict, byStream } = checkInvariantsByStream({ journals: this.journals(), puts: this.producer.acked, shards, leases }, this.streams);
     const durationMs = Date.now() - this.startedAt;
-    const text = `${this.options.name} [${this.options.retrieval ?? 'polling'}] (${(durationMs / 1000).toFixed(1)} s): ${formatVerdict(verdict)}\n  dir: ${this.dir}${killedAtEnd.length ? `\n  killed at the end (shutdown hung): ${killedAtEnd.join(', ')}` : ''}`;
-    const result = { scenario: this.options.name, retrieval: this.options.retrieval ?? 'polling', ok: verdict.ok, durationMs, summary: verdict.summary, violations: verdict.violations, killedAtEnd, dir: this.dir };
+    const perStream = this.streams.length > 1 ? [...byStream].map(([stream, v]) => `\n  stream ${stream}: ${formatVerdict(v, 5)}`).join('') : '';
+    const text = `${this.options.name} [${this.options.retrieval ?? 'polling'}] (${(durationMs / 1000).toFixed(1)} s): ${formatVerdict(verdict)}${perStream}\n  dir: ${this.dir}${killedAtEnd.length ? `\n  killed at the end (shutdown hung): ${killedAtEnd.join(', ')}` : ''}`;
+    const streams = this.streams.length > 1 ? { streams: Object.fromEntries([...byStream].map(([stream, v]) => [stream, { ok: v.ok, summary: v.summary }])) } : {};
+    const result = { scenario: this.options.name, retrieval: this.options.retrieval ?? 'polling', ok: verdict.ok, durationMs, summary: verdict.summary, violations: verdict.violations, ...streams, killedAtEnd, dir: this.dir };
     writeFileSync(join(this.dir, 'verdict.json'), JSON.stringify(result, null, 2));
     appendFileSync(join(this.dir, '..', 'results.jsonl'), JSON.stringify(result) + '\n');
-    return { ...verdict, text, killedAtEnd, durationMs };
+    return { ...verdict, text, killedAtEnd, durationMs, byStream };
   }
 
   /** Kills whatever still runs (for afterEach, also after a failure). */

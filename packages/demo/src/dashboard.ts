@@ -37,8 +37,13 @@ export interface DashboardOptions {
   readonly startedAt?: number;
 }
 
-/** `shardId-000000000004` → `shard-4`. */
+/**
+ * `shardId-000000000004` → `shard-4`; a multi-stream key `kcl-demo-x-s2/shardId-000000000004`
+ * → `s2/shard-4` (the last `-` part of the stream name).
+ */
 export function shortShard(shardId: string): string {
+  const slash = shardId.lastIndexOf('/');
+  if (slash >= 0) return `${shardId.slice(0, slash).split('-').at(-1)}/${shortShard(shardId.slice(slash + 1))}`;
   const m = /(\d+)$/.exec(shardId);
   return m ? `shard-${Number(m[1])}` : shardId;
 }

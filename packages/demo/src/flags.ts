@@ -5,13 +5,15 @@ import { parseArgs } from 'node:util';
 
 /** The demo's settings. */
 export interface DemoOptions {
-  /** Shards the stream starts with. */
+  /** Streams to create and consume, all with the same Workers (more than one: multi-stream Workers). */
+  readonly streams: number;
+  /** Shards each stream starts with. */
   readonly shards: number;
   /** Worker processes started at the beginning. */
   readonly workers: number;
   /** How long the producer runs, in seconds. */
   readonly durationS: number;
-  /** Records per second put by the producer (all keys together). */
+  /** Records per second put by the producer (all keys together), to each stream. */
   readonly rate: number;
   /** Distinct partition keys. */
   readonly keys: number;
@@ -35,6 +37,7 @@ export interface DemoOptions {
 
 /** Defaults: a run of about a minute on a small machine. */
 export const DEMO_DEFAULTS: DemoOptions = Object.freeze({
+  streams: 1,
   shards: 4,
   workers: 3,
   durationS: 60,
@@ -57,10 +60,14 @@ DynamoDB (dynalite), reshards the stream and kills a worker while a producer wri
 checks that nothing was lost, duplicates are explained and per-key order held.
 
 Flags:
-  --shards <n>           shards the stream starts with (1-20)             [default 4]
+  --streams <n>          streams, all consumed by the same multi-stream Workers;
+                         the producer writes every record to each, the verdict is
+                         given per stream and overall; the chaos timeline reshards
+                         the first stream (1-10)                           [default 1]
+  --shards <n>           shards each stream starts with (1-20)            [default 4]
   --workers <n>          worker processes at the start (1-10)              [default 3]
   --duration <s>         seconds the producer runs (5-3600)                [default 60]
-  --rate <n>             records per second put, all keys (1-5000)         [default 200]
+  --rate <n>             records per second put to each stream, all keys (1-5000) [default 200]
   --keys <n>             distinct partition keys (1-100000)                [default 500]
   --retrieval <mode>     polling (GetRecords) or fanout (SubscribeToShard)  [default polling]
   --no-chaos             no split, merge, kill or graceful stop
@@ -100,6 +107,7 @@ export function parseFlags(argv: readonly string[]): DemoOptions | 'help' {
       allowPositionals: false,
       options: {
         help: { type: 'boolean', short: 'h' },
+        streams: { type: 'string' },
         shards: { type: 'string' },
         workers: { type: 'string' },
         duration: { type: 'string' },
@@ -126,6 +134,7 @@ export function parseFlags(argv: readonly string[]): DemoOptions | 'help' {
   if (!LEVELS.includes(level)) throw new FlagError(`--log-level must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
   if (values.json !== undefined && (values.json === '' || values.json.startsWith('--'))) throw new FlagError('--json needs a file name');
   return {
+    streams: integer('--streams', values.streams, 1, 10, d.streams),
     shards: integer('--shards', values.shards, 1, 20, d.shards),
     workers: integer('--workers', values.workers, 1, 10, d.workers),
     durationS: integer('--duration', values.duration, 5, 3600, d.durationS),

@@ -3,12 +3,14 @@
 // resharding and a kill -9 while records flow, then a verdict on loss, duplicates and order.
 import type { KinesisClient, Shard } from '@aws-sdk/client-kinesis';
 import {
-  checkInvariants,
+  checkInvariantsByStream,
   Fleet,
   isOpen,
   KeyedProducer,
   listShards,
+  listStreamsLineage,
   scanLeaseTable,
+  shardKey,
   waitUntil,
   type BackgroundProduction,
   type WorkerHandle,
@@ -107,26 +109,35 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
   let keepDir = options.keep;
   try {
     out(
-      `kcl-ts fleet demo: ${options.shards} shard(s), ${options.workers} worker process(es), ${options.retrieval} retrieval, ${options.rate} records/s over ${options.keys} keys for ${options.durationS} s, chaos ${options.chaos ? 'on' : 'off'}`,
+      `kcl-ts fleet demo: ${options.streams > 1 ? `${options.streams} streams of ` : ''}${options.shards} shard(s), ${options.workers} worker process(es), ${options.retrieval} retrieval, ${options.rate} records/s over ${options.keys} keys for ${options.durationS} s, chaos ${options.chaos ? 'on' : 'off'}`,
     );
     out(`journals and worker logs: ${workDir}`);
     out('starting the embedded Kinesis (Kinesis Mock) and DynamoDB (dynalite)…');
     stack = await startLocalStack();
     kinesis = stack.kinesisClient();
     const suffix = Date.now().toString(36);
-    const streamName = `kcl-demo-${suffix}`;
+    // Several streams: one multi-stream Worker per process consumes them all; the timeline
+    // reshards the first one, and the dashboard names shards `stream/shard`.
+    const multi = options.streams > 1;
+    const streamNames = multi ? Array.from({ length: options.streams }, (_, i) => `kcl-demo-${suffix}-s${i + 1}`) : [`kcl-demo-${suffix}`];
+    const streamName = streamNames[0]!;
     const applicationName = `kcl-demo-app-${suffix}`;
-    await createStreamAndWait(kinesis, streamName, options.shards);
-    out(`stream ${streamName} is ACTIVE (Kinesis ${stack.kinesisEndpoint}, DynamoDB ${stack.dynamoDbEndpoint})`);
+    for (const name of streamNames) {
+      await createStreamAndWait(kinesis, name, options.shards);
+      out(`stream ${name} is ACTIVE (Kinesis ${stack.kinesisEndpoint}, DynamoDB ${stack.dynamoDbEndpoint})`);
+    }
     if (interrupt.aborted) return { code: 130 };
 
-    let shards = await listShards(kinesis, streamName);
+    /** The shards of every stream, each `ShardId` a {@link shardKey} (`stream/shard` with several streams). */
+    const listAllShards = async (k: KinesisClient): Promise<Shard[]> =>
+      (await Promise.all(streamNames.map(async (name) => (await listShards(k, name)).map((s) => ({ ...s, ShardId: shardKey(multi ? name : undefined, s.ShardId!) }))))).flat();
+    let shards = await listAllShards(kinesis);
     const ended = new Set<string>();
     const shardEvents = new Map<string, string>();
     const dashboard = new Dashboard();
     const k = kinesis;
     const refreshShards = (): void => {
-      listShards(k, streamName).then(
+      listAllShards(k).then(
         (s) => {
           shards = s;
         },
@@ -138,7 +149,7 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
       dir: workDir,
       base: {
         applicationName,
-        streams: [streamName],
+        streams: streamNames,
         retrieval: options.retrieval,
         region: stack.region,
         credentials: stack.credentials,
@@ -197,7 +208,7 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
     const startedAt = Date.now();
     dashboard.event(`all ${options.workers} worker(s) started; producing for ${options.durationS} s`);
 
-    const producer = new KeyedProducer(kinesis, streamName, { keys: options.keys });
+    const producer = new KeyedProducer(kinesis, streamNames, { keys: options.keys });
     production = producer.startRate({ rate: options.rate });
     const render = (): void => {
       dashboard.render(dashboardState(dashboard.startedAt, producer.acked.length, f.processedIds().size, shards, ended, shardEvents, f));
@@ -239,25 +250,22 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
     const forced = await fleet.terminateAll(settings.shutdownTimeoutMs + 5_000);
     if (forced.length > 0) out(`  workers that had to be killed after the shutdown timeout: ${forced.join(', ')}`);
 
-    const finalShards = await listShards(kinesis, streamName);
-    const lineage = finalShards.map((s) => ({
-      shardId: s.ShardId!,
-      ...(s.ParentShardId && { parentShardId: s.ParentShardId }),
-      ...(s.AdjacentParentShardId && { adjacentParentShardId: s.AdjacentParentShardId }),
-    }));
+    const finalShards = await listAllShards(kinesis);
+    const lineage = await listStreamsLineage(kinesis, streamNames);
     const dynamoDb = stack.dynamoDbClient();
     const leases = await scanLeaseTable(dynamoDb, applicationName).finally(() => dynamoDb.destroy());
     const journals = fleet.journals();
-    const verdict = checkInvariants({ journals, puts, shards: lineage, leases });
+    const { overall: verdict, byStream } = checkInvariantsByStream({ journals, puts, shards: lineage, leases }, streamNames);
     const disruptions = { ...(timeline?.kill && { kill: timeline.kill }), ...(timeline?.gracefulStop && { gracefulStop: timeline.gracefulStop }) };
     const measurements = measure(journals, { ...disruptions, leaseDurationMs: settings.leaseDurationMs });
     const childShards = lineage.filter((l) => l.parentShardId).length;
-    out(formatVerdict(verdict, measurements, { leaseDurationMs: settings.leaseDurationMs, childShards, ...(timeline && { timeline: timeline.outcomes }) }));
+    out(formatVerdict(verdict, measurements, { leaseDurationMs: settings.leaseDurationMs, childShards, ...(timeline && { timeline: timeline.outcomes }), ...(multi && { byStream }) }));
     if (options.json) {
       const report = {
         options,
         workerSettings: settings,
         streamName,
+        ...(multi && { streams: streamNames, verdictByStream: Object.fromEntries(byStream) }),
         startedAt,
         shards: finalShards.map((s) => ({ shardId: s.ShardId, open: isOpen(s), parents: [s.ParentShardId, s.AdjacentParentShardId].filter(Boolean) })),
         chaos: timeline?.outcomes ?? [],

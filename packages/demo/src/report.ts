@@ -1,7 +1,7 @@
 // The verdict as the demo prints it: the oracle's verdict (from @kcl-ts/fleet) in a table for
 // people, with what the demo measures beside it (failover and handoff times, put → processing
 // latency), and as JSON for scripts.
-import type { InvariantName, JournalLine, LineOf, Verdict, Violation } from '@kcl-ts/fleet';
+import { recordKey, shardKey, type InvariantName, type JournalLine, type LineOf, type Verdict, type Violation } from '@kcl-ts/fleet';
 import { shortShard } from './dashboard.js';
 import type { Disruption, StepOutcome } from './timeline.js';
 
@@ -38,7 +38,7 @@ export function takeover(disruption: Disruption | undefined, journals: readonly 
   if (!disruption) return undefined;
   const records = journals.filter((l): l is LineOf<'record'> => l.type === 'record');
   const endedAt = new Map<string, number>();
-  for (const l of journals) if (l.type === 'shard-ended') endedAt.set(l.shard, Math.max(endedAt.get(l.shard) ?? -Infinity, l.at));
+  for (const l of journals) if (l.type === 'shard-ended') endedAt.set(shardKey(l.stream, l.shard), Math.max(endedAt.get(shardKey(l.stream, l.shard)) ?? -Infinity, l.at));
   const shards: { shardId: string; by: string; ms: number }[] = [];
   const notResumed: string[] = [];
   for (const shardId of [...new Set(disruption.heldShards)].sort()) {
@@ -46,7 +46,7 @@ export function takeover(disruption: Disruption | undefined, journals: readonly 
     if (ended !== undefined && ended <= disruption.at) continue; // nothing left to take over
     let first: LineOf<'record'> | undefined;
     for (const r of records) {
-      if (r.shard !== shardId || r.worker === disruption.workerId || r.at < disruption.at) continue;
+      if (shardKey(r.stream, r.shard) !== shardId || r.worker === disruption.workerId || r.at < disruption.at) continue;
       if (!first || r.at < first.at) first = r;
     }
     if (first) shards.push({ shardId, by: first.worker, ms: first.at - disruption.at });
@@ -70,7 +70,7 @@ export function measure(journals: readonly JournalLine[], options: { readonly ki
   const first = new Map<string, LineOf<'record'>>();
   for (const l of journals) {
     if (l.type !== 'record' || l.putAt === undefined) continue;
-    const id = `${l.key}#${l.n}`;
+    const id = recordKey(l);
     const seen = first.get(id);
     if (!seen || l.at < seen.at) first.set(id, l);
   }
@@ -109,8 +109,28 @@ function invariantRow(label: string, verdict: Verdict, names: readonly Invariant
   return row(label, value ?? found.length, `${mark(found.length === 0)}${note}${example}`);
 }
 
-/** The verdict as lines of text; the last one is `RESULT: PASS` or `RESULT: FAIL — …`. */
-export function formatVerdict(v: Verdict, m: Measurements, options: { readonly leaseDurationMs: number; readonly childShards: number; readonly timeline?: readonly StepOutcome[] }): string {
+/** Names of the invariants a verdict breaks, with counts (`2 no-loss; 1 duplicates`). */
+function failureList(v: Verdict): string {
+  return [...new Set(v.violations.map((x) => x.invariant))].map((name) => `${v.violations.filter((x) => x.invariant === name).length} ${name}`).join('; ');
+}
+
+/** One line per stream of a multi-stream run: its own verdict (each stream's puts, records, lineage and leases alone). */
+export function streamVerdictLines(byStream: ReadonlyMap<string, Verdict>): string[] {
+  return [...byStream].map(([stream, v]) => {
+    const s = v.summary;
+    return `  stream ${stream}: ${v.ok ? 'PASS' : `FAIL — ${failureList(v)}`} (put ${s.puts}, processed ${s.distinctProcessed} distinct, lost ${s.lost}, duplicates ${s.duplicates}, epochs ${s.epochs})`;
+  });
+}
+
+/**
+ * The verdict as lines of text; the last one is `RESULT: PASS` or `RESULT: FAIL — …` (the
+ * overall verdict). With `byStream` (several streams), a line per stream comes before it.
+ */
+export function formatVerdict(
+  v: Verdict,
+  m: Measurements,
+  options: { readonly leaseDurationMs: number; readonly childShards: number; readonly timeline?: readonly StepOutcome[]; readonly byStream?: ReadonlyMap<string, Verdict> },
+): string {
   const s = v.summary;
   const lines: string[] = ['', '=== Verdict ==='];
   if (options.timeline && options.timeline.length > 0) {
@@ -129,7 +149,7 @@ export function formatVerdict(v: Verdict, m: Measurements, options: { readonly l
   lines.push(...takeoverLines('failover', m.failover, options.leaseDurationMs));
   lines.push(...takeoverLines('handoff', m.handoff, options.leaseDurationMs));
   if (m.latencyMs) lines.push(row('put → first processing', '', `p50 ${m.latencyMs.p50} ms, p99 ${m.latencyMs.p99} ms, max ${m.latencyMs.max} ms`));
-  const failures = [...new Set(v.violations.map((x) => x.invariant))].map((name) => `${v.violations.filter((x) => x.invariant === name).length} ${name}`);
-  lines.push(v.ok ? '  RESULT: PASS' : `  RESULT: FAIL — ${failures.join('; ')}`);
+  if (options.byStream && options.byStream.size > 1) lines.push(...streamVerdictLines(options.byStream));
+  lines.push(v.ok ? '  RESULT: PASS' : `  RESULT: FAIL — ${failureList(v)}`);
   return lines.join('\n');
 }

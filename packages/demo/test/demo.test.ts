@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { checkInvariants, type JournalLine, type PutRecordAck } from '@kcl-ts/fleet';
+import { checkInvariants, checkInvariantsByStream, type JournalLine, type PutRecordAck } from '@kcl-ts/fleet';
 import { formatVerdict, measure, quantile, takeover } from '../src/report.js';
 
 // ---- measurements and the printed verdict over synthetic journals ---------------------------
@@ -74,6 +74,26 @@ describe('measurements', () => {
     const fail = formatVerdict(failing, measure(journals, options), options);
     expect(fail).toMatch(/lost \(put, never processed\)\s+1\s+FAIL\s+e\.g\. .*z#9/);
     expect(fail).toMatch(/RESULT: FAIL — 1 no-loss/);
+  });
+
+  it('with several streams, prints a line per stream before the overall RESULT, and measures by (stream, shard)', () => {
+    const { journals, puts } = cleanRun();
+    // Each stream's processor is its own epoch (as the recording processor names them).
+    const onStream = (stream: string) => ({ journals: journals.map((l) => ({ ...l, stream, ...('epoch' in l && { epoch: `${stream}/${l.epoch}` }) }) as Line), puts: puts.map((p) => ({ ...p, stream })) });
+    const x = onStream('x');
+    const y = onStream('y');
+    const options = { leaseDurationMs: 4000, childShards: 0 };
+    // y lost its last record: y fails, x passes, the run fails.
+    const input = { journals: [...x.journals, ...y.journals], puts: [...x.puts, ...y.puts, { stream: 'y', key: 'z', n: 0, shardId: 's0', sequenceNumber: '999' }], shards: [] };
+    const { overall, byStream } = checkInvariantsByStream(input, ['x', 'y']);
+    const text = formatVerdict(overall, measure(input.journals, options), { ...options, byStream });
+    expect(text).toMatch(/stream x: PASS \(put 6, processed 6 distinct, lost 0, duplicates 0/);
+    expect(text).toMatch(/stream y: FAIL — 1 no-loss \(put 7, processed 6 distinct, lost 1/);
+    expect(text.trimEnd().split('\n').at(-1)).toBe('  RESULT: FAIL — 1 no-loss');
+    // The same key and n on two streams are two records (no latency collapsed, no takeover confused).
+    expect(measure(input.journals, options).latencyMs).toEqual({ p50: 10, p99: 10, max: 10 });
+    const takeoverOfX = takeover({ workerId: 'w0', at: 0, heldShards: ['x/s0'] }, input.journals, 4000);
+    expect(takeoverOfX?.shards).toEqual([{ shardId: 'x/s0', by: 'w1', ms: 1100 }]);
   });
 });
 

@@ -19,10 +19,14 @@ describe('flags', () => {
     });
     expect(parseFlags(['--duration', '5', '-h'])).toBe('help');
     expect(parseFlags(['--retrieval', 'fanout'])).toEqual({ ...DEMO_DEFAULTS, retrieval: 'fanout' });
+    expect(DEMO_DEFAULTS.streams).toBe(1);
+    expect(parseFlags(['--', '--streams', '3'])).toEqual({ ...DEMO_DEFAULTS, streams: 3 });
   });
 
   it.each([
     [['--shards', 'x'], /--shards must be a whole number, got "x"/],
+    [['--streams', '0'], /--streams must be between 1 and 10, got 0/],
+    [['--streams', '11'], /--streams must be between 1 and 10, got 11/],
     [['--shards', '0'], /--shards must be between 1 and 20, got 0/],
     [['--workers', '2.5'], /--workers must be a whole number/],
     [['--duration'], /'--duration <value>' argument missing/],
@@ -90,6 +94,7 @@ describe('dashboard', () => {
       ],
     };
     expect(shortShard('shardId-000000000004')).toBe('shard-4');
+    expect(shortShard('kcl-demo-abc-s2/shardId-000000000004')).toBe('s2/shard-4'); // several streams
     const table = formatTable(state).join('\n');
     expect(table).toMatch(/shard-4\s+w2\s+812\s+250\s+open\s+w2 took shard-4/);
     expect(table).toMatch(/workers: w1\[killed\] w2\(1\)/);

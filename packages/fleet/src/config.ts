@@ -48,7 +48,10 @@ export interface WorkerTuning {
 export interface WorkerProcessConfig {
   readonly workerId: string;
   readonly applicationName: string;
-  /** The streams to consume. The Worker reads one stream, so this list has exactly one entry today. */
+  /**
+   * The streams to consume, with one Worker: one entry is a single-stream Worker
+   * (`streamName`), several a multi-stream one (`streams`), whose journal lines carry `stream`.
+   */
   readonly streams: readonly string[];
   /** @default 'polling' */
   readonly retrieval?: RetrievalMode;
@@ -95,12 +98,13 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
   return config;
 }
 
-/** Throws a `TypeError` naming `path` unless `streams` is a list of one stream name. */
+/** Throws a `TypeError` naming `path` unless `streams` is a non-empty list of distinct stream names. */
 export function checkStreams(streams: unknown, path = 'streams'): asserts streams is readonly string[] {
   if (!Array.isArray(streams) || streams.length === 0 || !streams.every((s) => typeof s === 'string' && s.length > 0)) {
     throw new TypeError(`${path} must be a non-empty list of stream names, got ${JSON.stringify(streams)}`);
   }
-  if (streams.length > 1) throw new TypeError(`${path}: a Worker consumes one stream; got ${streams.length} (${streams.join(', ')})`);
+  const repeated = streams.find((s, i) => streams.indexOf(s) !== i);
+  if (repeated !== undefined) throw new TypeError(`${path} names ${repeated} twice`);
 }
 
 /** Throws a `TypeError` naming `path` unless `mode` is a {@link RetrievalMode}. */

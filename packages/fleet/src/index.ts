@@ -8,6 +8,9 @@
 export { WORKER_CONFIG_ENV, RETRIEVAL_MODES, checkRetrieval, checkStreams, workerConfigFromEnv, type RetrievalMode, type WorkerProcessConfig, type WorkerTuning } from './config.js';
 export {
   heldShards,
+  leaseShard,
+  recordKey,
+  shardKey,
   JournalTail,
   JournalWriter,
   errorText,
@@ -22,15 +25,17 @@ export {
   type LineOf,
 } from './journal.js';
 export { isWorkerMessage, type ShardProgress, type WorkerEventName, type WorkerMessage } from './messages.js';
-export { isOpen, listShardLineage, listShards, openShardIds, readRoleItem, scanLeaseTable, type RoleRow } from './observe.js';
+export { isOpen, listShardLineage, listShards, listStreamsLineage, openShardIds, readRoleItem, scanLeaseTable, type RoleRow } from './observe.js';
 export {
   checkInvariants,
+  checkInvariantsByStream,
   formatVerdict,
   type CheckInput,
   type InvariantName,
   type LeaseRow,
   type PutRecordAck,
   type ShardLineage,
+  type StreamVerdicts,
   type Verdict,
   type VerdictSummary,
   type Violation,

@@ -18,6 +18,30 @@ export interface JournalBase {
   readonly at: number;
   /** Process id of the writer. */
   readonly pid: number;
+  /**
+   * Multi-stream workers only: the stream of the line's shard (shard ids repeat across
+   * streams, so a shard is named by (stream, shard)). Absent for a single-stream worker.
+   */
+  readonly stream?: string;
+}
+
+/**
+ * The key of a shard across streams: `stream/shard` when the line (or put) names a stream,
+ * the bare shard id otherwise (single-stream journals are unchanged).
+ */
+export function shardKey(stream: string | undefined, shard: string): string {
+  return stream === undefined ? shard : `${stream}/${shard}`;
+}
+
+/** The stream and shard of a lease key: `account:stream:creationEpoch:shard` (multi-stream), or a bare shard id. */
+export function leaseShard(leaseKey: string): { readonly stream?: string; readonly shard: string } {
+  const parts = leaseKey.split(':');
+  return parts.length === 4 ? { stream: parts[1]!, shard: parts[3]! } : { shard: leaseKey };
+}
+
+/** The key of a record: `key#n`, prefixed with `stream/` when a stream is named (the producer writes the same keys to every stream). */
+export function recordKey(r: { readonly stream?: string; readonly key: string; readonly n: number }): string {
+  return r.stream === undefined ? `${r.key}#${r.n}` : `${r.stream}/${r.key}#${r.n}`;
 }
 
 /** A checkpoint position as written in the journal. */
@@ -87,13 +111,13 @@ export function linesOf<T extends JournalLineType>(lines: readonly JournalLine[]
   return lines.filter((l): l is LineOf<T> => l.type === type);
 }
 
-/** Shards a worker holds according to its journal lines (acquired, not yet lost or ended). */
+/** Shards a worker holds according to its journal lines (acquired, not yet lost or ended), as {@link shardKey}s. */
 export function heldShards(lines: readonly JournalLine[], worker: string): Set<string> {
   const held = new Set<string>();
   for (const l of lines) {
     if (l.worker !== worker || l.type !== 'event') continue;
-    if (l.event === 'leaseAcquired') held.add(l.shard);
-    else held.delete(l.shard);
+    if (l.event === 'leaseAcquired') held.add(shardKey(l.stream, l.shard));
+    else held.delete(shardKey(l.stream, l.shard));
   }
   return held;
 }

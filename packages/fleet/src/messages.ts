@@ -23,6 +23,7 @@ export type WorkerMessage =
   | { readonly type: 'started'; readonly at: number }
   | { readonly type: 'stopped'; readonly at: number }
   | { readonly type: 'fatal'; readonly at: number; readonly detail: string }
+  /** `shardId` of an event, a batch, `held` and `shards` of a progress message: shard ids, or `stream/shard` keys (`shardKey`) for a multi-stream worker. */
   | { readonly type: 'event'; readonly at: number; readonly event: WorkerEventName; readonly shardId?: string; readonly detail?: string }
   | { readonly type: 'role'; readonly at: number; readonly role: string; readonly holder: string | undefined }
   | { readonly type: 'batch'; readonly at: number; readonly shardId: string; readonly records: readonly SeenRecord[] }

@@ -31,6 +31,16 @@ export async function listShardLineage(client: KinesisClient, streamName: string
   }));
 }
 
+/**
+ * The lineage of every shard of `streams`. With several streams each shard names its stream
+ * (the oracle keys shards by (stream, shard)); with one, the lineage is that of {@link listShardLineage}.
+ */
+export async function listStreamsLineage(client: KinesisClient, streams: readonly string[]): Promise<ShardLineage[]> {
+  const multi = streams.length > 1;
+  const each = await Promise.all(streams.map(async (stream) => (await listShardLineage(client, stream)).map((s) => (multi ? { ...s, stream } : s))));
+  return each.flat();
+}
+
 /** The open shards of the stream. */
 export async function openShardIds(client: KinesisClient, streamName: string): Promise<string[]> {
   return (await listShards(client, streamName)).filter(isOpen).map((s) => s.ShardId!);

@@ -34,13 +34,21 @@
  * - `duplicates`: a record is never processed twice by one epoch; when two epochs process
  *   it, the one that started first ended without a graceful handoff (no accepted
  *   shutdown/shard-end checkpoint) and had not checkpointed that record.
+ *
+ * Several streams (a multi-stream worker): shard ids and the producer's keys repeat across
+ * streams, so journal lines, puts and lineage name their `stream`, and every check keys a
+ * shard by (stream, shard) and a record by (stream, key, n); multi-stream lease keys
+ * (`account:stream:creationEpoch:shard`) are read the same way. {@link checkInvariantsByStream}
+ * gives one verdict per stream besides the overall one.
  * @module
  */
-import type { JournalLine, LineOf } from './journal.js';
+import { leaseShard, shardKey, type JournalLine, type LineOf } from './journal.js';
 import { comparePositions, maxPosition, rankOf, showPosition, type Position } from './positions.js';
 
 /** A shard and its parents, as ListShards reports them. */
 export interface ShardLineage {
+  /** The shard's stream, when several streams are checked together. */
+  readonly stream?: string;
   readonly shardId: string;
   readonly parentShardId?: string;
   readonly adjacentParentShardId?: string;
@@ -48,6 +56,8 @@ export interface ShardLineage {
 
 /** A put acknowledged by the stream. */
 export interface PutRecordAck {
+  /** The stream, when several streams are checked together. */
+  readonly stream?: string;
   readonly key: string;
   readonly n: number;
   readonly shardId: string;
@@ -146,8 +156,44 @@ const pos = (l: { seq: string; sub: number }): Position => ({ seq: l.seq, sub: l
 /** Most violations reported per invariant and shard (the rest are counted in the message of the last one). */
 const MAX_EXAMPLES = 5;
 
-/** Checks every invariant; see the module documentation for what each one means. */
-export function checkInvariants(input: CheckInput): Verdict {
+/**
+ * The input with every shard named by its {@link shardKey} and every key prefixed with its
+ * stream, so the checks below, written for one stream, key everything by (stream, shard).
+ * Unchanged when nothing names a stream.
+ */
+function qualify(input: CheckInput): CheckInput {
+  const named = input.journals.some((l) => l.stream !== undefined) || input.puts.some((p) => p.stream !== undefined) || input.shards.some((s) => s.stream !== undefined);
+  if (!named) return input;
+  const q = (stream: string | undefined, shard: string): string => shardKey(stream, shard);
+  const journals = input.journals.map((l): JournalLine => {
+    if (l.stream === undefined || !('shard' in l)) return l;
+    if (l.type === 'record') return { ...l, shard: q(l.stream, l.shard), key: `${l.stream}/${l.key}` };
+    if (l.type === 'event' && l.children) return { ...l, shard: q(l.stream, l.shard), children: l.children.map((c) => q(l.stream, c)) };
+    return { ...l, shard: q(l.stream, l.shard) };
+  });
+  const puts = input.puts.map((p) => (p.stream === undefined ? p : { ...p, key: `${p.stream}/${p.key}`, shardId: q(p.stream, p.shardId) }));
+  const shards = input.shards.map((s) =>
+    s.stream === undefined
+      ? s
+      : {
+          shardId: q(s.stream, s.shardId),
+          ...(s.parentShardId && { parentShardId: q(s.stream, s.parentShardId) }),
+          ...(s.adjacentParentShardId && { adjacentParentShardId: q(s.stream, s.adjacentParentShardId) }),
+        },
+  );
+  const leases = input.leases?.map((l) => {
+    const { stream, shard } = leaseShard(l.leaseKey);
+    return { ...l, leaseKey: q(stream, shard) };
+  });
+  return { journals, puts, shards, ...(leases && { leases }) };
+}
+
+/**
+ * Checks every invariant; see the module documentation for what each one means. With
+ * several streams, every shard is keyed by (stream, shard) and every record by (stream, key, n).
+ */
+export function checkInvariants(raw: CheckInput): Verdict {
+  const input = qualify(raw);
   const violations: Violation[] = [];
   const epochs = collectEpochs(input.journals);
   const records = input.journals.filter((l): l is RecordLine => l.type === 'record');
@@ -184,6 +230,36 @@ export function checkInvariants(input: CheckInput): Verdict {
       leaseLossReasons: reasons,
     },
   };
+}
+
+/** The verdicts of a multi-stream run: overall, and per stream (each stream's lines, puts, lineage and leases alone). */
+export interface StreamVerdicts {
+  readonly overall: Verdict;
+  /** One verdict per stream, in the order of `streams`. */
+  readonly byStream: ReadonlyMap<string, Verdict>;
+}
+
+/**
+ * {@link checkInvariants} over everything, and over each of `streams` alone. A line without a
+ * shard (start, stop, errors) belongs to every stream; with one stream, its verdict is the
+ * overall one.
+ */
+export function checkInvariantsByStream(input: CheckInput, streams: readonly string[]): StreamVerdicts {
+  const overall = checkInvariants(input);
+  if (streams.length === 1) return { overall, byStream: new Map([[streams[0]!, overall]]) };
+  const byStream = new Map(
+    streams.map((stream) => {
+      const leases = input.leases?.filter((l) => leaseShard(l.leaseKey).stream === stream);
+      const part: CheckInput = {
+        journals: input.journals.filter((l) => !('shard' in l) || l.stream === stream),
+        puts: input.puts.filter((p) => p.stream === stream),
+        shards: input.shards.filter((s) => s.stream === stream),
+        ...(leases && { leases }),
+      };
+      return [stream, checkInvariants(part)] as const;
+    }),
+  );
+  return { overall, byStream };
 }
 
 function count(lines: readonly JournalLine[], type: JournalLine['type']): number {

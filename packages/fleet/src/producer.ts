@@ -14,6 +14,8 @@ import { encodePayload } from './payload.js';
 
 /** A record the stream acknowledged. */
 export interface AckedPut {
+  /** The stream it was put to, when the producer writes to several (absent with one stream). */
+  readonly stream?: string;
   readonly key: string;
   readonly n: number;
   readonly shardId: string;
@@ -44,7 +46,11 @@ export interface BackgroundProduction {
   readonly done: Promise<void>;
 }
 
-/** Writes keyed, numbered records and keeps the list of acknowledged ones. */
+/**
+ * Writes keyed, numbered records and keeps the list of acknowledged ones. Given several
+ * streams, it writes each record (same key and `n`) to every stream, and each acknowledged
+ * put names its stream.
+ */
 export class KeyedProducer {
   /** Every acknowledged put, in acknowledgement order. */
   readonly acked: AckedPut[] = [];
@@ -53,12 +59,15 @@ export class KeyedProducer {
   private readonly nextN: Map<string, number>;
   private cursor = 0;
   private round = 0;
+  private readonly streams: readonly string[];
 
   constructor(
     private readonly client: KinesisClient,
-    private readonly streamName: string,
+    streams: string | readonly string[],
     private readonly options: KeyedProducerOptions = {},
   ) {
+    this.streams = typeof streams === 'string' ? [streams] : streams;
+    if (this.streams.length === 0) throw new TypeError('KeyedProducer streams must name at least one stream');
     const count = options.hashKeys?.length ?? options.keys ?? 20;
     this.keys = Array.from({ length: count }, (_, i) => `key-${i}`);
     this.nextN = new Map(this.keys.map((k) => [k, 0]));
@@ -78,9 +87,14 @@ export class KeyedProducer {
       const hashKey = this.options.hashKeys?.[this.keys.indexOf(key)];
       return { key, n, partitionKey: key, data: encodePayload({ k: key, n, t: putAt }, this.options.payloadBytes), ...(hashKey !== undefined && { explicitHashKey: hashKey }) };
     });
-    const results = await putRecordsBatched(this.client, this.streamName, records, { maxAttempts: this.options.maxAttempts ?? 30, retryResourceInUse: true });
-    const at = Date.now();
-    results.forEach((r, i) => this.acked.push({ key: records[i]!.key, n: records[i]!.n, shardId: r.shardId, sequenceNumber: r.sequenceNumber, putAt, at }));
+    const multi = this.streams.length > 1;
+    await Promise.all(
+      this.streams.map(async (stream) => {
+        const results = await putRecordsBatched(this.client, stream, records, { maxAttempts: this.options.maxAttempts ?? 30, retryResourceInUse: true });
+        const at = Date.now();
+        results.forEach((r, i) => this.acked.push({ ...(multi && { stream }), key: records[i]!.key, n: records[i]!.n, shardId: r.shardId, sequenceNumber: r.sequenceNumber, putAt, at }));
+      }),
+    );
   }
 
   /** Writes one round: the next record of every key, or only of `onlyKeys`. */
@@ -105,9 +119,9 @@ export class KeyedProducer {
     }
   }
 
-  /** Keys whose records were acknowledged on `shardId` (a key maps to one open shard at a time). */
-  keysOn(shardId: string): string[] {
-    return [...new Set(this.acked.filter((p) => p.shardId === shardId).map((p) => p.key))];
+  /** Keys whose records were acknowledged on `shardId` (of `stream`, with several streams); a key maps to one open shard at a time. */
+  keysOn(shardId: string, stream?: string): string[] {
+    return [...new Set(this.acked.filter((p) => p.shardId === shardId && p.stream === stream).map((p) => p.key))];
   }
 
   /**

@@ -14,7 +14,7 @@ import {
   type ShardRecordProcessor,
   type ShutdownRequestedInput,
 } from '@kcl-ts/kcl';
-import { errorText, type CheckpointPhase, type JournalWriter } from './journal.js';
+import { errorText, shardKey, type CheckpointPhase, type JournalWriter } from './journal.js';
 import type { ShardProgress } from './messages.js';
 import { decodePayload, type SeenRecord } from './payload.js';
 
@@ -32,34 +32,43 @@ export interface RecordingOptions {
   readonly naiveShardEnd?: boolean;
   /** `shardEnded` throws (before checkpointing) this many times per shard in this process: an application whose flush at shard end fails. @default 0 */
   readonly failShardEndedTimes?: number;
+  /** Multi-stream workers: the shard's stream, written on every line (see {@link JournalBase.stream}). */
+  readonly stream?: string;
   /** Checkpoint after every batch. @default true */
   readonly checkpoint?: boolean;
   /** Counters to update. */
   readonly stats?: ProcessorStats;
-  /** Called after each batch is journaled, with (key, n, put time) of every record. */
-  readonly onBatch?: (shardId: string, records: readonly SeenRecord[]) => void;
+  /** Called after each batch is journaled, with the shard's {@link shardKey} and (key, n, put time) of every record. */
+  readonly onBatch?: (shard: string, records: readonly SeenRecord[]) => void;
 }
 
 let epochs = 0;
-/** shardEnded calls that failed on purpose, per shard (see `failShardEndedTimes`). */
+/** shardEnded calls that failed on purpose, per shard key (see `failShardEndedTimes`). */
 const shardEndedFailures = new Map<string, number>();
 
 /** One epoch: a journaling processor for one shard lease held by one worker. */
 export class RecordingProcessor implements ShardRecordProcessor {
   readonly epoch: string;
+  /** The shard's {@link shardKey}. */
+  private readonly key: string;
+  /** Written on every line: the shard, and its stream on a multi-stream worker. */
+  private readonly where: { readonly shard: string; readonly stream?: string };
   private lastDelivered: { seq: string; sub: number } | undefined;
 
   constructor(
     private readonly journal: JournalWriter,
-    private readonly shardId: string,
+    shardId: string,
     private readonly options: RecordingOptions = {},
   ) {
     epochs += 1;
-    this.epoch = `${journal.worker}/${process.pid}/${shardId}/${epochs}`;
+    const { stream } = options;
+    this.key = shardKey(stream, shardId);
+    this.where = stream === undefined ? { shard: shardId } : { shard: shardId, stream };
+    this.epoch = `${journal.worker}/${process.pid}/${this.key}/${epochs}`;
   }
 
   initialize(input: InitializationInput): void {
-    this.journal.write({ type: 'init', shard: this.shardId, epoch: this.epoch, checkpoint: input.extendedSequenceNumber.sequenceNumber, sub: input.extendedSequenceNumber.subSequenceNumber });
+    this.journal.write({ type: 'init', ...this.where, epoch: this.epoch, checkpoint: input.extendedSequenceNumber.sequenceNumber, sub: input.extendedSequenceNumber.subSequenceNumber });
   }
 
   async processRecords({ records, checkpointer, millisBehindLatest }: ProcessRecordsInput): Promise<void> {
@@ -67,7 +76,7 @@ export class RecordingProcessor implements ShardRecordProcessor {
     const { recordDelayMs = 0, stats, onBatch } = this.options;
     const lineOf = (r: (typeof records)[number]) => {
       const p = decodePayload(r.data);
-      return { type: 'record' as const, shard: this.shardId, epoch: this.epoch, key: p?.k ?? '?', n: p?.n ?? -1, putAt: p?.t ?? r.approximateArrivalTimestamp.getTime(), seq: r.sequenceNumber, sub: r.subSequenceNumber ?? 0 };
+      return { type: 'record' as const, ...this.where, epoch: this.epoch, key: p?.k ?? '?', n: p?.n ?? -1, putAt: p?.t ?? r.approximateArrivalTimestamp.getTime(), seq: r.sequenceNumber, sub: r.subSequenceNumber ?? 0 };
     };
     const lines = records.map(lineOf);
     if (recordDelayMs > 0) {
@@ -82,20 +91,20 @@ export class RecordingProcessor implements ShardRecordProcessor {
     }
     if (stats) {
       stats.processed += records.length;
-      stats.shards[this.shardId] = { records: (stats.shards[this.shardId]?.records ?? 0) + records.length, lagMs: millisBehindLatest };
+      stats.shards[this.key] = { records: (stats.shards[this.key]?.records ?? 0) + records.length, lagMs: millisBehindLatest };
     }
-    onBatch?.(this.shardId, lines.map((l) => [l.key, l.n, l.putAt] as const));
+    onBatch?.(this.key, lines.map((l) => [l.key, l.n, l.putAt] as const));
     const last = records.at(-1)!;
     this.lastDelivered = { seq: last.sequenceNumber, sub: last.subSequenceNumber ?? 0 };
     if (this.options.checkpoint ?? true) await this.checkpoint(checkpointer, 'batch', this.lastDelivered);
   }
 
   async shardEnded({ checkpointer }: ShardEndedInput): Promise<void> {
-    this.journal.write({ type: 'shard-ended', shard: this.shardId, epoch: this.epoch });
-    const failed = shardEndedFailures.get(this.shardId) ?? 0;
+    this.journal.write({ type: 'shard-ended', ...this.where, epoch: this.epoch });
+    const failed = shardEndedFailures.get(this.key) ?? 0;
     if (failed < (this.options.failShardEndedTimes ?? 0)) {
-      shardEndedFailures.set(this.shardId, failed + 1);
-      throw new Error(`injected shardEnded failure ${failed + 1}/${this.options.failShardEndedTimes} on ${this.shardId}`);
+      shardEndedFailures.set(this.key, failed + 1);
+      throw new Error(`injected shardEnded failure ${failed + 1}/${this.options.failShardEndedTimes} on ${this.key}`);
     }
     // A failed SHARD_END checkpoint is not rethrown: the worker calls shardEnded again until
     // SHARD_END is written (a LeaseLostError is rethrown so the worker sees the loss).
@@ -103,13 +112,13 @@ export class RecordingProcessor implements ShardRecordProcessor {
   }
 
   async shutdownRequested({ checkpointer }: ShutdownRequestedInput): Promise<void> {
-    this.journal.write({ type: 'shutdown-requested', shard: this.shardId, epoch: this.epoch });
+    this.journal.write({ type: 'shutdown-requested', ...this.where, epoch: this.epoch });
     // Nothing delivered in this epoch: checkpoint() would write nothing.
     if (this.lastDelivered) await this.checkpoint(checkpointer, 'shutdown', this.lastDelivered);
   }
 
   leaseLost(): void {
-    this.journal.write({ type: 'lease-lost', shard: this.shardId, epoch: this.epoch });
+    this.journal.write({ type: 'lease-lost', ...this.where, epoch: this.epoch });
   }
 
   /**
@@ -119,7 +128,7 @@ export class RecordingProcessor implements ShardRecordProcessor {
    * checkpoint covers this one, and the worker's retry of a thrown batch would redeliver it).
    */
   private async checkpoint(checkpointer: RecordProcessorCheckpointer, phase: CheckpointPhase, position: { seq: string; sub: number }, rethrow = false): Promise<void> {
-    const base = { shard: this.shardId, epoch: this.epoch, phase, seq: position.seq, sub: position.sub };
+    const base = { ...this.where, epoch: this.epoch, phase, seq: position.seq, sub: position.sub };
     const sentAt = Date.now();
     this.journal.write({ type: 'checkpoint-begin', ...base });
     try {

@@ -11,7 +11,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync } fro
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WORKER_CONFIG_ENV, type WorkerProcessConfig } from './config.js';
-import { JournalTail, type JournalLine } from './journal.js';
+import { JournalTail, recordKey, type JournalLine } from './journal.js';
 import { isWorkerMessage, type WorkerMessage } from './messages.js';
 
 /** How a process ended. */
@@ -360,7 +360,7 @@ export function workerEntry(): string {
   return entry;
 }
 
-/** A set of worker processes sharing one stream, application and directory. */
+/** A set of worker processes sharing one application, its streams and one directory. */
 export class Fleet {
   private readonly handles: WorkerHandle[] = [];
   private readonly entry: string;
@@ -427,17 +427,17 @@ export class Fleet {
     return this.handles.flatMap((h) => h.journal());
   }
 
-  /** Distinct records (`key#n`) processed so far, per the journals. */
+  /** Distinct records (`key#n`, `stream/key#n` on several streams) processed so far, per the journals. */
   processedIds(): Set<string> {
     const ids = new Set<string>();
-    for (const l of this.journals()) if (l.type === 'record') ids.add(`${l.key}#${l.n}`);
+    for (const l of this.journals()) if (l.type === 'record') ids.add(recordKey(l));
     return ids;
   }
 
   /** How many of `puts` were not processed yet, per the journals. */
-  unprocessed(puts: readonly { readonly key: string; readonly n: number }[]): number {
+  unprocessed(puts: readonly { readonly stream?: string; readonly key: string; readonly n: number }[]): number {
     const ids = this.processedIds();
-    return puts.reduce((n, p) => n + (ids.has(`${p.key}#${p.n}`) ? 0 : 1), 0);
+    return puts.reduce((n, p) => n + (ids.has(recordKey(p)) ? 0 : 1), 0);
   }
 
   /**

@@ -7,7 +7,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { ShardRecordProcessor, WorkerOptions } from '@kcl-ts/kcl';
+import type { ShardRecordProcessorFactory, WorkerOptions } from '@kcl-ts/kcl';
 import type { Logger } from 'pino';
 import type { RetrievalMode, WorkerTuning } from './config.js';
 
@@ -16,14 +16,14 @@ export type { RetrievalMode, WorkerTuning } from './config.js';
 /** What {@link workerOptions} builds the Worker's options from. */
 export interface WorkerOptionsInput {
   readonly applicationName: string;
-  /** The streams to consume (one today). */
+  /** The streams to consume: one is a single-stream Worker (`streamName`), several a multi-stream one (`streams`). */
   readonly streams: readonly string[];
   readonly workerId?: string;
   /** @default 'polling' */
   readonly retrieval?: RetrievalMode;
   /** @default 'TRIM_HORIZON' */
   readonly initialPosition?: 'TRIM_HORIZON' | 'LATEST';
-  readonly processorFactory: (shardId: string) => ShardRecordProcessor;
+  readonly processorFactory: ShardRecordProcessorFactory;
   /** The caller's own clients, or the endpoints for clients the Worker builds. */
   readonly clients:
     | { readonly kinesisClient: KinesisClient; readonly dynamoDbClient: DynamoDBClient }
@@ -42,7 +42,7 @@ export function workerOptions(input: WorkerOptionsInput): WorkerOptions {
   const pick = <K extends keyof WorkerTuning>(...keys: K[]): Pick<WorkerTuning, K> => Object.fromEntries(keys.filter((k) => t[k] !== undefined).map((k) => [k, t[k]])) as Pick<WorkerTuning, K>;
   return {
     applicationName: input.applicationName,
-    streamName: input.streams[0]!,
+    ...(input.streams.length === 1 ? { streamName: input.streams[0]! } : { streams: input.streams.map((streamName) => ({ streamName })) }),
     ...(input.workerId !== undefined && { workerId: input.workerId }),
     ...('kinesisClient' in clients
       ? { kinesisClient: clients.kinesisClient, dynamoDbClient: clients.dynamoDbClient }

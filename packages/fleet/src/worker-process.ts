@@ -13,7 +13,7 @@ import { shutdownOnSignals, Worker, type ShardRecordProcessor } from '@kcl-ts/kc
 import { pino } from 'pino';
 import { workerConfigFromEnv } from './config.js';
 import { sendToParent } from './ipc.js';
-import { JournalWriter, errorText } from './journal.js';
+import { JournalWriter, errorText, leaseShard, shardKey } from './journal.js';
 import type { WorkerMessage } from './messages.js';
 import { RecordingProcessor, type ProcessorStats } from './recording-processor.js';
 import { workerOptions } from './worker-options.js';
@@ -46,8 +46,14 @@ async function main(): Promise<void> {
   countRequests(dynamoDbClient, requests.dynamoDb);
   const stats: ProcessorStats = { processed: 0, shards: {} };
   const onBatch = config.reportBatches ? (shardId: string, records: readonly (readonly [string, number, number])[]) => send({ type: 'batch', at: Date.now(), shardId, records }) : undefined;
-  const processorFactory = (shardId: string): ShardRecordProcessor =>
+  // A multi-stream worker names every shard by (stream, shard): lines carry `stream`, and the
+  // shard ids it reports over IPC are `stream/shard` keys.
+  const multi = config.streams.length > 1;
+  const streamOf = (e: { readonly streamName: string }): { stream?: string } => (multi ? { stream: e.streamName } : {});
+  const keyOf = (e: { readonly shardId: string; readonly streamName: string }): string => shardKey(streamOf(e).stream, e.shardId);
+  const processorFactory = (shardId: string, shard: { readonly streamName: string }): ShardRecordProcessor =>
     new RecordingProcessor(journal, shardId, {
+      ...streamOf(shard),
       recordDelayMs: config.recordDelayMs ?? 0,
       naiveShardEnd: config.naiveShardEnd ?? false,
       failShardEndedTimes: config.failShardEndedTimes ?? 0,
@@ -72,21 +78,21 @@ async function main(): Promise<void> {
 
   const event = (name: Extract<WorkerMessage, { type: 'event' }>['event'], shardId?: string, detail?: string): void =>
     send({ type: 'event', at: Date.now(), event: name, ...(shardId !== undefined && { shardId }), ...(detail !== undefined && { detail }) });
-  worker.on('leaseAcquired', ({ shardId }) => {
-    journal.write({ type: 'event', event: 'leaseAcquired', shard: shardId });
-    event('leaseAcquired', shardId);
+  worker.on('leaseAcquired', (e) => {
+    journal.write({ type: 'event', event: 'leaseAcquired', shard: e.shardId, ...streamOf(e) });
+    event('leaseAcquired', keyOf(e));
   });
-  worker.on('leaseLost', ({ shardId, reason }) => {
-    journal.write({ type: 'event', event: 'leaseLost', shard: shardId, reason });
-    event('leaseLost', shardId, reason);
+  worker.on('leaseLost', (e) => {
+    journal.write({ type: 'event', event: 'leaseLost', shard: e.shardId, ...streamOf(e), reason: e.reason });
+    event('leaseLost', keyOf(e), e.reason);
   });
-  worker.on('shardEnded', ({ shardId, childShardIds }) => {
-    journal.write({ type: 'event', event: 'shardEnded', shard: shardId, children: [...childShardIds] });
-    event('shardEnded', shardId, childShardIds.join(','));
+  worker.on('shardEnded', (e) => {
+    journal.write({ type: 'event', event: 'shardEnded', shard: e.shardId, ...streamOf(e), children: [...e.childShardIds] });
+    event('shardEnded', keyOf(e), e.childShardIds.join(','));
   });
-  worker.on('processorError', ({ shardId, error }) => {
-    journal.write({ type: 'processor-error', shard: shardId, error: errorText(error) });
-    event('processorError', shardId, errorText(error));
+  worker.on('processorError', (e) => {
+    journal.write({ type: 'processor-error', shard: e.shardId, ...streamOf(e), error: errorText(e.error) });
+    event('processorError', keyOf(e), errorText(e.error));
   });
   worker.on('error', (error) => {
     journal.write({ type: 'error', error: errorText(error) });
@@ -102,7 +108,7 @@ async function main(): Promise<void> {
     const memory = process.memoryUsage();
     const cpu = cpuUsage();
     const role = worker.coordinatorRole();
-    send({ type: 'progress', at: Date.now(), held: worker.heldShards(), ...(role && { role: { ...role } }), shards: { ...stats.shards }, processed: stats.processed, requests: { kinesis: Object.fromEntries(requests.kinesis), dynamoDb: Object.fromEntries(requests.dynamoDb) }, rss: memory.rss, heapUsed: memory.heapUsed, cpuUs: cpu.user + cpu.system });
+    send({ type: 'progress', at: Date.now(), held: worker.heldShards().map((k) => (multi ? shardKey(leaseShard(k).stream, leaseShard(k).shard) : k)), ...(role && { role: { ...role } }), shards: { ...stats.shards }, processed: stats.processed, requests: { kinesis: Object.fromEntries(requests.kinesis), dynamoDb: Object.fromEntries(requests.dynamoDb) }, rss: memory.rss, heapUsed: memory.heapUsed, cpuUs: cpu.user + cpu.system });
   };
   const ticker = setInterval(progress, config.progressIntervalMs ?? 500);
 

@@ -22,7 +22,8 @@ describe('worker process configuration', () => {
   });
 
   it('takes a list of streams and a retrieval mode, refusing what the Worker cannot do with a TypeError naming the option', () => {
-    expect(() => checkStreams(['a', 'b'], 'ScenarioOptions.streams')).toThrow(/ScenarioOptions\.streams: a Worker consumes one stream; got 2 \(a, b\)/);
+    expect(() => checkStreams(['a', 'b'], 'ScenarioOptions.streams')).not.toThrow();
+    expect(() => checkStreams(['a', 'b', 'a'], 'ScenarioOptions.streams')).toThrow(/ScenarioOptions\.streams names a twice/);
     expect(() => checkStreams([], 'streams')).toThrow(TypeError);
     expect(() => checkRetrieval('push', 'ScenarioOptions.retrieval')).toThrow(/ScenarioOptions\.retrieval must be one of polling, fanout, got "push"/);
     expect(() => checkRetrieval('fanout')).not.toThrow();
@@ -53,6 +54,12 @@ describe('worker process configuration', () => {
     expect(workerOptions({ ...base, tuning: { coordination: 'single-scanner', leaseDurationMs: 2_500 } }).leases).toEqual({ coordination: 'single-scanner', leaseDurationMs: 2_500 });
     expect(workerOptions(base).leases).toEqual({});
   });
+
+  it('makes a multi-stream Worker of several streams', () => {
+    const options = workerOptions({ applicationName: 'app', streams: ['orders', 'payments'], processorFactory: () => ({}) as never, clients: { kinesisClient: {} as never, dynamoDbClient: {} as never } });
+    expect(options.streams).toEqual([{ streamName: 'orders' }, { streamName: 'payments' }]);
+    expect(options).not.toHaveProperty('streamName');
+  });
 });
 
 describe('JournalTail', () => {
@@ -82,6 +89,17 @@ describe('KeyedProducer (Kinesis Mock)', () => {
     expect(producer.acked.map((p) => `${p.key}#${p.n}`)).toEqual(['key-0#0', 'key-1#0', 'key-2#0', 'key-0#1', 'key-2#1']);
     expect(producer.acked.every((p) => /^\d+$/.test(p.sequenceNumber) && p.shardId.startsWith('shardId-'))).toBe(true);
     expect(producer.rounds).toBe(1);
+  }, 60_000);
+
+  it('writes each record to every stream it is given, naming the stream of each acknowledged put', async () => {
+    const streams = [uniqueName('keyed-a'), uniqueName('keyed-b')];
+    for (const s of streams) await createStream(kinesis, s, 1);
+    const producer = new KeyedProducer(kinesis, streams, { keys: 2 });
+    await producer.putRound();
+    const ids = (s: string) => producer.acked.filter((p) => p.stream === s).map((p) => `${p.key}#${p.n}`);
+    expect(ids(streams[0]!)).toEqual(['key-0#0', 'key-1#0']);
+    expect(ids(streams[1]!)).toEqual(['key-0#0', 'key-1#0']);
+    expect(producer.acked).toHaveLength(4);
   }, 60_000);
 
   it('writes one key per shard with explicit hash keys and pads the payload', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkInvariants, formatVerdict, type CheckInput, type InvariantName, type PutRecordAck, type ShardLineage } from '../src/oracle.js';
+import { checkInvariants, checkInvariantsByStream, formatVerdict, type CheckInput, type InvariantName, type LeaseRow, type PutRecordAck, type ShardLineage } from '../src/oracle.js';
 import { parseJournal, type CheckpointPhase, type JournalLine } from '../src/journal.js';
 import { comparePositions, rankOf } from '../src/positions.js';
 
@@ -308,5 +308,58 @@ describe('checkInvariants', () => {
     const v = checkInvariants({ journals: j.lines, puts: [], shards: ONE_SHARD }).violations;
     expect(v).toHaveLength(6);
     expect(v[5]!.message).toMatch(/omitted/);
+  });
+});
+
+describe('several streams: shards keyed by (stream, shard)', () => {
+  const SHARD = 'shardId-000000000000';
+  /** Same shard id and same keys on two streams, at other sequence numbers on `beta`. */
+  const OFFSET = 1_000;
+  const onStream = (stream: string, lines: readonly JournalLine[]): JournalLine[] => lines.map((l) => ({ ...l, stream }));
+  function twoStreams(betaUpTo = 4): CheckInput {
+    // alpha: w1 holds the shard from t=100 and checkpoints at t=300.
+    const alpha = new J().acquire('w1', SHARD, 100).init('w1', SHARD, 'e1', 'TRIM_HORIZON', 110).records('w1', SHARD, 'e1', 0, 4, 120).checkpoint('w1', SHARD, 'e1', seq(4), 300, 310);
+    // beta: w2 acquires the shard of the same id at t=200 (before w1's checkpoint) and processes the same keys.
+    const beta = new J().acquire('w2', SHARD, 200).init('w2', SHARD, 'e2', 'TRIM_HORIZON', 210);
+    for (let n = 0; n <= betaUpTo; n++) beta.record('w2', SHARD, 'e2', 'k', n, seq(n + OFFSET), 220);
+    beta.checkpoint('w2', SHARD, 'e2', seq(betaUpTo + OFFSET), 320, 330);
+    const betaPuts = puts(SHARD, 0, 4).map((p, n) => ({ ...p, sequenceNumber: seq(n + OFFSET) }));
+    const leases: LeaseRow[] = [
+      { leaseKey: `000000000000:alpha:1:${SHARD}`, leaseOwner: 'w1', checkpoint: seq(4) },
+      { leaseKey: `000000000000:beta:1:${SHARD}`, leaseOwner: 'w2', checkpoint: seq(betaUpTo + OFFSET) },
+    ];
+    return {
+      journals: [...onStream('alpha', alpha.lines), ...onStream('beta', beta.lines)],
+      puts: [...puts(SHARD, 0, 4).map((p) => ({ ...p, stream: 'alpha' })), ...betaPuts.map((p) => ({ ...p, stream: 'beta' }))],
+      shards: [
+        { stream: 'alpha', shardId: SHARD },
+        { stream: 'beta', shardId: SHARD },
+      ],
+      leases,
+    };
+  }
+
+  it('does not confuse records, epochs and checkpoints of the same shard id on two streams', () => {
+    const input = twoStreams();
+    const verdict = checkInvariants(input);
+    expect(verdict.violations, formatVerdict(verdict)).toEqual([]);
+    expect(verdict.summary).toMatchObject({ puts: 10, distinctProcessed: 10, duplicates: 0, lost: 0, epochs: 2 });
+    // The same lines with the streams dropped (keyed by shard id alone) are a mess: the
+    // records collide, and w1's checkpoint looks sent after w2 took "its" shard.
+    const strip = <T extends { stream?: string }>(x: T): T => {
+      const { stream: _, ...rest } = x;
+      return rest as T;
+    };
+    const flat = invariantsOf({ journals: input.journals.map(strip), puts: input.puts.map(strip), shards: [{ shardId: SHARD }] });
+    expect(flat).toEqual(expect.arrayContaining(['duplicates', 'no-phantom', 'zombie-checkpoint']));
+  });
+
+  it('gives a verdict per stream: a loss on one stream fails that stream only', () => {
+    const { overall, byStream } = checkInvariantsByStream(twoStreams(3), ['alpha', 'beta']);
+    expect(overall.ok).toBe(false);
+    expect(overall.violations.map((v) => [v.invariant, v.shard])).toEqual([['no-loss', `beta/${SHARD}`]]);
+    expect(byStream.get('alpha')!.ok).toBe(true);
+    expect(byStream.get('alpha')!.summary.puts).toBe(5);
+    expect(byStream.get('beta')!.violations.map((v) => v.invariant)).toEqual(['no-loss']);
   });
 });
