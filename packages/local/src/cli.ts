@@ -30,15 +30,17 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`kcl-local: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
-  process.stdout.write(`${formatStackBanner(stack)}\n`);
-
   // The emulators do not keep this process alive on their own (they are unref'd), so hold
-  // it open until a signal arrives. A second signal exits at once.
+  // it open until a signal arrives. A second signal exits at once. The handlers are installed
+  // before the banner tells anyone to press Ctrl-C: a signal sent as soon as the banner is
+  // read must not meet the default handler (which kills the process without stopping).
   const keepAlive = setInterval(() => undefined, 1 << 30);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  process.stdout.write(`${formatStackBanner(stack)}\n`);
+  const signal = await stopSignal;
   const forceExit = (): void => process.exit(130);
   process.once('SIGINT', forceExit);
   process.once('SIGTERM', forceExit);
