@@ -27,8 +27,7 @@ import {
 } from '@kcl-ts/kcl';
 import { BatchingProcessor, type BatchingProcessorOptions, type Sink, type SinkBatch, type SinkWriteContext } from '@kcl-ts/sinks';
 import { comparePositions, type CheckpointPhase } from '@kcl-ts/fleet';
-import { checkpointProbe, type CheckpointProbe } from './lease-store.js';
-import { parsePayload, type ProcessorContext } from './recording-processor.js';
+import { journalCheckpointCall, parsePayload, type ProcessorContext } from './recording-processor.js';
 import type { BatchingSettings } from './schedule.js';
 
 type Position = { readonly seq: string; readonly sub: number };
@@ -242,7 +241,7 @@ export class SimBatchingProcessor implements ShardRecordProcessor {
    * and no-loss rules instead). Failures are rethrown: the processor under test handles them.
    */
   private async checkpoint(real: RecordProcessorCheckpointer, shardEnd: boolean, args: readonly unknown[]): Promise<void> {
-    const { journal, worker } = this.ctx;
+    const { worker } = this.ctx;
     const bound = this.written ?? this.start;
     const endOfShard = shardEnd && args.length === 0;
     const phase: CheckpointPhase = endOfShard ? 'shard-end' : 'batch';
@@ -254,30 +253,14 @@ export class SimBatchingProcessor implements ShardRecordProcessor {
         : typeof first === 'string'
           ? { seq: first, sub: typeof args[1] === 'number' ? args[1] : 0 }
           : bound;
-    const base = { shard: this.shardId, epoch: this.epoch, phase, seq: intended.seq, sub: intended.sub };
-    const sentAt = journal.write(worker, { type: 'checkpoint-begin', ...base });
-    // Journaled when the table applies the write, not when its response arrives (it may never).
-    const probe: CheckpointProbe = { writes: [], onApplied: () => journal.write(worker, { type: 'checkpoint', ...base, sentAt }) };
-    let failure: { error: unknown } | undefined;
-    try {
-      await checkpointProbe.run(probe, () => (real.checkpoint as (...a: unknown[]) => Promise<void>).apply(real, args as unknown[]));
-    } catch (error) {
-      failure = { error };
-    }
-    const applied = probe.writes.find((w) => w.applied);
-    if (applied !== undefined) {
-      const written = { seq: applied.position.sequenceNumber, sub: applied.position.subSequenceNumber };
-      if (!endOfShard) {
-        if (this.checkpointed === undefined || comparePositions(written, this.checkpointed) > 0) this.checkpointed = written;
-        if (comparePositions(written, bound) > 0) {
-          this.ctx.onOverreach({ worker, shard: this.shardId, epoch: this.epoch, phase, at: sentAt, processed: bound, written });
-        }
+    const { sentAt, written, failure } = await journalCheckpointCall(this.ctx, { shard: this.shardId, epoch: this.epoch, phase, seq: intended.seq, sub: intended.sub }, () =>
+      (real.checkpoint as (...a: unknown[]) => Promise<void>).apply(real, args as unknown[]),
+    );
+    if (written !== undefined && !endOfShard) {
+      if (this.checkpointed === undefined || comparePositions(written, this.checkpointed) > 0) this.checkpointed = written;
+      if (comparePositions(written, bound) > 0) {
+        this.ctx.onOverreach({ worker, shard: this.shardId, epoch: this.epoch, phase, at: sentAt, processed: bound, written });
       }
-    } else if (failure === undefined) {
-      journal.write(worker, { type: 'checkpoint-failed', ...base, sentAt, error: 'no write: nothing new to checkpoint' });
-    } else {
-      const text = failure.error instanceof Error ? `${failure.error.name}: ${failure.error.message}` : String(failure.error);
-      journal.write(worker, { type: isKclError(failure.error, 'LEASE_LOST') ? 'checkpoint-rejected' : 'checkpoint-failed', ...base, sentAt, error: text });
     }
     if (failure !== undefined) {
       // The lease is gone (the processor may have learnt it here and dropped its buffer):

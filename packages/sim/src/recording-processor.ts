@@ -230,27 +230,52 @@ export class SimProcessor implements ShardRecordProcessor {
    * later checkpoint covers it). A write past what the epoch processed is reported.
    */
   private async checkpoint(checkpointer: RecordProcessorCheckpointer, phase: CheckpointPhase, intended: { seq: string; sub: number }, record?: KinesisClientRecord): Promise<void> {
-    const { journal, worker } = this.ctx;
-    const base = { shard: this.shardId, epoch: this.epoch, phase, seq: intended.seq, sub: intended.sub };
-    const sentAt = journal.write(worker, { type: 'checkpoint-begin', ...base });
-    // Journaled when the table applies the write, not when its response arrives (it may never).
-    const probe: CheckpointProbe = { writes: [], onApplied: () => journal.write(worker, { type: 'checkpoint', ...base, sentAt }) };
-    let failure: { error: unknown } | undefined;
-    try {
-      await checkpointProbe.run(probe, () => (record !== undefined ? checkpointer.checkpoint(record) : checkpointer.checkpoint()));
-    } catch (error) {
-      failure = { error };
-    }
-    const applied = probe.writes.find((w) => w.applied);
-    if (applied !== undefined) {
-      const written = { seq: applied.position.sequenceNumber, sub: applied.position.subSequenceNumber };
-      if (comparePositions(written, intended) > 0) this.ctx.onOverreach({ worker, shard: this.shardId, epoch: this.epoch, phase, at: sentAt, processed: intended, written });
-    } else if (failure === undefined) {
-      journal.write(worker, { type: 'checkpoint-failed', ...base, sentAt, error: 'no write: nothing new to checkpoint' });
-    } else {
-      const text = failure.error instanceof Error ? `${failure.error.name}: ${failure.error.message}` : String(failure.error);
-      journal.write(worker, { type: isKclError(failure.error, 'LEASE_LOST') ? 'checkpoint-rejected' : 'checkpoint-failed', ...base, sentAt, error: text });
+    const { sentAt, written, failure } = await journalCheckpointCall(this.ctx, { shard: this.shardId, epoch: this.epoch, phase, seq: intended.seq, sub: intended.sub }, () =>
+      record !== undefined ? checkpointer.checkpoint(record) : checkpointer.checkpoint(),
+    );
+    if (written !== undefined && comparePositions(written, intended) > 0) {
+      this.ctx.onOverreach({ worker: this.ctx.worker, shard: this.shardId, epoch: this.epoch, phase, at: sentAt, processed: intended, written });
     }
     if (failure !== undefined && isKclError(failure.error, 'LEASE_LOST')) throw failure.error;
   }
+}
+
+/** What {@link journalCheckpointCall} saw: when the call began, the position of its first applied write, its failure. */
+export interface CheckpointCallOutcome {
+  readonly sentAt: number;
+  readonly written?: { readonly seq: string; readonly sub: number };
+  readonly failure?: { readonly error: unknown };
+}
+
+/**
+ * Runs one `checkpoint` call of a processor under test and journals what the lease table did:
+ * `checkpoint-begin`; `checkpoint` the moment the table applies a write (not when its response
+ * arrives: it may never); else `checkpoint-rejected` for a lost lease and `checkpoint-failed`
+ * for anything else, including a call that wrote nothing. The caller decides what to rethrow.
+ */
+export async function journalCheckpointCall(
+  ctx: Pick<ProcessorContext, 'journal' | 'worker'>,
+  base: { readonly shard: string; readonly epoch: string; readonly phase: CheckpointPhase; readonly seq: string; readonly sub: number },
+  call: () => Promise<void>,
+): Promise<CheckpointCallOutcome> {
+  const { journal, worker } = ctx;
+  const sentAt = journal.write(worker, { type: 'checkpoint-begin', ...base });
+  const probe: CheckpointProbe = { writes: [], onApplied: () => journal.write(worker, { type: 'checkpoint', ...base, sentAt }) };
+  let failure: { error: unknown } | undefined;
+  try {
+    await checkpointProbe.run(probe, call);
+  } catch (error) {
+    failure = { error };
+  }
+  const applied = probe.writes.find((w) => w.applied);
+  if (applied !== undefined) {
+    return { sentAt, written: { seq: applied.position.sequenceNumber, sub: applied.position.subSequenceNumber }, ...(failure && { failure }) };
+  }
+  if (failure === undefined) {
+    journal.write(worker, { type: 'checkpoint-failed', ...base, sentAt, error: 'no write: nothing new to checkpoint' });
+    return { sentAt };
+  }
+  const text = failure.error instanceof Error ? `${failure.error.name}: ${failure.error.message}` : String(failure.error);
+  journal.write(worker, { type: isKclError(failure.error, 'LEASE_LOST') ? 'checkpoint-rejected' : 'checkpoint-failed', ...base, sentAt, error: text });
+  return { sentAt, failure };
 }
