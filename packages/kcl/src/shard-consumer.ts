@@ -10,8 +10,8 @@ import {
   type ShardRecordProcessorFactory,
 } from '@kcl-ts/processor';
 import type { ChildShard, ShardHierarchyGate, ShardSyncer } from '@kcl-ts/shard-sync';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { ShardCheckpointer } from './checkpointer.js';
+import { runProcessorCallback } from './processor-context.js';
 import type { ProcessingConfig } from './config.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 import type { RecordSource, RecordSourceFactory, RecordSourceRequest, RecordsBatch } from './retrieval/index.js';
@@ -82,9 +82,6 @@ class RetrievalFailure extends Error {
     super('record retrieval failed', { cause: original });
   }
 }
-
-/** Marks code running inside a processor callback (used to make `Worker.shutdown()` re-entrant). */
-export const processorContext = new AsyncLocalStorage<{ shardId: string }>();
 
 /**
  * Drives one shard lease through its life: waits for the parents, creates and initializes
@@ -434,7 +431,7 @@ export class ShardConsumer {
   }
 
   private callback<T>(fn: () => T | Promise<T>): Promise<T> {
-    return this.deps.limit(() => processorContext.run({ shardId: this.shardId }, async () => fn()));
+    return this.deps.limit(() => runProcessorCallback(this.shardId, fn));
   }
 
   private recordFetchMetrics(): void {

@@ -10,7 +10,8 @@ import { EmfMetricsPublisher, MetricsCollector } from './metrics.js';
 import { WorkerMetrics } from './worker-metrics.js';
 import { PrefetchBudget, registerStreamConsumer, type RecordSourceFactory } from './retrieval/index.js';
 import { kinesisRecordSources } from './retrieval/kinesis-record-sources.js';
-import { processorContext, ShardConsumer, type ShutdownReason } from './shard-consumer.js';
+import { ShardConsumer, type ShutdownReason } from './shard-consumer.js';
+import { insideProcessorCallback } from './processor-context.js';
 import { StreamSet, type StreamHandle } from './streams/stream-set.js';
 
 /**
@@ -291,7 +292,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
    */
   shutdown(): Promise<void> {
     this.shutdownPromise ??= this.doShutdown();
-    if (processorContext.getStore() !== undefined) return Promise.resolve();
+    if (insideProcessorCallback()) return Promise.resolve();
     return this.shutdownPromise;
   }
 
