@@ -1,3 +1,4 @@
+import { onAbort } from './abort-listeners.js';
 import { AbortError } from './errors.js';
 
 /**
@@ -67,7 +68,7 @@ export function assertClock(value: unknown, optionName = 'clock'): asserts value
 
 /**
  * Shared body of an abortable sleep: `schedule` arms a timer and returns its canceller.
- * The abort listener is always removed, whichever side wins.
+ * The wait on the signal is always removed, whichever side wins (see {@link onAbort}).
  */
 export function abortableTimer(
   ms: number,
@@ -79,15 +80,17 @@ export function abortableTimer(
       reject(abortReason(signal));
       return;
     }
-    const onAbort = (): void => {
-      cancel();
-      reject(abortReason(signal!));
-    };
-    const cancel = schedule(() => {
-      signal?.removeEventListener('abort', onAbort);
+    let cancel = (): void => undefined;
+    const unwatch = signal
+      ? onAbort(signal, () => {
+          cancel();
+          reject(abortReason(signal));
+        })
+      : undefined;
+    cancel = schedule(() => {
+      unwatch?.();
       resolve();
     }, ms > 0 ? ms : 0); // NaN and negative durations sleep for 0 ms
-    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

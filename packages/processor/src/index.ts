@@ -6,6 +6,7 @@
  */
 export * from './errors.js';
 export * from './clock.js';
+export * from './abort-listeners.js';
 export * from './logger.js';
 export * from './sequence.js';
 export * from './record.js';

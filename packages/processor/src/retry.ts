@@ -5,6 +5,7 @@
  * is reported.
  * @module
  */
+import { onAbort } from './abort-listeners.js';
 import { classifyAwsError, type AwsErrorKind } from './aws-errors.js';
 import type { Clock } from './clock.js';
 import { AbortError, isKclError } from './errors.js';
@@ -106,18 +107,17 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
     return Promise.reject(toAbortError(signal, undefined));
   }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
+    const unwatch = onAbort(signal, () => {
       promise.catch(() => undefined);
       reject(toAbortError(signal, undefined));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    });
     promise.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
+        unwatch();
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        unwatch();
         reject(error);
       },
     );

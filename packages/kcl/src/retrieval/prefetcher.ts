@@ -2,7 +2,7 @@
  * The bounded hand-off between a shard's background fetch loop and its consumer.
  * @module
  */
-import { AbortError } from '@kcl-ts/processor';
+import { AbortError, onAbort } from '@kcl-ts/processor';
 import type { PrefetchBudget } from './prefetch-budget.js';
 import type { RecordsBatch } from './types.js';
 
@@ -121,12 +121,13 @@ export class PrefetchQueue {
     }
     if (this.closedWith !== undefined) return Promise.reject(this.closedWith);
     return new Promise<RecordsBatch>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(abortError(signal!));
-      };
-      const waiter: Waiter = { resolve, reject, cleanup: () => signal?.removeEventListener('abort', onAbort) };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const unwatch = signal
+        ? onAbort(signal, () => {
+            this.waiters = this.waiters.filter((w) => w !== waiter);
+            reject(abortError(signal));
+          })
+        : () => undefined;
+      const waiter: Waiter = { resolve, reject, cleanup: unwatch };
       this.waiters.push(waiter);
     });
   }
@@ -140,17 +141,16 @@ export class PrefetchQueue {
       const unsubscribe = this.budget?.onRelease(() => {
         if (!this.isFull()) this.wakeProducer();
       });
-      const onAbort = (): void => {
+      const unwatch = onAbort(signal, () => {
         this.spaceWaiter = undefined;
         unsubscribe?.();
         reject(abortError(signal));
-      };
+      });
       this.spaceWaiter = () => {
-        signal.removeEventListener('abort', onAbort);
+        unwatch();
         unsubscribe?.();
         resolve();
       };
-      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
