@@ -115,7 +115,8 @@ export async function benchIdle(ctx: BenchContext): Promise<BenchReport> {
         pass: ratio(idleCpu, idleCpuTheirs) <= 1.0,
         limit:
           `both poll an idle shard about once a second (same calls), but kcl-ts spends ${num(ratio(of(ours, (r) => msPerCall(r.idle)), of(theirs, (r) => msPerCall(r.idle))), 2)}× the CPU per call (the per-call rows): it also renews every lease every leaseDuration/3 (a conditional UpdateItem per shard every 3.3 s, ~${num(SHARDS / 3.333, 0)} writes/s here) and scans the lease table every 2 s, where lifion renews a lease every few minutes and heartbeats every 20 s. ` +
-          'A CPU profile of the kcl-ts process (KCL_BENCH_PEER_NODE_OPTIONS=--cpu-prof) puts about 40 % of its busy time in the AWS SDK v3 request pipeline (@smithy/core: middleware, serde, endpoint resolution, retry), 13 % in SigV4 signing, 13 % in socket writes, 6 % in lease renewals, 4 % in the promise hooks that the AsyncLocalStorage of shard-consumer.ts turns on for every promise of the process, and 3.5 % in AbortSignal listeners added and removed by every clock.sleep',
+          'A CPU profile of the idle window (KCL_BENCH_PEER_NODE_OPTIONS=--cpu-prof) puts about 30 % of the busy samples in the AWS SDK v3 request pipeline (@smithy/core, @aws-sdk/core: serde, endpoint resolution, middleware), 16 % in SigV4 signing and its hashing, 10 % in socket writes, about 20 % in Node.js HTTP, and 6 % in kcl-ts\'s own code; the renewals are about a quarter of the calls. ' +
+          'The worker no longer turns on promise hooks while no processor callback runs, adds no abort listener per sleep, and its own clients skip the SDK\'s retry middleware and per-call user-agent rebuild',
         digits: 1,
       }),
       figure({ name: 'idle CPU per shard', unit: '% of a core', ours: of(ours, (r) => r.idle.cpuPercent / SHARDS), baseline: of(theirs, (r) => r.idle.cpuPercent / SHARDS), digits: 3 }),
