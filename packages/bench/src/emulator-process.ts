@@ -16,7 +16,7 @@ import { Agent, createServer, request, type IncomingMessage, type ServerResponse
 import type { AddressInfo } from 'node:net';
 import { startDynalite, startKinesalite } from '@kcl-ts/local';
 import { CallCounter, kinesaliteIteratorShard } from './call-counter.js';
-import type { EmulatorReply, EmulatorRequest } from './emulators.js';
+import type { EmulatorEndpoints, EmulatorRequest } from './emulators.js';
 
 const TARGET_PREFIX = 'Kinesis_20131202.';
 const counter = new CallCounter();
@@ -83,7 +83,7 @@ function startFront(kinesalitePort: number): Promise<number> {
   });
 }
 
-function reply(message: EmulatorReply): void {
+function reply(message: object): void {
   if (process.send && process.connected) process.send(message);
 }
 
@@ -94,14 +94,10 @@ async function main(): Promise<void> {
   const frontPort = await startFront(kinesalite.port);
   process.on('message', (raw: unknown) => {
     const m = raw as EmulatorRequest;
-    if (m.type === 'counts') reply({ type: 'counts', id: m.id, counts: counter.snapshot(m.stream) });
-    else if (m.type === 'enforce-limit') {
-      counter.enforceLimit = m.on;
-      reply({ type: 'ack', id: m.id });
-    } else if (m.type === 'forget') {
-      counter.forget(m.stream);
-      reply({ type: 'ack', id: m.id });
-    }
+    if (m.type === 'counts') reply({ id: m.id, counts: counter.snapshot(m.stream) });
+    else if (m.type === 'enforce-limit') counter.enforceLimit = m.on;
+    else counter.forget(m.stream);
+    if (m.type !== 'counts') reply({ id: m.id });
   });
   const stop = (): void => {
     void Promise.allSettled([kinesalite.stop(), dynalite.stop()]).finally(() => process.exit(0));
@@ -109,13 +105,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('disconnect', stop);
-  reply({
-    type: 'ready',
-    kinesisEndpoint: `http://127.0.0.1:${frontPort}`,
-    directKinesisEndpoint: kinesalite.endpoint,
-    dynamoDbEndpoint: dynalite.endpoint,
-    pid: process.pid,
-  });
+  const ready: EmulatorEndpoints = { type: 'ready', kinesisEndpoint: `http://127.0.0.1:${frontPort}`, directKinesisEndpoint: kinesalite.endpoint, dynamoDbEndpoint: dynalite.endpoint };
+  reply(ready);
 }
 
 main().catch((error: unknown) => {

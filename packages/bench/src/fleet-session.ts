@@ -6,9 +6,9 @@
  * @module
  */
 import type { Shard } from '@aws-sdk/client-kinesis';
-import { checkInvariants, Fleet, type RetrievalMode, type WorkerHandle, type WorkerTuning } from '@kcl-ts/fleet';
+import { checkInvariants, Fleet, waitFor, type RetrievalMode, type WorkerHandle, type WorkerTuning } from '@kcl-ts/fleet';
 import { join } from 'node:path';
-import { waitUntil } from './children.js';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { BenchContext } from './context.js';
 import { createStream, dropStreamAndTable, seedLeaseTable, startShardProducer, type Producer } from './streams.js';
 
@@ -54,7 +54,7 @@ export interface BenchFleet {
 export function startBenchFleet(ctx: BenchContext, name: string, shards: readonly Shard[], workerIds: readonly string[], tuning: WorkerTuning, intervalMs: number, retrieval: RetrievalMode = 'polling'): BenchFleet {
   const producer = startShardProducer(ctx.kinesisMock.client, name, shards, intervalMs);
   const fleet = new Fleet({
-    dir: join(ctx.children.logDir, name),
+    dir: join(ctx.logDir, name),
     base: {
       applicationName: name,
       streams: [name],
@@ -100,42 +100,24 @@ export function isSteady(live: readonly WorkerHandle[], shardIds: readonly strin
 /** Waits until {@link isSteady} held continuously for `stableMs`; false after `timeoutMs`. */
 export async function waitSteady(live: readonly WorkerHandle[], shardIds: readonly string[], timeoutMs: number, stableMs = 1_000): Promise<boolean> {
   let since: number | undefined;
-  return waitUntil(
-    () => {
-      if (!isSteady(live, shardIds, 2_000)) {
-        since = undefined;
-        return false;
-      }
-      since ??= Date.now();
-      return Date.now() - since >= stableMs;
-    },
-    timeoutMs,
-    50,
-  );
+  return waitFor(() => (isSteady(live, shardIds, 2_000) ? Date.now() - (since ??= Date.now()) >= stableMs : (since = undefined)), timeoutMs, 50);
 }
 
 /**
  * Sleeps a random time in [0, `periodMs`): the workers start together, so without it the
  * signal would always land at the same phase of their renewer and taker loops.
  */
-async function randomPhase(periodMs: number): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * periodMs)));
-}
+const randomPhase = (periodMs: number): Promise<void> => delay(Math.floor(Math.random() * periodMs));
 
 /** Signals the victim and waits until peers processed a record on each of its shards. */
 async function phase(victim: WorkerHandle, peers: readonly WorkerHandle[], signal: 'SIGTERM' | 'SIGKILL', deadlineMs: number, steadyBefore: boolean): Promise<PhaseResult> {
   const shards = heldNow(victim);
   const t0 = signal === 'SIGKILL' ? victim.kill9() : victim.terminate();
   const firstAfter = (shard: string): number | undefined => {
-    let first: number | undefined;
-    for (const p of peers) {
-      for (const b of p.batches) {
-        if (b.shardId === shard && b.records.length > 0 && b.at >= t0 && (first === undefined || b.at < first)) first = b.at;
-      }
-    }
-    return first;
+    const times = peers.flatMap((p) => p.batches.filter((b) => b.shardId === shard && b.records.length > 0 && b.at >= t0).map((b) => b.at));
+    return times.length > 0 ? Math.min(...times) : undefined;
   };
-  const complete = await waitUntil(() => shards.every((s) => firstAfter(s) !== undefined), deadlineMs, 20);
+  const complete = await waitFor(() => shards.every((s) => firstAfter(s) !== undefined), deadlineMs, 20);
   const perShardMs: Record<string, number> = {};
   for (const s of shards) {
     const at = firstAfter(s);
@@ -151,15 +133,9 @@ export function heldNow(w: WorkerHandle): string[] {
 }
 
 /** Runs one session with the given Worker tuning. */
-export async function runFleetSession(
-  ctx: BenchContext,
-  label: string,
-  run: number,
-  tuning: WorkerTuning,
-  phases: { readonly handoff: boolean; readonly failover: boolean },
-): Promise<SessionResult> {
-  const leaseMs = Number(tuning['leaseDurationMs']);
-  const takerMs = Number(tuning['takerIntervalMs'] ?? Math.floor(leaseMs / 5));
+export async function runFleetSession(ctx: BenchContext, label: string, run: number, tuning: WorkerTuning, phases: { readonly handoff: boolean; readonly failover: boolean }): Promise<SessionResult> {
+  const leaseMs = tuning.leaseDurationMs!;
+  const takerMs = tuning.takerIntervalMs ?? Math.floor(leaseMs / 5);
   const kinesis = ctx.kinesisMock;
   const name = `bench-fleet-${label}-${run}-${ctx.tag}`;
   const shards = await createStream(kinesis.client, name, FLEET_SHARDS);
@@ -180,7 +156,7 @@ export async function runFleetSession(
       const result = await phase(victim, workers.slice(1), 'SIGTERM', 10 * leaseMs, steady);
       await victim.waitForExit(20_000);
       // Let the new owners deliver their first batches before counting duplicates.
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await delay(1_500);
       handoff = { ...result, duplicates: duplicates() };
     }
     if (phases.failover) {
