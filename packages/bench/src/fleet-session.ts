@@ -6,7 +6,7 @@
  * @module
  */
 import type { Shard } from '@aws-sdk/client-kinesis';
-import { checkInvariants, Fleet, waitFor, type RetrievalMode, type WorkerHandle, type WorkerTuning } from '@kcl-ts/fleet';
+import { checkInvariants, Fleet, takeover, waitFor, type RetrievalMode, type WorkerHandle, type WorkerTuning } from '@kcl-ts/fleet';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { BenchContext } from './context.js';
@@ -63,7 +63,6 @@ export function startBenchFleet(ctx: BenchContext, name: string, shards: readonl
       kinesisEndpoint: ctx.kinesisMock.endpoint,
       dynamoDbEndpoint: ctx.dynamoDbEndpoint,
       logLevel: 'warn',
-      reportBatches: true,
       progressIntervalMs: 100,
       worker: tuning,
     },
@@ -87,11 +86,10 @@ export function isSteady(live: readonly WorkerHandle[], shardIds: readonly strin
   return shardIds.every((s) => {
     const o = owners.get(s);
     if (o?.length !== 1) return false;
-    const w = o[0]!;
-    for (let i = w.batches.length - 1; i >= 0; i--) {
-      const b = w.batches[i]!;
-      if (b.at < now - freshMs) return false;
-      if (b.shardId === s) return true;
+    const lines = o[0]!.journal();
+    for (let i = lines.length - 1; i >= 0 && lines[i]!.at >= now - freshMs; i--) {
+      const l = lines[i]!;
+      if (l.type === 'record' && l.shard === s) return true;
     }
     return false;
   });
@@ -109,20 +107,15 @@ export async function waitSteady(live: readonly WorkerHandle[], shardIds: readon
  */
 const randomPhase = (periodMs: number): Promise<void> => delay(Math.floor(Math.random() * periodMs));
 
-/** Signals the victim and waits until peers processed a record on each of its shards. */
-async function phase(victim: WorkerHandle, peers: readonly WorkerHandle[], signal: 'SIGTERM' | 'SIGKILL', deadlineMs: number, steadyBefore: boolean): Promise<PhaseResult> {
+/** Signals the victim and waits until peers processed a record on each of its shards (per their journals). */
+async function phase(fleet: Fleet, victim: WorkerHandle, signal: 'SIGTERM' | 'SIGKILL', leaseMs: number, steadyBefore: boolean): Promise<PhaseResult> {
   const shards = heldNow(victim);
-  const t0 = signal === 'SIGKILL' ? victim.kill9() : victim.terminate();
-  const firstAfter = (shard: string): number | undefined => {
-    const times = peers.flatMap((p) => p.batches.filter((b) => b.shardId === shard && b.records.length > 0 && b.at >= t0).map((b) => b.at));
-    return times.length > 0 ? Math.min(...times) : undefined;
-  };
-  const complete = await waitFor(() => shards.every((s) => firstAfter(s) !== undefined), deadlineMs, 20);
-  const perShardMs: Record<string, number> = {};
-  for (const s of shards) {
-    const at = firstAfter(s);
-    perShardMs[s] = at === undefined ? deadlineMs : at - t0;
-  }
+  const at = signal === 'SIGKILL' ? victim.kill9() : victim.terminate();
+  const deadlineMs = 10 * leaseMs;
+  const measure = () => takeover({ workerId: victim.workerId, at, heldShards: shards }, fleet.journals(), leaseMs);
+  const complete = await waitFor(() => measure().notResumed.length === 0, deadlineMs, 20);
+  const result = measure();
+  const perShardMs: Record<string, number> = Object.fromEntries([...result.shards.map((s) => [s.shardId, s.ms] as const), ...result.notResumed.map((s) => [s, deadlineMs] as const)]);
   const values = Object.values(perShardMs);
   return { shards, perShardMs, maxMs: values.length ? Math.max(...values) : Number.NaN, timedOut: !complete, steadyBefore };
 }
@@ -153,7 +146,7 @@ export async function runFleetSession(ctx: BenchContext, label: string, run: num
     if (phases.handoff) {
       await randomPhase(takerMs);
       const victim = workers[0]!;
-      const result = await phase(victim, workers.slice(1), 'SIGTERM', 10 * leaseMs, steady);
+      const result = await phase(fleet, victim, 'SIGTERM', leaseMs, steady);
       await victim.waitForExit(20_000);
       // Let the new owners deliver their first batches before counting duplicates.
       await delay(1_500);
@@ -165,7 +158,7 @@ export async function runFleetSession(ctx: BenchContext, label: string, run: num
       if (!steady) errors.push(`${label} run ${run}: the fleet was not steady before the kill`);
       await randomPhase(takerMs);
       const victim = [...live].sort((a, b) => heldNow(b).length - heldNow(a).length)[0]!;
-      failover = await phase(victim, live.filter((w) => w !== victim), 'SIGKILL', 10 * leaseMs, steady);
+      failover = await phase(fleet, victim, 'SIGKILL', leaseMs, steady);
     }
   } finally {
     await producer.stop();

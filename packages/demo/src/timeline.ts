@@ -4,7 +4,7 @@
  * @module
  */
 import { DescribeStreamSummaryCommand, MergeShardsCommand, SplitShardCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
-import { isOpen, listShards, waitUntil, type Fleet, type WorkerHandle } from '@kcl-ts/fleet';
+import { isOpen, listShards, waitUntil, type Disruption, type Fleet, type WorkerHandle } from '@kcl-ts/fleet';
 import { setTimeout as delay } from 'node:timers/promises';
 
 /** The disruptions of a demo run, in order. */
@@ -27,13 +27,6 @@ export interface StepOutcome {
   /** The step did not apply to this run (e.g. a graceful stop with a single worker left). */
   readonly skipped?: boolean;
   readonly detail: string;
-}
-
-/** A kill or a graceful stop: which worker, when, and the shards it held at that moment. */
-export interface Disruption {
-  readonly workerId: string;
-  readonly at: number;
-  readonly heldShards: readonly string[];
 }
 
 /** Thrown by a step that does not apply to this run. */

@@ -17,3 +17,4 @@ export * from './recording-processor.js';
 export * from './spawner.js';
 export * from './wait.js';
 export * from './worker-options.js';
+export * from './takeover.js';

@@ -16,7 +16,7 @@ import {
 } from '@kcl-ts/kcl';
 import { errorText, shardKey, type CheckpointPhase, type JournalWriter } from './journal.js';
 import type { ShardProgress } from './messages.js';
-import { decodePayload, type SeenRecord } from './payload.js';
+import { decodePayload } from './payload.js';
 
 /** Counters the processors of one process share (reported as progress). */
 export interface ProcessorStats {
@@ -38,8 +38,6 @@ export interface RecordingOptions {
   readonly checkpoint?: boolean;
   /** Counters to update. */
   readonly stats?: ProcessorStats;
-  /** Called after each batch is journaled, with the shard's {@link shardKey} and (key, n, put time) of every record. */
-  readonly onBatch?: (shard: string, records: readonly SeenRecord[]) => void;
 }
 
 let epochs = 0;
@@ -73,7 +71,7 @@ export class RecordingProcessor implements ShardRecordProcessor {
 
   async processRecords({ records, checkpointer, millisBehindLatest }: ProcessRecordsInput): Promise<void> {
     if (records.length === 0) return;
-    const { recordDelayMs = 0, stats, onBatch } = this.options;
+    const { recordDelayMs = 0, stats } = this.options;
     const lineOf = (r: (typeof records)[number]) => {
       const p = decodePayload(r.data);
       return { type: 'record' as const, ...this.where, epoch: this.epoch, key: p?.k ?? '?', n: p?.n ?? -1, putAt: p?.t ?? r.approximateArrivalTimestamp.getTime(), seq: r.sequenceNumber, sub: r.subSequenceNumber ?? 0 };
@@ -93,7 +91,6 @@ export class RecordingProcessor implements ShardRecordProcessor {
       stats.processed += records.length;
       stats.shards[this.key] = { records: (stats.shards[this.key]?.records ?? 0) + records.length, lagMs: millisBehindLatest };
     }
-    onBatch?.(this.key, lines.map((l) => [l.key, l.n, l.putAt] as const));
     const last = records.at(-1)!;
     this.lastDelivered = { seq: last.sequenceNumber, sub: last.subSequenceNumber ?? 0 };
     if (this.options.checkpoint ?? true) await this.checkpoint(checkpointer, 'batch', this.lastDelivered);

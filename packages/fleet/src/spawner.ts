@@ -220,8 +220,6 @@ export class WorkerHandle extends ChildHandle {
   readonly held = new Set<string>();
   /** The latest progress report. */
   progress: Of<'progress'> | undefined;
-  /** `batch` messages (with `reportBatches`). */
-  readonly batches: Of<'batch'>[] = [];
   /** Lease events, in order. */
   readonly leaseEvents: Of<'event'>[] = [];
   /** The coordinator role as this worker last reported it (`at` is the child's clock); undefined without a role (`coordination: 'every-worker'`). */
@@ -262,7 +260,6 @@ export class WorkerHandle extends ChildHandle {
       this.startedAt = m.at;
       if (this.state === 'starting') this.state = 'running';
     } else if (m.type === 'fatal') this.errors.push(`fatal: ${m.detail}`);
-    else if (m.type === 'batch') this.batches.push(m);
     else if (m.type === 'role') this.role = { role: m.role, holder: m.holder, at: m.at };
     else if (m.type === 'progress') {
       if (m.role && (this.role === undefined || this.role.at <= m.at)) this.role = { role: m.role.role, holder: m.role.holder, at: m.at };

@@ -45,7 +45,6 @@ async function main(): Promise<void> {
   countRequests(kinesisClient, requests.kinesis);
   countRequests(dynamoDbClient, requests.dynamoDb);
   const stats: ProcessorStats = { processed: 0, shards: {} };
-  const onBatch = config.reportBatches ? (shardId: string, records: readonly (readonly [string, number, number])[]) => send({ type: 'batch', at: Date.now(), shardId, records }) : undefined;
   // A multi-stream worker names every shard by (stream, shard): lines carry `stream`, and the
   // shard ids it reports over IPC are `stream/shard` keys.
   const multi = config.streams.length > 1;
@@ -65,7 +64,6 @@ async function main(): Promise<void> {
           ...(config.failShardEndedTimes && { failShardEndedTimes: config.failShardEndedTimes }),
           checkpoint: config.checkpoint ?? true,
           stats,
-          ...(onBatch && { onBatch }),
         }),
       clients: { kinesisClient, dynamoDbClient },
       logger,
