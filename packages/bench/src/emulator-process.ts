@@ -21,13 +21,12 @@ import type { EmulatorEndpoints, EmulatorRequest } from './emulators.js';
 const TARGET_PREFIX = 'Kinesis_20131202.';
 const counter = new CallCounter();
 
-function streamOf(operation: string, body: Buffer): string | undefined {
-  if (operation === 'PutRecords' || operation === 'PutRecord') return undefined; // large bodies, not needed
+/** The JSON body of a request (empty when it is not JSON). */
+function input(body: Buffer): { StreamName?: string; StreamARN?: string; ShardIterator?: string } {
   try {
-    const input = JSON.parse(body.toString('utf8')) as { StreamName?: string; StreamARN?: string };
-    return input.StreamName ?? input.StreamARN?.split('/').pop();
+    return JSON.parse(body.toString('utf8')) as ReturnType<typeof input>;
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -55,22 +54,17 @@ function startFront(kinesalitePort: number): Promise<number> {
       const target = String(req.headers['x-amz-target'] ?? '');
       const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
       if (operation === 'GetRecords') {
-        let shard: [string, string] | undefined;
-        try {
-          shard = kinesaliteIteratorShard((JSON.parse(body.toString('utf8')) as { ShardIterator?: string }).ShardIterator ?? '');
-        } catch {
-          shard = undefined;
+        const shard = kinesaliteIteratorShard(input(body).ShardIterator ?? '');
+        if (shard && !counter.admitGetRecords(shard[0], shard[1], performance.now())) {
+          const message = JSON.stringify({ __type: 'ProvisionedThroughputExceededException', message: `Rate exceeded for shard ${shard[1]} in stream ${shard[0]}.` });
+          res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `throttled-${Date.now()}`, 'content-length': Buffer.byteLength(message) });
+          res.end(message);
+          return;
         }
-        if (shard) {
-          if (!counter.admitGetRecords(shard[0], shard[1], performance.now())) {
-            const message = JSON.stringify({ __type: 'ProvisionedThroughputExceededException', message: `Rate exceeded for shard ${shard[1]} in stream ${shard[0]}.` });
-            res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `throttled-${Date.now()}`, 'content-length': Buffer.byteLength(message) });
-            res.end(message);
-            return;
-          }
-        }
-      } else if (operation) {
-        const stream = streamOf(operation, body);
+      } else if (operation && operation !== 'PutRecords' && operation !== 'PutRecord') {
+        // (PutRecords/PutRecord: large bodies, their stream is not needed)
+        const { StreamName, StreamARN } = input(body);
+        const stream = StreamName ?? StreamARN?.split('/').pop();
         if (stream) counter.operation(stream, operation);
       }
       forward(req, res, body);

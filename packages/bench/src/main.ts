@@ -26,7 +26,7 @@ import type { BenchContext } from './context.js';
 import { leaseSection } from './leases/bench-leases.js';
 import { machineInfo, type MachineInfo } from './machine.js';
 import { stopAllPeers } from './peer-run.js';
-import { formatSummary, num, renderMarkdown, renderText, type BenchReport, type Figure } from './report.js';
+import { cells, formatSummary, num, renderMarkdown, renderText, type BenchReport, type Figure } from './report.js';
 import { summarize } from './stats.js';
 
 type Run = (ctx: BenchContext, only: ReadonlySet<BenchmarkName>) => Promise<BenchReport[]>;
@@ -56,13 +56,8 @@ function failedReport(name: string, error: unknown): BenchReport {
   return { name, title: `${name} — FAILED`, setup: 'The benchmark did not complete.', figures: [], notes: [`error: ${detail}`] };
 }
 
-/** A Markdown table row of a figure: `first` cells, its name, ours, (`against`,) baseline, ratio, target and verdict. */
-function row(f: Figure, first: readonly string[], against: boolean): string {
-  const d = f.digits ?? 2;
-  const ratio = f.ratio === undefined ? '—' : `${num(f.ratio, 2)}×`;
-  const cells = [...first, `${f.name}${f.unit ? ` [${f.unit}]` : ''}`, formatSummary(f.ours, d), ...(against ? [f.against ?? ''] : []), formatSummary(f.baseline, d), ratio, f.target ?? '—', f.verdict === 'MISS' ? '**MISS**' : f.verdict];
-  return `| ${cells.join(' | ')} |`.replace(/\n/g, ' ');
-}
+/** A Markdown table row of a figure after `first` cells, a MISS in bold. */
+const row = (f: Figure, first: readonly string[], against: boolean): string => `| ${[...first, ...cells(f, against)].join(' | ')} |`.replace(/\n/g, ' ').replace(/\| MISS \|$/, '| **MISS** |');
 
 function summaryTable(reports: readonly BenchReport[]): string[] {
   const lines = ['| benchmark | figure | kcl-ts | baseline | ratio | target | verdict |', '|---|---|---|---|---|---|---|'];

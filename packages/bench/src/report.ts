@@ -74,16 +74,11 @@ export function formatSummary(s: Summary | undefined, digits = 2): string {
   return `${num(s.median, digits)} (${num(s.min, digits)}–${num(s.max, digits)}, n=${s.n})`;
 }
 
-function cells(f: Figure): string[] {
+/** A figure's table cells: name [unit], ours, (`against`, when asked,) baseline, ratio, target, verdict. */
+export function cells(f: Figure, against = false): string[] {
   const d = f.digits ?? 2;
-  return [
-    `${f.name}${f.unit ? ` [${f.unit}]` : ''}`,
-    formatSummary(f.ours, d),
-    formatSummary(f.baseline, d),
-    f.ratio === undefined ? '—' : `${num(f.ratio, 2)}×`,
-    f.target ?? '—',
-    f.verdict,
-  ];
+  const ratio = f.ratio === undefined ? '—' : `${num(f.ratio, 2)}×`;
+  return [`${f.name}${f.unit ? ` [${f.unit}]` : ''}`, formatSummary(f.ours, d), ...(against ? [f.against ?? ''] : []), formatSummary(f.baseline, d), ratio, f.target ?? '—', f.verdict];
 }
 
 const HEADER = ['figure', 'kcl-ts median (min–max)', 'baseline median (min–max)', 'ratio', 'target', 'verdict'];
