@@ -1,14 +1,9 @@
 /**
- * Entry of the emulator child process: kinesalite and dynalite (both from `@kcl-ts/local`)
- * plus a thin HTTP front for kinesalite that counts what every client asks of it, so no
- * emulator work lands in the orchestrator or in a measured client process.
- *
- * The front counts requests per operation and GetRecords calls per (stream, shard): it reads
- * the shard from the iterator itself (kinesalite's iterators are AES-encrypted with a fixed,
- * public key), so the count is the same for every client implementation and costs the
- * clients nothing. On request it also enforces the Kinesis limit of 5 GetRecords calls per
- * second per shard (answering `ProvisionedThroughputExceededException` as Kinesis does), which
- * kinesalite and the Kinesis Mock do not.
+ * Entry of the emulator child process: kinesalite and dynalite (from `@kcl-ts/local`) plus a
+ * thin HTTP front for kinesalite that counts requests per operation and GetRecords calls per
+ * (stream, shard), reading the shard from the iterator itself (kinesalite's iterators are
+ * AES-encrypted with a fixed, public key) so the count costs the clients nothing, and on
+ * request enforces the Kinesis limit of 5 GetRecords calls per second per shard.
  * @module
  */
 import './quiet-warnings.js';

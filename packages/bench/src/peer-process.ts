@@ -1,15 +1,7 @@
 /**
- * Entry of a peer child process: one consumer implementation alone in its process, measuring
- * its own CPU (`process.cpuUsage()`) and memory (`process.memoryUsage()`), so implementations
- * are compared side by side under the same conditions:
- *
- * - `kcl-ts`: a Worker built from `clientConfig` (the clients users get) with default settings,
- *   checkpointing after every batch;
- * - `lifion`: lifion-kinesis 1.x (`new Kinesis(...)`, AWS SDK v2) with its defaults
- *   (auto-checkpoint of every batch, automatic shard assignment), records delivered as bytes;
- * - `raw`: a plain AWS SDK v3 GetRecords loop over every shard (the floor).
- *
- * Its {@link PeerChildConfig} arrives as JSON in `KCL_BENCH_CHILD_CONFIG`; it answers `sample`
+ * Entry of a peer child process: one consumer implementation (`kcl-ts`, `lifion`, `raw`; see
+ * the package README) alone in its process, measuring its own CPU and memory. Its
+ * {@link PeerChildConfig} arrives as JSON in `KCL_BENCH_CHILD_CONFIG`; it answers `sample`
  * requests with a {@link PeerSample} and reports batches (latency) and `done` (catch-up).
  * @module
  */

@@ -4,42 +4,16 @@
  * stream's shard lineage (ListShards at the end) and, optionally, the final lease table, it
  * decides whether the fleet behaved like a correct KCL. Pure: no I/O, no clock.
  *
- * Vocabulary: an *epoch* is one processor instance — one worker's continuous ownership of
- * one shard, from `initialize` to its end. Times are the journals' wall-clock `at` values;
- * all processes run on one machine, so they share that clock.
+ * An *epoch* is one processor instance: one worker's continuous ownership of one shard. Times
+ * are the journals' wall-clock `at` values; all processes run on one machine, so they share
+ * that clock. What each invariant means and why it cannot fail for a correct library is the
+ * table "What the oracle asserts" of this package's README; the brackets it relies on: a
+ * worker journals `leaseAcquired` only after its take was written, and a checkpoint line's
+ * `sentAt` is taken before the write is sent.
  *
- * What is checked, and why each check is sound (it cannot fail for a correct library):
- *
- * - `no-loss`: every acknowledged put was processed at least once.
- * - `no-phantom`: every processed record was put, on the shard and at the sequence number
- *   the stream acknowledged.
- * - `epoch-order`: within an epoch, records come in strictly increasing sequence-number
- *   order, so the `n` of each key strictly increases (the producer writes a key's records
- *   in `n` order).
- * - `start-position`: an epoch delivers only records after the checkpoint it started from.
- * - `zombie-checkpoint`: no checkpoint is accepted whose request was *sent* after another
- *   worker acquired the shard (and before this worker acquired it again). Sound because a
- *   worker journals `leaseAcquired` only after its take was written, and a checkpoint line's
- *   `sentAt` is taken before the write is sent: if `sentAt` is later, the take preceded
- *   the write, which the fenced checkpoint must then reject.
- * - `checkpoint-regression`: an epoch never starts behind a checkpoint accepted (by another
- *   epoch of the shard) before it initialized. Either the take preceded that write (a fencing
- *   failure) or the taker read a stale lease; both lose progress or duplicate.
- * - `final-checkpoint` (with the lease table, read after every worker exited): a lease's
- *   stored checkpoint is not behind any accepted checkpoint of its shard, and if it is ahead
- *   of all of them it is a checkpoint some worker sent whose outcome was not a rejection
- *   (a worker killed between the write and its journal line, or a write whose response was lost).
- * - `parent-before-child`: a child's first record is processed after the first processing of
- *   every record of each parent, and after a `SHARD_END` checkpoint of each parent was sent.
- * - `duplicates`: a record is never processed twice by one epoch; when two epochs process
- *   it, the one that started first ended without a graceful handoff (no accepted
- *   shutdown/shard-end checkpoint) and had not checkpointed that record.
- *
- * Several streams (a multi-stream worker): shard ids and the producer's keys repeat across
- * streams, so journal lines, puts and lineage name their `stream`, and every check keys a
- * shard by (stream, shard) and a record by (stream, key, n); multi-stream lease keys
- * (`account:stream:creationEpoch:shard`) are read the same way. {@link checkInvariantsByStream}
- * gives one verdict per stream besides the overall one.
+ * Several streams: shard ids and keys repeat across streams, so every check keys a shard by
+ * (stream, shard) and a record by (stream, key, n) (see `qualify`); multi-stream lease keys
+ * (`account:stream:creationEpoch:shard`) are read the same way.
  * @module
  */
 import { leaseShard, linesOf, shardKey, type JournalLine, type LineOf } from './journal.js';
@@ -88,16 +62,7 @@ export interface CheckInput {
 }
 
 /** Names of the invariants. */
-export type InvariantName =
-  | 'no-loss'
-  | 'no-phantom'
-  | 'epoch-order'
-  | 'start-position'
-  | 'zombie-checkpoint'
-  | 'checkpoint-regression'
-  | 'final-checkpoint'
-  | 'parent-before-child'
-  | 'duplicates';
+export type InvariantName = 'no-loss' | 'no-phantom' | 'epoch-order' | 'start-position' | 'zombie-checkpoint' | 'checkpoint-regression' | 'final-checkpoint' | 'parent-before-child' | 'duplicates';
 
 /** One broken invariant. */
 export interface Violation {

@@ -14,6 +14,7 @@ import {
   type ShardRecordProcessor,
   type ShutdownRequestedInput,
 } from '@kcl-ts/kcl';
+import type { WorkerProcessConfig } from './config.js';
 import { errorText, shardKey, type CheckpointPhase, type JournalWriter } from './journal.js';
 import type { ShardProgress } from './messages.js';
 import { decodePayload } from './payload.js';
@@ -24,21 +25,8 @@ export interface ProcessorStats {
   readonly shards: Record<string, ShardProgress>;
 }
 
-/** How a {@link RecordingProcessor} behaves. */
-export interface RecordingOptions {
-  /** Simulated work per record. @default 0 */
-  readonly recordDelayMs?: number;
-  /** `shardEnded` lets a failed checkpoint's error escape (as a processor that simply `await`s `checkpoint()` does). @default false */
-  readonly naiveShardEnd?: boolean;
-  /** `shardEnded` throws (before checkpointing) this many times per shard in this process: an application whose flush at shard end fails. @default 0 */
-  readonly failShardEndedTimes?: number;
-  /** Multi-stream workers: the shard's stream, written on every line (see {@link JournalBase.stream}). */
-  readonly stream?: string;
-  /** Checkpoint after every batch. @default true */
-  readonly checkpoint?: boolean;
-  /** Counters to update. */
-  readonly stats?: ProcessorStats;
-}
+/** How a {@link RecordingProcessor} behaves: the processor settings of its worker process, the shard's stream on a multi-stream worker (written on every line), and the counters to update. */
+export type RecordingOptions = Pick<WorkerProcessConfig, 'recordDelayMs' | 'naiveShardEnd' | 'failShardEndedTimes' | 'checkpoint'> & { readonly stream?: string; readonly stats?: ProcessorStats };
 
 let epochs = 0;
 /** shardEnded calls that failed on purpose, per shard key (see `failShardEndedTimes`). */

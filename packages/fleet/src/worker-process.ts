@@ -57,14 +57,7 @@ async function main(): Promise<void> {
       ...(config.retrieval && { retrieval: config.retrieval }),
       ...(config.initialPosition && { initialPosition: config.initialPosition }),
       processorFactory: (shardId, shard) =>
-        new RecordingProcessor(journal, shardId, {
-          ...streamOf(shard),
-          ...(config.recordDelayMs && { recordDelayMs: config.recordDelayMs }),
-          ...(config.naiveShardEnd && { naiveShardEnd: true }),
-          ...(config.failShardEndedTimes && { failShardEndedTimes: config.failShardEndedTimes }),
-          checkpoint: config.checkpoint ?? true,
-          stats,
-        }),
+        new RecordingProcessor(journal, shardId, { ...config, ...streamOf(shard), stats }),
       clients: { kinesisClient, dynamoDbClient },
       logger,
       metricsOff: true,
