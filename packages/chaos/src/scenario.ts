@@ -16,7 +16,8 @@ import {
   formatVerdict,
   KeyedProducer,
   listStreamsLineage,
-  openShardIds,
+  isOpen,
+  listStreamsShards,
   readRoleItem,
   scanLeaseTable,
   shardKey,
@@ -173,9 +174,7 @@ export class Scenario {
 
   /** The open shards of every stream: shard ids, or `stream/shard` keys ({@link shardKey}) with several streams. */
   async openShards(): Promise<string[]> {
-    const multi = this.streams.length > 1;
-    const each = await Promise.all(this.streams.map(async (stream) => (await openShardIds(this.options.kinesis, stream)).map((id) => shardKey(multi ? stream : undefined, id))));
-    return each.flat();
+    return (await listStreamsShards(this.options.kinesis, this.streams)).filter(isOpen).map((s) => s.ShardId!);
   }
 
   /** The raw lease table right now. */

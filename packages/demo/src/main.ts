@@ -2,20 +2,7 @@
 // The kcl-ts fleet demo: an embedded Kinesis + DynamoDB, a producer, real worker processes,
 // resharding and a kill -9 while records flow, then a verdict on loss, duplicates and order.
 import type { KinesisClient, Shard } from '@aws-sdk/client-kinesis';
-import {
-  checkInvariantsByStream,
-  Fleet,
-  isOpen,
-  KeyedProducer,
-  listShards,
-  listStreamsLineage,
-  scanLeaseTable,
-  shardKey,
-  waitUntil,
-  type BackgroundProduction,
-  type WorkerHandle,
-  type WorkerMessage,
-} from '@kcl-ts/fleet';
+import { checkInvariantsByStream, Fleet, isOpen, KeyedProducer, listStreamsLineage, listStreamsShards, scanLeaseTable, waitUntil, type BackgroundProduction, type WorkerHandle, type WorkerMessage } from '@kcl-ts/fleet';
 import { createStreamAndWait, startLocalStack, type LocalStack } from '@kcl-ts/local';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -106,9 +93,7 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
     }
     if (interrupt.aborted) return 130;
 
-    /** The shards of every stream, each `ShardId` a {@link shardKey} (`stream/shard` with several streams). */
-    const listAllShards = async (k: KinesisClient): Promise<Shard[]> =>
-      (await Promise.all(streamNames.map(async (name) => (await listShards(k, name)).map((s) => ({ ...s, ShardId: shardKey(multi ? name : undefined, s.ShardId!) }))))).flat();
+    const listAllShards = (k: KinesisClient): Promise<Shard[]> => listStreamsShards(k, streamNames);
     let shards = await listAllShards(kinesis);
     const ended = new Set<string>();
     const shardEvents = new Map<string, string>();
