@@ -141,7 +141,8 @@ export class HarnessFleet {
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
-  private async settle<T>(promise: Promise<T>, message: string): Promise<T> {
+  /** Moves time until `promise` settles; returns its value or throws its error. */
+  async settle<T>(promise: Promise<T>, message: string): Promise<T> {
     let done = false;
     let failure: unknown;
     let value: T | undefined;
