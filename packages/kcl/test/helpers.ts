@@ -3,8 +3,8 @@ import { createRequire } from 'node:module';
 import { Worker, type WorkerOptions } from '../src/index.js';
 import { putRecords, testStack, uniqueName } from '../../../test-support/stack.js';
 
-export { Journal, type Seen } from './journal.js';
-import { Journal } from './journal.js';
+export { Journal } from './journal.js';
+import type { Journal } from './journal.js';
 
 /** Puts `count` records spread over `keys` partition keys; each payload carries its per-key number. */
 export async function putKeyed(client: KinesisClient, streamName: string, count: number, keys: number, offset = 0): Promise<void> {

@@ -29,7 +29,9 @@ export interface MemoryStreamOptions {
 
 /** Where {@link MemoryStream.put} stored a record. */
 export interface PutResult {
+  /** The shard the record went to. */
   readonly shardId: string;
+  /** The record's sequence number (increasing over the whole stream). */
   readonly sequenceNumber: string;
 }
 
@@ -130,11 +132,13 @@ export class MemoryStream implements ShardLister {
     return this.shard(shardId).records;
   }
 
+  /** Every shard, open and closed, like ListShards (closed shards are never trimmed). */
   async listShards(): Promise<ShardInfo[]> {
     this.listCalls += 1;
     return this.shards.map((s) => ({ ...s.info }));
   }
 
+  /** The children of `parentShardId`: two after a split, one after a merge, none while it is open. */
   async listChildShards(parentShardId: string): Promise<ShardInfo[]> {
     return (await this.listShards()).filter((s) => s.parentShardId === parentShardId || s.adjacentParentShardId === parentShardId);
   }
