@@ -169,6 +169,7 @@ export interface WorkerOptions {
 
 /** The stream a {@link WorkerOptions.shardLister} lists. */
 export interface ShardListerTarget {
+  /** The stream's name (also when it was configured by ARN). */
   readonly streamName: string;
   /** How the stream was configured: by name or by ARN. */
   readonly stream: StreamReference;

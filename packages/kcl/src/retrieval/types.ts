@@ -87,6 +87,7 @@ export interface RecordSource {
 
 /** What a {@link RecordSourceFactory} is asked for. */
 export interface RecordSourceRequest {
+  /** The shard to read. */
   readonly shardId: string;
   /** The lease's key: the shard id, or `account:streamName:creationEpoch:shardId` in a multi-stream table. */
   readonly leaseKey: string;
