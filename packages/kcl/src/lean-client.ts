@@ -34,10 +34,11 @@ const VALUE_ESCAPE = /[^!$%&'*+\-.^_`|~\w#]/g;
  */
 export function withLeanMiddleware<C extends KinesisClient | DynamoDBClient>(client: C): C {
   const stack = client.middlewareStack as unknown as Stack;
-  stack.add((next) => next, { step: 'finalizeRequest', name: 'retryMiddleware', priority: 'high', tags: ['RETRY'], override: true });
+  replace(stack, (next) => next, { step: 'finalizeRequest', name: 'retryMiddleware', priority: 'high', tags: ['RETRY'], override: true });
   const config = client.config as unknown as UserAgentConfig;
   let headers: Promise<Headers> | undefined;
-  stack.add(
+  replace(
+    stack,
     (next) => async (args) => {
       headers ??= userAgentHeaders(config);
       const request = args.request as { headers?: Headers };
@@ -47,6 +48,18 @@ export function withLeanMiddleware<C extends KinesisClient | DynamoDBClient>(cli
     { step: 'build', name: 'getUserAgentMiddleware', priority: 'low', tags: ['SET_USER_AGENT', 'USER_AGENT'], override: true },
   );
   return client;
+}
+
+/**
+ * Overrides a middleware of the SDK by name. An SDK release that placed it in another step or
+ * priority refuses the override: the client then keeps the SDK's own (it only costs more).
+ */
+function replace(stack: Stack, middleware: (next: Handler) => Handler, options: Parameters<Stack['add']>[1]): void {
+  try {
+    stack.add(middleware, options);
+  } catch {
+    // keep the SDK's middleware
+  }
 }
 
 async function userAgentHeaders(config: UserAgentConfig): Promise<Headers> {

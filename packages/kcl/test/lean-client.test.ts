@@ -62,6 +62,16 @@ describe('withLeanMiddleware', () => {
     expect(lean[1]!['user-agent']).toBe(lean[0]!['user-agent']);
   });
 
+  it('keeps the SDK middleware it cannot override (another step or priority in some SDK release), and the client works', async () => {
+    const client = new KinesisClient(settings());
+    client.middlewareStack.remove('retryMiddleware');
+    client.middlewareStack.add((next) => next, { step: 'finalizeRequest', name: 'retryMiddleware', priority: 'low' });
+    expect(() => withLeanMiddleware(client)).not.toThrow();
+    const headers = await headersOf(client);
+    expect(headers).toHaveLength(2);
+    expect(headers[0]!['user-agent']).toMatch(/api\/kinesis#\d/);
+  });
+
   it('works on a DynamoDB client too', async () => {
     seen.length = 0;
     const client = withLeanMiddleware(new DynamoDBClient(settings()));
