@@ -36,14 +36,22 @@ export function withLeanMiddleware<C extends KinesisClient | DynamoDBClient>(cli
   const stack = client.middlewareStack as unknown as Stack;
   replace(stack, (next) => next, { step: 'finalizeRequest', name: 'retryMiddleware', priority: 'high', tags: ['RETRY'], override: true });
   const config = client.config as unknown as UserAgentConfig;
-  let headers: Promise<Headers> | undefined;
+  let headers: Headers | undefined;
+  let pending: Promise<Headers> | undefined;
   replace(
     stack,
-    (next) => async (args) => {
-      headers ??= userAgentHeaders(config);
+    (next) => (args) => {
       const request = args.request as { headers?: Headers };
-      if (request.headers) Object.assign(request.headers, await headers);
-      return next(args);
+      if (request.headers === undefined) return next(args);
+      if (headers !== undefined) {
+        Object.assign(request.headers, headers); // every call after the first: no await
+        return next(args);
+      }
+      pending ??= userAgentHeaders(config).then((built) => (headers = built));
+      return pending.then((built) => {
+        Object.assign(request.headers!, built);
+        return next(args);
+      });
     },
     { step: 'build', name: 'getUserAgentMiddleware', priority: 'low', tags: ['SET_USER_AGENT', 'USER_AGENT'], override: true },
   );
