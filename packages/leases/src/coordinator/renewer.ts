@@ -4,6 +4,7 @@ import type { Lease, LeaseUpdate } from '../lease.js';
 import { LEASE_WRITE_CONCURRENCY, type CoordinatorContext } from './context.js';
 import type { LeaseLostReason } from './events.js';
 import type { HeldLease } from './held-leases.js';
+import { announceNewOwners } from './scanner-role.js';
 
 /** Called by the owner when a peer asked for a lease: drain the shard and checkpoint, then resolve. */
 export type HandoffHook = (lease: Lease, to: string) => Promise<void>;
@@ -268,6 +269,7 @@ export class LeaseRenewer {
         logger.warn({ err: error, leaseKey, to }, 'onHandoffRequested failed; transferring the lease anyway');
       }
     }
+    let transferred = false;
     try {
       await held.mutex.run(leaseKey, async () => {
         if (!held.isCurrent(entry)) return;
@@ -277,6 +279,7 @@ export class LeaseRenewer {
         }
         const moved = await refresher.transferLease(entry.lease, workerId, to, this.ctx.signal);
         if (moved !== undefined) {
+          transferred = true;
           held.drop(entry, 'handed-off');
           this.ctx.emitter.emit('handedOff', entry.lease, to, clock.elapsed() - startedAt);
           return;
@@ -289,5 +292,7 @@ export class LeaseRenewer {
     } finally {
       entry.handoffInProgress = false;
     }
+    // The recipient finds the lease in the owner index once told (single-scanner mode).
+    if (transferred) await announceNewOwners(this.ctx);
   }
 }
