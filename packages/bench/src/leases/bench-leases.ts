@@ -113,9 +113,13 @@ function kcl3Row(fleet: string, leases: number, e: Kcl3Estimate, java2: number):
 }
 
 /** Runs every scenario and returns the rows (and the notes on how each was run). */
-export async function runLeaseBench(scenarios: readonly Scenario[] = SCENARIOS, log: (line: string) => void = () => {}): Promise<{ rows: BenchRow[]; notes: string[] }> {
+export async function runLeaseBench(
+  scenarios: readonly Scenario[] = SCENARIOS,
+  log: (line: string) => void = () => {},
+): Promise<{ rows: BenchRow[]; notes: string[]; lostByLiveWorkers: number }> {
   const rows: BenchRow[] = [];
   const notes: string[] = [];
+  let lostByLiveWorkers = 0;
   for (const s of scenarios) {
     const fleet = `${s.workers} × ${s.leases.toLocaleString('en-US')}`;
     const common = { workers: s.workers, leases: s.leases, steadySeconds: s.steadySeconds, stepMs: s.stepMs, failover: s.failover, join: s.join };
@@ -137,10 +141,12 @@ export async function runLeaseBench(scenarios: readonly Scenario[] = SCENARIOS, 
     notes.push(
       `${fleet}: steady window ${s.steadySeconds} simulated s scaled to 1 h; lease item ${Math.round(every.itemBytes)} B (kcl-ts), ${Math.round(java.itemBytes)} B (Java)` +
         (s.takingWorkers ? `; every-worker models: ${s.takingWorkers} of ${s.workers} workers ran their taker loop, the others' scans added at the same cadence` : '') +
+        `; leases lost by workers still running (renewal not in time): ${[every, single, heartbeat, java].map((r) => r.lostByLiveWorkers).join(' / ')} (every-worker / single-scanner / worker-heartbeat / 2.x model)` +
         `; real time ${((every.realMs + single.realMs + heartbeat.realMs + java.realMs) / 1000).toFixed(1)} s`,
     );
+    lostByLiveWorkers += every.lostByLiveWorkers + single.lostByLiveWorkers + heartbeat.lostByLiveWorkers;
   }
-  return { rows, notes };
+  return { rows, notes, lostByLiveWorkers };
 }
 
 /** The rows as a Markdown table. */
@@ -163,7 +169,9 @@ export function leaseSection(markdown: string): string | undefined {
 }
 
 async function main(): Promise<void> {
-  const { rows, notes } = await runLeaseBench(SCENARIOS, (line) => console.error(`running ${line}`));
+  const only = process.argv.find((a) => a.startsWith('--fleets='))?.slice('--fleets='.length).split(',');
+  const scenarios = only === undefined ? SCENARIOS : SCENARIOS.filter((s) => only.includes(String(s.workers)));
+  const { rows, notes, lostByLiveWorkers } = await runLeaseBench(scenarios, (line) => console.error(`running ${line}`));
   const lines = [
     'DynamoDB capacity units (CU) per lease-hour: reads + writes, from item sizes and consistency.',
     `$ / month: the whole fleet on on-demand capacity, ${ON_DEMAND_PRICE.region}, $${ON_DEMAND_PRICE.perMillionWrites} per million writes and $${ON_DEMAND_PRICE.perMillionReads} per million reads (prices as known on ${ON_DEMAND_PRICE.asOf}), 730 h.`,
@@ -178,10 +186,13 @@ async function main(): Promise<void> {
   for (const model of [KCL_TS_SINGLE_SCANNER.name, KCL_TS_HEARTBEAT.name]) {
     lines.push(`${model} at 500 × 10,000, ≤ 0.25× the 2.x model and below the 3.x model: ${meets(at(model)) ? 'yes' : 'no'}`);
   }
-  const pass = meets(at(KCL_TS_HEARTBEAT.name));
-  lines.push(`target (met by the cheapest mode): ${pass ? 'PASS' : 'FAIL'}`);
+  // The target counts in a mode that may share its table with Java KCL 3.x workers: the
+  // single scanner with per-lease renewals (worker heartbeats are not Java-safe).
+  const pass = meets(at(KCL_TS_SINGLE_SCANNER.name)) && lostByLiveWorkers === 0;
+  lines.push(`kcl-ts leases lost by workers still running, every fleet and mode: ${lostByLiveWorkers}`);
+  lines.push(`target (met by kcl-ts single-scanner, the mode that keeps per-lease renewals, with no lease lost by a live worker): ${pass ? 'PASS' : 'FAIL'}`);
   for (const line of lines) console.log(line);
-  if (process.argv.includes('--write')) {
+  if (process.argv.includes('--write') && only === undefined) {
     const out = fileURLToPath(new URL('../../../../docs/benchmarks.md', import.meta.url));
     const doc = readFileSync(out, 'utf8');
     const section = [SECTION_START, '## Lease coordination: capacity per lease-hour', '', 'Written by `pnpm bench:leases -- --write` (deterministic simulation, see packages/leases/README.md).', '', ...lines, SECTION_END].join('\n');

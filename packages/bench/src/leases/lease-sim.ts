@@ -118,6 +118,8 @@ class SimFleet {
   readonly gainedAt = new Map<string, number>();
   doublyHeld = 0;
   maxDoublyHeld = 0;
+  /** Leases a worker that was not killed stopped holding because it could not renew them in time. */
+  lostByLiveWorkers = 0;
   private readonly passive: Promise<void>[] = [];
   private stopping = false;
 
@@ -141,7 +143,8 @@ class SimFleet {
       this.holders.set(lease.leaseKey, set);
       if (set.size === 2) this.maxDoublyHeld = Math.max(this.maxDoublyHeld, ++this.doublyHeld);
     });
-    c.on('leaseLost', (lease) => {
+    c.on('leaseLost', (lease, reason) => {
+      if (this.cuts.has(id) && !this.stopping && (reason === 'expired' || reason === 'renewal-failed')) this.lostByLiveWorkers++;
       this.heldBy.set(id, this.heldBy.get(id)! - 1);
       const set = this.holders.get(lease.leaseKey)!;
       if (set.size === 2) this.doublyHeld--;
@@ -227,6 +230,12 @@ export interface FleetSimulationResult {
   readonly secondsToBalance: number | undefined;
   /** Join: most leases held by two workers at once. */
   readonly maxDoublyHeld: number;
+  /**
+   * Leases that a worker still running lost because it could not renew them in time
+   * (`expired` or `renewal-failed`), over the whole run; 0 unless the renewal cadence or a
+   * defect of the coordinator loses leases.
+   */
+  readonly lostByLiveWorkers: number;
   /** Steady state: capacity units per lease-hour, by kind. */
   readonly perLeaseHour: CapacityUse;
   /** Mean stored item bytes of a lease. */
@@ -313,6 +322,7 @@ export async function simulateFleet(sim: FleetSimulationOptions): Promise<FleetS
     roundsToBalance,
     secondsToBalance: balancedAt === undefined ? undefined : (balancedAt - joinAt) / 1000,
     maxDoublyHeld: fleet.maxDoublyHeld,
+    lostByLiveWorkers: fleet.lostByLiveWorkers,
     perLeaseHour,
     itemBytes,
     failover,
