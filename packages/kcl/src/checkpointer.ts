@@ -1,6 +1,9 @@
 import type { Lease, LeaseUpdate } from '@kcl-ts/leases';
 import {
   InvalidCheckpointError,
+  isKclError,
+  LeaseLostError,
+  type Clock,
   assertSequenceNumber,
   compareExtended,
   extended,
@@ -13,12 +16,36 @@ import {
 /** The fenced write a checkpointer goes through (the lease coordinator's `updateLease`). */
 export type LeaseWriter = (leaseKey: string, update: LeaseUpdate) => Promise<Lease>;
 
+/** How a checkpoint write ended: written, refused (the lease is not held: nothing written), or failed otherwise. */
+export type CheckpointOutcome = 'ok' | 'rejected' | 'failed';
+
+/** What a {@link ShardCheckpointer} writes through, and who hears of each write. */
+export interface CheckpointerDeps {
+  readonly shardId: string;
+  /** The key of the lease written (differs from the shard id in a multi-stream table). @default shardId */
+  readonly leaseKey?: string;
+  /** Where processing starts: the lease's checkpoint. */
+  readonly initialCheckpoint: ExtendedSequenceNumber;
+  /** The coordinator's fenced write. */
+  readonly write: LeaseWriter;
+  /** Times each write (with `observe`). */
+  readonly clock?: Pick<Clock, 'elapsed'>;
+  /** Told of every write (checkpoint and pending checkpoint) and how long it took. */
+  readonly observe?: (outcome: CheckpointOutcome, ms: number) => void;
+}
+
 const SHARD_END = extended('SHARD_END');
 
 /**
- * The checkpointer of one shard consumer. It validates every checkpoint against what was
- * delivered and last written, and writes it through the lease coordinator, which fences the
- * write on lease owner and counter (a lost lease throws `LeaseLostError`, nothing is written).
+ * The checkpointer of one shard consumer, bound to one holding of the lease. It validates
+ * every checkpoint against what was delivered and last written, and writes it through the
+ * lease coordinator. Fencing has two halves, and this class plus the coordinator are where
+ * both live:
+ * - the coordinator fences the write on lease owner and counter in the table (a lease this
+ *   worker does not hold, or whose counter moved, throws `LeaseLostError`; nothing is written);
+ * - {@link ShardCheckpointer.revoke} ends this holding: every later write is refused here,
+ *   even if the same worker holds the shard again by then (a new consumer owns that holding,
+ *   and the table's fence alone cannot tell two holdings of one worker apart).
  */
 export class ShardCheckpointer implements RecordProcessorCheckpointer {
   /** The newest record handed to the processor: no checkpoint may go past it. */
@@ -31,15 +58,42 @@ export class ShardCheckpointer implements RecordProcessorCheckpointer {
   private shardEndReached = false;
   /** Checkpoint writes run one at a time, each validated against the previous one's outcome. */
   private writes: Promise<unknown> = Promise.resolve();
+  private revokedAt = false;
+  readonly shardId: string;
+  private readonly leaseKey: string;
 
-  constructor(
-    readonly shardId: string,
-    initialCheckpoint: ExtendedSequenceNumber,
-    private readonly write: LeaseWriter,
-    /** The key of the lease written (differs from the shard id in a multi-stream table). @default shardId */
-    private readonly leaseKey: string = shardId,
-  ) {
-    this.last = initialCheckpoint;
+  constructor(private readonly deps: CheckpointerDeps) {
+    this.shardId = deps.shardId;
+    this.leaseKey = deps.leaseKey ?? deps.shardId;
+    this.last = deps.initialCheckpoint;
+  }
+
+  /** Ends the holding this checkpointer was made for: every later write throws `LeaseLostError`. Idempotent. */
+  revoke(): void {
+    this.revokedAt = true;
+  }
+
+  /** True once {@link ShardCheckpointer.revoke} was called. */
+  get revoked(): boolean {
+    return this.revokedAt;
+  }
+
+  /** The one path of every write: refused once revoked, fenced by the coordinator, observed. */
+  private async write(update: LeaseUpdate): Promise<Lease> {
+    const { clock, observe } = this.deps;
+    if (this.revokedAt) {
+      observe?.('rejected', 0);
+      throw new LeaseLostError(this.leaseKey, `the lease of ${this.leaseKey} held by this processor was lost; the checkpoint was not written`);
+    }
+    const started = clock?.elapsed() ?? 0;
+    try {
+      const lease = await this.deps.write(this.leaseKey, update);
+      observe?.('ok', (clock?.elapsed() ?? 0) - started);
+      return lease;
+    } catch (error) {
+      observe?.(isKclError(error, 'LEASE_LOST') ? 'rejected' : 'failed', (clock?.elapsed() ?? 0) - started);
+      throw error;
+    }
   }
 
   /** The last checkpoint written (or the one processing started from). */
@@ -78,9 +132,15 @@ export class ShardCheckpointer implements RecordProcessorCheckpointer {
     this.inFlight = undefined;
   }
 
-  /** Called by the consumer when it resolved a `LATEST` start to a concrete `AT_TIMESTAMP` and stored it. */
-  resolvedStart(position: ExtendedSequenceNumber): void {
-    if (this.largestDelivered === undefined) this.last = position;
+  /**
+   * Called by the consumer before its first read of a lease still at `LATEST`: stores
+   * `AT_TIMESTAMP` of `initialTimestamp` (epoch ms) through the fenced write, so every later
+   * owner starts there, and returns the lease as written.
+   */
+  async resolveLatestStart(initialTimestamp: number): Promise<Lease> {
+    const resolved = await this.serialised(() => this.write({ checkpoint: extended('AT_TIMESTAMP'), initialTimestamp }));
+    if (this.largestDelivered === undefined) this.last = resolved.checkpoint;
+    return resolved;
   }
 
   /** Called by the consumer once the shard has been read to its end: `SHARD_END` becomes valid. */
@@ -134,7 +194,7 @@ export class ShardCheckpointer implements RecordProcessorCheckpointer {
     }
     const pending = target ?? this.last;
     await this.serialised(() =>
-      this.write(this.leaseKey, {
+      this.write({
         pendingCheckpoint: pending,
         ...(state !== undefined && { pendingCheckpointState: state }),
       }),
@@ -148,7 +208,7 @@ export class ShardCheckpointer implements RecordProcessorCheckpointer {
   private commit(target: ExtendedSequenceNumber): Promise<void> {
     return this.serialised(async () => {
       this.assertNotBackwards(target);
-      await this.write(this.leaseKey, { checkpoint: target });
+      await this.write({ checkpoint: target });
       this.last = target;
     });
   }

@@ -3,10 +3,10 @@ import type { KinesisClient, KinesisClientConfig } from '@aws-sdk/client-kinesis
 import { LEASE_TABLE_OPTION_KEYS, resolveLeaseCoordinatorConfig, type LeaseCoordinatorConfig, type LeaseCoordinatorOptions, type LeaseRefresher, type LeaseTableOptions } from '@kcl-ts/leases';
 import { assertClock, assertInitialPosition, assertLogger, booleanOption, describeValue, durationOption, functionOption, numberOption, oneOfOption, optionGroup } from '@kcl-ts/processor';
 import { silentLogger, systemClock, type Clock, type InitialPosition, type KinesisClientRecord, type Logger, type ShardRecordProcessorFactory } from '@kcl-ts/processor';
-import { parseStreamArn, resolveShardSyncConfig, type ShardSyncConfig, type ShardSyncOptions } from '@kcl-ts/shard-sync';
-import { resolveStreamsOption, type StreamConfig, type StreamsConfig, type StreamTracker } from './streams/stream-options.js';
+import { parseStreamArn, resolveShardSyncConfig, type ShardLister, type ShardSyncConfig, type ShardSyncOptions } from '@kcl-ts/shard-sync';
+import { resolveStreamsOption, type StreamConfig, type StreamReference, type StreamsConfig, type StreamTracker } from './streams/stream-options.js';
 import { ALL_METRIC_DIMENSIONS, type MetricDimensionName, type MetricsLevel, type MetricsPublisher } from './metrics.js';
-import { resolveRetrievalConfig, type RetrievalConfig, type RetrievalOptions } from './retrieval/index.js';
+import { resolveRetrievalConfig, type RecordSourceFactory, type RetrievalConfig, type RetrievalOptions } from './retrieval/index.js';
 import { defaultWorkerId } from './worker-id.js';
 
 /** What {@link ProcessingOptions.onProcessorError} decides for a batch whose `processRecords` threw. */
@@ -124,6 +124,22 @@ export interface WorkerOptions {
    * not both. @default a `DynamoDbLeaseRefresher`
    */
   readonly leaseRefresher?: LeaseRefresher;
+  /**
+   * Lists a stream's shards instead of Kinesis ListShards: called once for each stream the
+   * worker consumes, and used by its shard sync, parent gate and lease cleanup (tests, the
+   * deterministic simulation, a shard catalogue kept elsewhere). Multi-stream applications
+   * still resolve each stream's identity with DescribeStreamSummary on `kinesisClient`.
+   * @default a `ShardDetector` (ListShards on `kinesisClient`)
+   */
+  readonly shardLister?: (stream: ShardListerTarget) => ShardLister;
+  /**
+   * Opens each shard's record source instead of the Kinesis fetchers; `retrieval.mode` then
+   * chooses nothing (no stream consumer is registered) and `retrieval`'s polling and fan-out
+   * settings are unused. Every other guarantee stays the Worker's: the source only delivers
+   * batches, the consumer checks the holding before each delivery and fences every checkpoint.
+   * @default GetRecords polling or SubscribeToShard, as `retrieval.mode` says
+   */
+  readonly recordSourceFactory?: RecordSourceFactory;
   /** Used to build clients when `kinesisClient`/`dynamoDbClient` are not given (those are destroyed on shutdown). */
   readonly clientConfig?: ClientConfig;
   /**
@@ -149,6 +165,14 @@ export interface WorkerOptions {
   readonly processing?: ProcessingOptions;
   /** Where metrics go. Java KCL: `MetricsConfig`. */
   readonly metrics?: MetricsOptions;
+}
+
+/** The stream a {@link WorkerOptions.shardLister} lists. */
+export interface ShardListerTarget {
+  /** The stream's name (also when it was configured by ARN). */
+  readonly streamName: string;
+  /** How the stream was configured: by name or by ARN. */
+  readonly stream: StreamReference;
 }
 
 /** The resolved, validated configuration of a {@link Worker}: every group resolved once. */
@@ -182,7 +206,7 @@ export const WORKER_DEFAULTS = {
 } as const;
 
 const NAME = /^[a-zA-Z0-9_.-]{1,255}$/;
-const TOP_KEYS = ['applicationName', 'streamName', 'streamArn', 'streams', 'processorFactory', 'kinesisClient', 'dynamoDbClient', 'leaseRefresher', 'clientConfig', 'initialPosition', 'workerId', 'logger', 'clock', 'leases', 'leaseTable', 'retrieval', 'shardSync', 'processing', 'metrics'] as const satisfies readonly (keyof WorkerOptions)[];
+const TOP_KEYS = ['applicationName', 'streamName', 'streamArn', 'streams', 'processorFactory', 'kinesisClient', 'dynamoDbClient', 'leaseRefresher', 'shardLister', 'recordSourceFactory', 'clientConfig', 'initialPosition', 'workerId', 'logger', 'clock', 'leases', 'leaseTable', 'retrieval', 'shardSync', 'processing', 'metrics'] as const satisfies readonly (keyof WorkerOptions)[];
 const PROCESSING_KEYS = ['maxConcurrentProcessors', 'callProcessRecordsEvenForEmptyList', 'retryBaseMs', 'retryMaxMs', 'shutdownTimeoutMs', 'onProcessorError'] as const satisfies readonly (keyof ProcessingOptions)[];
 const METRICS_KEYS = ['publisher', 'intervalMs', 'level', 'enabledDimensions'] as const satisfies readonly (keyof MetricsOptions)[];
 
@@ -261,6 +285,7 @@ export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
       throw new TypeError(`${name} must be an AWS SDK v3 ${name === 'kinesisClient' ? 'KinesisClient' : 'DynamoDBClient'} (with send()), got ${describeValue(client)}`);
     }
   }
+  for (const name of ['shardLister', 'recordSourceFactory'] as const) functionOption(o[name], name);
   if (o.leaseRefresher !== undefined && o.leaseTable !== undefined) throw new TypeError('give either leaseRefresher or leaseTable, not both');
   const leaseTable = optionGroup(o.leaseTable, 'leaseTable', LEASE_TABLE_OPTION_KEYS) as LeaseTableOptions;
   const retrieval = resolveRetrievalConfig(o.retrieval as RetrievalOptions | undefined, applicationName, 'retrieval');

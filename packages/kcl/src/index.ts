@@ -58,7 +58,12 @@ export {
   type ClientConfig,
   type ProcessorErrorAction,
   type ProcessorErrorContext,
+  type ShardListerTarget,
 } from './config.js';
+// The parts a Worker can be given instead of Kinesis: a shard lister and a record source.
+export type { RecordSource, RecordSourceFactory, RecordSourceRequest, RecordsBatch, RetrievalStats, StartPosition } from './retrieval/types.js';
+export type { ChildShard, ShardInfo, ShardLister } from '@kcl-ts/shard-sync';
+export type { HashKeyRange } from '@kcl-ts/leases';
 export {
   RETRIEVAL_DEFAULTS,
   resolveRetrievalConfig,

@@ -1,4 +1,4 @@
-import { shardIdOf, type Lease, type LeaseUpdate } from '@kcl-ts/leases';
+import { parseMultiStreamLeaseKey, shardIdOf, type Lease, type LeaseUpdate } from '@kcl-ts/leases';
 import {
   AbortError,
   isKclError,
@@ -9,12 +9,12 @@ import {
   type ShardRecordProcessor,
   type ShardRecordProcessorFactory,
 } from '@kcl-ts/processor';
-import type { ChildShard } from '@kcl-ts/shard-sync';
+import type { ChildShard, ShardHierarchyGate, ShardSyncer } from '@kcl-ts/shard-sync';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ShardCheckpointer, type LeaseWriter } from './checkpointer.js';
+import { ShardCheckpointer } from './checkpointer.js';
 import type { ProcessingConfig } from './config.js';
 import type { WorkerMetrics } from './worker-metrics.js';
-import type { RecordsBatch, RetrievalStats } from './retrieval/index.js';
+import type { RecordSource, RecordSourceFactory, RecordSourceRequest, RecordsBatch } from './retrieval/index.js';
 
 /** Lifecycle states of a {@link ShardConsumer}, in order. */
 export type ShardConsumerState = 'WAITING_ON_PARENTS' | 'INITIALIZING' | 'PROCESSING' | 'SHUTTING_DOWN' | 'DONE';
@@ -22,49 +22,58 @@ export type ShardConsumerState = 'WAITING_ON_PARENTS' | 'INITIALIZING' | 'PROCES
 /** Why a consumer shut down. */
 export type ShutdownReason = 'SHARD_END' | 'LEASE_LOST' | 'REQUESTED';
 
-/** The record source a consumer reads from (the polling fetcher in production). */
-export interface RecordSource {
-  readonly stats: RetrievalStats;
-  start(): void;
-  next(signal?: AbortSignal): Promise<RecordsBatch>;
-  stop(): Promise<void>;
+/** The lease side of a consumer: the worker's lease coordinator. */
+export interface ConsumerLeases {
+  /**
+   * True while this worker's holding of the lease is live by the monotonic clock (held, active,
+   * not past its self-fencing deadline). Checked right before every delivery.
+   */
+  holds(leaseKey: string): boolean;
+  /** The fenced lease write (checkpoints, the resolved start). */
+  updateLease(leaseKey: string, update: LeaseUpdate): Promise<Lease>;
 }
 
-/** Everything a {@link ShardConsumer} needs from its worker. */
+/** The shard-sync side of a consumer: its stream's parent gate and syncer. */
+export interface ConsumerShardSync {
+  /** Waits until every parent of the lease has finished. */
+  readonly gate: Pick<ShardHierarchyGate, 'waitUntilCanStart'>;
+  /** Creates child leases at shard end (from ChildShards, or ListShards when absent); answers lease keys. */
+  readonly syncer: Pick<ShardSyncer, 'createChildLeases'>;
+}
+
+/** What a consumer tells its worker. */
+export interface ShardConsumerListener {
+  /** `SHARD_END` was checkpointed; the children may start. */
+  shardEnded(childShardIds: readonly string[]): void | Promise<void>;
+  /** A processor callback (or the factory) threw. */
+  processorError(error: unknown): void;
+  /** Reading the shard failed for good (e.g. the shard or stream is gone). */
+  retrievalError(error: unknown): void;
+}
+
+/** The parts a {@link ShardConsumer} is built from. */
 export interface ShardConsumerDeps {
   readonly lease: Lease;
-  /** The lease's stream, named in every processor input and log line (the Worker always gives it). */
-  readonly stream?: { readonly streamName: string; readonly streamIdentifier: string };
+  /** The lease's stream, named in every processor input and log line. */
+  readonly stream: RecordSourceRequest['stream'] & {
+    /** The stream's `AT_TIMESTAMP` initial position, for a lease that has no `initialTimestamp` of its own. */
+    readonly initialTimestamp?: Date;
+  };
   /** Creates the shard's record processor. */
   readonly processorFactory: ShardRecordProcessorFactory;
   /** The Worker's resolved `processing` group. */
   readonly processing: ProcessingConfig;
   readonly clock: Clock;
   readonly logger: Logger;
-  /**
-   * True while this worker's holding of the lease is live by the monotonic clock (held, active,
-   * not past its self-fencing deadline). Checked right before every delivery.
-   */
-  readonly isHoldingLive: () => boolean;
-  /** Waits until every parent of the lease has finished. */
-  readonly waitForParents: (lease: Lease, signal: AbortSignal) => Promise<void>;
-  /** Creates the record source once the start position is known. */
-  readonly createSource: (lease: Lease) => RecordSource;
-  /** The fenced lease write (the coordinator's `updateLease`). */
-  readonly writeLease: LeaseWriter;
-  /** Creates child leases at shard end (from ChildShards, or ListShards when absent). */
-  readonly createChildLeases: (lease: Lease, childShards: readonly ChildShard[] | undefined) => Promise<readonly string[]>;
+  readonly leases: ConsumerLeases;
+  readonly shardSync: ConsumerShardSync;
+  /** Opens the shard's record source once the start position is known. */
+  readonly recordSources: RecordSourceFactory;
   /** Runs a processor callback under the worker's concurrency bound. */
   readonly limit: <T>(fn: () => Promise<T>) => Promise<T>;
   /** The worker's instruments (no-ops when metrics are off). */
   readonly metrics: WorkerMetrics;
-  readonly hooks: {
-    shardEnded(shardId: string, childShardIds: readonly string[]): void | Promise<void>;
-    /** A processor callback (or the factory) threw. */
-    processorError(shardId: string, error: unknown): void;
-    /** Reading the shard failed for good (e.g. the shard or stream is gone). */
-    retrievalError(shardId: string, error: unknown): void;
-  };
+  readonly listener: ShardConsumerListener;
 }
 
 /** Wraps a failure of the record source, to tell it apart from a processor's. */
@@ -87,7 +96,7 @@ export class ShardConsumer {
   /** The lease's key: the shard id, or `account:streamName:creationEpoch:shardId` in a multi-stream table. */
   readonly leaseKey: string;
   /** The stream fields every processor input carries. */
-  private readonly streamFields: { readonly streamName?: string; readonly streamIdentifier?: string };
+  private readonly streamFields: { readonly streamName: string; readonly streamIdentifier: string };
   private currentState: ShardConsumerState = 'WAITING_ON_PARENTS';
   private stopReason: ShutdownReason | undefined;
   /** Aborted on lease loss or a hard stop: cancels waits and is handed to processRecords. */
@@ -96,18 +105,26 @@ export class ShardConsumer {
   private readonly soft = new AbortController();
   private readonly log: Logger;
   private processor: ShardRecordProcessor | undefined;
-  private checkpointer: ShardCheckpointer | undefined;
+  /** Bound to this consumer's holding of the lease: revoked when it ends. */
+  private readonly checkpointer: ShardCheckpointer;
   private source: RecordSource | undefined;
   private lastStats = { calls: 0, timeMs: 0, failures: 0, throttled: 0, expiredIterators: 0 };
   private runPromise: Promise<ShutdownReason | undefined> | undefined;
   private failure: unknown;
-  private writesRevoked = false;
 
   constructor(private readonly deps: ShardConsumerDeps) {
     this.leaseKey = deps.lease.leaseKey;
     this.shardId = shardIdOf(deps.lease);
-    this.streamFields = deps.stream ? { streamName: deps.stream.streamName, streamIdentifier: deps.stream.streamIdentifier } : {};
-    this.log = deps.logger.child({ component: 'ShardConsumer', shardId: this.shardId, ...(deps.stream && { stream: deps.stream.streamName }) });
+    this.streamFields = { streamName: deps.stream.streamName, streamIdentifier: deps.stream.streamIdentifier };
+    this.log = deps.logger.child({ component: 'ShardConsumer', shardId: this.shardId, stream: deps.stream.streamName });
+    this.checkpointer = new ShardCheckpointer({
+      shardId: this.shardId,
+      leaseKey: this.leaseKey,
+      initialCheckpoint: deps.lease.checkpoint,
+      write: (key, update) => deps.leases.updateLease(key, update),
+      clock: deps.clock,
+      observe: (outcome, ms) => deps.metrics.checkpoint(this.shardId, ms, outcome),
+    });
   }
 
   /** The lease this consumer was started with. */
@@ -148,7 +165,7 @@ export class ShardConsumer {
    * checkpointer refuses every further write with `LeaseLostError`.
    */
   revokeWrites(): void {
-    this.writesRevoked = true;
+    this.checkpointer.revoke();
   }
 
   /** The lease is gone: stop at once, then call `leaseLost`. */
@@ -177,22 +194,12 @@ export class ShardConsumer {
     const { lease } = this.deps;
     try {
       if (lease.parentShardIds.length > 0) {
-        await this.deps.waitForParents(lease, this.soft.signal);
+        await this.deps.shardSync.gate.waitUntilCanStart(lease, { signal: this.soft.signal });
       }
       if (this.stopReason) return this.stopReason;
 
       this.currentState = 'INITIALIZING';
-      this.processor = assertProcessor(await this.deps.processorFactory(this.shardId, { shardId: this.shardId, streamName: this.streamFields.streamName ?? '', streamIdentifier: this.streamFields.streamIdentifier ?? '' }), this.shardId);
-      this.checkpointer = new ShardCheckpointer(this.shardId, lease.checkpoint, (key, update) => {
-        // Once this consumer's lease is gone, its writes are refused here, even if the worker
-        // holds the shard again by now (a new consumer owns that holding): the fence of the
-        // lease table alone cannot tell two holdings of the same worker apart.
-        if (this.writesRevoked) {
-          this.deps.metrics.checkpoint(this.shardId, 0, 'rejected');
-          return Promise.reject(new LeaseLostError(key, `the lease of ${key} held by this processor was lost; the checkpoint was not written`));
-        }
-        return this.timedWrite(key, update);
-      }, this.leaseKey);
+      this.processor = assertProcessor(await this.deps.processorFactory(this.shardId, { shardId: this.shardId, ...this.streamFields }), this.shardId);
       await this.callback(() =>
         this.processor!.initialize({
           shardId: this.shardId,
@@ -207,7 +214,7 @@ export class ShardConsumer {
       this.currentState = 'PROCESSING';
       const start = await this.resolveStart(lease);
       if (this.stopReason) return await this.shutdown(this.stopReason);
-      this.source = this.deps.createSource(start);
+      this.source = this.openSource(start);
       this.source.start();
       const end = await this.processLoop();
       return await this.shutdown(end ? 'SHARD_END' : this.stopReason ?? 'REQUESTED', end);
@@ -218,11 +225,11 @@ export class ShardConsumer {
       if (error instanceof RetrievalFailure) {
         this.failure = error.original;
         this.log.error({ err: error.original }, 'reading the shard failed');
-        this.deps.hooks.retrievalError(this.shardId, error.original);
+        this.deps.listener.retrievalError(error.original);
       } else {
         this.failure = error;
         this.log.error({ err: error }, 'shard consumer failed');
-        this.deps.hooks.processorError(this.shardId, error);
+        this.deps.listener.processorError(error);
       }
       return await this.shutdown(this.stopReason ?? 'REQUESTED');
     } finally {
@@ -244,10 +251,24 @@ export class ShardConsumer {
   private async resolveStart(lease: Lease): Promise<Lease> {
     if (lease.checkpoint.sequenceNumber !== 'LATEST') return lease;
     const initialTimestamp = this.deps.clock.now();
-    const resolved = await this.deps.writeLease(lease.leaseKey, { checkpoint: { sequenceNumber: 'AT_TIMESTAMP', subSequenceNumber: 0 }, initialTimestamp });
+    const resolved = await this.checkpointer.resolveLatestStart(initialTimestamp);
     this.log.debug({ initialTimestamp }, 'resolved LATEST to AT_TIMESTAMP for every later owner');
-    this.checkpointer!.resolvedStart(resolved.checkpoint);
     return { ...resolved, checkpoint: lease.checkpoint };
+  }
+
+  /** Opens the record source at the lease's position (`AT_TIMESTAMP`: the lease's own timestamp, else the stream's). */
+  private openSource(lease: Lease): RecordSource {
+    const { stream } = this.deps;
+    const initialTimestamp = lease.initialTimestamp !== undefined ? new Date(lease.initialTimestamp) : stream.initialTimestamp;
+    return this.deps.recordSources({
+      shardId: this.shardId,
+      leaseKey: this.leaseKey,
+      stream: { streamName: stream.streamName, streamIdentifier: stream.streamIdentifier },
+      ...(lease.hashKeyRange && { hashKeyRange: lease.hashKeyRange }),
+      start: { checkpoint: lease.checkpoint, ...(initialTimestamp !== undefined && { initialTimestamp }) },
+      emptyBatches: this.deps.processing.callProcessRecordsEvenForEmptyList,
+      logger: this.deps.logger.child({ stream: stream.streamName }),
+    });
   }
 
   /** Delivers batches until the shard ends (returns the final batch) or a stop is requested (returns undefined). */
@@ -263,6 +284,7 @@ export class ShardConsumer {
         throw new RetrievalFailure(error);
       }
       this.recordFetchMetrics();
+      // Empty batches come only when asked for (`emptyBatches`), and the shard-end batch.
       if (batch.records.length > 0 || this.deps.processing.callProcessRecordsEvenForEmptyList) {
         await this.deliver(batch);
       }
@@ -271,7 +293,7 @@ export class ShardConsumer {
   }
 
   private async deliver(batch: RecordsBatch): Promise<void> {
-    const checkpointer = this.checkpointer!;
+    const checkpointer = this.checkpointer;
     const last = batch.records.at(-1);
     const started = this.deps.clock.elapsed();
     let processorMs = 0;
@@ -316,22 +338,9 @@ export class ShardConsumer {
     this.deps.metrics.batchProcessed(this.shardId, batch.records.length, batch.records.reduce((n, r) => n + r.data.byteLength, 0), processorMs, this.deps.clock.elapsed() - started);
   }
 
-  /** A fenced lease write of the checkpointer, measured. */
-  private async timedWrite(key: string, update: LeaseUpdate): Promise<Lease> {
-    const started = this.deps.clock.elapsed();
-    try {
-      const lease = await this.deps.writeLease(key, update);
-      this.deps.metrics.checkpoint(this.shardId, this.deps.clock.elapsed() - started, 'ok');
-      return lease;
-    } catch (error) {
-      this.deps.metrics.checkpoint(this.shardId, this.deps.clock.elapsed() - started, isKclError(error, 'LEASE_LOST') ? 'rejected' : 'failed');
-      throw error;
-    }
-  }
-
   /** Throws `LeaseLostError` (and aborts the processor's signal) if the holding is no longer live. */
   private assertHoldingLive(): void {
-    if (!this.writesRevoked && this.deps.isHoldingLive()) return;
+    if (!this.checkpointer.revoked && this.deps.leases.holds(this.leaseKey)) return;
     const error = new LeaseLostError(this.shardId, `the lease of ${this.shardId} is no longer held by this worker (its renewal deadline passed); the batch was not delivered`);
     this.revokeWrites();
     this.stop('LEASE_LOST');
@@ -344,7 +353,7 @@ export class ShardConsumer {
       { err: error, attempt, records: records.length, firstSequenceNumber: records[0]?.sequenceNumber, lastSequenceNumber: records.at(-1)?.sequenceNumber },
       'processRecords threw; the batch will not be skipped unless onProcessorError says so',
     );
-    this.deps.hooks.processorError(this.shardId, error);
+    this.deps.listener.processorError(error);
     const hook = this.deps.processing.onProcessorError;
     if (!hook) return 'retry';
     try {
@@ -359,7 +368,7 @@ export class ShardConsumer {
     this.currentState = 'SHUTTING_DOWN';
     const processor = this.processor;
     const checkpointer = this.checkpointer;
-    if (!processor || !checkpointer) return reason;
+    if (!processor) return reason;
     try {
       if (reason === 'SHARD_END') {
         await this.endShard(finalBatch?.childShards);
@@ -377,7 +386,7 @@ export class ShardConsumer {
         return 'LEASE_LOST';
       }
       this.log.error({ err: error, reason }, 'processor shutdown callback failed');
-      this.deps.hooks.processorError(this.shardId, error);
+      this.deps.listener.processorError(error);
       // Let the worker start a new consumer for the lease if it still holds it.
       this.failure ??= error;
     }
@@ -387,7 +396,7 @@ export class ShardConsumer {
   /** Creates the children, lets the processor checkpoint SHARD_END (retrying until it does), then reports it. */
   private async endShard(childShards: readonly ChildShard[] | undefined): Promise<void> {
     const processor = this.processor!;
-    const checkpointer = this.checkpointer!;
+    const checkpointer = this.checkpointer;
     checkpointer.markShardEnd();
     let children: readonly string[] = childShards?.map((c) => c.shardId) ?? [];
     // A worker that lost the parent's lease (a stall past its renewal deadline) must not create
@@ -395,7 +404,9 @@ export class ShardConsumer {
     // deleted their leases since; created again, they would restart at TRIM_HORIZON.
     this.assertHoldingLive();
     try {
-      children = await this.deps.createChildLeases(this.deps.lease, childShards);
+      // The processor is told shard ids; the syncer answers lease keys.
+      const keys = await this.deps.shardSync.syncer.createChildLeases(this.deps.lease, childShards);
+      children = keys.map((key) => parseMultiStreamLeaseKey(key)?.shardId ?? key);
     } catch (error) {
       // Shard sync creates them later; the parent's SHARD_END still gates them correctly.
       this.log.warn({ err: error }, 'creating child leases at shard end failed; shard sync will retry');
@@ -412,14 +423,14 @@ export class ShardConsumer {
         // A failing shardEnded (its sink is down, a checkpoint write failed) is called again:
         // the children cannot start before SHARD_END is checkpointed.
         this.log.error({ err: error, attempt }, 'shardEnded failed; calling it again after a backoff');
-        this.deps.hooks.processorError(this.shardId, error);
+        this.deps.listener.processorError(error);
       }
       if (checkpointer.shardEndCheckpointed) break;
       this.log.error({ attempt }, 'SHARD_END is not checkpointed yet; children cannot start until it is');
       if (this.stopReason) return;
       await this.deps.clock.sleep(Math.min(this.deps.processing.retryMaxMs, this.deps.processing.retryBaseMs * 2 ** Math.min(attempt - 1, 20)), this.soft.signal);
     }
-    await this.deps.hooks.shardEnded(this.shardId, children);
+    await this.deps.listener.shardEnded(children);
   }
 
   private callback<T>(fn: () => T | Promise<T>): Promise<T> {

@@ -1,15 +1,16 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
-import { DynamoDbLeaseRefresher, InvalidLeaseItemError, LeaseCoordinator, parseMultiStreamLeaseKey, shardIdOf, type InvalidLeaseItem, type Lease, type LeaseLostReason, type LeaseRefresher } from '@kcl-ts/leases';
+import { DynamoDbLeaseRefresher, InvalidLeaseItemError, LeaseCoordinator, shardIdOf, type InvalidLeaseItem, type Lease, type LeaseLostReason, type LeaseRefresher } from '@kcl-ts/leases';
 import { InvalidStateError, ShutdownError, type Logger } from '@kcl-ts/processor';
 import pLimit from 'p-limit';
 import { clientConfigs, resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from './config.js';
 import { TypedEmitter, type WorkerEvents } from './events.js';
 import { EmfMetricsPublisher, MetricsCollector } from './metrics.js';
 import { WorkerMetrics } from './worker-metrics.js';
-import { FanOutRecordsFetcher, PollingRecordsFetcher, PrefetchBudget, registerStreamConsumer } from './retrieval/index.js';
-import { processorContext, ShardConsumer, type RecordSource, type ShutdownReason } from './shard-consumer.js';
+import { PrefetchBudget, registerStreamConsumer, type RecordSourceFactory } from './retrieval/index.js';
+import { kinesisRecordSources } from './retrieval/kinesis-record-sources.js';
+import { processorContext, ShardConsumer, type ShutdownReason } from './shard-consumer.js';
 import { StreamSet, type StreamHandle } from './streams/stream-set.js';
 
 /**
@@ -62,6 +63,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly dynamoDb: DynamoDBClient;
   private readonly ownsClients: { kinesis: boolean; dynamoDb: boolean };
   private readonly refresher: LeaseRefresher;
+  /** Opens each shard's record source: the Kinesis fetchers, or the application's `recordSourceFactory`. */
+  private readonly recordSources: RecordSourceFactory;
+  /** True when records come from Kinesis (not from a `recordSourceFactory`) in fan-out mode. */
+  private readonly fanOut: boolean;
   private readonly consumers = new Map<string, ShardConsumer>();
   /** Shards being drained for a graceful handoff: their consumer's end must not release the lease. */
   private readonly draining = new Set<string>();
@@ -74,6 +79,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly collector: MetricsCollector | undefined;
   private readonly metrics: WorkerMetrics;
   private readonly lifetime = new AbortController();
+  private readonly shardLister: WorkerOptions['shardLister'];
   private parts: Parts | undefined;
   private currentState: WorkerState = 'NEW';
   private startPromise: Promise<void> | undefined;
@@ -89,7 +95,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.kinesis = options.kinesisClient ?? new KinesisClient({ ...built.kinesis, ...LEAN_CLIENT, requestHandler: new NodeHttpHandler(REQUEST_TIMEOUTS) });
     this.dynamoDb = options.dynamoDbClient ?? new DynamoDBClient({ ...built.dynamoDb, ...LEAN_CLIENT, requestHandler: new NodeHttpHandler(REQUEST_TIMEOUTS) });
     this.ownsClients = { kinesis: !options.kinesisClient, dynamoDb: !options.dynamoDbClient };
-    this.subscribeClient = this.config.retrieval.mode === 'fanout' ? subscribeClientFor(options, this.kinesis, built.kinesis) : undefined;
+    this.fanOut = this.config.retrieval.mode === 'fanout' && options.recordSourceFactory === undefined;
+    this.subscribeClient = this.fanOut ? subscribeClientFor(options, this.kinesis, built.kinesis) : undefined;
     const { clock, logger } = this.config;
     this.refresher =
       options.leaseRefresher ??
@@ -107,6 +114,17 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       );
     this.limit = pLimit(this.config.processing.maxConcurrentProcessors);
     this.prefetchBudget = new PrefetchBudget(this.config.retrieval.prefetchMaxBytesPerWorker);
+    this.recordSources =
+      options.recordSourceFactory ??
+      kinesisRecordSources({
+        config: this.config.retrieval,
+        kinesisClient: this.kinesis,
+        ...(this.subscribeClient && { subscribeClient: this.subscribeClient.client }),
+        clock,
+        budget: this.prefetchBudget,
+        streamOf: (id) => this.parts?.streams.handles().find((h) => h.streamIdentifier === id),
+      });
+    this.shardLister = options.shardLister;
     const { level, enabledDimensions, publisher: given } = this.config.metrics;
     const publisher = given === false || level === 'NONE' ? undefined : given ?? new EmfMetricsPublisher(logger.child({ component: 'metrics' }), 'KclTs', clock);
     this.collector = publisher && new MetricsCollector(publisher, { level, enabledDimensions, logger: this.log });
@@ -177,6 +195,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     });
     streamSet = new StreamSet({
       kinesisClient: this.kinesis,
+      shardLister: this.shardLister,
       refresher,
       streams: config.streams,
       single: config.stream && { stream: config.stream, streamName: streamNameOf(config.stream), label: config.streamLabel!, initialPosition: config.initialPosition },
@@ -186,7 +205,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       signal,
       isLeader: () => coordinator.isLeader(),
       latestLeases: () => coordinator.latestLeases(),
-      prepare: (handle, s) => (config.retrieval.mode === 'fanout' ? this.registerConsumer(handle, s) : Promise.resolve()),
+      prepare: (handle, s) => (this.fanOut ? this.registerConsumer(handle, s) : Promise.resolve()),
       onStreamRemoved: (handle) => this.stopStream(handle),
       onStreamError: (label, error) => this.reportStreamError(label, error),
       onError: (error) => this.reportError(error),
@@ -202,7 +221,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     coordinator.on('handedOff', (_lease, _to, ms) => this.metrics.handoff(ms));
     coordinator.on('roleChanged', (role, holder) => this.emit('roleChanged', { workerId: this.workerId, role, holder }));
     try {
-      if (config.retrieval.mode === 'fanout') assertHttp2ForAws(this.subscribeClient!);
+      if (this.subscribeClient) assertHttp2ForAws(this.subscribeClient);
       await refresher.createLeaseTableIfNotExists(signal);
       await streams.start();
       await coordinator.start();
@@ -388,68 +407,35 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const { config } = this;
     const shardId = shardIdOf(lease);
     const events = { shardId, ...this.streamOf(lease), workerId: this.workerId };
+    const initialPosition = handle.initialPosition;
     const consumer = new ShardConsumer({
       lease,
-      stream: { streamName: handle.streamName, streamIdentifier: handle.streamIdentifier },
+      stream: { streamName: handle.streamName, streamIdentifier: handle.streamIdentifier, ...(typeof initialPosition === 'object' && { initialTimestamp: initialPosition.timestamp }) },
       processorFactory: config.processorFactory,
       processing: config.processing,
       clock: config.clock,
       logger: config.logger,
-      isHoldingLive: () => parts.coordinator.holds(lease.leaseKey),
-      waitForParents: (l, signal) => handle.gate.waitUntilCanStart(l, { signal }),
-      createSource: (l) => this.createSource(l, handle),
-      writeLease: (key, update) => parts.coordinator.updateLease(key, update),
-      // The processor is told shard ids; the syncer answers lease keys.
-      createChildLeases: async (l, children) => (await handle.syncer.createChildLeases(l, children)).map((key) => parseMultiStreamLeaseKey(key)?.shardId ?? key),
-      limit: (fn) => this.limit(fn),
+      leases: parts.coordinator,
+      shardSync: handle,
+      recordSources: this.recordSources,
+      limit: this.limit,
       metrics: handle.metrics,
-      hooks: {
-        shardEnded: async (_shardId, childShardIds) => {
+      listener: {
+        shardEnded: async (childShardIds) => {
           handle.gate.notifyShardEnded(shardId);
           this.emit('shardEnded', { ...events, childShardIds });
           // A finished lease is never taken again; releasing it lets cleanup delete it later.
           await parts.coordinator.releaseLease(lease.leaseKey).catch((e: unknown) => handle.logger.warn({ err: e, shardId }, 'releasing a finished lease failed'));
         },
-        processorError: (_shardId, error) => {
+        processorError: (error) => {
           handle.metrics.processorError(shardId);
           this.emit('processorError', { ...events, error });
         },
-        retrievalError: (_shardId, error) => this.reportStreamError(handle.label, error instanceof Error ? error : new Error(String(error))),
+        retrievalError: (error) => this.reportStreamError(handle.label, error instanceof Error ? error : new Error(String(error))),
       },
     });
     this.consumers.set(lease.leaseKey, consumer);
     void consumer.run().then((reason) => this.onConsumerDone(consumer, reason));
-  }
-
-  /** The record source of a lease whose start position is known: polling, or fan-out. */
-  private createSource(lease: Lease, handle: StreamHandle): RecordSource {
-    const { config } = this;
-    const initialTimestamp = initialTimestampOf(lease, handle);
-    const shardId = shardIdOf(lease);
-    const common = {
-      shardId,
-      ...(lease.hashKeyRange && { hashKeyRange: lease.hashKeyRange }),
-      start: { checkpoint: lease.checkpoint, ...(initialTimestamp !== undefined && { initialTimestamp }) },
-      config: config.retrieval,
-      clock: config.clock,
-      logger: handle.logger,
-      deliverEmptyBatches: config.processing.callProcessRecordsEvenForEmptyList,
-      budget: this.prefetchBudget,
-    };
-    if (config.retrieval.mode === 'polling') return new PollingRecordsFetcher({ kinesisClient: this.kinesis, stream: handle.stream, ...common });
-    const metrics = handle.metrics;
-    return new FanOutRecordsFetcher({
-      kinesisClient: this.subscribeClient!.client,
-      consumerArn: handle.consumerArn!,
-      ...common,
-      // A safety net for endpoints that never send the final ChildShards event (the Kinesis Mock).
-      shardEndProbe: { kinesisClient: this.kinesis, stream: handle.stream },
-      listener: {
-        subscribed: (reason) => metrics.subscribed(shardId, reason),
-        resourceInUse: () => metrics.subscribeResourceInUse(shardId),
-        limitExceeded: () => metrics.subscribeLimitExceeded(shardId),
-      },
-    });
   }
 
   /**
@@ -575,12 +561,6 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   protected override onListenerError(event: string, error: unknown): void {
     this.log.error({ err: error, event }, 'a Worker event listener threw');
   }
-}
-
-function initialTimestampOf(lease: Lease, handle: StreamHandle): Date | undefined {
-  if (lease.initialTimestamp !== undefined) return new Date(lease.initialTimestamp);
-  const ip = handle.initialPosition;
-  return typeof ip === 'object' ? ip.timestamp : undefined;
 }
 
 function streamNameOf(stream: { streamName: string } | { streamArn: string }): string {

@@ -20,7 +20,7 @@ async function setup(): Promise<{ store: InMemoryLeaseRefresher; cp: ShardCheckp
     held = next;
     return next;
   };
-  return { store, cp: new ShardCheckpointer(SHARD, extended('TRIM_HORIZON'), write), stored: async () => (await store.getLease(SHARD))! };
+  return { store, cp: new ShardCheckpointer({ shardId: SHARD, initialCheckpoint: extended('TRIM_HORIZON'), write }), stored: async () => (await store.getLease(SHARD))! };
 }
 
 describe('ShardCheckpointer', () => {

@@ -11,9 +11,9 @@ import {
 } from '@kcl-ts/processor';
 import { FakeClock } from '@kcl-ts/processor/testing';
 import { describe, expect, it } from 'vitest';
-import type { RecordsBatch } from '../src/retrieval/index.js';
+import type { RecordSource, RecordsBatch } from '../src/retrieval/index.js';
 import { WorkerMetrics } from '../src/worker-metrics.js';
-import { ShardConsumer, type RecordSource, type ShardConsumerDeps } from '../src/shard-consumer.js';
+import { ShardConsumer, type ShardConsumerDeps } from '../src/shard-consumer.js';
 
 const SHARD = 'shardId-000000000001';
 const baseLease: Lease = { leaseKey: SHARD, leaseOwner: 'me', leaseCounter: 3, checkpoint: extended('TRIM_HORIZON'), ownerSwitchesSinceCheckpoint: 0, parentShardIds: [], childShardIds: [] };
@@ -44,7 +44,14 @@ interface Harness {
   stored(): Lease;
 }
 
-function harness(processor: () => ShardRecordProcessor | undefined, source: RecordSource, extra: Partial<ShardConsumerDeps> & { lease?: Lease } = {}): Harness {
+/** Overrides of the consumer's parts: whether the holding is live, and how children are created. */
+interface Extra {
+  readonly lease?: Lease;
+  readonly holds?: () => boolean;
+  readonly createChildLeases?: ShardConsumerDeps['shardSync']['syncer']['createChildLeases'];
+}
+
+function harness(processor: () => ShardRecordProcessor | undefined, source: RecordSource, extra: Extra = {}): Harness {
   const writes: LeaseUpdate[] = [];
   const errors: unknown[] = [];
   const sources: Lease[] = [];
@@ -52,23 +59,24 @@ function harness(processor: () => ShardRecordProcessor | undefined, source: Reco
   let stored = extra.lease ?? baseLease;
   const consumer = new ShardConsumer({
     lease: stored,
+    stream: { streamName: 's', streamIdentifier: 's' },
     processorFactory: processor as () => ShardRecordProcessor,
     processing: resolveProcessingConfig({ retryBaseMs: 10, retryMaxMs: 10 }),
     clock,
     logger: silentLogger(),
-    isHoldingLive: () => true,
-    waitForParents: async () => undefined,
-    createSource: (l) => (sources.push(l), source),
-    writeLease: async (_key, update) => {
-      writes.push(update);
-      stored = applyLeaseUpdate(stored, update);
-      return stored;
+    leases: {
+      holds: extra.holds ?? (() => true),
+      updateLease: async (_key, update) => {
+        writes.push(update);
+        stored = applyLeaseUpdate(stored, update);
+        return stored;
+      },
     },
-    createChildLeases: async () => [],
+    shardSync: { gate: { waitUntilCanStart: async () => undefined }, syncer: { createChildLeases: extra.createChildLeases ?? (async () => []) } },
+    recordSources: (request) => (sources.push({ ...stored, checkpoint: request.start.checkpoint }), source),
     limit: (fn) => fn(),
     metrics: new WorkerMetrics(undefined, 'w', 's'),
-    hooks: { shardEnded: () => undefined, processorError: (_s, e) => errors.push(e), retrievalError: (_s, e) => errors.push(e) },
-    ...extra,
+    listener: { shardEnded: () => undefined, processorError: (e) => errors.push(e), retrievalError: (e) => errors.push(e) },
   });
   return { consumer, writes, errors, sources, clock, stored: () => stored };
 }
@@ -146,7 +154,7 @@ describe('ShardConsumer guarantees', () => {
         },
       }),
       batches(batch('100'), batch('200')),
-      { isHoldingLive: () => live },
+      { holds: () => live },
     );
     expect(await h.consumer.run()).toBe('LEASE_LOST');
     expect(delivered).toEqual(['100']);
@@ -172,7 +180,7 @@ describe('ShardConsumer guarantees', () => {
       }),
       batches(batch('100'), { records: [], shardEnded: true, bytes: 0, childShards: [{ shardId: 'shardId-000000000002', parentShards: [SHARD], hashKeyRange: { startingHashKey: '0', endingHashKey: '1' } }] }),
       {
-        isHoldingLive: () => live,
+        holds: () => live,
         createChildLeases: async (_lease, children) => {
           created.push(...(children ?? []).map((c) => c.shardId));
           return created;

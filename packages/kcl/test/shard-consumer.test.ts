@@ -4,8 +4,8 @@ import { extended, LeaseLostError, silentLogger, type KinesisClientRecord } from
 import { FakeClock } from '@kcl-ts/processor/testing';
 import { describe, expect, it } from 'vitest';
 import { WorkerMetrics } from '../src/worker-metrics.js';
-import { ShardConsumer, type RecordSource } from '../src/shard-consumer.js';
-import type { RecordsBatch } from '../src/retrieval/index.js';
+import { ShardConsumer } from '../src/shard-consumer.js';
+import type { RecordSource, RecordsBatch } from '../src/retrieval/index.js';
 
 const SHARD = 'shardId-000000000001';
 const lease: Lease = { leaseKey: SHARD, leaseOwner: 'me', leaseCounter: 3, checkpoint: extended('TRIM_HORIZON'), ownerSwitchesSinceCheckpoint: 0, parentShardIds: [], childShardIds: [] };
@@ -46,15 +46,14 @@ describe('ShardConsumer', () => {
       processing: resolveProcessingConfig({ retryBaseMs: 10, retryMaxMs: 10 }),
       clock: new FakeClock(),
       logger: silentLogger(),
-      isHoldingLive: () => true,
-      waitForParents: async () => undefined,
-      createSource: () => oneBatch({ records: [record('100')], shardEnded: false, bytes: 0 }),
+      stream: { streamName: 's', streamIdentifier: 's' },
       // The coordinator would accept this write: the worker holds the shard again by now.
-      writeLease: async (_key, update) => (writes.push(update), lease),
-      createChildLeases: async () => [],
+      leases: { holds: () => true, updateLease: async (_key, update) => (writes.push(update), lease) },
+      shardSync: { gate: { waitUntilCanStart: async () => undefined }, syncer: { createChildLeases: async () => [] } },
+      recordSources: () => oneBatch({ records: [record('100')], shardEnded: false, bytes: 0 }),
       limit: (fn) => fn(),
       metrics: new WorkerMetrics(undefined, 'w', 's'),
-      hooks: { shardEnded: () => undefined, processorError: () => undefined, retrievalError: () => undefined },
+      listener: { shardEnded: () => undefined, processorError: () => undefined, retrievalError: () => undefined },
     });
     const done = consumer.run();
     await started;

@@ -37,6 +37,12 @@ export class InMemoryLeaseRefresher implements LeaseRefresher {
     this.leases.set(lease.leaseKey, structuredClone(lease));
   }
 
+  /** A copy of a stored lease, read synchronously without counting a call (test inspection only). */
+  peek(leaseKey: string): Lease | undefined {
+    const lease = this.leases.get(leaseKey);
+    return lease && structuredClone(lease);
+  }
+
   /** Total number of calls made, over every operation. */
   get totalCalls(): number {
     return Object.values(this.calls).reduce((a, b) => a + b, 0);

@@ -91,7 +91,7 @@ export interface FanOutRecordsFetcherDeps {
   readonly logger?: Logger;
   /** Source of randomness for backoff jitter (tests). @default Math.random */
   readonly random?: () => number;
-  /** Queue events with no records too (the Worker's `callProcessRecordsEvenForEmptyList`). @default false */
+  /** Queue events with no records too (`RecordSourceRequest.emptyBatches`). @default false */
   readonly deliverEmptyBatches?: boolean;
   /** A prefetch memory budget shared with the worker's other shards. */
   readonly budget?: PrefetchBudget;

@@ -54,7 +54,7 @@ export interface PollingRecordsFetcherDeps {
   readonly logger?: Logger;
   /** Source of randomness for backoff jitter (tests). @default Math.random */
   readonly random?: () => number;
-  /** Queue batches with no records too (the Worker's `callProcessRecordsEvenForEmptyList`). @default false */
+  /** Queue batches with no records too (`RecordSourceRequest.emptyBatches`). @default false */
   readonly deliverEmptyBatches?: boolean;
   /** A prefetch memory budget shared with the worker's other shards (`prefetchMaxBytesPerWorker`). */
   readonly budget?: PrefetchBudget;

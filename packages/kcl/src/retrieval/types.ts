@@ -2,7 +2,8 @@
  * Shapes shared by the record retrieval components.
  * @module
  */
-import type { ExtendedSequenceNumber, KinesisClientRecord } from '@kcl-ts/processor';
+import type { HashKeyRange } from '@kcl-ts/leases';
+import type { ExtendedSequenceNumber, KinesisClientRecord, Logger } from '@kcl-ts/processor';
 import type { ChildShard } from '@kcl-ts/shard-sync';
 
 /** Where a fetcher starts reading a shard. */
@@ -20,7 +21,10 @@ export interface StartPosition {
 
 /** What one GetRecords call produced, after deaggregation and filtering. */
 export interface RecordsBatch {
-  /** User records in shard order (KPL aggregates expanded). Empty only for a shard-end batch. */
+  /**
+   * User records in shard order (KPL aggregates expanded). Empty only for a shard-end batch,
+   * or when the consumer asked for empty batches ({@link RecordSourceRequest.emptyBatches}).
+   */
   readonly records: readonly KinesisClientRecord[];
   /** How far the batch was behind the tip of the shard, when Kinesis reported it. */
   readonly millisBehindLatest?: number;
@@ -60,3 +64,48 @@ export interface RetrievalStats {
   /** `MillisBehindLatest` of the last GetRecords response, including empty ones. */
   readonly lastMillisBehindLatest?: number;
 }
+
+/**
+ * Where a shard consumer reads its records from: one shard of one stream, from a position,
+ * batch by batch. The Worker's record sources are the polling fetcher (GetRecords) and the
+ * fan-out fetcher (SubscribeToShard); `recordSourceFactory` replaces them.
+ */
+export interface RecordSource {
+  /** The source's counters (MillisBehindLatest and the retrieval metrics come from here). */
+  readonly stats: RetrievalStats;
+  /** Starts reading (in the background, ahead of `next`). Called once. */
+  start(): void;
+  /**
+   * The next batch, in shard order. A batch with `shardEnded` is the last one; a source that
+   * cannot go on rejects (the consumer reports it and the worker restarts the consumer after
+   * a backoff). Rejects with the signal's reason once `signal` aborts.
+   */
+  next(signal?: AbortSignal): Promise<RecordsBatch>;
+  /** Stops reading and releases what the source holds (connections, subscriptions). Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** What a {@link RecordSourceFactory} is asked for. */
+export interface RecordSourceRequest {
+  /** The shard to read. */
+  readonly shardId: string;
+  /** The lease's key: the shard id, or `account:streamName:creationEpoch:shardId` in a multi-stream table. */
+  readonly leaseKey: string;
+  /** The shard's stream; `streamIdentifier` is the stream name in a single-stream application. */
+  readonly stream: { readonly streamName: string; readonly streamIdentifier: string };
+  /** The shard's hash key range, when the lease records it (records outside it are dropped). */
+  readonly hashKeyRange?: HashKeyRange;
+  /** Where to start: the lease's checkpoint (a `LATEST` start has been resolved to `AT_TIMESTAMP` before). */
+  readonly start: StartPosition;
+  /**
+   * True when the consumer hands batches without records to `processRecords` (the Worker's
+   * `processing.callProcessRecordsEvenForEmptyList`): the source then yields one for every
+   * empty response. When false it yields only batches with records, and the shard-end batch.
+   */
+  readonly emptyBatches: boolean;
+  /** The worker's logger, with the stream's name. */
+  readonly logger: Logger;
+}
+
+/** Opens the record source of one shard lease; called each time a consumer starts on a lease. */
+export type RecordSourceFactory = (request: RecordSourceRequest) => RecordSource;

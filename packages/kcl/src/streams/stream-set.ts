@@ -7,7 +7,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { multiStreamScope, SINGLE_STREAM_SCOPE, type Lease, type LeaseRefresher, type LeaseScope } from '@kcl-ts/leases';
 import type { Clock, InitialPosition, Logger } from '@kcl-ts/processor';
-import { LeaseCleanup, PeriodicShardSync, ShardDetector, ShardHierarchyGate, ShardSyncer, type ShardSyncConfig, type ShardSyncResult } from '@kcl-ts/shard-sync';
+import { LeaseCleanup, PeriodicShardSync, ShardDetector, ShardHierarchyGate, ShardSyncer, type ShardLister, type ShardSyncConfig, type ShardSyncResult } from '@kcl-ts/shard-sync';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import { describeStreamIdentity } from './stream-identity.js';
 import type { ResolvedStreamConfig, StreamReference, StreamsConfig } from './stream-options.js';
@@ -27,7 +27,8 @@ export interface StreamHandle {
   readonly stream: StreamReference;
   readonly initialPosition: InitialPosition;
   readonly scope: LeaseScope;
-  readonly detector: ShardDetector;
+  /** Lists the stream's shards (a `ShardDetector` unless the Worker was given `shardLister`). */
+  readonly detector: ShardLister;
   readonly syncer: ShardSyncer;
   readonly gate: ShardHierarchyGate;
   readonly periodicSync: PeriodicShardSync;
@@ -42,6 +43,8 @@ export interface StreamHandle {
 /** What a {@link StreamSet} needs from its worker. */
 export interface StreamSetDeps {
   readonly kinesisClient: KinesisClient;
+  /** The Worker's `shardLister`; `undefined`: ListShards on `kinesisClient`. */
+  readonly shardLister?: ((stream: { readonly streamName: string; readonly stream: StreamReference }) => ShardLister) | undefined;
   readonly refresher: LeaseRefresher;
   /** `undefined`: a single-stream application reading `single`. */
   readonly streams: StreamsConfig | undefined;
@@ -166,7 +169,9 @@ export class StreamSet {
     const { deps } = this;
     const logger = deps.logger.child({ stream: config.label });
     const common = { clock: deps.clock, logger };
-    const detector = new ShardDetector({ kinesisClient: deps.kinesisClient, stream: config.stream, listShards: deps.shardSync.listShards, ...common });
+    const detector =
+      deps.shardLister?.({ streamName: config.streamName, stream: config.stream }) ??
+      new ShardDetector({ kinesisClient: deps.kinesisClient, stream: config.stream, listShards: deps.shardSync.listShards, ...common });
     const syncer = new ShardSyncer({ refresher: deps.refresher, detector, initialPosition: config.initialPosition, scope, ...common });
     const gate = new ShardHierarchyGate({ refresher: deps.refresher, detector, scope, config: deps.shardSync, ...common });
     const label = config.label;
