@@ -15,6 +15,7 @@ describe('lease simulation, 3 workers × 24 leases', () => {
       const r = await simulateFleet({ ...small, model });
       expect(r.roundsToBalance).toBeLessThanOrEqual(3);
       expect(r.maxDoublyHeld).toBe(0);
+      expect(r.lostByLiveWorkers).toBe(0);
       expect(r.failover!.p50).toBeLessThanOrEqual(1.5);
       expect(r.failover!.max).toBeLessThanOrEqual(2);
       if (model !== KCL_TS_EVERY_WORKER) {
@@ -30,13 +31,19 @@ describe('lease simulation, 3 workers × 24 leases', () => {
     const b = await simulateFleet({ ...small, model: KCL_TS_SINGLE_SCANNER, failover: false });
     expect(b.perLeaseHour).toEqual(a.perLeaseHour);
     expect(b.roundsToBalance).toBe(a.roundsToBalance);
-    // Renewal every 3.333 s: 1,080 writes per lease-hour; with heartbeats, none per lease.
-    expect(a.perLeaseHour.renewals).toBeCloseTo(1_080, 0);
+    // The single scanner renews every 4 s (lease duration / 2.5): 900 writes per lease-hour;
+    // with heartbeats, none per lease.
+    expect(a.perLeaseHour.renewals).toBeCloseTo(900, 0);
+    // The two other workers read the role every round, and query the owner index only every
+    // 3 lease durations in a steady fleet (no new owners to signal).
+    expect(a.perLeaseHour.roleReads).toBeCloseTo((2 * 1_800 * 0.5) / 24, 0);
+    expect(a.perLeaseHour.indexQueries).toBeLessThanOrEqual((2 * 120 * 0.5) / 24 + 0.5);
     const hb = await simulateFleet({ ...small, model: KCL_TS_HEARTBEAT, failover: false });
     expect(hb.perLeaseHour.renewals).toBe(0);
     expect(totalUnits(hb.perLeaseHour)).toBeLessThan(totalUnits(a.perLeaseHour) / 2);
     // Every worker scanning costs more than one scanner.
     const every = await simulateFleet({ ...small, model: KCL_TS_EVERY_WORKER, failover: false });
+    expect(every.perLeaseHour.renewals).toBeCloseTo(1_080, 0); // every 3.333 s
     expect(every.perLeaseHour.scans).toBeGreaterThan(a.perLeaseHour.scans * 2);
     // The Java KCL 2.x model: one steal per 20 s round, so many rounds to balance.
     const java = await simulateFleet({ ...small, model: JAVA_KCL_2X, failover: false, steadySeconds: 120.3 });
