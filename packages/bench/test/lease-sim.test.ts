@@ -26,6 +26,15 @@ describe('lease simulation, 3 workers × 24 leases', () => {
     });
   }
 
+  it('the single scanner renewing every lease duration / 2.5 loses no lease to one failed renewal round and a 1 s late one; 1.6 s is past its margin', async () => {
+    const run = (slowMs: number) =>
+      simulateFleet({ ...small, steadySeconds: 600, model: KCL_TS_SINGLE_SCANNER, join: false, failover: false, renewalTrouble: { everyMs: 60_000, slowMs } });
+    expect((await run(1_000)).lostByLiveWorkers).toBe(0);
+    expect((await run(1_400)).lostByLiveWorkers).toBe(0);
+    // The margin is 10 s - 0.5 s - 2 × 4 s = 1.5 s: beyond it the leases are dropped.
+    expect((await run(1_600)).lostByLiveWorkers).toBeGreaterThan(0);
+  });
+
   it('is deterministic, and counts what each model writes and reads', async () => {
     const a = await simulateFleet({ ...small, model: KCL_TS_SINGLE_SCANNER, failover: false });
     const b = await simulateFleet({ ...small, model: KCL_TS_SINGLE_SCANNER, failover: false });

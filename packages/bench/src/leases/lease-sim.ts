@@ -106,6 +106,46 @@ function severable(inner: LeaseRefresher): { refresher: LeaseRefresher; sever():
   return { refresher, sever: () => (cut = true) };
 }
 
+/**
+ * Renewal trouble of {@link FleetSimulationOptions.renewalTrouble}: every `everyMs`, at its
+ * own phase, a worker's renewal round fails (every renewal sent at that instant, the scanner
+ * role's included, fails at once, as a timed-out request); from its next renewal on, for
+ * `slowMs`, every renewal it sends is answered `slowMs` late (a slow store: two renewals sent
+ * one after the other take twice as long).
+ */
+export interface RenewalTrouble {
+  readonly everyMs: number;
+  readonly slowMs: number;
+}
+
+/** Wraps `inner` so that its renewals (`renewLease`, `renewRole`) meet `trouble` from `firstAt` (monotonic ms) on. */
+function troubled(inner: LeaseRefresher, clock: FakeClock, trouble: RenewalTrouble, firstAt: number): LeaseRefresher {
+  let nextAt = firstAt;
+  let failAt: number | undefined;
+  let slowFrom: number | undefined;
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function' || (prop !== 'renewLease' && prop !== 'renewRole')) return value;
+      return async (...args: unknown[]) => {
+        const now = clock.elapsed();
+        if (failAt === undefined && slowFrom === undefined && now >= nextAt) failAt = now;
+        if (failAt === now) throw new DependencyError('dynamodb', 'UpdateItem', 'request timed out', { retryable: true });
+        if (failAt !== undefined) {
+          failAt = undefined;
+          slowFrom = now;
+        }
+        if (slowFrom !== undefined && now <= slowFrom + trouble.slowMs) await clock.sleep(trouble.slowMs);
+        else if (slowFrom !== undefined) {
+          slowFrom = undefined;
+          nextAt = now + trouble.everyMs;
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
 /** A running simulated fleet. */
 class SimFleet {
   readonly clock = new FakeClock(0);
@@ -126,12 +166,14 @@ class SimFleet {
   constructor(
     readonly model: LeaseModel,
     readonly random: () => number,
+    private readonly trouble?: RenewalTrouble,
   ) {
     this.store = new MeteredStore(model.shape, model.ownerIndex, model.eventualScans);
   }
 
   add(id: string): LeaseCoordinator {
-    const cut = severable(this.store);
+    const store = this.trouble === undefined ? this.store : troubled(this.store, this.clock, this.trouble, this.clock.elapsed() + Math.floor(this.random() * this.trouble.everyMs));
+    const cut = severable(store);
     const c = new LeaseCoordinator({ refresher: cut.refresher, workerId: id, clock: this.clock, config: resolveLeaseCoordinatorConfig(this.model.options), random: this.random });
     this.cuts.set(id, cut.sever);
     this.heldBy.set(id, 0);
@@ -218,6 +260,12 @@ export interface FleetSimulationOptions {
   readonly join?: boolean;
   /** Granularity of the checks, in simulated ms. @default 100 */
   readonly stepMs?: number;
+  /**
+   * Make renewals fail now and then, and the next round answer late (see {@link RenewalTrouble}),
+   * to check that the renewal cadence survives it: count {@link FleetSimulationResult.lostByLiveWorkers}.
+   * Capacity figures of such a run are not representative. @default none
+   */
+  readonly renewalTrouble?: RenewalTrouble;
 }
 
 /** Outcome of {@link simulateFleet}. */
@@ -256,7 +304,7 @@ const quantile = (sorted: readonly number[], q: number): number => sorted[Math.m
 export async function simulateFleet(sim: FleetSimulationOptions): Promise<FleetSimulationResult> {
   const realStart = performance.now();
   const random = mulberry32(sim.seed ?? 1);
-  const fleet = new SimFleet(sim.model, random);
+  const fleet = new SimFleet(sim.model, random, sim.renewalTrouble);
   const ids = Array.from({ length: sim.workers }, (_, i) => workerId(i));
   seedTable(fleet.store, sim.leases, ids);
   for (const id of ids) fleet.add(id);
