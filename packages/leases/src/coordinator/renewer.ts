@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { DuplicateWorkerIdError, LeaseLostError } from '@kcl-ts/processor';
 import type { Lease, LeaseUpdate } from '../lease.js';
-import { LEASE_WRITE_CONCURRENCY, type CoordinatorContext } from './context.js';
+import { LEASE_WRITE_CONCURRENCY, RENEWAL_CONCURRENCY, type CoordinatorContext } from './context.js';
 import type { LeaseLostReason } from './events.js';
 import type { HeldLease } from './held-leases.js';
 import { announceNewOwners } from './scanner-role.js';
@@ -44,7 +44,7 @@ export class LeaseRenewer {
     // write renews it if it lands, and waiting for it would hold up the renewal of every
     // other lease behind one slow write.
     const idle = held.all().filter((entry) => !held.mutex.isBusy(entry.lease.leaseKey));
-    await pLimit(LEASE_WRITE_CONCURRENCY).map(idle, async (entry) => {
+    await pLimit(RENEWAL_CONCURRENCY).map(idle, async (entry) => {
       try {
         if (await this.renew(entry)) renewed++;
       } catch (error) {
