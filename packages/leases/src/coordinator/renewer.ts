@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { DuplicateWorkerIdError, LeaseLostError } from '@kcl-ts/processor';
 import type { Lease, LeaseUpdate } from '../lease.js';
-import { LEASE_WRITE_CONCURRENCY, RENEWAL_CONCURRENCY, type CoordinatorContext } from './context.js';
+import { RENEWAL_CONCURRENCY, type CoordinatorContext } from './context.js';
 import type { LeaseLostReason } from './events.js';
 import type { HeldLease } from './held-leases.js';
 import { announceNewOwners } from './scanner-role.js';
