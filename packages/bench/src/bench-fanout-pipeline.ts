@@ -10,7 +10,8 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Worker } from '@kcl-ts/kcl';
 import { localCredentials, startSubscribeToShardServer } from '@kcl-ts/local';
 import { NodeHttp2Handler } from '@smithy/node-http-handler';
-import { waitUntil } from './children.js';
+import { waitUntil } from '@kcl-ts/fleet';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { BenchContext } from './context.js';
 import { figure, num, summary, type BenchReport } from './report.js';
 import { percentile, summarize } from './stats.js';
@@ -62,15 +63,16 @@ async function runOnce(ctx: BenchContext, run: number, events: number): Promise<
       const sequences: string[] = [];
       for (let i = 0; i < count; i++) {
         sequences.push(...server.putRecords(shardId, [{ partitionKey: `k${i % 8}`, data: 'x'.repeat(100) }]));
-        await new Promise((resolve) => setTimeout(resolve, GAP_MS));
+        await delay(GAP_MS);
       }
       return sequences;
     };
-    if (!(await waitUntil(() => server.open(shardId).length > 0, 60_000, 20))) throw new Error('fan-out pipeline: the Worker did not subscribe within 60 s');
+    const within = (fn: () => boolean, timeoutMs: number, what: string) => waitUntil(fn, { timeoutMs, intervalMs: 20, message: `fan-out pipeline: ${what}` });
+    await within(() => server.open(shardId).length > 0, 60_000, 'the Worker subscribed');
     const warm = await put(WARM_UP);
-    if (!(await waitUntil(() => warm.every((s) => processedAt.has(s)), 30_000, 20))) throw new Error('fan-out pipeline: warm-up records not processed within 30 s');
+    await within(() => warm.every((s) => processedAt.has(s)), 30_000, 'warm-up records processed');
     const measured = await put(events);
-    if (!(await waitUntil(() => measured.every((s) => processedAt.has(s)), 30_000, 20))) throw new Error('fan-out pipeline: records not processed within 30 s');
+    await within(() => measured.every((s) => processedAt.has(s)), 30_000, 'records processed');
     return measured.map((s) => processedAt.get(s)! - sentAt.get(s)!);
   } finally {
     await worker.shutdown();

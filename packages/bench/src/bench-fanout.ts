@@ -6,16 +6,16 @@
  * push interval, not kcl-ts's own cost.
  * @module
  */
-import type { RetrievalMode } from '@kcl-ts/fleet/worker-options';
-import { latencyRun, RATE, SHARDS, type LatencyRun } from './bench-latency.js';
+import { RETRIEVAL_MODES, type RetrievalMode } from '@kcl-ts/fleet';
+import { latencyAt, latencyRun, RATE, SHARDS, type LatencyRun } from './bench-latency.js';
 import type { BenchContext } from './context.js';
-import { figure, num, summary, type BenchReport } from './report.js';
+import { figure, num, versus, type BenchReport } from './report.js';
 import { rssRun, type RssRun } from './bench-rss.js';
+import { alternate } from './peer-run.js';
 import { median, percentile } from './stats.js';
 import { createStream, dropStreamAndTable, preload } from './streams.js';
 
 const RSS_SHARDS = 48;
-const MODES: readonly RetrievalMode[] = ['polling', 'fanout'];
 
 type ModeRun = LatencyRun & { readonly rss48: RssRun };
 
@@ -24,26 +24,20 @@ export async function benchFanOut(ctx: BenchContext): Promise<BenchReport> {
   const runs = ctx.quick ? 1 : Math.min(ctx.runs, 3);
   const records = ctx.quick ? 200 : 500;
   const perShard = ctx.quick ? 100 : 500;
-  const results: Record<RetrievalMode, ModeRun[]> = { polling: [], fanout: [] };
+  let results: Record<RetrievalMode, ModeRun[]>;
   const rssStream = `bench-efo-rss-${ctx.tag}`;
   const shards = await createStream(ctx.kinesisMock.client, rssStream, RSS_SHARDS);
   const total = await preload(ctx.kinesisMock.client, rssStream, shards, perShard, 512);
   try {
-    for (let run = 1; run <= runs; run++) {
-      for (const mode of run % 2 === 1 ? MODES : [...MODES].reverse()) {
-        ctx.log(`fanout: ${mode} run ${run}/${runs} (${records} records at ${RATE}/s on ${SHARDS} shards, then ${RSS_SHARDS} shards × ${perShard} records)`);
-        const r = { ...(await latencyRun(ctx, 'kcl-ts', run, records, mode)), rss48: await rssRun(ctx, rssStream, 'kcl-ts', run, total, mode) };
-        results[mode].push(r);
-        ctx.log(`fanout: ${mode} run ${run}: p50 ${num(percentile(r.latencies, 50), 0)} ms, CPU ${num(r.cpuPerRecordUs, 0)} µs/record, RSS at ${RSS_SHARDS} shards ${num(r.rss48.maxRssMb, 0)} MB`);
-      }
-    }
+    results = await alternate(ctx, 'fanout', RETRIEVAL_MODES, runs, async (mode, run): Promise<ModeRun> => ({ ...(await latencyRun(ctx, 'kcl-ts', run, records, mode)), rss48: await rssRun(ctx, rssStream, 'kcl-ts', run, total, mode) }), (r) =>
+      `p50 ${num(percentile(r.latencies, 50), 0)} ms, CPU ${num(r.cpuPerRecordUs, 0)} µs/record, RSS at ${RSS_SHARDS} shards ${num(r.rss48.maxRssMb, 0)} MB`,
+      ` (${records} records at ${RATE}/s on ${SHARDS} shards, then ${RSS_SHARDS} shards × ${perShard} records)`);
   } finally {
     await dropStreamAndTable(ctx.kinesisMock.client, ctx.dynamoDb, rssStream);
   }
   const efo = results.fanout;
   const polling = results.polling;
-  const per = (rs: ModeRun[], p: number) => summary(rs.map((r) => percentile(r.latencies, p)));
-  const of = (rs: ModeRun[], f: (r: ModeRun) => number) => summary(rs.map(f));
+  const of = (f: (r: ModeRun) => number) => versus(efo, polling, f);
   return {
     name: 'fanout',
     title: `Enhanced fan-out beside polling on the Kinesis Mock: latency and CPU at ${RATE} records/s on ${SHARDS} shards, memory on ${RSS_SHARDS} shards`,
@@ -55,13 +49,13 @@ export async function benchFanOut(ctx: BenchContext): Promise<BenchReport> {
       'The Kinesis Mock pushes a SubscribeToShard event about once a second, so the fan-out latency is the mock\'s push interval, not ours (on AWS an event follows a put in about 70 ms).',
     baselineLabel: 'kcl-ts polling on the Kinesis Mock',
     figures: [
-      figure({ name: 'p50 put → processRecords (the mock pushes ~1/s)', unit: 'ms', ours: per(efo, 50), baseline: per(polling, 50), digits: 0 }),
-      figure({ name: 'p99 put → processRecords (the mock pushes ~1/s)', unit: 'ms', ours: per(efo, 99), baseline: per(polling, 99), digits: 0 }),
-      figure({ name: `CPU per record at ${RATE} records/s`, unit: 'µs', ours: of(efo, (r) => r.cpuPerRecordUs), baseline: of(polling, (r) => r.cpuPerRecordUs), digits: 0 }),
-      figure({ name: `max RSS, ${SHARDS} shards`, unit: 'MB', ours: of(efo, (r) => r.maxRssMb), baseline: of(polling, (r) => r.maxRssMb), digits: 0 }),
-      figure({ name: `max RSS reading a backlog on ${RSS_SHARDS} shards`, unit: 'MB', ours: of(efo, (r) => r.rss48.maxRssMb), baseline: of(polling, (r) => r.rss48.maxRssMb), digits: 0 }),
-      figure({ name: `time to read the ${RSS_SHARDS}-shard backlog`, unit: 's', ours: of(efo, (r) => r.rss48.seconds), baseline: of(polling, (r) => r.rss48.seconds), digits: 1 }),
+      figure({ name: 'p50 put → processRecords (the mock pushes ~1/s)', unit: 'ms', ours: latencyAt(efo, 50), baseline: latencyAt(polling, 50), digits: 0 }),
+      figure({ name: 'p99 put → processRecords (the mock pushes ~1/s)', unit: 'ms', ours: latencyAt(efo, 99), baseline: latencyAt(polling, 99), digits: 0 }),
+      figure({ name: `CPU per record at ${RATE} records/s`, unit: 'µs', ...of((r) => r.cpuPerRecordUs), digits: 0 }),
+      figure({ name: `max RSS, ${SHARDS} shards`, unit: 'MB', ...of((r) => r.maxRssMb), digits: 0 }),
+      figure({ name: `max RSS reading a backlog on ${RSS_SHARDS} shards`, unit: 'MB', ...of((r) => r.rss48.maxRssMb), digits: 0 }),
+      figure({ name: `time to read the ${RSS_SHARDS}-shard backlog`, unit: 's', ...of((r) => r.rss48.seconds), digits: 1 }),
     ],
-    notes: MODES.map((m) => `${m}: pooled p50 ${num(median(results[m].flatMap((r) => r.latencies)), 0)} ms over ${results[m].reduce((n, r) => n + r.latencies.length, 0)} records`),
+    notes: RETRIEVAL_MODES.map((m) => `${m}: pooled p50 ${num(median(results[m].flatMap((r) => r.latencies)), 0)} ms over ${results[m].reduce((n, r) => n + r.latencies.length, 0)} records`),
   };
 }

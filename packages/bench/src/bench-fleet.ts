@@ -6,6 +6,8 @@
  */
 import { FLEET_LEASE_MS, KCL_MODEL_FLEET, KCL_MODEL_LABEL, OURS_FLEET, type BenchContext } from './context.js';
 import { FLEET_SHARDS, FLEET_WORKERS, runFleetSession, type SessionResult } from './fleet-session.js';
+import type { BenchmarkName } from './flags.js';
+import { alternate } from './peer-run.js';
 import { figure, num, summary, type BenchReport, type Figure } from './report.js';
 
 const SETUP_COMMON =
@@ -26,24 +28,13 @@ function perShardNote(label: string, sessions: readonly SessionResult[], pick: '
 }
 
 /** Runs the sessions; returns the failover and/or handoff reports. */
-export async function benchFleet(ctx: BenchContext, which: { handoff: boolean; failover: boolean }): Promise<BenchReport[]> {
-  const ours: SessionResult[] = [];
-  const kcl: SessionResult[] = [];
-  for (let run = 1; run <= ctx.runs; run++) {
-    const pair: [string, SessionResult[], typeof OURS_FLEET][] = [
-      ['ours', ours, OURS_FLEET],
-      ['kcl', kcl, KCL_MODEL_FLEET],
-    ];
-    if (run % 2 === 0) pair.reverse();
-    for (const [label, into, tuning] of pair) {
-      ctx.log(`fleet: ${label} run ${run}/${ctx.runs}`);
-      const result = await runFleetSession(ctx, label, run, tuning, which);
-      into.push(result);
-      const f = result.failover ? ` failover ${num(result.failover.maxMs / 1000, 2)} s` : '';
-      const h = result.handoff ? ` handoff ${num(result.handoff.maxMs / 1000, 2)} s, ${result.handoff.duplicates} duplicates` : '';
-      ctx.log(`fleet: ${label} run ${run}:${h}${f}`);
-    }
-  }
+export async function benchFleet(ctx: BenchContext, only: ReadonlySet<BenchmarkName>): Promise<BenchReport[]> {
+  const which = { handoff: only.has('handoff'), failover: only.has('failover') };
+  const tunings = { ours: OURS_FLEET, kcl: KCL_MODEL_FLEET };
+  const { ours, kcl } = await alternate(ctx, 'fleet', ['ours', 'kcl'] as const, ctx.runs, (label, run) => runFleetSession(ctx, label, run, tunings[label], which), (result) => {
+    const h = result.handoff ? ` handoff ${num(result.handoff.maxMs / 1000, 2)} s, ${result.handoff.duplicates} duplicates` : '';
+    return `${h}${result.failover ? ` failover ${num(result.failover.maxMs / 1000, 2)} s` : ''}`.trimStart();
+  });
   const errorNote = (label: string, sessions: readonly SessionResult[]): string[] => {
     const errors = sessions.flatMap((s) => s.errors);
     if (errors.length === 0) return [];
@@ -61,18 +52,11 @@ export async function benchFleet(ctx: BenchContext, which: { handoff: boolean; f
     const oursX = summary(asLease(o));
     const pass = oursX.median <= 1.5 && oursX.max <= 2;
     const figures: Figure[] = [
-      figure({
-        name: 'failover after kill -9, max over the killed worker\'s shards',
-        unit: '× lease',
-        ours: oursX,
-        baseline: summary(asLease(k)),
-        target: 'p50 ≤ 1.5×, max ≤ 2×',
-        pass,
+      figure({ name: "failover after kill -9, max over the killed worker's shards", unit: '× lease', ours: oursX, baseline: summary(asLease(k)), target: 'p50 ≤ 1.5×, max ≤ 2×', pass,
         limit:
           'expiry is judged from the taker\'s own scans: a peer needs leaseDuration without seeing the counter change (measured from the scan that last saw a ' +
           'change, which trails the renewal by up to one taker interval), then the next taker round, then the consumer start (GetShardIterator + first GetRecords) — ' +
-          'on a loaded 2-core machine the scheduling delays of the worker processes add to each step',
-      }),
+          'on a loaded 2-core machine the scheduling delays of the worker processes add to each step' }),
       figure({ name: 'failover after kill -9, max over shards', unit: 's', ours: summary(o.map((ms) => ms / 1000)), baseline: summary(k.map((ms) => ms / 1000)) }),
       figure({ name: 'failover per shard (every shard of every run)', unit: '× lease', ours: summary(asLease(oShards)), baseline: summary(asLease(kShards)) }),
     ];
@@ -80,7 +64,7 @@ export async function benchFleet(ctx: BenchContext, which: { handoff: boolean; f
       name: 'failover',
       title: 'Failover after kill -9',
       setup: `${SETUP_COMMON} The worker holding the most leases is killed with SIGKILL; failover = time from the kill until a surviving worker processes a record on every shard the killed one held (max over its shards), as a multiple of the lease duration.`,
-      baselineLabel: `${KCL_MODEL_LABEL}: lease ${FLEET_LEASE_MS} ms, renew every ${KCL_MODEL_FLEET['renewIntervalMs']} ms, taker every ${KCL_MODEL_FLEET['takerIntervalMs']} ms, 1 steal per round, hard steals, no release on stop`,
+      baselineLabel: `${KCL_MODEL_LABEL}: lease ${FLEET_LEASE_MS} ms, renew every ${KCL_MODEL_FLEET.renewIntervalMs} ms, taker every ${KCL_MODEL_FLEET.takerIntervalMs} ms, 1 steal per round, hard steals, no release on stop`,
       figures,
       notes: [perShardNote('kcl-ts', ours, 'failover'), perShardNote('KCL model', kcl, 'failover'), ...errorNote('kcl-ts', ours), ...errorNote('KCL model', kcl)],
     });
@@ -98,26 +82,10 @@ export async function benchFleet(ctx: BenchContext, which: { handoff: boolean; f
       setup: `${SETUP_COMMON} One worker gets SIGTERM (shutdownOnSignals → worker.shutdown()); handoff = time from the signal until its peers process a record on every shard it held (max over its shards). Duplicates = (key, n) pairs processed twice, counted over the whole session up to 1.5 s after the handoff.`,
       baselineLabel: `${KCL_MODEL_LABEL} — leases are not released on shutdown, so peers wait for them to expire`,
       figures: [
-        figure({
-          name: 'handoff after SIGTERM, max over its shards',
-          unit: 's',
-          ours: oSummary,
-          baseline: summary(k),
-          target: 'p50 ≤ 2 s',
-          pass: oSummary.median <= 2,
-          limit: 'the shutdown drains the processors (shutdownRequested checkpoints), releases the leases; peers notice on their next taker round (every leaseDuration/5) and start a consumer',
-        }),
-        figure({
-          name: 'duplicates during the handoff',
-          unit: 'records',
-          ours: summary(oDups),
-          baseline: summary(kDups),
-          target: '0',
-          pass: oDups.every((d) => d === 0),
-          limit: 'records processed by the stopping worker after its last checkpoint were processed again by the new owner',
-          digits: 0,
-          noRatio: true,
-        }),
+        figure({ name: 'handoff after SIGTERM, max over its shards', unit: 's', ours: oSummary, baseline: summary(k), target: 'p50 ≤ 2 s', pass: oSummary.median <= 2,
+          limit: 'the shutdown drains the processors (shutdownRequested checkpoints), releases the leases; peers notice on their next taker round (every leaseDuration/5) and start a consumer' }),
+        figure({ name: 'duplicates during the handoff', unit: 'records', ours: summary(oDups), baseline: summary(kDups), digits: 0, noRatio: true, target: '0', pass: oDups.every((d) => d === 0),
+          limit: 'records processed by the stopping worker after its last checkpoint were processed again by the new owner' }),
       ],
       notes: [perShardNote('kcl-ts', ours, 'handoff'), perShardNote('KCL model', kcl, 'handoff'), ...errorNote('kcl-ts', ours), ...errorNote('KCL model', kcl)],
     });

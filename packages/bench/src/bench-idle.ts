@@ -5,15 +5,15 @@
  * @module
  */
 import type { Shard } from '@aws-sdk/client-kinesis';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { BenchContext } from './context.js';
-import { figure, num, summary, type BenchReport } from './report.js';
-import { IMPL_LABEL, libraryOrder, measureWindow, perShard, spawnPeer, stopPeer, waitPolling, type Window } from './peer-run.js';
+import { figure, MB, num, versus, type BenchReport } from './report.js';
+import { alternate, IMPL_LABEL, LIBRARIES, measureWindow, spawnPeer, waitPolling, type Window } from './peer-run.js';
 import { createStream, dropStreamAndTable, startShardProducer } from './streams.js';
 import { median } from './stats.js';
 
 const SHARDS = 64;
 const RATE_PER_SHARD = 5;
-const MB = 1024 * 1024;
 
 interface IdleRun {
   readonly idle: Window;
@@ -31,18 +31,18 @@ async function runOnce(ctx: BenchContext, impl: 'kcl-ts' | 'lifion', run: number
   const shards: Shard[] = await createStream(kinesis.client, stream, SHARDS);
   const shardIds = shards.map((s) => s.ShardId!);
   const t0 = Date.now();
-  const child = await spawnPeer(ctx, { impl, stream, id: stream, initialPosition: 'TRIM_HORIZON' });
+  const child = await spawnPeer(ctx, { impl, stream, id: stream });
   try {
     await waitPolling(ctx, child, stream, shardIds, 3, 90_000);
     const warmSeconds = (Date.now() - t0) / 1000;
     // Let the idle pacing settle (kcl-ts backs off 250 → 500 → 1,000 ms over its first empty polls).
-    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    await delay(5_000);
     const idle = await measureWindow(ctx, child, stream, shardIds, windowS);
     const producer = startShardProducer(kinesis.client, stream, shards, 1000 / RATE_PER_SHARD);
     let loaded: Window;
     let put: number;
     try {
-      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      await delay(5_000);
       const put0 = producer.put();
       loaded = await measureWindow(ctx, child, stream, shardIds, windowS);
       put = producer.put() - put0;
@@ -53,7 +53,7 @@ async function runOnce(ctx: BenchContext, impl: 'kcl-ts' | 'lifion', run: number
     if (child.errors.length > 0) ctx.log(`idle: ${impl} run ${run} reported errors: ${child.errors.slice(0, 3).join('; ')}`);
     return { idle, loaded, put, maxRssMb: last.maxRss / MB, maxHeapMb: last.maxHeapUsed / MB, warmSeconds };
   } finally {
-    await stopPeer(child);
+    await child.stop(20_000);
     await dropStreamAndTable(kinesis.client, ctx.dynamoDb, stream, stream);
     await ctx.emulators.forget(stream);
   }
@@ -63,37 +63,22 @@ async function runOnce(ctx: BenchContext, impl: 'kcl-ts' | 'lifion', run: number
 export async function benchIdle(ctx: BenchContext): Promise<BenchReport> {
   const runs = ctx.quick ? 2 : Math.min(ctx.runs, 3);
   const windowS = ctx.quick ? 10 : 20;
-  const results: Record<'kcl-ts' | 'lifion', IdleRun[]> = { 'kcl-ts': [], lifion: [] };
-  for (let run = 1; run <= runs; run++) {
-    for (const impl of libraryOrder(run)) {
-      ctx.log(`idle: ${impl} run ${run}/${runs} (${SHARDS} shards: ${windowS} s idle, then ${windowS} s at ${RATE_PER_SHARD} records/s per shard)`);
-      const r = await runOnce(ctx, impl, run, windowS);
-      results[impl].push(r);
-      ctx.log(
-        `idle: ${impl} run ${run}: idle ${num(r.idle.cpuPercent, 1)} % of a core, ${num(median(r.idle.callsPerShardPerSecond), 2)} GetRecords/s/shard; ` +
-          `loaded ${num(r.loaded.cpuPercent, 1)} %, ${r.loaded.processed}/${r.put} records; max RSS ${num(r.maxRssMb, 0)} MB, heap ${num(r.maxHeapMb, 0)} MB`,
-      );
-    }
-  }
+  const results = await alternate(ctx, 'idle', LIBRARIES, runs, (impl, run) => runOnce(ctx, impl, run, windowS), (r) =>
+    `idle ${num(r.idle.cpuPercent, 1)} % of a core, ${num(median(r.idle.callsPerShardPerSecond), 2)} GetRecords/s/shard; ` +
+      `loaded ${num(r.loaded.cpuPercent, 1)} %, ${r.loaded.processed}/${r.put} records; max RSS ${num(r.maxRssMb, 0)} MB, heap ${num(r.maxHeapMb, 0)} MB`,
+    ` (${SHARDS} shards: ${windowS} s idle, then ${windowS} s at ${RATE_PER_SHARD} records/s per shard)`);
   const ours = results['kcl-ts'];
   const theirs = results.lifion;
-  const of = (rs: IdleRun[], f: (r: IdleRun) => number) => summary(rs.map(f));
-  const idleCpu = of(ours, (r) => r.idle.cpuPercent);
-  const idleCpuTheirs = of(theirs, (r) => r.idle.cpuPercent);
-  const calls = of(ours, (r) => perShard(r.idle.callsPerShardPerSecond).max);
-  const loadedCpu = of(ours, (r) => r.loaded.cpuPercent);
-  const loadedCpuTheirs = of(theirs, (r) => r.loaded.cpuPercent);
-  const rss = of(ours, (r) => r.maxRssMb);
-  const rssTheirs = of(theirs, (r) => r.maxRssMb);
-  const heap = of(ours, (r) => r.maxHeapMb);
-  const heapTheirs = of(theirs, (r) => r.maxHeapMb);
-  const ratio = (a: { median: number }, b: { median: number }): number => a.median / b.median;
+  const of = (f: (r: IdleRun) => number) => versus(ours, theirs, f);
   /** CPU ms per GetRecords call (with whatever goes with it: checkpoints, renewals) over a window. */
   const msPerCall = (w: Window): number => (w.cpuPercent * 10) / w.callsPerShardPerSecond.reduce((a, b) => a + b, 0);
-  const loadedCalls = of(ours, (r) => perShard(r.loaded.callsPerShardPerSecond).median);
-  const loadedCallsTheirs = of(theirs, (r) => perShard(r.loaded.callsPerShardPerSecond).median);
-  const perCall = of(ours, (r) => msPerCall(r.loaded));
-  const perCallTheirs = of(theirs, (r) => msPerCall(r.loaded));
+  const busiest = (w: Window): number => Math.max(...w.callsPerShardPerSecond);
+  const idleCpu = of((r) => r.idle.cpuPercent);
+  const loadedCpu = of((r) => r.loaded.cpuPercent);
+  const [rss, heap, calls] = [of((r) => r.maxRssMb), of((r) => r.maxHeapMb), of((r) => busiest(r.idle))];
+  const loadedCalls = of((r) => median(r.loaded.callsPerShardPerSecond));
+  const perCall = of((r) => msPerCall(r.loaded));
+  const ratio = (x: ReturnType<typeof of>): number => x.ours.median / x.baseline.median;
   const keptUp = (rs: IdleRun[]): string => rs.map((r) => `${r.loaded.processed}/${r.put}`).join(', ');
   return {
     name: 'idle',
@@ -106,65 +91,26 @@ export async function benchIdle(ctx: BenchContext): Promise<BenchReport> {
       'Both checkpoint after every batch (lifion: its default auto-checkpoint; kcl-ts: checkpointer.checkpoint() in processRecords); lifion delivers bytes (shouldParseJson false, as kcl-ts).',
     baselineLabel: IMPL_LABEL.lifion,
     figures: [
-      figure({ against: 'lifion',
-        name: `idle CPU, ${SHARDS} shards`,
-        unit: '% of a core',
-        ours: idleCpu,
-        baseline: idleCpuTheirs,
-        target: '≤ 1.0× lifion',
-        pass: ratio(idleCpu, idleCpuTheirs) <= 1.0,
+      figure({ against: 'lifion', name: `idle CPU, ${SHARDS} shards`, unit: '% of a core', ...idleCpu, digits: 1, target: '≤ 1.0× lifion', pass: ratio(idleCpu) <= 1.0,
         limit:
-          `both poll an idle shard about once a second (same calls), but kcl-ts spends ${num(ratio(of(ours, (r) => msPerCall(r.idle)), of(theirs, (r) => msPerCall(r.idle))), 2)}× the CPU per call (the per-call rows): it also renews every lease every leaseDuration/3 (a conditional UpdateItem per shard every 3.3 s, ~${num(SHARDS / 3.333, 0)} writes/s here) and scans the lease table every 2 s, where lifion renews a lease every few minutes and heartbeats every 20 s. ` +
-          'A CPU profile of the kcl-ts process (KCL_BENCH_PEER_NODE_OPTIONS=--cpu-prof) puts about 40 % of its busy time in the AWS SDK v3 request pipeline (@smithy/core: middleware, serde, endpoint resolution, retry), 13 % in SigV4 signing, 13 % in socket writes, 6 % in lease renewals, 4 % in the promise hooks that the AsyncLocalStorage of shard-consumer.ts turns on for every promise of the process, and 3.5 % in AbortSignal listeners added and removed by every clock.sleep',
-        digits: 1,
-      }),
-      figure({ name: 'idle CPU per shard', unit: '% of a core', ours: of(ours, (r) => r.idle.cpuPercent / SHARDS), baseline: of(theirs, (r) => r.idle.cpuPercent / SHARDS), digits: 3 }),
-      figure({ against: 'lifion',
-        name: 'GetRecords calls per second per idle shard (busiest shard)',
-        unit: 'calls/s',
-        ours: calls,
-        baseline: of(theirs, (r) => perShard(r.idle.callsPerShardPerSecond).max),
-        target: '≤ 1 by default',
-        pass: calls.max <= 1.0,
-        limit: 'the idle pause backs off only up to maxIdleTimeBetweenReadsMs (1,000 ms), and a call takes a few ms on top',
-      }),
-      figure({ name: 'GetRecords calls per second per idle shard (median shard)', unit: 'calls/s', ours: of(ours, (r) => perShard(r.idle.callsPerShardPerSecond).median), baseline: of(theirs, (r) => perShard(r.idle.callsPerShardPerSecond).median) }),
-      figure({ against: 'lifion',
-        name: `CPU at ${SHARDS} shards × ${RATE_PER_SHARD} records/s`,
-        unit: '% of a core',
-        ours: loadedCpu,
-        baseline: loadedCpuTheirs,
-        target: '≤ 1.0× lifion',
-        pass: ratio(loadedCpu, loadedCpuTheirs) <= 1.0,
+          `both poll an idle shard about once a second (same calls), but kcl-ts spends ${num(ratio(of((r) => msPerCall(r.idle))), 2)}× the CPU per call (the per-call rows): it also renews every lease every leaseDuration/3 (a conditional UpdateItem per shard every 3.3 s, ~${num(SHARDS / 3.333, 0)} writes/s here) and scans the lease table every 2 s, where lifion renews a lease every few minutes and heartbeats every 20 s. ` +
+          'A CPU profile of the kcl-ts process (KCL_BENCH_PEER_NODE_OPTIONS=--cpu-prof) puts about 40 % of its busy time in the AWS SDK v3 request pipeline (@smithy/core: middleware, serde, endpoint resolution, retry), 13 % in SigV4 signing, 13 % in socket writes, 6 % in lease renewals, 4 % in the promise hooks that the AsyncLocalStorage of shard-consumer.ts turns on for every promise of the process, and 3.5 % in AbortSignal listeners added and removed by every clock.sleep' }),
+      figure({ name: 'idle CPU per shard', unit: '% of a core', ...of((r) => r.idle.cpuPercent / SHARDS), digits: 3 }),
+      figure({ against: 'lifion', name: 'GetRecords calls per second per idle shard (busiest shard)', unit: 'calls/s', ...calls, target: '≤ 1 by default', pass: calls.ours.max <= 1.0,
+        limit: 'the idle pause backs off only up to maxIdleTimeBetweenReadsMs (1,000 ms), and a call takes a few ms on top' }),
+      figure({ name: 'GetRecords calls per second per idle shard (median shard)', unit: 'calls/s', ...of((r) => median(r.idle.callsPerShardPerSecond)) }),
+      figure({ against: 'lifion', name: `CPU at ${SHARDS} shards × ${RATE_PER_SHARD} records/s`, unit: '% of a core', ...loadedCpu, digits: 1, target: '≤ 1.0× lifion', pass: ratio(loadedCpu) <= 1.0,
         limit:
-          `mostly the number of calls: kcl-ts polls a shard that has records every idleTimeBetweenReadsMs (250 ms; records reset the idle backoff), ${num(loadedCalls.median, 1)} GetRecords calls/s per shard here against lifion's ${num(loadedCallsTheirs.median, 1)} (${num(ratio(loadedCalls, loadedCallsTheirs), 2)}×; lifion waits 250 ms after records and 1,000 ms after an empty poll) — the price of the 250 ms pause that buys its latency; ` +
-          `partly the CPU per call (${num(perCall.median, 2)} ms against ${num(perCallTheirs.median, 2)} ms, ${num(ratio(perCall, perCallTheirs), 2)}×), which carries kcl-ts's lease renewals (~${num(SHARDS / 3.333, 0)} UpdateItem/s) and the SDK v3 request pipeline (see the idle row). Both checkpoint every batch (a conditional UpdateItem)`,
-        digits: 1,
-      }),
-      figure({ name: `GetRecords calls per second per shard at ${RATE_PER_SHARD} records/s (median shard)`, unit: 'calls/s', ours: loadedCalls, baseline: loadedCallsTheirs }),
-      figure({ name: `CPU per GetRecords call at ${RATE_PER_SHARD} records/s (with its share of checkpoints and lease upkeep)`, unit: 'ms', ours: perCall, baseline: perCallTheirs, digits: 2 }),
-      figure({ name: 'CPU per GetRecords call, idle (with its share of lease upkeep)', unit: 'ms', ours: of(ours, (r) => msPerCall(r.idle)), baseline: of(theirs, (r) => msPerCall(r.idle)), digits: 2 }),
-      figure({ against: 'lifion',
-        name: `max RSS, ${SHARDS} shards`,
-        unit: 'MB',
-        ours: rss,
-        baseline: rssTheirs,
-        target: '≤ 1.1× lifion',
-        pass: ratio(rss, rssTheirs) <= 1.1,
-        limit: 'the AWS SDK v3 clients (Kinesis and DynamoDB) and the per-shard consumer state; both processes run on the same Node.js',
-        digits: 0,
-      }),
-      figure({ against: 'lifion',
-        name: `max heap used, ${SHARDS} shards`,
-        unit: 'MB',
-        ours: heap,
-        baseline: heapTheirs,
-        target: '≤ 1.5× lifion',
-        pass: ratio(heap, heapTheirs) <= 1.5,
-        limit: 'the AWS SDK v3 clients and per-shard consumer state',
-        digits: 0,
-      }),
-      figure({ name: 'start → every shard polled 3 times', unit: 's', ours: of(ours, (r) => r.warmSeconds), baseline: of(theirs, (r) => r.warmSeconds), digits: 1 }),
+          `mostly the number of calls: kcl-ts polls a shard that has records every idleTimeBetweenReadsMs (250 ms; records reset the idle backoff), ${num(loadedCalls.ours.median, 1)} GetRecords calls/s per shard here against lifion's ${num(loadedCalls.baseline.median, 1)} (${num(ratio(loadedCalls), 2)}×; lifion waits 250 ms after records and 1,000 ms after an empty poll) — the price of the 250 ms pause that buys its latency; ` +
+          `partly the CPU per call (${num(perCall.ours.median, 2)} ms against ${num(perCall.baseline.median, 2)} ms, ${num(ratio(perCall), 2)}×), which carries kcl-ts's lease renewals (~${num(SHARDS / 3.333, 0)} UpdateItem/s) and the SDK v3 request pipeline (see the idle row). Both checkpoint every batch (a conditional UpdateItem)` }),
+      figure({ name: `GetRecords calls per second per shard at ${RATE_PER_SHARD} records/s (median shard)`, unit: 'calls/s', ...loadedCalls }),
+      figure({ name: `CPU per GetRecords call at ${RATE_PER_SHARD} records/s (with its share of checkpoints and lease upkeep)`, unit: 'ms', ...perCall, digits: 2 }),
+      figure({ name: 'CPU per GetRecords call, idle (with its share of lease upkeep)', unit: 'ms', ...of((r) => msPerCall(r.idle)), digits: 2 }),
+      figure({ against: 'lifion', name: `max RSS, ${SHARDS} shards`, unit: 'MB', ...rss, digits: 0, target: '≤ 1.1× lifion', pass: ratio(rss) <= 1.1,
+        limit: 'the AWS SDK v3 clients (Kinesis and DynamoDB) and the per-shard consumer state; both processes run on the same Node.js' }),
+      figure({ against: 'lifion', name: `max heap used, ${SHARDS} shards`, unit: 'MB', ...heap, digits: 0, target: '≤ 1.5× lifion', pass: ratio(heap) <= 1.5,
+        limit: 'the AWS SDK v3 clients and per-shard consumer state' }),
+      figure({ name: 'start → every shard polled 3 times', unit: 's', ...of((r) => r.warmSeconds), digits: 1 }),
     ],
     notes: [
       `records delivered / put during the loaded windows — kcl-ts: ${keptUp(ours)}; lifion: ${keptUp(theirs)}`,

@@ -4,11 +4,11 @@
  * its memory maxima at 4 shards.
  * @module
  */
-import type { RetrievalMode } from '@kcl-ts/fleet/worker-options';
-import { waitUntil, type PeerHandle } from './children.js';
+import { waitFor, type RetrievalMode } from '@kcl-ts/fleet';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { BenchContext } from './context.js';
-import { figure, num, summary, type BenchReport } from './report.js';
-import { IMPL_LABEL, callsBetween, libraryOrder, spawnPeer, stopPeer } from './peer-run.js';
+import { figure, MB, num, summaryOf, type BenchReport } from './report.js';
+import { alternate, callsBetween, IMPL_LABEL, LIBRARIES, spawnPeer, type PeerHandle } from './peer-run.js';
 import { percentile } from './stats.js';
 import { createStream, dropStreamAndTable, startLatencyProducer } from './streams.js';
 
@@ -16,7 +16,6 @@ import { createStream, dropStreamAndTable, startLatencyProducer } from './stream
 export const SHARDS = 4;
 /** Records per second of the latency producer. */
 export const RATE = 50;
-const MB = 1024 * 1024;
 
 /** One run's figures. */
 export interface LatencyRun {
@@ -37,6 +36,9 @@ function firstSeen(child: PeerHandle, inWindow: (n: number) => boolean): Map<str
   return first;
 }
 
+/** The summary over runs of each run's `p`-th percentile latency. */
+export const latencyAt = (rs: readonly LatencyRun[], p: number) => summaryOf(rs, (r) => percentile(r.latencies, p));
+
 /**
  * One latency run of `impl` on a fresh 4-shard stream: on kinesalite (GetRecords counted), or
  * with `retrieval` given, kcl-ts on the Kinesis Mock in that retrieval mode.
@@ -45,18 +47,18 @@ export async function latencyRun(ctx: BenchContext, impl: 'kcl-ts' | 'lifion', r
   const kinesis = retrieval ? ctx.kinesisMock : ctx.kinesalite;
   const stream = `bench-latency-${impl}${retrieval ? `-${retrieval}` : ''}-${run}-${ctx.tag}`;
   const shards = await createStream(kinesis.client, stream, SHARDS);
-  const child = await spawnPeer(ctx, { impl, stream, id: stream, initialPosition: 'TRIM_HORIZON', report: 'records', ...(retrieval && { retrieval, kinesis }) });
+  const child = await spawnPeer(ctx, { impl, stream, id: stream, report: 'records', ...(retrieval && { retrieval, kinesis }) });
   const producer = startLatencyProducer(kinesis.client, stream, RATE);
   try {
-    const warm = await waitUntil(() => new Set(child.batches.map((b) => b.shardId)).size === SHARDS || !child.alive, 120_000, 50);
-    if (!warm || !child.alive) throw new Error(`latency ${impl}: not every shard delivered within 120 s (${child.errors.join('; ')})`);
+    await waitFor(() => new Set(child.batches.map((b) => b.shardId)).size === SHARDS || !child.alive, 120_000, 50);
+    if (!child.alive || new Set(child.batches.map((b) => b.shardId)).size < SHARDS) throw new Error(`latency ${impl}: not every shard delivered within 120 s (${child.errors.join('; ')})`);
     // A few seconds more, so start-up (lease taking, lifion's first acquisition round) is over.
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await delay(3_000);
     const before = retrieval ? undefined : await ctx.emulators.counts(stream);
     const cpuBefore = (await child.sample()).cpuUs;
     const t0 = Date.now();
     const sent0 = producer.sent();
-    await waitUntil(() => producer.sent() - sent0 >= records, 120_000, 20);
+    await waitFor(() => producer.sent() - sent0 >= records, 120_000, 20);
     const seconds = (Date.now() - t0) / 1000;
     const after = retrieval ? undefined : await ctx.emulators.counts(stream);
     await producer.stop();
@@ -64,7 +66,7 @@ export async function latencyRun(ctx: BenchContext, impl: 'kcl-ts' | 'lifion', r
     const inWindow = (n: number): boolean => n >= sent0 && n < sent0 + records;
     const wanted = records - producer.failures();
     let first = firstSeen(child, inWindow);
-    await waitUntil(() => (first = firstSeen(child, inWindow)).size >= wanted, 30_000, 100);
+    await waitFor(() => (first = firstSeen(child, inWindow)).size >= wanted, 30_000, 100);
     const calls = before && after ? callsBetween(before, after) : undefined;
     const last = await child.sample();
     return {
@@ -77,7 +79,7 @@ export async function latencyRun(ctx: BenchContext, impl: 'kcl-ts' | 'lifion', r
     };
   } finally {
     await producer.stop();
-    await stopPeer(child);
+    await child.stop(20_000);
     await dropStreamAndTable(kinesis.client, ctx.dynamoDb, stream, stream);
     if (!retrieval) await ctx.emulators.forget(stream);
   }
@@ -87,33 +89,19 @@ export async function latencyRun(ctx: BenchContext, impl: 'kcl-ts' | 'lifion', r
 export async function benchLatency(ctx: BenchContext): Promise<BenchReport> {
   const runs = ctx.quick ? 2 : Math.min(ctx.runs, 3);
   const records = ctx.quick ? 300 : 500;
-  const results: Record<'kcl-ts' | 'lifion', LatencyRun[]> = { 'kcl-ts': [], lifion: [] };
-  for (let run = 1; run <= runs; run++) {
-    for (const impl of libraryOrder(run)) {
-      ctx.log(`latency: ${impl} run ${run}/${runs} (${records} records at ${RATE}/s on ${SHARDS} shards)`);
-      const r = await latencyRun(ctx, impl, run, records);
-      results[impl].push(r);
-      ctx.log(
-        `latency: ${impl} run ${run}: p50 ${num(percentile(r.latencies, 50), 0)} ms, p99 ${num(percentile(r.latencies, 99), 0)} ms, ` +
-          `GetRecords/s/shard max ${num(Math.max(...r.callsPerSecond), 2)}, max RSS ${num(r.maxRssMb, 0)} MB, heap ${num(r.maxHeapMb, 0)} MB`,
-      );
-    }
-  }
+  const results = await alternate(ctx, 'latency', LIBRARIES, runs, (impl, run) => latencyRun(ctx, impl, run, records), (r) =>
+    `p50 ${num(percentile(r.latencies, 50), 0)} ms, p99 ${num(percentile(r.latencies, 99), 0)} ms, GetRecords/s/shard max ${num(Math.max(...r.callsPerSecond), 2)}, max RSS ${num(r.maxRssMb, 0)} MB, heap ${num(r.maxHeapMb, 0)} MB`,
+    ` (${records} records at ${RATE}/s on ${SHARDS} shards)`);
   const ours = results['kcl-ts'];
   const theirs = results.lifion;
-  const per = (rs: LatencyRun[], p: number) => summary(rs.map((r) => percentile(r.latencies, p)));
-  const of = (rs: LatencyRun[], f: (r: LatencyRun) => number) => summary(rs.map(f));
   const pooled = (rs: LatencyRun[]): string => {
     const all = rs.flatMap((r) => r.latencies);
     return `${all.length} records: p50 ${num(percentile(all, 50), 0)} ms, p90 ${num(percentile(all, 90), 0)} ms, p99 ${num(percentile(all, 99), 0)} ms, max ${num(Math.max(...all), 0)} ms`;
   };
-  const p50 = per(ours, 50);
-  const p99 = per(ours, 99);
-  const rss = of(ours, (r) => r.maxRssMb);
-  const rssTheirs = of(theirs, (r) => r.maxRssMb);
-  const heap = of(ours, (r) => r.maxHeapMb);
-  const heapTheirs = of(theirs, (r) => r.maxHeapMb);
-  const calls = of(ours, (r) => Math.max(...r.callsPerSecond));
+  const [p50, p99] = [latencyAt(ours, 50), latencyAt(ours, 99)];
+  const [rss, rssTheirs] = [summaryOf(ours, (r) => r.maxRssMb), summaryOf(theirs, (r) => r.maxRssMb)];
+  const [heap, heapTheirs] = [summaryOf(ours, (r) => r.maxHeapMb), summaryOf(theirs, (r) => r.maxHeapMb)];
+  const calls = summaryOf(ours, (r) => Math.max(...r.callsPerSecond));
   const missing = [...ours, ...theirs].reduce((a, r) => a + r.missing, 0);
   return {
     name: 'latency',
@@ -127,56 +115,17 @@ export async function benchLatency(ctx: BenchContext): Promise<BenchReport> {
       'Earlier versions of this page compared against "our Worker with idleTimeBetweenReadsMs 1,500" as a stand-in for the Java KCL: that was arithmetic (a record waits about half the idle time plus a round trip), not a second implementation; lifion-kinesis is measured instead.',
     baselineLabel: IMPL_LABEL.lifion,
     figures: [
-      figure({ against: 'lifion',
-        name: 'p50 latency',
-        unit: 'ms',
-        ours: p50,
-        baseline: per(theirs, 50),
-        target: '≤ 250 ms',
-        pass: p50.median <= 250,
-        limit: 'a shard with records is polled every idleTimeBetweenReadsMs (250 ms): a record waits on average half of that plus one GetRecords round trip',
-        digits: 0,
-      }),
-      figure({ name: 'p90 latency', unit: 'ms', ours: per(ours, 90), baseline: per(theirs, 90), digits: 0 }),
-      figure({ against: 'lifion',
-        name: 'p99 latency',
-        unit: 'ms',
-        ours: p99,
-        baseline: per(theirs, 99),
-        target: '≤ 1,000 ms',
-        pass: p99.median <= 1_000,
-        limit: 'after a quiet spell the idle backoff has stretched the pause to up to 1,000 ms, and scheduling stalls of this shared machine land in the tail',
-        digits: 0,
-      }),
-      figure({
-        name: `GetRecords calls per second per shard at ${RATE / SHARDS} records/s per shard (busiest shard)`,
-        unit: 'calls/s',
-        ours: calls,
-        baseline: of(theirs, (r) => Math.max(...r.callsPerSecond)),
-        target: '≤ 5',
-        pass: calls.max <= 5,
-        limit: 'the per-shard rate limiter (maxGetRecordsPerSecond) did not hold',
-      }),
-      figure({ against: 'lifion',
-        name: `max RSS, ${SHARDS} shards`,
-        unit: 'MB',
-        ours: rss,
-        baseline: rssTheirs,
-        target: '≤ 1.1× lifion',
-        pass: rss.median / rssTheirs.median <= 1.1,
-        limit: 'the AWS SDK v3 Kinesis and DynamoDB clients and their modules make up most of the baseline',
-        digits: 0,
-      }),
-      figure({ against: 'lifion',
-        name: `max heap used, ${SHARDS} shards`,
-        unit: 'MB',
-        ours: heap,
-        baseline: heapTheirs,
-        target: '≤ 1.5× lifion',
-        pass: heap.median / heapTheirs.median <= 1.5,
-        limit: 'the AWS SDK v3 clients and their modules',
-        digits: 0,
-      }),
+      figure({ against: 'lifion', name: 'p50 latency', unit: 'ms', ours: p50, baseline: latencyAt(theirs, 50), digits: 0, target: '≤ 250 ms', pass: p50.median <= 250,
+        limit: 'a shard with records is polled every idleTimeBetweenReadsMs (250 ms): a record waits on average half of that plus one GetRecords round trip' }),
+      figure({ name: 'p90 latency', unit: 'ms', ours: latencyAt(ours, 90), baseline: latencyAt(theirs, 90), digits: 0 }),
+      figure({ against: 'lifion', name: 'p99 latency', unit: 'ms', ours: p99, baseline: latencyAt(theirs, 99), digits: 0, target: '≤ 1,000 ms', pass: p99.median <= 1_000,
+        limit: 'after a quiet spell the idle backoff has stretched the pause to up to 1,000 ms, and scheduling stalls of this shared machine land in the tail' }),
+      figure({ name: `GetRecords calls per second per shard at ${RATE / SHARDS} records/s per shard (busiest shard)`, unit: 'calls/s', ours: calls, baseline: summaryOf(theirs, (r) => Math.max(...r.callsPerSecond)),
+        target: '≤ 5', pass: calls.max <= 5, limit: 'the per-shard rate limiter (maxGetRecordsPerSecond) did not hold' }),
+      figure({ against: 'lifion', name: `max RSS, ${SHARDS} shards`, unit: 'MB', ours: rss, baseline: rssTheirs, digits: 0, target: '≤ 1.1× lifion', pass: rss.median / rssTheirs.median <= 1.1,
+        limit: 'the AWS SDK v3 Kinesis and DynamoDB clients and their modules make up most of the baseline' }),
+      figure({ against: 'lifion', name: `max heap used, ${SHARDS} shards`, unit: 'MB', ours: heap, baseline: heapTheirs, digits: 0, target: '≤ 1.5× lifion', pass: heap.median / heapTheirs.median <= 1.5,
+        limit: 'the AWS SDK v3 clients and their modules' }),
     ],
     notes: [`kcl-ts pooled over runs — ${pooled(ours)}`, `lifion pooled over runs — ${pooled(theirs)}`, ...(missing > 0 ? [`${missing} records of the windows were not seen delivered within 20 s after the window`] : [])],
   };

@@ -6,10 +6,11 @@
  * ProvisionedThroughputExceededException).
  * @module
  */
-import { waitUntil } from './children.js';
+import { waitFor } from '@kcl-ts/fleet';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { BenchContext } from './context.js';
-import { figure, num, summary, type BenchReport } from './report.js';
-import { callsBetween, spawnPeer, stopPeer } from './peer-run.js';
+import { figure, num, summaryOf, type BenchReport } from './report.js';
+import { alternate, callsBetween, spawnPeer } from './peer-run.js';
 import { createStream, dropStreamAndTable, dropTable, startShardProducer } from './streams.js';
 
 const SHARDS = 4;
@@ -32,20 +33,19 @@ async function runOnce(ctx: BenchContext, run: number, windowS: number): Promise
   const stream = `bench-neighbours-${run}-${ctx.tag}`;
   const shards = await createStream(kinesis.client, stream, SHARDS);
   const apps = [`${stream}-a`, `${stream}-b`];
-  const children = await Promise.all(apps.map((id) => spawnPeer(ctx, { impl: 'kcl-ts', stream, id, initialPosition: 'TRIM_HORIZON' })));
+  const children = await Promise.all(apps.map((id) => spawnPeer(ctx, { impl: 'kcl-ts', stream, id })));
   const producer = startShardProducer(kinesis.client, stream, shards, 1000 / RATE_PER_SHARD);
   await ctx.emulators.enforceGetRecordsLimit(true);
   try {
     // Steady: both applications started, then some seconds more.
     for (const c of children) {
-      const ok = await waitUntil(() => !c.alive || c.startedAt !== undefined, 60_000, 50);
-      if (!ok || !c.alive) throw new Error(`neighbours: ${c.id} did not start (${c.errors.join('; ')})`);
+      if (!(await waitFor(() => !c.alive || c.startedAt !== undefined, 60_000, 50)) || !c.alive) throw new Error(`neighbours: ${c.id} did not start (${c.errors.join('; ')})`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    await delay(10_000);
     const [before, s0a, s0b] = await Promise.all([ctx.emulators.counts(stream), children[0]!.sample(), children[1]!.sample()]);
     const t0 = Date.now();
     const put0 = producer.put();
-    await new Promise((resolve) => setTimeout(resolve, windowS * 1000));
+    await delay(windowS * 1000);
     const [after, s1a, s1b] = await Promise.all([ctx.emulators.counts(stream), children[0]!.sample(), children[1]!.sample()]);
     const seconds = (Date.now() - t0) / 1000;
     const calls = callsBetween(before, after);
@@ -61,7 +61,7 @@ async function runOnce(ctx: BenchContext, run: number, windowS: number): Promise
   } finally {
     await ctx.emulators.enforceGetRecordsLimit(false);
     await producer.stop();
-    await Promise.all(children.map((c) => stopPeer(c)));
+    await Promise.all(children.map((c) => c.stop(20_000)));
     await dropStreamAndTable(kinesis.client, ctx.dynamoDb, stream);
     for (const t of apps) await dropTable(ctx.dynamoDb, t);
     await ctx.emulators.forget(stream);
@@ -72,15 +72,11 @@ async function runOnce(ctx: BenchContext, run: number, windowS: number): Promise
 export async function benchNeighbours(ctx: BenchContext): Promise<BenchReport> {
   const runs = ctx.quick ? 1 : 2;
   const windowS = ctx.quick ? 20 : 60;
-  const results: NeighboursRun[] = [];
-  for (let run = 1; run <= runs; run++) {
-    ctx.log(`neighbours: run ${run}/${runs} (2 applications × ${SHARDS} shards, ${RATE_PER_SHARD} records/s per shard, ${windowS} s window, limit enforced)`);
-    const r = await runOnce(ctx, run, windowS);
-    results.push(r);
-    ctx.log(`neighbours: run ${run}: busiest shard ${num(Math.max(...r.callsPerSecond), 2)} calls/s across both applications (${num(Math.max(...r.acceptedPerSecond), 2)} served), ${r.throttled} throttled, delivered ${r.delivered.join(' + ')} of ${r.put} put`);
-  }
-  const busiest = summary(results.map((r) => Math.max(...r.callsPerSecond)));
-  const throttled = summary(results.map((r) => r.throttled));
+  const { 'kcl-ts': results } = await alternate(ctx, 'neighbours', ['kcl-ts'] as const, runs, (_, run) => runOnce(ctx, run, windowS), (r) =>
+    `busiest shard ${num(Math.max(...r.callsPerSecond), 2)} calls/s across both applications (${num(Math.max(...r.acceptedPerSecond), 2)} served), ${r.throttled} throttled, delivered ${r.delivered.join(' + ')} of ${r.put} put`,
+    ` (2 applications × ${SHARDS} shards, ${RATE_PER_SHARD} records/s per shard, ${windowS} s window, limit enforced)`);
+  const busiest = summaryOf(results, (r) => Math.max(...r.callsPerSecond));
+  const throttled = summaryOf(results, (r) => r.throttled);
   return {
     name: 'neighbours',
     title: 'Two polling applications on one stream at defaults',
@@ -90,27 +86,12 @@ export async function benchNeighbours(ctx: BenchContext): Promise<BenchReport> {
       'Every call counts, throttled ones too (the figure is what the applications ask of the shard). During the run the emulator process enforces the Kinesis limit of 5 GetRecords calls per second per shard (a sliding one-second window per shard), answering ProvisionedThroughputExceededException; kinesalite and the Kinesis Mock do not enforce it themselves. ' +
       `${runs} run(s); each figure is the median over runs (per-shard values in the notes).`,
     figures: [
-      figure({ against: '—',
-        name: 'GetRecords calls per second per shard, both applications together, every call made (busiest shard)',
-        unit: 'calls/s',
-        ours: busiest,
-        target: '≤ 5',
-        pass: busiest.max <= 5,
+      figure({ against: '—', name: 'GetRecords calls per second per shard, both applications together, every call made (busiest shard)', unit: 'calls/s', ours: busiest, noRatio: true, target: '≤ 5', pass: busiest.max <= 5,
         limit:
-          `a poll that returned records resets the idle pause to idleTimeBetweenReadsMs (250 ms) and empty polls only double it from there, so at ${RATE_PER_SHARD} record/s per shard each application polls a shard about ${num(busiest.median / 2, 1)} times a second; two applications together exceed the shared 5/s, and every throttled call is retried after a short backoff, which adds calls`,
-        noRatio: true,
-      }),
-      figure({ name: 'the same, calls served (not throttled)', unit: 'calls/s', ours: summary(results.map((r) => Math.max(...r.acceptedPerSecond))), noRatio: true }),
-      figure({ against: '—',
-        name: 'GetRecords calls answered ProvisionedThroughputExceeded during the window',
-        unit: 'calls',
-        ours: throttled,
-        target: '0',
-        pass: throttled.max === 0,
-        limit: 'in some one-second window the two applications together made more than 5 calls on a shard',
-        noRatio: true,
-        digits: 0,
-      }),
+          `a poll that returned records resets the idle pause to idleTimeBetweenReadsMs (250 ms) and empty polls only double it from there, so at ${RATE_PER_SHARD} record/s per shard each application polls a shard about ${num(busiest.median / 2, 1)} times a second; two applications together exceed the shared 5/s, and every throttled call is retried after a short backoff, which adds calls` }),
+      figure({ name: 'the same, calls served (not throttled)', unit: 'calls/s', ours: summaryOf(results, (r) => Math.max(...r.acceptedPerSecond)), noRatio: true }),
+      figure({ against: '—', name: 'GetRecords calls answered ProvisionedThroughputExceeded during the window', unit: 'calls', ours: throttled, noRatio: true, digits: 0, target: '0', pass: throttled.max === 0,
+        limit: 'in some one-second window the two applications together made more than 5 calls on a shard' }),
     ],
     notes: results.map(
       (r, i) =>

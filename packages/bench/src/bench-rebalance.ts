@@ -7,11 +7,12 @@
  */
 import { JAVA_KCL_2X, KCL_TS_EVERY_WORKER, simulateFleet, type FleetSimulationResult as JoinSimulationResult } from './leases/lease-sim.js';
 import { totalUnits } from './leases/metered-store.js';
-import type { WorkerHandle, WorkerTuning } from '@kcl-ts/fleet';
-import { waitUntil } from './children.js';
+import { waitFor, type WorkerHandle, type WorkerTuning } from '@kcl-ts/fleet';
+import { setTimeout as delay } from 'node:timers/promises';
 import { FLEET_LEASE_MS, KCL_MODEL_FLEET, KCL_MODEL_LABEL, OURS_FLEET, type BenchContext } from './context.js';
 import { heldNow, startBenchFleet, waitSteady } from './fleet-session.js';
-import { figure, num, summary, type BenchReport } from './report.js';
+import type { BenchmarkName } from './flags.js';
+import { figure, num, summary, versus, type BenchReport } from './report.js';
 import { createStream, dropStreamAndTable, seedLeaseTable } from './streams.js';
 
 const SHARDS = 24;
@@ -35,6 +36,7 @@ async function simulate(ctx: BenchContext): Promise<SimPair> {
   return pair;
 }
 
+/** One real-process join run. */
 interface RealResult {
   /** ms from the joiner's start() to fair share ±1 (undefined: not within the deadline). */
   readonly ms: number | undefined;
@@ -49,7 +51,6 @@ interface RealResult {
   /** The same per command name. */
   readonly perLeaseHourByCommand: Readonly<Record<string, number>>;
 }
-
 
 
 function balanced(live: readonly WorkerHandle[], shardIds: readonly string[]): boolean {
@@ -76,27 +77,23 @@ async function realJoin(ctx: BenchContext, label: string, run: number, tuning: W
     if (!(await waitSteady(workers, shardIds, 45_000))) ctx.log(`rebalance: ${label} run ${run}: two workers not steady before the join`);
     const joiner = fleet.spawn(ids[2]!);
     workers.push(joiner);
-    await waitUntil(() => joiner.startingAt !== undefined, 30_000);
+    await waitFor(() => joiner.startingAt !== undefined, 30_000);
     let at: number | undefined;
     let joinerScans: number | undefined;
-    await waitUntil(
-      () => {
-        if (!balanced(workers, shardIds)) return false;
-        at = Math.max(...workers.map((w) => w.progress!.at));
-        joinerScans = joiner.progress?.requests.dynamoDb['ScanCommand'];
-        return true;
-      },
-      deadlineMs,
-      20,
-    );
+    await waitFor(() => {
+      if (!balanced(workers, shardIds)) return false;
+      at = Math.max(...workers.map((w) => w.progress!.at));
+      joinerScans = joiner.progress?.requests.dynamoDb['ScanCommand'];
+      return true;
+    }, deadlineMs, 20);
     // Give the last handed-over shards a moment to deliver, so duplicates show.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await delay(1_500);
     const dups = duplicates();
     // Steady lease upkeep: no records (so no checkpoints), count every worker's requests over a window.
     await producer.stop();
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await delay(2_000);
     const snapshot = workers.map((w) => ({ at: w.progress!.at, counts: { ...w.progress!.requests.dynamoDb } }));
-    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    await delay(windowMs);
     // Requests per second of each worker over its own reporting window, summed.
     const rates = new Map<string, number>();
     workers.forEach((w, i) => {
@@ -131,16 +128,12 @@ async function realJoin(ctx: BenchContext, label: string, run: number, tuning: W
 }
 
 function realNote(label: string, runs: readonly RealResult[]): string {
-  const parts = runs.map((r) =>
-    Object.entries(r.perLeaseHourByCommand)
-      .map(([k, v]) => `${k} ${num(v, 0)}`)
-      .join(', '),
-  );
+  const parts = runs.map((r) => Object.entries(r.perLeaseHourByCommand).map(([k, v]) => `${k} ${num(v, 0)}`).join(', '));
   return `real processes, ${label}, requests per lease-hour by command: ${parts.join(' | ')}`;
 }
 
 /** The rebalance report (and the DynamoDB report from the same simulations). */
-export async function benchRebalance(ctx: BenchContext, which: { rebalance: boolean; dynamodb: boolean }): Promise<BenchReport[]> {
+export async function benchRebalance(ctx: BenchContext, only: ReadonlySet<BenchmarkName>): Promise<BenchReport[]> {
   ctx.log('rebalance: simulation (2 workers × 24 leases, a 3rd joins)');
   const sim = await simulate(ctx);
   const reports: BenchReport[] = [];
@@ -158,75 +151,33 @@ export async function benchRebalance(ctx: BenchContext, which: { rebalance: bool
     ctx.log('rebalance: real processes, KCL model (1 run, up to 150 s)');
     real.kcl.push(await realJoin(ctx, 'kcl', 1, KCL_MODEL_FLEET, 150_000, windowMs));
   }
-  if (which.rebalance) {
+  const sims = (f: (r: JoinSimulationResult) => number) => versus(sim.ours, sim.kcl, f);
+  /** Ours and, when the KCL model ran with real processes, its baseline. */
+  const reals = (f: (rs: readonly RealResult[]) => number[]) => ({ ours: summary(f(real.ours)), ...(real.kcl.length > 0 && { baseline: summary(f(real.kcl)) }) });
+  if (only.has('rebalance')) {
     const oursRounds = summary(rounds(sim.ours));
-    const figures = [
-      figure({
-        name: 'simulation: taker rounds of the new worker to fair share ±1',
-        unit: 'rounds',
-        ours: oursRounds,
-        baseline: summary(rounds(sim.kcl)),
-        target: '≤ 3 rounds',
-        pass: oursRounds.max <= 3,
-        limit: 'a handoff needs the owner to drain and transfer on its next renewal before the joiner adopts the lease on a later round',
-        digits: 0,
-      }),
-      figure({ name: 'simulation: time to fair share ±1 (lease 10 s)', unit: 's', ours: summary(seconds(sim.ours)), baseline: summary(seconds(sim.kcl)), digits: 1 }),
-      figure({
-        name: 'simulation: most leases held by two workers at once',
-        unit: 'leases',
-        ours: summary(sim.ours.map((r) => r.maxDoublyHeld)),
-        baseline: summary(sim.kcl.map((r) => r.maxDoublyHeld)),
-        digits: 0,
-        noRatio: true,
-      }),
-    ];
-    const notes: string[] = [];
-    const realSeconds = (r: RealResult[]): number[] => r.map((x) => (x.ms === undefined ? Number.POSITIVE_INFINITY : x.ms / 1000));
+    const realSeconds = (r: readonly RealResult[]): number[] => r.map((x) => (x.ms === undefined ? Number.POSITIVE_INFINITY : x.ms / 1000));
     const oursTaker = FLEET_LEASE_MS / 5;
-    const kclTaker = Number(KCL_MODEL_FLEET['takerIntervalMs']);
-    figures.push(
-      figure({
-        name: `real processes: joiner start() → fair share ±1 (lease ${FLEET_LEASE_MS / 1000} s)`,
-        unit: 's',
-        ours: summary(realSeconds(real.ours)),
-        ...(real.kcl.length > 0 && { baseline: summary(realSeconds(real.kcl)) }),
-        digits: 1,
-      }),
-      figure({
-        name: 'real processes: lease-table scans of the joiner until fair share ±1 (taker rounds + start-up shard-sync scans)',
-        unit: 'scans',
-        ours: summary(real.ours.map((r) => r.joinerScans ?? Number.NaN).filter((n) => !Number.isNaN(n))),
-        ...(real.kcl.length > 0 && { baseline: summary(real.kcl.map((r) => r.joinerScans ?? Number.NaN).filter((n) => !Number.isNaN(n))) }),
-        digits: 0,
-      }),
-      figure({
-        name: 'real processes: the same time in taker intervals of each configuration',
-        unit: 'intervals',
-        ours: summary(realSeconds(real.ours).map((s) => (s * 1000) / oursTaker)),
-        ...(real.kcl.length > 0 && { baseline: summary(realSeconds(real.kcl).map((s) => (s * 1000) / kclTaker)) }),
-        digits: 1,
-      }),
-      figure({
-        name: 'real processes: duplicates during the rebalance',
-        unit: 'records',
-        ours: summary(real.ours.map((r) => r.duplicates)),
-        ...(real.kcl.length > 0 && { baseline: summary(real.kcl.map((r) => r.duplicates)) }),
-        target: '0 (graceful handoff)',
-        pass: real.ours.every((r) => r.duplicates === 0),
-        limit: 'a lease moved without a drain-and-checkpoint (a hard steal, or a handoff that timed out)',
-        digits: 0,
-        noRatio: true,
-      }),
-    );
+    const kclTaker = KCL_MODEL_FLEET.takerIntervalMs;
+    const figures = [
+      figure({ name: 'simulation: taker rounds of the new worker to fair share ±1', unit: 'rounds', ours: oursRounds, baseline: summary(rounds(sim.kcl)), digits: 0, target: '≤ 3 rounds', pass: oursRounds.max <= 3,
+        limit: 'a handoff needs the owner to drain and transfer on its next renewal before the joiner adopts the lease on a later round' }),
+      figure({ name: 'simulation: time to fair share ±1 (lease 10 s)', unit: 's', ours: summary(seconds(sim.ours)), baseline: summary(seconds(sim.kcl)), digits: 1 }),
+      figure({ name: 'simulation: most leases held by two workers at once', unit: 'leases', ...sims((r) => r.maxDoublyHeld), digits: 0, noRatio: true }),
+      figure({ name: `real processes: joiner start() → fair share ±1 (lease ${FLEET_LEASE_MS / 1000} s)`, unit: 's', ...reals(realSeconds), digits: 1 }),
+      figure({ name: 'real processes: lease-table scans of the joiner until fair share ±1 (taker rounds + start-up shard-sync scans)', unit: 'scans', ...reals((rs) => rs.flatMap((r) => (r.joinerScans === undefined ? [] : [r.joinerScans]))), digits: 0 }),
+      figure({ name: 'real processes: the same time in taker intervals of each configuration', unit: 'intervals', ours: summary(realSeconds(real.ours).map((s) => (s * 1000) / oursTaker)), ...(real.kcl.length > 0 && { baseline: summary(realSeconds(real.kcl).map((s) => (s * 1000) / kclTaker)) }), digits: 1 }),
+      figure({ name: 'real processes: duplicates during the rebalance', unit: 'records', ...reals((rs) => rs.map((r) => r.duplicates)), digits: 0, noRatio: true, target: '0 (graceful handoff)', pass: real.ours.every((r) => r.duplicates === 0),
+        limit: 'a lease moved without a drain-and-checkpoint (a hard steal, or a handoff that timed out)' }),
+    ];
     const timeline = (r: RealResult): string =>
       r.joinerTimeline ? `start() resolved ${num(r.joinerTimeline.started / 1000, 2)} s, first lease ${num(r.joinerTimeline.firstLease / 1000, 2)} s, last lease ${num(r.joinerTimeline.lastLease / 1000, 2)} s` : 'no lease acquired';
-    notes.push(
+    const notes = [
       `real processes, joiner timeline after its start() — kcl-ts: ${real.ours.map(timeline).join(' | ')}${real.kcl.length > 0 ? `; KCL model: ${real.kcl.map(timeline).join(' | ')}` : ''}`,
       `real processes: kcl-ts taker every ${oursTaker} ms, KCL model taker every ${kclTaker} ms; held leases at the end: kcl-ts ${real.ours.map((r) => r.heldAtEnd.join('/')).join(', ')}` +
         (real.kcl.length > 0 ? `; KCL model ${real.kcl.map((r) => r.heldAtEnd.join('/')).join(', ')}` : '; KCL model real run skipped with --quick (it needs about a minute)'),
       `simulation seeds 1..${sim.ours.length}; kcl-ts defaults (lease 10 s, renew 3.333 s, taker 2 s, up to 64 graceful handoffs per round) vs the Java KCL 2.x model (lease 10 s, renew 3.308 s, taker 20.05 s, 1 hard steal per round); real time ${num(sim.ours.reduce((a, r) => a + r.realMs, 0) / 1000, 1)} s + ${num(sim.kcl.reduce((a, r) => a + r.realMs, 0) / 1000, 1)} s`,
-    );
+    ];
     reports.push({
       name: 'rebalance',
       title: 'Rebalance when a 3rd worker joins 2 workers × 24 shards',
@@ -240,7 +191,7 @@ export async function benchRebalance(ctx: BenchContext, which: { rebalance: bool
     });
   }
 
-  if (which.dynamodb) {
+  if (only.has('dynamodb')) {
     const total = (r: JoinSimulationResult[]): number[] => r.map((x) => x.perLeaseHour.requests);
     const ours = summary(total(sim.ours));
     const kcl = summary(total(sim.kcl));
@@ -254,34 +205,14 @@ export async function benchRebalance(ctx: BenchContext, which: { rebalance: bool
         `Real processes: after the rebalance run above the producer stops (no checkpoints), and every DynamoDB request of the three worker processes is counted (a wrapped DynamoDBClient) over a ${windowMs / 1000} s window, lease ${FLEET_LEASE_MS / 1000} s in both configurations.`,
       baselineLabel: 'Java KCL 2.x model (renew every 3.308 s, taker every 20.05 s)',
       figures: [
-        figure({
-          name: 'DynamoDB requests per lease-hour',
-          unit: 'requests',
-          ours,
-          baseline: kcl,
-          target: '≤ 1.0× the KCL model',
-          pass: ratio <= 1.0,
+        figure({ name: 'DynamoDB requests per lease-hour', unit: 'requests', ours, baseline: kcl, digits: 1, target: '≤ 1.0× the KCL model', pass: ratio <= 1.0,
           limit:
             'renewals are at parity (a renewal every leaseDuration/3); the excess is the taker scan, which kcl-ts runs every leaseDuration/5 (2 s) instead of every ~20 s to detect expiry within ~1.2× the lease — ' +
-            'scans per lease-hour = workers × 3600 / takerInterval / leases; setting takerIntervalMs to the KCL cadence brings the total to parity (next row) at the price of KCL-like failover',
-          digits: 1,
-        }),
-        figure({ name: 'renewals per lease-hour', unit: 'requests', ours: summary(sim.ours.map((r) => r.perLeaseHour.renewals)), baseline: summary(sim.kcl.map((r) => r.perLeaseHour.renewals)), digits: 1 }),
-        figure({ name: 'scan read units per lease-hour (kcl-ts strongly consistent, Java eventually consistent)', unit: 'RCU', ours: summary(sim.ours.map((r) => r.perLeaseHour.scans)), baseline: summary(sim.kcl.map((r) => r.perLeaseHour.scans)), digits: 1 }),
-        figure({
-          name: `real processes, lease ${FLEET_LEASE_MS / 1000} s: requests per lease-hour (3 workers × 24 leases, idle stream)`,
-          unit: 'requests',
-          ours: summary(real.ours.map((r) => r.perLeaseHour)),
-          ...(real.kcl.length > 0 && { baseline: summary(real.kcl.map((r) => r.perLeaseHour)) }),
-          digits: 1,
-        }),
-        figure({
-          name: 'kcl-ts with takerIntervalMs 20,050 (KCL cadence): requests per lease-hour',
-          unit: 'requests',
-          ours: summary(total(sim.oursKclCadence)),
-          baseline: kcl,
-          digits: 1,
-        }),
+            'scans per lease-hour = workers × 3600 / takerInterval / leases; setting takerIntervalMs to the KCL cadence brings the total to parity (next row) at the price of KCL-like failover' }),
+        figure({ name: 'renewals per lease-hour', unit: 'requests', ...sims((r) => r.perLeaseHour.renewals), digits: 1 }),
+        figure({ name: 'scan read units per lease-hour (kcl-ts strongly consistent, Java eventually consistent)', unit: 'RCU', ...sims((r) => r.perLeaseHour.scans), digits: 1 }),
+        figure({ name: `real processes, lease ${FLEET_LEASE_MS / 1000} s: requests per lease-hour (3 workers × 24 leases, idle stream)`, unit: 'requests', ...reals((rs) => rs.map((r) => r.perLeaseHour)), digits: 1 }),
+        figure({ name: 'kcl-ts with takerIntervalMs 20,050 (KCL cadence): requests per lease-hour', unit: 'requests', ours: summary(total(sim.oursKclCadence)), baseline: kcl, digits: 1 }),
       ],
       notes: [
         realNote('kcl-ts', real.ours),

@@ -5,19 +5,18 @@
  * prefetch bounds are exercised, not just one page per shard. Sampled inside the consumer.
  * @module
  */
-import type { RetrievalMode } from '@kcl-ts/fleet/worker-options';
-import type { PeerHandle } from './children.js';
+import type { RetrievalMode } from '@kcl-ts/fleet';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { BenchContext } from './context.js';
 import type { PeerSample } from './messages.js';
-import { figure, num, summary, type BenchReport } from './report.js';
-import { IMPL_LABEL, libraryOrder, spawnPeer, stopPeer } from './peer-run.js';
+import { figure, MB, num, summaryOf, versus, type BenchReport } from './report.js';
+import { alternate, IMPL_LABEL, LIBRARIES, spawnPeer, type PeerHandle } from './peer-run.js';
 import { median } from './stats.js';
 import { createStream, dropStreamAndTable, dropTable, preload } from './streams.js';
 
 const SHARDS = 48;
 const BYTES = 512;
 const PAGE = 10_000;
-const MB = 1024 * 1024;
 
 /** One catch-up's figures. */
 export interface RssRun {
@@ -47,7 +46,7 @@ async function sampleUntilDone(child: PeerHandle, total: number, timeoutMs: numb
     }
     samples.push(sample);
     if (sample.processed >= total) return { samples, stalls };
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await delay(500);
   }
   throw new Error(`${child.id} did not catch up within ${timeoutMs} ms (${samples[samples.length - 1]?.processed ?? 0}/${total} records)`);
 }
@@ -55,7 +54,7 @@ async function sampleUntilDone(child: PeerHandle, total: number, timeoutMs: numb
 /** One catch-up of `impl` over `stream` (kinesalite; with `retrieval`, kcl-ts on the Kinesis Mock in that mode). */
 export async function rssRun(ctx: BenchContext, stream: string, impl: 'kcl-ts' | 'lifion', run: number, total: number, retrieval?: RetrievalMode): Promise<RssRun> {
   const id = `bench-rss-${impl}${retrieval ? `-${retrieval}` : ''}-${run}-${ctx.tag}`;
-  const child = await spawnPeer(ctx, { impl, stream, id, initialPosition: 'TRIM_HORIZON', expectedRecords: total, ...(retrieval && { retrieval, kinesis: ctx.kinesisMock }) });
+  const child = await spawnPeer(ctx, { impl, stream, id, expectedRecords: total, ...(retrieval && { retrieval, kinesis: ctx.kinesisMock }) });
   try {
     const t0 = Date.now();
     const { samples, stalls } = await sampleUntilDone(child, total, 600_000);
@@ -72,7 +71,7 @@ export async function rssRun(ctx: BenchContext, stream: string, impl: 'kcl-ts' |
       stalls,
     };
   } finally {
-    await stopPeer(child);
+    await child.stop(20_000);
     await dropTable(ctx.dynamoDb, id);
   }
 }
@@ -88,25 +87,18 @@ export async function benchRss(ctx: BenchContext): Promise<BenchReport> {
   const total = await preload(ctx.kinesalite.client, stream, shards, perShard, BYTES);
   ctx.log(`rss: pre-loaded ${total} records in ${num((Date.now() - t0) / 1000, 1)} s`);
   const runs = ctx.quick ? 1 : 2;
-  const results: Record<'kcl-ts' | 'lifion', RssRun[]> = { 'kcl-ts': [], lifion: [] };
+  let results: Record<(typeof LIBRARIES)[number], RssRun[]>;
   try {
-    for (let run = 1; run <= runs; run++) {
-      for (const impl of libraryOrder(run)) {
-        ctx.log(`rss: ${impl} run ${run}/${runs}`);
-        const r = await rssRun(ctx, stream, impl, run, total);
-        results[impl].push(r);
-        ctx.log(`rss: ${impl} run ${run}: max RSS ${num(r.maxRssMb, 0)} MB, steady median ${num(r.steadyRssMb, 0)} MB, heap max ${num(r.maxHeapMb, 0)} MB, ${num(r.seconds, 1)} s`);
-      }
-    }
+    results = await alternate(ctx, 'rss', LIBRARIES, runs, (impl, run) => rssRun(ctx, stream, impl, run, total), (r) =>
+      `max RSS ${num(r.maxRssMb, 0)} MB, steady median ${num(r.steadyRssMb, 0)} MB, heap max ${num(r.maxHeapMb, 0)} MB, ${num(r.seconds, 1)} s`);
   } finally {
     await dropStreamAndTable(ctx.kinesalite.client, ctx.dynamoDb, stream);
     await ctx.emulators.forget(stream);
   }
   const ours = results['kcl-ts'];
   const theirs = results.lifion;
-  const of = (rs: RssRun[], f: (r: RssRun) => number) => summary(rs.map(f));
-  const max = of(ours, (r) => r.maxRssMb);
-  const steady = of(ours, (r) => r.steadyRssMb);
+  const max = summaryOf(ours, (r) => r.maxRssMb);
+  const of = (f: (r: RssRun) => number) => versus(ours, theirs, f);
   const pageMb = (Math.min(perShard, PAGE) * BYTES) / MB;
   const backlogMb = (SHARDS * perShard * BYTES) / MB;
   return {
@@ -122,21 +114,13 @@ export async function benchRss(ctx: BenchContext): Promise<BenchReport> {
       `${runs} run(s) per implementation, alternating.`,
     baselineLabel: IMPL_LABEL.lifion,
     figures: [
-      figure({ against: 'lifion',
-        name: `max RSS catching up, ${SHARDS} shards, defaults`,
-        unit: 'MB',
-        ours: max,
-        baseline: of(theirs, (r) => r.maxRssMb),
-        target: '≤ 150 MB',
-        pass: max.max <= 150,
+      figure({ against: 'lifion', name: `max RSS catching up, ${SHARDS} shards, defaults`, unit: 'MB', ...of((r) => r.maxRssMb), digits: 0, target: '≤ 150 MB', pass: max.max <= 150,
         limit:
           `the worker-wide budget (prefetchMaxBytesPerWorker, 64 MiB) exempts each shard's first batch, so ${SHARDS} first pages (${SHARDS} × ${num(pageMb, 1)} MB = ${num(SHARDS * pageMb, 0)} MB of record data) are held at once whatever the budget; ` +
-          'on top come the SDK\'s transient copies of each GetRecords response (JSON text and base64 strings, several times the page) until garbage collection, and the ~85 MB Node.js + SDK + Worker baseline. With defaults (maxRecords 10,000) the bound is shards × page, not the budget; lowering maxRecords lowers it',
-        digits: 0,
-      }),
-      figure({ against: 'lifion', name: 'steady median RSS while catching up', unit: 'MB', ours: steady, baseline: of(theirs, (r) => r.steadyRssMb), digits: 0 }),
-      figure({ against: 'lifion', name: 'max heap used while catching up', unit: 'MB', ours: of(ours, (r) => r.maxHeapMb), baseline: of(theirs, (r) => r.maxHeapMb), digits: 0 }),
-      figure({ name: 'time to read the backlog', unit: 's', ours: of(ours, (r) => r.seconds), baseline: of(theirs, (r) => r.seconds), digits: 1 }),
+          'on top come the SDK\'s transient copies of each GetRecords response (JSON text and base64 strings, several times the page) until garbage collection, and the ~85 MB Node.js + SDK + Worker baseline. With defaults (maxRecords 10,000) the bound is shards × page, not the budget; lowering maxRecords lowers it' }),
+      figure({ against: 'lifion', name: 'steady median RSS while catching up', unit: 'MB', ...of((r) => r.steadyRssMb), digits: 0 }),
+      figure({ against: 'lifion', name: 'max heap used while catching up', unit: 'MB', ...of((r) => r.maxHeapMb), digits: 0 }),
+      figure({ name: 'time to read the backlog', unit: 's', ...of((r) => r.seconds), digits: 1 }),
     ],
     notes: [
       'lifion-kinesis has no prefetch bound: it pushes every page into its output stream and polls again after pollDelay (250 ms) whatever the consumer does, so its memory follows the backlog and the consumer\'s speed.',

@@ -6,20 +6,20 @@
  */
 import type { BenchContext } from './context.js';
 import type { ChildMessage, PeerImpl } from './messages.js';
-import { figure, num, summary, type BenchReport } from './report.js';
-import { IMPL_LABEL, spawnPeer, stopPeer, waitDone } from './peer-run.js';
+import { figure, MB, num, summary, summaryOf, versus, type BenchReport } from './report.js';
+import { alternate, IMPL_LABEL, spawnPeer, waitDone } from './peer-run.js';
 import { median } from './stats.js';
 import { createStream, dropStreamAndTable, dropTable, preload } from './streams.js';
 
 const SHARDS = 4;
 const BYTES = 200;
-const MB = 1024 * 1024;
 
 type Done = Extract<ChildMessage, { type: 'done' }>;
 
 const rate = (d: Done): number => (d.records / (d.lastRecordAt - d.startAt)) * 1000;
-const cpuPerRecord = (d: Done): number => (d.cpuUs ?? Number.NaN) / d.records;
-const cpuPerRecordAfterFirst = (d: Done): number => ((d.cpuUs ?? Number.NaN) - (d.cpuToFirstBatchUs ?? 0)) / (d.records - (d.firstBatchRecords ?? 0));
+const cpuPerRecord = (d: Done): number => d.cpuUs / d.records;
+const cpuPerRecordAfterFirst = (d: Done): number => (d.cpuUs - d.cpuToFirstBatchUs) / (d.records - d.firstBatchRecords);
+const rssMb = (d: Done): number => d.maxRss / MB;
 
 /** Runs the catch-up benchmark. */
 export async function benchThroughput(ctx: BenchContext): Promise<BenchReport> {
@@ -32,26 +32,19 @@ export async function benchThroughput(ctx: BenchContext): Promise<BenchReport> {
   const total = await preload(kinesis.client, stream, shards, perShard, BYTES);
   ctx.log(`catch-up: pre-loaded ${total} records in ${num((Date.now() - t0) / 1000, 1)} s`);
   const runs = Math.max(ctx.quick ? 2 : Math.min(ctx.runs, 5), 2);
-  const results: Record<PeerImpl, Done[]> = { 'kcl-ts': [], lifion: [], raw: [] };
   const tables: string[] = [];
+  let results: Record<PeerImpl, Done[]>;
   try {
-    for (let run = 1; run <= runs; run++) {
-      // Rotate the order so no implementation always goes first (or right after another).
-      const impls: PeerImpl[] = ['raw', 'kcl-ts', 'lifion'];
-      for (let i = 0; i < (run - 1) % 3; i++) impls.push(impls.shift()!);
-      for (const impl of impls) {
-        const id = `bench-catchup-${impl}-${run}-${ctx.tag}`;
-        if (impl !== 'raw') tables.push(id);
-        const child = await spawnPeer(ctx, { impl, stream, id, initialPosition: 'TRIM_HORIZON', expectedRecords: total });
-        try {
-          const done = await waitDone(child, 300_000);
-          results[impl].push(done);
-          ctx.log(`catch-up: ${impl} run ${run}: ${num(rate(done), 0)} records/s, ${num(cpuPerRecord(done), 2)} µs CPU per record, max RSS ${num((done.maxRss ?? 0) / MB, 0)} MB`);
-        } finally {
-          await stopPeer(child);
-        }
+    results = await alternate(ctx, 'catch-up', ['raw', 'kcl-ts', 'lifion'] as const, runs, async (impl, run) => {
+      const id = `bench-catchup-${impl}-${run}-${ctx.tag}`;
+      if (impl !== 'raw') tables.push(id);
+      const child = await spawnPeer(ctx, { impl, stream, id, expectedRecords: total });
+      try {
+        return await waitDone(child, 300_000);
+      } finally {
+        await child.stop(20_000);
       }
-    }
+    }, (done) => `${num(rate(done), 0)} records/s, ${num(cpuPerRecord(done), 2)} µs CPU per record, max RSS ${num(rssMb(done), 0)} MB`);
   } finally {
     await dropStreamAndTable(kinesis.client, ctx.dynamoDb, stream);
     for (const t of tables) await dropTable(ctx.dynamoDb, t);
@@ -60,7 +53,7 @@ export async function benchThroughput(ctx: BenchContext): Promise<BenchReport> {
   const ours = results['kcl-ts'];
   const raw = results.raw;
   const lifion = results.lifion;
-  const of = (ds: Done[], f: (d: Done) => number) => summary(ds.map(f));
+  const of = summaryOf<Done>;
   // Paired per run: each run's kcl-ts against the same run's raw loop / lifion.
   const pairedRaw = ours.map((d, i) => cpuPerRecord(d) / cpuPerRecord(raw[i]!));
   const pairedLifion = ours.map((d, i) => cpuPerRecord(d) / cpuPerRecord(lifion[i]!));
@@ -79,29 +72,21 @@ export async function benchThroughput(ctx: BenchContext): Promise<BenchReport> {
       'CPU per record is the headline: records/s is capped by the emulator serving all three (kinesalite in one Node.js process), not by the consumers.',
     baselineLabel: `${IMPL_LABEL.raw} (per row: the raw loop unless it says lifion)`,
     figures: [
-      figure({ against: 'raw SDK loop',
-        name: 'CPU per record, kcl-ts vs the raw SDK loop',
-        unit: 'µs',
-        ours: of(ours, cpuPerRecord),
-        baseline: of(raw, cpuPerRecord),
-        ratio: vsRaw,
-        target: '≤ 1.05× the raw loop',
-        pass: vsRaw <= 1.05,
+      figure({ against: 'raw SDK loop', name: 'CPU per record, kcl-ts vs the raw SDK loop', unit: 'µs', ...versus(ours, raw, cpuPerRecord), ratio: vsRaw, target: '≤ 1.05× the raw loop', pass: vsRaw <= 1.05,
         limit:
           `start-up: before its first GetRecords the Worker loads and uses its DynamoDB client (a lease table scan, a lease created and taken per shard, shard sync), where the raw loop only lists the shards and takes iterators; after the first batch the two are at parity (${num(of(ours, cpuPerRecordAfterFirst).median, 2)} against ${num(of(raw, cpuPerRecordAfterFirst).median, 2)} µs, next row). ` +
-          "A CPU profile of this benchmark's kcl-ts process (KCL_BENCH_PEER_NODE_OPTIONS=--cpu-prof) puts kcl-ts's own code (retrieval, leases, checkpoints) at about 3 % of its samples; both spend most of their time in the AWS SDK's JSON and base64 deserialization of the GetRecords responses and in garbage collection",
-      }),
-      figure({ name: 'CPU per record after the first batch, kcl-ts vs the raw SDK loop', unit: 'µs', ours: of(ours, cpuPerRecordAfterFirst), baseline: of(raw, cpuPerRecordAfterFirst) }),
-      figure({ against: 'lifion', name: 'CPU per record, kcl-ts vs lifion', unit: 'µs', ours: of(ours, cpuPerRecord), baseline: of(lifion, cpuPerRecord), ratio: median(pairedLifion) }),
+          "A CPU profile of this benchmark's kcl-ts process (KCL_BENCH_PEER_NODE_OPTIONS=--cpu-prof) puts kcl-ts's own code (retrieval, leases, checkpoints) at about 3 % of its samples; both spend most of their time in the AWS SDK's JSON and base64 deserialization of the GetRecords responses and in garbage collection" }),
+      figure({ name: 'CPU per record after the first batch, kcl-ts vs the raw SDK loop', unit: 'µs', ...versus(ours, raw, cpuPerRecordAfterFirst) }),
+      figure({ against: 'lifion', name: 'CPU per record, kcl-ts vs lifion', unit: 'µs', ...versus(ours, lifion, cpuPerRecord), ratio: median(pairedLifion) }),
       figure({ name: 'paired-run ratio of CPU per record, kcl-ts / raw loop', unit: '×', ours: summary(pairedRaw) }),
       figure({ name: 'paired-run ratio of CPU per record, kcl-ts / lifion', unit: '×', ours: summary(pairedLifion) }),
-      figure({ name: 'throughput, start → last record, vs the raw loop', unit: 'records/s', ours: of(ours, rate), baseline: of(raw, rate), digits: 0 }),
-      figure({ against: 'lifion', name: 'throughput, start → last record, vs lifion', unit: 'records/s', ours: of(ours, rate), baseline: of(lifion, rate), digits: 0 }),
-      figure({ name: 'time to the first record, vs lifion', unit: 'ms', ours: of(ours, (d) => d.firstRecordAt - d.startAt), baseline: of(lifion, (d) => d.firstRecordAt - d.startAt), digits: 0 }),
-      figure({ name: 'max RSS while catching up, vs lifion', unit: 'MB', ours: of(ours, (d) => (d.maxRss ?? 0) / MB), baseline: of(lifion, (d) => (d.maxRss ?? 0) / MB), digits: 0 }),
+      figure({ name: 'throughput, start → last record, vs the raw loop', unit: 'records/s', ...versus(ours, raw, rate), digits: 0 }),
+      figure({ against: 'lifion', name: 'throughput, start → last record, vs lifion', unit: 'records/s', ...versus(ours, lifion, rate), digits: 0 }),
+      figure({ name: 'time to the first record, vs lifion', unit: 'ms', ...versus(ours, lifion, (d) => d.firstRecordAt - d.startAt), digits: 0 }),
+      figure({ name: 'max RSS while catching up, vs lifion', unit: 'MB', ...versus(ours, lifion, rssMb), digits: 0 }),
     ],
     notes: [
-      `raw loop: ${of(raw, cpuPerRecord).median.toFixed(2)} µs CPU per record, ${num(of(raw, rate).median, 0)} records/s, max RSS ${num(of(raw, (d) => (d.maxRss ?? 0) / MB).median, 0)} MB (median of ${raw.length})`,
+      `raw loop: ${of(raw, cpuPerRecord).median.toFixed(2)} µs CPU per record, ${num(of(raw, rate).median, 0)} records/s, max RSS ${num(of(raw, rssMb).median, 0)} MB (median of ${raw.length})`,
       `lifion: ${of(lifion, cpuPerRecord).median.toFixed(2)} µs CPU per record, ${num(of(lifion, rate).median, 0)} records/s (median of ${lifion.length}); lifion waits pollDelay (250 ms) after every non-empty page, which caps its rate at 10,000 records per shard per ~300 ms here`,
     ],
   };

@@ -1,17 +1,16 @@
 /**
- * What every benchmark gets from the orchestrator: the emulators (started once), child
- * process management, the run count and a progress log.
+ * What every benchmark gets from the orchestrator: the emulators (started once), where child
+ * processes log, the run count and a progress log; and the two fleet configurations compared.
  * @module
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { Children } from './children.js';
+import type { WorkerTuning } from '@kcl-ts/fleet';
 import type { EmulatorProcess } from './emulators.js';
-import type { WorkerTuning } from './messages.js';
 
 /** One Kinesis emulator the benchmarks use. */
 export interface KinesisTarget {
-  /** `kinesis-mock` or `kinesalite`. */
+  /** `the Kinesis Mock` or `kinesalite`. */
   readonly label: string;
   readonly endpoint: string;
   readonly client: KinesisClient;
@@ -21,17 +20,15 @@ export interface KinesisTarget {
 export interface BenchContext {
   /** The Kinesis Mock of the embedded stack (the default emulator). */
   readonly kinesisMock: KinesisTarget;
-  /**
-   * kinesalite in the emulator process: `endpoint` is its counting front (what measured
-   * children use), `client` talks to it directly (stream set-up and pre-loading).
-   */
+  /** kinesalite in the emulator process: `endpoint` is its counting front (what measured children use), `client` talks to it directly (stream set-up and pre-loading). */
   readonly kinesalite: KinesisTarget;
   /** The emulator process (kinesalite + dynalite): request counts per stream. */
   readonly emulators: EmulatorProcess;
   readonly dynamoDbEndpoint: string;
   readonly dynamoDb: DynamoDBClient;
   readonly region: string;
-  readonly children: Children;
+  /** Where child processes write their output. */
+  readonly logDir: string;
   /** Repetitions per measured figure (`--runs`). */
   readonly runs: number;
   readonly quick: boolean;
@@ -52,19 +49,14 @@ export const OURS_FLEET: WorkerTuning = { leaseDurationMs: FLEET_LEASE_MS };
  * renewer every lease/3 − 25 ms, taker every (lease + 25) × 2 ms, one hard steal per round,
  * no graceful handoff, leases not released on shutdown.
  */
-export const KCL_MODEL_FLEET: WorkerTuning = {
+export const KCL_MODEL_FLEET = {
   leaseDurationMs: FLEET_LEASE_MS,
   renewIntervalMs: Math.floor(FLEET_LEASE_MS / 3) - 25,
   takerIntervalMs: (FLEET_LEASE_MS + 25) * 2,
   maxLeasesToStealAtOneTime: 1,
   gracefulHandoff: false,
   releaseLeasesOnStop: false,
-};
+} as const satisfies WorkerTuning;
 
 /** The label the reports use for {@link KCL_MODEL_FLEET}. */
 export const KCL_MODEL_LABEL = 'Java KCL 2.x timing model (our code with KCL defaults)';
-
-/** A short random suffix. */
-export function randomTag(): string {
-  return Math.random().toString(36).slice(2, 8);
-}

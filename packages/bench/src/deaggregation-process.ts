@@ -1,18 +1,9 @@
 /**
  * Entry of the deaggregation child process: kcl-ts's decoder against aws-kinesis-agg's
- * `deaggregateSync` on the same KPL aggregates, alternating runs after a warm-up, and the
- * share of MD5 in aws-kinesis-agg's time. Prints one JSON line with the rates (user records
- * per second) of every run.
- *
- * Two comparisons, because the two decoders do not return the same thing:
- * - as each one returns records: kcl-ts hands out views into the aggregate (no copy), while
- *   aws-kinesis-agg (given AWS SDK v3 records) goes through base64 and returns a fresh Buffer
- *   per user record;
- * - like with like: kcl-ts's records copied into the shape aws-kinesis-agg returns
- *   (`{ PartitionKey, ExplicitHashKey, SequenceNumber, SubSequenceNumber, Data: Buffer }`,
- *   with a fresh Buffer per record).
- * Both verify the MD5 trailer; kcl-ts also checks every user record's hash key against the
- * shard's range (all records of an aggregate belong to the shard, as the KPL produces them).
+ * `deaggregateSync` on the same KPL aggregates, alternating runs after a warm-up, as returned
+ * and with kcl-ts's records copied into aws-kinesis-agg's output shape (why both: the setup of
+ * the report in `bench-deaggregation.ts`), and MD5's share of aws-kinesis-agg's time. Prints
+ * one JSON line with the rates (user records per second) of every run.
  * Usage: `node deaggregation-process.js [aggregates] [perAggregate] [runs]`.
  * @module
  */

@@ -1,14 +1,9 @@
 /**
- * Entry of the emulator child process: kinesalite and dynalite (both from `@kcl-ts/local`)
- * plus a thin HTTP front for kinesalite that counts what every client asks of it, so no
- * emulator work lands in the orchestrator or in a measured client process.
- *
- * The front counts requests per operation and GetRecords calls per (stream, shard): it reads
- * the shard from the iterator itself (kinesalite's iterators are AES-encrypted with a fixed,
- * public key), so the count is the same for every client implementation and costs the
- * clients nothing. On request it also enforces the Kinesis limit of 5 GetRecords calls per
- * second per shard (answering `ProvisionedThroughputExceededException` as Kinesis does), which
- * kinesalite and the Kinesis Mock do not.
+ * Entry of the emulator child process: kinesalite and dynalite (from `@kcl-ts/local`) plus a
+ * thin HTTP front for kinesalite that counts requests per operation and GetRecords calls per
+ * (stream, shard), reading the shard from the iterator itself (kinesalite's iterators are
+ * AES-encrypted with a fixed, public key) so the count costs the clients nothing, and on
+ * request enforces the Kinesis limit of 5 GetRecords calls per second per shard.
  * @module
  */
 import './quiet-warnings.js';
@@ -16,18 +11,17 @@ import { Agent, createServer, request, type IncomingMessage, type ServerResponse
 import type { AddressInfo } from 'node:net';
 import { startDynalite, startKinesalite } from '@kcl-ts/local';
 import { CallCounter, kinesaliteIteratorShard } from './call-counter.js';
-import type { EmulatorReply, EmulatorRequest } from './emulators.js';
+import type { EmulatorEndpoints, EmulatorRequest } from './emulators.js';
 
 const TARGET_PREFIX = 'Kinesis_20131202.';
 const counter = new CallCounter();
 
-function streamOf(operation: string, body: Buffer): string | undefined {
-  if (operation === 'PutRecords' || operation === 'PutRecord') return undefined; // large bodies, not needed
+/** The JSON body of a request (empty when it is not JSON). */
+function input(body: Buffer): { StreamName?: string; StreamARN?: string; ShardIterator?: string } {
   try {
-    const input = JSON.parse(body.toString('utf8')) as { StreamName?: string; StreamARN?: string };
-    return input.StreamName ?? input.StreamARN?.split('/').pop();
+    return JSON.parse(body.toString('utf8')) as ReturnType<typeof input>;
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -55,22 +49,17 @@ function startFront(kinesalitePort: number): Promise<number> {
       const target = String(req.headers['x-amz-target'] ?? '');
       const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
       if (operation === 'GetRecords') {
-        let shard: [string, string] | undefined;
-        try {
-          shard = kinesaliteIteratorShard((JSON.parse(body.toString('utf8')) as { ShardIterator?: string }).ShardIterator ?? '');
-        } catch {
-          shard = undefined;
+        const shard = kinesaliteIteratorShard(input(body).ShardIterator ?? '');
+        if (shard && !counter.admitGetRecords(shard[0], shard[1], performance.now())) {
+          const message = JSON.stringify({ __type: 'ProvisionedThroughputExceededException', message: `Rate exceeded for shard ${shard[1]} in stream ${shard[0]}.` });
+          res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `throttled-${Date.now()}`, 'content-length': Buffer.byteLength(message) });
+          res.end(message);
+          return;
         }
-        if (shard) {
-          if (!counter.admitGetRecords(shard[0], shard[1], performance.now())) {
-            const message = JSON.stringify({ __type: 'ProvisionedThroughputExceededException', message: `Rate exceeded for shard ${shard[1]} in stream ${shard[0]}.` });
-            res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `throttled-${Date.now()}`, 'content-length': Buffer.byteLength(message) });
-            res.end(message);
-            return;
-          }
-        }
-      } else if (operation) {
-        const stream = streamOf(operation, body);
+      } else if (operation && operation !== 'PutRecords' && operation !== 'PutRecord') {
+        // (PutRecords/PutRecord: large bodies, their stream is not needed)
+        const { StreamName, StreamARN } = input(body);
+        const stream = StreamName ?? StreamARN?.split('/').pop();
         if (stream) counter.operation(stream, operation);
       }
       forward(req, res, body);
@@ -83,7 +72,7 @@ function startFront(kinesalitePort: number): Promise<number> {
   });
 }
 
-function reply(message: EmulatorReply): void {
+function reply(message: object): void {
   if (process.send && process.connected) process.send(message);
 }
 
@@ -94,14 +83,10 @@ async function main(): Promise<void> {
   const frontPort = await startFront(kinesalite.port);
   process.on('message', (raw: unknown) => {
     const m = raw as EmulatorRequest;
-    if (m.type === 'counts') reply({ type: 'counts', id: m.id, counts: counter.snapshot(m.stream) });
-    else if (m.type === 'enforce-limit') {
-      counter.enforceLimit = m.on;
-      reply({ type: 'ack', id: m.id });
-    } else if (m.type === 'forget') {
-      counter.forget(m.stream);
-      reply({ type: 'ack', id: m.id });
-    }
+    if (m.type === 'counts') reply({ id: m.id, counts: counter.snapshot(m.stream) });
+    else if (m.type === 'enforce-limit') counter.enforceLimit = m.on;
+    else counter.forget(m.stream);
+    if (m.type !== 'counts') reply({ id: m.id });
   });
   const stop = (): void => {
     void Promise.allSettled([kinesalite.stop(), dynalite.stop()]).finally(() => process.exit(0));
@@ -109,13 +94,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('disconnect', stop);
-  reply({
-    type: 'ready',
-    kinesisEndpoint: `http://127.0.0.1:${frontPort}`,
-    directKinesisEndpoint: kinesalite.endpoint,
-    dynamoDbEndpoint: dynalite.endpoint,
-    pid: process.pid,
-  });
+  const ready: EmulatorEndpoints = { type: 'ready', kinesisEndpoint: `http://127.0.0.1:${frontPort}`, directKinesisEndpoint: kinesalite.endpoint, dynamoDbEndpoint: dynalite.endpoint };
+  reply(ready);
 }
 
 main().catch((error: unknown) => {

@@ -1,10 +1,10 @@
 /**
- * The orchestrator's side of the emulator child process (`emulator-process.js`): forks it,
- * waits for its endpoints, and asks it for the request counts of a stream.
+ * The orchestrator's side of the emulator child process (`emulator-process.js`): forks it
+ * with the fleet harness's `forkChild`, waits for its endpoints, and asks it for the request
+ * counts of a stream.
  * @module
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { ChildHandle, forkChild, waitUntil } from '@kcl-ts/fleet';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,85 +22,44 @@ export interface StreamCounts {
   readonly operations: Readonly<Record<string, number>>;
 }
 
-/** Orchestrator → emulator process. */
+/** Orchestrator → emulator process (each request carries an `id`, which its reply repeats). */
 export type EmulatorRequest =
-  | { readonly type: 'counts'; readonly id: number; readonly stream: string }
-  | { readonly type: 'enforce-limit'; readonly id: number; readonly on: boolean }
-  | { readonly type: 'forget'; readonly id: number; readonly stream: string };
+  | { readonly type: 'counts' | 'forget'; readonly id: number; readonly stream: string }
+  | { readonly type: 'enforce-limit'; readonly id: number; readonly on: boolean };
 
-/** Emulator process → orchestrator. */
-export type EmulatorReply =
-  | { readonly type: 'ready'; readonly kinesisEndpoint: string; readonly directKinesisEndpoint: string; readonly dynamoDbEndpoint: string; readonly pid: number }
-  | { readonly type: 'counts'; readonly id: number; readonly counts: StreamCounts }
-  | { readonly type: 'ack'; readonly id: number };
-
-type Ready = Extract<EmulatorReply, { type: 'ready' }>;
-type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+/** The endpoints the emulator process serves, sent once it is ready. */
+export interface EmulatorEndpoints {
+  readonly type: 'ready';
+  /** kinesalite through the counting front (every benchmark that reads call counts uses this). */
+  readonly kinesisEndpoint: string;
+  /** kinesalite directly (bulk pre-loading). */
+  readonly directKinesisEndpoint: string;
+  readonly dynamoDbEndpoint: string;
+}
 
 /** The running emulator process: kinesalite behind a counting front, and dynalite. */
-export class EmulatorProcess {
-  private nextId = 1;
-  private readonly pending = new Map<number, (reply: EmulatorReply) => void>();
+export class EmulatorProcess extends ChildHandle {
+  private ready: EmulatorEndpoints | undefined;
 
-  private constructor(
-    private readonly child: ChildProcess,
-    /** kinesalite through the counting front (every benchmark that reads call counts uses this). */
-    readonly kinesisEndpoint: string,
-    /** kinesalite directly (bulk pre-loading). */
-    readonly directKinesisEndpoint: string,
-    readonly dynamoDbEndpoint: string,
-    readonly pid: number,
-  ) {
-    child.on('message', (m: EmulatorReply) => {
-      if (m.type === 'ready') return;
-      const resolve = this.pending.get(m.id);
-      this.pending.delete(m.id);
-      resolve?.(m);
+  private constructor(logDir: string) {
+    super('the emulator process', forkChild({ entry: SCRIPT, outPath: join(logDir, 'emulators.log') }));
+    this.onRawMessage((m) => {
+      if ((m as { type?: unknown }).type === 'ready') this.ready = m as EmulatorEndpoints;
     });
   }
 
   /** Forks the emulator process (its output goes to `<logDir>/emulators.log`) and waits until it serves. */
-  static async start(logDir: string, timeoutMs = 60_000): Promise<EmulatorProcess> {
-    const log = openSync(join(logDir, 'emulators.log'), 'a');
-    let child: ChildProcess;
-    try {
-      child = fork(SCRIPT, [], { stdio: ['ignore', log, log, 'ipc'], serialization: 'json', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
-    } finally {
-      closeSync(log);
-    }
-    const ready = await new Promise<Ready>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the emulator process did not start within ${timeoutMs} ms (see ${logDir}/emulators.log)`)), timeoutMs);
-      child.once('exit', (code) => reject(new Error(`the emulator process exited with code ${code} (see ${logDir}/emulators.log)`)));
-      child.on('message', (m: EmulatorReply) => {
-        if (m.type !== 'ready') return;
-        clearTimeout(timer);
-        resolve(m);
-      });
-    });
-    child.removeAllListeners('exit');
-    return new EmulatorProcess(child, ready.kinesisEndpoint, ready.directKinesisEndpoint, ready.dynamoDbEndpoint, ready.pid);
-  }
-
-  private ask(message: WithoutId<EmulatorRequest>, timeoutMs = 10_000): Promise<EmulatorReply> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`the emulator process did not answer ${message.type}`));
-      }, timeoutMs);
-      this.pending.set(id, (reply) => {
-        clearTimeout(timer);
-        resolve(reply);
-      });
-      this.child.send({ ...message, id });
-    });
+  static async start(logDir: string, timeoutMs = 60_000): Promise<EmulatorProcess & { readonly endpoints: EmulatorEndpoints }> {
+    const p = new EmulatorProcess(logDir);
+    const see = `see ${logDir}/emulators.log`;
+    await waitUntil(() => p.ready ?? !p.alive, { timeoutMs, intervalMs: 50, message: `the emulator process serves (${see})` });
+    if (!p.ready) throw new Error(`the emulator process exited with code ${p.exit?.code} (${see})`);
+    return Object.assign(p, { endpoints: p.ready });
   }
 
   /** The counts of one stream so far. */
   async counts(stream: string): Promise<StreamCounts> {
-    const reply = await this.ask({ type: 'counts', stream });
-    if (reply.type !== 'counts') throw new Error(`unexpected reply ${reply.type}`);
-    return reply.counts;
+    return (await this.ask<{ counts: StreamCounts }>({ type: 'counts', stream })).counts;
   }
 
   /** Turns the 5 GetRecords/s/shard limit on or off (off by default). */
@@ -111,20 +70,5 @@ export class EmulatorProcess {
   /** Drops the counts of a stream (after it was deleted). */
   async forget(stream: string): Promise<void> {
     await this.ask({ type: 'forget', stream });
-  }
-
-  /** SIGTERM, then SIGKILL after `timeoutMs`. */
-  async stop(timeoutMs = 5_000): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
-    await exited;
-    clearTimeout(timer);
-  }
-
-  /** SIGKILL (synchronous; for process exit). */
-  kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
   }
 }

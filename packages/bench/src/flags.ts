@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 
 /** Names accepted by `--only`, in the order the benchmarks run. */
-export const BENCHMARKS = ['deaggregation', 'rebalance', 'dynamodb', 'failover', 'handoff', 'latency', 'throughput', 'idle', 'neighbours', 'rss', 'fanout', 'fanout-pipeline'] as const;
+export const BENCHMARKS = ['deaggregation', 'rebalance', 'dynamodb', 'failover', 'handoff', 'latency', 'throughput', 'idle', 'neighbours', 'rss', 'fanout-pipeline', 'fanout'] as const;
 
 /** One benchmark's name. */
 export type BenchmarkName = (typeof BENCHMARKS)[number];

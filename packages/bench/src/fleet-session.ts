@@ -6,9 +6,9 @@
  * @module
  */
 import type { Shard } from '@aws-sdk/client-kinesis';
-import { checkInvariants, Fleet, type RetrievalMode, type WorkerHandle, type WorkerTuning } from '@kcl-ts/fleet';
+import { checkInvariants, Fleet, takeover, waitFor, type RetrievalMode, type WorkerHandle, type WorkerTuning } from '@kcl-ts/fleet';
 import { join } from 'node:path';
-import { waitUntil } from './children.js';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { BenchContext } from './context.js';
 import { createStream, dropStreamAndTable, seedLeaseTable, startShardProducer, type Producer } from './streams.js';
 
@@ -54,7 +54,7 @@ export interface BenchFleet {
 export function startBenchFleet(ctx: BenchContext, name: string, shards: readonly Shard[], workerIds: readonly string[], tuning: WorkerTuning, intervalMs: number, retrieval: RetrievalMode = 'polling'): BenchFleet {
   const producer = startShardProducer(ctx.kinesisMock.client, name, shards, intervalMs);
   const fleet = new Fleet({
-    dir: join(ctx.children.logDir, name),
+    dir: join(ctx.logDir, name),
     base: {
       applicationName: name,
       streams: [name],
@@ -63,7 +63,6 @@ export function startBenchFleet(ctx: BenchContext, name: string, shards: readonl
       kinesisEndpoint: ctx.kinesisMock.endpoint,
       dynamoDbEndpoint: ctx.dynamoDbEndpoint,
       logLevel: 'warn',
-      reportBatches: true,
       progressIntervalMs: 100,
       worker: tuning,
     },
@@ -87,11 +86,10 @@ export function isSteady(live: readonly WorkerHandle[], shardIds: readonly strin
   return shardIds.every((s) => {
     const o = owners.get(s);
     if (o?.length !== 1) return false;
-    const w = o[0]!;
-    for (let i = w.batches.length - 1; i >= 0; i--) {
-      const b = w.batches[i]!;
-      if (b.at < now - freshMs) return false;
-      if (b.shardId === s) return true;
+    const lines = o[0]!.journal();
+    for (let i = lines.length - 1; i >= 0 && lines[i]!.at >= now - freshMs; i--) {
+      const l = lines[i]!;
+      if (l.type === 'record' && l.shard === s) return true;
     }
     return false;
   });
@@ -100,47 +98,24 @@ export function isSteady(live: readonly WorkerHandle[], shardIds: readonly strin
 /** Waits until {@link isSteady} held continuously for `stableMs`; false after `timeoutMs`. */
 export async function waitSteady(live: readonly WorkerHandle[], shardIds: readonly string[], timeoutMs: number, stableMs = 1_000): Promise<boolean> {
   let since: number | undefined;
-  return waitUntil(
-    () => {
-      if (!isSteady(live, shardIds, 2_000)) {
-        since = undefined;
-        return false;
-      }
-      since ??= Date.now();
-      return Date.now() - since >= stableMs;
-    },
-    timeoutMs,
-    50,
-  );
+  return waitFor(() => (isSteady(live, shardIds, 2_000) ? Date.now() - (since ??= Date.now()) >= stableMs : (since = undefined)), timeoutMs, 50);
 }
 
 /**
  * Sleeps a random time in [0, `periodMs`): the workers start together, so without it the
  * signal would always land at the same phase of their renewer and taker loops.
  */
-async function randomPhase(periodMs: number): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * periodMs)));
-}
+const randomPhase = (periodMs: number): Promise<void> => delay(Math.floor(Math.random() * periodMs));
 
-/** Signals the victim and waits until peers processed a record on each of its shards. */
-async function phase(victim: WorkerHandle, peers: readonly WorkerHandle[], signal: 'SIGTERM' | 'SIGKILL', deadlineMs: number, steadyBefore: boolean): Promise<PhaseResult> {
+/** Signals the victim and waits until peers processed a record on each of its shards (per their journals). */
+async function phase(fleet: Fleet, victim: WorkerHandle, signal: 'SIGTERM' | 'SIGKILL', leaseMs: number, steadyBefore: boolean): Promise<PhaseResult> {
   const shards = heldNow(victim);
-  const t0 = signal === 'SIGKILL' ? victim.kill9() : victim.terminate();
-  const firstAfter = (shard: string): number | undefined => {
-    let first: number | undefined;
-    for (const p of peers) {
-      for (const b of p.batches) {
-        if (b.shardId === shard && b.records.length > 0 && b.at >= t0 && (first === undefined || b.at < first)) first = b.at;
-      }
-    }
-    return first;
-  };
-  const complete = await waitUntil(() => shards.every((s) => firstAfter(s) !== undefined), deadlineMs, 20);
-  const perShardMs: Record<string, number> = {};
-  for (const s of shards) {
-    const at = firstAfter(s);
-    perShardMs[s] = at === undefined ? deadlineMs : at - t0;
-  }
+  const at = signal === 'SIGKILL' ? victim.kill9() : victim.terminate();
+  const deadlineMs = 10 * leaseMs;
+  const measure = () => takeover({ workerId: victim.workerId, at, heldShards: shards }, fleet.journals(), leaseMs);
+  const complete = await waitFor(() => measure().notResumed.length === 0, deadlineMs, 20);
+  const result = measure();
+  const perShardMs: Record<string, number> = Object.fromEntries([...result.shards.map((s) => [s.shardId, s.ms] as const), ...result.notResumed.map((s) => [s, deadlineMs] as const)]);
   const values = Object.values(perShardMs);
   return { shards, perShardMs, maxMs: values.length ? Math.max(...values) : Number.NaN, timedOut: !complete, steadyBefore };
 }
@@ -151,15 +126,9 @@ export function heldNow(w: WorkerHandle): string[] {
 }
 
 /** Runs one session with the given Worker tuning. */
-export async function runFleetSession(
-  ctx: BenchContext,
-  label: string,
-  run: number,
-  tuning: WorkerTuning,
-  phases: { readonly handoff: boolean; readonly failover: boolean },
-): Promise<SessionResult> {
-  const leaseMs = Number(tuning['leaseDurationMs']);
-  const takerMs = Number(tuning['takerIntervalMs'] ?? Math.floor(leaseMs / 5));
+export async function runFleetSession(ctx: BenchContext, label: string, run: number, tuning: WorkerTuning, phases: { readonly handoff: boolean; readonly failover: boolean }): Promise<SessionResult> {
+  const leaseMs = tuning.leaseDurationMs!;
+  const takerMs = tuning.takerIntervalMs ?? Math.floor(leaseMs / 5);
   const kinesis = ctx.kinesisMock;
   const name = `bench-fleet-${label}-${run}-${ctx.tag}`;
   const shards = await createStream(kinesis.client, name, FLEET_SHARDS);
@@ -177,10 +146,10 @@ export async function runFleetSession(
     if (phases.handoff) {
       await randomPhase(takerMs);
       const victim = workers[0]!;
-      const result = await phase(victim, workers.slice(1), 'SIGTERM', 10 * leaseMs, steady);
+      const result = await phase(fleet, victim, 'SIGTERM', leaseMs, steady);
       await victim.waitForExit(20_000);
       // Let the new owners deliver their first batches before counting duplicates.
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await delay(1_500);
       handoff = { ...result, duplicates: duplicates() };
     }
     if (phases.failover) {
@@ -189,7 +158,7 @@ export async function runFleetSession(
       if (!steady) errors.push(`${label} run ${run}: the fleet was not steady before the kill`);
       await randomPhase(takerMs);
       const victim = [...live].sort((a, b) => heldNow(b).length - heldNow(a).length)[0]!;
-      failover = await phase(victim, live.filter((w) => w !== victim), 'SIGKILL', 10 * leaseMs, steady);
+      failover = await phase(fleet, victim, 'SIGKILL', leaseMs, steady);
     }
   } finally {
     await producer.stop();

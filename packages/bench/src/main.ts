@@ -12,22 +12,41 @@ import { fileURLToPath } from 'node:url';
 import { createLocalDynamoDbClient, createLocalKinesisClient, startKinesisMock, type EmulatorHandle } from '@kcl-ts/local';
 import { benchDeaggregation } from './bench-deaggregation.js';
 import { benchFanOutPipeline } from './bench-fanout-pipeline.js';
+import { benchFanOut } from './bench-fanout.js';
 import { benchFleet } from './bench-fleet.js';
 import { benchIdle } from './bench-idle.js';
-import { benchNeighbours } from './bench-neighbours.js';
 import { benchLatency } from './bench-latency.js';
+import { benchNeighbours } from './bench-neighbours.js';
 import { benchRebalance } from './bench-rebalance.js';
-import { leaseSection } from './leases/bench-leases.js';
 import { benchRss } from './bench-rss.js';
-import { benchFanOut } from './bench-fanout.js';
 import { benchThroughput } from './bench-throughput.js';
-import { Children } from './children.js';
+import { BENCHMARKS, parseFlags, USAGE, type BenchFlags, type BenchmarkName } from './flags.js';
 import { EmulatorProcess } from './emulators.js';
-import { randomTag, type BenchContext } from './context.js';
-import { parseFlags, USAGE, type BenchFlags, type BenchmarkName } from './flags.js';
+import type { BenchContext } from './context.js';
+import { leaseSection } from './leases/bench-leases.js';
 import { machineInfo, type MachineInfo } from './machine.js';
-import { formatSummary, num, renderMarkdown, renderText, type BenchReport } from './report.js';
+import { stopAllPeers } from './peer-run.js';
+import { cells, formatSummary, num, renderMarkdown, renderText, type BenchReport, type Figure } from './report.js';
 import { summarize } from './stats.js';
+
+type Run = (ctx: BenchContext, only: ReadonlySet<BenchmarkName>) => Promise<BenchReport[]>;
+const one = (bench: (ctx: BenchContext) => Promise<BenchReport>): Run => async (ctx) => [await bench(ctx)];
+
+/** The entry that runs each benchmark (several names may share one), and whether it needs the Kinesis Mock. */
+const ENTRIES: Readonly<Record<BenchmarkName, { readonly run: Run; readonly kinesisMock?: true }>> = {
+  deaggregation: { run: one(benchDeaggregation) },
+  rebalance: { run: benchRebalance, kinesisMock: true },
+  dynamodb: { run: benchRebalance, kinesisMock: true },
+  failover: { run: benchFleet, kinesisMock: true },
+  handoff: { run: benchFleet, kinesisMock: true },
+  latency: { run: one(benchLatency) },
+  throughput: { run: one(benchThroughput) },
+  idle: { run: one(benchIdle) },
+  neighbours: { run: one(benchNeighbours) },
+  rss: { run: one(benchRss) },
+  'fanout-pipeline': { run: one(benchFanOutPipeline), kinesisMock: true },
+  fanout: { run: one(benchFanOut), kinesisMock: true },
+};
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DEFAULT_OUT = join(REPO_ROOT, 'docs', 'benchmarks.md');
@@ -37,34 +56,22 @@ function failedReport(name: string, error: unknown): BenchReport {
   return { name, title: `${name} — FAILED`, setup: 'The benchmark did not complete.', figures: [], notes: [`error: ${detail}`] };
 }
 
+/** A Markdown table row of a figure after `first` cells, a MISS in bold. */
+const row = (f: Figure, first: readonly string[], against: boolean): string => `| ${[...first, ...cells(f, against)].join(' | ')} |`.replace(/\n/g, ' ').replace(/\| MISS \|$/, '| **MISS** |');
+
 function summaryTable(reports: readonly BenchReport[]): string[] {
   const lines = ['| benchmark | figure | kcl-ts | baseline | ratio | target | verdict |', '|---|---|---|---|---|---|---|'];
   for (const r of reports) {
     if (r.figures.length === 0) lines.push(`| ${r.title} | — | — | — | — | — | FAILED |`);
-    for (const f of r.figures) {
-      if (f.verdict === 'INFO') continue;
-      const d = f.digits ?? 2;
-      lines.push(
-        `| ${r.title} | ${f.name}${f.unit ? ` [${f.unit}]` : ''} | ${formatSummary(f.ours, d)} | ${formatSummary(f.baseline, d)} | ${f.ratio === undefined ? '—' : `${num(f.ratio, 2)}×`} | ${f.target ?? '—'} | ${f.verdict === 'MISS' ? '**MISS**' : f.verdict} |`.replace(/\n/g, ' '),
-      );
-    }
+    for (const f of r.figures) if (f.verdict !== 'INFO') lines.push(row(f, [r.title], false));
   }
   return lines;
 }
 
 /** The figures of issue #17 (kcl-ts against lifion-kinesis and the raw SDK loop), in one table. */
 function sideBySideTable(reports: readonly BenchReport[]): string[] {
-  const lines = ['| figure | kcl-ts | against | baseline | ratio | target | verdict |', '|---|---|---|---|---|---|---|'];
-  for (const r of reports) {
-    for (const f of r.figures) {
-      if (!f.against) continue;
-      const d = f.digits ?? 2;
-      lines.push(
-        `| ${f.name}${f.unit ? ` [${f.unit}]` : ''} | ${formatSummary(f.ours, d)} | ${f.against} | ${formatSummary(f.baseline, d)} | ${f.ratio === undefined ? '—' : `${num(f.ratio, 2)}×`} | ${f.target ?? '—'} | ${f.verdict === 'MISS' ? '**MISS**' : f.verdict} |`,
-      );
-    }
-  }
-  return lines.length > 2 ? lines : [];
+  const rows = reports.flatMap((r) => r.figures.filter((f) => f.against).map((f) => row(f, [], true)));
+  return rows.length === 0 ? [] : ['| figure | kcl-ts | against | baseline | ratio | target | verdict |', '|---|---|---|---|---|---|---|', ...rows];
 }
 
 function markdown(flags: BenchFlags, machine: MachineInfo, loads: number[], startedAt: Date, seconds: number, reports: readonly BenchReport[]): string {
@@ -92,19 +99,16 @@ function markdown(flags: BenchFlags, machine: MachineInfo, loads: number[], star
       'kcl-ts is measured through a Worker built from `clientConfig` (the clients users get) wherever it is compared with another implementation. ' +
       'The baselines labelled "Java KCL 2.x timing model" are **our code configured with the Java KCL 2.x defaults**, not the Java KCL itself.',
     '',
-    ...(() => {
-      const table = sideBySideTable(reports);
-      return table.length === 0
-        ? []
-        : [
-            '## Side by side: kcl-ts, lifion-kinesis 1.3.3 and the raw AWS SDK loop (issue #17)',
-            '',
-            'Each row is measured in this run, each implementation alone in its own process, alternating; median (min–max, n) over the runs; ratio = kcl-ts / baseline. Details and what limits each miss are in the sections below.',
-            '',
-            ...table,
-            '',
-          ];
-    })(),
+    ...(sideBySideTable(reports).length === 0
+      ? []
+      : [
+          '## Side by side: kcl-ts, lifion-kinesis 1.3.3 and the raw AWS SDK loop (issue #17)',
+          '',
+          'Each row is measured in this run, each implementation alone in its own process, alternating; median (min–max, n) over the runs; ratio = kcl-ts / baseline. Details and what limits each miss are in the sections below.',
+          '',
+          ...sideBySideTable(reports),
+          '',
+        ]),
     '## Summary',
     '',
     ...summaryTable(reports),
@@ -136,19 +140,8 @@ async function main(): Promise<void> {
     process.stderr.write(`[bench ${num((Date.now() - t0) / 1000, 0).padStart(4)} s] ${message}\n`);
   };
   const logDir = mkdtempSync(join(tmpdir(), 'kcl-bench-'));
-  const children = new Children(logDir);
-  let emulatorsForCleanup: EmulatorProcess | undefined;
-  // Every child forked by the fleet harness is SIGKILLed when this process exits.
-  const cleanup = (): void => {
-    emulatorsForCleanup?.kill();
-  };
-  process.on('exit', cleanup);
-  const onSignal = (): void => {
-    cleanup();
-    process.exit(130);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // Every child forked through the fleet harness (peers, workers, the emulator process) is SIGKILLed when this process exits.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
   log(`machine: ${machine.os}, ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, node ${machine.node}, load ${machine.load1}`);
   log(`child logs: ${logDir}`);
@@ -160,11 +153,12 @@ async function main(): Promise<void> {
     // No emulator runs in this process: the Kinesis Mock is its own child process, kinesalite
     // and dynalite share another one (emulator-process.js), so neither the orchestrator's work
     // nor the emulators' lands in a measured process.
-    const needsMock = [...flags.only].some((n) => n === 'rebalance' || n === 'dynamodb' || n === 'failover' || n === 'handoff' || n === 'fanout' || n === 'fanout-pipeline');
-    [kinesisMock, emulators] = await Promise.all([needsMock ? startKinesisMock({ shardLimit: 2_000, region }) : undefined, EmulatorProcess.start(logDir)]);
-    emulatorsForCleanup = emulators;
+    const selected = BENCHMARKS.filter((name) => flags.only.has(name)).map((name) => ({ name, ...ENTRIES[name] }));
+    const started = await Promise.all([selected.some((b) => b.kinesisMock) ? startKinesisMock({ shardLimit: 2_000, region }) : undefined, EmulatorProcess.start(logDir)]);
+    [kinesisMock, emulators] = started;
+    const { endpoints } = started[1];
     const mock = kinesisMock;
-    log(`emulators: Kinesis Mock ${mock?.endpoint ?? '(not needed)'} (pid ${mock?.pid ?? '—'}); kinesalite ${emulators.directKinesisEndpoint} behind the counting front ${emulators.kinesisEndpoint}, dynalite ${emulators.dynamoDbEndpoint} (pid ${emulators.pid})`);
+    log(`emulators: Kinesis Mock ${mock?.endpoint ?? '(not needed)'} (pid ${mock?.pid ?? '—'}); kinesalite ${endpoints.directKinesisEndpoint} behind the counting front ${endpoints.kinesisEndpoint}, dynalite ${endpoints.dynamoDbEndpoint} (pid ${emulators.pid})`);
     const unavailable = (): never => {
       throw new Error('the Kinesis Mock was not started for this selection');
     };
@@ -172,40 +166,28 @@ async function main(): Promise<void> {
       kinesisMock: mock
         ? { label: 'the Kinesis Mock', endpoint: mock.endpoint, client: createLocalKinesisClient({ endpoint: mock.endpoint, region }) }
         : { label: 'the Kinesis Mock', get endpoint(): string { return unavailable(); }, get client() { return unavailable(); } },
-      kinesalite: { label: 'kinesalite', endpoint: emulators.kinesisEndpoint, client: createLocalKinesisClient({ endpoint: emulators.directKinesisEndpoint, region }) },
+      kinesalite: { label: 'kinesalite', endpoint: endpoints.kinesisEndpoint, client: createLocalKinesisClient({ endpoint: endpoints.directKinesisEndpoint, region }) },
       emulators,
-      dynamoDbEndpoint: emulators.dynamoDbEndpoint,
-      dynamoDb: createLocalDynamoDbClient({ endpoint: emulators.dynamoDbEndpoint, region }),
+      dynamoDbEndpoint: endpoints.dynamoDbEndpoint,
+      dynamoDb: createLocalDynamoDbClient({ endpoint: endpoints.dynamoDbEndpoint, region }),
       region,
-      children,
+      logDir,
       runs: flags.runs,
       quick: flags.quick,
-      tag: randomTag(),
+      tag: Math.random().toString(36).slice(2, 8),
       log,
     };
-    const has = (n: BenchmarkName): boolean => flags.only.has(n);
-    const steps: [string, boolean, () => Promise<BenchReport[]>][] = [
-      ['deaggregation', has('deaggregation'), async () => [await benchDeaggregation(ctx)]],
-      ['rebalance', has('rebalance') || has('dynamodb'), () => benchRebalance(ctx, { rebalance: has('rebalance'), dynamodb: has('dynamodb') })],
-      ['failover', has('failover') || has('handoff'), () => benchFleet(ctx, { failover: has('failover'), handoff: has('handoff') })],
-      ['latency', has('latency'), async () => [await benchLatency(ctx)]],
-      ['throughput', has('throughput'), async () => [await benchThroughput(ctx)]],
-      ['idle', has('idle'), async () => [await benchIdle(ctx)]],
-      ['neighbours', has('neighbours'), async () => [await benchNeighbours(ctx)]],
-      ['rss', has('rss'), async () => [await benchRss(ctx)]],
-      ['fanout-pipeline', has('fanout-pipeline'), async () => [await benchFanOutPipeline(ctx)]],
-      ['fanout', has('fanout'), async () => [await benchFanOut(ctx)]],
-    ];
-    for (const [name, enabled, run] of steps) {
-      if (!enabled) continue;
+    // One run per entry point: an entry that yields several reports (rebalance + dynamodb, failover + handoff) runs once for all of them.
+    for (const run of new Set(selected.map((b) => b.run))) {
+      const names = selected.filter((b) => b.run === run).map((b) => b.name);
       let produced: BenchReport[];
       try {
-        produced = await run();
+        produced = await run(ctx, flags.only);
       } catch (error) {
-        log(`${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-        produced = [failedReport(name, error)];
+        log(`${names.join(', ')} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        produced = [failedReport(names[0]!, error)];
         process.exitCode = 1;
-        await children.stopAll(5_000);
+        await stopAllPeers(5_000);
       }
       for (const r of produced) {
         reports.push(r);
@@ -217,8 +199,8 @@ async function main(): Promise<void> {
     ctx.dynamoDb.destroy();
   } finally {
     clearInterval(loadTimer);
-    await children.stopAll(5_000);
-    await Promise.allSettled([kinesisMock?.stop(), emulators?.stop()]);
+    await stopAllPeers(5_000);
+    await Promise.allSettled([kinesisMock?.stop(), emulators?.stop(5_000)]);
   }
   const seconds = (Date.now() - t0) / 1000;
   const misses = reports.flatMap((r) => r.figures.filter((f) => f.verdict === 'MISS').map((f) => `${r.title}: ${f.name}`));

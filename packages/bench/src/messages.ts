@@ -11,37 +11,29 @@ import type { RetrievalMode } from '@kcl-ts/fleet/worker-options';
 /** Name of the environment variable carrying a {@link PeerChildConfig} as JSON. */
 export const CHILD_CONFIG_ENV = 'KCL_BENCH_CHILD_CONFIG';
 
-/** Where a child finds the stream. */
-export interface StreamTarget {
-  readonly kinesisEndpoint: string;
-  readonly dynamoDbEndpoint: string;
-  readonly region: string;
-  readonly streamName: string;
-}
-
-/** Worker options a child passes on (JSON-safe: numbers and booleans only). */
-export type WorkerTuning = Readonly<Record<string, number | boolean | string>>;
+/** Extra constructor options of lifion-kinesis (JSON-safe). */
+export type LifionOptions = Readonly<Record<string, number | boolean | string>>;
 
 /** The consumer implementations compared side by side (issue #17). */
 export type PeerImpl = 'kcl-ts' | 'lifion' | 'raw';
 
 /** A child running one consumer implementation alone (`peer-process.js`). */
-export interface PeerChildConfig extends StreamTarget {
-  readonly mode: 'peer';
+export interface PeerChildConfig {
   readonly impl: PeerImpl;
+  readonly kinesisEndpoint: string;
+  readonly dynamoDbEndpoint: string;
+  readonly region: string;
+  readonly streamName: string;
   /** Application name: kcl-ts's lease table, lifion's consumer group and state table. */
   readonly applicationName: string;
   readonly initialPosition: 'LATEST' | 'TRIM_HORIZON';
   /** `records`: every record's (key, n, put time) per batch over IPC; `counts`: nothing per batch. */
   readonly report: 'records' | 'counts';
-  /** Processor pause per batch, in ms (a slow processor). kcl-ts only: lifion does not wait for its consumer. */
-  readonly processDelayMs?: number;
   /** Send `done` once this many records were delivered. */
   readonly expectedRecords?: number;
   /** Interval of the child's own memory sampling (the maxima it reports). */
   readonly memorySampleMs: number;
-  /** Extra constructor options of lifion-kinesis. */
-  readonly options?: WorkerTuning;
+  readonly options?: LifionOptions;
   /** kcl-ts: polling (the default) or enhanced fan-out (Kinesis Mock only: kinesalite has no SubscribeToShard). */
   readonly retrieval?: RetrievalMode;
 }
@@ -60,11 +52,9 @@ export interface PeerSample {
   readonly processed: number;
 }
 
-
 /** Messages from a child to the orchestrator. Times are epoch ms (`Date.now()`) of the child. */
 export type ChildMessage =
-  | { readonly type: 'starting'; readonly at: number }
-  | { readonly type: 'started'; readonly at: number }
+  | { readonly type: 'starting' | 'started' | 'stopped'; readonly at: number }
   | { readonly type: 'batch'; readonly shardId: string; readonly at: number; readonly count: number; readonly records?: readonly SeenRecord[] }
   | {
       readonly type: 'done';
@@ -72,31 +62,12 @@ export type ChildMessage =
       readonly firstRecordAt: number;
       readonly lastRecordAt: number;
       readonly records: number;
-      /** Peer children: CPU (µs) from start to the last record, and memory maxima so far. */
-      readonly cpuUs?: number;
-      /** Peer children: CPU (µs) from start until the first batch was delivered, and that batch's size. */
-      readonly cpuToFirstBatchUs?: number;
-      readonly firstBatchRecords?: number;
-      readonly maxRss?: number;
-      readonly maxHeapUsed?: number;
+      /** CPU (µs) from start to the last record, and from start until the first batch was delivered, with that batch's size; memory maxima so far. */
+      readonly cpuUs: number;
+      readonly cpuToFirstBatchUs: number;
+      readonly firstBatchRecords: number;
+      readonly maxRss: number;
+      readonly maxHeapUsed: number;
     }
   | { readonly type: 'sample'; readonly id: number; readonly sample: PeerSample }
-  | { readonly type: 'error'; readonly at: number; readonly detail: string }
-  | { readonly type: 'fatal'; readonly at: number; readonly detail: string }
-  | { readonly type: 'stopped'; readonly at: number };
-
-/** Narrows an IPC message of unknown shape. */
-export function isChildMessage(value: unknown): value is ChildMessage {
-  if (typeof value !== 'object' || value === null) return false;
-  const type = (value as { type?: unknown }).type;
-  return (
-    type === 'starting' ||
-    type === 'started' ||
-    type === 'batch' ||
-    type === 'done' ||
-    type === 'error' ||
-    type === 'fatal' ||
-    type === 'stopped' ||
-    type === 'sample'
-  );
-}
+  | { readonly type: 'error' | 'fatal'; readonly at: number; readonly detail: string };

@@ -1,25 +1,16 @@
 /**
- * Entry of a peer child process: one consumer implementation alone in its process, measuring
- * its own CPU (`process.cpuUsage()`) and memory (`process.memoryUsage()`), so implementations
- * are compared side by side under the same conditions:
- *
- * - `kcl-ts`: a Worker built from `clientConfig` (the clients users get) with default settings,
- *   checkpointing after every batch;
- * - `lifion`: lifion-kinesis 1.x (`new Kinesis(...)`, AWS SDK v2) with its defaults
- *   (auto-checkpoint of every batch, automatic shard assignment), records delivered as bytes;
- * - `raw`: a plain AWS SDK v3 GetRecords loop over every shard (the floor).
- *
- * Its {@link PeerChildConfig} arrives as JSON in `KCL_BENCH_CHILD_CONFIG`; it answers `sample`
+ * Entry of a peer child process: one consumer implementation (`kcl-ts`, `lifion`, `raw`; see
+ * the package README) alone in its process, measuring its own CPU and memory. Its
+ * {@link PeerChildConfig} arrives as JSON in `KCL_BENCH_CHILD_CONFIG`; it answers `sample`
  * requests with a {@link PeerSample} and reports batches (latency) and `done` (catch-up).
  * @module
  */
 import './quiet-warnings.js';
 import { createRequire } from 'node:module';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Worker, type ProcessRecordsInput, type ShardRecordProcessor } from '@kcl-ts/kcl';
+import { Worker, type ProcessRecordsInput, type RecordProcessorCheckpointer, type ShardRecordProcessor } from '@kcl-ts/kcl';
 import { createLocalKinesisClient } from '@kcl-ts/local';
 import { decodePayload, type SeenRecord } from '@kcl-ts/fleet/payload';
-import { sendToParent } from '@kcl-ts/fleet/ipc';
+import { exitFatal, exitGracefully, sendToParent } from '@kcl-ts/fleet/ipc';
 import { workerOptions } from '@kcl-ts/fleet/worker-options';
 import { CHILD_CONFIG_ENV, type ChildMessage, type PeerChildConfig, type PeerSample } from './messages.js';
 import { readAllRaw } from './raw-reader.js';
@@ -40,9 +31,9 @@ let firstRecordAt = 0;
 let lastRecordAt = 0;
 let startAt = 0;
 let cpuAtStart = 0;
-let doneSent = false;
 let cpuAtFirstBatch = 0;
 let firstBatchRecords = 0;
+let doneSent = false;
 
 const cpuUs = (): number => {
   const u = process.cpuUsage(cpuStart);
@@ -102,19 +93,15 @@ let stop: () => Promise<void> = async () => undefined;
 
 // --- kcl-ts ------------------------------------------------------------------------------
 async function runKcl(c: PeerChildConfig): Promise<void> {
+  const checkpoint = async ({ checkpointer }: { readonly checkpointer: RecordProcessorCheckpointer }): Promise<void> => checkpointer.checkpoint();
   const processor = (shardId: string): ShardRecordProcessor => ({
     initialize: () => undefined,
-    async processRecords({ records, checkpointer }: ProcessRecordsInput): Promise<void> {
-      delivered(shardId, records.length, () => records.map((r) => r.data));
-      if (c.processDelayMs) await sleep(c.processDelayMs);
-      await checkpointer.checkpoint();
+    async processRecords(input: ProcessRecordsInput): Promise<void> {
+      delivered(shardId, input.records.length, () => input.records.map((r) => r.data));
+      await checkpoint(input);
     },
-    async shardEnded({ checkpointer }) {
-      await checkpointer.checkpoint();
-    },
-    async shutdownRequested({ checkpointer }) {
-      await checkpointer.checkpoint();
-    },
+    shardEnded: checkpoint,
+    shutdownRequested: checkpoint,
     leaseLost: () => undefined,
   });
   const worker = new Worker(
@@ -174,18 +161,10 @@ async function runRaw(c: PeerChildConfig): Promise<void> {
   if (!doneSent) send({ type: 'error', at: Date.now(), detail: `raw loop read ${result.records} records, expected ${c.expectedRecords}` });
 }
 
-let exiting = false;
-function finish(code: number): void {
-  if (exiting) return;
-  exiting = true;
-  setTimeout(() => process.exit(code), 10_000).unref();
-  stop()
-    .catch((error: unknown) => send({ type: 'error', at: Date.now(), detail: `stop: ${describe(error)}` }))
-    .finally(() => {
-      clearInterval(memoryTimer);
-      send({ type: 'stopped', at: Date.now() }, () => process.exit(code));
-    });
-}
+const finish = exitGracefully(async () => {
+  await stop().catch((error: unknown) => send({ type: 'error', at: Date.now(), detail: `stop: ${describe(error)}` }));
+  clearInterval(memoryTimer);
+}, 10_000);
 process.on('SIGTERM', () => finish(0));
 process.on('disconnect', () => finish(0));
 
@@ -199,7 +178,4 @@ async function main(c: PeerChildConfig): Promise<void> {
   send({ type: 'started', at: Date.now() });
 }
 
-main(config).catch((error: unknown) => {
-  send({ type: 'fatal', at: Date.now(), detail: describe(error) }, () => process.exit(1));
-  setTimeout(() => process.exit(1), 2_000).unref();
-});
+main(config).catch((error: unknown) => exitFatal(describe(error)));

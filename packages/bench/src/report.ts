@@ -45,6 +45,15 @@ export function summary(values: readonly number[] | number): Summary {
   return summarize(typeof values === 'number' ? [values] : values);
 }
 
+/** The summary of `f` over every run. */
+export const summaryOf = <R>(runs: readonly R[], f: (r: R) => number): Summary => summarize(runs.map(f));
+
+/** `ours` and `baseline` of a figure: the summaries of `f` over our runs and over the baseline's. */
+export const versus = <R>(ours: readonly R[], theirs: readonly R[], f: (r: R) => number): { readonly ours: Summary; readonly baseline: Summary } => ({ ours: summaryOf(ours, f), baseline: summaryOf(theirs, f) });
+
+/** Bytes per MB in the reports (a MiB). */
+export const MB = 1024 * 1024;
+
 /** Builds a figure, computing the ratio of the medians (unless `noRatio`, e.g. for counts) and the verdict from `pass` (undefined: INFO). */
 export function figure(init: Omit<Figure, 'verdict' | 'ratio'> & { readonly ratio?: number; readonly pass?: boolean; readonly noRatio?: boolean }): Figure {
   const { pass, noRatio, ...rest } = init;
@@ -65,16 +74,11 @@ export function formatSummary(s: Summary | undefined, digits = 2): string {
   return `${num(s.median, digits)} (${num(s.min, digits)}–${num(s.max, digits)}, n=${s.n})`;
 }
 
-function cells(f: Figure): string[] {
+/** A figure's table cells: name [unit], ours, (`against`, when asked,) baseline, ratio, target, verdict. */
+export function cells(f: Figure, against = false): string[] {
   const d = f.digits ?? 2;
-  return [
-    `${f.name}${f.unit ? ` [${f.unit}]` : ''}`,
-    formatSummary(f.ours, d),
-    formatSummary(f.baseline, d),
-    f.ratio === undefined ? '—' : `${num(f.ratio, 2)}×`,
-    f.target ?? '—',
-    f.verdict,
-  ];
+  const ratio = f.ratio === undefined ? '—' : `${num(f.ratio, 2)}×`;
+  return [`${f.name}${f.unit ? ` [${f.unit}]` : ''}`, formatSummary(f.ours, d), ...(against ? [f.against ?? ''] : []), formatSummary(f.baseline, d), ratio, f.target ?? '—', f.verdict];
 }
 
 const HEADER = ['figure', 'kcl-ts median (min–max)', 'baseline median (min–max)', 'ratio', 'target', 'verdict'];

@@ -44,12 +44,6 @@ export function median(values: readonly number[]): number {
   return percentile(values, 50);
 }
 
-/** Smallest and largest value. */
-export function spread(values: readonly number[]): { readonly min: number; readonly max: number } {
-  const s = sorted(values);
-  return s.length === 0 ? { min: Number.NaN, max: Number.NaN } : { min: s[0]!, max: s[s.length - 1]! };
-}
-
 /** Median, spread, p90, p99 and mean in one pass over a sorted copy. */
 export function summarize(values: readonly number[]): Summary {
   const s = sorted(values);

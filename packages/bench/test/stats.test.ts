@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, percentile, ratio, spread, summarize } from '../src/stats.js';
+import { median, percentile, ratio, summarize } from '../src/stats.js';
 
 describe('median', () => {
   it('takes the middle value of an odd count, whatever the order', () => {
@@ -36,11 +36,7 @@ describe('percentile', () => {
   });
 });
 
-describe('spread and summarize', () => {
-  it('spread is min and max', () => {
-    expect(spread([3, -1, 7])).toEqual({ min: -1, max: 7 });
-    expect(spread([])).toEqual({ min: Number.NaN, max: Number.NaN });
-  });
+describe('summarize', () => {
   it('summarize agrees with the single helpers', () => {
     const values = [12, 3, 7, 99, 5, 8, 1, 40];
     const s = summarize(values);

@@ -97,19 +97,21 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     injected: rules.totalInjected(),
   });
 
+  /** The request to the target for `req` with `body` (sent by the caller); pooled unless it is an event stream. */
+  const upstreamRequest = (req: IncomingMessage, body: Buffer, pooled: boolean, onResponse: (res: IncomingMessage) => void): http.ClientRequest => {
+    const headers = { ...req.headers, host: targetUrl.host, 'content-length': String(body.length) };
+    delete headers['transfer-encoding'];
+    return http.request({ protocol: targetUrl.protocol, hostname: targetUrl.hostname, port: targetUrl.port, method: req.method, path: req.url, headers, ...(pooled && { agent }) }, onResponse);
+  };
+
   const forward = (req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> =>
     new Promise((resolve, reject) => {
-      const headers = { ...req.headers, host: targetUrl.host, 'content-length': String(body.length) };
-      delete headers['transfer-encoding'];
-      const upstream = http.request(
-        { protocol: targetUrl.protocol, hostname: targetUrl.hostname, port: targetUrl.port, method: req.method, path: req.url, headers, agent },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
-          res.on('error', reject);
-        },
-      );
+      const upstream = upstreamRequest(req, body, true, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
       upstream.on('error', reject);
       upstream.end(body);
     });
@@ -129,9 +131,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       }
       openStreams.set(req, { key, at: Date.now() });
       req.socket.once('close', () => openStreams.delete(req));
-      const headers = { ...req.headers, host: targetUrl.host, 'content-length': String(body.length) };
-      delete headers['transfer-encoding'];
-      const upstream = http.request({ protocol: targetUrl.protocol, hostname: targetUrl.hostname, port: targetUrl.port, method: req.method, path: req.url, headers }, (up) => {
+      const upstream = upstreamRequest(req, body, false, (up) => {
         counters.forwarded++;
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.on('data', (chunk: Buffer) => {

@@ -89,40 +89,29 @@ export interface FaultResponse {
 }
 
 const KINDS: readonly FaultKind[] = ['throttle', 'error5xx', 'latency', 'drop', 'expiredIterator'];
+const nonNegativeInteger = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0;
+const nonEmptyString = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
+
+/** What each optional field of a rule must be, as a test and as words for the error. */
+const FIELD_CHECKS: { readonly [K in keyof FaultRule]-?: readonly [(value: unknown) => boolean, string] } = {
+  kind: [(v) => KINDS.includes(v as FaultKind), `one of ${KINDS.join(', ')}`],
+  target: [(v) => v === 'kinesis' || v === 'dynamodb', "'kinesis' or 'dynamodb'"],
+  operation: [nonEmptyString, 'a non-empty string'],
+  bodyContains: [(v) => (Array.isArray(v) ? v.length > 0 && v.every(nonEmptyString) : nonEmptyString(v)), 'a non-empty string or a non-empty array of them'],
+  probability: [(v) => typeof v === 'number' && v >= 0 && v <= 1, 'a number in [0, 1]'],
+  count: [nonNegativeInteger, 'a non-negative integer'],
+  latencyMs: [nonNegativeInteger, 'a non-negative integer'],
+  status: [(v) => v === 500 || v === 503, '500 or 503'],
+  phase: [(v) => v === 'before' || v === 'after', "'before' or 'after'"],
+  errorType: [(v) => typeof v === 'string' && /^[A-Za-z]+$/.test(v), 'an AWS error name such as ThrottlingException'],
+};
 
 /** Validates a rule (throws a `TypeError` naming the bad field) and returns a copy. */
 export function validateFaultRule(rule: FaultRule): FaultRule {
   if (typeof rule !== 'object' || rule === null) throw new TypeError('a fault rule must be an object');
-  if (!KINDS.includes(rule.kind)) throw new TypeError(`kind must be one of ${KINDS.join(', ')}, got ${JSON.stringify(rule.kind)}`);
-  if (rule.target !== undefined && rule.target !== 'kinesis' && rule.target !== 'dynamodb') {
-    throw new TypeError(`target must be 'kinesis' or 'dynamodb', got ${JSON.stringify(rule.target)}`);
-  }
-  if (rule.operation !== undefined && (typeof rule.operation !== 'string' || rule.operation.length === 0)) {
-    throw new TypeError(`operation must be a non-empty string, got ${JSON.stringify(rule.operation)}`);
-  }
-  if (rule.bodyContains !== undefined) {
-    const texts: readonly unknown[] = Array.isArray(rule.bodyContains) ? rule.bodyContains : [rule.bodyContains];
-    if (texts.length === 0 || !texts.every((t) => typeof t === 'string' && t.length > 0)) {
-      throw new TypeError(`bodyContains must be a non-empty string or a non-empty array of them, got ${JSON.stringify(rule.bodyContains)}`);
-    }
-  }
-  if (rule.probability !== undefined && !(typeof rule.probability === 'number' && rule.probability >= 0 && rule.probability <= 1)) {
-    throw new TypeError(`probability must be a number in [0, 1], got ${String(rule.probability)}`);
-  }
-  if (rule.count !== undefined && !(Number.isInteger(rule.count) && rule.count >= 0)) {
-    throw new TypeError(`count must be a non-negative integer, got ${String(rule.count)}`);
-  }
-  if (rule.latencyMs !== undefined && !(Number.isInteger(rule.latencyMs) && rule.latencyMs >= 0)) {
-    throw new TypeError(`latencyMs must be a non-negative integer, got ${String(rule.latencyMs)}`);
-  }
-  if (rule.status !== undefined && rule.status !== 500 && rule.status !== 503) {
-    throw new TypeError(`status must be 500 or 503, got ${String(rule.status)}`);
-  }
-  if (rule.phase !== undefined && rule.phase !== 'before' && rule.phase !== 'after') {
-    throw new TypeError(`phase must be 'before' or 'after', got ${JSON.stringify(rule.phase)}`);
-  }
-  if (rule.errorType !== undefined && !/^[A-Za-z]+$/.test(rule.errorType)) {
-    throw new TypeError(`errorType must be an AWS error name such as ThrottlingException, got ${JSON.stringify(rule.errorType)}`);
+  for (const [field, [ok, what]] of Object.entries(FIELD_CHECKS)) {
+    const value = (rule as unknown as Record<string, unknown>)[field];
+    if ((field === 'kind' || value !== undefined) && !ok(value)) throw new TypeError(`${field} must be ${what}, got ${JSON.stringify(value)}`);
   }
   return { ...rule };
 }

@@ -5,17 +5,6 @@
  * (`@kcl-ts/fleet`).
  * @packageDocumentation
  */
-export { startFaultProxy, remoteFaultControl, type FaultProxy, type FaultProxyOptions, type FaultProxyStats, type RemoteFaultControl } from './fault-proxy.js';
-export {
-  FaultRuleSet,
-  faultResponse,
-  operationName,
-  validateFaultRule,
-  type FaultDecision,
-  type FaultKind,
-  type FaultResponse,
-  type FaultRule,
-  type FaultRuleStats,
-  type FaultTarget,
-} from './fault-rules.js';
-export { Scenario, SCENARIO_TUNING, injectUntil, type ScenarioOptions, type ScenarioStack } from './scenario.js';
+export * from './fault-proxy.js';
+export * from './fault-rules.js';
+export * from './scenario.js';

@@ -16,7 +16,8 @@ import {
   formatVerdict,
   KeyedProducer,
   listStreamsLineage,
-  openShardIds,
+  isOpen,
+  listStreamsShards,
   readRoleItem,
   scanLeaseTable,
   shardKey,
@@ -173,9 +174,7 @@ export class Scenario {
 
   /** The open shards of every stream: shard ids, or `stream/shard` keys ({@link shardKey}) with several streams. */
   async openShards(): Promise<string[]> {
-    const multi = this.streams.length > 1;
-    const each = await Promise.all(this.streams.map(async (stream) => (await openShardIds(this.options.kinesis, stream)).map((id) => shardKey(multi ? stream : undefined, id))));
-    return each.flat();
+    return (await listStreamsShards(this.options.kinesis, this.streams)).filter(isOpen).map((s) => s.ShardId!);
   }
 
   /** The raw lease table right now. */
@@ -188,7 +187,7 @@ export class Scenario {
     return this.fleet.journals();
   }
 
-  /** Distinct (key, n) processed so far. */
+  /** Distinct records processed so far. */
   processedIds(): Set<string> {
     return this.fleet.processedIds();
   }
@@ -198,28 +197,30 @@ export class Scenario {
     return this.fleet.unprocessed(this.producer.acked);
   }
 
+  /** Polls `fn` until it gives a truthy value (resolved), or throws after `timeoutMs` naming `what` and the scenario directory. */
+  private until<T>(fn: () => T | Promise<T>, timeoutMs: number, what: string | (() => string), intervalMs = 200): Promise<NonNullable<T>> {
+    return waitUntil(fn, { timeoutMs, intervalMs, message: () => `${typeof what === 'function' ? what() : what} — see ${this.dir}` });
+  }
+
   /** Waits until `count` distinct records were processed. */
   async waitProcessed(count: number, timeoutMs: number): Promise<void> {
-    await waitUntil(() => this.processedIds().size >= count, { timeoutMs, intervalMs: 250, message: () => `${count} records processed (have ${this.processedIds().size}) — see ${this.dir}` });
+    await this.until(() => this.processedIds().size >= count, timeoutMs, () => `${count} records processed (have ${this.processedIds().size})`, 250);
   }
 
   /** Waits until every acknowledged put was processed. */
   async waitAllProcessed(timeoutMs: number): Promise<void> {
-    await waitUntil(() => this.unprocessed() === 0, { timeoutMs, intervalMs: 250, message: () => `all ${this.producer.acked.length} acknowledged records processed (${this.unprocessed()} missing) — see ${this.dir}` });
+    await this.until(() => this.unprocessed() === 0, timeoutMs, () => `all ${this.producer.acked.length} acknowledged records processed (${this.unprocessed()} missing)`, 250);
   }
 
   /** Waits until a worker holds at least `min` shards (per its journal); resolves them. */
   async waitHolding(workerId: string, min: number, timeoutMs: number): Promise<Set<string>> {
-    return waitUntil(
-      () => {
-        const held = heldShards(this.journals(), workerId);
-        return held.size >= min ? held : undefined;
-      },
-      { timeoutMs, intervalMs: 200, message: `${workerId} holds ≥ ${min} shards — see ${this.dir}` },
-    );
+    return this.until(() => {
+      const held = heldShards(this.journals(), workerId);
+      return held.size >= min ? held : undefined;
+    }, timeoutMs, `${workerId} holds ≥ ${min} shards`);
   }
 
-  /** Shards held by each worker (per the journals). */
+  /** Shards held by each live worker (per the journals). */
   holdings(): Map<string, Set<string>> {
     const lines = this.journals();
     return new Map(this.fleet.workers.filter((w) => w.alive).map((w) => [w.workerId, heldShards(lines, w.workerId)]));
@@ -227,30 +228,17 @@ export class Scenario {
 
   /** Waits until the live workers together hold every shard in `shards` (each by exactly one worker). */
   async waitCovered(shards: readonly string[], timeoutMs: number): Promise<void> {
-    await waitUntil(
-      () => {
-        const owners = [...this.holdings().values()];
-        return shards.every((s) => owners.filter((held) => held.has(s)).length === 1);
-      },
-      { timeoutMs, intervalMs: 200, message: `live workers hold ${shards.join(', ')} — see ${this.dir}` },
-    );
+    await this.until(() => shards.every((s) => [...this.holdings().values()].filter((held) => held.has(s)).length === 1), timeoutMs, `live workers hold ${shards.join(', ')}`);
   }
 
-  /**
-   * Waits until the live, running (not paused) workers hold every shard in `shards` exactly
-   * once between them and each holds at least `floor(shards / workers)`.
-   */
+  /** Waits until the live, running (not paused) workers hold every shard in `shards` exactly once between them and each holds at least `floor(shards / workers)`. */
   async waitBalanced(shards: readonly string[], timeoutMs: number): Promise<void> {
-    await waitUntil(
-      () => {
-        const lines = this.journals();
-        const workers = this.fleet.workers.filter((w) => w.alive && !w.isPaused);
-        const held = workers.map((w) => heldShards(lines, w.workerId));
-        const min = Math.floor(shards.length / Math.max(1, workers.length));
-        return shards.every((s) => held.filter((h) => h.has(s)).length === 1) && held.every((h) => h.size >= min);
-      },
-      { timeoutMs, intervalMs: 200, message: `shards ${shards.join(', ')} balanced over the running workers — see ${this.dir}` },
-    );
+    await this.until(() => {
+      const lines = this.journals();
+      const held = this.fleet.workers.filter((w) => w.alive && !w.isPaused).map((w) => heldShards(lines, w.workerId));
+      const min = Math.floor(shards.length / Math.max(1, held.length));
+      return shards.every((s) => held.filter((h) => h.has(s)).length === 1) && held.every((h) => h.size >= min);
+    }, timeoutMs, `shards ${shards.join(', ')} balanced over the running workers`);
   }
 
   /** The scanner-role holder per the lease table (`roleHolder` of `kcl-ts:role:scanner`); undefined while free or absent. */
@@ -264,20 +252,17 @@ export class Scenario {
    * holds the role. Resolves its id.
    */
   async waitRoleHolder(timeoutMs: number, accept: (workerId: string) => boolean = () => true): Promise<string> {
-    return waitUntil(
-      async () => {
-        const holder = await this.roleHolder();
-        if (holder === undefined || !accept(holder)) return undefined;
-        const handle = this.fleet.workers.find((w) => w.workerId === holder && w.alive);
-        return handle?.role?.holder === holder ? holder : undefined;
-      },
-      { timeoutMs, intervalMs: 100, message: () => `a live worker holds the scanner role (workers report: ${this.fleet.workers.map((w) => `${w.workerId}${w.alive ? '' : ' (dead)'}=${w.role?.holder ?? '?'}`).join(', ')}) — see ${this.dir}` },
-    );
+    const reports = (): string => this.fleet.workers.map((w) => `${w.workerId}${w.alive ? '' : ' (dead)'}=${w.role?.holder ?? '?'}`).join(', ');
+    return this.until(async () => {
+      const holder = await this.roleHolder();
+      const handle = this.fleet.workers.find((w) => w.workerId === holder && w.alive);
+      return holder !== undefined && accept(holder) && handle?.role?.holder === holder ? holder : undefined;
+    }, timeoutMs, () => `a live worker holds the scanner role (workers report: ${reports()})`, 100);
   }
 
   /** Waits until a journal line matches `predicate`. */
   async waitForLine(predicate: (l: JournalLine) => boolean, timeoutMs: number, message: string): Promise<JournalLine> {
-    return waitUntil(() => this.journals().find(predicate), { timeoutMs, intervalMs: 200, message: `${message} — see ${this.dir}` });
+    return this.until(() => this.journals().find(predicate), timeoutMs, message);
   }
 
   /**

@@ -48,17 +48,14 @@ export function shortShard(shardId: string): string {
   return m ? `shard-${Number(m[1])}` : shardId;
 }
 
-const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
-const padLeft = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
-
 /** Formats the table (TTY mode). */
 export function formatTable(state: DashboardState): string[] {
   const lines = [
     `  t=${(state.elapsedMs / 1000).toFixed(0)}s  put ${state.put}  processed ${state.processed}`,
-    `  ${pad('shard', 10)} ${pad('owner', 6)} ${padLeft('records', 8)} ${padLeft('lag ms', 8)}  ${pad('state', 7)} last event`,
+    `  ${'shard'.padEnd(10)} ${'owner'.padEnd(6)} ${'records'.padStart(8)} ${'lag ms'.padStart(8)}  ${'state'.padEnd(7)} last event`,
   ];
   for (const s of state.shards) {
-    lines.push(`  ${pad(shortShard(s.shardId), 10)} ${pad(s.owner ?? '-', 6)} ${padLeft(String(s.records), 8)} ${padLeft(s.lagMs === undefined ? '-' : String(s.lagMs), 8)}  ${pad(s.status, 7)} ${s.event ?? ''}`.trimEnd());
+    lines.push(`  ${shortShard(s.shardId).padEnd(10)} ${(s.owner ?? '-').padEnd(6)} ${String(s.records).padStart(8)} ${String(s.lagMs ?? '-').padStart(8)}  ${s.status.padEnd(7)} ${s.event ?? ''}`.trimEnd());
   }
   lines.push(`  workers: ${state.workers.map((w) => (w.state === 'running' ? `${w.id}(${w.leases})` : `${w.id}[${w.state}]`)).join(' ')}`);
   return lines;

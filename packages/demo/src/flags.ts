@@ -1,37 +1,24 @@
 // Command-line flags of the demo (node:util parseArgs), kept apart from main.ts so they can be
-// tested without starting anything.
-import { RETRIEVAL_MODES, type RetrievalMode } from '@kcl-ts/fleet';
+// tested without starting anything. One table gives each setting its flag, range, default and
+// help line; the parser and the usage text are built from it.
+import { checkRetrieval, type RetrievalMode } from '@kcl-ts/fleet';
 import { parseArgs } from 'node:util';
 
-/** The demo's settings. */
+/** The demo's settings; each one is a flag (see {@link USAGE}). */
 export interface DemoOptions {
-  /** Streams to create and consume, all with the same Workers (more than one: multi-stream Workers). */
   readonly streams: number;
-  /** Shards each stream starts with. */
   readonly shards: number;
-  /** Worker processes started at the beginning. */
   readonly workers: number;
-  /** How long the producer runs, in seconds. */
   readonly durationS: number;
-  /** Records per second put by the producer (all keys together), to each stream. */
   readonly rate: number;
-  /** Distinct partition keys. */
   readonly keys: number;
-  /** Run the timeline of disruptions (split, merge, kill, restart, graceful stop). */
   readonly chaos: boolean;
-  /** How the workers read the stream. */
   readonly retrieval: RetrievalMode;
-  /** Write the verdict as JSON to this file. */
   readonly json: string | undefined;
-  /** Deadline for processing everything put once the producer stopped, in seconds. */
   readonly drainTimeoutS: number;
-  /** Lease duration of the workers, in ms. */
   readonly leaseDurationMs: number;
-  /** pino level of the workers' logs (files next to the journals). */
   readonly logLevel: string;
-  /** Keep the journals and logs directory even when the verdict passes. */
   readonly keep: boolean;
-  /** Also serve `kcl dashboard` for the fleet on a free port and print its URL. */
   readonly dashboard: boolean;
 }
 
@@ -53,6 +40,29 @@ export const DEMO_DEFAULTS: DemoOptions = Object.freeze({
   dashboard: false,
 });
 
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Each setting's flag (with its value's name, for a flag that takes one), whole-number range and help. */
+const FLAGS: { readonly [K in keyof DemoOptions]: { readonly flag: string; readonly value?: string; readonly range?: readonly [number, number]; readonly help: string } } = {
+  streams: { flag: 'streams', value: 'n', range: [1, 10], help: 'streams, all consumed by the same multi-stream Workers; the producer writes every record to each, the verdict is given per stream and overall; the chaos timeline reshards the first stream' },
+  shards: { flag: 'shards', value: 'n', range: [1, 20], help: 'shards each stream starts with' },
+  workers: { flag: 'workers', value: 'n', range: [1, 10], help: 'worker processes at the start' },
+  durationS: { flag: 'duration', value: 's', range: [5, 3600], help: 'seconds the producer runs' },
+  rate: { flag: 'rate', value: 'n', range: [1, 5000], help: 'records per second put to each stream, all keys' },
+  keys: { flag: 'keys', value: 'n', range: [1, 100_000], help: 'distinct partition keys' },
+  retrieval: { flag: 'retrieval', value: 'mode', help: 'polling (GetRecords) or fanout (SubscribeToShard)' },
+  chaos: { flag: 'no-chaos', help: 'no split, merge, kill or graceful stop' },
+  json: { flag: 'json', value: 'file', help: 'also write the verdict as JSON to <file>' },
+  drainTimeoutS: { flag: 'drain-timeout', value: 's', range: [5, 600], help: 'deadline to process everything put' },
+  leaseDurationMs: { flag: 'lease-duration', value: 'ms', range: [1_000, 60_000], help: "the workers' leaseDurationMs" },
+  logLevel: { flag: 'log-level', value: 'level', help: `workers' log level: ${LEVELS.join('|')}` },
+  keep: { flag: 'keep', help: 'keep the journals and worker logs even if the verdict passes' },
+  dashboard: { flag: 'dashboard', help: 'also serve the web dashboard (kcl dashboard) for the fleet on a free port and print its URL; it stops when the demo ends' },
+};
+
+const KEYS = Object.keys(FLAGS) as (keyof DemoOptions)[];
+
+/** The `--help` text. */
 export const USAGE = `Usage: node packages/demo/dist/main.js [flags]     (or: pnpm demo [flags])
 
 Runs a fleet of kcl-ts worker processes against an embedded Kinesis (Kinesis Mock) and
@@ -60,24 +70,11 @@ DynamoDB (dynalite), reshards the stream and kills a worker while a producer wri
 checks that nothing was lost, duplicates are explained and per-key order held.
 
 Flags:
-  --streams <n>          streams, all consumed by the same multi-stream Workers;
-                         the producer writes every record to each, the verdict is
-                         given per stream and overall; the chaos timeline reshards
-                         the first stream (1-10)                           [default 1]
-  --shards <n>           shards each stream starts with (1-20)            [default 4]
-  --workers <n>          worker processes at the start (1-10)              [default 3]
-  --duration <s>         seconds the producer runs (5-3600)                [default 60]
-  --rate <n>             records per second put to each stream, all keys (1-5000) [default 200]
-  --keys <n>             distinct partition keys (1-100000)                [default 500]
-  --retrieval <mode>     polling (GetRecords) or fanout (SubscribeToShard)  [default polling]
-  --no-chaos             no split, merge, kill or graceful stop
-  --json <file>          also write the verdict as JSON to <file>
-  --drain-timeout <s>    deadline to process everything put (5-600)        [default 60]
-  --lease-duration <ms>  the workers' leaseDurationMs (1000-60000)         [default 4000]
-  --log-level <level>    workers' log level: fatal|error|warn|info|debug|trace|silent [default warn]
-  --keep                 keep the journals and worker logs even if the verdict passes
-  --dashboard            also serve the web dashboard (kcl dashboard) for the fleet on a
-                         free port and print its URL; it stops when the demo ends
+${KEYS.map((k) => {
+  const { flag, value, range, help } = FLAGS[k];
+  const d = DEMO_DEFAULTS[k];
+  return `  ${`--${flag}${value ? ` <${value}>` : ''}`.padEnd(22)} ${help}${range ? ` (${range[0]}-${range[1]})` : ''}${value && d !== undefined ? ` [default ${d}]` : ''}`;
+}).join('\n')}
   -h, --help             show this help
 
 Exit code: 0 when the verdict passes, 1 when it fails, 2 for bad flags.`;
@@ -87,66 +84,35 @@ export class FlagError extends Error {
   override readonly name = 'FlagError';
 }
 
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-function integer(flag: string, raw: string | undefined, min: number, max: number, fallback: number): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw)) throw new FlagError(`${flag} must be a whole number, got ${JSON.stringify(raw)}`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new FlagError(`${flag} must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
 /** Parses the flags; `'help'` when help was asked for. Throws {@link FlagError}. */
 export function parseFlags(argv: readonly string[]): DemoOptions | 'help' {
-  let values;
+  let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({
-      args: argv.filter((a) => a !== '--'), // `pnpm demo -- --flag` passes the separator through
-      strict: true,
-      allowPositionals: false,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        streams: { type: 'string' },
-        shards: { type: 'string' },
-        workers: { type: 'string' },
-        duration: { type: 'string' },
-        rate: { type: 'string' },
-        keys: { type: 'string' },
-        retrieval: { type: 'string' },
-        'no-chaos': { type: 'boolean' },
-        json: { type: 'string' },
-        'drain-timeout': { type: 'string' },
-        'lease-duration': { type: 'string' },
-        'log-level': { type: 'string' },
-        keep: { type: 'boolean' },
-        dashboard: { type: 'boolean' },
-      },
-    }));
+    const options = Object.fromEntries(KEYS.map((k) => [FLAGS[k].flag, { type: FLAGS[k].value ? ('string' as const) : ('boolean' as const) }]));
+    // `pnpm demo -- --flag` passes the separator through.
+    ({ values } = parseArgs({ args: argv.filter((a) => a !== '--'), strict: true, allowPositionals: false, options: { ...options, help: { type: 'boolean', short: 'h' } } }));
   } catch (error) {
     throw new FlagError(error instanceof Error ? error.message : String(error));
   }
-  if (values.help) return 'help';
-  const d = DEMO_DEFAULTS;
-  const retrieval = values.retrieval ?? d.retrieval;
-  if (!RETRIEVAL_MODES.includes(retrieval as RetrievalMode)) throw new FlagError(`--retrieval must be one of ${RETRIEVAL_MODES.join(', ')}, got ${JSON.stringify(retrieval)}`);
-  const level = values['log-level'] ?? d.logLevel;
-  if (!LEVELS.includes(level)) throw new FlagError(`--log-level must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
-  if (values.json !== undefined && (values.json === '' || values.json.startsWith('--'))) throw new FlagError('--json needs a file name');
-  return {
-    streams: integer('--streams', values.streams, 1, 10, d.streams),
-    shards: integer('--shards', values.shards, 1, 20, d.shards),
-    workers: integer('--workers', values.workers, 1, 10, d.workers),
-    durationS: integer('--duration', values.duration, 5, 3600, d.durationS),
-    rate: integer('--rate', values.rate, 1, 5000, d.rate),
-    keys: integer('--keys', values.keys, 1, 100_000, d.keys),
-    chaos: !values['no-chaos'],
-    retrieval: retrieval as RetrievalMode,
-    json: values.json,
-    drainTimeoutS: integer('--drain-timeout', values['drain-timeout'], 5, 600, d.drainTimeoutS),
-    leaseDurationMs: integer('--lease-duration', values['lease-duration'], 1_000, 60_000, d.leaseDurationMs),
-    logLevel: level,
-    keep: values.keep ?? false,
-    dashboard: values.dashboard ?? false,
-  };
+  if (values['help']) return 'help';
+  const out: Record<string, unknown> = {};
+  for (const k of KEYS) {
+    const { flag, value, range } = FLAGS[k];
+    const raw = values[flag];
+    if (!value) out[k] = k === 'chaos' ? !raw : raw === true;
+    else if (raw === undefined) out[k] = DEMO_DEFAULTS[k];
+    else if (range) {
+      if (!/^\d+$/.test(raw as string)) throw new FlagError(`--${flag} must be a whole number, got ${JSON.stringify(raw)}`);
+      out[k] = Number(raw);
+      if (Number(raw) < range[0] || Number(raw) > range[1]) throw new FlagError(`--${flag} must be between ${range[0]} and ${range[1]}, got ${Number(raw)}`);
+    } else out[k] = raw;
+  }
+  try {
+    checkRetrieval(out['retrieval'], '--retrieval');
+  } catch (error) {
+    throw new FlagError((error as Error).message);
+  }
+  if (!LEVELS.includes(out['logLevel'] as string)) throw new FlagError(`--log-level must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(out['logLevel'])}`);
+  if (out['json'] !== undefined && (out['json'] === '' || (out['json'] as string).startsWith('--'))) throw new FlagError('--json needs a file name');
+  return out as unknown as DemoOptions;
 }

@@ -2,20 +2,7 @@
 // The kcl-ts fleet demo: an embedded Kinesis + DynamoDB, a producer, real worker processes,
 // resharding and a kill -9 while records flow, then a verdict on loss, duplicates and order.
 import type { KinesisClient, Shard } from '@aws-sdk/client-kinesis';
-import {
-  checkInvariantsByStream,
-  Fleet,
-  isOpen,
-  KeyedProducer,
-  listShards,
-  listStreamsLineage,
-  scanLeaseTable,
-  shardKey,
-  waitUntil,
-  type BackgroundProduction,
-  type WorkerHandle,
-  type WorkerMessage,
-} from '@kcl-ts/fleet';
+import { checkInvariantsByStream, Fleet, isOpen, KeyedProducer, listStreamsLineage, listStreamsShards, scanLeaseTable, waitUntil, type BackgroundProduction, type WorkerHandle, type WorkerMessage } from '@kcl-ts/fleet';
 import { createStreamAndWait, startLocalStack, type LocalStack } from '@kcl-ts/local';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,30 +26,17 @@ function workerSettings(options: DemoOptions) {
   };
 }
 
+/** The event-log line of a worker message, if it makes one. */
 function describeMessage(id: string, m: WorkerMessage): string | undefined {
-  switch (m.type) {
-    case 'started':
-      return `${id} started`;
-    case 'stopped':
-      return `${id} stopped gracefully (leases released)`;
-    case 'fatal':
-      return `${id} FAILED: ${m.detail}`;
-    case 'event': {
-      const shard = m.shardId ? shortShard(m.shardId) : '';
-      switch (m.event) {
-        case 'leaseAcquired':
-          return `${id} took ${shard}`;
-        case 'leaseLost':
-          return `${id} lost ${shard}${m.detail ? ` (${m.detail})` : ''}`;
-        case 'shardEnded':
-          return `${id} ended ${shard}${m.detail ? ` → children ${m.detail.split(',').map(shortShard).join(', ')}` : ''}`;
-        default:
-          return `${id} ${m.event}${shard ? ` on ${shard}` : ''}: ${m.detail ?? ''}`;
-      }
-    }
-    default:
-      return undefined;
-  }
+  if (m.type === 'started') return `${id} started`;
+  if (m.type === 'stopped') return `${id} stopped gracefully (leases released)`;
+  if (m.type === 'fatal') return `${id} FAILED: ${m.detail}`;
+  if (m.type !== 'event') return undefined;
+  const shard = m.shardId ? shortShard(m.shardId) : '';
+  if (m.event === 'leaseAcquired') return `${id} took ${shard}`;
+  if (m.event === 'leaseLost') return `${id} lost ${shard}${m.detail ? ` (${m.detail})` : ''}`;
+  if (m.event === 'shardEnded') return `${id} ended ${shard}${m.detail ? ` → children ${m.detail.split(',').map(shortShard).join(', ')}` : ''}`;
+  return `${id} ${m.event}${shard ? ` on ${shard}` : ''}: ${m.detail ?? ''}`;
 }
 
 /** Builds the dashboard's view from the fleet and the shard list. */
@@ -81,20 +55,11 @@ function dashboardState(startedAt: number, put: number, processed: number, shard
       ...(events.has(shardId) && { event: events.get(shardId)! }),
     };
   });
-  return {
-    elapsedMs: Date.now() - startedAt,
-    put,
-    processed,
-    shards: rows,
-    workers: handles.map((h) => ({ id: h.workerId, state: h.state, leases: h.held.size })),
-  };
+  return { elapsedMs: Date.now() - startedAt, put, processed, shards: rows, workers: handles.map((h) => ({ id: h.workerId, state: h.state, leases: h.held.size })) };
 }
 
-interface RunResult {
-  readonly code: number;
-}
-
-async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (fleet: Fleet) => void): Promise<RunResult> {
+/** Runs the demo; resolves its exit code. */
+async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (fleet: Fleet) => void): Promise<number> {
   const out = (line: string): boolean => process.stdout.write(`${line}\n`);
   const settings = workerSettings(options);
   const durationMs = options.durationS * 1000;
@@ -126,24 +91,15 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
       await createStreamAndWait(kinesis, name, options.shards);
       out(`stream ${name} is ACTIVE (Kinesis ${stack.kinesisEndpoint}, DynamoDB ${stack.dynamoDbEndpoint})`);
     }
-    if (interrupt.aborted) return { code: 130 };
+    if (interrupt.aborted) return 130;
 
-    /** The shards of every stream, each `ShardId` a {@link shardKey} (`stream/shard` with several streams). */
-    const listAllShards = async (k: KinesisClient): Promise<Shard[]> =>
-      (await Promise.all(streamNames.map(async (name) => (await listShards(k, name)).map((s) => ({ ...s, ShardId: shardKey(multi ? name : undefined, s.ShardId!) }))))).flat();
+    const listAllShards = (k: KinesisClient): Promise<Shard[]> => listStreamsShards(k, streamNames);
     let shards = await listAllShards(kinesis);
     const ended = new Set<string>();
     const shardEvents = new Map<string, string>();
     const dashboard = new Dashboard();
     const k = kinesis;
-    const refreshShards = (): void => {
-      listAllShards(k).then(
-        (s) => {
-          shards = s;
-        },
-        () => undefined,
-      );
-    };
+    const refreshShards = (): void => void listAllShards(k).then((s) => (shards = s), () => undefined);
 
     fleet = new Fleet({
       dir: workDir,
@@ -178,17 +134,12 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
     // The clock (producer, timeline) starts once the fleet is up, so latencies and the
     // timeline are not dominated by process start-up on a busy machine.
     const f = fleet;
-    await waitUntil(
-      () => {
-        const dead = f.workers.find((h) => !h.alive);
-        if (dead) throw new Error(`worker ${dead.workerId} exited while starting; see ${join(workDir, `${dead.workerId}.log`)}`);
-        return f.workers.every((h) => h.state !== 'starting');
-      },
-      { timeoutMs: 90_000, intervalMs: 100, message: `workers started; see the logs in ${workDir}`, signal: interrupt },
-    ).catch((error: unknown) => {
+    await waitUntil(() => f.workers.every((h) => h.state !== 'starting') || !f.workers.every((h) => h.alive), { timeoutMs: 90_000, intervalMs: 100, message: `workers started; see the logs in ${workDir}`, signal: interrupt }).catch((error: unknown) => {
       if (!interrupt.aborted) throw error;
     });
-    if (interrupt.aborted) return { code: 130 };
+    const dead = f.workers.find((h) => !h.alive);
+    if (dead) throw new Error(`worker ${dead.workerId} exited while starting; see ${join(workDir, `${dead.workerId}.log`)}`);
+    if (interrupt.aborted) return 130;
     if (options.dashboard) {
       // The workers have created the lease table by now, so the dashboard's first scan finds it.
       web = await startWebDashboard({
@@ -222,20 +173,14 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
     await delay(Math.max(0, startedAt + durationMs - Date.now()), undefined, { signal: interrupt }).catch(() => undefined);
     await timeline?.cancel();
     await production.stop();
-    if (interrupt.aborted) return { code: 130 };
+    if (interrupt.aborted) return 130;
     const puts = producer.acked;
     dashboard.event(`producer stopped: ${puts.length} records put; waiting until all are processed…`);
 
     const drainStartedAt = Date.now();
     let missing = puts.length;
-    await waitUntil(
-      () => {
-        missing = f.unprocessed(puts);
-        return missing === 0;
-      },
-      { timeoutMs: options.drainTimeoutS * 1000, intervalMs: 500, message: 'every put processed', signal: interrupt },
-    ).catch(() => undefined);
-    if (interrupt.aborted) return { code: 130 };
+    await waitUntil(() => (missing = f.unprocessed(puts)) === 0, { timeoutMs: options.drainTimeoutS * 1000, intervalMs: 500, message: 'every put processed', signal: interrupt }).catch(() => undefined);
+    if (interrupt.aborted) return 130;
     dashboard.event(
       missing === 0
         ? `all ${puts.length} records processed ${((Date.now() - drainStartedAt) / 1000).toFixed(1)} s after the producer stopped`
@@ -278,7 +223,7 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
       out(`verdict written to ${resolve(options.json)}`);
     }
     if (!verdict.ok) keepDir = true;
-    return { code: verdict.ok ? 0 : 1 };
+    return verdict.ok ? 0 : 1;
   } catch (error) {
     keepDir = true;
     throw error;
@@ -326,10 +271,8 @@ async function main(): Promise<void> {
   // Last resort: never leave worker processes behind.
   // (The spawner also SIGKILLs every child it forked when this process exits.)
   try {
-    const result = await runDemo(options, interrupt.signal, (f) => {
-      fleet = f;
-    });
-    process.exit(interrupt.signal.aborted ? 130 : result.code);
+    const code = await runDemo(options, interrupt.signal, (f) => (fleet = f));
+    process.exit(interrupt.signal.aborted ? 130 : code);
   } catch (error) {
     process.stderr.write(`demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);

@@ -1,23 +1,9 @@
 // The verdict as the demo prints it: the oracle's verdict (from @kcl-ts/fleet) in a table for
 // people, with what the demo measures beside it (failover and handoff times, put → processing
 // latency), and as JSON for scripts.
-import { recordKey, shardKey, type InvariantName, type JournalLine, type LineOf, type Verdict, type Violation } from '@kcl-ts/fleet';
+import { quantile, recordKey, takeover, type Disruption, type InvariantName, type JournalLine, type LineOf, type TakeoverReport, type Verdict, type Violation } from '@kcl-ts/fleet';
 import { shortShard } from './dashboard.js';
-import type { Disruption, StepOutcome } from './timeline.js';
-
-/** How long until the shards of a disrupted worker were processed again by peers. */
-export interface TakeoverReport {
-  readonly workerId: string;
-  readonly at: number;
-  /** Per shard the worker held (and had not ended): who resumed it and how long it took. */
-  readonly shards: readonly { readonly shardId: string; readonly by: string; readonly ms: number }[];
-  /** Held shards on which no peer processed any record afterwards (no new data arrived there). */
-  readonly notResumed: readonly string[];
-  readonly maxMs: number | undefined;
-  readonly medianMs: number | undefined;
-  /** `maxMs / leaseDurationMs`. */
-  readonly leaseDurationMultiple: number | undefined;
-}
+import type { StepOutcome } from './timeline.js';
 
 /** What the demo measures on top of the oracle's verdict. */
 export interface Measurements {
@@ -25,44 +11,6 @@ export interface Measurements {
   readonly handoff: TakeoverReport | undefined;
   /** Put → first processing, over distinct records. */
   readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number } | undefined;
-}
-
-/** The value at quantile `q` (0..1) of an ascending array (nearest rank). */
-export function quantile(sorted: readonly number[], q: number): number | undefined {
-  if (sorted.length === 0) return undefined;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
-
-/** Failover or handoff time: from the signal to a peer's first record on each shard the worker held. */
-export function takeover(disruption: Disruption | undefined, journals: readonly JournalLine[], leaseDurationMs: number): TakeoverReport | undefined {
-  if (!disruption) return undefined;
-  const records = journals.filter((l): l is LineOf<'record'> => l.type === 'record');
-  const endedAt = new Map<string, number>();
-  for (const l of journals) if (l.type === 'shard-ended') endedAt.set(shardKey(l.stream, l.shard), Math.max(endedAt.get(shardKey(l.stream, l.shard)) ?? -Infinity, l.at));
-  const shards: { shardId: string; by: string; ms: number }[] = [];
-  const notResumed: string[] = [];
-  for (const shardId of [...new Set(disruption.heldShards)].sort()) {
-    const ended = endedAt.get(shardId);
-    if (ended !== undefined && ended <= disruption.at) continue; // nothing left to take over
-    let first: LineOf<'record'> | undefined;
-    for (const r of records) {
-      if (shardKey(r.stream, r.shard) !== shardId || r.worker === disruption.workerId || r.at < disruption.at) continue;
-      if (!first || r.at < first.at) first = r;
-    }
-    if (first) shards.push({ shardId, by: first.worker, ms: first.at - disruption.at });
-    else notResumed.push(shardId);
-  }
-  const times = shards.map((s) => s.ms).sort((a, b) => a - b);
-  const maxMs = times.at(-1);
-  return {
-    workerId: disruption.workerId,
-    at: disruption.at,
-    shards,
-    notResumed,
-    maxMs,
-    medianMs: quantile(times, 0.5),
-    leaseDurationMultiple: maxMs === undefined ? undefined : Math.round((maxMs / leaseDurationMs) * 100) / 100,
-  };
 }
 
 /** Measures failover, handoff and latency from the journals. */
@@ -76,8 +24,8 @@ export function measure(journals: readonly JournalLine[], options: { readonly ki
   }
   const latencies = [...first.values()].map((r) => r.at - r.putAt!).sort((a, b) => a - b);
   return {
-    failover: takeover(options.kill, journals, options.leaseDurationMs),
-    handoff: takeover(options.gracefulStop, journals, options.leaseDurationMs),
+    failover: options.kill && takeover(options.kill, journals, options.leaseDurationMs),
+    handoff: options.gracefulStop && takeover(options.gracefulStop, journals, options.leaseDurationMs),
     latencyMs: latencies.length > 0 ? { p50: quantile(latencies, 0.5)!, p99: quantile(latencies, 0.99)!, max: latencies.at(-1)! } : undefined,
   };
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { DescribeStreamSummaryCommand, MergeShardsCommand, SplitShardCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
-import { isOpen, listShards, waitUntil, type Fleet, type WorkerHandle } from '@kcl-ts/fleet';
+import { isOpen, listShards, waitUntil, type Disruption, type Fleet, type WorkerHandle } from '@kcl-ts/fleet';
 import { setTimeout as delay } from 'node:timers/promises';
 
 /** The disruptions of a demo run, in order. */
@@ -29,23 +29,13 @@ export interface StepOutcome {
   readonly detail: string;
 }
 
-/** A kill or a graceful stop: which worker, when, and the shards it held at that moment. */
-export interface Disruption {
-  readonly workerId: string;
-  readonly at: number;
-  readonly heldShards: readonly string[];
-}
-
 /** Thrown by a step that does not apply to this run. */
 class SkipStep extends Error {}
 
 /** Polls DescribeStreamSummary until the stream is ACTIVE again. */
 async function waitForActive(kinesis: KinesisClient, streamName: string): Promise<void> {
-  await waitUntil(async () => (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE', {
-    timeoutMs: 30_000,
-    intervalMs: 100,
-    message: `stream ${streamName} ACTIVE`,
-  });
+  const status = async () => (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }))).StreamDescriptionSummary?.StreamStatus;
+  await waitUntil(async () => (await status()) === 'ACTIVE', { timeoutMs: 30_000, intervalMs: 100, message: `stream ${streamName} ACTIVE` });
 }
 
 const range = (s: Shard): [bigint, bigint] => [BigInt(s.HashKeyRange!.StartingHashKey!), BigInt(s.HashKeyRange!.EndingHashKey!)];
@@ -145,36 +135,40 @@ export class Timeline {
     }
   }
 
+  /** Reshards the stream as `choose` says (once it is ACTIVE), waits until it is ACTIVE again, and says what it did. */
+  private async reshard<C>(choose: (shards: readonly Shard[]) => C | undefined, none: string, act: (c: C) => Promise<unknown>, done: (c: C) => string): Promise<string> {
+    const { kinesis, streamName } = this.options;
+    await waitForActive(kinesis, streamName);
+    const choice = choose(await listShards(kinesis, streamName));
+    if (!choice) throw new Error(none);
+    await act(choice);
+    await waitForActive(kinesis, streamName);
+    this.options.onReshard?.();
+    return done(choice);
+  }
+
+  /** Signals the chosen worker and records the disruption. */
+  private disrupt(chosen: Pick<WorkerHandle, 'workerId'>, signal: 'SIGKILL' | 'SIGTERM'): [Disruption, string] {
+    const victim = this.options.fleet.get(chosen.workerId);
+    const heldShards = [...victim.held].sort();
+    const at = signal === 'SIGKILL' ? victim.kill9() : victim.terminate();
+    return [{ workerId: victim.workerId, at, heldShards }, `${signal} ${victim.workerId} (pid ${victim.pid}) holding ${heldShards.length} lease(s): ${heldShards.join(', ') || '-'}`];
+  }
+
   private async runStep(step: TimelineStepName): Promise<string> {
     const { kinesis, streamName, fleet } = this.options;
     switch (step) {
-      case 'split': {
-        await waitForActive(kinesis, streamName);
-        const choice = chooseSplit(await listShards(kinesis, streamName));
-        if (!choice) throw new Error('no open shard can be split');
-        await kinesis.send(new SplitShardCommand({ StreamName: streamName, ShardToSplit: choice.shardId, NewStartingHashKey: choice.newStartingHashKey }));
-        await waitForActive(kinesis, streamName);
-        this.options.onReshard?.();
-        return `split ${choice.shardId} at the middle of its hash range`;
-      }
-      case 'merge': {
-        await waitForActive(kinesis, streamName);
-        const choice = chooseMerge(await listShards(kinesis, streamName));
-        if (!choice) throw new Error('no two adjacent open shards');
-        await kinesis.send(new MergeShardsCommand({ StreamName: streamName, ShardToMerge: choice.shardId, AdjacentShardToMerge: choice.adjacentShardId }));
-        await waitForActive(kinesis, streamName);
-        this.options.onReshard?.();
-        return `merged ${choice.shardId} + ${choice.adjacentShardId}`;
-      }
+      case 'split':
+        return this.reshard(chooseSplit, 'no open shard can be split', (c) => kinesis.send(new SplitShardCommand({ StreamName: streamName, ShardToSplit: c.shardId, NewStartingHashKey: c.newStartingHashKey })), (c) => `split ${c.shardId} at the middle of its hash range`);
+      case 'merge':
+        return this.reshard(chooseMerge, 'no two adjacent open shards', (c) => kinesis.send(new MergeShardsCommand({ StreamName: streamName, ShardToMerge: c.shardId, AdjacentShardToMerge: c.adjacentShardId })), (c) => `merged ${c.shardId} + ${c.adjacentShardId}`);
       case 'kill': {
         const chosen = busiestWorker(fleet.live());
         if (!chosen) throw new Error('no live worker to kill');
-        const victim = fleet.get(chosen.workerId);
-        const heldShards = [...victim.held].sort();
-        const at = victim.kill9();
-        this.kill = { workerId: victim.workerId, at, heldShards };
-        this.killedId = victim.workerId;
-        return `SIGKILL ${victim.workerId} (pid ${victim.pid}) holding ${heldShards.length} lease(s): ${heldShards.join(', ') || '-'}`;
+        const [kill, text] = this.disrupt(chosen, 'SIGKILL');
+        this.kill = kill;
+        this.killedId = kill.workerId;
+        return text;
       }
       case 'restart': {
         if (!this.killedId) throw new Error('nothing was killed');
@@ -187,14 +181,11 @@ export class Timeline {
       case 'graceful-stop': {
         const live = fleet.live();
         if (live.length < 2) throw new SkipStep(`needs 2 live workers so one is left to take over, have ${live.length}`);
-        const exclude = new Set(this.restartedId && live.length > 2 ? [this.restartedId] : []);
-        const chosen = busiestWorker(live, exclude);
+        const chosen = busiestWorker(live, new Set(this.restartedId && live.length > 2 ? [this.restartedId] : []));
         if (!chosen) throw new Error('no worker to stop');
-        const victim = fleet.get(chosen.workerId);
-        const heldShards = [...victim.held].sort();
-        const at = victim.terminate();
-        this.gracefulStop = { workerId: victim.workerId, at, heldShards };
-        return `SIGTERM ${victim.workerId} (pid ${victim.pid}) holding ${heldShards.length} lease(s): ${heldShards.join(', ') || '-'}`;
+        const [stop, text] = this.disrupt(chosen, 'SIGTERM');
+        this.gracefulStop = stop;
+        return text;
       }
     }
   }

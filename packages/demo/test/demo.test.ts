@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { checkInvariants, checkInvariantsByStream, type JournalLine, type PutRecordAck } from '@kcl-ts/fleet';
-import { formatVerdict, measure, quantile, takeover } from '../src/report.js';
+import { checkInvariants, checkInvariantsByStream, quantile, takeover, type JournalLine, type PutRecordAck } from '@kcl-ts/fleet';
+import { formatVerdict, measure } from '../src/report.js';
 
 // ---- measurements and the printed verdict over synthetic journals ---------------------------
 

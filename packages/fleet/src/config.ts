@@ -77,8 +77,6 @@ export interface WorkerProcessConfig {
   readonly failShardEndedTimes?: number;
   /** Skip the checkpoint after each batch (a benchmark of reading alone). @default true */
   readonly checkpoint?: boolean;
-  /** Send a `batch` message per processed batch, with each record's key, n and put time. @default false */
-  readonly reportBatches?: boolean;
   /** Interval of the `progress` messages (held leases, per-shard counts, request counts, memory). @default 500 */
   readonly progressIntervalMs?: number;
   /** Worker options. */

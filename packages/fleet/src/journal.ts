@@ -51,27 +51,27 @@ export interface JournalPosition {
   readonly sub: number;
 }
 
+/** Fields of every line about one epoch of one shard. */
+type OfEpoch = { readonly shard: string; readonly epoch: string };
+/** Fields of every checkpoint line. */
+type OfCheckpoint = OfEpoch & JournalPosition & { readonly phase: CheckpointPhase };
+
 /** The lines of a journal. An *epoch* is one processor instance: one worker's continuous ownership of one shard. */
 export type JournalLine = JournalBase &
   (
-    | { readonly type: 'start' }
-    | { readonly type: 'started' }
-    | { readonly type: 'start-failed'; readonly error: string }
-    | { readonly type: 'stopped' }
-    | { readonly type: 'error'; readonly error: string }
+    | { readonly type: 'start' | 'started' | 'stopped' }
+    | { readonly type: 'start-failed' | 'error'; readonly error: string }
     | { readonly type: 'event'; readonly event: 'leaseAcquired' | 'leaseLost' | 'shardEnded'; readonly shard: string; readonly reason?: string; readonly children?: readonly string[] }
     | { readonly type: 'processor-error'; readonly shard: string; readonly error: string }
     /** The worker saw the coordinator role change hands (`roleChanged`); `holder` absent while it is free. */
     | { readonly type: 'role'; readonly role: string; readonly holder?: string }
-    | { readonly type: 'init'; readonly shard: string; readonly epoch: string; readonly checkpoint: string; readonly sub: number }
-    | ({ readonly type: 'record'; readonly shard: string; readonly epoch: string; readonly key: string; readonly n: number; readonly putAt?: number } & JournalPosition)
-    | ({ readonly type: 'checkpoint-begin'; readonly shard: string; readonly epoch: string; readonly phase: CheckpointPhase } & JournalPosition)
-    | ({ readonly type: 'checkpoint'; readonly shard: string; readonly epoch: string; readonly phase: CheckpointPhase; readonly sentAt: number } & JournalPosition)
-    | ({ readonly type: 'checkpoint-rejected'; readonly shard: string; readonly epoch: string; readonly phase: CheckpointPhase; readonly sentAt: number; readonly error: string } & JournalPosition)
-    | ({ readonly type: 'checkpoint-failed'; readonly shard: string; readonly epoch: string; readonly phase: CheckpointPhase; readonly sentAt: number; readonly error: string } & JournalPosition)
-    | { readonly type: 'shutdown-requested'; readonly shard: string; readonly epoch: string }
-    | { readonly type: 'shard-ended'; readonly shard: string; readonly epoch: string }
-    | { readonly type: 'lease-lost'; readonly shard: string; readonly epoch: string }
+    | ({ readonly type: 'init'; readonly checkpoint: string; readonly sub: number } & OfEpoch)
+    | ({ readonly type: 'record'; readonly key: string; readonly n: number; readonly putAt?: number } & OfEpoch & JournalPosition)
+    | ({ readonly type: 'checkpoint-begin' } & OfCheckpoint)
+    | ({ readonly type: 'checkpoint'; readonly sentAt: number } & OfCheckpoint)
+    | ({ readonly type: 'checkpoint-rejected'; readonly sentAt: number; readonly error: string } & OfCheckpoint)
+    | ({ readonly type: 'checkpoint-failed'; readonly sentAt: number; readonly error: string } & OfCheckpoint)
+    | ({ readonly type: 'shutdown-requested' | 'shard-ended' | 'lease-lost' } & OfEpoch)
   );
 
 /** The type names of {@link JournalLine}. */
@@ -163,15 +163,8 @@ export class JournalTail {
     if (!existsSync(this.path)) return this.lines;
     const fd = openSync(this.path, 'r');
     try {
-      const size = fstatSync(fd).size;
-      if (size <= this.offset) return this.lines;
-      const buffer = Buffer.alloc(size - this.offset);
-      let got = 0;
-      while (got < buffer.length) {
-        const n = readSync(fd, buffer, got, buffer.length - got, this.offset + got);
-        if (n === 0) break;
-        got += n;
-      }
+      const buffer = Buffer.alloc(Math.max(0, fstatSync(fd).size - this.offset));
+      const got = buffer.length > 0 ? readSync(fd, buffer, 0, buffer.length, this.offset) : 0;
       this.offset += got;
       const text = this.partial + buffer.subarray(0, got).toString('utf8');
       const cut = text.lastIndexOf('\n');

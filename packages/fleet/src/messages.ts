@@ -15,18 +15,15 @@ export interface ShardProgress {
 /** Lifecycle and lease events a worker process reports as they happen. */
 export type WorkerEventName = 'leaseAcquired' | 'leaseLost' | 'shardEnded' | 'processorError' | 'error';
 
-import type { SeenRecord } from './payload.js';
-
 /** Messages from a worker process. Times are the child's `Date.now()`. */
 export type WorkerMessage =
   | { readonly type: 'starting'; readonly at: number }
   | { readonly type: 'started'; readonly at: number }
   | { readonly type: 'stopped'; readonly at: number }
   | { readonly type: 'fatal'; readonly at: number; readonly detail: string }
-  /** `shardId` of an event, a batch, `held` and `shards` of a progress message: shard ids, or `stream/shard` keys (`shardKey`) for a multi-stream worker. */
+  /** `shardId` of an event, `held` and `shards` of a progress message: shard ids, or `stream/shard` keys (`shardKey`) for a multi-stream worker. */
   | { readonly type: 'event'; readonly at: number; readonly event: WorkerEventName; readonly shardId?: string; readonly detail?: string }
   | { readonly type: 'role'; readonly at: number; readonly role: string; readonly holder: string | undefined }
-  | { readonly type: 'batch'; readonly at: number; readonly shardId: string; readonly records: readonly SeenRecord[] }
   | {
       readonly type: 'progress';
       readonly at: number;
@@ -45,7 +42,7 @@ export type WorkerMessage =
       readonly cpuUs: number;
     };
 
-const TYPES = new Set(['starting', 'started', 'stopped', 'fatal', 'event', 'role', 'batch', 'progress']);
+const TYPES = new Set(['starting', 'started', 'stopped', 'fatal', 'event', 'role', 'progress']);
 
 /** Narrows an IPC message of unknown shape. */
 export function isWorkerMessage(value: unknown): value is WorkerMessage {

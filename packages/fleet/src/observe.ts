@@ -5,6 +5,7 @@
  */
 import { GetItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import { shardKey } from './journal.js';
 import type { LeaseRow, ShardLineage } from './oracle.js';
 
 /** Every shard of the stream (closed ones included), via paged ListShards. */
@@ -41,9 +42,10 @@ export async function listStreamsLineage(client: KinesisClient, streams: readonl
   return each.flat();
 }
 
-/** The open shards of the stream. */
-export async function openShardIds(client: KinesisClient, streamName: string): Promise<string[]> {
-  return (await listShards(client, streamName)).filter(isOpen).map((s) => s.ShardId!);
+/** Every shard of `streams`; with several streams each `ShardId` is its {@link shardKey} (`stream/shard`). */
+export async function listStreamsShards(client: KinesisClient, streams: readonly string[]): Promise<Shard[]> {
+  const each = await Promise.all(streams.map(async (stream) => (await listShards(client, stream)).map((s) => (streams.length > 1 ? { ...s, ShardId: shardKey(stream, s.ShardId!) } : s))));
+  return each.flat();
 }
 
 /** Every item of the lease table, read with a strongly consistent scan, as raw Java-KCL attributes. */

@@ -14,9 +14,10 @@ import {
   type ShardRecordProcessor,
   type ShutdownRequestedInput,
 } from '@kcl-ts/kcl';
+import type { WorkerProcessConfig } from './config.js';
 import { errorText, shardKey, type CheckpointPhase, type JournalWriter } from './journal.js';
 import type { ShardProgress } from './messages.js';
-import { decodePayload, type SeenRecord } from './payload.js';
+import { decodePayload } from './payload.js';
 
 /** Counters the processors of one process share (reported as progress). */
 export interface ProcessorStats {
@@ -24,23 +25,8 @@ export interface ProcessorStats {
   readonly shards: Record<string, ShardProgress>;
 }
 
-/** How a {@link RecordingProcessor} behaves. */
-export interface RecordingOptions {
-  /** Simulated work per record. @default 0 */
-  readonly recordDelayMs?: number;
-  /** `shardEnded` lets a failed checkpoint's error escape (as a processor that simply `await`s `checkpoint()` does). @default false */
-  readonly naiveShardEnd?: boolean;
-  /** `shardEnded` throws (before checkpointing) this many times per shard in this process: an application whose flush at shard end fails. @default 0 */
-  readonly failShardEndedTimes?: number;
-  /** Multi-stream workers: the shard's stream, written on every line (see {@link JournalBase.stream}). */
-  readonly stream?: string;
-  /** Checkpoint after every batch. @default true */
-  readonly checkpoint?: boolean;
-  /** Counters to update. */
-  readonly stats?: ProcessorStats;
-  /** Called after each batch is journaled, with the shard's {@link shardKey} and (key, n, put time) of every record. */
-  readonly onBatch?: (shard: string, records: readonly SeenRecord[]) => void;
-}
+/** How a {@link RecordingProcessor} behaves: the processor settings of its worker process, the shard's stream on a multi-stream worker (written on every line), and the counters to update. */
+export type RecordingOptions = Pick<WorkerProcessConfig, 'recordDelayMs' | 'naiveShardEnd' | 'failShardEndedTimes' | 'checkpoint'> & { readonly stream?: string; readonly stats?: ProcessorStats };
 
 let epochs = 0;
 /** shardEnded calls that failed on purpose, per shard key (see `failShardEndedTimes`). */
@@ -73,7 +59,7 @@ export class RecordingProcessor implements ShardRecordProcessor {
 
   async processRecords({ records, checkpointer, millisBehindLatest }: ProcessRecordsInput): Promise<void> {
     if (records.length === 0) return;
-    const { recordDelayMs = 0, stats, onBatch } = this.options;
+    const { recordDelayMs = 0, stats } = this.options;
     const lineOf = (r: (typeof records)[number]) => {
       const p = decodePayload(r.data);
       return { type: 'record' as const, ...this.where, epoch: this.epoch, key: p?.k ?? '?', n: p?.n ?? -1, putAt: p?.t ?? r.approximateArrivalTimestamp.getTime(), seq: r.sequenceNumber, sub: r.subSequenceNumber ?? 0 };
@@ -93,7 +79,6 @@ export class RecordingProcessor implements ShardRecordProcessor {
       stats.processed += records.length;
       stats.shards[this.key] = { records: (stats.shards[this.key]?.records ?? 0) + records.length, lagMs: millisBehindLatest };
     }
-    onBatch?.(this.key, lines.map((l) => [l.key, l.n, l.putAt] as const));
     const last = records.at(-1)!;
     this.lastDelivered = { seq: last.sequenceNumber, sub: last.subSequenceNumber ?? 0 };
     if (this.options.checkpoint ?? true) await this.checkpoint(checkpointer, 'batch', this.lastDelivered);

@@ -1,9 +1,7 @@
 /**
- * The spawner: forks fleet worker processes (`worker-process.js`, the built one in `dist/`)
- * and mistreats them. Each {@link WorkerHandle} can be killed (`SIGKILL`), paused and resumed
- * (`SIGSTOP`/`SIGCONT`) or terminated gracefully (`SIGTERM`); the {@link Fleet} restarts a
- * worker under a new id. Every process writes its journal and logs into the fleet's
- * directory and reports progress over IPC, which the handle keeps.
+ * The spawner: forks fleet worker processes (the built `dist/worker-process.js`) and mistreats
+ * them: `kill -9`, SIGSTOP/SIGCONT, SIGTERM, and a restart under a new id. Every process writes
+ * its journal and logs into the fleet's directory and reports progress over IPC.
  * @module
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -30,85 +28,62 @@ export type FleetBase = Omit<WorkerProcessConfig, 'workerId' | 'journalPath' | '
 export interface FleetOptions {
   /** Directory for journals (`<workerId>.journal.jsonl`), logs and stdout/stderr. Created if absent. */
   readonly dir: string;
-  /** Settings shared by every worker of the fleet. */
   readonly base: FleetBase;
-  /** The worker entry module. @default `dist/worker-process.js` of this package */
-  readonly entry?: string;
-  /** Keep every `progress` message (memory sampling) instead of only the latest. @default false */
-  readonly keepProgress?: boolean;
   /** Every IPC message, after the handle took it into account. */
   readonly onMessage?: (worker: WorkerHandle, message: WorkerMessage) => void;
-  /** A worker process exited. */
   readonly onExit?: (worker: WorkerHandle) => void;
 }
 
 type Of<T extends WorkerMessage['type']> = Extract<WorkerMessage, { type: T }>;
 
-/** Every child ever forked by any fleet of this process, killed on exit so none is left behind. */
+/** Every child forked by {@link forkChild} in this process, SIGKILLed on exit so none is left behind. */
 const allChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function registerChild(child: ChildProcess): void {
-  allChildren.add(child);
-  child.once('exit', () => allChildren.delete(child));
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const c of allChildren) {
-      try {
-        c.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
+process.once('exit', () => {
+  for (const c of allChildren) c.kill('SIGKILL');
+});
 
 /** Options of {@link forkChild}. */
 export interface ForkOptions {
-  /** The module to run. */
   readonly entry: string;
   /** Extra environment (e.g. the child's configuration as JSON). */
-  readonly env: Readonly<Record<string, string>>;
+  readonly env?: Readonly<Record<string, string>>;
   /** File that receives the child's stdout and stderr. */
   readonly outPath: string;
-  /** Node options of the child. @default ['--enable-source-maps'] */
+  /** @default ['--enable-source-maps'] */
   readonly execArgv?: readonly string[];
 }
 
 /** Forks a Node child with an IPC channel; every child forked this way is SIGKILLed when this process exits. */
 export function forkChild(options: ForkOptions): ChildProcess {
   const out = openSync(options.outPath, 'a');
-  let child: ChildProcess;
   try {
-    child = fork(options.entry, [], {
+    const child = fork(options.entry, [], {
       env: { ...process.env, ...options.env, NODE_NO_WARNINGS: '1' },
       execArgv: [...(options.execArgv ?? ['--enable-source-maps'])],
       stdio: ['ignore', out, out, 'ipc'],
       serialization: 'json',
     });
+    allChildren.add(child);
+    child.once('exit', () => allChildren.delete(child));
+    return child;
   } finally {
     closeSync(out); // the child has its own copy
   }
-  registerChild(child);
-  return child;
 }
 
 /**
- * One forked child process: signals (kill -9, SIGSTOP/SIGCONT, SIGTERM), its exit, and its
- * IPC messages. {@link WorkerHandle} adds what a fleet worker reports; the benchmarks' peer
- * processes add their own.
+ * One forked child process: signals, its exit, its IPC messages, and requests answered by id.
+ * {@link WorkerHandle} adds what a fleet worker reports; the benchmarks' processes add their own.
  */
 export class ChildHandle {
-  /** Resolves when the process has exited. */
   readonly exited: Promise<ProcessExit>;
-  /** `Date.now()` at the fork. */
-  readonly spawnedAt = Date.now();
   state: WorkerState = 'starting';
   /** The signal the parent sent last, and when. */
   signalled: { readonly signal: NodeJS.Signals; readonly at: number } | undefined;
-  private exitInfo: ProcessExit | undefined;
-  private paused = false;
+  exit: ProcessExit | undefined;
+  isPaused = false;
   private readonly listeners = new Set<(m: unknown) => void>();
+  private nextRequestId = 1;
 
   constructor(
     readonly id: string,
@@ -120,10 +95,10 @@ export class ChildHandle {
     child.on('error', () => undefined); // a failed kill() of a dead process; 'exit' tells the rest
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
-        this.exitInfo = { code, signal };
+        this.exit = { code, signal };
         if (this.state !== 'killed') this.state = this.state === 'stopping' ? 'stopped' : 'exited';
         this.onExit();
-        resolve(this.exitInfo);
+        resolve(this.exit);
       });
     });
   }
@@ -131,24 +106,13 @@ export class ChildHandle {
   /** Called once the process exited, before `exited` resolves. */
   protected onExit(): void {}
 
-  /** Process id. */
   get pid(): number {
     return this.child.pid ?? -1;
   }
 
   /** True until the process has exited. */
   get alive(): boolean {
-    return this.exitInfo === undefined;
-  }
-
-  /** True while stopped with SIGSTOP. */
-  get isPaused(): boolean {
-    return this.paused;
-  }
-
-  /** How the process exited, once it has. */
-  get exit(): ProcessExit | undefined {
-    return this.exitInfo;
+    return this.exit === undefined;
   }
 
   /** Calls `fn` on every later IPC message (unchecked); returns the unsubscribe function. */
@@ -158,14 +122,32 @@ export class ChildHandle {
   }
 
   /** Sends an IPC message; false when the channel is gone. */
-  send(message: unknown): boolean {
+  send(message: object): boolean {
     if (!this.alive || !this.child.connected) return false;
     try {
-      this.child.send(message as object);
+      this.child.send(message);
       return true;
     } catch {
       return false; // the channel closed meanwhile
     }
+  }
+
+  /** Sends `message` with a fresh `id` and resolves the child's reply carrying the same `id`; rejects after `timeoutMs` or when the child is gone. */
+  ask<R>(message: object, timeoutMs = 10_000): Promise<R> {
+    const id = this.nextRequestId++;
+    return new Promise((resolve, reject) => {
+      const done = (error?: Error, reply?: R): void => {
+        clearTimeout(timer);
+        off();
+        if (error) reject(error);
+        else resolve(reply!);
+      };
+      const timer = setTimeout(() => done(new Error(`${this.id} did not answer ${JSON.stringify(message)} within ${timeoutMs} ms`)), timeoutMs);
+      const off = this.onRawMessage((m) => {
+        if ((m as { id?: unknown }).id === id) done(undefined, m as R);
+      });
+      if (!this.send({ ...message, id })) done(new Error(`${this.id} is not running`));
+    });
   }
 
   /** `kill -9`: no shutdown, no lease release. Returns the time it was sent. */
@@ -177,19 +159,19 @@ export class ChildHandle {
 
   /** `kill -STOP`: the process freezes (a GC pause, a VM migration, a stuck host). */
   pause(): number {
-    this.paused = true;
+    this.isPaused = true;
     return this.signal('SIGSTOP');
   }
 
   /** `kill -CONT`: the frozen process resumes where it was. */
   resume(): number {
-    this.paused = false;
+    this.isPaused = false;
     return this.signal('SIGCONT');
   }
 
   /** `kill -TERM`: graceful shutdown (checkpoint, release leases), then exit. Returns the time it was sent. */
   terminate(): number {
-    if (this.paused) this.resume();
+    if (this.isPaused) this.resume();
     const at = this.signal('SIGTERM');
     if (this.alive && this.state !== 'killed') this.state = 'stopping';
     return at;
@@ -200,11 +182,7 @@ export class ChildHandle {
     const at = Date.now();
     if (!this.alive) return at;
     this.signalled = { signal, at };
-    try {
-      this.child.kill(signal);
-    } catch {
-      // exited meanwhile
-    }
+    this.child.kill(signal);
     return at;
   }
 
@@ -240,34 +218,20 @@ export class ChildHandle {
 export class WorkerHandle extends ChildHandle {
   /** Shards it holds, from its lease events and progress reports (empty once it exited). */
   readonly held = new Set<string>();
-  /** Progress messages: the latest only, or all with `keepProgress`. */
-  readonly progressHistory: Of<'progress'>[] = [];
-  /** `batch` messages (with `reportBatches`). */
-  readonly batches: Of<'batch'>[] = [];
+  /** The latest progress report. */
+  progress: Of<'progress'> | undefined;
   /** Lease events, in order. */
   readonly leaseEvents: Of<'event'>[] = [];
-  /**
-   * The coordinator role as this worker last reported it (`roleChanged` events and progress
-   * reports; `at` is the child's clock); undefined before the first report, or without a role
-   * (`coordination: 'every-worker'`).
-   */
+  /** The coordinator role as this worker last reported it (`at` is the child's clock); undefined without a role (`coordination: 'every-worker'`). */
   role: { readonly role: string; readonly holder: string | undefined; readonly at: number } | undefined;
   /** `error` and `processorError` events and a fatal start failure. */
   readonly errors: string[] = [];
-  /** The child's `Date.now()` just before `worker.start()`. */
+  /** The child's `Date.now()` just before `worker.start()`, and once it resolved. */
   startingAt: number | undefined;
-  /** The child's `Date.now()` once `worker.start()` resolved. */
   startedAt: number | undefined;
   private readonly tail: JournalTail;
-  private readonly workerListeners = new Set<(m: WorkerMessage) => void>();
 
-  constructor(
-    workerId: string,
-    readonly journalPath: string,
-    readonly logPath: string,
-    child: ChildProcess,
-    private readonly keepProgress = false,
-  ) {
+  constructor(workerId: string, journalPath: string, child: ChildProcess) {
     super(workerId, child);
     this.tail = new JournalTail(journalPath);
     this.onRawMessage((raw) => {
@@ -275,65 +239,43 @@ export class WorkerHandle extends ChildHandle {
     });
   }
 
-  /** The worker id. */
   get workerId(): string {
     return this.id;
+  }
+
+  /** Calls `fn` on every later worker message (after the handle took it into account); returns the unsubscribe function. */
+  onMessage(fn: (m: WorkerMessage) => void): () => void {
+    return this.onRawMessage((m) => {
+      if (isWorkerMessage(m)) fn(m);
+    });
   }
 
   protected override onExit(): void {
     this.held.clear();
   }
 
-  /** The latest progress report. */
-  get progress(): Of<'progress'> | undefined {
-    return this.progressHistory.at(-1);
-  }
-
-  /** Calls `fn` on every later message; returns the unsubscribe function. */
-  onMessage(fn: (m: WorkerMessage) => void): () => void {
-    this.workerListeners.add(fn);
-    return () => this.workerListeners.delete(fn);
-  }
-
   private apply(m: WorkerMessage): void {
-    switch (m.type) {
-      case 'starting':
-        this.startingAt = m.at;
-        break;
-      case 'started':
-        this.startedAt = m.at;
-        if (this.state === 'starting') this.state = 'running';
-        break;
-      case 'fatal':
-        this.errors.push(`fatal: ${m.detail}`);
-        break;
-      case 'batch':
-        this.batches.push(m);
-        break;
-      case 'role':
-        this.role = { role: m.role, holder: m.holder, at: m.at };
-        break;
-      case 'progress':
-        if (m.role && (this.role === undefined || this.role.at <= m.at)) this.role = { role: m.role.role, holder: m.role.holder, at: m.at };
-        if (!this.keepProgress) this.progressHistory.length = 0;
-        this.progressHistory.push(m);
-        if (this.alive) {
-          this.held.clear();
-          for (const s of m.held) this.held.add(s);
-        }
-        break;
-      case 'event':
-        if (m.event === 'leaseAcquired' || m.event === 'leaseLost') {
-          this.leaseEvents.push(m);
-          if (m.shardId !== undefined && m.event === 'leaseAcquired') this.held.add(m.shardId);
-          if (m.shardId !== undefined && m.event === 'leaseLost') this.held.delete(m.shardId);
-        }
-        if (m.event === 'error' || m.event === 'processorError') this.errors.push(`${m.event}${m.shardId ? ` on ${m.shardId}` : ''}: ${m.detail ?? ''}`);
-        break;
-      default:
-        break;
+    if (m.type === 'starting') this.startingAt = m.at;
+    else if (m.type === 'started') {
+      this.startedAt = m.at;
+      if (this.state === 'starting') this.state = 'running';
+    } else if (m.type === 'fatal') this.errors.push(`fatal: ${m.detail}`);
+    else if (m.type === 'role') this.role = { role: m.role, holder: m.holder, at: m.at };
+    else if (m.type === 'progress') {
+      if (m.role && (this.role === undefined || this.role.at <= m.at)) this.role = { role: m.role.role, holder: m.role.holder, at: m.at };
+      this.progress = m;
+      if (this.alive) {
+        this.held.clear();
+        for (const s of m.held) this.held.add(s);
+      }
+    } else if (m.type === 'event') {
+      if (m.event === 'leaseAcquired' || m.event === 'leaseLost') {
+        this.leaseEvents.push(m);
+        if (m.shardId !== undefined && m.event === 'leaseAcquired') this.held.add(m.shardId);
+        else if (m.shardId !== undefined) this.held.delete(m.shardId);
+      }
+      if (m.event === 'error' || m.event === 'processorError') this.errors.push(`${m.event}${m.shardId ? ` on ${m.shardId}` : ''}: ${m.detail ?? ''}`);
     }
-    for (const fn of this.workerListeners) fn(m);
   }
 
   /** This process's journal so far (read incrementally). */
@@ -343,7 +285,7 @@ export class WorkerHandle extends ChildHandle {
 }
 
 /** The built worker entry, checked for presence and freshness against the sources. */
-export function workerEntry(): string {
+function workerEntry(): string {
   const entry = fileURLToPath(new URL('../dist/worker-process.js', import.meta.url));
   const srcDir = fileURLToPath(new URL('../src/', import.meta.url));
   const build = 'run `npx tsc --build packages/fleet` (or `pnpm build`) first';
@@ -351,9 +293,8 @@ export function workerEntry(): string {
   if (existsSync(srcDir)) {
     const distDir = fileURLToPath(new URL('../dist/', import.meta.url));
     const stale = readdirSync(srcDir).filter((f) => {
-      if (!f.endsWith('.ts')) return false;
       const built = join(distDir, f.replace(/\.ts$/, '.js'));
-      return !existsSync(built) || statSync(join(srcDir, f)).mtimeMs > statSync(built).mtimeMs;
+      return f.endsWith('.ts') && (!existsSync(built) || statSync(join(srcDir, f)).mtimeMs > statSync(built).mtimeMs);
     });
     if (stale.length > 0) throw new Error(`the fleet build is older than src/${stale[0]}: ${build}`);
   }
@@ -363,14 +304,12 @@ export function workerEntry(): string {
 /** A set of worker processes sharing one application, its streams and one directory. */
 export class Fleet {
   private readonly handles: WorkerHandle[] = [];
-  private readonly entry: string;
+  private readonly entry = workerEntry();
 
   constructor(private readonly options: FleetOptions) {
     mkdirSync(options.dir, { recursive: true });
-    this.entry = options.entry ?? workerEntry();
   }
 
-  /** The fleet's directory. */
   get dir(): string {
     return this.options.dir;
   }
@@ -380,17 +319,11 @@ export class Fleet {
     return this.handles;
   }
 
-  /** Workers whose process is alive. */
-  running(): WorkerHandle[] {
-    return this.handles.filter((h) => h.alive);
-  }
-
   /** Workers alive and not told to stop (starting or running). */
   live(): WorkerHandle[] {
     return this.handles.filter((h) => h.alive && (h.state === 'starting' || h.state === 'running'));
   }
 
-  /** The handle of a worker id. */
   get(workerId: string): WorkerHandle {
     const h = this.handles.find((x) => x.workerId === workerId);
     if (!h) throw new Error(`no worker ${workerId} in this fleet`);
@@ -400,12 +333,11 @@ export class Fleet {
   /** Forks a worker process. A worker id must be unique within the fleet (each has its own journal). */
   spawn(workerId: string, overrides: Partial<FleetBase> = {}): WorkerHandle {
     if (this.handles.some((h) => h.workerId === workerId)) throw new Error(`worker id ${workerId} was already used in this fleet`);
-    const journalPath = join(this.options.dir, `${workerId}.journal.jsonl`);
-    const logPath = join(this.options.dir, `${workerId}.log`);
+    const path = (suffix: string): string => join(this.options.dir, `${workerId}${suffix}`);
     const base = this.options.base;
-    const config: WorkerProcessConfig = { ...base, ...overrides, worker: { ...base.worker, ...overrides.worker }, workerId, journalPath, logPath };
-    const child = forkChild({ entry: this.entry, env: { [WORKER_CONFIG_ENV]: JSON.stringify(config) }, outPath: join(this.options.dir, `${workerId}.out`) });
-    const handle = new WorkerHandle(workerId, journalPath, logPath, child, this.options.keepProgress);
+    const config: WorkerProcessConfig = { ...base, ...overrides, worker: { ...base.worker, ...overrides.worker }, workerId, journalPath: path('.journal.jsonl'), logPath: path('.log') };
+    const child = forkChild({ entry: this.entry, env: { [WORKER_CONFIG_ENV]: JSON.stringify(config) }, outPath: path('.out') });
+    const handle = new WorkerHandle(workerId, config.journalPath, child);
     this.handles.push(handle);
     const { onMessage, onExit } = this.options;
     if (onMessage) handle.onMessage((m) => onMessage(handle, m));
@@ -413,10 +345,7 @@ export class Fleet {
     return handle;
   }
 
-  /**
-   * Replaces a worker: waits for its process to end (SIGTERM first if it still runs), then
-   * spawns `newId` with the same settings.
-   */
+  /** Replaces a worker: waits for its process to end (SIGTERM first if it still runs), then spawns `newId` with the same settings. */
   async restart(workerId: string, newId: string, timeoutMs = 30_000): Promise<WorkerHandle> {
     await this.get(workerId).stop(timeoutMs);
     return this.spawn(newId);
@@ -429,29 +358,24 @@ export class Fleet {
 
   /** Distinct records (`key#n`, `stream/key#n` on several streams) processed so far, per the journals. */
   processedIds(): Set<string> {
-    const ids = new Set<string>();
-    for (const l of this.journals()) if (l.type === 'record') ids.add(recordKey(l));
-    return ids;
+    return new Set(this.journals().flatMap((l) => (l.type === 'record' ? [recordKey(l)] : [])));
   }
 
   /** How many of `puts` were not processed yet, per the journals. */
   unprocessed(puts: readonly { readonly stream?: string; readonly key: string; readonly n: number }[]): number {
     const ids = this.processedIds();
-    return puts.reduce((n, p) => n + (ids.has(recordKey(p)) ? 0 : 1), 0);
+    return puts.filter((p) => !ids.has(recordKey(p))).length;
   }
 
-  /**
-   * Graceful stop of every live worker (paused ones are resumed first), in parallel; those
-   * not gone after `timeoutMs` are killed. Resolves the ids of the workers that had to be killed.
-   */
+  /** Graceful stop of every live worker in parallel (paused ones resumed first); those not gone after `timeoutMs` are killed, and their ids resolved. */
   async terminateAll(timeoutMs = 30_000): Promise<string[]> {
-    const results = await Promise.all(this.running().map(async (h) => ({ id: h.workerId, graceful: await h.stop(timeoutMs) })));
+    const results = await Promise.all(this.handles.filter((h) => h.alive).map(async (h) => ({ id: h.workerId, graceful: await h.stop(timeoutMs) })));
     return results.filter((r) => !r.graceful).map((r) => r.id);
   }
 
   /** SIGKILLs every live worker and waits for them (cleanup, also after failures). */
   async killAll(): Promise<void> {
-    const live = this.running();
+    const live = this.handles.filter((h) => h.alive);
     for (const h of live) h.kill9();
     await Promise.all(live.map((h) => h.exited));
   }

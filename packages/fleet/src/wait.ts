@@ -4,7 +4,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 
-/** Resolves once `fn` returns a truthy value, or throws after `timeoutMs`. */
+/** Resolves once `fn` returns a truthy value, or throws after `timeoutMs` (an error thrown by `fn` counts as "not yet"). */
 export async function waitUntil<T>(
   fn: () => T | Promise<T>,
   options: { readonly timeoutMs: number; readonly intervalMs?: number; readonly message: string | (() => string); readonly signal?: AbortSignal },
@@ -25,4 +25,12 @@ export async function waitUntil<T>(
     }
     await delay(options.intervalMs ?? 200, undefined, options.signal ? { signal: options.signal } : undefined);
   }
+}
+
+/** {@link waitUntil} that resolves true once `fn` holds, false at the deadline. */
+export function waitFor(fn: () => unknown, timeoutMs: number, intervalMs = 25): Promise<boolean> {
+  return waitUntil(fn, { timeoutMs, intervalMs, message: '' }).then(
+    () => true,
+    () => false,
+  );
 }

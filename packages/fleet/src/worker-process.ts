@@ -9,12 +9,12 @@
  */
 import { cpuUsage } from 'node:process';
 import { createLocalDynamoDbClient, createLocalKinesisClient } from '@kcl-ts/local';
-import { shutdownOnSignals, Worker, type ShardRecordProcessor } from '@kcl-ts/kcl';
+import { shutdownOnSignals, Worker } from '@kcl-ts/kcl';
 import { pino } from 'pino';
 import { workerConfigFromEnv } from './config.js';
-import { sendToParent } from './ipc.js';
+import { exitFatal, exitGracefully, sendToParent } from './ipc.js';
 import { JournalWriter, errorText, leaseShard, shardKey } from './journal.js';
-import type { WorkerMessage } from './messages.js';
+import type { WorkerEventName, WorkerMessage } from './messages.js';
 import { RecordingProcessor, type ProcessorStats } from './recording-processor.js';
 import { workerOptions } from './worker-options.js';
 
@@ -45,22 +45,10 @@ async function main(): Promise<void> {
   countRequests(kinesisClient, requests.kinesis);
   countRequests(dynamoDbClient, requests.dynamoDb);
   const stats: ProcessorStats = { processed: 0, shards: {} };
-  const onBatch = config.reportBatches ? (shardId: string, records: readonly (readonly [string, number, number])[]) => send({ type: 'batch', at: Date.now(), shardId, records }) : undefined;
   // A multi-stream worker names every shard by (stream, shard): lines carry `stream`, and the
   // shard ids it reports over IPC are `stream/shard` keys.
   const multi = config.streams.length > 1;
   const streamOf = (e: { readonly streamName: string }): { stream?: string } => (multi ? { stream: e.streamName } : {});
-  const keyOf = (e: { readonly shardId: string; readonly streamName: string }): string => shardKey(streamOf(e).stream, e.shardId);
-  const processorFactory = (shardId: string, shard: { readonly streamName: string }): ShardRecordProcessor =>
-    new RecordingProcessor(journal, shardId, {
-      ...streamOf(shard),
-      recordDelayMs: config.recordDelayMs ?? 0,
-      naiveShardEnd: config.naiveShardEnd ?? false,
-      failShardEndedTimes: config.failShardEndedTimes ?? 0,
-      checkpoint: config.checkpoint ?? true,
-      stats,
-      ...(onBatch && { onBatch }),
-    });
   const worker = new Worker(
     workerOptions({
       applicationName: config.applicationName,
@@ -68,7 +56,8 @@ async function main(): Promise<void> {
       workerId: config.workerId,
       ...(config.retrieval && { retrieval: config.retrieval }),
       ...(config.initialPosition && { initialPosition: config.initialPosition }),
-      processorFactory,
+      processorFactory: (shardId, shard) =>
+        new RecordingProcessor(journal, shardId, { ...config, ...streamOf(shard), stats }),
       clients: { kinesisClient, dynamoDbClient },
       logger,
       metricsOff: true,
@@ -76,28 +65,17 @@ async function main(): Promise<void> {
     }),
   );
 
-  const event = (name: Extract<WorkerMessage, { type: 'event' }>['event'], shardId?: string, detail?: string): void =>
-    send({ type: 'event', at: Date.now(), event: name, ...(shardId !== undefined && { shardId }), ...(detail !== undefined && { detail }) });
-  worker.on('leaseAcquired', (e) => {
-    journal.write({ type: 'event', event: 'leaseAcquired', shard: e.shardId, ...streamOf(e) });
-    event('leaseAcquired', keyOf(e));
-  });
-  worker.on('leaseLost', (e) => {
-    journal.write({ type: 'event', event: 'leaseLost', shard: e.shardId, ...streamOf(e), reason: e.reason });
-    event('leaseLost', keyOf(e), e.reason);
-  });
-  worker.on('shardEnded', (e) => {
-    journal.write({ type: 'event', event: 'shardEnded', shard: e.shardId, ...streamOf(e), children: [...e.childShardIds] });
-    event('shardEnded', keyOf(e), e.childShardIds.join(','));
-  });
-  worker.on('processorError', (e) => {
-    journal.write({ type: 'processor-error', shard: e.shardId, ...streamOf(e), error: errorText(e.error) });
-    event('processorError', keyOf(e), errorText(e.error));
-  });
-  worker.on('error', (error) => {
-    journal.write({ type: 'error', error: errorText(error) });
-    event('error', undefined, errorText(error));
-  });
+  const event = (event: WorkerEventName, shard: { readonly shardId: string; readonly streamName: string } | undefined, line: Parameters<JournalWriter['write']>[number], detail?: string): void => {
+    journal.write(line);
+    const shardId = shard && shardKey(streamOf(shard).stream, shard.shardId);
+    send({ type: 'event', at: Date.now(), event, ...(shardId !== undefined && { shardId }), ...(detail !== undefined && { detail }) });
+  };
+  const on = (e: { readonly shardId: string; readonly streamName: string }) => ({ shard: e.shardId, ...streamOf(e) });
+  worker.on('leaseAcquired', (e) => event('leaseAcquired', e, { type: 'event', event: 'leaseAcquired', ...on(e) }));
+  worker.on('leaseLost', (e) => event('leaseLost', e, { type: 'event', event: 'leaseLost', ...on(e), reason: e.reason }, e.reason));
+  worker.on('shardEnded', (e) => event('shardEnded', e, { type: 'event', event: 'shardEnded', ...on(e), children: [...e.childShardIds] }, e.childShardIds.join(',')));
+  worker.on('processorError', (e) => event('processorError', e, { type: 'processor-error', ...on(e), error: errorText(e.error) }, errorText(e.error)));
+  worker.on('error', (error) => event('error', undefined, { type: 'error', error: errorText(error) }, errorText(error)));
   worker.on('roleChanged', ({ role, holder }) => {
     journal.write({ type: 'role', role, ...(holder !== undefined && { holder }) });
     send({ type: 'role', at: Date.now(), role, holder });
@@ -108,34 +86,23 @@ async function main(): Promise<void> {
     const memory = process.memoryUsage();
     const cpu = cpuUsage();
     const role = worker.coordinatorRole();
-    send({ type: 'progress', at: Date.now(), held: worker.heldShards().map((k) => (multi ? shardKey(leaseShard(k).stream, leaseShard(k).shard) : k)), ...(role && { role: { ...role } }), shards: { ...stats.shards }, processed: stats.processed, requests: { kinesis: Object.fromEntries(requests.kinesis), dynamoDb: Object.fromEntries(requests.dynamoDb) }, rss: memory.rss, heapUsed: memory.heapUsed, cpuUs: cpu.user + cpu.system });
+    const held = worker.heldShards().map((k) => (multi ? shardKey(leaseShard(k).stream, leaseShard(k).shard) : k));
+    const counts = { kinesis: Object.fromEntries(requests.kinesis), dynamoDb: Object.fromEntries(requests.dynamoDb) };
+    send({ type: 'progress', at: Date.now(), held, ...(role && { role: { ...role } }), shards: { ...stats.shards }, processed: stats.processed, requests: counts, rss: memory.rss, heapUsed: memory.heapUsed, cpuUs: cpu.user + cpu.system });
   };
   const ticker = setInterval(progress, config.progressIntervalMs ?? 500);
 
-  let exiting = false;
-  const stopAndExit = (code: number): void => {
-    if (exiting) return;
-    exiting = true;
-    // A hard deadline in case the graceful path hangs; unref'd so it never keeps us alive.
-    setTimeout(() => process.exit(code === 0 ? 1 : code), (config.worker?.shutdownTimeoutMs ?? 30_000) + 10_000).unref();
-    worker
-      .shutdown()
-      .catch((error: unknown) => logger.error({ err: error }, 'shutdown failed'))
-      .finally(() => {
-        clearInterval(ticker);
-        progress();
-        kinesisClient.destroy();
-        dynamoDbClient.destroy();
-        // Exit once the IPC channel has taken the last message (or at once without a channel).
-        send({ type: 'stopped', at: Date.now() }, () => process.exit(code));
-        setTimeout(() => process.exit(code), 2_000).unref();
-      });
+  const stop = async (): Promise<void> => {
+    await worker.shutdown().catch((error: unknown) => logger.error({ err: error }, 'shutdown failed'));
+    clearInterval(ticker);
+    progress();
+    kinesisClient.destroy();
+    dynamoDbClient.destroy();
   };
+  const stopAndExit = exitGracefully(stop, (config.worker?.shutdownTimeoutMs ?? 30_000) + 10_000);
   // The library helper runs worker.shutdown() on SIGTERM/SIGINT; we add the exit.
   shutdownOnSignals(worker, { exit: false });
-  process.on('SIGTERM', () => stopAndExit(0));
-  process.on('SIGINT', () => stopAndExit(0));
-  process.on('disconnect', () => stopAndExit(0));
+  for (const signal of ['SIGTERM', 'SIGINT', 'disconnect'] as const) process.on(signal, () => stopAndExit(0));
 
   send({ type: 'starting', at: Date.now() });
   try {
@@ -154,6 +121,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(`fleet worker process failed: ${errorText(error)}\n`);
-  send({ type: 'fatal', at: Date.now(), detail: errorText(error) }, () => process.exit(1));
-  setTimeout(() => process.exit(1), 2_000).unref();
+  exitFatal(errorText(error));
 });

@@ -1,6 +1,7 @@
 import { parseMultiStreamLeaseKey, shardIdOf, type Lease, type LeaseUpdate } from '@kcl-ts/leases';
 import {
   AbortError,
+  exponentialDelay,
   isKclError,
   LeaseLostError,
   type Clock,
@@ -331,8 +332,7 @@ export class ShardConsumer {
         // A graceful stop ends the retries without skipping: the batch is not checkpointed, so
         // the next owner delivers it again.
         if (this.stopReason) throw new AbortError('stopping while a failed batch was being retried');
-        const delay = Math.min(this.deps.processing.retryMaxMs, this.deps.processing.retryBaseMs * 2 ** Math.min(attempt - 1, 20));
-        await this.deps.clock.sleep(delay, this.soft.signal);
+        await this.deps.clock.sleep(this.retryDelay(attempt), this.soft.signal);
       }
     }
     this.deps.metrics.batchProcessed(this.shardId, batch.records.length, batch.records.reduce((n, r) => n + r.data.byteLength, 0), processorMs, this.deps.clock.elapsed() - started);
@@ -428,9 +428,14 @@ export class ShardConsumer {
       if (checkpointer.shardEndCheckpointed) break;
       this.log.error({ attempt }, 'SHARD_END is not checkpointed yet; children cannot start until it is');
       if (this.stopReason) return;
-      await this.deps.clock.sleep(Math.min(this.deps.processing.retryMaxMs, this.deps.processing.retryBaseMs * 2 ** Math.min(attempt - 1, 20)), this.soft.signal);
+      await this.deps.clock.sleep(this.retryDelay(attempt), this.soft.signal);
     }
     await this.deps.listener.shardEnded(children);
+  }
+
+  /** The pause before calling a failed callback again (attempt 1 = the first failure). */
+  private retryDelay(attempt: number): number {
+    return exponentialDelay(attempt - 1, this.deps.processing.retryBaseMs, this.deps.processing.retryMaxMs);
   }
 
   private callback<T>(fn: () => T | Promise<T>): Promise<T> {

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoDbLeaseRefresher, InvalidLeaseItemError, LeaseCoordinator, shardIdOf, type InvalidLeaseItem, type Lease, type LeaseLostReason, type LeaseRefresher } from '@kcl-ts/leases';
-import { InvalidStateError, ShutdownError, type Logger } from '@kcl-ts/processor';
+import { exponentialDelay, InvalidStateError, ShutdownError, type Logger } from '@kcl-ts/processor';
 import pLimit from 'p-limit';
 import { clientConfigs, resolveWorkerConfig, type WorkerConfig, type WorkerOptions } from './config.js';
 import { TypedEmitter, type WorkerEvents } from './events.js';
@@ -462,7 +462,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const attempt = (this.failures.get(leaseKey) ?? 0) + 1;
     this.failures.set(leaseKey, attempt);
     const { retryBaseMs, retryMaxMs } = this.config.processing;
-    const delay = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(attempt - 1, 20));
+    const delay = exponentialDelay(attempt - 1, retryBaseMs, retryMaxMs);
     this.config.clock.sleep(delay, this.lifetime.signal).then(
       () => void this.restartConsumer(leaseKey, 'restarting the shard consumer after a failure'),
       () => undefined,

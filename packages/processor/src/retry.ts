@@ -45,8 +45,16 @@ export const DEFAULT_RETRY_MAX_DELAY_MS = 2_000;
  * throttled together better than a fixed or equal-jitter backoff.
  */
 export function backoffDelay(attempt: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 52));
-  return Math.floor(random() * ceiling);
+  return Math.floor(random() * exponentialDelay(attempt, baseMs, capMs));
+}
+
+/**
+ * `min(capMs, baseMs × 2^attempt)`: the ceiling of {@link backoffDelay}, and the delay itself
+ * where one party waits alone and jitter spreads nothing (a processor's failed batch, a
+ * consumer restart, a shard sync that failed).
+ */
+export function exponentialDelay(attempt: number, baseMs: number, capMs: number): number {
+  return Math.min(capMs, baseMs * 2 ** Math.min(attempt, 52));
 }
 
 /**

@@ -3,7 +3,7 @@
  * periodically on the leader, with backoff when it fails.
  * @module
  */
-import { ShutdownError, isKclError, silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
+import { exponentialDelay, ShutdownError, isKclError, silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
 import type { LeaseCleanup } from './lease-cleanup.js';
 import type { ShardSyncResult, ShardSyncer } from './shard-syncer.js';
 import { SHARD_SYNC_DEFAULTS, type ShardSyncConfig } from './shard-sync-options.js';
@@ -183,7 +183,7 @@ export class PeriodicShardSync {
   private async loop(): Promise<void> {
     const { clock, intervalMs, maxBackoffMs, minRequestIntervalMs } = this.config;
     while (!this.stopController.signal.aborted) {
-      const backoff = this.failures > 0 ? Math.min(maxBackoffMs, intervalMs * 2 ** Math.min(this.failures - 1, 30)) : intervalMs;
+      const backoff = this.failures > 0 ? exponentialDelay(this.failures - 1, intervalMs, maxBackoffMs) : intervalMs;
       if (!(await this.sleep(backoff, this.failures === 0))) break;
       // A requested run still keeps its distance from the last one.
       const gap = this.lastRunEnd + minRequestIntervalMs - clock.elapsed();

@@ -7,6 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { kcl3Model, type Kcl3Estimate } from './kcl3-model.js';
 import { JAVA_KCL_2X, KCL_TS_EVERY_WORKER, KCL_TS_HEARTBEAT, KCL_TS_SINGLE_SCANNER, simulateFleet, type FleetSimulationResult, type LeaseModel } from './lease-sim.js';
 import { readUnitsOf, totalUnits, writeUnitsOf } from './metered-store.js';
@@ -180,8 +181,25 @@ export function leaseSection(markdown: string): string | undefined {
   return start < 0 || end < start ? undefined : markdown.slice(start, end + SECTION_END.length);
 }
 
+const USAGE = `Usage: pnpm bench:leases [-- --write]
+
+  Simulates lease coordination (3 × 24, 50 × 1,000 and 500 × 10,000 leases) and prints the
+  DynamoDB capacity per lease-hour of every model.
+
+  --write           also rewrite the lease-coordination section of docs/benchmarks.md
+  --fleets=3,50     run only the fleets of these worker counts (no --write then)
+  -h, --help        show this help
+`;
+
 async function main(): Promise<void> {
-  const only = process.argv.find((a) => a.startsWith('--fleets='))?.slice('--fleets='.length).split(',');
+  const { values: flags } = parseArgs({
+    args: process.argv.slice(2).filter((a) => a !== '--'),
+    strict: true,
+    allowPositionals: false,
+    options: { write: { type: 'boolean' }, fleets: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (flags.help) return void process.stdout.write(USAGE);
+  const only = flags.fleets?.split(',');
   const scenarios = only === undefined ? SCENARIOS : SCENARIOS.filter((s) => only.includes(String(s.workers)));
   const { rows, notes, lostByLiveWorkers } = await runLeaseBench(scenarios, (line) => console.error(`running ${line}`));
   const lines = [
@@ -204,7 +222,7 @@ async function main(): Promise<void> {
   lines.push(`kcl-ts leases lost by workers still running, every fleet and mode, and under renewal trouble: ${lostByLiveWorkers}`);
   lines.push(`target (met by kcl-ts single-scanner, the mode that keeps per-lease renewals, with no lease lost by a live worker): ${pass ? 'PASS' : 'FAIL'}`);
   for (const line of lines) console.log(line);
-  if (process.argv.includes('--write') && only === undefined) {
+  if (flags.write && only === undefined) {
     const out = fileURLToPath(new URL('../../../../docs/benchmarks.md', import.meta.url));
     const doc = readFileSync(out, 'utf8');
     const section = [SECTION_START, '## Lease coordination: capacity per lease-hour', '', 'Written by `pnpm bench:leases -- --write` (deterministic simulation, see packages/leases/README.md).', '', ...lines, SECTION_END].join('\n');
@@ -216,7 +234,7 @@ async function main(): Promise<void> {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
+    console.error(error instanceof TypeError && 'code' in error ? `${error.message}\n\n${USAGE}` : error);
+    process.exitCode = error instanceof TypeError && 'code' in error ? 2 : 1;
   });
 }

@@ -15,6 +15,7 @@ import {
   awsErrorName,
   classifyAwsError,
   DependencyError,
+  exponentialDelay,
   InvalidStateError,
   ResourceNotFoundError,
   silentLogger,
@@ -137,7 +138,7 @@ export async function registerStreamConsumer(options: StreamConsumerRegistration
         return { consumerArn: consumer.ConsumerARN, consumerName, streamArn };
       }
       lastStatus = status;
-      await clock.sleep(Math.min(MAX_POLL_MS, FIRST_POLL_MS * 2 ** Math.min(round, 10)), signal);
+      await clock.sleep(exponentialDelay(round, FIRST_POLL_MS, MAX_POLL_MS), signal);
       // Gone (it was DELETING, or the stream was UPDATING): register it again.
       consumer = (await describe(streamArn)) ?? (await registerOrDescribe(streamArn));
     }
