@@ -52,8 +52,10 @@ export interface CoordinatorRole {
   /** Moved by every claim, renewal and release. */
   readonly counter: number;
   /**
-   * Moved by {@link LeaseRefresher.nudgeRole}: a peer asks the holder to look at its leases
-   * (a worker heartbeat's holder then renews each lease once, and so sees handoff requests).
+   * Moved by {@link LeaseRefresher.nudgeRole}. On a worker heartbeat: a peer asks the holder
+   * to look at its leases (it then renews each lease once, and so sees handoff requests). On
+   * the scanner role: a lease was given to a worker that has not seen it yet, so workers
+   * query the owner index.
    */
   readonly nudges?: number;
 }

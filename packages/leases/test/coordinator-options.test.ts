@@ -23,6 +23,17 @@ describe('resolveLeaseCoordinatorConfig', () => {
     expect(short).toMatchObject({ renewIntervalMs: 333, takerIntervalMs: 200, handoffTimeoutMs: 1_000, selfFencingMarginMs: 100 });
   });
 
+  it('renews every lease duration / 2.5 by default in the single-scanner mode with per-lease renewals, every third otherwise', () => {
+    const single = resolveLeaseCoordinatorConfig({ coordination: 'single-scanner' });
+    expect(single).toMatchObject({ leaseDurationMs: 10_000, renewIntervalMs: 4_000, takerIntervalMs: 2_000, selfFencingMarginMs: 500 });
+    // One failed renewal is survived when the next one is answered within this long.
+    expect(single.leaseDurationMs - single.selfFencingMarginMs - 2 * single.renewIntervalMs).toBe(1_500);
+    expect(resolveLeaseCoordinatorConfig({ coordination: 'single-scanner', leaseDurationMs: 1_000 }).renewIntervalMs).toBe(400);
+    // Worker heartbeats are one write per worker: they keep the third.
+    expect(resolveLeaseCoordinatorConfig({ coordination: 'single-scanner', renewal: 'worker-heartbeat' }).renewIntervalMs).toBe(3_333);
+    expect(resolveLeaseCoordinatorConfig({ coordination: 'single-scanner', renewIntervalMs: 3_308 }).renewIntervalMs).toBe(3_308);
+  });
+
   it('keeps explicit values, including the Java KCL model', () => {
     const java = resolveLeaseCoordinatorConfig({
       leaseDurationMs: 10_000,

@@ -7,7 +7,7 @@ import { DependencyError } from '@kcl-ts/processor';
 import { describe, expect, it } from 'vitest';
 import type { InMemoryLeaseRefresher, Lease, LeaseRefresher } from '../src/index.js';
 import { planAssignments } from '../src/coordinator/assigner.js';
-import { Fleet, seedLeases } from './coordinator-harness.js';
+import { Fleet, seedLeases, type Recorded } from './coordinator-harness.js';
 
 const SCANNER = { leaseDurationMs: 1_000, coordination: 'single-scanner' } as const;
 
@@ -59,9 +59,14 @@ describe('single-scanner coordination', () => {
     const before = { ...fleet.store.calls };
     await fleet.clock.advance(10_000);
     const delta = (op: string) => (fleet.store.calls[op] ?? 0) - (before[op] ?? 0);
-    // 10 s / 200 ms = 50 rounds of the scanner; the two others query the index instead.
+    // 10 s / 200 ms = 50 rounds of the scanner. The two others read the role each round, and
+    // query the owner index only when it signals new owners (none in a steady fleet) or every
+    // 3 lease durations.
     expect(delta('listLeases')).toBeLessThanOrEqual(51);
-    expect(delta('listLeaseKeysForOwner')).toBeGreaterThanOrEqual(2 * 49);
+    expect(delta('getRole')).toBeGreaterThanOrEqual(2 * 49);
+    expect(delta('listLeaseKeysForOwner')).toBeGreaterThanOrEqual(2 * 3);
+    expect(delta('listLeaseKeysForOwner')).toBeLessThanOrEqual(2 * 4);
+    expect(delta('renewLease')).toBeLessThanOrEqual(24 * 26); // every lease every 400 ms (lease duration / 2.5)
     expect(fleet.doublyHeld()).toEqual([]);
     await Promise.all([...fleet.coordinators.values()].map((c) => c.stop()));
   });
@@ -146,6 +151,93 @@ describe('single-scanner coordination', () => {
     expect(fleet.clock.elapsed() - stoppedAt).toBeLessThan(1_000); // no expiry wait
     expect([...fleet.coordinators.values()].filter((c) => c.isLeader())).toHaveLength(1);
     await Promise.all([...fleet.coordinators.values()].map((c) => c.stop()));
+  });
+
+  it('assigned and handed-over leases are announced through the scanner role: their new owners query the index at once', async () => {
+    const fleet = new Fleet(SCANNER);
+    seedLeases(fleet.store, 12);
+    const cut = severable(fleet.store);
+    await startFleet(fleet, ['a', 'b', 'c'], new Map([['c', cut.refresher]]));
+    await until(fleet, () => fleet.balanced(12), 20_000);
+    await fleet.clock.advance(3_000); // past every periodic query due after the start
+    const lost = fleet.get('c').heldLeases();
+    const before = { ...fleet.store.calls };
+    cut.sever();
+    const b = fleet.get('b');
+    // b is not the scanner: whatever it receives, it finds through the index after a signal.
+    expect(b.coordinatorRole()?.heldByMe).toBe(false);
+    const took = await until(fleet, () => lost.every((l) => fleet.get('a').holds(l.leaseKey) || b.holds(l.leaseKey)), 5_000);
+    expect(took).toBeLessThanOrEqual(2 * 1_000);
+    expect(lost.some((l) => b.holds(l.leaseKey))).toBe(true);
+    expect((fleet.store.calls.nudgeRole ?? 0) - (before.nudgeRole ?? 0)).toBeGreaterThan(0);
+    await Promise.all(['a', 'b'].map((id) => fleet.get(id).stop()));
+  });
+
+  it('a lost signal only delays adoption until the periodic index query (or a reassignment)', async () => {
+    const fleet = new Fleet(SCANNER);
+    seedLeases(fleet.store, 12);
+    // Nobody can signal: every nudge of the role fails.
+    const mute = new Proxy(fleet.store, {
+      get(target, prop, receiver) {
+        if (prop === 'nudgeRole') return () => Promise.reject(new DependencyError('dynamodb', 'nudgeRole', 'throttled', { retryable: true }));
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as LeaseRefresher;
+    const c = severable(mute as InMemoryLeaseRefresher);
+    await startFleet(fleet, ['a', 'b', 'c'], new Map([['a', mute], ['b', mute], ['c', c.refresher]]));
+    await until(fleet, () => fleet.balanced(12), 20_000);
+    const lost = fleet.get('c').heldLeases();
+    c.sever();
+    const others = [fleet.get('a'), fleet.get('b')];
+    await until(fleet, () => lost.every((l) => others.some((o) => o.holds(l.leaseKey))), 5 * 1_000);
+    expect(fleet.doublyHeld()).toEqual([]);
+    await Promise.all(others.map((o) => o.stop()));
+  });
+
+  it('renewing every lease duration / 2.5 survives one failed renewal when the next is answered within the margin (1.5 s at a 10 s lease)', async () => {
+    // The margin: a renewal sent 2 × renewIntervalMs after the last good one must be answered
+    // before the self-fencing deadline, leaseDurationMs - selfFencingMarginMs after it.
+    const run = async (slowMs: number): Promise<{ lost: Recorded[]; held: number }> => {
+      const fleet = new Fleet({ coordination: 'single-scanner' }); // lease 10 s, renew 4 s, margin 0.5 s
+      seedLeases(fleet.store, 4);
+      let trouble: { failAt?: number; slowAt?: number } | undefined;
+      const flaky = new Proxy(fleet.store, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          if (typeof value !== 'function') return value;
+          if (prop !== 'renewLease') return (value as (...a: unknown[]) => unknown).bind(target);
+          return async (...args: unknown[]) => {
+            const now = fleet.clock.elapsed();
+            if (trouble !== undefined) {
+              trouble.failAt ??= now;
+              if (now === trouble.failAt) throw new DependencyError('dynamodb', 'UpdateItem', 'timed out', { retryable: true });
+              trouble.slowAt ??= now;
+              if (now === trouble.slowAt) await fleet.clock.sleep(slowMs);
+            }
+            return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          };
+        },
+      }) as LeaseRefresher;
+      await startFleet(fleet, ['a', 'b'], new Map([['b', flaky]]));
+      await until(fleet, () => fleet.balanced(4), 60_000, 100);
+      const b = fleet.get('b');
+      expect(b.coordinatorRole()?.heldByMe).toBe(false);
+      const from = fleet.clock.elapsed();
+      trouble = {};
+      await fleet.clock.advance(20_000);
+      expect(trouble.slowAt! - trouble.failAt!).toBe(4_000); // the failed round, then the next one
+      const lost = fleet.events.filter((e) => e.worker === 'b' && e.event === 'lost' && e.at > from);
+      const held = b.heldLeases().length;
+      await Promise.all([...fleet.coordinators.values()].map((c) => c.stop()));
+      return { lost: lost.map((e) => e as Recorded), held };
+    };
+    const within = await run(1_400);
+    expect(within.lost).toEqual([]);
+    expect(within.held).toBe(2);
+    const beyond = await run(1_600);
+    expect(beyond.lost.length).toBe(2);
+    expect(beyond.lost.every((e) => e.reason === 'expired')).toBe(true);
   });
 
   it('refuses a refresher without the role and index methods, naming them', () => {

@@ -106,6 +106,46 @@ function severable(inner: LeaseRefresher): { refresher: LeaseRefresher; sever():
   return { refresher, sever: () => (cut = true) };
 }
 
+/**
+ * Renewal trouble of {@link FleetSimulationOptions.renewalTrouble}: every `everyMs`, at its
+ * own phase, a worker's renewal round fails (every renewal sent at that instant, the scanner
+ * role's included, fails at once, as a timed-out request); from its next renewal on, for
+ * `slowMs`, every renewal it sends is answered `slowMs` late (a slow store: two renewals sent
+ * one after the other take twice as long).
+ */
+export interface RenewalTrouble {
+  readonly everyMs: number;
+  readonly slowMs: number;
+}
+
+/** Wraps `inner` so that its renewals (`renewLease`, `renewRole`) meet `trouble` from `firstAt` (monotonic ms) on. */
+function troubled(inner: LeaseRefresher, clock: FakeClock, trouble: RenewalTrouble, firstAt: number): LeaseRefresher {
+  let nextAt = firstAt;
+  let failAt: number | undefined;
+  let slowFrom: number | undefined;
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function' || (prop !== 'renewLease' && prop !== 'renewRole')) return value;
+      return async (...args: unknown[]) => {
+        const now = clock.elapsed();
+        if (failAt === undefined && slowFrom === undefined && now >= nextAt) failAt = now;
+        if (failAt === now) throw new DependencyError('dynamodb', 'UpdateItem', 'request timed out', { retryable: true });
+        if (failAt !== undefined) {
+          failAt = undefined;
+          slowFrom = now;
+        }
+        if (slowFrom !== undefined && now <= slowFrom + trouble.slowMs) await clock.sleep(trouble.slowMs);
+        else if (slowFrom !== undefined) {
+          slowFrom = undefined;
+          nextAt = now + trouble.everyMs;
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
 /** A running simulated fleet. */
 class SimFleet {
   readonly clock = new FakeClock(0);
@@ -118,18 +158,22 @@ class SimFleet {
   readonly gainedAt = new Map<string, number>();
   doublyHeld = 0;
   maxDoublyHeld = 0;
+  /** Leases a worker that was not killed stopped holding because it could not renew them in time. */
+  lostByLiveWorkers = 0;
   private readonly passive: Promise<void>[] = [];
   private stopping = false;
 
   constructor(
     readonly model: LeaseModel,
     readonly random: () => number,
+    private readonly trouble?: RenewalTrouble,
   ) {
     this.store = new MeteredStore(model.shape, model.ownerIndex, model.eventualScans);
   }
 
   add(id: string): LeaseCoordinator {
-    const cut = severable(this.store);
+    const store = this.trouble === undefined ? this.store : troubled(this.store, this.clock, this.trouble, this.clock.elapsed() + Math.floor(this.random() * this.trouble.everyMs));
+    const cut = severable(store);
     const c = new LeaseCoordinator({ refresher: cut.refresher, workerId: id, clock: this.clock, config: resolveLeaseCoordinatorConfig(this.model.options), random: this.random });
     this.cuts.set(id, cut.sever);
     this.heldBy.set(id, 0);
@@ -141,7 +185,8 @@ class SimFleet {
       this.holders.set(lease.leaseKey, set);
       if (set.size === 2) this.maxDoublyHeld = Math.max(this.maxDoublyHeld, ++this.doublyHeld);
     });
-    c.on('leaseLost', (lease) => {
+    c.on('leaseLost', (lease, reason) => {
+      if (this.cuts.has(id) && !this.stopping && (reason === 'expired' || reason === 'renewal-failed')) this.lostByLiveWorkers++;
       this.heldBy.set(id, this.heldBy.get(id)! - 1);
       const set = this.holders.get(lease.leaseKey)!;
       if (set.size === 2) this.doublyHeld--;
@@ -215,6 +260,12 @@ export interface FleetSimulationOptions {
   readonly join?: boolean;
   /** Granularity of the checks, in simulated ms. @default 100 */
   readonly stepMs?: number;
+  /**
+   * Make renewals fail now and then, and the next round answer late (see {@link RenewalTrouble}),
+   * to check that the renewal cadence survives it: count {@link FleetSimulationResult.lostByLiveWorkers}.
+   * Capacity figures of such a run are not representative. @default none
+   */
+  readonly renewalTrouble?: RenewalTrouble;
 }
 
 /** Outcome of {@link simulateFleet}. */
@@ -227,6 +278,12 @@ export interface FleetSimulationResult {
   readonly secondsToBalance: number | undefined;
   /** Join: most leases held by two workers at once. */
   readonly maxDoublyHeld: number;
+  /**
+   * Leases that a worker still running lost because it could not renew them in time
+   * (`expired` or `renewal-failed`), over the whole run; 0 unless the renewal cadence or a
+   * defect of the coordinator loses leases.
+   */
+  readonly lostByLiveWorkers: number;
   /** Steady state: capacity units per lease-hour, by kind. */
   readonly perLeaseHour: CapacityUse;
   /** Mean stored item bytes of a lease. */
@@ -247,7 +304,7 @@ const quantile = (sorted: readonly number[], q: number): number => sorted[Math.m
 export async function simulateFleet(sim: FleetSimulationOptions): Promise<FleetSimulationResult> {
   const realStart = performance.now();
   const random = mulberry32(sim.seed ?? 1);
-  const fleet = new SimFleet(sim.model, random);
+  const fleet = new SimFleet(sim.model, random, sim.renewalTrouble);
   const ids = Array.from({ length: sim.workers }, (_, i) => workerId(i));
   seedTable(fleet.store, sim.leases, ids);
   for (const id of ids) fleet.add(id);
@@ -313,6 +370,7 @@ export async function simulateFleet(sim: FleetSimulationOptions): Promise<FleetS
     roundsToBalance,
     secondsToBalance: balancedAt === undefined ? undefined : (balancedAt - joinAt) / 1000,
     maxDoublyHeld: fleet.maxDoublyHeld,
+    lostByLiveWorkers: fleet.lostByLiveWorkers,
     perLeaseHour,
     itemBytes,
     failover,

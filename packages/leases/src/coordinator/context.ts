@@ -39,3 +39,12 @@ export function asError(error: unknown): Error {
  * `pLimit(LEASE_WRITE_CONCURRENCY).map`; every write catches its own errors). @internal
  */
 export const LEASE_WRITE_CONCURRENCY = 16;
+
+/**
+ * How many renewals of one round a worker has in flight at once. The margin after a failed
+ * renewal covers one call's latency (see `renewIntervalMs`), so a round sends all its renewals
+ * at its start: in waves, a slow store would delay the last wave by the latency of every wave
+ * before it. 50 is the AWS SDK's default socket pool (`NodeHttpHandler` `maxSockets`), beyond
+ * which requests queue in the client anyway. Java KCL: `maxLeaseRenewalThreads` (20). @internal
+ */
+export const RENEWAL_CONCURRENCY = 50;

@@ -281,12 +281,13 @@ export class LeaseCoordinator {
     const role = this.scanner?.role;
     const heartbeat = this.heartbeat;
     const round = this.renewChain.then(async () => {
-      if (role !== undefined) {
-        // The role first: it is the holder's heartbeat for every lease it holds.
-        await role.renew().catch((error: unknown) => this.logger.warn({ err: error }, 'scanner role renewal failed; retrying next round'));
-      }
+      // The scanner role is the holder's heartbeat for every lease it holds. It is renewed
+      // beside the leases, not before them, so a slow store delays the round by one call, not
+      // two (the margin after a failed renewal is for one call). The leases stay fenced by the
+      // role: its deadline moves only once its renewal succeeded.
+      const roleRenewal = role?.renew().catch((error: unknown) => this.logger.warn({ err: error }, 'scanner role renewal failed; retrying next round'));
       if (heartbeat === undefined) {
-        await this.renewer.renewAll();
+        await Promise.all([roleRenewal, this.renewer.renewAll()]);
         return;
       }
       // Worker-heartbeat mode: one write for the worker; each lease only when a peer nudged
@@ -297,6 +298,7 @@ export class LeaseCoordinator {
       });
       this.held.enforce(this.clock.elapsed());
       if (nudged) await this.renewer.renewAll();
+      await roleRenewal;
     });
     this.renewChain = round.catch(() => undefined);
     return round;

@@ -22,9 +22,17 @@ export interface LeaseCoordinatorOptions {
   readonly leaseDurationMs?: number;
   /**
    * Interval between two renewals of every held lease. Must be below `leaseDurationMs / 2`,
-   * so that one failed renewal does not lose a lease.
+   * so that one failed renewal does not lose a lease: the renewal after a failed one is sent
+   * `2 × renewIntervalMs` after the last good one and must be answered before the
+   * self-fencing deadline, `leaseDurationMs - selfFencingMarginMs` after it. With
+   * `coordination: 'single-scanner'` (and `renewal: 'each-lease'`) the default is
+   * `leaseDurationMs / 2.5` (4,000 ms: a failed renewal is then survived if the next one is
+   * answered within 1.5 s, against 2.8 s at `/ 3`), which cuts the renewal writes, the
+   * largest cost of a big fleet, by a sixth.
+   * Peers (Java KCL workers included) judge expiry by a counter unchanged for
+   * `leaseDurationMs`, so any interval below it is safe for them.
    * Java KCL: `failoverTimeMillis / 3 - 25` (3,308 ms), not configurable on its own.
-   * @default Math.floor(leaseDurationMs / 3)
+   * @default Math.floor(leaseDurationMs / 3); Math.floor(leaseDurationMs / 2.5) with `coordination: 'single-scanner'` and `renewal: 'each-lease'`
    */
   readonly renewIntervalMs?: number;
   /**
@@ -145,6 +153,15 @@ export const LEASE_COORDINATOR_DEFAULTS = {
   renewal: 'each-lease',
 } as const;
 
+/**
+ * The default `renewIntervalMs` of `coordination: 'single-scanner'` with `renewal:
+ * 'each-lease'` is `leaseDurationMs` divided by this (otherwise by 3, the Java KCL's
+ * cadence): in that mode the per-lease renewals are nearly all of a large fleet's DynamoDB
+ * cost (see `renewIntervalMs`). Worker heartbeats are one write per worker, so their
+ * cadence costs little and keeps the third.
+ */
+const SINGLE_SCANNER_RENEWALS_PER_LEASE_DURATION = 2.5;
+
 /** Every key of {@link LeaseCoordinatorOptions}: any other key is rejected. */
 const KEYS = [
   'leaseDurationMs',
@@ -171,7 +188,10 @@ export function resolveLeaseCoordinatorConfig(options: LeaseCoordinatorOptions =
   const o = optionGroup(options, path, KEYS);
   const at = (name: string): string => optionPath(path, name);
   const leaseDurationMs = durationOption(o.leaseDurationMs, at('leaseDurationMs'), LEASE_COORDINATOR_DEFAULTS.leaseDurationMs);
-  const renewIntervalMs = durationOption(o.renewIntervalMs, at('renewIntervalMs'), Math.max(1, Math.floor(leaseDurationMs / 3)));
+  const coordination = oneOfOption(o.coordination, at('coordination'), ['every-worker', 'single-scanner'] as const, LEASE_COORDINATOR_DEFAULTS.coordination);
+  const renewal = oneOfOption(o.renewal, at('renewal'), ['each-lease', 'worker-heartbeat'] as const, LEASE_COORDINATOR_DEFAULTS.renewal);
+  const perLeaseDuration = coordination === 'single-scanner' && renewal === 'each-lease' ? SINGLE_SCANNER_RENEWALS_PER_LEASE_DURATION : 3;
+  const renewIntervalMs = durationOption(o.renewIntervalMs, at('renewIntervalMs'), Math.max(1, Math.floor(leaseDurationMs / perLeaseDuration)));
   if (renewIntervalMs >= leaseDurationMs / 2) throw new TypeError(`${at('renewIntervalMs')} must be below ${at('leaseDurationMs')} / 2 (${leaseDurationMs / 2}), got ${renewIntervalMs}`);
   const takerIntervalMs = durationOption(o.takerIntervalMs, at('takerIntervalMs'), Math.max(1, Math.floor(leaseDurationMs / 5)));
   const count = { minInclusive: false, infinity: true } as const;
@@ -184,8 +204,6 @@ export function resolveLeaseCoordinatorConfig(options: LeaseCoordinatorOptions =
   const selfFencingMarginMs = numberOption(o.selfFencingMarginMs, at('selfFencingMarginMs'), Math.min(Math.floor(leaseDurationMs / 10), 500));
   const fencingBound = leaseDurationMs - renewIntervalMs;
   if (selfFencingMarginMs >= fencingBound) throw new TypeError(`${at('selfFencingMarginMs')} must be below ${at('leaseDurationMs')} - ${at('renewIntervalMs')} (${fencingBound}), got ${selfFencingMarginMs}`);
-  const coordination = oneOfOption(o.coordination, at('coordination'), ['every-worker', 'single-scanner'] as const, LEASE_COORDINATOR_DEFAULTS.coordination);
-  const renewal = oneOfOption(o.renewal, at('renewal'), ['each-lease', 'worker-heartbeat'] as const, LEASE_COORDINATOR_DEFAULTS.renewal);
   if (renewal === 'worker-heartbeat' && coordination !== 'single-scanner') {
     throw new TypeError(`${at('renewal')} 'worker-heartbeat' needs ${at('coordination')} 'single-scanner', got ${JSON.stringify(coordination)}`);
   }

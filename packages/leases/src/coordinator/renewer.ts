@@ -1,9 +1,10 @@
 import pLimit from 'p-limit';
 import { DuplicateWorkerIdError, LeaseLostError } from '@kcl-ts/processor';
 import type { Lease, LeaseUpdate } from '../lease.js';
-import { LEASE_WRITE_CONCURRENCY, type CoordinatorContext } from './context.js';
+import { RENEWAL_CONCURRENCY, type CoordinatorContext } from './context.js';
 import type { LeaseLostReason } from './events.js';
 import type { HeldLease } from './held-leases.js';
+import { announceNewOwners } from './scanner-role.js';
 
 /** Called by the owner when a peer asked for a lease: drain the shard and checkpoint, then resolve. */
 export type HandoffHook = (lease: Lease, to: string) => Promise<void>;
@@ -43,7 +44,7 @@ export class LeaseRenewer {
     // write renews it if it lands, and waiting for it would hold up the renewal of every
     // other lease behind one slow write.
     const idle = held.all().filter((entry) => !held.mutex.isBusy(entry.lease.leaseKey));
-    await pLimit(LEASE_WRITE_CONCURRENCY).map(idle, async (entry) => {
+    await pLimit(RENEWAL_CONCURRENCY).map(idle, async (entry) => {
       try {
         if (await this.renew(entry)) renewed++;
       } catch (error) {
@@ -268,6 +269,7 @@ export class LeaseRenewer {
         logger.warn({ err: error, leaseKey, to }, 'onHandoffRequested failed; transferring the lease anyway');
       }
     }
+    let transferred = false;
     try {
       await held.mutex.run(leaseKey, async () => {
         if (!held.isCurrent(entry)) return;
@@ -277,6 +279,7 @@ export class LeaseRenewer {
         }
         const moved = await refresher.transferLease(entry.lease, workerId, to, this.ctx.signal);
         if (moved !== undefined) {
+          transferred = true;
           held.drop(entry, 'handed-off');
           this.ctx.emitter.emit('handedOff', entry.lease, to, clock.elapsed() - startedAt);
           return;
@@ -289,5 +292,7 @@ export class LeaseRenewer {
     } finally {
       entry.handoffInProgress = false;
     }
+    // The recipient finds the lease in the owner index once told (single-scanner mode).
+    if (transferred) await announceNewOwners(this.ctx);
   }
 }

@@ -5,6 +5,26 @@ import type { CoordinatorContext } from './context.js';
 export const SCANNER_ROLE = 'scanner';
 
 /**
+ * Tells the fleet that a lease changed hands to a worker that does not know it yet (the
+ * scanner assigned it, or its owner handed it over): moves the `nudges` of the scanner role,
+ * which every worker reads each round anyway. A worker asks the owner index for its leases
+ * only when that value moved (see `SingleScannerTaker`), so in a steady fleet nobody queries
+ * the index. The holder's liveness is judged by the role's counter, which a nudge does not
+ * change. One write per round or handoff, whatever the number of leases. No-op outside the
+ * `single-scanner` mode; never throws (a lost signal only delays adoption until the next
+ * periodic query, or until the scanner reassigns the lease once it expired).
+ * @internal
+ */
+export async function announceNewOwners(ctx: CoordinatorContext): Promise<void> {
+  if (ctx.config.coordination !== 'single-scanner') return;
+  try {
+    await ctx.refresher.nudgeRole!(SCANNER_ROLE, ctx.signal);
+  } catch (error) {
+    ctx.logger.warn({ err: error }, 'could not signal new lease owners through the scanner role; they find their leases at their next periodic index query');
+  }
+}
+
+/**
  * The scanner role of the `single-scanner` mode, held like a lease: the holder renews it with
  * its leases; every other worker reads it (eventually consistent, half a read unit) each
  * round and claims it once its counter has not moved for `leaseDurationMs` of its own
@@ -22,6 +42,8 @@ export class ScannerRole {
   private held: { role: CoordinatorRole; lastSentAt: number } | undefined;
   private seen: { role: CoordinatorRole | undefined; changedAt: number } | undefined;
   private lastHolder: string | undefined;
+  /** The role's `nudges` at this worker's latest read (see {@link announceNewOwners}). */
+  private lastNudges = 0;
   /** The holder this worker replaced by its latest claim, whose leases it may reassign at once; read once. */
   private replaced: string | undefined;
 
@@ -42,6 +64,14 @@ export class ScannerRole {
     return this.held === undefined ? undefined : this.held.lastSentAt + this.ctx.config.leaseDurationMs - this.ctx.config.selfFencingMarginMs;
   }
 
+  /**
+   * The role's `nudges` as this worker last read it: it moves whenever a lease changes hands
+   * to a worker that has to find it in the owner index (see {@link announceNewOwners}).
+   */
+  newOwnerSignal(): number {
+    return this.lastNudges;
+  }
+
   /** The previous holder this worker replaced by claiming the role (once; `undefined` after). */
   takeReplacedHolder(): string | undefined {
     const replaced = this.replaced;
@@ -59,6 +89,7 @@ export class ScannerRole {
     if (this.held !== undefined) this.lose('expired');
     const role = await refresher.getRole!(SCANNER_ROLE, signal);
     const now = clock.elapsed();
+    this.lastNudges = role?.nudges ?? 0;
     let seen = this.seen;
     if (seen === undefined || seen.role?.counter !== role?.counter || seen.role?.holder !== role?.holder) {
       seen = { role, changedAt: now };

@@ -6,11 +6,24 @@ import { HEARTBEAT_PREFIX, heartbeatWorker } from './expiry-tracker.js';
 import { LEASE_WRITE_CONCURRENCY, type CoordinatorContext } from './context.js';
 import type { TakerRunSummary } from './events.js';
 import type { LeaseRenewer } from './renewer.js';
-import type { ScannerRole } from './scanner-role.js';
+import { announceNewOwners, type ScannerRole } from './scanner-role.js';
 import type { LeaseTaker } from './taker.js';
 
 /** A heartbeat unchanged for this many lease durations, of a worker owning nothing, is deleted. */
 const STALE_HEARTBEAT_LEASES = 6;
+
+/**
+ * A worker that holds leases queries the owner index when the scanner role signals new owners
+ * (see `announceNewOwners`), and at least once per this many lease durations, in case a
+ * signal was lost.
+ */
+const INDEX_QUERY_LEASES = 3;
+
+/**
+ * Queries of the owner index after each signal: that round's and the next one's, because the
+ * index is eventually consistent and may not show a lease assigned a moment ago.
+ */
+const QUERIES_PER_SIGNAL = 2;
 
 /**
  * One taker round of the `single-scanner` coordination mode:
@@ -18,9 +31,10 @@ const STALE_HEARTBEAT_LEASES = 6;
  *   units of a consistent scan), judges expiry, and plans for the whole fleet: free and
  *   expired leases are assigned (a take fenced on the counter it saw, naming the new owner),
  *   over-loaded owners are asked for graceful handoffs to under-loaded workers;
- * - every other worker holding leases reads the role (claiming it when it expired), then asks
- *   the keys-only `leaseOwner` index for its own lease keys and adopts the new ones (a
- *   consistent read, then a renewal);
+ * - every other worker holding leases reads the role (claiming it when it expired); when the
+ *   role signals new owners (its `nudges` moved: the scanner assigned leases, or an owner
+ *   handed one over) or a periodic query is due, it asks the keys-only `leaseOwner` index for
+ *   its own lease keys and adopts the new ones (a consistent read, then a renewal);
  * - a worker that holds nothing (it just joined), or a table without the index, runs the
  *   ordinary taker round: scan, take what is free, request handoffs for its share.
  * @internal
@@ -28,6 +42,8 @@ const STALE_HEARTBEAT_LEASES = 6;
 export class SingleScannerTaker {
   /** Worker heartbeats as the scanner last saw them change (worker-heartbeat mode). */
   private readonly beats = new Map<string, { counter: number; firstSeenAt: number; changedAt: number | undefined }>();
+  /** Owner-index queries of a non-scanner: the signal last acted on, queries still owed for it, and the last query's time. */
+  private index: { signal: number; owed: number; queriedAt: number } | undefined;
 
   constructor(
     private readonly ctx: CoordinatorContext,
@@ -38,8 +54,14 @@ export class SingleScannerTaker {
 
   /** One round; throws only if its first read (role, scan or index query) fails. */
   async runOnce(): Promise<TakerRunSummary> {
-    if (await this.role.check()) return this.scan();
-    if (this.ctx.held.size === 0 && !this.taker.isTakingStopped) return this.taker.runOnce();
+    if (await this.role.check()) {
+      this.index = undefined;
+      return this.scan();
+    }
+    if (this.ctx.held.size === 0 && !this.taker.isTakingStopped) {
+      this.index = undefined;
+      return this.taker.runOnce();
+    }
     return this.discover();
   }
 
@@ -80,6 +102,7 @@ export class SingleScannerTaker {
     const handoffsRequested: string[] = [];
     const adopted: string[] = [];
     const failures: unknown[] = [];
+    let assignedToOthers = false;
     const attempt = async (fn: () => Promise<void>): Promise<void> => {
       try {
         await fn();
@@ -95,8 +118,11 @@ export class SingleScannerTaker {
       attempt(async () => {
         const ok = to === me ? await this.taker.take(lease, false) : (await refresher.takeLease(lease, to, signal)) !== undefined;
         if (ok) taken.push(lease.leaseKey);
+        if (ok && to !== me) assignedToOthers = true;
       }),
     );
+    // One signal for every lease assigned this round: their new owners look in the index.
+    if (assignedToOthers) await announceNewOwners(this.ctx);
     await pLimit(LEASE_WRITE_CONCURRENCY).map(plan.handoffs, ({ lease, to }) =>
       attempt(async () => {
         if (await refresher.requestHandoff(lease, to, signal)) {
@@ -164,12 +190,29 @@ export class SingleScannerTaker {
     return { live, maybeLive, stale };
   }
 
-  /** A non-scanner's round: its own lease keys from the owner index; adopts the ones it does not hold. */
+  /**
+   * A non-scanner's round: when the role signalled new owners since its last query (or a
+   * periodic query is due), its own lease keys from the owner index; adopts the ones it does
+   * not hold.
+   */
   private async discover(): Promise<TakerRunSummary> {
-    const { refresher, clock, held, workerId: me, signal } = this.ctx;
+    const { refresher, clock, held, workerId: me, signal, config } = this.ctx;
     const startedAt = clock.elapsed();
+    const newOwners = this.role.newOwnerSignal();
+    let index = this.index;
+    if (index !== undefined && index.signal !== newOwners) index = { ...index, signal: newOwners, owed: QUERIES_PER_SIGNAL };
+    if (index !== undefined && index.owed === 0 && startedAt - index.queriedAt < INDEX_QUERY_LEASES * config.leaseDurationMs) {
+      this.index = index;
+      this.taker.recordScan(undefined, [me]);
+      return this.finish({ leasesSeen: held.size, liveWorkers: 1, target: held.size, taken: [], handoffsRequested: [], adopted: [], startedAt, failures: [] });
+    }
     const keys = await refresher.listLeaseKeysForOwner!(me, signal);
-    if (keys === undefined) return this.taker.runOnce();
+    if (keys === undefined) {
+      // No usable index: this worker scans for itself, every round.
+      this.index = undefined;
+      return this.taker.runOnce();
+    }
+    this.index = { signal: newOwners, owed: Math.max(0, (index?.owed ?? 1) - 1), queriedAt: startedAt };
     const fresh = keys.filter((k) => held.get(k) === undefined && !held.releasing.has(k));
     const adopted: string[] = [];
     const failures: unknown[] = [];
