@@ -95,7 +95,7 @@ export class WorkerMetrics {
   /**
    * An enhanced fan-out event stream opened (SubscribeToShard succeeded), by why it was
    * (re)started: `initial`, `stream-ended` (Kinesis ends each stream after ~5 minutes),
-   * `stream-failed` or `resumed`.
+   * `stream-failed`, `stream-silent` (no event for 60 s) or `resumed`.
    */
   subscribed(shardId: string, reason: SubscriptionReason): void {
     const c = this.collector;

@@ -17,7 +17,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidStateError, ResourceNotFoundError } from '@kcl-ts/processor';
 import { FakeClock, flushMicrotasks } from '@kcl-ts/processor/testing';
-import { FanOutRecordsFetcher, MIN_SUBSCRIBE_SPACING_MS, resolveRetrievalConfig, type FanOutRecordsFetcherDeps, type RecordsBatch } from '../src/retrieval/index.js';
+import { FanOutRecordsFetcher, MAX_EVENT_SILENCE_MS, MIN_SUBSCRIBE_SPACING_MS, resolveRetrievalConfig, type FanOutRecordsFetcherDeps, type RecordsBatch } from '../src/retrieval/index.js';
 
 const BASE_SEQ = 49_600_000_000_000_000_000_000_000_000_000_000_000_000_000n;
 const seqOf = (i: number): string => (BASE_SEQ + BigInt(i) * 100n).toString();
@@ -300,5 +300,46 @@ describe('FanOutRecordsFetcher (stub client, fake clock)', () => {
     const batch = await f.next();
     expect(batch.shardEnded).toBe(true);
     expect(client.calls).toHaveLength(0);
+  });
+});
+
+describe('FanOutRecordsFetcher: a silent event stream', () => {
+  it('closes a stream that sends nothing for MAX_EVENT_SILENCE_MS and subscribes again after the last event, losing nothing', async () => {
+    const clock = new FakeClock();
+    const client = new StubClient(clock);
+    const reasons: string[] = [];
+    const f = make(clock, client, { listener: { subscribed: (reason) => reasons.push(reason) } });
+    f.start();
+    await clock.advance(0);
+    client.last.push({ Records: [record(1)], ContinuationSequenceNumber: seqOf(1), MillisBehindLatest: 0 });
+    expect(texts(await f.next())).toEqual(['r1']);
+    // Just short of the limit the stream is still trusted.
+    await clock.advance(MAX_EVENT_SILENCE_MS - 1);
+    expect(client.calls).toHaveLength(1);
+    await clock.advance(1);
+    await clock.advance(MIN_SUBSCRIBE_SPACING_MS);
+    expect(client.calls).toHaveLength(2);
+    // The silent stream's request was aborted: that is what closes an HTTP/2 event stream.
+    expect(client.calls[0]!.signal?.aborted).toBe(true);
+    expect(client.calls[1]!.position).toEqual({ Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: seqOf(1) });
+    expect(reasons).toEqual(['initial', 'stream-silent']);
+    client.last.push({ Records: [record(2)], ContinuationSequenceNumber: seqOf(2), MillisBehindLatest: 0 });
+    expect(texts(await f.next())).toEqual(['r2']);
+  });
+
+  it('does not count the time spent waiting for queue space as silence', async () => {
+    const clock = new FakeClock();
+    const client = new StubClient(clock);
+    const f = make(clock, client, { config: resolveRetrievalConfig({ retryBaseDelayMs: 100, retryMaxDelayMs: 1_000, prefetchMaxBatches: 1 }) });
+    f.start();
+    await clock.advance(0);
+    client.last.push({ Records: [record(1)], ContinuationSequenceNumber: seqOf(1), MillisBehindLatest: 0 });
+    client.last.push({ Records: [record(2)], ContinuationSequenceNumber: seqOf(2), MillisBehindLatest: 0 });
+    await clock.advance(0);
+    // The queue is full (one batch) and nobody takes it for longer than the silence limit.
+    await clock.advance(MAX_EVENT_SILENCE_MS * 2);
+    expect(client.calls).toHaveLength(1);
+    expect(texts(await f.next())).toEqual(['r1']);
+    expect(texts(await f.next())).toEqual(['r2']);
   });
 });

@@ -47,7 +47,7 @@ export interface SubscribeToShardClient {
  * - `stream-failed`: the event stream failed (network error, `InternalFailure` event…);
  * - `resumed`: a reader came back after it had stopped waiting (see {@link FanOutRecordsFetcher.next}).
  */
-export type SubscriptionReason = 'initial' | 'stream-ended' | 'stream-failed' | 'resumed';
+export type SubscriptionReason = 'initial' | 'stream-ended' | 'stream-failed' | 'stream-silent' | 'resumed';
 
 /** Receives the events of a {@link FanOutRecordsFetcher} worth counting (the Worker's metrics). */
 export interface FanOutListener {
@@ -117,8 +117,20 @@ export interface FanOutRecordsFetcherDeps {
 /** Kinesis refuses a SubscribeToShard of a consumer to a shard within 5 s of the previous one; this spacing keeps us at one per second. */
 export const MIN_SUBSCRIBE_SPACING_MS = 1_000;
 
+/**
+ * How long an open event stream may stay silent while the fetcher waits for its next event
+ * before it is closed and the shard subscribed again from the last event received. Kinesis
+ * sends events on an idle shard too; a stream that sends nothing for this long is dead (a
+ * connection lost without a reset), and waiting on it would stall the shard while its lease
+ * is renewed. The Java KCL restarts a subscription after the same 60 s without a response.
+ */
+export const MAX_EVENT_SILENCE_MS = 60_000;
+
+/** {@link FanOutRecordsFetcher.nextEvent}'s answer when the stream stayed silent. */
+const SILENT = Symbol('silent');
+
 /** How one event stream ended. */
-type StreamOutcome = { readonly kind: 'shard-end' } | { readonly kind: 'ended' } | { readonly kind: 'failed'; readonly error: unknown; readonly progressed: boolean };
+type StreamOutcome = { readonly kind: 'shard-end' } | { readonly kind: 'ended' } | { readonly kind: 'silent' } | { readonly kind: 'failed'; readonly error: unknown; readonly progressed: boolean };
 
 /**
  * Reads one shard through enhanced fan-out: one SubscribeToShard event stream at a time,
@@ -291,6 +303,11 @@ export class FanOutRecordsFetcher {
           failures = 0;
           continue;
         }
+        if (outcome.kind === 'silent') {
+          this.log.warn({ silentMs: MAX_EVENT_SILENCE_MS }, 'the event stream sent nothing for too long; subscribing again after the last event received');
+          reason = 'stream-silent';
+          continue;
+        }
         failures = outcome.progressed ? 1 : failures + 1;
         const kind = classifyStreamError(outcome.error);
         if (kind !== 'throttled' && kind !== 'transient') throw this.translate(outcome.error, kind);
@@ -373,7 +390,8 @@ export class FanOutRecordsFetcher {
     try {
       for (;;) {
         if (this.queue.isFull()) await this.queue.waitForSpace(signal);
-        const result = await raceAbort(iterator.next(), signal);
+        const result = await this.nextEvent(iterator, signal);
+        if (result === SILENT) return { kind: 'silent' };
         if (result.done === true) return { kind: 'ended' };
         const event = result.value;
         if (event.SubscribeToShardEvent !== undefined) {
@@ -394,6 +412,21 @@ export class FanOutRecordsFetcher {
       void Promise.resolve()
         .then(() => iterator.return?.())
         .catch(() => undefined);
+    }
+  }
+
+  /** The stream's next event, or {@link SILENT} when none came within {@link MAX_EVENT_SILENCE_MS}. */
+  private async nextEvent(iterator: AsyncIterator<SubscribeToShardEventStream>, signal: AbortSignal): Promise<IteratorResult<SubscribeToShardEventStream> | typeof SILENT> {
+    const answered = new AbortController();
+    // Ended in `finally` whatever settles first (the signal's abort settles the race too).
+    const silence = this.clock.sleep(MAX_EVENT_SILENCE_MS, answered.signal).then(
+      (): typeof SILENT => SILENT,
+      () => new Promise<never>(() => undefined),
+    );
+    try {
+      return await Promise.race([raceAbort(iterator.next(), signal), silence]);
+    } finally {
+      answered.abort();
     }
   }
 

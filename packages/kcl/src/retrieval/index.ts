@@ -17,6 +17,7 @@ export { PrefetchBudget } from './prefetch-budget.js';
 export * from './aggregation/index.js';
 export {
   FanOutRecordsFetcher,
+  MAX_EVENT_SILENCE_MS,
   MIN_SUBSCRIBE_SPACING_MS,
   type FanOutRecordsFetcherDeps,
   type SubscriptionReason,
