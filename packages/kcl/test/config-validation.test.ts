@@ -127,6 +127,10 @@ describe('groups: every group is an object of known keys, and errors name the fu
     expect(typeErrorOf(() => resolve({ [group]: 5 })).message).toMatch(new RegExp(`^${group} must be an object .*got 5$`));
   });
 
+  it.each(['shardLister', 'recordSourceFactory'])('rejects a %s that is not a function, naming it', (name) => {
+    expect(typeErrorOf(() => resolve({ [name]: { listShards: 1 } })).message).toMatch(new RegExp(`^${name} must be a function, got `));
+  });
+
   it('rejects a flat option at the top level, naming it', () => {
     expect(typeErrorOf(() => resolve({ leaseDurationMs: 5_000 })).message).toMatch(/^leaseDurationMs is not a Worker option/);
   });
