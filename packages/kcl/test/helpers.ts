@@ -1,10 +1,29 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { createRequire } from 'node:module';
+import { afterAll } from 'vitest';
 import { Worker, type WorkerOptions } from '../src/index.js';
 import { putRecords, testStack, uniqueName } from '../../../test-support/stack.js';
 
 export { Journal } from './journal.js';
 import type { Journal } from './journal.js';
+
+/**
+ * The emulator clients of a test file and the workers it starts: after all its tests, every
+ * worker is shut down and both clients destroyed. Call it at the top of a file or `describe`.
+ */
+export function workerTestContext(): { stack: ReturnType<typeof testStack>; kinesis: KinesisClient; dynamoDb: DynamoDBClient; workers: Worker[] } {
+  const stack = testStack();
+  const kinesis = stack.kinesisClient();
+  const dynamoDb = stack.dynamoDbClient();
+  const workers: Worker[] = [];
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.shutdown()));
+    kinesis.destroy();
+    dynamoDb.destroy();
+  });
+  return { stack, kinesis, dynamoDb, workers };
+}
 
 /** Puts `count` records spread over `keys` partition keys; each payload carries its per-key number. */
 export async function putKeyed(client: KinesisClient, streamName: string, count: number, keys: number, offset = 0): Promise<void> {

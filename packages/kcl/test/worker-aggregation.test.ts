@@ -1,18 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createStream, waitFor } from '../../../test-support/stack.js';
 import { Worker, type KinesisClientRecord } from '../src/index.js';
-import { FAST, putKplAggregates, testStack, uniqueName } from './helpers.js';
+import { FAST, putKplAggregates, uniqueName, workerTestContext } from './helpers.js';
 
 describe('Worker — KPL-aggregated records end to end', () => {
-  const stack = testStack();
-  const kinesis = stack.kinesisClient();
-  const dynamoDb = stack.dynamoDbClient();
-  const workers: Worker[] = [];
-  afterAll(async () => {
-    await Promise.all(workers.map((w) => w.shutdown()));
-    kinesis.destroy();
-    dynamoDb.destroy();
-  });
+  const { kinesis, dynamoDb, workers } = workerTestContext();
 
   it('delivers every user record with its sub-sequence number, and resumes mid-aggregate from a sub-sequence checkpoint', async () => {
     const stream = uniqueName('agg');

@@ -1,16 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createStream, waitFor } from '../../../test-support/stack.js';
-import type { Worker } from '../src/index.js';
-import { Journal, makeWorker, putKeyed, testStack, uniqueName } from './helpers.js';
+import { Journal, makeWorker, putKeyed, uniqueName, workerTestContext } from './helpers.js';
 
 describe('Worker — single worker', () => {
-  const stack = testStack();
-  const kinesis = stack.kinesisClient();
-  const workers: Worker[] = [];
-  afterAll(async () => {
-    await Promise.all(workers.map((w) => w.shutdown()));
-    kinesis.destroy();
-  });
+  const { kinesis, workers } = workerTestContext();
 
   it('processes every record of a 2-shard stream in per-key order, and shuts down releasing its leases', async () => {
     const stream = uniqueName('basic');

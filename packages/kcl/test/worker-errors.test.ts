@@ -1,18 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createStream, waitFor } from '../../../test-support/stack.js';
 import { ResourceNotFoundError, Worker, type WorkerOptions } from '../src/index.js';
-import { FAST, Journal, makeWorker, putKeyed, testStack, uniqueName } from './helpers.js';
+import { FAST, Journal, makeWorker, putKeyed, uniqueName, workerTestContext } from './helpers.js';
 
 describe('Worker — errors and bad input', () => {
-  const stack = testStack();
-  const kinesis = stack.kinesisClient();
-  const dynamoDb = stack.dynamoDbClient();
-  const workers: Worker[] = [];
-  afterAll(async () => {
-    await Promise.all(workers.map((w) => w.shutdown()));
-    kinesis.destroy();
-    dynamoDb.destroy();
-  });
+  const { kinesis, dynamoDb, workers } = workerTestContext();
 
   const valid = (): WorkerOptions => ({
     applicationName: 'app-x',

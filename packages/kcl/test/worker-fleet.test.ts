@@ -1,16 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createStream, waitFor } from '../../../test-support/stack.js';
-import type { Worker } from '../src/index.js';
-import { Journal, makeWorker, putKeyed, testStack, uniqueName } from './helpers.js';
+import { Journal, makeWorker, putKeyed, uniqueName, workerTestContext } from './helpers.js';
 
 describe('Worker — a fleet of three', () => {
-  const stack = testStack();
-  const kinesis = stack.kinesisClient();
-  const workers: Worker[] = [];
-  afterAll(async () => {
-    await Promise.all(workers.map((w) => w.shutdown()));
-    kinesis.destroy();
-  });
+  const { kinesis, workers } = workerTestContext();
 
   it('spreads 4 shards over 3 workers and processes 5,000 records under 200 keys in per-key order', async () => {
     const stream = uniqueName('fleet');

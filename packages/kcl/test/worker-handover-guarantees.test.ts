@@ -1,7 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createStream, waitFor } from '../../../test-support/stack.js';
-import type { Worker } from '../src/index.js';
-import { Journal, makeWorker, putKeyed, testStack, uniqueName } from './helpers.js';
+import { Journal, makeWorker, putKeyed, uniqueName, workerTestContext } from './helpers.js';
 
 /**
  * Handovers on the paths where records used to be lost: the first owner's batches keep
@@ -9,13 +8,7 @@ import { Journal, makeWorker, putKeyed, testStack, uniqueName } from './helpers.
  * shutdownRequested as recommended. The next owner must get every record.
  */
 describe('Worker — a handover after failed batches loses nothing', () => {
-  const stack = testStack();
-  const kinesis = stack.kinesisClient();
-  const workers: Worker[] = [];
-  afterAll(async () => {
-    await Promise.all(workers.map((w) => w.shutdown()));
-    kinesis.destroy();
-  });
+  const { kinesis, workers } = workerTestContext();
 
   for (const initialPosition of ['TRIM_HORIZON', 'LATEST'] as const) {
     it(`${initialPosition}: no failed batch is checkpointed on shutdown, and the next owner processes every record the first one tried`, async () => {

@@ -6,23 +6,14 @@
  */
 import { GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDbLeaseRefresher, type LeaseItem } from '@kcl-ts/leases';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createStream, waitFor } from '../../../test-support/stack.js';
 import { DEAD_JAVA_WORKER, java3LeaseItem, migrationItem, workerMetricStatsItem } from '../../leases/test/kcl3-fixtures.js';
 import { collectStatus } from '../../cli/src/status.js';
-import type { Worker } from '../src/index.js';
-import { Journal, makeWorker, putKeyed, testStack, uniqueName } from './helpers.js';
+import { Journal, makeWorker, putKeyed, uniqueName, workerTestContext } from './helpers.js';
 
 describe('Worker on a KCL 3.5 single-table lease table', () => {
-  const stack = testStack();
-  const kinesis = stack.kinesisClient();
-  const dynamoDb = stack.dynamoDbClient();
-  const workers: Worker[] = [];
-  afterAll(async () => {
-    await Promise.all(workers.map((w) => w.shutdown()));
-    kinesis.destroy();
-    dynamoDb.destroy();
-  });
+  const { kinesis, dynamoDb, workers } = workerTestContext();
 
   it('starts, takes over from the dead Java worker, clears checkpointOwner, and leaves the non-lease items alone', async () => {
     const stream = uniqueName('kcl3');

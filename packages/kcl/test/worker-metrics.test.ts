@@ -1,7 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createStream, waitFor } from '../../../test-support/stack.js';
-import type { MetricDatum, MetricsPublisher, Worker } from '../src/index.js';
-import { Journal, makeWorker, putKeyed, testStack, uniqueName } from './helpers.js';
+import type { MetricDatum, MetricsPublisher } from '../src/index.js';
+import { Journal, makeWorker, putKeyed, uniqueName, workerTestContext } from './helpers.js';
 
 class Capture implements MetricsPublisher {
   readonly datums: MetricDatum[] = [];
@@ -17,13 +17,7 @@ class Capture implements MetricsPublisher {
 }
 
 describe('Worker metrics (on the emulators)', () => {
-  const stack = testStack();
-  const kinesis = stack.kinesisClient();
-  const workers: Worker[] = [];
-  afterAll(async () => {
-    await Promise.all(workers.map((w) => w.shutdown()));
-    kinesis.destroy();
-  });
+  const { kinesis, workers } = workerTestContext();
 
   it('publishes processing, lag, lease and shard-sync metrics with the Java KCL names and dimensions', async () => {
     const stream = uniqueName('metrics');

@@ -4,20 +4,12 @@
  */
 import { DescribeStreamSummaryCommand, ListShardsCommand, ListStreamConsumersCommand, MergeShardsCommand, SplitShardCommand, type Shard } from '@aws-sdk/client-kinesis';
 import { DynamoDbLeaseRefresher, type Lease } from '@kcl-ts/leases';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createStream, waitFor } from '../../../test-support/stack.js';
 import { Worker, type StreamConfig, type WorkerOptions } from '../src/index.js';
-import { FAST, Journal, mergeOptions, putKeyed, testStack, uniqueName } from './helpers.js';
+import { FAST, Journal, mergeOptions, putKeyed, uniqueName, workerTestContext } from './helpers.js';
 
-const stack = testStack();
-const kinesis = stack.kinesisClient();
-const dynamoDb = stack.dynamoDbClient();
-const workers: Worker[] = [];
-afterAll(async () => {
-  await Promise.all(workers.map((w) => w.shutdown()));
-  kinesis.destroy();
-  dynamoDb.destroy();
-});
+const { kinesis, dynamoDb, workers } = workerTestContext();
 
 /** A tracker whose list the test changes; counts the calls so a test can wait for refreshes. */
 function tracker(initial: string[], extra: Partial<{ formerStreamsLeasesDeletion: unknown }> = {}) {

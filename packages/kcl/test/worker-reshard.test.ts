@@ -1,17 +1,10 @@
 import { ListShardsCommand, MergeShardsCommand, SplitShardCommand, DescribeStreamSummaryCommand, type Shard } from '@aws-sdk/client-kinesis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createStream, waitFor } from '../../../test-support/stack.js';
-import type { Worker } from '../src/index.js';
-import { Journal, makeWorker, putKeyed, testStack, uniqueName } from './helpers.js';
+import { Journal, makeWorker, putKeyed, uniqueName, workerTestContext } from './helpers.js';
 
 describe('Worker — resharding during consumption', () => {
-  const stack = testStack();
-  const kinesis = stack.kinesisClient();
-  const workers: Worker[] = [];
-  afterAll(async () => {
-    await Promise.all(workers.map((w) => w.shutdown()));
-    kinesis.destroy();
-  });
+  const { kinesis, workers } = workerTestContext();
 
   async function shards(stream: string): Promise<Shard[]> {
     return (await kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];

@@ -5,21 +5,13 @@
  * other takes the role and every shard.
  */
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createStream, waitFor } from '../../../test-support/stack.js';
 import type { Worker } from '../src/index.js';
-import { Journal, makeWorker, putKeyed, testStack, uniqueName } from './helpers.js';
+import { Journal, makeWorker, putKeyed, uniqueName, workerTestContext } from './helpers.js';
 
 describe('Worker — single-scanner coordination', () => {
-  const stack = testStack();
-  const kinesis = stack.kinesisClient();
-  const dynamoDb = stack.dynamoDbClient();
-  const workers: Worker[] = [];
-  afterAll(async () => {
-    await Promise.all(workers.map((w) => w.shutdown()));
-    kinesis.destroy();
-    dynamoDb.destroy();
-  });
+  const { kinesis, dynamoDb, workers } = workerTestContext();
 
   it('one scanner, shards shared, every record processed; the role moves on a graceful shutdown', async () => {
     const stream = uniqueName('scanner');
