@@ -110,7 +110,16 @@ describe('Worker — errors and bad input', () => {
     expect(worker.state).toBe('STOPPED');
   });
 
-  it('shutdown() called from inside processRecords does not deadlock, and the shard is still checkpointed', async () => {
+  const atOnce = async (): Promise<void> => undefined;
+  // A timer and a resolved promise first: the call then runs in a later macrotask.
+  const afterAwaits = async (): Promise<void> => {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    await Promise.resolve();
+  };
+  it.each([
+    ['at once', atOnce],
+    ['after its own awaits', afterAwaits],
+  ])('shutdown() called from inside processRecords (%s) does not deadlock, and the shard is still checkpointed', async (_when, before) => {
     const stream = uniqueName('self-stop');
     await createStream(kinesis, stream, 1);
     await putKeyed(kinesis, stream, 10, 2);
@@ -126,44 +135,8 @@ describe('Worker — errors and bad input', () => {
       processorFactory: () => ({
         initialize() {},
         async processRecords() {
+          await before();
           await worker!.shutdown(); // must return although this batch is still in flight
-          shutdownReturned = true;
-        },
-        async shutdownRequested({ checkpointer }) {
-          await checkpointer.checkpoint();
-          checkpointedInShutdown = true;
-        },
-      }),
-    });
-    workers.push(worker);
-    const stopped = new Promise<void>((resolve) => worker!.once('stopped', () => resolve()));
-    await worker.start();
-    await stopped;
-    expect(shutdownReturned).toBe(true);
-    expect(checkpointedInShutdown).toBe(true);
-    expect(worker.state).toBe('STOPPED');
-  });
-
-  it('shutdown() called from inside processRecords after its own awaits does not deadlock either', async () => {
-    const stream = uniqueName('self-stop-late');
-    await createStream(kinesis, stream, 1);
-    await putKeyed(kinesis, stream, 10, 2);
-    let worker: Worker | undefined;
-    let shutdownReturned = false;
-    let checkpointedInShutdown = false;
-    worker = new Worker({
-      ...valid(),
-      ...FAST,
-      applicationName: uniqueName('app'),
-      streamName: stream,
-      initialPosition: 'TRIM_HORIZON',
-      processorFactory: () => ({
-        initialize() {},
-        async processRecords() {
-          // A timer and a resolved promise first: the call below runs in a later macrotask.
-          await new Promise((resolve) => setTimeout(resolve, 1));
-          await Promise.resolve();
-          await worker!.shutdown();
           shutdownReturned = true;
         },
         async shutdownRequested({ checkpointer }) {
