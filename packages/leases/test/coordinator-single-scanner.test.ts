@@ -5,7 +5,7 @@
  */
 import { DependencyError } from '@kcl-ts/processor';
 import { describe, expect, it } from 'vitest';
-import type { InMemoryLeaseRefresher, Lease, LeaseRefresher } from '../src/index.js';
+import type { InMemoryLeaseRefresher, Lease, LeaseCoordinatorOptions, LeaseRefresher } from '../src/index.js';
 import { planAssignments } from '../src/coordinator/assigner.js';
 import { Fleet, seedLeases, type Recorded } from './coordinator-harness.js';
 
@@ -35,6 +35,22 @@ async function startFleet(fleet: Fleet, ids: string[], refreshers: Map<string, L
   }
 }
 
+/** A fleet of `ids` on `leases` seeded leases, each worker added 50 ms after the previous, run until balanced. */
+async function balancedFleet(options: LeaseCoordinatorOptions, leases: number, ids: string[]): Promise<Fleet> {
+  const fleet = new Fleet(options);
+  seedLeases(fleet.store, leases);
+  await startFleet(fleet, ids);
+  await until(fleet, () => fleet.balanced(leases), 20_000);
+  return fleet;
+}
+
+/** Store calls by operation during the next `ms` of fake time. */
+async function callsDuring(fleet: Fleet, ms: number): Promise<(operation: string) => number> {
+  const before = { ...fleet.store.calls };
+  await fleet.clock.advance(ms);
+  return (operation) => (fleet.store.calls[operation] ?? 0) - (before[operation] ?? 0);
+}
+
 async function until(fleet: Fleet, done: () => boolean, maxMs: number, stepMs = 50): Promise<number> {
   const start = fleet.clock.elapsed();
   while (!done()) {
@@ -47,18 +63,13 @@ async function until(fleet: Fleet, done: () => boolean, maxMs: number, stepMs = 
 
 describe('single-scanner coordination', () => {
   it('balances 3 workers over 24 leases with one scanner, and only the scanner scans', async () => {
-    const fleet = new Fleet(SCANNER);
-    seedLeases(fleet.store, 24);
-    await startFleet(fleet, ['a', 'b', 'c']);
-    await until(fleet, () => fleet.balanced(24), 20_000);
+    const fleet = await balancedFleet(SCANNER, 24, ['a', 'b', 'c']);
     const holders = [...fleet.coordinators.values()].filter((c) => c.coordinatorRole()?.heldByMe);
     expect(holders).toHaveLength(1);
     for (const c of fleet.coordinators.values()) expect(c.coordinatorRole()?.holder).toBe(holders[0]!.workerId);
     // Steady state: scans come from the scanner only; the others query the owner index.
     await fleet.clock.advance(1_000);
-    const before = { ...fleet.store.calls };
-    await fleet.clock.advance(10_000);
-    const delta = (op: string) => (fleet.store.calls[op] ?? 0) - (before[op] ?? 0);
+    const delta = await callsDuring(fleet, 10_000);
     // 10 s / 200 ms = 50 rounds of the scanner. The two others read the role each round, and
     // query the owner index only when it signals new owners (none in a steady fleet) or every
     // 3 lease durations.
@@ -118,10 +129,7 @@ describe('single-scanner coordination', () => {
   });
 
   it('a joining worker reaches its share by graceful handoffs only (no lease held twice)', async () => {
-    const fleet = new Fleet(SCANNER);
-    seedLeases(fleet.store, 24);
-    await startFleet(fleet, ['a', 'b']);
-    await until(fleet, () => fleet.balanced(24), 20_000);
+    const fleet = await balancedFleet(SCANNER, 24, ['a', 'b']);
     let rounds = 0;
     const d = fleet.add('d');
     d.on('takerRun', () => rounds++);
@@ -138,10 +146,7 @@ describe('single-scanner coordination', () => {
   });
 
   it('a graceful stop of the scanner hands the role and its leases over at once', async () => {
-    const fleet = new Fleet(SCANNER);
-    seedLeases(fleet.store, 9);
-    await startFleet(fleet, ['a', 'b', 'c']);
-    await until(fleet, () => fleet.balanced(9), 20_000);
+    const fleet = await balancedFleet(SCANNER, 9, ['a', 'b', 'c']);
     const a = fleet.get('a');
     expect(a.isLeader()).toBe(true);
     const stoppedAt = fleet.clock.elapsed();
@@ -298,14 +303,9 @@ describe('worker-heartbeat renewal (single-scanner)', () => {
   const HEARTBEAT = { ...SCANNER, renewal: 'worker-heartbeat' } as const;
 
   it('renews one heartbeat per worker instead of every lease, and still balances', async () => {
-    const fleet = new Fleet(HEARTBEAT);
-    seedLeases(fleet.store, 24);
-    await startFleet(fleet, ['a', 'b', 'c']);
-    await until(fleet, () => fleet.balanced(24), 20_000);
+    const fleet = await balancedFleet(HEARTBEAT, 24, ['a', 'b', 'c']);
     await fleet.clock.advance(2_000);
-    const before = { ...fleet.store.calls };
-    await fleet.clock.advance(10_000);
-    const delta = (op: string) => (fleet.store.calls[op] ?? 0) - (before[op] ?? 0);
+    const delta = await callsDuring(fleet, 10_000);
     expect(delta('renewLease')).toBe(0);
     // 3 heartbeats and the scanner role, every 333 ms for 10 s.
     expect(delta('renewRole')).toBeGreaterThanOrEqual(4 * 29);
@@ -339,10 +339,7 @@ describe('worker-heartbeat renewal (single-scanner)', () => {
   });
 
   it('a joiner gets its share by graceful handoffs: owners are nudged through their heartbeat', async () => {
-    const fleet = new Fleet(HEARTBEAT);
-    seedLeases(fleet.store, 24);
-    await startFleet(fleet, ['a', 'b']);
-    await until(fleet, () => fleet.balanced(24), 20_000);
+    const fleet = await balancedFleet(HEARTBEAT, 24, ['a', 'b']);
     const d = fleet.add('d');
     let rounds = 0;
     d.on('takerRun', () => rounds++);
