@@ -65,6 +65,7 @@ export interface ShardConsumerDeps {
   /** The Worker's resolved `processing` group. */
   readonly processing: ProcessingConfig;
   readonly clock: Clock;
+  /** The stream's logger (its lines name the stream); the consumer adds its component and shard. */
   readonly logger: Logger;
   readonly leases: ConsumerLeases;
   readonly shardSync: ConsumerShardSync;
@@ -114,7 +115,7 @@ export class ShardConsumer {
     this.leaseKey = deps.lease.leaseKey;
     this.shardId = shardIdOf(deps.lease);
     this.streamFields = { streamName: deps.stream.streamName, streamIdentifier: deps.stream.streamIdentifier };
-    this.log = deps.logger.child({ component: 'ShardConsumer', shardId: this.shardId, stream: deps.stream.streamName });
+    this.log = deps.logger.child({ component: 'ShardConsumer', shardId: this.shardId });
     this.checkpointer = new ShardCheckpointer({
       shardId: this.shardId,
       leaseKey: this.leaseKey,
@@ -265,7 +266,7 @@ export class ShardConsumer {
       ...(lease.hashKeyRange && { hashKeyRange: lease.hashKeyRange }),
       start: { checkpoint: lease.checkpoint, ...(initialTimestamp !== undefined && { initialTimestamp }) },
       emptyBatches: this.deps.processing.callProcessRecordsEvenForEmptyList,
-      logger: this.deps.logger.child({ stream: stream.streamName }),
+      logger: this.deps.logger,
     });
   }
 

@@ -416,7 +416,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       processorFactory: config.processorFactory,
       processing: config.processing,
       clock: config.clock,
-      logger: config.logger,
+      logger: handle.logger,
       leases: parts.coordinator,
       shardSync: handle,
       recordSources: this.recordSources,
