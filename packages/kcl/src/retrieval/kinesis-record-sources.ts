@@ -4,7 +4,7 @@
  * @module
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { Clock } from '@kcl-ts/processor';
+import { InvalidStateError, type Clock } from '@kcl-ts/processor';
 import type { StreamReference } from '../streams/stream-options.js';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import { FanOutRecordsFetcher } from './fanout-fetcher.js';
@@ -40,7 +40,7 @@ export interface KinesisRecordSourcesDeps {
 export function kinesisRecordSources(deps: KinesisRecordSourcesDeps): RecordSourceFactory {
   return (request: RecordSourceRequest): RecordSource => {
     const target = deps.streamOf(request.stream.streamIdentifier);
-    if (target === undefined) throw new Error(`no stream ${request.stream.streamIdentifier} is consumed by this worker`);
+    if (target === undefined) throw new InvalidStateError(`no stream ${request.stream.streamIdentifier} is consumed by this worker`);
     const common = {
       shardId: request.shardId,
       ...(request.hashKeyRange && { hashKeyRange: request.hashKeyRange }),

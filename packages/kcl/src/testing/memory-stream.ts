@@ -12,6 +12,7 @@ import type { ChildShard, ShardInfo, ShardLister } from '@kcl-ts/shard-sync';
 import type { RecordSource, RecordSourceFactory, RecordSourceRequest, RecordsBatch, RetrievalStats } from '../retrieval/types.js';
 
 const MAX_HASH_KEY = (1n << 128n) - 1n;
+const UTF8 = new TextEncoder();
 
 /** Options of a {@link MemoryStream}. */
 export interface MemoryStreamOptions {
@@ -92,7 +93,7 @@ export class MemoryStream implements ShardLister {
     if (!shard) throw new Error(`no open shard owns hash key ${hashKey}`);
     const sequenceNumber = this.sequence();
     shard.records.push({
-      data: typeof data === 'string' ? new TextEncoder().encode(data) : data,
+      data: typeof data === 'string' ? UTF8.encode(data) : data,
       partitionKey,
       sequenceNumber,
       approximateArrivalTimestamp: new Date(this.clock.now()),
