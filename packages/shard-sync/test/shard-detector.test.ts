@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { KinesisClient, ListShardsCommandInput, Shard } from '@aws-sdk/client-kinesis';
 import { AbortError, DependencyError, ResourceNotFoundError } from '@kcl-ts/processor';
 import { FakeClock } from '@kcl-ts/processor/testing';
@@ -46,6 +46,15 @@ function paged(pageSize = 2) {
 }
 
 describe('ShardDetector', () => {
+  // The backoff has full jitter (Math.random): pinned, so no draw is a 0 ms delay that retries
+  // before the clock moves (it made the first retry test fail about once in a hundred runs).
+  beforeEach(() => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
   it('pages with NextToken; only the first page names the stream', async () => {
     const { client, inputs } = fakeClient(paged());
     const detector = new ShardDetector({ kinesisClient: client, stream: { streamName: 'orders' }, listShards: tuning({ pageSize: 2 }) });
