@@ -1,9 +1,11 @@
 /**
- * What the emulator process's front counts: requests per operation and GetRecords calls per
- * (stream, shard), with the Kinesis limit of 5 GetRecords calls per second per shard enforced
- * on request. Pure bookkeeping (time is passed in), used by `emulator-process.ts`.
+ * What the emulator process's front (the chaos suite's fault proxy before kinesalite) counts:
+ * requests per operation and GetRecords calls per (stream, shard), with the Kinesis limit of
+ * 5 GetRecords calls per second per shard enforced on request. Pure bookkeeping (time is
+ * passed in), used by `emulator-process.ts`.
  * @module
  */
+import type { FaultRule } from '@kcl-ts/chaos/fault-proxy';
 import { createDecipheriv } from 'node:crypto';
 import type { StreamCounts } from './emulators.js';
 
@@ -81,6 +83,29 @@ export class CallCounter {
     recent.push(nowMs);
     increment(c.getRecords, shard);
     return true;
+  }
+
+  /**
+   * Counts one request seen by the front (`body`: its JSON text) at `nowMs`; a throttle fault
+   * for a GetRecords call over the limit. GetRecords names its shard through the iterator
+   * (kinesalite's iterators are AES-encrypted with a fixed, public key), so the count costs the
+   * clients nothing. PutRecord(s) are not read: large bodies, and their counts are not needed.
+   */
+  inspect(operation: string, body: string, nowMs: number): FaultRule | undefined {
+    if (operation === 'PutRecords' || operation === 'PutRecord') return undefined;
+    let input: { StreamName?: string; StreamARN?: string; ShardIterator?: string };
+    try {
+      input = JSON.parse(body) as typeof input;
+    } catch {
+      return undefined; // not JSON: nothing to count
+    }
+    if (operation === 'GetRecords') {
+      const shard = kinesaliteIteratorShard(input.ShardIterator ?? '');
+      return shard && !this.admitGetRecords(shard[0], shard[1], nowMs) ? { kind: 'throttle' } : undefined;
+    }
+    const stream = input.StreamName ?? input.StreamARN?.split('/').pop();
+    if (stream) this.operation(stream, operation);
+    return undefined;
   }
 
   /** The counts of one stream so far. */

@@ -45,4 +45,16 @@ describe('CallCounter', () => {
     expect(c.admitGetRecords('s', 'a', 1_000)).toBe(true); // the call at 0 left the window
     expect(c.snapshot('s')).toMatchObject({ getRecords: { a: 6, b: 1 }, attempts: { a: 7, b: 1 }, throttled: 1 });
   });
+  it('inspect counts what the front sees and answers a GetRecords call over the limit with a throttle fault', () => {
+    const c = new CallCounter();
+    c.enforceLimit = true;
+    const getRecords = JSON.stringify({ ShardIterator: kinesaliteIterator('s', 'a'), Limit: 10 });
+    for (const t of [0, 1, 2, 3, 4]) expect(c.inspect('GetRecords', getRecords, t)).toBeUndefined();
+    expect(c.inspect('GetRecords', getRecords, 5)).toEqual({ kind: 'throttle' });
+    expect(c.inspect('ListShards', JSON.stringify({ StreamName: 's' }), 6)).toBeUndefined();
+    expect(c.inspect('DescribeStreamSummary', JSON.stringify({ StreamARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/s' }), 7)).toBeUndefined();
+    expect(c.inspect('PutRecords', JSON.stringify({ StreamName: 's', Records: [] }), 8)).toBeUndefined();
+    expect(c.inspect('GetRecords', 'not json', 9)).toBeUndefined();
+    expect(c.snapshot('s')).toEqual({ getRecords: { a: 5 }, attempts: { a: 6 }, throttled: 1, operations: { GetRecords: 6, ListShards: 1, DescribeStreamSummary: 1 } });
+  });
 });

@@ -20,6 +20,8 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { faultResponse, FaultRuleSet, operationName, type FaultKind, type FaultRule, type FaultRuleStats, type FaultTarget } from './fault-rules.js';
 
+export type { FaultRule } from './fault-rules.js';
+
 /** Options of {@link startFaultProxy}. */
 export interface FaultProxyOptions {
   /** The endpoint requests are forwarded to, e.g. `http://127.0.0.1:4567`. */
@@ -40,6 +42,12 @@ export interface FaultProxyOptions {
    * @default false
    */
   readonly subscriptionTakeover?: boolean;
+  /**
+   * Sees every request (its operation name and body text) before the rules; a rule it returns
+   * is injected as though it had fired (e.g. a rate limit kept by the caller), undefined lets
+   * the rules decide. Its faults are not in the rule counters.
+   */
+  readonly inspect?: (operation: string, body: string) => FaultRule | undefined;
 }
 
 /** Counters of a proxy. */
@@ -86,7 +94,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   if (targetUrl.protocol !== 'http:') throw new TypeError(`target must be an http:// endpoint, got ${options.target}`);
   if (options.kind !== 'kinesis' && options.kind !== 'dynamodb') throw new TypeError(`kind must be 'kinesis' or 'dynamodb', got ${String(options.kind)}`);
   const rules = new FaultRuleSet(options.random);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const agent = new http.Agent({ keepAlive: true });
   const counters = { requests: 0, forwarded: 0, byOperation: {} as Record<string, number> };
 
   const stats = (): FaultProxyStats => ({
@@ -181,9 +189,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const amzTarget = typeof req.headers['x-amz-target'] === 'string' ? req.headers['x-amz-target'] : '';
     const op = operationName(amzTarget) || '(none)';
     counters.byOperation[op] = (counters.byOperation[op] ?? 0) + 1;
-    const decision = rules.decide(options.kind, amzTarget, body.toString('utf8'));
+    const text = body.toString('utf8');
+    const decision = rules.decide(options.kind, amzTarget, text);
     if (decision.latencyMs > 0) await delay(decision.latencyMs);
-    const fault = decision.fault;
+    const fault = options.inspect?.(op, text) ?? decision.fault;
     const after = fault?.phase === 'after';
     /** Answers with the fault instead of the target's response (a drop destroys the connection). */
     const inject = (f: NonNullable<typeof fault>): void => {

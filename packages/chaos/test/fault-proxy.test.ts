@@ -154,6 +154,28 @@ describe('fault proxy against the emulators', () => {
     kinesisProxy.clearRules();
   });
 
+  it('inspect sees every request with its body and may inject a fault of its own', async () => {
+    const seen: string[] = [];
+    const front = await startFaultProxy({
+      target: stack.kinesisEndpoint,
+      kind: 'kinesis',
+      inspect: (operation, body) => {
+        seen.push(`${operation} ${(JSON.parse(body) as { StreamName?: string }).StreamName}`);
+        return operation === 'ListShards' && seen.length > 1 ? { kind: 'throttle' } : undefined;
+      },
+    });
+    const client = createLocalKinesisClient({ region: stack.region, credentials: stack.credentials, maxAttempts: 1, endpoint: front.endpoint });
+    try {
+      expect((await client.send(new ListShardsCommand({ StreamName: stream }))).Shards).toHaveLength(1);
+      expect((await errorOf(client.send(new ListShardsCommand({ StreamName: stream })))).name).toBe('ProvisionedThroughputExceededException');
+      expect(seen).toEqual([`ListShards ${stream}`, `ListShards ${stream}`]);
+      expect(front.stats()).toMatchObject({ requests: 2, forwarded: 1, injected: 0 });
+    } finally {
+      client.destroy();
+      await front.stop();
+    }
+  });
+
   it('LimitExceededException and ExpiredIteratorException keep their names', async () => {
     const direct = stack.kinesisClient();
     const it0 = await direct.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }));
