@@ -10,10 +10,9 @@ import { totalUnits } from './leases/metered-store.js';
 import { waitFor, type WorkerHandle, type WorkerTuning } from '@kcl-ts/fleet';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FLEET_LEASE_MS, KCL_MODEL_FLEET, KCL_MODEL_LABEL, OURS_FLEET, type BenchContext } from './context.js';
-import { heldNow, startBenchFleet, waitSteady } from './fleet-session.js';
+import { benchFleetSession, heldNow, waitSteady } from './fleet-session.js';
 import type { BenchmarkName } from './flags.js';
 import { figure, num, summary, versus, type BenchReport } from './report.js';
-import { createStream, dropStreamAndTable, seedLeaseTable } from './streams.js';
 
 const SHARDS = 24;
 
@@ -52,7 +51,6 @@ interface RealResult {
   readonly perLeaseHourByCommand: Readonly<Record<string, number>>;
 }
 
-
 function balanced(live: readonly WorkerHandle[], shardIds: readonly string[]): boolean {
   const owners = new Map<string, number>();
   for (const w of live) {
@@ -65,15 +63,9 @@ function balanced(live: readonly WorkerHandle[], shardIds: readonly string[]): b
 }
 
 async function realJoin(ctx: BenchContext, label: string, run: number, tuning: WorkerTuning, deadlineMs: number, windowMs: number): Promise<RealResult> {
-  const kinesis = ctx.kinesisMock;
-  const name = `bench-join-${label}-${run}-${ctx.tag}`;
-  const shards = await createStream(kinesis.client, name, SHARDS);
-  const shardIds = shards.map((s) => s.ShardId!);
-  const ids = [0, 1, 2].map((i) => `${name}-w${i}`);
-  await seedLeaseTable(ctx.dynamoDb, name, shards, ids.slice(0, 2), 'TRIM_HORIZON');
-  const { fleet, producer, duplicates } = startBenchFleet(ctx, name, shards, ids.slice(0, 2), tuning, 500);
-  const workers = [...fleet.workers];
-  try {
+  const shape = { shards: SHARDS, workers: 3, started: 2, tuning, intervalMs: 500 };
+  return benchFleetSession(ctx, `bench-join-${label}-${run}-${ctx.tag}`, shape, async ({ fleet, producer, shardIds, ids, duplicates }) => {
+    const workers = [...fleet.workers];
     if (!(await waitSteady(workers, shardIds, 45_000))) ctx.log(`rebalance: ${label} run ${run}: two workers not steady before the join`);
     const joiner = fleet.spawn(ids[2]!);
     workers.push(joiner);
@@ -120,11 +112,7 @@ async function realJoin(ctx: BenchContext, label: string, run: number, tuning: W
       perLeaseHour: perHour(total),
       perLeaseHourByCommand: byCommand,
     };
-  } finally {
-    await producer.stop();
-    await fleet.terminateAll(20_000);
-    await dropStreamAndTable(kinesis.client, ctx.dynamoDb, name, name);
-  }
+  });
 }
 
 function realNote(label: string, runs: readonly RealResult[]): string {

@@ -5,7 +5,6 @@
  * (SIGKILL). For each, the time until a peer processes a record on every shard the victim held.
  * @module
  */
-import type { Shard } from '@aws-sdk/client-kinesis';
 import { checkInvariants, Fleet, takeover, waitFor, type RetrievalMode, type WorkerHandle, type WorkerTuning } from '@kcl-ts/fleet';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -42,34 +41,51 @@ export interface SessionResult {
 export interface BenchFleet {
   readonly fleet: Fleet;
   readonly producer: Producer;
+  readonly shardIds: readonly string[];
+  /** Every worker id of the session, the started ones first. */
+  readonly ids: readonly string[];
   /** Records processed more than once, per the oracle over the journals. */
   duplicates(): number;
 }
 
 /**
- * Starts a fleet for the stream `name` (also its application name) on the Kinesis Mock: a
- * producer writing one record per shard every `intervalMs`, and `workerIds` worker processes
- * that report every batch.
+ * The shape of a {@link benchFleetSession}: `workers` ids (`<name>-w0`, …), of which the first
+ * `started` hold the seeded leases and start at once; one record per shard every `intervalMs`.
  */
-export function startBenchFleet(ctx: BenchContext, name: string, shards: readonly Shard[], workerIds: readonly string[], tuning: WorkerTuning, intervalMs: number, retrieval: RetrievalMode = 'polling'): BenchFleet {
-  const producer = startShardProducer(ctx.kinesisMock.client, name, shards, intervalMs);
+export type SessionShape = Readonly<Record<'shards' | 'workers' | 'started' | 'intervalMs', number>> & { readonly tuning: WorkerTuning; readonly retrieval?: RetrievalMode };
+
+/**
+ * Runs `body` with a fleet on a fresh stream `name` of the Kinesis Mock (also the application
+ * name), then stops the producer and the fleet and deletes the stream and its lease table.
+ */
+export async function benchFleetSession<R>(ctx: BenchContext, name: string, shape: SessionShape, body: (f: BenchFleet) => Promise<R>): Promise<R> {
+  const shards = await createStream(ctx.kinesisMock.client, name, shape.shards);
+  const ids = Array.from({ length: shape.workers }, (_, i) => `${name}-w${i}`);
+  await seedLeaseTable(ctx.dynamoDb, name, shards, ids.slice(0, shape.started), 'TRIM_HORIZON');
+  const producer = startShardProducer(ctx.kinesisMock.client, name, shards, shape.intervalMs);
   const fleet = new Fleet({
     dir: join(ctx.logDir, name),
     base: {
       applicationName: name,
       streams: [name],
-      retrieval,
+      retrieval: shape.retrieval ?? 'polling',
       region: ctx.region,
       kinesisEndpoint: ctx.kinesisMock.endpoint,
       dynamoDbEndpoint: ctx.dynamoDbEndpoint,
       logLevel: 'warn',
       progressIntervalMs: 100,
-      worker: tuning,
+      worker: shape.tuning,
     },
   });
-  for (const id of workerIds) fleet.spawn(id);
+  for (const id of ids.slice(0, shape.started)) fleet.spawn(id);
   const duplicates = (): number => checkInvariants({ journals: fleet.journals(), puts: producer.keyed.acked, shards: [] }).summary.duplicates;
-  return { fleet, producer, duplicates };
+  try {
+    return await body({ fleet, producer, shardIds: shards.map((s) => s.ShardId!), ids, duplicates });
+  } finally {
+    await producer.stop();
+    await fleet.terminateAll(20_000);
+    await dropStreamAndTable(ctx.kinesisMock.client, ctx.dynamoDb, name, name);
+  }
 }
 
 /**
@@ -129,18 +145,13 @@ export function heldNow(w: WorkerHandle): string[] {
 export async function runFleetSession(ctx: BenchContext, label: string, run: number, tuning: WorkerTuning, phases: { readonly handoff: boolean; readonly failover: boolean }): Promise<SessionResult> {
   const leaseMs = tuning.leaseDurationMs!;
   const takerMs = tuning.takerIntervalMs ?? Math.floor(leaseMs / 5);
-  const kinesis = ctx.kinesisMock;
-  const name = `bench-fleet-${label}-${run}-${ctx.tag}`;
-  const shards = await createStream(kinesis.client, name, FLEET_SHARDS);
-  const shardIds = shards.map((s) => s.ShardId!);
-  const ids = Array.from({ length: FLEET_WORKERS }, (_, i) => `${name}-w${i}`);
-  await seedLeaseTable(ctx.dynamoDb, name, shards, ids, 'TRIM_HORIZON');
-  const { fleet, producer, duplicates } = startBenchFleet(ctx, name, shards, ids, tuning, 200);
-  const workers = [...fleet.workers];
   const errors: string[] = [];
-  let handoff: SessionResult['handoff'];
-  let failover: SessionResult['failover'];
-  try {
+  let workers: readonly WorkerHandle[] = [];
+  const shape = { shards: FLEET_SHARDS, workers: FLEET_WORKERS, started: FLEET_WORKERS, tuning, intervalMs: 200 };
+  const result = await benchFleetSession(ctx, `bench-fleet-${label}-${run}-${ctx.tag}`, shape, async ({ fleet, shardIds, duplicates }) => {
+    workers = [...fleet.workers];
+    let handoff: SessionResult['handoff'];
+    let failover: SessionResult['failover'];
     let steady = await waitSteady(workers, shardIds, 45_000);
     if (!steady) errors.push(`${label} run ${run}: the fleet was not steady 45 s after start`);
     if (phases.handoff) {
@@ -160,11 +171,8 @@ export async function runFleetSession(ctx: BenchContext, label: string, run: num
       const victim = [...live].sort((a, b) => heldNow(b).length - heldNow(a).length)[0]!;
       failover = await phase(fleet, victim, 'SIGKILL', leaseMs, steady);
     }
-  } finally {
-    await producer.stop();
-    await fleet.terminateAll(20_000);
-    for (const w of workers) for (const e of w.errors) errors.push(`${w.id}: ${e}`);
-    await dropStreamAndTable(kinesis.client, ctx.dynamoDb, name, name);
-  }
-  return { ...(handoff && { handoff }), ...(failover && { failover }), errors };
+    return { ...(handoff && { handoff }), ...(failover && { failover }) };
+  });
+  for (const w of workers) for (const e of w.errors) errors.push(`${w.id}: ${e}`);
+  return { ...result, errors };
 }

@@ -6,14 +6,15 @@
  * @module
  */
 import './quiet-warnings.js';
+import { GetRecordsCommand, GetShardIteratorCommand, type Shard } from '@aws-sdk/client-kinesis';
 import { createRequire } from 'node:module';
 import { Worker, type ProcessRecordsInput, type RecordProcessorCheckpointer, type ShardRecordProcessor } from '@kcl-ts/kcl';
 import { createLocalKinesisClient } from '@kcl-ts/local';
+import { listShards } from '@kcl-ts/fleet/observe';
 import { decodePayload, type SeenRecord } from '@kcl-ts/fleet/payload';
 import { exitFatal, exitGracefully, sendToParent } from '@kcl-ts/fleet/ipc';
 import { workerOptions } from '@kcl-ts/fleet/worker-options';
 import { CHILD_CONFIG_ENV, type ChildMessage, type PeerChildConfig, type PeerSample } from './messages.js';
-import { readAllRaw } from './raw-reader.js';
 
 const config = JSON.parse(process.env[CHILD_CONFIG_ENV] ?? 'null') as PeerChildConfig | null;
 if (!config) throw new Error(`${CHILD_CONFIG_ENV} is not set: this script is started by the bench (dist/main.js)`);
@@ -154,11 +155,31 @@ async function runLifion(c: PeerChildConfig): Promise<void> {
 }
 
 // --- raw AWS SDK loop ----------------------------------------------------------------------
+/**
+ * The floor: GetShardIterator(TRIM_HORIZON), then GetRecords (Limit 10,000) in a tight loop per
+ * shard, all shards concurrently, until the shard is caught up (an empty batch with
+ * MillisBehindLatest 0) or every expected record was read.
+ */
 async function runRaw(c: PeerChildConfig): Promise<void> {
   const client = createLocalKinesisClient({ endpoint: c.kinesisEndpoint, region: c.region });
-  const result = await readAllRaw(client, c.streamName, c.expectedRecords ?? Number.POSITIVE_INFINITY, 10_000, (shardId, records) => delivered(shardId, records.length, () => records.map((r) => r.Data)));
+  const expected = c.expectedRecords ?? Number.POSITIVE_INFINITY;
+  const readShard = async ({ ShardId }: Shard): Promise<void> => {
+    let iterator = (await client.send(new GetShardIteratorCommand({ StreamName: c.streamName, ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+    while (iterator && processed < expected) {
+      const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+      const records = out.Records ?? [];
+      // Touch every payload, as a consumer would.
+      let bytes = 0;
+      for (const r of records) bytes += r.Data?.byteLength ?? 0;
+      if (bytes < 0) throw new Error('unreachable');
+      if (records.length > 0) delivered(ShardId!, records.length, () => records.map((r) => r.Data));
+      iterator = out.NextShardIterator;
+      if (records.length === 0 && out.MillisBehindLatest === 0) break;
+    }
+  };
+  await Promise.all((await listShards(client, c.streamName)).map(readShard));
   client.destroy();
-  if (!doneSent) send({ type: 'error', at: Date.now(), detail: `raw loop read ${result.records} records, expected ${c.expectedRecords}` });
+  if (!doneSent) send({ type: 'error', at: Date.now(), detail: `raw loop read ${processed} records, expected ${c.expectedRecords}` });
 }
 
 const finish = exitGracefully(async () => {

@@ -5,7 +5,7 @@
  * is shared between processes.
  * @module
  */
-import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 
 /** Where a checkpoint was requested from. */
 export type CheckpointPhase = 'batch' | 'shutdown' | 'shard-end';
@@ -98,12 +98,6 @@ export function parseJournal(text: string, source = 'journal'): JournalLine[] {
     }
   });
   return out;
-}
-
-/** Reads and parses a journal file; an absent file is an empty journal. */
-export function readJournalFile(path: string): JournalLine[] {
-  if (!existsSync(path)) return [];
-  return parseJournal(readFileSync(path, 'utf8'), path);
 }
 
 /** Lines of the given type, typed. */

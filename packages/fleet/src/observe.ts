@@ -23,22 +23,21 @@ export async function listShards(client: KinesisClient, streamName: string): Pro
 /** True for a shard that still takes writes (no ending sequence number). */
 export const isOpen = (s: Shard): boolean => s.SequenceNumberRange?.EndingSequenceNumber === undefined;
 
-/** Every shard of the stream with its parents. */
-export async function listShardLineage(client: KinesisClient, streamName: string): Promise<ShardLineage[]> {
-  return (await listShards(client, streamName)).map((s) => ({
-    shardId: s.ShardId!,
-    ...(s.ParentShardId && { parentShardId: s.ParentShardId }),
-    ...(s.AdjacentParentShardId && { adjacentParentShardId: s.AdjacentParentShardId }),
-  }));
-}
-
 /**
- * The lineage of every shard of `streams`. With several streams each shard names its stream
- * (the oracle keys shards by (stream, shard)); with one, the lineage is that of {@link listShardLineage}.
+ * Every shard of `streams` with its parents. With several streams each shard names its stream
+ * (the oracle keys shards by (stream, shard)).
  */
 export async function listStreamsLineage(client: KinesisClient, streams: readonly string[]): Promise<ShardLineage[]> {
-  const multi = streams.length > 1;
-  const each = await Promise.all(streams.map(async (stream) => (await listShardLineage(client, stream)).map((s) => (multi ? { ...s, stream } : s))));
+  const each = await Promise.all(
+    streams.map(async (stream) =>
+      (await listShards(client, stream)).map((s) => ({
+        ...(streams.length > 1 && { stream }),
+        shardId: s.ShardId!,
+        ...(s.ParentShardId && { parentShardId: s.ParentShardId }),
+        ...(s.AdjacentParentShardId && { adjacentParentShardId: s.AdjacentParentShardId }),
+      })),
+    ),
+  );
   return each.flat();
 }
 

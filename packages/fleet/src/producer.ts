@@ -10,16 +10,11 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { putRecordsBatched, type RecordToPut } from '@kcl-ts/local';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { PutRecordAck } from './oracle.js';
 import { encodePayload } from './payload.js';
 
-/** A record the stream acknowledged. */
-export interface AckedPut {
-  /** The stream it was put to, when the producer writes to several (absent with one stream). */
-  readonly stream?: string;
-  readonly key: string;
-  readonly n: number;
-  readonly shardId: string;
-  readonly sequenceNumber: string;
+/** A record the stream acknowledged (`stream` names it when the producer writes to several). */
+export interface AckedPut extends PutRecordAck {
   /** `Date.now()` when the record was built (its payload's `t`). */
   readonly putAt: number;
   /** `Date.now()` of the acknowledgement. */

@@ -3,9 +3,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { JournalWriter, readJournalFile } from '../src/journal.js';
+import { JournalTail, JournalWriter } from '../src/journal.js';
 import { decodePayload } from '../src/payload.js';
 import { RecordingProcessor } from '../src/recording-processor.js';
+
+/** Every line of a journal file (the spawner's reader). */
+const readJournal = (path: string) => new JournalTail(path).read();
 
 const record = (k: string, n: number, seq: string): KinesisClientRecord =>
   ({ sequenceNumber: seq, partitionKey: k, data: Buffer.from(JSON.stringify({ k, n })), approximateArrivalTimestamp: new Date() }) as unknown as KinesisClientRecord;
@@ -33,7 +36,7 @@ describe('RecordingProcessor', () => {
     const { path, processor } = setup();
     processor.initialize({ shardId: 'shardId-000000000000', extendedSequenceNumber: { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 } });
     await processor.processRecords({ records: [record('a', 0, '11'), record('b', 0, '12')], checkpointer: checkpointer(() => undefined), shardId: 'shardId-000000000000', signal });
-    const lines = readJournalFile(path);
+    const lines = readJournal(path);
     expect(lines.map((l) => l.type)).toEqual(['init', 'record', 'record', 'checkpoint-begin', 'checkpoint']);
     expect(lines[1]).toMatchObject({ worker: 'w', shard: 'shardId-000000000000', epoch: processor.epoch, key: 'a', n: 0, seq: '11', sub: 0 });
     expect(lines[4]).toMatchObject({ phase: 'batch', seq: '12' });
@@ -45,7 +48,7 @@ describe('RecordingProcessor', () => {
       throw new LeaseLostError('shardId-000000000000');
     });
     await expect(processor.processRecords({ records: [record('a', 0, '11')], checkpointer: cp, shardId: 'shardId-000000000000', signal })).rejects.toBeInstanceOf(LeaseLostError);
-    expect(readJournalFile(path).map((l) => l.type)).toEqual(['record', 'checkpoint-begin', 'checkpoint-rejected']);
+    expect(readJournal(path).map((l) => l.type)).toEqual(['record', 'checkpoint-begin', 'checkpoint-rejected']);
   });
 
   it('swallows other checkpoint failures in processRecords (no redelivery), rethrows them from shardEnded only when naive', async () => {
@@ -55,7 +58,7 @@ describe('RecordingProcessor', () => {
     const careful = setup();
     await careful.processor.processRecords({ records: [record('a', 0, '11')], checkpointer: failing, shardId: 'shardId-000000000000', signal });
     await careful.processor.shardEnded({ shardId: 'shardId-000000000000', checkpointer: failing, childShardIds: [] });
-    expect(readJournalFile(careful.path).map((l) => l.type)).toEqual(['record', 'checkpoint-begin', 'checkpoint-failed', 'shard-ended', 'checkpoint-begin', 'checkpoint-failed']);
+    expect(readJournal(careful.path).map((l) => l.type)).toEqual(['record', 'checkpoint-begin', 'checkpoint-failed', 'shard-ended', 'checkpoint-begin', 'checkpoint-failed']);
     const naive = setup(true);
     await expect(naive.processor.shardEnded({ shardId: 'shardId-000000000000', checkpointer: failing, childShardIds: [] })).rejects.toBeInstanceOf(DependencyError);
   });
@@ -63,7 +66,7 @@ describe('RecordingProcessor', () => {
   it('checkpoints at shutdown only when something was delivered in this epoch', async () => {
     const { path, processor } = setup();
     await processor.shutdownRequested({ shardId: 'shardId-000000000000', checkpointer: checkpointer(() => undefined) });
-    expect(readJournalFile(path).map((l) => l.type)).toEqual(['shutdown-requested']);
+    expect(readJournal(path).map((l) => l.type)).toEqual(['shutdown-requested']);
   });
 
   it('parses the producer payload and rejects foreign records', () => {
@@ -78,7 +81,7 @@ describe('RecordingProcessor', () => {
     const processor = new RecordingProcessor(new JournalWriter(path, 'w'), 'shardId-000000000000', { stats });
     const foreign = { ...record('x', 0, '13'), data: Buffer.from('not json') } as KinesisClientRecord;
     await processor.processRecords({ records: [record('a', 3, '12'), foreign], checkpointer: checkpointer(() => undefined), shardId: 'shardId-000000000000', signal, millisBehindLatest: 40 });
-    expect(readJournalFile(path).filter((l) => l.type === 'record')).toMatchObject([{ key: 'a', n: 3 }, { key: '?', n: -1 }]);
+    expect(readJournal(path).filter((l) => l.type === 'record')).toMatchObject([{ key: 'a', n: 3 }, { key: '?', n: -1 }]);
     expect(stats).toEqual({ processed: 2, shards: { 'shardId-000000000000': { records: 2, lagMs: 40 } } });
   });
 });
