@@ -64,7 +64,7 @@ export async function benchFleet(ctx: BenchContext, only: ReadonlySet<BenchmarkN
       name: 'failover',
       title: 'Failover after kill -9',
       setup: `${SETUP_COMMON} The worker holding the most leases is killed with SIGKILL; failover = time from the kill until a surviving worker processes a record on every shard the killed one held (max over its shards), as a multiple of the lease duration.`,
-      baselineLabel: `${KCL_MODEL_LABEL}: lease ${FLEET_LEASE_MS} ms, renew every ${KCL_MODEL_FLEET.renewIntervalMs} ms, taker every ${KCL_MODEL_FLEET.takerIntervalMs} ms, 1 steal per round, hard steals, no release on stop`,
+      baselineLabel: `${KCL_MODEL_LABEL}: lease ${FLEET_LEASE_MS} ms, renew every ${KCL_MODEL_FLEET.leases.renewIntervalMs} ms, taker every ${KCL_MODEL_FLEET.leases.takerIntervalMs} ms, 1 steal per round, hard steals, no release on stop`,
       figures,
       notes: [perShardNote('kcl-ts', ours, 'failover'), perShardNote('KCL model', kcl, 'failover'), ...errorNote('kcl-ts', ours), ...errorNote('KCL model', kcl)],
     });

@@ -146,7 +146,7 @@ export async function benchRebalance(ctx: BenchContext, only: ReadonlySet<Benchm
     const oursRounds = summary(rounds(sim.ours));
     const realSeconds = (r: readonly RealResult[]): number[] => r.map((x) => (x.ms === undefined ? Number.POSITIVE_INFINITY : x.ms / 1000));
     const oursTaker = FLEET_LEASE_MS / 5;
-    const kclTaker = KCL_MODEL_FLEET.takerIntervalMs;
+    const kclTaker = KCL_MODEL_FLEET.leases.takerIntervalMs;
     const figures = [
       figure({ name: 'simulation: taker rounds of the new worker to fair share ±1', unit: 'rounds', ours: oursRounds, baseline: summary(rounds(sim.kcl)), digits: 0, target: '≤ 3 rounds', pass: oursRounds.max <= 3,
         limit: 'a handoff needs the owner to drain and transfer on its next renewal before the joiner adopts the lease on a later round' }),

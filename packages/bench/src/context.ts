@@ -42,7 +42,7 @@ export interface BenchContext {
 export const FLEET_LEASE_MS = 4_000;
 
 /** kcl-ts defaults, at the fleet lease duration (renew lease/3, taker lease/5, up to 64 graceful handoffs, release on stop). */
-export const OURS_FLEET: WorkerTuning = { leaseDurationMs: FLEET_LEASE_MS };
+export const OURS_FLEET: WorkerTuning = { leases: { leaseDurationMs: FLEET_LEASE_MS } };
 
 /**
  * Our Worker configured with the Java KCL 2.x timings scaled to the same lease duration:
@@ -50,12 +50,14 @@ export const OURS_FLEET: WorkerTuning = { leaseDurationMs: FLEET_LEASE_MS };
  * no graceful handoff, leases not released on shutdown.
  */
 export const KCL_MODEL_FLEET = {
-  leaseDurationMs: FLEET_LEASE_MS,
-  renewIntervalMs: Math.floor(FLEET_LEASE_MS / 3) - 25,
-  takerIntervalMs: (FLEET_LEASE_MS + 25) * 2,
-  maxLeasesToStealAtOneTime: 1,
-  gracefulHandoff: false,
-  releaseLeasesOnStop: false,
+  leases: {
+    leaseDurationMs: FLEET_LEASE_MS,
+    renewIntervalMs: Math.floor(FLEET_LEASE_MS / 3) - 25,
+    takerIntervalMs: (FLEET_LEASE_MS + 25) * 2,
+    maxLeasesToStealAtOneTime: 1,
+    gracefulHandoff: false,
+    releaseLeasesOnStop: false,
+  },
 } as const satisfies WorkerTuning;
 
 /** The label the reports use for {@link KCL_MODEL_FLEET}. */

@@ -143,8 +143,8 @@ export function heldNow(w: WorkerHandle): string[] {
 
 /** Runs one session with the given Worker tuning. */
 export async function runFleetSession(ctx: BenchContext, label: string, run: number, tuning: WorkerTuning, phases: { readonly handoff: boolean; readonly failover: boolean }): Promise<SessionResult> {
-  const leaseMs = tuning.leaseDurationMs!;
-  const takerMs = tuning.takerIntervalMs ?? Math.floor(leaseMs / 5);
+  const leaseMs = tuning.leases!.leaseDurationMs!;
+  const takerMs = tuning.leases!.takerIntervalMs ?? Math.floor(leaseMs / 5);
   const errors: string[] = [];
   let workers: readonly WorkerHandle[] = [];
   const shape = { shards: FLEET_SHARDS, workers: FLEET_WORKERS, started: FLEET_WORKERS, tuning, intervalMs: 200 };

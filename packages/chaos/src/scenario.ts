@@ -16,6 +16,7 @@ import {
   formatVerdict,
   KeyedProducer,
   listStreamsLineage,
+  mergeTuning,
   isOpen,
   listStreamsShards,
   readRoleItem,
@@ -38,14 +39,10 @@ import type { FaultRule } from './fault-rules.js';
 
 /** Fast lease and retrieval settings for scenarios on a small, shared machine. */
 export const SCENARIO_TUNING: WorkerTuning = {
-  leaseDurationMs: 2_500,
-  takerIntervalMs: 500,
-  idleTimeBetweenReadsMs: 100,
-  shardSyncIntervalMs: 2_000,
-  parentShardPollIntervalMs: 250,
-  processorRetryBaseMs: 50,
-  processorRetryMaxMs: 500,
-  shutdownTimeoutMs: 10_000,
+  leases: { leaseDurationMs: 2_500, takerIntervalMs: 500 },
+  retrieval: { polling: { idleTimeBetweenReadsMs: 100 } },
+  shardSync: { intervalMs: 2_000, parentPollIntervalMs: 250 },
+  processing: { retryBaseMs: 50, retryMaxMs: 500, shutdownTimeoutMs: 10_000 },
 };
 
 /** The emulator endpoints and credentials (from `testStack()`). */
@@ -77,7 +74,7 @@ export interface ScenarioOptions {
   readonly shards: number;
   /** Partition keys of the producer. @default 20 */
   readonly keys?: number;
-  /** Worker settings on top of {@link SCENARIO_TUNING}. */
+  /** Worker option groups on top of {@link SCENARIO_TUNING}. */
   readonly worker?: WorkerTuning;
   /** Simulated work per record. @default 0 */
   readonly recordDelayMs?: number;
@@ -137,7 +134,7 @@ export class Scenario {
       recordDelayMs: options.recordDelayMs ?? 0,
       naiveShardEnd: options.naiveShardEnd ?? false,
       failShardEndedTimes: options.failShardEndedTimes ?? 0,
-      worker: { ...SCENARIO_TUNING, ...options.worker },
+      worker: mergeTuning(SCENARIO_TUNING, options.worker),
     };
     this.fleet = new Fleet({ dir, base });
   }

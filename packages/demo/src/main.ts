@@ -17,12 +17,10 @@ import { startWebDashboard, type WebDashboard } from './web-dashboard.js';
 /** Worker settings for a demo: fast, so failover and handoff fit in a one-minute run. */
 function workerSettings(options: DemoOptions) {
   return {
-    leaseDurationMs: options.leaseDurationMs,
-    takerIntervalMs: Math.max(200, Math.round(options.leaseDurationMs / 5)),
-    idleTimeBetweenReadsMs: 200,
-    shardSyncIntervalMs: 5_000,
-    parentShardPollIntervalMs: 500,
-    shutdownTimeoutMs: 10_000,
+    leases: { leaseDurationMs: options.leaseDurationMs, takerIntervalMs: Math.max(200, Math.round(options.leaseDurationMs / 5)) },
+    retrieval: { polling: { idleTimeBetweenReadsMs: 200 } },
+    shardSync: { intervalMs: 5_000, parentPollIntervalMs: 500 },
+    processing: { shutdownTimeoutMs: 10_000 },
   };
 }
 
@@ -148,7 +146,7 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
         kinesisEndpoint: stack.kinesisEndpoint,
         dynamoDbEndpoint: stack.dynamoDbEndpoint,
         region: stack.region,
-        leaseDurationMs: settings.leaseDurationMs,
+        leaseDurationMs: options.leaseDurationMs,
         logFile: join(workDir, 'dashboard.log'),
       }).catch((error: unknown) => {
         dashboard.event(`the web dashboard did not start: ${error instanceof Error ? error.message : String(error)}`);
@@ -192,7 +190,7 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
     dashboard.close();
 
     dashboard.event('stopping the remaining workers gracefully…');
-    const forced = await fleet.terminateAll(settings.shutdownTimeoutMs + 5_000);
+    const forced = await fleet.terminateAll(settings.processing.shutdownTimeoutMs + 5_000);
     if (forced.length > 0) out(`  workers that had to be killed after the shutdown timeout: ${forced.join(', ')}`);
 
     const finalShards = await listAllShards(kinesis);
@@ -202,9 +200,9 @@ async function runDemo(options: DemoOptions, interrupt: AbortSignal, onFleet: (f
     const journals = fleet.journals();
     const { overall: verdict, byStream } = checkInvariantsByStream({ journals, puts, shards: lineage, leases }, streamNames);
     const disruptions = { ...(timeline?.kill && { kill: timeline.kill }), ...(timeline?.gracefulStop && { gracefulStop: timeline.gracefulStop }) };
-    const measurements = measure(journals, { ...disruptions, leaseDurationMs: settings.leaseDurationMs });
+    const measurements = measure(journals, { ...disruptions, leaseDurationMs: options.leaseDurationMs });
     const childShards = lineage.filter((l) => l.parentShardId).length;
-    out(formatVerdict(verdict, measurements, { leaseDurationMs: settings.leaseDurationMs, childShards, ...(timeline && { timeline: timeline.outcomes }), ...(multi && { byStream }) }));
+    out(formatVerdict(verdict, measurements, { leaseDurationMs: options.leaseDurationMs, childShards, ...(timeline && { timeline: timeline.outcomes }), ...(multi && { byStream }) }));
     if (options.json) {
       const report = {
         options,

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { WorkerOptions } from '@kcl-ts/kcl';
+
 /** Name of the environment variable that carries a {@link WorkerProcessConfig}. */
 export const WORKER_CONFIG_ENV = 'KCL_FLEET_WORKER';
 
@@ -15,33 +17,24 @@ export type RetrievalMode = 'polling' | 'fanout';
 export const RETRIEVAL_MODES: readonly RetrievalMode[] = ['polling', 'fanout'];
 
 /**
- * The lease, retrieval and shutdown settings a scenario may tune, flat and JSON-safe;
- * `workerOptions()` maps them onto the Worker's option groups (`leases.*`,
- * `retrieval.polling.*`, `retrieval.maxRetries`…, `shardSync.intervalMs` /
- * `parentPollIntervalMs`, `processing.shutdownTimeoutMs` / `retryBaseMs` / `retryMaxMs`).
+ * The Worker option groups a scenario may tune, as the Worker takes them, less what cannot
+ * travel to the worker process as JSON; the retrieval mode is the scenario's own parameter.
  */
 export interface WorkerTuning {
-  readonly leaseDurationMs?: number;
-  readonly renewIntervalMs?: number;
-  readonly takerIntervalMs?: number;
-  readonly maxLeasesForWorker?: number;
-  readonly maxLeasesToStealAtOneTime?: number;
-  readonly gracefulHandoff?: boolean;
-  readonly handoffTimeoutMs?: number;
-  readonly releaseLeasesOnStop?: boolean;
-  readonly selfFencingMarginMs?: number;
-  /** `leases.coordination`: `'single-scanner'` lets one worker (the scanner-role holder) scan for all. */
-  readonly coordination?: 'every-worker' | 'single-scanner';
-  readonly idleTimeBetweenReadsMs?: number;
-  readonly maxRecords?: number;
-  readonly maxRetries?: number;
-  readonly retryBaseDelayMs?: number;
-  readonly retryMaxDelayMs?: number;
-  readonly shardSyncIntervalMs?: number;
-  readonly parentShardPollIntervalMs?: number;
-  readonly shutdownTimeoutMs?: number;
-  readonly processorRetryBaseMs?: number;
-  readonly processorRetryMaxMs?: number;
+  readonly leases?: NonNullable<WorkerOptions['leases']>;
+  readonly retrieval?: Omit<NonNullable<WorkerOptions['retrieval']>, 'mode'>;
+  readonly shardSync?: NonNullable<WorkerOptions['shardSync']>;
+  readonly processing?: Omit<NonNullable<WorkerOptions['processing']>, 'onProcessorError'>;
+}
+
+/** `over` on top of `base`, group by group (and `retrieval.polling` setting by setting). */
+export function mergeTuning(base: WorkerTuning = {}, over: WorkerTuning = {}): WorkerTuning {
+  return {
+    leases: { ...base.leases, ...over.leases },
+    retrieval: { ...base.retrieval, ...over.retrieval, polling: { ...base.retrieval?.polling, ...over.retrieval?.polling } },
+    shardSync: { ...base.shardSync, ...over.shardSync },
+    processing: { ...base.processing, ...over.processing },
+  };
 }
 
 /** Everything a fleet worker process needs. */
@@ -79,7 +72,7 @@ export interface WorkerProcessConfig {
   readonly checkpoint?: boolean;
   /** Interval of the `progress` messages (held leases, per-shard counts, request counts, memory). @default 500 */
   readonly progressIntervalMs?: number;
-  /** Worker options. */
+  /** Worker option groups. */
   readonly worker?: WorkerTuning;
 }
 

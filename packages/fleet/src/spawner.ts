@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WORKER_CONFIG_ENV, type WorkerProcessConfig } from './config.js';
+import { mergeTuning, WORKER_CONFIG_ENV, type WorkerProcessConfig } from './config.js';
 import { JournalTail, recordKey, type JournalLine } from './journal.js';
 import { isWorkerMessage, type WorkerMessage } from './messages.js';
 
@@ -335,7 +335,7 @@ export class Fleet {
     if (this.handles.some((h) => h.workerId === workerId)) throw new Error(`worker id ${workerId} was already used in this fleet`);
     const path = (suffix: string): string => join(this.options.dir, `${workerId}${suffix}`);
     const base = this.options.base;
-    const config: WorkerProcessConfig = { ...base, ...overrides, worker: { ...base.worker, ...overrides.worker }, workerId, journalPath: path('.journal.jsonl'), logPath: path('.log') };
+    const config: WorkerProcessConfig = { ...base, ...overrides, worker: mergeTuning(base.worker, overrides.worker), workerId, journalPath: path('.journal.jsonl'), logPath: path('.log') };
     const child = forkChild({ entry: this.entry, env: { [WORKER_CONFIG_ENV]: JSON.stringify(config) }, outPath: path('.out') });
     const handle = new WorkerHandle(workerId, config.journalPath, child);
     this.handles.push(handle);

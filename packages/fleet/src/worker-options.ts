@@ -31,7 +31,7 @@ export interface WorkerOptionsInput {
   readonly logger?: Logger;
   /** Turn CloudWatch metrics off. @default the Worker's default */
   readonly metricsOff?: boolean;
-  /** Lease, retrieval and shutdown tuning. */
+  /** The option groups to tune. */
   readonly tuning?: WorkerTuning;
 }
 
@@ -39,7 +39,6 @@ export interface WorkerOptionsInput {
 export function workerOptions(input: WorkerOptionsInput): WorkerOptions {
   const { clients } = input;
   const t = input.tuning ?? {};
-  const pick = <K extends keyof WorkerTuning>(...keys: K[]): Pick<WorkerTuning, K> => Object.fromEntries(keys.filter((k) => t[k] !== undefined).map((k) => [k, t[k]])) as Pick<WorkerTuning, K>;
   return {
     applicationName: input.applicationName,
     ...(input.streams.length === 1 ? { streamName: input.streams[0]! } : { streams: input.streams.map((streamName) => ({ streamName })) }),
@@ -51,20 +50,9 @@ export function workerOptions(input: WorkerOptionsInput): WorkerOptions {
     processorFactory: input.processorFactory,
     ...(input.logger && { logger: input.logger }),
     ...(input.metricsOff && { metrics: { publisher: false } }),
-    leases: pick('leaseDurationMs', 'renewIntervalMs', 'takerIntervalMs', 'maxLeasesForWorker', 'maxLeasesToStealAtOneTime', 'gracefulHandoff', 'handoffTimeoutMs', 'releaseLeasesOnStop', 'selfFencingMarginMs', 'coordination'),
-    retrieval: {
-      mode: input.retrieval ?? 'polling',
-      polling: pick('idleTimeBetweenReadsMs', 'maxRecords'),
-      ...pick('maxRetries', 'retryBaseDelayMs', 'retryMaxDelayMs'),
-    },
-    shardSync: {
-      ...(t.shardSyncIntervalMs !== undefined && { intervalMs: t.shardSyncIntervalMs }),
-      ...(t.parentShardPollIntervalMs !== undefined && { parentPollIntervalMs: t.parentShardPollIntervalMs }),
-    },
-    processing: {
-      ...(t.shutdownTimeoutMs !== undefined && { shutdownTimeoutMs: t.shutdownTimeoutMs }),
-      ...(t.processorRetryBaseMs !== undefined && { retryBaseMs: t.processorRetryBaseMs }),
-      ...(t.processorRetryMaxMs !== undefined && { retryMaxMs: t.processorRetryMaxMs }),
-    },
+    leases: { ...t.leases },
+    retrieval: { ...t.retrieval, mode: input.retrieval ?? 'polling', polling: { ...t.retrieval?.polling } },
+    shardSync: { ...t.shardSync },
+    processing: { ...t.processing },
   };
 }

@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     kinesisClient.destroy();
     dynamoDbClient.destroy();
   };
-  const stopAndExit = exitGracefully(stop, (config.worker?.shutdownTimeoutMs ?? 30_000) + 10_000);
+  const stopAndExit = exitGracefully(stop, (config.worker?.processing?.shutdownTimeoutMs ?? 30_000) + 10_000);
   // The library helper runs worker.shutdown() on SIGTERM/SIGINT; we add the exit.
   shutdownOnSignals(worker, { exit: false });
   for (const signal of ['SIGTERM', 'SIGINT', 'disconnect'] as const) process.on(signal, () => stopAndExit(0));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStream, testStack, uniqueName } from '../../../test-support/stack.js';
-import { checkRetrieval, checkStreams, WORKER_CONFIG_ENV, workerConfigFromEnv } from '../src/config.js';
+import { checkRetrieval, checkStreams, mergeTuning, WORKER_CONFIG_ENV, workerConfigFromEnv } from '../src/config.js';
 import { JournalTail } from '../src/journal.js';
 import { decodePayload } from '../src/payload.js';
 import { KeyedProducer } from '../src/producer.js';
@@ -39,7 +39,7 @@ describe('worker process configuration', () => {
       processorFactory,
       clients: { region: 'us-east-1', kinesisEndpoint: 'http://k', dynamoDbEndpoint: 'http://d', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } },
       metricsOff: true,
-      tuning: { leaseDurationMs: 2_500, idleTimeBetweenReadsMs: 100, maxRetries: 3, shardSyncIntervalMs: 2_000, parentShardPollIntervalMs: 250, shutdownTimeoutMs: 10_000, processorRetryBaseMs: 50 },
+      tuning: { leases: { leaseDurationMs: 2_500 }, retrieval: { polling: { idleTimeBetweenReadsMs: 100 }, maxRetries: 3 }, shardSync: { intervalMs: 2_000, parentPollIntervalMs: 250 }, processing: { shutdownTimeoutMs: 10_000, retryBaseMs: 50 } },
     });
     expect(options.retrieval).toEqual({ mode: 'fanout', polling: { idleTimeBetweenReadsMs: 100 }, maxRetries: 3 });
     expect(options.shardSync).toEqual({ intervalMs: 2_000, parentPollIntervalMs: 250 });
@@ -51,8 +51,19 @@ describe('worker process configuration', () => {
 
   it('passes the lease coordination mode through (single-scanner), and leaves the default alone without one', () => {
     const base = { applicationName: 'app', streams: ['orders'], processorFactory: () => ({}) as never, clients: { kinesisClient: {} as never, dynamoDbClient: {} as never } };
-    expect(workerOptions({ ...base, tuning: { coordination: 'single-scanner', leaseDurationMs: 2_500 } }).leases).toEqual({ coordination: 'single-scanner', leaseDurationMs: 2_500 });
+    expect(workerOptions({ ...base, tuning: { leases: { coordination: 'single-scanner', leaseDurationMs: 2_500 } } }).leases).toEqual({ coordination: 'single-scanner', leaseDurationMs: 2_500 });
     expect(workerOptions(base).leases).toEqual({});
+  });
+
+  it('mergeTuning layers option groups setting by setting, retrieval.polling included', () => {
+    const base = { leases: { leaseDurationMs: 2_500, takerIntervalMs: 500 }, retrieval: { polling: { idleTimeBetweenReadsMs: 100 }, maxRetries: 3 }, processing: { shutdownTimeoutMs: 10_000 } };
+    expect(mergeTuning(base, { leases: { coordination: 'single-scanner' }, retrieval: { polling: { maxRecords: 50 } } })).toEqual({
+      leases: { leaseDurationMs: 2_500, takerIntervalMs: 500, coordination: 'single-scanner' },
+      retrieval: { polling: { idleTimeBetweenReadsMs: 100, maxRecords: 50 }, maxRetries: 3 },
+      shardSync: {},
+      processing: { shutdownTimeoutMs: 10_000 },
+    });
+    expect(mergeTuning(base, undefined).leases).toEqual(base.leases);
   });
 
   it('makes a multi-stream Worker of several streams', () => {

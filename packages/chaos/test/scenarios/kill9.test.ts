@@ -3,12 +3,12 @@ import { heldShards, type RetrievalMode, type WorkerTuning } from '@kcl-ts/fleet
 import { describeModes, expectClean, pick, scenarioFrame } from './support.js';
 
 /** The scenario, with every worker scanning (the default) or with one scanner-role holder. */
-const kill9 = (coordination: NonNullable<WorkerTuning['coordination']>) => (retrieval: RetrievalMode) => {
+const kill9 = (coordination: NonNullable<NonNullable<WorkerTuning['leases']>['coordination']>) => (retrieval: RetrievalMode) => {
   const frame = scenarioFrame();
 
   it('its shards fail over to the survivors; nothing lost, order kept, duplicates only after its last checkpoint', async () => {
     const single = coordination === 'single-scanner';
-    const sc = await frame.create({ retrieval, name: single ? 'kill9-scanner' : 'kill9', shards: 4, keys: 20, recordDelayMs: 5, ...(single && { worker: { coordination } }) });
+    const sc = await frame.create({ retrieval, name: single ? 'kill9-scanner' : 'kill9', shards: 4, keys: 20, recordDelayMs: 5, ...(single && { worker: { leases: { coordination } } }) });
     const shards = await sc.openShards();
     for (const id of ['a', 'b', 'c']) sc.spawn(id);
     await sc.waitBalanced(shards, 60_000);

@@ -3,13 +3,13 @@ import { heldShards, waitUntil, type WorkerMessage } from '@kcl-ts/fleet';
 import { SCENARIO_TUNING } from '../../src/scenario.js';
 import { describeModes, expectClean, pick, scenarioFrame } from './support.js';
 
-const LEASE_MS = SCENARIO_TUNING.leaseDurationMs!;
+const LEASE_MS = SCENARIO_TUNING.leases!.leaseDurationMs!;
 
 describeModes(['polling'], ['polling', 'fanout'])('chaos 12 — kill -9 of the scanner-role holder (single-scanner coordination) [%s]', (retrieval) => {
   const frame = scenarioFrame();
 
   it('the role moves to a live worker, its shards resume elsewhere; nothing lost, order kept, no zombie checkpoint', async () => {
-    const sc = await frame.create({ retrieval, name: 'role-kill', shards: 4, keys: 20, recordDelayMs: 5, worker: { coordination: 'single-scanner' } });
+    const sc = await frame.create({ retrieval, name: 'role-kill', shards: 4, keys: 20, recordDelayMs: 5, worker: { leases: { coordination: 'single-scanner' } } });
     const shards = await sc.openShards();
     for (const id of ['a', 'b', 'c']) sc.spawn(id);
     await sc.waitBalanced(shards, 60_000);
