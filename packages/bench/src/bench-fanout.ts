@@ -43,7 +43,7 @@ export async function benchFanOut(ctx: BenchContext): Promise<BenchReport> {
     title: `Enhanced fan-out beside polling on the Kinesis Mock: latency and CPU at ${RATE} records/s on ${SHARDS} shards, memory on ${RSS_SHARDS} shards`,
     setup:
       `kcl-ts (a Worker from clientConfig, defaults) in its own child process, retrieval.mode 'fanout' (SubscribeToShard over the mock's HTTP/1.1 port) against 'polling', both on the Kinesis Mock, ${runs} run(s) each, alternating. ` +
-      `Latency: single PutRecord calls at ${RATE}/s with the put start time in the payload; latency = processRecords entered − put start, over ${records} records after every shard delivered and 3 s more. ` +
+      `Latency: ${RATE} records/s over 1,000 keys, a PutRecords call every 20 ms, with the call's start time in each payload; latency = processRecords entered − put start, over ${records} records after every shard delivered and 3 s more. ` +
       'CPU per record: the consumer process\'s user + system CPU over that window divided by the records delivered in it (at this low rate it is mostly the cost of keeping up, not of the records). ' +
       `Memory: one consumer reads a backlog of ${RSS_SHARDS} × ${perShard} records of 512 B from TRIM_HORIZON; max RSS of the child's own samples. ` +
       'The Kinesis Mock pushes a SubscribeToShard event about once a second, so the fan-out latency is the mock\'s push interval, not ours (on AWS an event follows a put in about 70 ms).',

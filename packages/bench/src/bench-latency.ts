@@ -10,7 +10,7 @@ import type { BenchContext } from './context.js';
 import { figure, MB, num, summaryOf, type BenchReport } from './report.js';
 import { alternate, callsBetween, IMPL_LABEL, LIBRARIES, spawnPeer, type PeerHandle } from './peer-run.js';
 import { percentile } from './stats.js';
-import { createStream, dropStreamAndTable, startLatencyProducer } from './streams.js';
+import { createStream, dropStreamAndTable, startRateProducer } from './streams.js';
 
 /** Shards of the latency stream. */
 export const SHARDS = 4;
@@ -29,10 +29,10 @@ export interface LatencyRun {
   readonly maxHeapMb: number;
 }
 
-/** Put → delivery latency of each record numbered in the window, at its first delivery. */
-function firstSeen(child: PeerHandle, inWindow: (n: number) => boolean): Map<string, number> {
+/** Put → delivery latency of each record of the window (`key#n`), at its first delivery. */
+function firstSeen(child: PeerHandle, window: ReadonlySet<string>): Map<string, number> {
   const first = new Map<string, number>();
-  for (const b of child.batches) for (const [k, n, t] of b.records ?? []) if (inWindow(n) && !first.has(`${k}#${n}`)) first.set(`${k}#${n}`, b.at - t);
+  for (const b of child.batches) for (const [k, n, t] of b.records ?? []) if (window.has(`${k}#${n}`) && !first.has(`${k}#${n}`)) first.set(`${k}#${n}`, b.at - t);
   return first;
 }
 
@@ -48,7 +48,7 @@ export async function latencyRun(ctx: BenchContext, impl: 'kcl-ts' | 'lifion', r
   const stream = `bench-latency-${impl}${retrieval ? `-${retrieval}` : ''}-${run}-${ctx.tag}`;
   const shards = await createStream(kinesis.client, stream, SHARDS);
   const child = await spawnPeer(ctx, { impl, stream, id: stream, report: 'records', ...(retrieval && { retrieval, kinesis }) });
-  const producer = startLatencyProducer(kinesis.client, stream, RATE);
+  const producer = startRateProducer(kinesis.client, stream, RATE);
   try {
     await waitFor(() => new Set(child.batches.map((b) => b.shardId)).size === SHARDS || !child.alive, 120_000, 50);
     if (!child.alive || new Set(child.batches.map((b) => b.shardId)).size < SHARDS) throw new Error(`latency ${impl}: not every shard delivered within 120 s (${child.errors.join('; ')})`);
@@ -57,23 +57,22 @@ export async function latencyRun(ctx: BenchContext, impl: 'kcl-ts' | 'lifion', r
     const before = retrieval ? undefined : await ctx.emulators.counts(stream);
     const cpuBefore = (await child.sample()).cpuUs;
     const t0 = Date.now();
-    const sent0 = producer.sent();
-    await waitFor(() => producer.sent() - sent0 >= records, 120_000, 20);
+    const put0 = producer.put();
+    await waitFor(() => producer.put() - put0 >= records, 120_000, 20);
     const seconds = (Date.now() - t0) / 1000;
     const after = retrieval ? undefined : await ctx.emulators.counts(stream);
     await producer.stop();
-    // The producer numbers its records 0, 1, 2, …: the window is the next `records` numbers after sent0.
-    const inWindow = (n: number): boolean => n >= sent0 && n < sent0 + records;
-    const wanted = records - producer.failures();
-    let first = firstSeen(child, inWindow);
-    await waitFor(() => (first = firstSeen(child, inWindow)).size >= wanted, 30_000, 100);
+    // The window: the next `records` acknowledged puts after put0.
+    const window = new Set(producer.keyed.acked.slice(put0, put0 + records).map((p) => `${p.key}#${p.n}`));
+    let first = firstSeen(child, window);
+    await waitFor(() => (first = firstSeen(child, window)).size >= window.size, 30_000, 100);
     const calls = before && after ? callsBetween(before, after) : undefined;
     const last = await child.sample();
     return {
       latencies: [...first.values()],
       callsPerSecond: calls ? shards.map((s) => (calls.get(s.ShardId!) ?? 0) / seconds) : [],
       cpuPerRecordUs: (last.cpuUs - cpuBefore) / Math.max(1, first.size),
-      missing: Math.max(0, wanted - first.size),
+      missing: Math.max(0, window.size - first.size),
       maxRssMb: last.maxRss / MB,
       maxHeapMb: last.maxHeapUsed / MB,
     };
@@ -108,7 +107,7 @@ export async function benchLatency(ctx: BenchContext): Promise<BenchReport> {
     title: `Put → process latency at ${RATE} records/s on ${SHARDS} shards, and memory at ${SHARDS} shards`,
     setup:
       `A ${SHARDS}-shard stream on kinesalite (in the emulator process); one consumer child process per implementation from TRIM_HORIZON of the fresh stream, checkpointing every batch; ` +
-      `a producer in the orchestrator puts single records (PutRecord, random keys) at ${RATE}/s with the put call's start time in the payload. ` +
+      `a producer in the orchestrator (the fleet harness's keyed producer) puts ${RATE} records/s over 1,000 keys, a PutRecords call every 20 ms, with the call's start time in each payload. ` +
       `Latency = time the batch reached the application (kcl-ts: processRecords entered; lifion: its "data" event) − put call start, for ${records} records per run after every shard delivered and 3 s more. ` +
       `GetRecords calls are counted per shard by the emulator process over the same window. RSS and heap: maxima of the child's own process.memoryUsage(), sampled every 250 ms over its life. ` +
       `${runs} runs per implementation, alternating which goes first; the percentile figures are the median over runs of each run's percentile. ` +

@@ -4,21 +4,16 @@
  * @module
  */
 import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteStreamCommand, PutRecordCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import { DeleteStreamCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import { DynamoDbLeaseRefresher } from '@kcl-ts/leases';
 import { createStreamAndWait, putRecordsBatched, type RecordToPut } from '@kcl-ts/local';
 import { encodePayload } from '@kcl-ts/fleet/payload';
-import { KeyedProducer, listShards as listAllShards } from '@kcl-ts/fleet';
+import { KeyedProducer, listShards, type BackgroundProduction } from '@kcl-ts/fleet';
 
 /** Creates a stream with `shards` shards, waits for ACTIVE, and returns its shards in id order. */
 export async function createStream(client: KinesisClient, name: string, shards: number): Promise<Shard[]> {
   await createStreamAndWait(client, name, shards, { timeoutMs: 60_000 });
-  return listShards(client, name);
-}
-
-/** Every shard of a stream, in id order. */
-export async function listShards(client: KinesisClient, name: string): Promise<Shard[]> {
-  return (await listAllShards(client, name)).sort((a, b) => (a.ShardId! < b.ShardId! ? -1 : 1));
+  return (await listShards(client, name)).sort((a, b) => (a.ShardId! < b.ShardId! ? -1 : 1));
 }
 
 /** Deletes a stream and a table, ignoring failures (cleanup between runs). */
@@ -76,47 +71,22 @@ export interface Producer {
   stop(): Promise<void>;
 }
 
-/** Every `intervalMs`, one record per shard (the fleet harness's keyed producer, one key per shard with its explicit hash key), until stopped. */
-export function startShardProducer(client: KinesisClient, stream: string, shards: readonly Shard[], intervalMs: number): Producer & { readonly keyed: KeyedProducer } {
-  const keyed = new KeyedProducer(client, stream, { hashKeys: shards.map((s) => s.HashKeyRange!.StartingHashKey!), payloadBytes: 100 });
-  const production = keyed.startRounds({ intervalMs, maxRounds: Number.POSITIVE_INFINITY });
+/** A background production of the fleet harness's keyed producer (100-byte payloads), until stopped. */
+function produce(keyed: KeyedProducer, start: (keyed: KeyedProducer) => BackgroundProduction): Producer & { readonly keyed: KeyedProducer } {
+  const production = start(keyed);
   return { keyed, put: () => keyed.acked.length, stop: () => production.stop().catch(() => undefined) };
 }
 
+/** Every `intervalMs`, one record per shard (one key per shard with its explicit hash key), until stopped. */
+export function startShardProducer(client: KinesisClient, stream: string, shards: readonly Shard[], intervalMs: number): Producer & { readonly keyed: KeyedProducer } {
+  const keyed = new KeyedProducer(client, stream, { hashKeys: shards.map((s) => s.HashKeyRange!.StartingHashKey!), payloadBytes: 100 });
+  return produce(keyed, (k) => k.startRounds({ intervalMs, maxRounds: Number.POSITIVE_INFINITY }));
+}
+
 /**
- * Single PutRecord calls at `ratePerSecond` with random partition keys; each payload carries
- * the epoch ms at which its put call started. Calls overlap if one is slow (at most 8 in flight).
+ * `ratePerSecond` records a second over 1,000 keys taken round-robin, a PutRecords call every
+ * 20 ms; each payload carries the epoch ms at which its call started. Until stopped.
  */
-export function startLatencyProducer(client: KinesisClient, stream: string, ratePerSecond: number): Producer & { readonly sent: () => number; readonly failures: () => number } {
-  let n = 0;
-  let put = 0;
-  let failures = 0;
-  let sent = 0;
-  const inFlight = new Set<Promise<void>>();
-  const tick = (): void => {
-    if (inFlight.size >= 8) return;
-    const t = Date.now();
-    const k = `k${Math.floor(Math.random() * 1e9)}`;
-    const p = client
-      .send(new PutRecordCommand({ StreamName: stream, PartitionKey: k, Data: encodePayload({ k, n: n++, t }, 100) }))
-      .then(() => {
-        put++;
-      })
-      .catch(() => {
-        failures++;
-      })
-      .finally(() => inFlight.delete(p));
-    sent++;
-    inFlight.add(p);
-  };
-  const timer = setInterval(tick, 1000 / ratePerSecond);
-  return {
-    put: () => put,
-    failures: () => failures,
-    sent: () => sent,
-    async stop() {
-      clearInterval(timer);
-      await Promise.all(inFlight);
-    },
-  };
+export function startRateProducer(client: KinesisClient, stream: string, ratePerSecond: number): Producer & { readonly keyed: KeyedProducer } {
+  return produce(new KeyedProducer(client, stream, { keys: 1_000, payloadBytes: 100 }), (k) => k.startRate({ rate: ratePerSecond, tickMs: 20 }));
 }
