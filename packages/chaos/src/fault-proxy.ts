@@ -264,30 +264,3 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     },
   };
 }
-
-/** Drives a fault proxy over its `/__faults` control endpoint (e.g. one running in another process). */
-export interface RemoteFaultControl {
-  addRule(rule: FaultRule): Promise<number>;
-  removeRule(id: number): Promise<boolean>;
-  clearRules(): Promise<void>;
-  stats(): Promise<FaultProxyStats>;
-}
-
-/** A {@link RemoteFaultControl} for the proxy listening at `endpoint`. */
-export function remoteFaultControl(endpoint: string): RemoteFaultControl {
-  const url = new URL(CONTROL_PATH, endpoint).toString();
-  const call = async <T>(method: string, path = '', body?: unknown): Promise<T> => {
-    const res = await fetch(url + path, { method, ...(body !== undefined && { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
-    const value = (await res.json()) as T & { message?: string };
-    if (!res.ok) throw new Error(`fault proxy control ${method} failed (${res.status}): ${value.message ?? ''}`);
-    return value;
-  };
-  return {
-    addRule: async (rule) => (await call<{ id: number }>('POST', '', rule)).id,
-    removeRule: async (id) => (await call<{ removed: boolean }>('DELETE', `/${id}`)).removed,
-    clearRules: async () => {
-      await call('DELETE');
-    },
-    stats: () => call<FaultProxyStats>('GET'),
-  };
-}

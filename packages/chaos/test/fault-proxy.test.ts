@@ -13,7 +13,7 @@ import {
 import { createLocalDynamoDbClient, createLocalKinesisClient } from '@kcl-ts/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStream, testStack, uniqueName, waitFor } from '../../../test-support/stack.js';
-import { remoteFaultControl, startFaultProxy, type FaultProxy } from '../src/fault-proxy.js';
+import { startFaultProxy, type FaultProxy, type FaultProxyStats } from '../src/fault-proxy.js';
 import { FaultRuleSet, faultResponse, operationName, validateFaultRule } from '../src/fault-rules.js';
 
 async function errorOf(p: Promise<unknown>): Promise<{ name?: string; $fault?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } }> {
@@ -249,15 +249,19 @@ describe('fault proxy against the emulators', () => {
   });
 
   it('can be driven over its /__faults control endpoint', async () => {
-    const control = remoteFaultControl(kinesisProxy.endpoint);
-    const id = await control.addRule({ kind: 'throttle', operation: 'ListShards' });
+    // What another process would do: plain HTTP to the control path.
+    const control = async <T>(method: string, path = '', body?: unknown): Promise<{ status: number; value: T }> => {
+      const res = await fetch(new URL(`/__faults${path}`, kinesisProxy.endpoint), { method, ...(body !== undefined && { body: JSON.stringify(body) }) });
+      return { status: res.status, value: (await res.json()) as T };
+    };
+    const { value: { id } } = await control<{ id: number }>('POST', '', { kind: 'throttle', operation: 'ListShards' });
     expect((await errorOf(kinesis.send(new ListShardsCommand({ StreamName: stream })))).name).toBe('ProvisionedThroughputExceededException');
-    const stats = await control.stats();
+    const { value: stats } = await control<FaultProxyStats>('GET');
     expect(stats.rules.find((r) => r.id === id)?.injected).toBe(1);
-    expect(await control.removeRule(id)).toBe(true);
+    expect((await control<{ removed: boolean }>('DELETE', `/${id}`)).value.removed).toBe(true);
     await kinesis.send(new ListShardsCommand({ StreamName: stream }));
-    await expect(control.addRule({ kind: 'bogus' as 'drop' })).rejects.toThrow(/kind/);
-    await control.clearRules();
+    expect(await control<{ message: string }>('POST', '', { kind: 'bogus' })).toMatchObject({ status: 400, value: { message: expect.stringMatching(/kind/) } });
+    expect((await control('DELETE')).status).toBe(200);
   });
 
   describe('SubscribeToShard event streams', () => {

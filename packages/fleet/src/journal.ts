@@ -6,6 +6,7 @@
  * @module
  */
 import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import type { Position } from './positions.js';
 
 /** Where a checkpoint was requested from. */
 export type CheckpointPhase = 'batch' | 'shutdown' | 'shard-end';
@@ -44,17 +45,10 @@ export function recordKey(r: { readonly stream?: string; readonly key: string; r
   return r.stream === undefined ? `${r.key}#${r.n}` : `${r.stream}/${r.key}#${r.n}`;
 }
 
-/** A checkpoint position as written in the journal. */
-export interface JournalPosition {
-  /** Sequence number, or a sentinel (`TRIM_HORIZON`, `LATEST`, `AT_TIMESTAMP`, `SHARD_END`). */
-  readonly seq: string;
-  readonly sub: number;
-}
-
 /** Fields of every line about one epoch of one shard. */
 type OfEpoch = { readonly shard: string; readonly epoch: string };
 /** Fields of every checkpoint line. */
-type OfCheckpoint = OfEpoch & JournalPosition & { readonly phase: CheckpointPhase };
+type OfCheckpoint = OfEpoch & Position & { readonly phase: CheckpointPhase };
 
 /** The lines of a journal. An *epoch* is one processor instance: one worker's continuous ownership of one shard. */
 export type JournalLine = JournalBase &
@@ -66,7 +60,7 @@ export type JournalLine = JournalBase &
     /** The worker saw the coordinator role change hands (`roleChanged`); `holder` absent while it is free. */
     | { readonly type: 'role'; readonly role: string; readonly holder?: string }
     | ({ readonly type: 'init'; readonly checkpoint: string; readonly sub: number } & OfEpoch)
-    | ({ readonly type: 'record'; readonly key: string; readonly n: number; readonly putAt?: number } & OfEpoch & JournalPosition)
+    | ({ readonly type: 'record'; readonly key: string; readonly n: number; readonly putAt?: number } & OfEpoch & Position)
     | ({ readonly type: 'checkpoint-begin' } & OfCheckpoint)
     | ({ readonly type: 'checkpoint'; readonly sentAt: number } & OfCheckpoint)
     | ({ readonly type: 'checkpoint-rejected'; readonly sentAt: number; readonly error: string } & OfCheckpoint)

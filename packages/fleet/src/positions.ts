@@ -16,7 +16,7 @@ export function rankOf(seq: string): bigint {
   return BigInt(seq);
 }
 
-/** A position: sequence number (or sentinel) and sub-sequence number. */
+/** A position, as the journal writes it: sequence number (or a sentinel: `TRIM_HORIZON`, `LATEST`, `AT_TIMESTAMP`, `SHARD_END`) and sub-sequence number. */
 export interface Position {
   readonly seq: string;
   readonly sub: number;

@@ -18,6 +18,7 @@ import type { WorkerProcessConfig } from './config.js';
 import { errorText, shardKey, type CheckpointPhase, type JournalWriter } from './journal.js';
 import type { ShardProgress } from './messages.js';
 import { decodePayload } from './payload.js';
+import type { Position } from './positions.js';
 
 /** Counters the processors of one process share (reported as progress). */
 export interface ProcessorStats {
@@ -39,7 +40,7 @@ export class RecordingProcessor implements ShardRecordProcessor {
   private readonly key: string;
   /** Written on every line: the shard, and its stream on a multi-stream worker. */
   private readonly where: { readonly shard: string; readonly stream?: string };
-  private lastDelivered: { seq: string; sub: number } | undefined;
+  private lastDelivered: Position | undefined;
 
   constructor(
     private readonly journal: JournalWriter,
@@ -112,7 +113,7 @@ export class RecordingProcessor implements ShardRecordProcessor {
    * (rethrown), `checkpoint-failed` for anything else (swallowed: the next batch's
    * checkpoint covers this one, and the worker's retry of a thrown batch would redeliver it).
    */
-  private async checkpoint(checkpointer: RecordProcessorCheckpointer, phase: CheckpointPhase, position: { seq: string; sub: number }, rethrow = false): Promise<void> {
+  private async checkpoint(checkpointer: RecordProcessorCheckpointer, phase: CheckpointPhase, position: Position, rethrow = false): Promise<void> {
     const base = { ...this.where, epoch: this.epoch, phase, seq: position.seq, sub: position.sub };
     const sentAt = Date.now();
     this.journal.write({ type: 'checkpoint-begin', ...base });
