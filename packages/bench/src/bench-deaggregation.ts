@@ -9,8 +9,8 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BenchContext } from './context.js';
 import type { DeaggregationResult } from './deaggregation-process.js';
-import { figure, num, summary, type BenchReport } from './report.js';
-import { median } from './stats.js';
+import { figure, num, type BenchReport } from './report.js';
+import { median, summarize } from './stats.js';
 
 const SCRIPT = fileURLToPath(new URL('./deaggregation-process.js', import.meta.url));
 
@@ -34,7 +34,7 @@ export async function benchDeaggregation(ctx: BenchContext): Promise<BenchReport
   const native = paired(r.oursNative);
   const same = paired(r.oursSameShape);
   const sameRatio = median(same);
-  const md5 = summary(r.md5ShareOfTheirs.map((v) => v * 100));
+  const md5 = summarize(r.md5ShareOfTheirs.map((v) => v * 100));
   return {
     name: 'deaggregation',
     title: 'Deaggregation of KPL aggregated records',
@@ -49,18 +49,18 @@ export async function benchDeaggregation(ctx: BenchContext): Promise<BenchReport
       figure({
         name: 'deaggregation, same output shape (with hash-range check)',
         unit: 'records/s',
-        ours: summary(r.oursSameShape),
-        baseline: summary(r.theirs),
+        ours: summarize(r.oursSameShape),
+        baseline: summarize(r.theirs),
         ratio: sameRatio,
         target: '≥ 3× aws-kinesis-agg',
         pass: sameRatio >= 3,
         limit: 'the like-with-like shape makes kcl-ts copy every user record into a fresh Buffer and object, which its own output avoids',
         digits: 0,
       }),
-      figure({ name: 'deaggregation as each decoder returns records (with hash-range check)', unit: 'records/s', ours: summary(r.oursNative), baseline: summary(r.theirs), ratio: median(native), digits: 0 }),
-      figure({ name: 'paired-run ratio, same output shape', unit: '×', ours: summary(same) }),
-      figure({ name: 'paired-run ratio, as returned', unit: '×', ours: summary(native) }),
-      figure({ name: 'deaggregation as returned, without the range check', unit: 'records/s', ours: summary(r.oursNoRange), baseline: summary(r.theirs), digits: 0 }),
+      figure({ name: 'deaggregation as each decoder returns records (with hash-range check)', unit: 'records/s', ours: summarize(r.oursNative), baseline: summarize(r.theirs), ratio: median(native), digits: 0 }),
+      figure({ name: 'paired-run ratio, same output shape', unit: '×', ours: summarize(same) }),
+      figure({ name: 'paired-run ratio, as returned', unit: '×', ours: summarize(native) }),
+      figure({ name: 'deaggregation as returned, without the range check', unit: 'records/s', ours: summarize(r.oursNoRange), baseline: summarize(r.theirs), digits: 0 }),
       figure({ name: "MD5 of every aggregate, as a share of aws-kinesis-agg's time", unit: '%', ours: md5, digits: 1 }),
     ],
     notes: [

@@ -13,7 +13,7 @@ import { figure, num, versus, type BenchReport } from './report.js';
 import { rssRun, type RssRun } from './bench-rss.js';
 import { alternate } from './peer-run.js';
 import { median, percentile } from './stats.js';
-import { createStream, dropStreamAndTable, preload } from './streams.js';
+import { dropStreamAndTable, preloadedStream } from './streams.js';
 
 const RSS_SHARDS = 48;
 
@@ -26,8 +26,7 @@ export async function benchFanOut(ctx: BenchContext): Promise<BenchReport> {
   const perShard = ctx.quick ? 100 : 500;
   let results: Record<RetrievalMode, ModeRun[]>;
   const rssStream = `bench-efo-rss-${ctx.tag}`;
-  const shards = await createStream(ctx.kinesisMock.client, rssStream, RSS_SHARDS);
-  const total = await preload(ctx.kinesisMock.client, rssStream, shards, perShard, 512);
+  const total = await preloadedStream(ctx.kinesisMock, rssStream, RSS_SHARDS, perShard, 512, (m) => ctx.log(`fanout: ${m}`));
   try {
     results = await alternate(ctx, 'fanout', RETRIEVAL_MODES, runs, async (mode, run): Promise<ModeRun> => ({ ...(await latencyRun(ctx, 'kcl-ts', run, records, mode)), rss48: await rssRun(ctx, rssStream, 'kcl-ts', run, total, mode) }), (r) =>
       `p50 ${num(percentile(r.latencies, 50), 0)} ms, CPU ${num(r.cpuPerRecordUs, 0)} µs/record, RSS at ${RSS_SHARDS} shards ${num(r.rss48.maxRssMb, 0)} MB`,

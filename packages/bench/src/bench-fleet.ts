@@ -8,7 +8,8 @@ import { FLEET_LEASE_MS, KCL_MODEL_FLEET, KCL_MODEL_LABEL, OURS_FLEET, type Benc
 import { FLEET_SHARDS, FLEET_WORKERS, runFleetSession, type SessionResult } from './fleet-session.js';
 import type { BenchmarkName } from './flags.js';
 import { alternate } from './peer-run.js';
-import { figure, num, summary, type BenchReport, type Figure } from './report.js';
+import { figure, num, type BenchReport, type Figure } from './report.js';
+import { summarize } from './stats.js';
 
 const SETUP_COMMON =
   `${FLEET_WORKERS} Worker child processes share a ${FLEET_SHARDS}-shard stream on the Kinesis Mock, leases seeded 2/2/2, ` +
@@ -49,16 +50,16 @@ export async function benchFleet(ctx: BenchContext, only: ReadonlySet<BenchmarkN
     const oShards = ours.flatMap((s) => Object.values(s.failover!.perShardMs));
     const kShards = kcl.flatMap((s) => Object.values(s.failover!.perShardMs));
     const asLease = (v: number[]): number[] => v.map((ms) => ms / FLEET_LEASE_MS);
-    const oursX = summary(asLease(o));
+    const oursX = summarize(asLease(o));
     const pass = oursX.median <= 1.5 && oursX.max <= 2;
     const figures: Figure[] = [
-      figure({ name: "failover after kill -9, max over the killed worker's shards", unit: '× lease', ours: oursX, baseline: summary(asLease(k)), target: 'p50 ≤ 1.5×, max ≤ 2×', pass,
+      figure({ name: "failover after kill -9, max over the killed worker's shards", unit: '× lease', ours: oursX, baseline: summarize(asLease(k)), target: 'p50 ≤ 1.5×, max ≤ 2×', pass,
         limit:
           'expiry is judged from the taker\'s own scans: a peer needs leaseDuration without seeing the counter change (measured from the scan that last saw a ' +
           'change, which trails the renewal by up to one taker interval), then the next taker round, then the consumer start (GetShardIterator + first GetRecords) — ' +
           'on a loaded 2-core machine the scheduling delays of the worker processes add to each step' }),
-      figure({ name: 'failover after kill -9, max over shards', unit: 's', ours: summary(o.map((ms) => ms / 1000)), baseline: summary(k.map((ms) => ms / 1000)) }),
-      figure({ name: 'failover per shard (every shard of every run)', unit: '× lease', ours: summary(asLease(oShards)), baseline: summary(asLease(kShards)) }),
+      figure({ name: 'failover after kill -9, max over shards', unit: 's', ours: summarize(o.map((ms) => ms / 1000)), baseline: summarize(k.map((ms) => ms / 1000)) }),
+      figure({ name: 'failover per shard (every shard of every run)', unit: '× lease', ours: summarize(asLease(oShards)), baseline: summarize(asLease(kShards)) }),
     ];
     reports.push({
       name: 'failover',
@@ -73,7 +74,7 @@ export async function benchFleet(ctx: BenchContext, only: ReadonlySet<BenchmarkN
   if (which.handoff) {
     const o = ours.map((s) => s.handoff!.maxMs / 1000);
     const k = kcl.map((s) => s.handoff!.maxMs / 1000);
-    const oSummary = summary(o);
+    const oSummary = summarize(o);
     const oDups = ours.map((s) => s.handoff!.duplicates);
     const kDups = kcl.map((s) => s.handoff!.duplicates);
     reports.push({
@@ -82,9 +83,9 @@ export async function benchFleet(ctx: BenchContext, only: ReadonlySet<BenchmarkN
       setup: `${SETUP_COMMON} One worker gets SIGTERM (shutdownOnSignals → worker.shutdown()); handoff = time from the signal until its peers process a record on every shard it held (max over its shards). Duplicates = (key, n) pairs processed twice, counted over the whole session up to 1.5 s after the handoff.`,
       baselineLabel: `${KCL_MODEL_LABEL} — leases are not released on shutdown, so peers wait for them to expire`,
       figures: [
-        figure({ name: 'handoff after SIGTERM, max over its shards', unit: 's', ours: oSummary, baseline: summary(k), target: 'p50 ≤ 2 s', pass: oSummary.median <= 2,
+        figure({ name: 'handoff after SIGTERM, max over its shards', unit: 's', ours: oSummary, baseline: summarize(k), target: 'p50 ≤ 2 s', pass: oSummary.median <= 2,
           limit: 'the shutdown drains the processors (shutdownRequested checkpoints), releases the leases; peers notice on their next taker round (every leaseDuration/5) and start a consumer' }),
-        figure({ name: 'duplicates during the handoff', unit: 'records', ours: summary(oDups), baseline: summary(kDups), digits: 0, noRatio: true, target: '0', pass: oDups.every((d) => d === 0),
+        figure({ name: 'duplicates during the handoff', unit: 'records', ours: summarize(oDups), baseline: summarize(kDups), digits: 0, noRatio: true, target: '0', pass: oDups.every((d) => d === 0),
           limit: 'records processed by the stopping worker after its last checkpoint were processed again by the new owner' }),
       ],
       notes: [perShardNote('kcl-ts', ours, 'handoff'), perShardNote('KCL model', kcl, 'handoff'), ...errorNote('kcl-ts', ours), ...errorNote('KCL model', kcl)],

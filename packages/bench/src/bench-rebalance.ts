@@ -12,7 +12,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { FLEET_LEASE_MS, KCL_MODEL_FLEET, KCL_MODEL_LABEL, OURS_FLEET, type BenchContext } from './context.js';
 import { benchFleetSession, heldNow, waitSteady } from './fleet-session.js';
 import type { BenchmarkName } from './flags.js';
-import { figure, num, summary, versus, type BenchReport } from './report.js';
+import { figure, num, versus, type BenchReport } from './report.js';
+import { summarize } from './stats.js';
 
 const SHARDS = 24;
 
@@ -141,20 +142,20 @@ export async function benchRebalance(ctx: BenchContext, only: ReadonlySet<Benchm
   }
   const sims = (f: (r: JoinSimulationResult) => number) => versus(sim.ours, sim.kcl, f);
   /** Ours and, when the KCL model ran with real processes, its baseline. */
-  const reals = (f: (rs: readonly RealResult[]) => number[]) => ({ ours: summary(f(real.ours)), ...(real.kcl.length > 0 && { baseline: summary(f(real.kcl)) }) });
+  const reals = (f: (rs: readonly RealResult[]) => number[]) => ({ ours: summarize(f(real.ours)), ...(real.kcl.length > 0 && { baseline: summarize(f(real.kcl)) }) });
   if (only.has('rebalance')) {
-    const oursRounds = summary(rounds(sim.ours));
+    const oursRounds = summarize(rounds(sim.ours));
     const realSeconds = (r: readonly RealResult[]): number[] => r.map((x) => (x.ms === undefined ? Number.POSITIVE_INFINITY : x.ms / 1000));
     const oursTaker = FLEET_LEASE_MS / 5;
     const kclTaker = KCL_MODEL_FLEET.leases.takerIntervalMs;
     const figures = [
-      figure({ name: 'simulation: taker rounds of the new worker to fair share ±1', unit: 'rounds', ours: oursRounds, baseline: summary(rounds(sim.kcl)), digits: 0, target: '≤ 3 rounds', pass: oursRounds.max <= 3,
+      figure({ name: 'simulation: taker rounds of the new worker to fair share ±1', unit: 'rounds', ours: oursRounds, baseline: summarize(rounds(sim.kcl)), digits: 0, target: '≤ 3 rounds', pass: oursRounds.max <= 3,
         limit: 'a handoff needs the owner to drain and transfer on its next renewal before the joiner adopts the lease on a later round' }),
-      figure({ name: 'simulation: time to fair share ±1 (lease 10 s)', unit: 's', ours: summary(seconds(sim.ours)), baseline: summary(seconds(sim.kcl)), digits: 1 }),
+      figure({ name: 'simulation: time to fair share ±1 (lease 10 s)', unit: 's', ours: summarize(seconds(sim.ours)), baseline: summarize(seconds(sim.kcl)), digits: 1 }),
       figure({ name: 'simulation: most leases held by two workers at once', unit: 'leases', ...sims((r) => r.maxDoublyHeld), digits: 0, noRatio: true }),
       figure({ name: `real processes: joiner start() → fair share ±1 (lease ${FLEET_LEASE_MS / 1000} s)`, unit: 's', ...reals(realSeconds), digits: 1 }),
       figure({ name: 'real processes: lease-table scans of the joiner until fair share ±1 (taker rounds + start-up shard-sync scans)', unit: 'scans', ...reals((rs) => rs.flatMap((r) => (r.joinerScans === undefined ? [] : [r.joinerScans]))), digits: 0 }),
-      figure({ name: 'real processes: the same time in taker intervals of each configuration', unit: 'intervals', ours: summary(realSeconds(real.ours).map((s) => (s * 1000) / oursTaker)), ...(real.kcl.length > 0 && { baseline: summary(realSeconds(real.kcl).map((s) => (s * 1000) / kclTaker)) }), digits: 1 }),
+      figure({ name: 'real processes: the same time in taker intervals of each configuration', unit: 'intervals', ours: summarize(realSeconds(real.ours).map((s) => (s * 1000) / oursTaker)), ...(real.kcl.length > 0 && { baseline: summarize(realSeconds(real.kcl).map((s) => (s * 1000) / kclTaker)) }), digits: 1 }),
       figure({ name: 'real processes: duplicates during the rebalance', unit: 'records', ...reals((rs) => rs.map((r) => r.duplicates)), digits: 0, noRatio: true, target: '0 (graceful handoff)', pass: real.ours.every((r) => r.duplicates === 0),
         limit: 'a lease moved without a drain-and-checkpoint (a hard steal, or a handoff that timed out)' }),
     ];
@@ -181,8 +182,8 @@ export async function benchRebalance(ctx: BenchContext, only: ReadonlySet<Benchm
 
   if (only.has('dynamodb')) {
     const total = (r: JoinSimulationResult[]): number[] => r.map((x) => x.perLeaseHour.requests);
-    const ours = summary(total(sim.ours));
-    const kcl = summary(total(sim.kcl));
+    const ours = summarize(total(sim.ours));
+    const kcl = summarize(total(sim.kcl));
     const ratio = ours.median / kcl.median;
     reports.push({
       name: 'dynamodb',
@@ -200,12 +201,12 @@ export async function benchRebalance(ctx: BenchContext, only: ReadonlySet<Benchm
         figure({ name: 'renewals per lease-hour', unit: 'requests', ...sims((r) => r.perLeaseHour.renewals), digits: 1 }),
         figure({ name: 'scan read units per lease-hour (kcl-ts strongly consistent, Java eventually consistent)', unit: 'RCU', ...sims((r) => r.perLeaseHour.scans), digits: 1 }),
         figure({ name: `real processes, lease ${FLEET_LEASE_MS / 1000} s: requests per lease-hour (3 workers × 24 leases, idle stream)`, unit: 'requests', ...reals((rs) => rs.map((r) => r.perLeaseHour)), digits: 1 }),
-        figure({ name: 'kcl-ts with takerIntervalMs 20,050 (KCL cadence): requests per lease-hour', unit: 'requests', ours: summary(total(sim.oursKclCadence)), baseline: kcl, digits: 1 }),
+        figure({ name: 'kcl-ts with takerIntervalMs 20,050 (KCL cadence): requests per lease-hour', unit: 'requests', ours: summarize(total(sim.oursKclCadence)), baseline: kcl, digits: 1 }),
       ],
       notes: [
         realNote('kcl-ts', real.ours),
         ...(real.kcl.length > 0 ? [realNote('KCL model', real.kcl)] : ['real processes: the KCL model run is skipped with --quick']),
-        `capacity units per lease-hour: kcl-ts ${num(summary(sim.ours.map((r) => totalUnits(r.perLeaseHour))).median, 1)}, KCL model ${num(summary(sim.kcl.map((r) => totalUnits(r.perLeaseHour))).median, 1)}`,
+        `capacity units per lease-hour: kcl-ts ${num(summarize(sim.ours.map((r) => totalUnits(r.perLeaseHour))).median, 1)}, KCL model ${num(summarize(sim.kcl.map((r) => totalUnits(r.perLeaseHour))).median, 1)}`,
       ],
     });
   }

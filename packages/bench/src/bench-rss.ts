@@ -12,7 +12,7 @@ import type { PeerSample } from './messages.js';
 import { figure, MB, num, summaryOf, versus, type BenchReport } from './report.js';
 import { alternate, IMPL_LABEL, LIBRARIES, spawnPeer, type PeerHandle } from './peer-run.js';
 import { median } from './stats.js';
-import { createStream, dropStreamAndTable, dropTable, preload } from './streams.js';
+import { dropStreamAndTable, dropTable, preloadedStream } from './streams.js';
 
 const SHARDS = 48;
 const BYTES = 512;
@@ -81,11 +81,7 @@ export async function benchRss(ctx: BenchContext): Promise<BenchReport> {
   // Deeper than one page per shard in the full run; the quick run's backlog fits one page.
   const perShard = ctx.quick ? 2_000 : PAGE + 1_000;
   const stream = `bench-rss-${ctx.tag}`;
-  const shards = await createStream(ctx.kinesalite.client, stream, SHARDS);
-  ctx.log(`rss: pre-loading ${SHARDS} × ${perShard} records of ${BYTES} B into ${ctx.kinesalite.label}`);
-  const t0 = Date.now();
-  const total = await preload(ctx.kinesalite.client, stream, shards, perShard, BYTES);
-  ctx.log(`rss: pre-loaded ${total} records in ${num((Date.now() - t0) / 1000, 1)} s`);
+  const total = await preloadedStream(ctx.kinesalite, stream, SHARDS, perShard, BYTES, (m) => ctx.log(`rss: ${m}`));
   const runs = ctx.quick ? 1 : 2;
   let results: Record<(typeof LIBRARIES)[number], RssRun[]>;
   try {

@@ -6,10 +6,10 @@
  */
 import type { BenchContext } from './context.js';
 import type { ChildMessage, PeerImpl } from './messages.js';
-import { figure, MB, num, summary, summaryOf, versus, type BenchReport } from './report.js';
+import { figure, MB, num, summaryOf, versus, type BenchReport } from './report.js';
 import { alternate, IMPL_LABEL, spawnPeer, waitDone } from './peer-run.js';
-import { median } from './stats.js';
-import { createStream, dropStreamAndTable, dropTable, preload } from './streams.js';
+import { median, summarize } from './stats.js';
+import { dropStreamAndTable, dropTable, preloadedStream } from './streams.js';
 
 const SHARDS = 4;
 const BYTES = 200;
@@ -26,11 +26,7 @@ export async function benchThroughput(ctx: BenchContext): Promise<BenchReport> {
   const perShard = ctx.quick ? 10_000 : 40_000;
   const kinesis = ctx.kinesalite;
   const stream = `bench-catchup-${ctx.tag}`;
-  const shards = await createStream(kinesis.client, stream, SHARDS);
-  ctx.log(`catch-up: pre-loading ${SHARDS} × ${perShard} records of ${BYTES} B into ${kinesis.label}`);
-  const t0 = Date.now();
-  const total = await preload(kinesis.client, stream, shards, perShard, BYTES);
-  ctx.log(`catch-up: pre-loaded ${total} records in ${num((Date.now() - t0) / 1000, 1)} s`);
+  const total = await preloadedStream(kinesis, stream, SHARDS, perShard, BYTES, (m) => ctx.log(`catch-up: ${m}`));
   const runs = Math.max(ctx.quick ? 2 : Math.min(ctx.runs, 5), 2);
   const tables: string[] = [];
   let results: Record<PeerImpl, Done[]>;
@@ -78,8 +74,8 @@ export async function benchThroughput(ctx: BenchContext): Promise<BenchReport> {
           "A CPU profile of this benchmark's kcl-ts process (KCL_BENCH_PEER_NODE_OPTIONS=--cpu-prof) puts kcl-ts's own code (retrieval, leases, checkpoints) at about 3 % of its samples; both spend most of their time in the AWS SDK's JSON and base64 deserialization of the GetRecords responses and in garbage collection" }),
       figure({ name: 'CPU per record after the first batch, kcl-ts vs the raw SDK loop', unit: 'µs', ...versus(ours, raw, cpuPerRecordAfterFirst) }),
       figure({ against: 'lifion', name: 'CPU per record, kcl-ts vs lifion', unit: 'µs', ...versus(ours, lifion, cpuPerRecord), ratio: median(pairedLifion) }),
-      figure({ name: 'paired-run ratio of CPU per record, kcl-ts / raw loop', unit: '×', ours: summary(pairedRaw) }),
-      figure({ name: 'paired-run ratio of CPU per record, kcl-ts / lifion', unit: '×', ours: summary(pairedLifion) }),
+      figure({ name: 'paired-run ratio of CPU per record, kcl-ts / raw loop', unit: '×', ours: summarize(pairedRaw) }),
+      figure({ name: 'paired-run ratio of CPU per record, kcl-ts / lifion', unit: '×', ours: summarize(pairedLifion) }),
       figure({ name: 'throughput, start → last record, vs the raw loop', unit: 'records/s', ...versus(ours, raw, rate), digits: 0 }),
       figure({ against: 'lifion', name: 'throughput, start → last record, vs lifion', unit: 'records/s', ...versus(ours, lifion, rate), digits: 0 }),
       figure({ name: 'time to the first record, vs lifion', unit: 'ms', ...versus(ours, lifion, (d) => d.firstRecordAt - d.startAt), digits: 0 }),

@@ -40,11 +40,6 @@ export interface BenchReport {
   readonly notes: readonly string[];
 }
 
-/** A summary of values; a single value becomes a summary of one. */
-export function summary(values: readonly number[] | number): Summary {
-  return summarize(typeof values === 'number' ? [values] : values);
-}
-
 /** The summary of `f` over every run. */
 export const summaryOf = <R>(runs: readonly R[], f: (r: R) => number): Summary => summarize(runs.map(f));
 

@@ -9,6 +9,7 @@ import { DynamoDbLeaseRefresher } from '@kcl-ts/leases';
 import { createStreamAndWait, putRecordsBatched, type RecordToPut } from '@kcl-ts/local';
 import { encodePayload } from '@kcl-ts/fleet/payload';
 import { KeyedProducer, listShards, type BackgroundProduction } from '@kcl-ts/fleet';
+import type { KinesisTarget } from './context.js';
 
 /** Creates a stream with `shards` shards, waits for ACTIVE, and returns its shards in id order. */
 export async function createStream(client: KinesisClient, name: string, shards: number): Promise<Shard[]> {
@@ -27,8 +28,14 @@ export async function dropTable(dynamoDb: DynamoDBClient, table: string): Promis
   await dynamoDb.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
 }
 
-/** Writes `perShard` records of about `bytes` bytes to every shard (explicit hash keys). */
-export async function preload(client: KinesisClient, stream: string, shards: readonly Shard[], perShard: number, bytes: number): Promise<number> {
+/**
+ * Creates a stream of `shardCount` shards and writes `perShard` records of about `bytes` bytes
+ * to every shard (explicit hash keys), saying so through `log`; resolves how many records.
+ */
+export async function preloadedStream(kinesis: KinesisTarget, stream: string, shardCount: number, perShard: number, bytes: number, log: (message: string) => void): Promise<number> {
+  const shards = await createStream(kinesis.client, stream, shardCount);
+  log(`pre-loading ${shardCount} × ${perShard} records of ${bytes} B into ${kinesis.label}`);
+  const t0 = Date.now();
   const records: RecordToPut[] = [];
   const t = Date.now();
   for (let n = 0; n < perShard; n++) {
@@ -38,8 +45,9 @@ export async function preload(client: KinesisClient, stream: string, shards: rea
     });
   }
   for (let start = 0; start < records.length; start += 5_000) {
-    await putRecordsBatched(client, stream, records.slice(start, start + 5_000), { maxAttempts: 50 });
+    await putRecordsBatched(kinesis.client, stream, records.slice(start, start + 5_000), { maxAttempts: 50 });
   }
+  log(`pre-loaded ${records.length} records in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return records.length;
 }
 
