@@ -184,16 +184,6 @@ export class Scenario {
     return this.fleet.journals();
   }
 
-  /** Distinct records processed so far. */
-  processedIds(): Set<string> {
-    return this.fleet.processedIds();
-  }
-
-  /** Acknowledged puts not processed yet. */
-  unprocessed(): number {
-    return this.fleet.unprocessed(this.producer.acked);
-  }
-
   /** Polls `fn` until it gives a truthy value (resolved), or throws after `timeoutMs` naming `what` and the scenario directory. */
   private until<T>(fn: () => T | Promise<T>, timeoutMs: number, what: string | (() => string), intervalMs = 200): Promise<NonNullable<T>> {
     return waitUntil(fn, { timeoutMs, intervalMs, message: () => `${typeof what === 'function' ? what() : what} — see ${this.dir}` });
@@ -201,12 +191,13 @@ export class Scenario {
 
   /** Waits until `count` distinct records were processed. */
   async waitProcessed(count: number, timeoutMs: number): Promise<void> {
-    await this.until(() => this.processedIds().size >= count, timeoutMs, () => `${count} records processed (have ${this.processedIds().size})`, 250);
+    await this.until(() => this.fleet.processedIds().size >= count, timeoutMs, () => `${count} records processed (have ${this.fleet.processedIds().size})`, 250);
   }
 
   /** Waits until every acknowledged put was processed. */
   async waitAllProcessed(timeoutMs: number): Promise<void> {
-    await this.until(() => this.unprocessed() === 0, timeoutMs, () => `all ${this.producer.acked.length} acknowledged records processed (${this.unprocessed()} missing)`, 250);
+    const missing = (): number => this.fleet.unprocessed(this.producer.acked);
+    await this.until(() => missing() === 0, timeoutMs, () => `all ${this.producer.acked.length} acknowledged records processed (${missing()} missing)`, 250);
   }
 
   /** Waits until a worker holds at least `min` shards (per its journal); resolves them. */

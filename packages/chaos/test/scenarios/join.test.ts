@@ -18,7 +18,7 @@ describeModes([], ['polling'])('chaos 7 — a worker joins a loaded fleet [%s]',
     sc.spawn('c');
     await sc.waitHolding('c', 2, 60_000);
     await sc.waitBalanced(shards, 60_000);
-    await sc.waitProcessed(sc.processedIds().size + 600, 90_000);
+    await sc.waitProcessed(sc.fleet.processedIds().size + 600, 90_000);
 
     await production.stop();
     await sc.waitAllProcessed(180_000);

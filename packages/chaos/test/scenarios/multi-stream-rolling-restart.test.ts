@@ -24,7 +24,7 @@ describeModes([], ['polling'])('chaos 6m — rolling restart of a multi-stream f
       sc.spawn(replacement);
       await sc.waitHolding(replacement, 1, 60_000);
       await sc.waitBalanced(shards, 60_000);
-      await sc.waitProcessed(sc.processedIds().size + 100, 60_000);
+      await sc.waitProcessed(sc.fleet.processedIds().size + 100, 60_000);
     }
     await production.stop();
     await sc.waitAllProcessed(180_000);

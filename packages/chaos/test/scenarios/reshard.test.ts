@@ -22,7 +22,7 @@ describeModes(['polling'], ['polling', 'fanout'])('chaos 5 — split, merge and 
       const byStart = (a: Shard, b: Shard): number => (BigInt(a.HashKeyRange!.StartingHashKey!) < BigInt(b.HashKeyRange!.StartingHashKey!) ? -1 : 1);
       /** Lets the fleet process some records put after a reshard before the next one. */
       const progress = async (): Promise<void> => {
-        const target = sc.processedIds().size + 100;
+        const target = sc.fleet.processedIds().size + 100;
         await sc.waitProcessed(target, 90_000);
       };
       await progress();

@@ -22,7 +22,7 @@ describeModes([], ['polling', 'fanout'])('chaos 6 — rolling restart of the who
       sc.spawn(replacement);
       await sc.waitHolding(replacement, 1, 60_000);
       await sc.waitBalanced(shards, 60_000);
-      await sc.waitProcessed(sc.processedIds().size + 100, 60_000);
+      await sc.waitProcessed(sc.fleet.processedIds().size + 100, 60_000);
     }
     await production.stop();
     await sc.waitAllProcessed(180_000);
