@@ -1,7 +1,6 @@
 // `--dashboard`: runs `kcl dashboard` (the real CLI of @kcl-ts/cli, as an operator would) as a
 // child process against the demo's stack, on a free port, and hands back its URL.
-import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { ChildHandle, forkChild } from '@kcl-ts/fleet';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -24,7 +23,7 @@ export interface WebDashboardOptions {
 export interface WebDashboard {
   /** The page's address. */
   readonly url: string;
-  /** Stops it as Ctrl-C does (SIGINT); kills it if it has not exited after `timeoutMs`. */
+  /** Stops it (SIGTERM, which it handles as Ctrl-C); kills it if it has not exited after `timeoutMs`. */
   stop(timeoutMs?: number): Promise<void>;
 }
 
@@ -36,9 +35,7 @@ function kclBin(): string {
 
 /** Starts `kcl dashboard --port 0` for the demo and resolves once it printed its URL. */
 export function startWebDashboard(options: WebDashboardOptions): Promise<WebDashboard> {
-  const log = openSync(options.logFile, 'a');
   const args = [
-    kclBin(),
     'dashboard',
     '--app', options.applicationName,
     '--stream', options.streamName,
@@ -50,20 +47,11 @@ export function startWebDashboard(options: WebDashboardOptions): Promise<WebDash
     '--dynamodb-endpoint', options.dynamoDbEndpoint,
   ];
   // The emulators accept any key; explicit ones keep a user's AWS_PROFILE out of it.
-  const env = { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_PROFILE: '', AWS_SESSION_TOKEN: '' };
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', log], env });
-  closeSync(log);
-  // Never leave it behind, whatever way the demo exits.
-  const killOnExit = (): void => void child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => process.off('exit', killOnExit));
-  const stop = async (timeoutMs = 5_000): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    await exited;
-    clearTimeout(timer);
-  };
+  const env = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_PROFILE: '', AWS_SESSION_TOKEN: '' };
+  // A child of the fleet harness: SIGKILLed if the demo exits first, whatever way it does.
+  const child = forkChild({ entry: kclBin(), args, env, outPath: options.logFile, pipeStdout: true, execArgv: [] });
+  const handle = new ChildHandle('kcl dashboard', child);
+  const stop = async (timeoutMs = 5_000): Promise<void> => void (await handle.stop(timeoutMs));
   return new Promise<WebDashboard>((resolve, reject) => {
     let out = '';
     const fail = (why: string): void => {
@@ -72,16 +60,13 @@ export function startWebDashboard(options: WebDashboardOptions): Promise<WebDash
       reject(new Error(`kcl dashboard ${why}; see ${options.logFile}`));
     };
     const timer = setTimeout(() => fail(`printed no URL within ${options.startTimeoutMs ?? 30_000} ms`), options.startTimeoutMs ?? 30_000);
-    const onError = (e: Error): void => fail(`could not start (${e.message})`);
     const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null): void => fail(`exited (${signal ?? `code ${code}`}) before printing its URL`);
-    child.once('error', onError);
     child.once('exit', onEarlyExit);
     const onData = (chunk: string): void => {
       out += chunk;
       const url = /(http:\/\/\S+\/)/.exec(out)?.[1];
       if (!url) return;
       clearTimeout(timer);
-      child.off('error', onError).on('error', () => undefined);
       child.off('exit', onEarlyExit);
       child.stdout!.off('data', onData).resume();
       resolve({ url, stop });

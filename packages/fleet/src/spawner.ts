@@ -47,8 +47,11 @@ export interface ForkOptions {
   readonly entry: string;
   /** Extra environment (e.g. the child's configuration as JSON). */
   readonly env?: Readonly<Record<string, string>>;
-  /** File that receives the child's stdout and stderr. */
+  /** File that receives the child's stderr, and its stdout unless `pipeStdout`. */
   readonly outPath: string;
+  /** Hand the child's stdout to the caller (`child.stdout`) instead of the file. @default false */
+  readonly pipeStdout?: boolean;
+  readonly args?: readonly string[];
   /** @default ['--enable-source-maps'] */
   readonly execArgv?: readonly string[];
 }
@@ -57,10 +60,10 @@ export interface ForkOptions {
 export function forkChild(options: ForkOptions): ChildProcess {
   const out = openSync(options.outPath, 'a');
   try {
-    const child = fork(options.entry, [], {
+    const child = fork(options.entry, [...(options.args ?? [])], {
       env: { ...process.env, ...options.env, NODE_NO_WARNINGS: '1' },
       execArgv: [...(options.execArgv ?? ['--enable-source-maps'])],
-      stdio: ['ignore', out, out, 'ipc'],
+      stdio: ['ignore', options.pipeStdout ? 'pipe' : out, out, 'ipc'],
       serialization: 'json',
     });
     allChildren.add(child);
