@@ -105,22 +105,27 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     injected: rules.totalInjected(),
   });
 
-  /** The request to the target for `req` with `body` (sent by the caller); pooled unless it is an event stream. */
-  const upstreamRequest = (req: IncomingMessage, body: Buffer, pooled: boolean, onResponse: (res: IncomingMessage) => void): http.ClientRequest => {
-    const headers = { ...req.headers, host: targetUrl.host, 'content-length': String(body.length) };
-    delete headers['transfer-encoding'];
-    return http.request({ protocol: targetUrl.protocol, hostname: targetUrl.hostname, port: targetUrl.port, method: req.method, path: req.url, headers, ...(pooled && { agent }) }, onResponse);
-  };
-
-  const forward = (req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> =>
-    new Promise((resolve, reject) => {
-      const upstream = upstreamRequest(req, body, true, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
+  /**
+   * Sends `req` with `body` to the target and hands its response to `respond` as it arrives
+   * (pooled unless it is an event stream); resolves once the response is over. A target it
+   * cannot reach is a broken network, not a service: the client's connection is destroyed.
+   */
+  const relay = (req: IncomingMessage, body: Buffer, pooled: boolean, respond: (up: IncomingMessage) => void): Promise<void> =>
+    new Promise((resolve) => {
+      const headers = { ...req.headers, host: targetUrl.host, 'content-length': String(body.length) };
+      delete headers['transfer-encoding'];
+      const upstream = http.request({ protocol: targetUrl.protocol, hostname: targetUrl.hostname, port: targetUrl.port, method: req.method, path: req.url, headers, ...(pooled && { agent }) }, (up) => {
+        counters.forwarded++;
+        up.on('error', () => req.socket.destroy());
+        up.on('close', resolve);
+        respond(up);
       });
-      upstream.on('error', reject);
+      upstream.on('error', () => {
+        req.socket.destroy();
+        resolve();
+      });
+      // An event stream ends with its client (a pooled request just completes).
+      if (!pooled) req.socket.once('close', () => upstream.destroy());
       upstream.end(body);
     });
 
@@ -130,33 +135,26 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
    * reached the client: the stream is dropped mid-way.
    */
   const openStreams = new Map<IncomingMessage, { readonly key: string; readonly at: number }>();
-  const forwardStream = (req: IncomingMessage, body: Buffer, res: ServerResponse, cut: boolean): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const { ConsumerARN, ShardId } = JSON.parse(body.toString('utf8') || '{}') as { ConsumerARN?: string; ShardId?: string };
-      const key = `${ConsumerARN}|${ShardId}`;
-      if (options.subscriptionTakeover) {
-        for (const [open, stream] of openStreams) if (stream.key === key && Date.now() - stream.at >= 5_000) open.socket.destroy();
-      }
-      openStreams.set(req, { key, at: Date.now() });
-      req.socket.once('close', () => openStreams.delete(req));
-      const upstream = upstreamRequest(req, body, false, (up) => {
-        counters.forwarded++;
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.on('data', (chunk: Buffer) => {
-          res.write(chunk);
-          if (cut) {
-            up.destroy();
-            req.socket.destroy();
-          }
-        });
-        up.on('end', () => res.end());
-        up.on('close', resolve);
-        up.on('error', () => req.socket.destroy());
+  const forwardStream = (req: IncomingMessage, body: Buffer, res: ServerResponse, cut: boolean): Promise<void> => {
+    const { ConsumerARN, ShardId } = JSON.parse(body.toString('utf8') || '{}') as { ConsumerARN?: string; ShardId?: string };
+    const key = `${ConsumerARN}|${ShardId}`;
+    if (options.subscriptionTakeover) {
+      for (const [open, stream] of openStreams) if (stream.key === key && Date.now() - stream.at >= 5_000) open.socket.destroy();
+    }
+    openStreams.set(req, { key, at: Date.now() });
+    req.socket.once('close', () => openStreams.delete(req));
+    return relay(req, body, false, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.on('data', (chunk: Buffer) => {
+        res.write(chunk);
+        if (cut) {
+          up.destroy();
+          req.socket.destroy();
+        }
       });
-      upstream.on('error', reject);
-      req.socket.once('close', () => upstream.destroy());
-      upstream.end(body);
+      up.on('end', () => res.end());
     });
+  };
 
   const handleControl = (req: IncomingMessage, body: Buffer, res: ServerResponse): void => {
     const reply = (status: number, value: unknown): void => {
@@ -205,24 +203,16 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       res.end(r.body);
     };
     if (fault && !after) return inject(fault);
-    if (op === 'SubscribeToShard') {
-      await forwardStream(req, body, res, fault?.kind === 'drop').catch(() => req.socket.destroy());
-      return;
-    }
-    let upstream;
-    try {
-      upstream = await forward(req, body);
-      counters.forwarded++;
-    } catch {
-      // The target is unreachable: behave like a broken network, not like a service.
-      req.socket.destroy();
-      return;
-    }
-    if (fault && after) return inject(fault);
-    const headers = { ...upstream.headers, 'content-length': String(upstream.body.length) };
-    delete headers['transfer-encoding'];
-    res.writeHead(upstream.status, headers);
-    res.end(upstream.body);
+    if (op === 'SubscribeToShard') return forwardStream(req, body, res, fault?.kind === 'drop');
+    return relay(req, body, true, (up) => {
+      if (fault && after) {
+        // The operation took effect; the client gets the fault instead of the answer.
+        up.resume().on('end', () => inject(fault));
+        return;
+      }
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
   };
 
   const server = http.createServer((req, res) => {

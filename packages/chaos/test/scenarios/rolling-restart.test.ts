@@ -1,12 +1,15 @@
 import { expect, it } from 'vitest';
-import { describeModes, expectClean, scenarioFrame } from './support.js';
+import type { RetrievalMode } from '@kcl-ts/fleet';
+import { describeModes, expectCleanPerStream, MULTI_STREAM, scenarioFrame, type ScenarioShape } from './support.js';
 
-describeModes([], ['polling', 'fanout'])('chaos 6 — rolling restart of the whole fleet [%s]', (retrieval) => {
+/** The scenario on one stream or several. */
+const rolling = (shape: ScenarioShape) => (retrieval: RetrievalMode) => {
   const frame = scenarioFrame();
 
-  it('graceful SIGTERM one by one, each replaced by a new worker id: nothing lost, no duplicate', async () => {
-    const sc = await frame.create({ retrieval, name: 'rolling', shards: 4, keys: 20, recordDelayMs: 2 });
+  it(`graceful SIGTERM one by one, each replaced by a new worker id: ${shape.streams ? 'per stream, ' : ''}nothing lost, no duplicate`, async () => {
+    const sc = await frame.create({ retrieval, recordDelayMs: 2, ...shape });
     const shards = await sc.openShards();
+    expect(shards).toHaveLength((shape.streams?.length ?? 1) * shape.shards);
     const original = ['a', 'b', 'c'];
     for (const id of original) sc.spawn(id);
     await sc.waitBalanced(shards, 60_000);
@@ -26,10 +29,11 @@ describeModes([], ['polling', 'fanout'])('chaos 6 — rolling restart of the who
     }
     await production.stop();
     await sc.waitAllProcessed(180_000);
-    const verdict = await sc.finish();
-    expectClean(verdict);
-    // Only graceful handoffs and releases happened: not a single record may be processed twice.
-    expect(verdict.summary.duplicates).toBe(0);
+    // Only graceful handoffs and releases happened: not a single record may be processed twice, on any stream.
+    expectCleanPerStream(await sc.finish(), 'duplicates');
     for (const id of original) expect(sc.fleet.get(id).journal().some((l) => l.type === 'stopped')).toBe(true);
   }, 600_000);
-});
+};
+
+describeModes([], ['polling', 'fanout'])('chaos 6 — rolling restart of the whole fleet [%s]', rolling({ name: 'rolling', shards: 4, keys: 20 }));
+describeModes([], ['polling'])('chaos 6m — rolling restart of a multi-stream fleet [%s]', rolling({ name: 'ms-rolling', ...MULTI_STREAM }));

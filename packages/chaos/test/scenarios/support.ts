@@ -62,3 +62,23 @@ export function expectClean(verdict: Verdict & { text: string; killedAtEnd: read
   expect(verdict.violations, verdict.text).toEqual([]);
   expect(verdict.killedAtEnd, `workers that did not stop within the shutdown deadline — ${verdict.text}`).toEqual([]);
 }
+
+/** What a scenario table varies: its name, its streams (one when absent), shards per stream and producer keys. */
+export type ScenarioShape = Pick<ScenarioOptions, 'name' | 'streams' | 'shards' | 'keys'>;
+
+/** Three streams of two shards: the shard ids repeat across the streams. */
+export const MULTI_STREAM = { streams: ['orders', 'payments', 'audit'], shards: 2, keys: 8 } as const;
+
+/**
+ * {@link expectClean}, then the same per stream (each stream's verdict clean, with puts), and
+ * `zero` (lost records, or duplicates) at 0 overall and on every stream.
+ */
+export function expectCleanPerStream(verdict: Parameters<typeof expectClean>[0] & { byStream: ReadonlyMap<string, Verdict> }, zero: 'lost' | 'duplicates'): void {
+  expectClean(verdict);
+  expect(verdict.summary[zero], zero).toBe(0);
+  for (const [stream, v] of verdict.byStream) {
+    expect(v.violations, `stream ${stream}`).toEqual([]);
+    expect(v.summary.puts, `puts on ${stream}`).toBeGreaterThan(0);
+    expect(v.summary[zero], `${zero} on ${stream}`).toBe(0);
+  }
+}
