@@ -7,15 +7,12 @@
  */
 import './quiet-warnings.js';
 import { startFaultProxy } from '@kcl-ts/chaos/fault-proxy';
+import { exitGracefully, sendToParent } from '@kcl-ts/fleet/ipc';
 import { startDynalite, startKinesalite } from '@kcl-ts/local';
 import { CallCounter } from './call-counter.js';
 import type { EmulatorEndpoints, EmulatorRequest } from './emulators.js';
 
 const counter = new CallCounter();
-
-function reply(message: object): void {
-  if (process.send && process.connected) process.send(message);
-}
 
 async function main(): Promise<void> {
   process.env['AWS_REGION'] ??= 'us-east-1';
@@ -24,19 +21,15 @@ async function main(): Promise<void> {
   const front = await startFaultProxy({ target: kinesalite.endpoint, kind: 'kinesis', inspect: (operation, body) => counter.inspect(operation, body, performance.now()) });
   process.on('message', (raw: unknown) => {
     const m = raw as EmulatorRequest;
-    if (m.type === 'counts') reply({ id: m.id, counts: counter.snapshot(m.stream) });
+    if (m.type === 'counts') sendToParent({ id: m.id, counts: counter.snapshot(m.stream) });
     else if (m.type === 'enforce-limit') counter.enforceLimit = m.on;
     else counter.forget(m.stream);
-    if (m.type !== 'counts') reply({ id: m.id });
+    if (m.type !== 'counts') sendToParent({ id: m.id });
   });
-  const stop = (): void => {
-    void Promise.allSettled([front.stop(), kinesalite.stop(), dynalite.stop()]).finally(() => process.exit(0));
-    setTimeout(() => process.exit(0), 3_000).unref();
-  };
-  process.on('SIGTERM', stop);
-  process.on('disconnect', stop);
+  const stop = exitGracefully(() => Promise.allSettled([front.stop(), kinesalite.stop(), dynalite.stop()]), 3_000);
+  for (const signal of ['SIGTERM', 'disconnect'] as const) process.on(signal, () => stop(0));
   const ready: EmulatorEndpoints = { type: 'ready', kinesisEndpoint: front.endpoint, directKinesisEndpoint: kinesalite.endpoint, dynamoDbEndpoint: dynalite.endpoint };
-  reply(ready);
+  sendToParent(ready);
 }
 
 main().catch((error: unknown) => {

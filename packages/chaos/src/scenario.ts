@@ -26,9 +26,9 @@ import {
   type FleetBase,
   type JournalLine,
   type LeaseRow,
-  type RetrievalMode,
   type Verdict,
   type WorkerHandle,
+  type WorkerProcessConfig,
   type WorkerTuning,
 } from '@kcl-ts/fleet';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -53,8 +53,12 @@ export interface ScenarioStack {
   readonly dynamoDbEndpoint: string;
 }
 
-/** Options of {@link Scenario.create}. */
-export interface ScenarioOptions {
+/**
+ * Options of {@link Scenario.create}; `retrieval` (default polling) and the processor's
+ * behaviour (`recordDelayMs`, `naiveShardEnd`, `failShardEndedTimes`) are every worker's, as
+ * in {@link WorkerProcessConfig}.
+ */
+export interface ScenarioOptions extends Pick<WorkerProcessConfig, 'retrieval' | 'recordDelayMs' | 'naiveShardEnd' | 'failShardEndedTimes'> {
   /** Short name; also the prefix of the stream, application and directory names. */
   readonly name: string;
   readonly stack: ScenarioStack;
@@ -62,8 +66,6 @@ export interface ScenarioOptions {
   readonly kinesis: KinesisClient;
   /** A DynamoDB client talking to dynalite directly (the final lease-table scan uses it). */
   readonly dynamoDb: DynamoDBClient;
-  /** How the workers read: polling or enhanced fan-out. @default 'polling' */
-  readonly retrieval?: RetrievalMode;
   /**
    * Names of the streams to create and consume (each gets a unique suffix). Every worker
    * consumes all of them with one Worker (a multi-stream Worker when there are several), and
@@ -76,12 +78,6 @@ export interface ScenarioOptions {
   readonly keys?: number;
   /** Worker option groups on top of {@link SCENARIO_TUNING}. */
   readonly worker?: WorkerTuning;
-  /** Simulated work per record. @default 0 */
-  readonly recordDelayMs?: number;
-  /** See {@link WorkerProcessConfig.naiveShardEnd}. @default false */
-  readonly naiveShardEnd?: boolean;
-  /** See {@link WorkerProcessConfig.failShardEndedTimes}. @default 0 */
-  readonly failShardEndedTimes?: number;
   /**
    * Endpoint the workers use for Kinesis (a fault proxy). @default the emulator; in fan-out
    * mode a proxy that hands subscriptions over as AWS does (see `subscriptionTakeover`)

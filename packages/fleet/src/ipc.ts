@@ -1,6 +1,6 @@
 /**
  * The child side of the IPC channel, shared by the fleet worker process and the benchmarks'
- * peer processes: sending, and the two ways out (a graceful stop, a fatal error).
+ * peer and emulator processes: sending, and the two ways out (a graceful stop, a fatal error).
  * @module
  */
 

@@ -17,9 +17,7 @@ export type WorkerEventName = 'leaseAcquired' | 'leaseLost' | 'shardEnded' | 'pr
 
 /** Messages from a worker process. Times are the child's `Date.now()`. */
 export type WorkerMessage =
-  | { readonly type: 'starting'; readonly at: number }
-  | { readonly type: 'started'; readonly at: number }
-  | { readonly type: 'stopped'; readonly at: number }
+  | { readonly type: 'starting' | 'started' | 'stopped'; readonly at: number }
   | { readonly type: 'fatal'; readonly at: number; readonly detail: string }
   /** `shardId` of an event, `held` and `shards` of a progress message: shard ids, or `stream/shard` keys (`shardKey`) for a multi-stream worker. */
   | { readonly type: 'event'; readonly at: number; readonly event: WorkerEventName; readonly shardId?: string; readonly detail?: string }
