@@ -34,8 +34,7 @@ export async function benchFanOut(ctx: BenchContext): Promise<BenchReport> {
   } finally {
     await dropStreamAndTable(ctx.kinesisMock.client, ctx.dynamoDb, rssStream);
   }
-  const efo = results.fanout;
-  const polling = results.polling;
+  const { fanout: efo, polling } = results;
   const of = (f: (r: ModeRun) => number) => versus(efo, polling, f);
   return {
     name: 'fanout',

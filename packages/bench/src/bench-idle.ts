@@ -67,8 +67,7 @@ export async function benchIdle(ctx: BenchContext): Promise<BenchReport> {
     `idle ${num(r.idle.cpuPercent, 1)} % of a core, ${num(median(r.idle.callsPerShardPerSecond), 2)} GetRecords/s/shard; ` +
       `loaded ${num(r.loaded.cpuPercent, 1)} %, ${r.loaded.processed}/${r.put} records; max RSS ${num(r.maxRssMb, 0)} MB, heap ${num(r.maxHeapMb, 0)} MB`,
     ` (${SHARDS} shards: ${windowS} s idle, then ${windowS} s at ${RATE_PER_SHARD} records/s per shard)`);
-  const ours = results['kcl-ts'];
-  const theirs = results.lifion;
+  const { 'kcl-ts': ours, lifion: theirs } = results;
   const of = (f: (r: IdleRun) => number) => versus(ours, theirs, f);
   /** CPU ms per GetRecords call (with whatever goes with it: checkpoints, renewals) over a window. */
   const msPerCall = (w: Window): number => (w.cpuPercent * 10) / w.callsPerShardPerSecond.reduce((a, b) => a + b, 0);

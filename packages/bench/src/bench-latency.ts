@@ -91,8 +91,7 @@ export async function benchLatency(ctx: BenchContext): Promise<BenchReport> {
   const results = await alternate(ctx, 'latency', LIBRARIES, runs, (impl, run) => latencyRun(ctx, impl, run, records), (r) =>
     `p50 ${num(percentile(r.latencies, 50), 0)} ms, p99 ${num(percentile(r.latencies, 99), 0)} ms, GetRecords/s/shard max ${num(Math.max(...r.callsPerSecond), 2)}, max RSS ${num(r.maxRssMb, 0)} MB, heap ${num(r.maxHeapMb, 0)} MB`,
     ` (${records} records at ${RATE}/s on ${SHARDS} shards)`);
-  const ours = results['kcl-ts'];
-  const theirs = results.lifion;
+  const { 'kcl-ts': ours, lifion: theirs } = results;
   const pooled = (rs: LatencyRun[]): string => {
     const all = rs.flatMap((r) => r.latencies);
     return `${all.length} records: p50 ${num(percentile(all, 50), 0)} ms, p90 ${num(percentile(all, 90), 0)} ms, p99 ${num(percentile(all, 99), 0)} ms, max ${num(Math.max(...all), 0)} ms`;

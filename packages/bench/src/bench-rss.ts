@@ -91,8 +91,7 @@ export async function benchRss(ctx: BenchContext): Promise<BenchReport> {
     await dropStreamAndTable(ctx.kinesalite.client, ctx.dynamoDb, stream);
     await ctx.emulators.forget(stream);
   }
-  const ours = results['kcl-ts'];
-  const theirs = results.lifion;
+  const { 'kcl-ts': ours, lifion: theirs } = results;
   const max = summaryOf(ours, (r) => r.maxRssMb);
   const of = (f: (r: RssRun) => number) => versus(ours, theirs, f);
   const pageMb = (Math.min(perShard, PAGE) * BYTES) / MB;

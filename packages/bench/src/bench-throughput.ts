@@ -46,9 +46,7 @@ export async function benchThroughput(ctx: BenchContext): Promise<BenchReport> {
     for (const t of tables) await dropTable(ctx.dynamoDb, t);
     await ctx.emulators.forget(stream);
   }
-  const ours = results['kcl-ts'];
-  const raw = results.raw;
-  const lifion = results.lifion;
+  const { 'kcl-ts': ours, raw, lifion } = results;
   const of = summaryOf<Done>;
   // Paired per run: each run's kcl-ts against the same run's raw loop / lifion.
   const pairedRaw = ours.map((d, i) => cpuPerRecord(d) / cpuPerRecord(raw[i]!));

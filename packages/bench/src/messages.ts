@@ -26,13 +26,10 @@ export interface PeerChildConfig {
   readonly streamName: string;
   /** Application name: kcl-ts's lease table, lifion's consumer group and state table. */
   readonly applicationName: string;
-  readonly initialPosition: 'LATEST' | 'TRIM_HORIZON';
   /** `records`: every record's (key, n, put time) per batch over IPC; `counts`: nothing per batch. */
   readonly report: 'records' | 'counts';
   /** Send `done` once this many records were delivered. */
   readonly expectedRecords?: number;
-  /** Interval of the child's own memory sampling (the maxima it reports). */
-  readonly memorySampleMs: number;
   readonly options?: LifionOptions;
   /** kcl-ts: polling (the default) or enhanced fan-out (Kinesis Mock only: kinesalite has no SubscribeToShard). */
   readonly retrieval?: RetrievalMode;

@@ -3,6 +3,7 @@
  * the package README) alone in its process, measuring its own CPU and memory. Its
  * {@link PeerChildConfig} arrives as JSON in `KCL_BENCH_CHILD_CONFIG`; it answers `sample`
  * requests with a {@link PeerSample} and reports batches (latency) and `done` (catch-up).
+ * Every implementation reads from TRIM_HORIZON; memory is sampled every 250 ms.
  * @module
  */
 import './quiet-warnings.js';
@@ -45,7 +46,7 @@ const sampleMemory = (): void => {
   if (m.rss > maxRss) maxRss = m.rss;
   if (m.heapUsed > maxHeapUsed) maxHeapUsed = m.heapUsed;
 };
-const memoryTimer = setInterval(sampleMemory, config.memorySampleMs);
+const memoryTimer = setInterval(sampleMemory, 250);
 
 function sample(resetMax: boolean): PeerSample {
   sampleMemory();
@@ -111,7 +112,7 @@ async function runKcl(c: PeerChildConfig): Promise<void> {
       streams: [c.streamName],
       ...(c.retrieval && { retrieval: c.retrieval }),
       processorFactory: processor,
-      initialPosition: c.initialPosition,
+      initialPosition: 'TRIM_HORIZON',
       clients: { region: c.region, kinesisEndpoint: c.kinesisEndpoint, dynamoDbEndpoint: c.dynamoDbEndpoint, credentials },
     }),
   );
@@ -140,7 +141,7 @@ async function runLifion(c: PeerChildConfig): Promise<void> {
     streamName: c.streamName,
     consumerGroup: c.applicationName,
     createStreamIfNeeded: false,
-    initialPositionInStream: c.initialPosition,
+    initialPositionInStream: 'TRIM_HORIZON',
     // Deliver bytes, as kcl-ts does (its default "auto" would also JSON.parse every payload).
     shouldParseJson: false,
     dynamoDb: { endpoint: c.dynamoDbEndpoint, region: c.region, ...credentials, tableName: dynamoDbTableName ?? c.applicationName },

@@ -313,10 +313,6 @@ export class Fleet {
     mkdirSync(options.dir, { recursive: true });
   }
 
-  get dir(): string {
-    return this.options.dir;
-  }
-
   /** Every worker spawned so far (dead ones included), in spawn order. */
   get workers(): readonly WorkerHandle[] {
     return this.handles;
