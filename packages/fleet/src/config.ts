@@ -60,16 +60,12 @@ export interface WorkerProcessConfig {
   readonly logPath?: string;
   /** pino level. @default 'info' */
   readonly logLevel?: string;
-  /** @default 'TRIM_HORIZON' */
-  readonly initialPosition?: 'TRIM_HORIZON' | 'LATEST';
   /** Simulated work per record, making a slow processor. @default 0 */
   readonly recordDelayMs?: number;
   /** `shardEnded` rethrows a failed (non lease-lost) checkpoint, like a processor without error handling. @default false */
   readonly naiveShardEnd?: boolean;
   /** `shardEnded` throws this many times per shard before it checkpoints. @default 0 */
   readonly failShardEndedTimes?: number;
-  /** Skip the checkpoint after each batch (a benchmark of reading alone). @default true */
-  readonly checkpoint?: boolean;
   /** Interval of the `progress` messages (held leases, per-shard counts, request counts, memory). @default 500 */
   readonly progressIntervalMs?: number;
   /** Worker option groups. */

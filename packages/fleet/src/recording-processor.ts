@@ -27,7 +27,7 @@ export interface ProcessorStats {
 }
 
 /** How a {@link RecordingProcessor} behaves: the processor settings of its worker process, the shard's stream on a multi-stream worker (written on every line), and the counters to update. */
-export type RecordingOptions = Pick<WorkerProcessConfig, 'recordDelayMs' | 'naiveShardEnd' | 'failShardEndedTimes' | 'checkpoint'> & { readonly stream?: string; readonly stats?: ProcessorStats };
+export type RecordingOptions = Pick<WorkerProcessConfig, 'recordDelayMs' | 'naiveShardEnd' | 'failShardEndedTimes'> & { readonly stream?: string; readonly stats?: ProcessorStats };
 
 let epochs = 0;
 /** shardEnded calls that failed on purpose, per shard key (see `failShardEndedTimes`). */
@@ -82,7 +82,7 @@ export class RecordingProcessor implements ShardRecordProcessor {
     }
     const last = records.at(-1)!;
     this.lastDelivered = { seq: last.sequenceNumber, sub: last.subSequenceNumber ?? 0 };
-    if (this.options.checkpoint ?? true) await this.checkpoint(checkpointer, 'batch', this.lastDelivered);
+    await this.checkpoint(checkpointer, 'batch', this.lastDelivered);
   }
 
   async shardEnded({ checkpointer }: ShardEndedInput): Promise<void> {

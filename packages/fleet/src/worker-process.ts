@@ -55,7 +55,6 @@ async function main(): Promise<void> {
       streams: config.streams,
       workerId: config.workerId,
       ...(config.retrieval && { retrieval: config.retrieval }),
-      ...(config.initialPosition && { initialPosition: config.initialPosition }),
       processorFactory: (shardId, shard) =>
         new RecordingProcessor(journal, shardId, { ...config, ...streamOf(shard), stats }),
       clients: { kinesisClient, dynamoDbClient },
