@@ -5,6 +5,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withDirectGetRecords, withLeanMiddleware } from '../src/lean-client.js';
+import { countSdkGetRecordsReads } from './sdk-reader.js';
 
 /** An HTTP server that records each request's headers and answers an empty list. */
 describe('withLeanMiddleware', () => {
@@ -106,14 +107,8 @@ describe('withDirectGetRecords', () => {
   /** A client whose SDK reader counts its GetRecords calls; with `direct`, the fast path in front of it. */
   function client(direct: boolean): { kinesis: KinesisClient; sdkReads: () => number } {
     const kinesis = new KinesisClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1, requestHandler: new NodeHttpHandler() });
-    const protocol = kinesis.config.protocol as unknown as { deserializeResponse: (op: { name?: string }, ...rest: unknown[]) => Promise<unknown> };
-    const sdkReader = protocol.deserializeResponse.bind(protocol);
-    let reads = 0;
-    protocol.deserializeResponse = (op, ...rest) => {
-      if (op.name === 'GetRecords') reads++;
-      return sdkReader(op, ...rest);
-    };
-    return { kinesis: direct ? withDirectGetRecords(kinesis) : kinesis, sdkReads: () => reads };
+    const sdkReads = countSdkGetRecordsReads(kinesis);
+    return { kinesis: direct ? withDirectGetRecords(kinesis) : kinesis, sdkReads };
   }
 
   /** The same body read by the SDK alone and through the fast path. */
