@@ -8,7 +8,7 @@
  *   module`, `exports` with `types` + `import` only), so the node10 and "node16 from CJS"
  *   resolutions are out of scope (Node ≥ 20.19 can still `require()` them: no top-level await);
  * - the rules below, which neither tool covers: no `workspace:` ranges, `exports` with
- *   `types` first, only `dist` and README shipped (no tests, no bench), source maps that carry
+ *   `types` first, only `dist`, README and LICENSE shipped (no tests, no bench), source maps that carry
  *   their sources (the `src/` they name is not shipped), no declaration maps, the AWS SDK
  *   only as a peer, peers of @kcl-ts dependencies passed through, and the metadata fields.
  *
@@ -104,6 +104,7 @@ export async function checkPackage(folder, root, manifests) {
     if (file.endsWith('.d.ts.map')) problems.push(`ships ${file}: declaration maps point into src/, which is not shipped`);
   }
   if (!shipped.has('README.md')) problems.push('README.md is missing');
+  if (!shipped.has('LICENSE')) problems.push(`LICENSE is missing (the manifest declares ${m.license ?? 'no license'})`);
   for (const file of files.filter((f) => /\.[cm]?js$/.test(f))) {
     const text = await readFile(join(root, file), 'utf8');
     const url = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(text)?.[1];

@@ -107,6 +107,43 @@ describe('dashboard model', () => {
     expect(noStream.reshard.complete).toBeNull();
   });
 
+  it('on a multi-stream table, keeps each stream\'s shards apart and links parents and children within a stream', () => {
+    const ORDERS = '000000000000:s:1767225600'; // the stream given (`stream: 's'` in the reading)
+    const CLICKS = '000000000000:clicks:1767225601';
+    const multi = (stream: string, shardId: string, extra: Partial<Lease> = {}): Lease => lease(`${stream}:${shardId}`, { streamIdentifier: stream, shardId, ...extra });
+    const shards = [
+      shard('shardId-000000000000', { endingSequenceNumber: '99' }),
+      shard('shardId-000000000001', { parentShardId: 'shardId-000000000000' }),
+      shard('shardId-000000000002', { parentShardId: 'shardId-000000000000' }),
+    ];
+    const leases = [
+      multi(ORDERS, 'shardId-000000000000', { leaseOwner: 'w1', childShardIds: ['shardId-000000000001', 'shardId-000000000002'] }),
+      multi(ORDERS, 'shardId-000000000001', { leaseOwner: 'w1', parentShardIds: ['shardId-000000000000'] }),
+      multi(CLICKS, 'shardId-000000000000', { leaseOwner: 'w2', checkpoint: extended('SHARD_END'), childShardIds: ['shardId-000000000001'] }),
+      multi(CLICKS, 'shardId-000000000001', { leaseOwner: 'w2', parentShardIds: ['shardId-000000000000'] }),
+    ];
+    const m = buildDashboardModel(read(leases, 0, shards), new LeaseObserver());
+    expect(m.shards.map((s) => [s.shardId, s.stream, s.state, s.lease?.owner ?? null])).toEqual([
+      [`${CLICKS}:shardId-000000000000`, CLICKS, 'ended', 'w2'],
+      [`${CLICKS}:shardId-000000000001`, CLICKS, 'unknown', 'w2'], // ListShards described the other stream
+      [`${ORDERS}:shardId-000000000000`, ORDERS, 'closed', 'w1'],
+      [`${ORDERS}:shardId-000000000001`, ORDERS, 'open', 'w1'],
+      [`${ORDERS}:shardId-000000000002`, ORDERS, 'open', null], // listed, no lease yet: one node, not a bare shard id beside the leases
+    ]);
+    const byId = new Map(m.shards.map((s) => [s.shardId, s]));
+    expect(byId.get(`${ORDERS}:shardId-000000000000`)!.children).toEqual([`${ORDERS}:shardId-000000000001`, `${ORDERS}:shardId-000000000002`]);
+    expect(byId.get(`${CLICKS}:shardId-000000000000`)!.children).toEqual([`${CLICKS}:shardId-000000000001`]);
+    expect(byId.get(`${CLICKS}:shardId-000000000001`)!.parents).toEqual([`${CLICKS}:shardId-000000000000`]);
+    expect(m.reshard.openWithoutLease).toEqual([`${ORDERS}:shardId-000000000002`]);
+    expect(m.reshard.closedNotEnded).toEqual([`${ORDERS}:shardId-000000000000`]);
+    // A single-stream table: bare shard ids and no stream.
+    expect(buildDashboardModel(read([lease('shardId-000000000001')], 0, shards), new LeaseObserver()).shards.map((s) => [s.shardId, s.stream])).toEqual([
+      ['shardId-000000000000', null],
+      ['shardId-000000000001', null],
+      ['shardId-000000000002', null],
+    ]);
+  });
+
   it('the page script is valid JavaScript and the page loads it with no inline code', () => {
     expect(() => new Script(PAGE_JS)).not.toThrow();
     expect(PAGE_HTML).toContain('<script src="app.js" defer></script>');

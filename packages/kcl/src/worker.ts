@@ -12,7 +12,7 @@ import { PrefetchBudget, registerStreamConsumer, type RecordSourceFactory } from
 import { kinesisRecordSources } from './retrieval/kinesis-record-sources.js';
 import { ShardConsumer, type ShutdownReason } from './shard-consumer.js';
 import { insideProcessorCallback } from './processor-context.js';
-import { withLeanMiddleware } from './lean-client.js';
+import { withDirectGetRecords, withLeanMiddleware } from './lean-client.js';
 import { StreamSet, type StreamHandle } from './streams/stream-set.js';
 
 /**
@@ -21,7 +21,8 @@ import { StreamSet, type StreamHandle } from './streams/stream-set.js';
  * resolving its middleware stack on every call (our calls pass no per-call options for that
  * reason), and a logger without `info`/`error` spares it from building a redacted copy of
  * every request and response (each GetRecords page, record by record) for a log line nobody
- * reads. `withLeanMiddleware` trims two more middlewares of per-call work.
+ * reads. `withLeanMiddleware` trims two more middlewares of per-call work, and
+ * `withDirectGetRecords` reads GetRecords pages without the SDK's schema-driven reader.
  */
 const LEAN_CLIENT = {
   // kcl-ts retries every call itself (throttling, 5xx, timeouts: `withRetries`): one retry layer.
@@ -94,7 +95,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.config = resolveWorkerConfig(options);
     this.log = this.config.logger.child({ component: 'Worker', workerId: this.config.workerId });
     const built = clientConfigs(options.clientConfig);
-    this.kinesis = options.kinesisClient ?? withLeanMiddleware(new KinesisClient({ ...built.kinesis, ...LEAN_CLIENT, requestHandler: new NodeHttpHandler(REQUEST_TIMEOUTS) }));
+    this.kinesis = options.kinesisClient ?? withDirectGetRecords(withLeanMiddleware(new KinesisClient({ ...built.kinesis, ...LEAN_CLIENT, requestHandler: new NodeHttpHandler(REQUEST_TIMEOUTS) })));
     this.dynamoDb = options.dynamoDbClient ?? withLeanMiddleware(new DynamoDBClient({ ...built.dynamoDb, ...LEAN_CLIENT, requestHandler: new NodeHttpHandler(REQUEST_TIMEOUTS) }));
     this.ownsClients = { kinesis: !options.kinesisClient, dynamoDb: !options.dynamoDbClient };
     this.fanOut = this.config.retrieval.mode === 'fanout' && options.recordSourceFactory === undefined;

@@ -1,10 +1,11 @@
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
+import { ExpiredIteratorException, GetRecordsCommand, KinesisClient, ListStreamsCommand, type GetRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withLeanMiddleware } from '../src/lean-client.js';
+import { withDirectGetRecords, withLeanMiddleware } from '../src/lean-client.js';
+import { countSdkGetRecordsReads } from './sdk-reader.js';
 
 /** An HTTP server that records each request's headers and answers an empty list. */
 describe('withLeanMiddleware', () => {
@@ -79,5 +80,82 @@ describe('withLeanMiddleware', () => {
     client.destroy();
     expect(seen[0]!['amz-sdk-invocation-id']).toBeUndefined();
     expect(seen[0]!['user-agent']).toMatch(/api\/dynamodb#\d/);
+  });
+});
+
+describe('withDirectGetRecords', () => {
+  /** Each request gets the next canned answer. */
+  const answers: { status: number; body: string; headers?: Record<string, string> }[] = [];
+  let server: Server;
+  let endpoint: string;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const answer = answers.shift() ?? { status: 500, body: '{"__type":"InternalFailure","message":"no canned answer"}' };
+        res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'req-1', ...answer.headers });
+        res.end(answer.body);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  /** A client whose SDK reader counts its GetRecords calls; with `direct`, the fast path in front of it. */
+  function client(direct: boolean): { kinesis: KinesisClient; sdkReads: () => number } {
+    const kinesis = new KinesisClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1, requestHandler: new NodeHttpHandler() });
+    const sdkReads = countSdkGetRecordsReads(kinesis);
+    return { kinesis: direct ? withDirectGetRecords(kinesis) : kinesis, sdkReads };
+  }
+
+  /** The same body read by the SDK alone and through the fast path. */
+  async function bothWays(body: string): Promise<{ sdk: GetRecordsCommandOutput; direct: GetRecordsCommandOutput; sdkReadsOfDirect: number }> {
+    const plain = client(false);
+    const fast = client(true);
+    answers.push({ status: 200, body }, { status: 200, body });
+    const sdk = await plain.kinesis.send(new GetRecordsCommand({ ShardIterator: 'it' }));
+    const direct = await fast.kinesis.send(new GetRecordsCommand({ ShardIterator: 'it' }));
+    plain.kinesis.destroy();
+    fast.kinesis.destroy();
+    return { sdk, direct, sdkReadsOfDirect: fast.sdkReads() };
+  }
+
+  const record = (i: number, extra: Record<string, unknown> = {}) => ({
+    SequenceNumber: `4959${String(i).padStart(52, '0')}`,
+    ApproximateArrivalTimestamp: 1_732_900_000.123_456_7 + i,
+    Data: Buffer.from(`payload ${i} ${'x'.repeat(i * 7)}`).toString('base64'),
+    PartitionKey: `key-${i}`,
+    ...extra,
+  });
+
+  it.each([
+    ['records mid-shard', { Records: [record(1), record(2), record(3)], NextShardIterator: 'next', MillisBehindLatest: 1234 }],
+    ['no records, caught up', { Records: [], NextShardIterator: 'next', MillisBehindLatest: 0 }],
+    ['the end of a shard with its children (null iterator left out)', { Records: [record(4)], NextShardIterator: null, MillisBehindLatest: 0, ChildShards: [{ ShardId: 'shardId-000000000002', ParentShards: ['shardId-000000000000', 'shardId-000000000001'], HashKeyRange: { StartingHashKey: '0', EndingHashKey: '340282366920938463463374607431768211455' } }] }],
+    ['escaped and non-ASCII keys, empty data, encryption, unknown members', { Records: [record(5, { PartitionKey: 'é "q" \\ \u2028 日本', Data: '', EncryptionType: 'KMS', Future: { x: 1 } })], NextShardIterator: 'n\u0065xt', Unmodelled: true }],
+  ])('reads %s exactly as the SDK does, without the SDK reader', async (_name, body) => {
+    const { sdk, direct, sdkReadsOfDirect } = await bothWays(JSON.stringify(body));
+    expect(direct).toStrictEqual(sdk);
+    expect(direct.$metadata.requestId).toBe('req-1');
+    expect(sdkReadsOfDirect).toBe(0);
+  });
+
+  it('hands a body of another shape to the SDK reader, with the bytes it already read', async () => {
+    const { sdk, direct, sdkReadsOfDirect } = await bothWays(JSON.stringify({ Records: [record(6, { ApproximateArrivalTimestamp: '1732900000.5' })], NextShardIterator: 'next' }));
+    expect(sdkReadsOfDirect).toBe(1);
+    expect(direct.Records).toStrictEqual(sdk.Records);
+    expect(direct.Records?.[0]?.ApproximateArrivalTimestamp).toStrictEqual(new Date(1_732_900_000_500));
+  });
+
+  it('leaves error responses to the SDK: the typed exception', async () => {
+    const fast = client(true);
+    answers.push({ status: 400, body: JSON.stringify({ __type: 'ExpiredIteratorException', message: 'Iterator expired' }) });
+    const error = await fast.kinesis.send(new GetRecordsCommand({ ShardIterator: 'it' })).catch((e: unknown) => e);
+    fast.kinesis.destroy();
+    expect(error).toBeInstanceOf(ExpiredIteratorException);
+    expect(fast.sdkReads()).toBe(1);
   });
 });

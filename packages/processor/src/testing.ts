@@ -6,10 +6,14 @@
 import { abortableTimer, type Clock } from './clock.js';
 
 interface Timer {
-  at: number;
-  seq: number;
-  fire: () => void;
+  readonly at: number;
+  readonly seq: number;
+  readonly fire: () => void;
+  cancelled: boolean;
 }
+
+/** True if `a` fires before `b`: earlier deadline, then the order the sleeps began. */
+const before = (a: Timer, b: Timer): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
 /**
  * A manually driven clock for tests and simulations. Time moves only through
@@ -18,7 +22,9 @@ interface Timer {
 export class FakeClock implements Clock {
   private current: number;
   private readonly wallOrigin: number;
+  /** A binary min-heap by {@link before}; a cancelled sleep stays in it until it reaches the top. */
   private timers: Timer[] = [];
+  private live = 0;
   private seq = 0;
 
   /** @param start initial monotonic time in ms; @param wallOrigin epoch ms that `now()` reports at time 0. */
@@ -37,17 +43,19 @@ export class FakeClock implements Clock {
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return abortableTimer(ms, signal, (fire, delay) => {
-      const timer: Timer = { at: this.current + delay, seq: this.seq++, fire };
-      this.timers.push(timer);
+      const timer: Timer = { at: this.current + delay, seq: this.seq++, fire, cancelled: false };
+      this.push(timer);
       return () => {
-        this.timers = this.timers.filter((t) => t !== timer);
+        if (timer.cancelled) return;
+        timer.cancelled = true;
+        this.live--;
       };
     });
   }
 
   /** Number of sleepers currently waiting. */
   get pendingTimers(): number {
-    return this.timers.length;
+    return this.live;
   }
 
   /**
@@ -62,15 +70,52 @@ export class FakeClock implements Clock {
   async advanceTo(target: number): Promise<void> {
     for (;;) {
       await flushMicrotasks();
-      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const next = this.timers[0];
+      const next = this.peek();
       if (next === undefined || next.at > target) break;
-      this.timers.shift();
+      this.pop();
+      next.cancelled = true; // fired: a later cancel of this sleep is a no-op
+      this.live--;
       this.current = Math.max(this.current, next.at);
       next.fire();
     }
     this.current = Math.max(this.current, target);
     await flushMicrotasks();
+  }
+
+  /** The next sleep to fire, after dropping cancelled ones from the top. */
+  private peek(): Timer | undefined {
+    while (this.timers.length > 0 && this.timers[0]!.cancelled) this.pop();
+    return this.timers[0];
+  }
+
+  private push(timer: Timer): void {
+    const heap = this.timers;
+    this.live++;
+    let i = heap.push(timer) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
+
+  /** Removes the top of the heap. */
+  private pop(): void {
+    const heap = this.timers;
+    const last = heap.pop()!;
+    if (heap.length === 0) return;
+    heap[0] = last;
+    for (let i = 0; ; ) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let first = i;
+      if (left < heap.length && before(heap[left]!, heap[first]!)) first = left;
+      if (right < heap.length && before(heap[right]!, heap[first]!)) first = right;
+      if (first === i) return;
+      [heap[i], heap[first]] = [heap[first]!, heap[i]!];
+      i = first;
+    }
   }
 }
 

@@ -101,3 +101,39 @@ describe('assertClock', () => {
     expect(() => assertClock({}, 'deps.clock')).toThrow(/^deps\.clock must be/);
   });
 });
+
+describe('FakeClock', () => {
+  it('wakes sleepers in deadline order, ties in the order they began, skipping aborted ones', async () => {
+    const clock = new FakeClock();
+    // A fixed pseudo-random sequence: many deadlines, many ties, every fifth sleep aborted.
+    let x = 12_345;
+    const random = (n: number): number => {
+      x = (x * 1_103_515_245 + 12_345) % 2 ** 31;
+      return x % n;
+    };
+    const woke: number[] = [];
+    const expected: { at: number; i: number }[] = [];
+    const aborted: Promise<unknown>[] = [];
+    for (let i = 0; i < 400; i++) {
+      const ms = random(50) * 10;
+      const controller = new AbortController();
+      const sleep = clock.sleep(ms, controller.signal).then(() => woke.push(i));
+      if (i % 5 === 0) {
+        controller.abort();
+        aborted.push(sleep.catch((e: unknown) => e));
+      } else expected.push({ at: ms, i });
+    }
+    expect(clock.pendingTimers).toBe(320);
+    expect((await Promise.all(aborted)).every((e) => e instanceof AbortError)).toBe(true);
+    await clock.advance(245);
+    expect(clock.pendingTimers).toBe(expected.filter((e) => e.at > 245).length);
+    // A sleep begun now, due at 250, wakes after every earlier sleep due by then.
+    void clock.sleep(5).then(() => woke.push(1_000));
+    await clock.advance(1_000);
+    const order = [...expected].sort((a, b) => a.at - b.at || a.i - b.i).map((e) => e.i);
+    const dueBy250 = expected.filter((e) => e.at <= 250).length;
+    order.splice(dueBy250, 0, 1_000);
+    expect(woke).toEqual(order);
+    expect(clock.pendingTimers).toBe(0);
+  });
+});

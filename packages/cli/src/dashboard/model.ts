@@ -60,13 +60,20 @@ export type DashboardShardState = 'open' | 'closed' | 'ended' | 'gone' | 'unknow
 
 /** One shard of the model: every listed shard, and every lease (a lease without a listed shard is `gone`). */
 export interface DashboardShard {
+  /**
+   * The node's id: the shard id, or on a multi-stream table the lease key
+   * (`<stream identifier>:<shard id>`), so that shards of two streams never share a node.
+   * `parents` and `children` hold ids of the same form.
+   */
   readonly shardId: string;
+  /** The stream identifier (`account:stream:creationEpoch`) on a multi-stream table, else `null`. */
+  readonly stream: string | null;
   readonly state: DashboardShardState;
   /** The lease, or `null` when the shard has none yet (shard sync has not created it, or it was cleaned up). */
   readonly lease: DashboardLease | null;
-  /** Parent shard ids: from ListShards, else from the lease. */
+  /** Parent ids: from ListShards, else from the lease. */
   readonly parents: readonly string[];
-  /** Child shard ids: from the lease and from the parents of listed shards. */
+  /** Child ids: from the lease and from the parents of listed shards. */
   readonly children: readonly string[];
   /** The shard's hash-key range (decimal), from ListShards or the lease. */
   readonly hashKeyRange: { readonly startingHashKey: string; readonly endingHashKey: string } | null;
@@ -213,9 +220,13 @@ const byId = (a: string, b: string): number => a.localeCompare(b);
 export function buildDashboardModel(reading: DashboardReading, observer: LeaseObserver): DashboardModel {
   const ages = observer.observe(reading.leases, reading.monotonicTime);
   const leases = new Map(reading.leases.map((l) => [l.leaseKey, l]));
-  const listed = reading.shards ? new Map(reading.shards.map((s) => [s.shardId, s])) : undefined;
+  // On a multi-stream table a lease key is `<stream identifier>:<shard id>`, while ListShards and
+  // the parent and child lists name bare shard ids: qualify those with their stream's identifier.
+  const idIn = (stream: string | undefined, shardId: string): string => (stream === undefined ? shardId : `${stream}:${shardId}`);
+  const listedStream = reading.leases.find((l) => l.streamIdentifier !== undefined && l.streamIdentifier.split(':')[1] === reading.stream)?.streamIdentifier;
+  const listed = reading.shards ? new Map(reading.shards.map((s) => [idIn(listedStream, s.shardId), s])) : undefined;
+  const streamOf = (id: string): string | undefined => (leases.has(id) ? leases.get(id)!.streamIdentifier : listedStream);
   const ids = [...new Set([...leases.keys(), ...(listed?.keys() ?? [])])].sort(byId);
-  // Children: recorded on the parent's lease at its end, and known earlier from the children's parents.
   const children = new Map<string, Set<string>>();
   const addChild = (parent: string, child: string): void => {
     let set = children.get(parent);
@@ -225,20 +236,23 @@ export function buildDashboardModel(reading: DashboardReading, observer: LeaseOb
   const parentsOf = (id: string): string[] => {
     const shard = listed?.get(id);
     const fromShard = shard ? [shard.parentShardId, shard.adjacentParentShardId].filter((p): p is string => !!p) : [];
-    return [...new Set(fromShard.length ? fromShard : (leases.get(id)?.parentShardIds ?? []))].sort(byId);
+    const stream = streamOf(id);
+    return [...new Set((fromShard.length ? fromShard : (leases.get(id)?.parentShardIds ?? [])).map((p) => idIn(stream, p)))].sort(byId);
   };
   for (const id of ids) {
     for (const p of parentsOf(id)) addChild(p, id);
-    for (const c of leases.get(id)?.childShardIds ?? []) addChild(id, c);
+    for (const c of leases.get(id)?.childShardIds ?? []) addChild(id, idIn(streamOf(id), c));
   }
   const shards: DashboardShard[] = ids.map((shardId) => {
     const lease = leases.get(shardId);
     const shard = listed?.get(shardId);
     const ended = lease?.checkpoint.sequenceNumber === 'SHARD_END';
-    const state: DashboardShardState = ended ? 'ended' : !listed ? 'unknown' : !shard ? 'gone' : shard.endingSequenceNumber !== undefined ? 'closed' : 'open';
+    // ListShards describes one stream: another stream's shard on a multi-stream table is unknown, not gone.
+    const state: DashboardShardState = ended ? 'ended' : !listed || streamOf(shardId) !== listedStream ? 'unknown' : !shard ? 'gone' : shard.endingSequenceNumber !== undefined ? 'closed' : 'open';
     const range = shard?.hashKeyRange ?? lease?.hashKeyRange;
     return {
       shardId,
+      stream: streamOf(shardId) ?? null,
       state,
       lease: lease ? viewLease(lease, ended, ages.get(shardId)!, reading.leaseDurationMs) : null,
       parents: parentsOf(shardId),

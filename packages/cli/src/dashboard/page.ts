@@ -308,7 +308,7 @@ export const PAGE_JS = String.raw`'use strict';
         sv('title', null, [tip]),
         sv('rect', { x: p.x, y: p.y, width: W, height: H, rx: 6, style: 'fill:' + (owner && s.state !== 'ended' ? light(owner) : '#ffffff') }),
         owner && s.state !== 'ended' ? sv('rect', { x: p.x, y: p.y, width: 5, height: H, rx: 2, style: 'fill:' + strong(owner) + ';stroke:none' }) : null,
-        sv('text', { class: 'id', x: p.x + 12, y: p.y + 17 }, [shortShard(s.shardId)]),
+        sv('text', { class: 'id', x: p.x + 12, y: p.y + 17 }, [(s.stream ? s.stream.split(':')[1] + ' ' : '') + shortShard(s.shardId)]),
         sv('text', { x: p.x + 12, y: p.y + 33 }, [second.length > 24 ? second.slice(0, 23) + '…' : second]),
       ]));
     });

@@ -1,0 +1,16 @@
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+
+/**
+ * Counts the GetRecords responses the SDK's own reader of `client` deserializes (call it before
+ * `withDirectGetRecords`, which keeps that reader for what it does not read itself).
+ */
+export function countSdkGetRecordsReads(client: KinesisClient): () => number {
+  const protocol = client.config.protocol as unknown as { deserializeResponse: (op: { name?: string }, ...rest: unknown[]) => Promise<unknown> };
+  const sdkReader = protocol.deserializeResponse.bind(protocol);
+  let reads = 0;
+  protocol.deserializeResponse = (op, ...rest) => {
+    if (op.name === 'GetRecords') reads++;
+    return sdkReader(op, ...rest);
+  };
+  return () => reads;
+}
