@@ -120,7 +120,7 @@ export function withDirectGetRecords(client: KinesisClient): KinesisClient {
   const sdkReader = protocol.deserializeResponse.bind(protocol);
   protocol.deserializeResponse = async (operation, context, response) => {
     if (operation.name !== 'GetRecords' || response.statusCode < 200 || response.statusCode >= 300) return sdkReader(operation, context, response);
-    const bytes = await collect(response.body);
+    const bytes = response.body instanceof Uint8Array ? response.body : await collect(response.body);
     const output = readGetRecords(bytes);
     // Anything unexpected: the SDK reads the same bytes (it accepts a body already collected).
     if (output === undefined) return sdkReader(operation, context, { ...response, body: bytes });
