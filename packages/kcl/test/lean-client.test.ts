@@ -112,7 +112,7 @@ describe('withDirectGetRecords', () => {
   }
 
   /** The same body read by the SDK alone and through the fast path. */
-  async function bothWays(body: string): Promise<{ sdk: GetRecordsCommandOutput; direct: GetRecordsCommandOutput; sdkReadsOfDirect: number }> {
+  async function bothWays(body: string): Promise<{ sdk: GetRecordsCommandOutput; direct: GetRecordsCommandOutput; sdkReadsOfDirect: number; sdkReadsOfPlain: number }> {
     const plain = client(false);
     const fast = client(true);
     answers.push({ status: 200, body }, { status: 200, body });
@@ -120,7 +120,7 @@ describe('withDirectGetRecords', () => {
     const direct = await fast.kinesis.send(new GetRecordsCommand({ ShardIterator: 'it' }));
     plain.kinesis.destroy();
     fast.kinesis.destroy();
-    return { sdk, direct, sdkReadsOfDirect: fast.sdkReads() };
+    return { sdk, direct, sdkReadsOfDirect: fast.sdkReads(), sdkReadsOfPlain: plain.sdkReads() };
   }
 
   const record = (i: number, extra: Record<string, unknown> = {}) => ({
@@ -137,10 +137,11 @@ describe('withDirectGetRecords', () => {
     ['the end of a shard with its children (null iterator left out)', { Records: [record(4)], NextShardIterator: null, MillisBehindLatest: 0, ChildShards: [{ ShardId: 'shardId-000000000002', ParentShards: ['shardId-000000000000', 'shardId-000000000001'], HashKeyRange: { StartingHashKey: '0', EndingHashKey: '340282366920938463463374607431768211455' } }] }],
     ['escaped and non-ASCII keys, empty data, encryption, unknown members', { Records: [record(5, { PartitionKey: 'é "q" \\ \u2028 日本', Data: '', EncryptionType: 'KMS', Future: { x: 1 } })], NextShardIterator: 'n\u0065xt', Unmodelled: true }],
   ])('reads %s exactly as the SDK does, without the SDK reader', async (_name, body) => {
-    const { sdk, direct, sdkReadsOfDirect } = await bothWays(JSON.stringify(body));
+    const { sdk, direct, sdkReadsOfDirect, sdkReadsOfPlain } = await bothWays(JSON.stringify(body));
     expect(direct).toStrictEqual(sdk);
     expect(direct.$metadata.requestId).toBe('req-1');
     expect(sdkReadsOfDirect).toBe(0);
+    expect(sdkReadsOfPlain).toBe(1); // the other client is untouched: its page went through the SDK's reader
   });
 
   it('hands a body of another shape to the SDK reader, with the bytes it already read', async () => {
