@@ -46,4 +46,4 @@ describeModes([], ['polling'])(
   'chaos 1 — kill -9 of a worker that holds leases, single-scanner coordination [%s]',
   kill9({ name: 'kill9-scanner', ...ONE_STREAM, worker: { leases: { coordination: 'single-scanner' } } }),
 );
-describeModes(['polling'], ['polling'])('chaos 1m — kill -9 of a multi-stream worker that holds leases on several streams [%s]', kill9({ name: 'ms-kill9', ...MULTI_STREAM, rounds: pick(25, 100) }));
+describeModes(['polling', 'fanout'], ['polling', 'fanout'])('chaos 1m — kill -9 of a multi-stream worker that holds leases on several streams [%s]', kill9({ name: 'ms-kill9', ...MULTI_STREAM, rounds: pick(25, 100) }));

@@ -36,4 +36,4 @@ const rolling = (shape: ScenarioShape) => (retrieval: RetrievalMode) => {
 };
 
 describeModes([], ['polling', 'fanout'])('chaos 6 — rolling restart of the whole fleet [%s]', rolling({ name: 'rolling', shards: 4, keys: 20 }));
-describeModes([], ['polling'])('chaos 6m — rolling restart of a multi-stream fleet [%s]', rolling({ name: 'ms-rolling', ...MULTI_STREAM }));
+describeModes([], ['polling', 'fanout'])('chaos 6m — rolling restart of a multi-stream fleet [%s]', rolling({ name: 'ms-rolling', ...MULTI_STREAM }));
