@@ -188,12 +188,23 @@ function readRecord(value: unknown): KinesisRecord | undefined {
   const { SequenceNumber: sequenceNumber, Data: data, PartitionKey: partitionKey, ApproximateArrivalTimestamp: arrival, EncryptionType: encryption } = value;
   if (typeof sequenceNumber !== 'string' || typeof data !== 'string' || typeof partitionKey !== 'string' || !isStringOrAbsent(encryption)) return undefined;
   const decoded = Buffer.from(data, 'base64');
+  // Buffer.from skips characters that are not base64 and accepts missing padding, where the SDK
+  // throws: bytes other than the text's length implies are not the documented shape. (The
+  // URL-safe `-` and `_`, which Buffer.from also reads, still pass: no check per character.)
+  if (decoded.byteLength !== base64Length(data)) return undefined;
   const record: KinesisRecord = { SequenceNumber: sequenceNumber, Data: new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength), PartitionKey: partitionKey };
   // Epoch seconds with a fraction, rounded to the millisecond as the SDK does.
   if (typeof arrival === 'number') record.ApproximateArrivalTimestamp = new Date(Math.round(arrival * 1000));
   else if (arrival !== undefined && arrival !== null) return undefined;
   if (typeof encryption === 'string') record.EncryptionType = encryption as KinesisRecord['EncryptionType'];
   return record;
+}
+
+/** The byte length padded base64 text of `text.length` characters decodes to; -1 if no such text has that length. */
+function base64Length(text: string): number {
+  if (text.length % 4 !== 0) return -1;
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  return (text.length / 4) * 3 - padding;
 }
 
 function readChildShard(value: unknown): ChildShard | undefined {

@@ -151,6 +151,25 @@ describe('withDirectGetRecords', () => {
     expect(direct.Records?.[0]?.ApproximateArrivalTimestamp).toStrictEqual(new Date(1_732_900_000_500));
   });
 
+  it.each([
+    ['a character outside base64', 'aGV$bG8='],
+    ['no padding', 'aGVsbG8'],
+    ['a space inside', 'aGVs bG8='],
+  ])('hands data with %s to the SDK reader: its error, not altered bytes', async (_name, data) => {
+    const body = JSON.stringify({ Records: [record(7, { Data: data })], NextShardIterator: 'next' });
+    const plain = client(false);
+    const fast = client(true);
+    answers.push({ status: 200, body }, { status: 200, body });
+    const sdk = await plain.kinesis.send(new GetRecordsCommand({ ShardIterator: 'it' })).catch((e: unknown) => e);
+    const direct = await fast.kinesis.send(new GetRecordsCommand({ ShardIterator: 'it' })).catch((e: unknown) => e);
+    plain.kinesis.destroy();
+    fast.kinesis.destroy();
+    expect(sdk).toBeInstanceOf(TypeError);
+    expect(direct).toBeInstanceOf(TypeError);
+    expect((direct as Error).message).toBe((sdk as Error).message);
+    expect(fast.sdkReads()).toBe(1);
+  });
+
   it('leaves error responses to the SDK: the typed exception', async () => {
     const fast = client(true);
     answers.push({ status: 400, body: JSON.stringify({ __type: 'ExpiredIteratorException', message: 'Iterator expired' }) });
