@@ -144,6 +144,24 @@ describe('dashboard model', () => {
     ]);
   });
 
+  it('on a multi-stream table with a stream created again under its name, matches ListShards to the newest stream', () => {
+    const OLD = '000000000000:s:1767225600'; // deleted, its leases kept (formerStreamsLeasesDeletion 'none')
+    const NEW = '000000000000:s:1767300000'; // created again: ListShards of 's' describes this one
+    const multi = (stream: string, shardId: string, extra: Partial<Lease> = {}): Lease => lease(`${stream}:${shardId}`, { streamIdentifier: stream, shardId, ...extra });
+    const shards = [shard('shardId-000000000000')];
+    const oldLease = multi(OLD, 'shardId-000000000000', { checkpoint: extended('123') });
+    const newLease = multi(NEW, 'shardId-000000000000', { leaseOwner: 'w1' });
+    // The scan returns items in no set order: either order reads the same.
+    for (const leases of [[oldLease, newLease], [newLease, oldLease]]) {
+      const m = buildDashboardModel(read(leases, 0, shards), new LeaseObserver());
+      expect(m.shards.map((s) => [s.shardId, s.state, s.lease?.owner ?? null])).toEqual([
+        [`${OLD}:shardId-000000000000`, 'unknown', null],
+        [`${NEW}:shardId-000000000000`, 'open', 'w1'],
+      ]);
+      expect(m.reshard.openWithoutLease).toEqual([]);
+    }
+  });
+
   it('the page script is valid JavaScript and the page loads it with no inline code', () => {
     expect(() => new Script(PAGE_JS)).not.toThrow();
     expect(PAGE_HTML).toContain('<script src="app.js" defer></script>');

@@ -6,7 +6,7 @@
  * last changed.
  * @module
  */
-import type { InvalidLeaseItem, Lease } from '@kcl-ts/leases';
+import { parseStreamIdentifier, type InvalidLeaseItem, type Lease, type MultiStreamIdentifier } from '@kcl-ts/leases';
 import type { ShardInfo } from '@kcl-ts/shard-sync';
 
 /**
@@ -223,7 +223,7 @@ export function buildDashboardModel(reading: DashboardReading, observer: LeaseOb
   // On a multi-stream table a lease key is `<stream identifier>:<shard id>`, while ListShards and
   // the parent and child lists name bare shard ids: qualify those with their stream's identifier.
   const idIn = (stream: string | undefined, shardId: string): string => (stream === undefined ? shardId : `${stream}:${shardId}`);
-  const listedStream = reading.leases.find((l) => l.streamIdentifier !== undefined && l.streamIdentifier.split(':')[1] === reading.stream)?.streamIdentifier;
+  const listedStream = newestStreamNamed(reading.leases, reading.stream);
   const listed = reading.shards ? new Map(reading.shards.map((s) => [idIn(listedStream, s.shardId), s])) : undefined;
   const streamOf = (id: string): string | undefined => (leases.has(id) ? leases.get(id)!.streamIdentifier : listedStream);
   const ids = [...new Set([...leases.keys(), ...(listed?.keys() ?? [])])].sort(byId);
@@ -291,6 +291,23 @@ export function buildDashboardModel(reading: DashboardReading, observer: LeaseOb
     warnings: reading.warnings ?? [],
     error: null,
   };
+}
+
+/**
+ * The identifier of the stream ListShards described on a multi-stream table: of the leases'
+ * streams named `name`, the newest (a stream deleted and created again under its name keeps the
+ * old one's leases unless they are deleted, and ListShards by name reads the new one).
+ */
+function newestStreamNamed(leases: readonly Lease[], name: string | null): string | undefined {
+  let newest: MultiStreamIdentifier | undefined;
+  let serialized: string | undefined;
+  for (const { streamIdentifier } of leases) {
+    const id = streamIdentifier === undefined ? undefined : parseStreamIdentifier(streamIdentifier);
+    if (id === undefined || id.streamName !== name || (newest !== undefined && id.creationEpoch <= newest.creationEpoch)) continue;
+    newest = id;
+    serialized = streamIdentifier;
+  }
+  return serialized;
 }
 
 function viewLease(lease: Lease, ended: boolean, ages: { leaseAge: ObservedAge; checkpointAge: ObservedAge }, leaseDurationMs: number): DashboardLease {
