@@ -1,6 +1,7 @@
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { SCANNER_ROLE, shardIdOf, type InvalidLeaseItem, type Lease, type LeaseRefresher, type LeaseTableScan } from '@kcl-ts/leases';
 import type { ShardInfo } from '@kcl-ts/shard-sync';
+import { newestStreamNamed } from './stream-identifiers.js';
 
 /** One row of `kcl status`. */
 export interface LeaseStatus {
@@ -74,11 +75,13 @@ export async function collectStatus(input: {
   const invalid = [...(secondScan ?? firstScan).invalid].sort((a, b) => (a.leaseKey ?? '').localeCompare(b.leaseKey ?? ''));
   const before = new Map(first.map((l) => [l.leaseKey, l.leaseCounter]));
   const shards = input.listShards ? new Map((await input.listShards()).map((s) => [s.shardId, s])) : undefined;
+  // On a multi-stream table, ListShards by name describes the newest stream of that name.
+  const listedStream = input.stream === undefined ? undefined : newestStreamNamed(leases, input.stream);
   const rows: LeaseStatus[] = [];
   for (const lease of leases) {
     const shardId = shardIdOf(lease);
     // With --stream, ListShards describes only that stream's leases.
-    const listed = lease.streamIdentifier === undefined || lease.streamIdentifier.split(':')[1] === input.stream;
+    const listed = lease.streamIdentifier === undefined || lease.streamIdentifier === listedStream;
     const shard = listed ? shards?.get(shardId) : undefined;
     const ended = lease.checkpoint.sequenceNumber === 'SHARD_END';
     const state: LeaseStatus['state'] = ended ? 'ended' : !shards || !listed ? 'unknown' : !shard ? 'gone' : shard.endingSequenceNumber ? 'closed' : 'open';

@@ -30,6 +30,20 @@ describe('kcl status on a multi-stream table', () => {
     expect(text).toMatch(new RegExp(`STREAM\\s+LEASES\\s+UNOWNED\\n${CLICKS}\\s+1\\s+1\\n${ORDERS}\\s+2\\s+1`));
   });
 
+  it('with --stream, ListShards describes the newest stream of that name (a re-created stream keeps the old one\'s leases)', async () => {
+    const OLD = '000000000000:orders:1767000000';
+    const memory = new InMemoryLeaseRefresher();
+    for (const stream of [OLD, ORDERS]) {
+      await memory.createLeaseIfNotExists(multiStreamScope(stream).toNewLease({ leaseKey: 'shardId-000000000000', checkpoint: extended('TRIM_HORIZON') }));
+    }
+    const listShards = async () => [{ shardId: 'shardId-000000000000', hashKeyRange: { startingHashKey: '0', endingHashKey: '1' }, startingSequenceNumber: '1' }];
+    const report = await collectStatus({ refresher: memory, table: 'mem', stream: 'orders', listShards });
+    expect(report.leases.map((r) => [r.streamIdentifier, r.state])).toEqual([
+      [OLD, 'unknown'],
+      [ORDERS, 'open'],
+    ]);
+  });
+
   it('a single-stream table has no stream column and no stream summary', async () => {
     const memory = new InMemoryLeaseRefresher();
     await memory.createLeaseIfNotExists({ leaseKey: 'shardId-000000000005', checkpoint: extended('LATEST') });

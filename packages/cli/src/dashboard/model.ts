@@ -6,7 +6,8 @@
  * last changed.
  * @module
  */
-import { parseStreamIdentifier, type InvalidLeaseItem, type Lease, type MultiStreamIdentifier } from '@kcl-ts/leases';
+import type { InvalidLeaseItem, Lease } from '@kcl-ts/leases';
+import { newestStreamNamed } from '../stream-identifiers.js';
 import type { ShardInfo } from '@kcl-ts/shard-sync';
 
 /**
@@ -291,23 +292,6 @@ export function buildDashboardModel(reading: DashboardReading, observer: LeaseOb
     warnings: reading.warnings ?? [],
     error: null,
   };
-}
-
-/**
- * The identifier of the stream ListShards described on a multi-stream table: of the leases'
- * streams named `name`, the newest (a stream deleted and created again under its name keeps the
- * old one's leases unless they are deleted, and ListShards by name reads the new one).
- */
-function newestStreamNamed(leases: readonly Lease[], name: string | null): string | undefined {
-  let newest: MultiStreamIdentifier | undefined;
-  let serialized: string | undefined;
-  for (const { streamIdentifier } of leases) {
-    const id = streamIdentifier === undefined ? undefined : parseStreamIdentifier(streamIdentifier);
-    if (id === undefined || id.streamName !== name || (newest !== undefined && id.creationEpoch <= newest.creationEpoch)) continue;
-    newest = id;
-    serialized = streamIdentifier;
-  }
-  return serialized;
 }
 
 function viewLease(lease: Lease, ended: boolean, ages: { leaseAge: ObservedAge; checkpointAge: ObservedAge }, leaseDurationMs: number): DashboardLease {
