@@ -49,6 +49,8 @@ export class FakeClock implements Clock {
         if (timer.cancelled) return;
         timer.cancelled = true;
         this.live--;
+        // Aborted long sleeps would otherwise stay until time reaches them: rebuild once they dominate.
+        if (this.timers.length > 64 && this.timers.length > 2 * this.live) this.compact();
       };
     });
   }
@@ -86,6 +88,14 @@ export class FakeClock implements Clock {
   private peek(): Timer | undefined {
     while (this.timers.length > 0 && this.timers[0]!.cancelled) this.pop();
     return this.timers[0];
+  }
+
+  /** Drops every cancelled sleep and restores the heap order. */
+  private compact(): void {
+    const live = this.timers.filter((t) => !t.cancelled);
+    this.timers = [];
+    this.live = 0;
+    for (const timer of live) this.push(timer);
   }
 
   private push(timer: Timer): void {

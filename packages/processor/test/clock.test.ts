@@ -137,3 +137,23 @@ describe('FakeClock', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 });
+
+describe('FakeClock, aborted sleeps', () => {
+  it('does not keep aborted sleeps until their deadline (a long sleep aborted again and again)', async () => {
+    const clock = new FakeClock();
+    const internals = clock as unknown as { timers: unknown[] };
+    for (let i = 0; i < 10_000; i++) {
+      const controller = new AbortController();
+      const sleep = clock.sleep(3_600_000, controller.signal).catch(() => undefined);
+      controller.abort();
+      await sleep;
+    }
+    expect(clock.pendingTimers).toBe(0);
+    expect(internals.timers.length).toBeLessThanOrEqual(65);
+    // Still in order after the rebuilds.
+    const woke: number[] = [];
+    for (const ms of [30, 10, 20]) void clock.sleep(ms).then(() => woke.push(ms));
+    await clock.advance(30);
+    expect(woke).toEqual([10, 20, 30]);
+  });
+});
