@@ -11,7 +11,8 @@
  */
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamSummaryCommand, ListShardsCommand, MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
-import { DynamoDbLeaseRefresher } from '@kcl-ts/leases';
+import { DynamoDbLeaseRefresher, multiStreamScope } from '@kcl-ts/leases';
+import { extended } from '@kcl-ts/processor';
 import { ShardDetector } from '@kcl-ts/shard-sync';
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -176,5 +177,59 @@ describe.skipIf(!hasBrowser)('kcl dashboard in headless Chromium', () => {
     mkdirSync(dirname(shot), { recursive: true });
     await page.screenshot({ path: shot, fullPage: true });
     console.info(`dashboard browser test: screenshot saved to ${shot}`);
+  });
+});
+
+describe.skipIf(!hasBrowser)('kcl dashboard in headless Chromium, on a multi-stream lease table', () => {
+  const stack = testStack();
+  const dynamoDb = stack.dynamoDbClient();
+  const table = uniqueName('dash-ms');
+  // Two streams named orders (the second a re-creation of the first) and one named clicks.
+  const OLD_ORDERS = '000000000000:orders:1767000000';
+  const ORDERS = '000000000000:orders:1767225600';
+  const CLICKS = '000000000000:clicks:1767225601';
+  let server: DashboardServer | undefined;
+  let browser: Browser | undefined;
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    dynamoDb.destroy();
+  });
+
+  it('names each node by stream and shard, and draws lineage within a stream only', async () => {
+    const refresher = new DynamoDbLeaseRefresher({ dynamoDbClient: dynamoDb, tableName: table });
+    await refresher.createLeaseTableIfNotExists();
+    const seed: [string, string, string[]][] = [
+      [ORDERS, 'shardId-000000000000', []],
+      [ORDERS, 'shardId-000000000001', ['shardId-000000000000']],
+      [OLD_ORDERS, 'shardId-000000000000', []],
+      [CLICKS, 'shardId-000000000000', []],
+      [CLICKS, 'shardId-000000000001', []],
+    ];
+    for (const [stream, shard, parents] of seed) {
+      await refresher.createLeaseIfNotExists(multiStreamScope(stream).toNewLease({ leaseKey: shard, checkpoint: extended('TRIM_HORIZON'), parentShardIds: parents }));
+    }
+    server = await startDashboardServer({
+      intervalMs: 300,
+      source: new LeaseTableSource({ application: table, table, refresher, leaseDurationMs: 10_000 }),
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    await page.goto(server.url);
+    const labels = await waitFor(
+      async () => {
+        const now = (await page.evaluate("[...document.querySelectorAll('#graph g.node text.id')].map((t) => t.textContent)")) as string[];
+        return problems.length > 0 || now.length === seed.length ? now : undefined;
+      },
+      { timeoutMs: 30_000, message: 'every (stream, shard) drawn' },
+    );
+    expect(problems).toEqual([]);
+    expect([...labels].sort()).toEqual(['clicks shard-0', 'clicks shard-1', 'orders@1767000000 shard-0', 'orders@1767225600 shard-0', 'orders@1767225600 shard-1']);
+    const edges = (await page.evaluate("[...document.querySelectorAll('#graph [data-edge]')].map((e) => e.getAttribute('data-edge'))")) as string[];
+    expect(edges).toEqual([`${ORDERS}:shardId-000000000000>${ORDERS}:shardId-000000000001`]);
   });
 });

@@ -255,6 +255,18 @@ export const PAGE_JS = String.raw`'use strict';
       return d;
     }
     shards.forEach(function (s) { depth(s.shardId, new Set([s.shardId])); });
+    // A node names its stream; two streams of one name (a re-created stream) add the creation epoch.
+    var identifiersByName = new Map();
+    shards.forEach(function (s) {
+      if (!s.stream) return;
+      var name = s.stream.split(':')[1];
+      (identifiersByName.get(name) || identifiersByName.set(name, new Set()).get(name)).add(s.stream);
+    });
+    function streamLabel(id) {
+      if (!id) return '';
+      var parts = id.split(':');
+      return parts[1] + (identifiersByName.get(parts[1]).size > 1 ? '@' + parts[2] : '') + ' ';
+    }
     var columns = [];
     shards.forEach(function (s) {
       var g = gen.get(s.shardId);
@@ -308,7 +320,7 @@ export const PAGE_JS = String.raw`'use strict';
         sv('title', null, [tip]),
         sv('rect', { x: p.x, y: p.y, width: W, height: H, rx: 6, style: 'fill:' + (owner && s.state !== 'ended' ? light(owner) : '#ffffff') }),
         owner && s.state !== 'ended' ? sv('rect', { x: p.x, y: p.y, width: 5, height: H, rx: 2, style: 'fill:' + strong(owner) + ';stroke:none' }) : null,
-        sv('text', { class: 'id', x: p.x + 12, y: p.y + 17 }, [(s.stream ? s.stream.split(':')[1] + ' ' : '') + shortShard(s.shardId)]),
+        sv('text', { class: 'id', x: p.x + 12, y: p.y + 17 }, [streamLabel(s.stream) + shortShard(s.shardId)]),
         sv('text', { x: p.x + 12, y: p.y + 33 }, [second.length > 24 ? second.slice(0, 23) + '…' : second]),
       ]));
     });
