@@ -339,8 +339,17 @@ describe('resolveDynamoDbLeaseRefresherConfig', () => {
     [{ dynamoDbClient: client, tableName: 'ok-name', retryBaseDelayMs: 100, retryMaxDelayMs: 10 }, /retryMaxDelayMs.*10/],
     [{ dynamoDbClient: client, tableName: 'ok-name', tags: { team: 7 } }, /tags/],
     [{ dynamoDbClient: client, tableName: 'ok-name', scanPageSize: 0 }, /scanPageSize/],
+    // Durations longer than one Node.js timer can wait (2^31−1 ms), as in every other group.
+    [{ dynamoDbClient: client, tableName: 'ok-name', tableCreationTimeoutMs: 2 ** 31 }, /tableCreationTimeoutMs.*2147483648/],
+    [{ dynamoDbClient: client, tableName: 'ok-name', retryBaseDelayMs: 2 ** 31 }, /retryBaseDelayMs.*2147483648/],
+    [{ dynamoDbClient: client, tableName: 'ok-name', retryMaxDelayMs: 2 ** 31 }, /retryMaxDelayMs.*2147483648/],
   ])('rejects %o', (options, message) => {
     expect(() => resolveDynamoDbLeaseRefresherConfig(options as never)).toThrow(TypeError);
     expect(() => resolveDynamoDbLeaseRefresherConfig(options as never)).toThrow(message);
+  });
+
+  it('raises the default cap to retryBaseDelayMs when the base is larger, so the cap is never below the base', () => {
+    const config = resolveDynamoDbLeaseRefresherConfig({ dynamoDbClient: client, tableName: 'my-app', retryBaseDelayMs: 5_000 });
+    expect(config).toMatchObject({ retryBaseDelayMs: 5_000, retryMaxDelayMs: 5_000 });
   });
 });

@@ -2,7 +2,7 @@
  * The shard-sync options of a Worker (its `shardSync` group), their defaults and validation.
  * @module
  */
-import { durationOption, numberOption, optionGroup, optionPath } from '@kcl-ts/processor';
+import { durationOption, MAX_TIMER_DELAY_MS, numberOption, optionGroup, optionPath } from '@kcl-ts/processor';
 
 /** How ListShards is called: the tuning of the {@link ShardDetector}. */
 export interface ListShardsOptions {
@@ -79,9 +79,9 @@ export function resolveShardSyncConfig(options: ShardSyncOptions = {}, path = 's
   return {
     intervalMs,
     maxBackoffMs: Math.max(intervalMs, durationOption(o.maxBackoffMs, at('maxBackoffMs'), D.maxBackoffMs)),
-    minRequestIntervalMs: numberOption(o.minRequestIntervalMs, at('minRequestIntervalMs'), D.minRequestIntervalMs, { integer: false }),
+    minRequestIntervalMs: numberOption(o.minRequestIntervalMs, at('minRequestIntervalMs'), D.minRequestIntervalMs, { max: MAX_TIMER_DELAY_MS, integer: false }),
     parentPollIntervalMs: durationOption(o.parentPollIntervalMs, at('parentPollIntervalMs'), D.parentPollIntervalMs),
-    shardListMaxAgeMs: numberOption(o.shardListMaxAgeMs, at('shardListMaxAgeMs'), D.shardListMaxAgeMs, { integer: false }),
+    shardListMaxAgeMs: numberOption(o.shardListMaxAgeMs, at('shardListMaxAgeMs'), D.shardListMaxAgeMs, { max: MAX_TIMER_DELAY_MS, integer: false }),
     listShards: {
       maxRetries: numberOption(l.maxRetries, lat('maxRetries'), D.listShards.maxRetries, { max: 100 }),
       pageSize: numberOption(l.pageSize, lat('pageSize'), D.listShards.pageSize, { min: 1, max: 10_000 }),

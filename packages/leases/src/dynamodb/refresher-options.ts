@@ -6,7 +6,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { assertClock, assertLogger, booleanOption, describeValue, functionOption, numberOption, optionGroup, optionPath, silentLogger, systemClock, type Clock, type Logger } from '@kcl-ts/processor';
 import type { InvalidLeaseItem } from '../refresher.js';
 import type { LeaseTableBillingMode } from './lease-table.js';
-import { DEFAULT_RETRY_BASE_DELAY_MS, DEFAULT_RETRY_MAX_DELAY_MS } from '@kcl-ts/processor';
+import { DEFAULT_RETRY_BASE_DELAY_MS, DEFAULT_RETRY_MAX_DELAY_MS, MAX_TIMER_DELAY_MS } from '@kcl-ts/processor';
 
 /** Options of a {@link DynamoDbLeaseRefresher}. */
 export interface DynamoDbLeaseRefresherOptions {
@@ -45,7 +45,7 @@ export interface DynamoDbLeaseRefresherOptions {
   readonly maxRetries?: number;
   /** Backoff base in ms: retry `n` waits a random time below `retryBaseDelayMs × 2^n`. @default 50 */
   readonly retryBaseDelayMs?: number;
-  /** Cap of one backoff wait in ms. @default 2000 */
+  /** Cap of one backoff wait in ms; at least `retryBaseDelayMs`. @default 2000 (or `retryBaseDelayMs`, when that is larger) */
   readonly retryMaxDelayMs?: number;
   /** Tags set on a table this refresher creates. Java KCL: `LeaseManagementConfig.tags`. @default {} */
   readonly tags?: Readonly<Record<string, string>>;
@@ -183,10 +183,12 @@ export function resolveDynamoDbLeaseRefresherConfig(options: DynamoDbLeaseRefres
       throw new TypeError(`${at('billingMode')} must be 'PAY_PER_REQUEST' or { readCapacity, writeCapacity } with positive integers, got ${describeValue(billingMode)}`);
     }
   }
-  const tableCreationTimeoutMs = numberOption(o.tableCreationTimeoutMs, at('tableCreationTimeoutMs'), D.tableCreationTimeoutMs, { minInclusive: false, integer: false });
+  const timer = { max: MAX_TIMER_DELAY_MS, integer: false } as const;
+  const tableCreationTimeoutMs = numberOption(o.tableCreationTimeoutMs, at('tableCreationTimeoutMs'), D.tableCreationTimeoutMs, { ...timer, minInclusive: false });
   const maxRetries = numberOption(o.maxRetries, at('maxRetries'), D.maxRetries);
-  const retryBaseDelayMs = numberOption(o.retryBaseDelayMs, at('retryBaseDelayMs'), D.retryBaseDelayMs, { integer: false });
-  const retryMaxDelayMs = numberOption(o.retryMaxDelayMs, at('retryMaxDelayMs'), D.retryMaxDelayMs, { min: retryBaseDelayMs, integer: false });
+  const retryBaseDelayMs = numberOption(o.retryBaseDelayMs, at('retryBaseDelayMs'), D.retryBaseDelayMs, timer);
+  // A base above the default cap raises the cap with it (as in the other groups), so the cap is never below the base.
+  const retryMaxDelayMs = numberOption(o.retryMaxDelayMs, at('retryMaxDelayMs'), Math.max(D.retryMaxDelayMs, retryBaseDelayMs), { ...timer, min: retryBaseDelayMs });
   const tags = o.tags ?? {};
   if (typeof tags !== 'object' || tags === null || Array.isArray(tags) || Object.values(tags).some((v) => typeof v !== 'string')) {
     throw new TypeError(`${at('tags')} must be an object of string values, got ${describeValue(tags)}`);
