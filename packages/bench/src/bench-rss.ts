@@ -114,7 +114,7 @@ export async function benchRss(ctx: BenchContext): Promise<BenchReport> {
           'not the pages in flight: the worker-wide budget (prefetchMaxBytesPerWorker, 16 MiB) counts queued batches and the pages of calls in flight, and stays full while catching up. ' +
           'Measured in a Worker process reading the same backlog (a forced full GC every 2 s): about 40 MB of heap and 45 MB of ArrayBuffers are live (the budget\'s record data and the response bodies being received); ' +
           'the rest is V8\'s committed heap (~90 MB for 40–65 MB used; node --max-semi-space-size=4 gave 234 MB) and ArrayBuffers already dead (peaks ~100 MB) that V8 frees only at its next full GC, on top of ~55 MB of code and runtime. ' +
-          'A worker-wide bound of 4, 8 or 16 concurrent GetRecords calls left the maximum unchanged (268, 268, 255 MB); a budget of 8 MiB gave 226 MB but read the backlog 2.3× slower; ' +
+          'A worker-wide bound of 4, 8 or 16 concurrent GetRecords calls left the maximum unchanged (268, 268, 255 MB); a budget of 8 MiB gave 230–234 MB at the same catch-up time and 4 MiB 207 MB at 1.5× the time (docs/operations.md, Memory); ' +
           'reading the pages with JSON.parse instead of the SDK\'s schema-driven reader (less garbage per page, the backlog read in 17 s instead of 19–25 s) left it unchanged too (265 MB)' }),
       figure({ against: 'lifion', name: 'steady median RSS while catching up', unit: 'MB', ...of((r) => r.steadyRssMb), digits: 0 }),
       figure({ against: 'lifion', name: 'max heap used while catching up', unit: 'MB', ...of((r) => r.maxHeapMb), digits: 0 }),
