@@ -16,14 +16,73 @@ interface Timer {
 const before = (a: Timer, b: Timer): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
 /**
+ * A binary min-heap: {@link MinHeap.peek} is the item that `before` orders first. The timer
+ * queue of {@link FakeClock}, and of simulations that drive their own time.
+ */
+export class MinHeap<T> {
+  private items: T[] = [];
+
+  /** @param before true if `a` comes out before `b` (a strict order). */
+  constructor(private readonly before: (a: T, b: T) => boolean) {}
+
+  /** Items held. */
+  get size(): number {
+    return this.items.length;
+  }
+
+  /** The first item, or `undefined` when empty. */
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
+  /** Adds `item`. */
+  push(item: T): void {
+    const heap = this.items;
+    let i = heap.push(item) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
+
+  /** Removes and returns the first item, or `undefined` when empty. */
+  pop(): T | undefined {
+    const heap = this.items;
+    const first = heap[0];
+    const last = heap.pop();
+    if (heap.length === 0) return first;
+    heap[0] = last!;
+    for (let i = 0; ; ) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let next = i;
+      if (left < heap.length && this.before(heap[left]!, heap[next]!)) next = left;
+      if (right < heap.length && this.before(heap[right]!, heap[next]!)) next = right;
+      if (next === i) return first;
+      [heap[i], heap[next]] = [heap[next]!, heap[i]!];
+      i = next;
+    }
+  }
+
+  /** Keeps only the items `keep` accepts. */
+  retain(keep: (item: T) => boolean): void {
+    const kept = this.items.filter(keep);
+    this.items = [];
+    for (const item of kept) this.push(item);
+  }
+}
+
+/**
  * A manually driven clock for tests and simulations. Time moves only through
  * {@link FakeClock.advance} / {@link FakeClock.advanceTo}; sleepers wake in time order.
  */
 export class FakeClock implements Clock {
   private current: number;
   private readonly wallOrigin: number;
-  /** A binary min-heap by {@link before}; a cancelled sleep stays in it until it reaches the top. */
-  private timers: Timer[] = [];
+  /** A cancelled sleep stays in the heap until it reaches the top, or until a {@link MinHeap.retain}. */
+  private readonly timers = new MinHeap<Timer>(before);
   private live = 0;
   private seq = 0;
 
@@ -44,13 +103,14 @@ export class FakeClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return abortableTimer(ms, signal, (fire, delay) => {
       const timer: Timer = { at: this.current + delay, seq: this.seq++, fire, cancelled: false };
-      this.push(timer);
+      this.timers.push(timer);
+      this.live++;
       return () => {
         if (timer.cancelled) return;
         timer.cancelled = true;
         this.live--;
         // Aborted long sleeps would otherwise stay until time reaches them: rebuild once they dominate.
-        if (this.timers.length > 64 && this.timers.length > 2 * this.live) this.compact();
+        if (this.timers.size > 64 && this.timers.size > 2 * this.live) this.timers.retain((t) => !t.cancelled);
       };
     });
   }
@@ -72,9 +132,9 @@ export class FakeClock implements Clock {
   async advanceTo(target: number): Promise<void> {
     for (;;) {
       await flushMicrotasks();
-      const next = this.peek();
+      const next = this.nextLive();
       if (next === undefined || next.at > target) break;
-      this.pop();
+      this.timers.pop();
       next.cancelled = true; // fired: a later cancel of this sleep is a no-op
       this.live--;
       this.current = Math.max(this.current, next.at);
@@ -85,47 +145,9 @@ export class FakeClock implements Clock {
   }
 
   /** The next sleep to fire, after dropping cancelled ones from the top. */
-  private peek(): Timer | undefined {
-    while (this.timers.length > 0 && this.timers[0]!.cancelled) this.pop();
-    return this.timers[0];
-  }
-
-  /** Drops every cancelled sleep and restores the heap order. */
-  private compact(): void {
-    const live = this.timers.filter((t) => !t.cancelled);
-    this.timers = [];
-    this.live = 0;
-    for (const timer of live) this.push(timer);
-  }
-
-  private push(timer: Timer): void {
-    const heap = this.timers;
-    this.live++;
-    let i = heap.push(timer) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-      i = parent;
-    }
-  }
-
-  /** Removes the top of the heap. */
-  private pop(): void {
-    const heap = this.timers;
-    const last = heap.pop()!;
-    if (heap.length === 0) return;
-    heap[0] = last;
-    for (let i = 0; ; ) {
-      const left = 2 * i + 1;
-      const right = left + 1;
-      let first = i;
-      if (left < heap.length && before(heap[left]!, heap[first]!)) first = left;
-      if (right < heap.length && before(heap[right]!, heap[first]!)) first = right;
-      if (first === i) return;
-      [heap[i], heap[first]] = [heap[first]!, heap[i]!];
-      i = first;
-    }
+  private nextLive(): Timer | undefined {
+    while (this.timers.peek()?.cancelled) this.timers.pop();
+    return this.timers.peek();
   }
 }
 

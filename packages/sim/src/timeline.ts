@@ -34,6 +34,7 @@
  * @module
  */
 import { abortableTimer, type Clock } from '@kcl-ts/processor';
+import { MinHeap } from '@kcl-ts/processor/testing';
 
 /** A timer of the {@link SimTimeline} (internal bookkeeping, exported for typing only). */
 export interface TimerEvent {
@@ -59,7 +60,7 @@ export class SimTimeline {
   readonly wallOrigin: number;
   private time = 0;
   private seq = 0;
-  private readonly heap: TimerEvent[] = [];
+  private readonly heap = new MinHeap<TimerEvent>(before);
   private firedCount = 0;
 
   /** @param wallOrigin epoch ms reported by `now()` at time 0 (default 2026-01-01). */
@@ -83,7 +84,7 @@ export class SimTimeline {
    */
   schedule(at: number, fire: () => void | Promise<void>, owner?: SimClock): () => void {
     const event: TimerEvent = { at: Math.max(at, this.time), seq: this.seq++, owner, fire, cancelled: false };
-    this.push(event);
+    this.heap.push(event);
     return () => {
       event.cancelled = true;
     };
@@ -102,9 +103,9 @@ export class SimTimeline {
     for (;;) {
       await drainMicrotasks();
       if (stop?.()) return;
-      const next = this.heap[0];
+      const next = this.heap.peek();
       if (next === undefined || next.at > target) break;
-      this.pop();
+      this.heap.pop();
       if (next.cancelled) continue;
       const owner = next.owner;
       if (owner !== undefined) {
@@ -131,36 +132,6 @@ export class SimTimeline {
       const result = event.fire();
       if (result !== undefined) await result;
       await drainMicrotasks();
-    }
-  }
-
-  private push(event: TimerEvent): void {
-    const heap = this.heap;
-    heap.push(event);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-      i = parent;
-    }
-  }
-
-  private pop(): void {
-    const heap = this.heap;
-    const last = heap.pop()!;
-    if (heap.length === 0) return;
-    heap[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
-      if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
-      if (m === i) break;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-      i = m;
     }
   }
 }
