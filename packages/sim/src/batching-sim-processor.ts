@@ -114,7 +114,7 @@ export class SimBatchingProcessor implements ShardRecordProcessor {
     if (at < behaviour.outageUntil || this.ctx.globalOutage()) throw new Error(`sink outage (injected) on ${worker}`);
     for (const { record } of batch.entries) {
       const { k, n } = parsePayload(record.data);
-      journal.write(worker, { type: 'record', shard: batch.shardId, epoch: this.epoch, key: k, n, seq: record.sequenceNumber, sub: record.subSequenceNumber ?? 0 }, at);
+      journal.write(worker, { type: 'record', shard: this.shardId, epoch: this.epoch, key: k, n, seq: record.sequenceNumber, sub: record.subSequenceNumber ?? 0 }, at);
     }
     const last = batch.entries.at(-1);
     if (last !== undefined) this.written = positionOf(last.record);

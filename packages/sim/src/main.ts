@@ -38,7 +38,9 @@ options:
   --shrink           with --replay: shrink the schedule if it fails
   --trace SHARD      with --replay: print the journal lines of SHARD ('all' for every line)
   --coordination M   every-worker (default), single-scanner, or worker-heartbeat (single scanner
-                     with worker heartbeats): the lease coordination mode of every worker`;
+                     with worker heartbeats): the lease coordination mode of every worker
+  --streams N|random streams the fleet consumes (default 1); random: 1 for ~60% of the seeds,
+                     else 2 or 3`;
 
 interface ThreadTask {
   readonly seeds: readonly number[];
@@ -164,6 +166,7 @@ async function main(argv: string[]): Promise<number> {
       'no-shrink': { type: 'boolean' },
       trace: { type: 'string' },
       coordination: { type: 'string' },
+      streams: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -175,7 +178,9 @@ async function main(argv: string[]): Promise<number> {
   if (coordination !== undefined && coordination !== 'every-worker' && coordination !== 'single-scanner' && coordination !== 'worker-heartbeat') {
     throw new TypeError(`--coordination must be every-worker, single-scanner or worker-heartbeat, got ${coordination}`);
   }
+  const streams = values.streams === undefined || values.streams === 'random' ? values.streams : positiveInt('streams', values.streams, 1);
   const options: SearchOptions = {
+    ...(streams !== undefined && { streams }),
     ...(values.duration !== undefined && { durationMs: parseDuration(values.duration)! }),
     ...(coordination !== undefined && { coordination }),
     ...(values['no-shrink'] === true && { maxShrinkRuns: 0 }),

@@ -67,6 +67,16 @@ export interface MemoryKinesisOptions {
    * @default 10^20 − 40
    */
   readonly firstSequenceNumber?: bigint;
+  /**
+   * Prefix of every shard iterator and ListShards `NextToken` this stream issues, so a front
+   * over several streams ({@link SimStreams}) can route a GetRecords or a ListShards page to
+   * the stream that issued it. @default ''
+   */
+  readonly tokenPrefix?: string;
+  /** The stream's ARN. @default `arn:aws:kinesis:sim-region-1:000000000000:stream/<streamName>` */
+  readonly streamArn?: string;
+  /** The stream's `StreamCreationTimestamp` (ms since the epoch). @default the server clock's `now()` at each call */
+  readonly createdAtMs?: number;
 }
 
 /** Injected Kinesis faults: the probability that one call fails. */
@@ -178,6 +188,8 @@ export class MemoryKinesis implements KinesisSender {
   private readonly childShards: boolean;
   private readonly shardFilter: ShardFilterSupport;
   private readonly pageSize: number;
+  private readonly tokenPrefix: string;
+  private readonly createdAtMs: number | undefined;
   private readonly shards = new Map<string, ShardState>();
   private readonly iterators = new Map<string, IteratorState>();
   private readonly firstReads = new Map<string, FirstRead>();
@@ -194,12 +206,14 @@ export class MemoryKinesis implements KinesisSender {
       throw new RangeError(`shardCount must be an integer from 1 to 1024, got ${options.shardCount}`);
     }
     this.streamName = options.streamName;
-    this.streamArn = `arn:aws:kinesis:sim-region-1:000000000000:stream/${options.streamName}`;
+    this.streamArn = options.streamArn ?? `arn:aws:kinesis:sim-region-1:000000000000:stream/${options.streamName}`;
     this.clock = options.clock;
     this.random = options.random;
     this.childShards = options.childShards ?? true;
     this.shardFilter = options.shardFilter ?? 'supported';
     this.pageSize = options.listShardsPageSize ?? 1000;
+    this.tokenPrefix = options.tokenPrefix ?? '';
+    this.createdAtMs = options.createdAtMs;
     this.lastSeq = (options.firstSequenceNumber ?? 10n ** 20n - 40n) - 1n;
     const n = BigInt(options.shardCount);
     const space = MAX_HASH_KEY + 1n;
@@ -421,7 +435,7 @@ export class MemoryKinesis implements KinesisSender {
   }
 
   private issue(shardId: string, index: number): string {
-    const id = `it-${this.nextIterator++}-${shardId}`;
+    const id = `${this.tokenPrefix}it-${this.nextIterator++}-${shardId}`;
     this.iterators.set(id, { shardId, index, issuedAt: this.clock.elapsed() });
     return id;
   }
@@ -469,7 +483,7 @@ export class MemoryKinesis implements KinesisSender {
       if (input.StreamName !== undefined || input.StreamARN !== undefined || input.ShardFilter !== undefined) {
         throw new InvalidArgumentException({ message: 'NextToken cannot be combined with StreamName, StreamARN or ShardFilter', ...META });
       }
-      const token = /^page:(\d+):(.*)$/.exec(input.NextToken);
+      const token = input.NextToken.startsWith(this.tokenPrefix) ? /^page:(\d+):(.*)$/.exec(input.NextToken.slice(this.tokenPrefix.length)) : null;
       if (token === null) throw new InvalidArgumentException({ message: `invalid NextToken ${input.NextToken}`, ...META });
       offset = Number(token[1]);
       filter = token[2] === '' ? undefined : (JSON.parse(token[2]!) as ListShardsCommandInput['ShardFilter']);
@@ -486,7 +500,7 @@ export class MemoryKinesis implements KinesisSender {
     const size = Math.min(maxResults, this.pageSize);
     const page = all.slice(offset, offset + size);
     const output: ListShardsCommandOutput = { Shards: page.map((s) => this.describeShard(s)), ...META };
-    if (offset + size < all.length) output.NextToken = `page:${offset + size}:${filter === undefined ? '' : JSON.stringify(filter)}`;
+    if (offset + size < all.length) output.NextToken = `${this.tokenPrefix}page:${offset + size}:${filter === undefined ? '' : JSON.stringify(filter)}`;
     return output;
   }
 
@@ -536,7 +550,7 @@ export class MemoryKinesis implements KinesisSender {
         StreamStatus: 'ACTIVE',
         StreamModeDetails: { StreamMode: 'PROVISIONED' },
         RetentionPeriodHours: 24,
-        StreamCreationTimestamp: new Date(this.clock.now()),
+        StreamCreationTimestamp: new Date(this.createdAtMs ?? this.clock.now()),
         EnhancedMonitoring: [],
         OpenShardCount: this.openShardIds().length,
       },

@@ -48,6 +48,11 @@ export interface SimConfig {
   readonly batching?: BatchingSettings;
   /** The Worker's lease `coordination` (and `renewal`) mode; absent: the defaults. */
   readonly coordination?: SimCoordination;
+  /**
+   * Streams the fleet consumes (each worker all of them, through `WorkerOptions.streams`; the
+   * producer writes to every one). Absent or 1: one stream, consumed through `streamName`.
+   */
+  readonly streams?: number;
 }
 
 /** A lease coordination mode of the simulated workers. */
@@ -97,10 +102,10 @@ export type SimEvent =
   | { readonly at: number; readonly kind: 'sink-outage'; readonly worker?: string; readonly durationMs: number }
   /** The instance's next `processRecords` hangs for `durationMs` (honouring its signal). */
   | { readonly at: number; readonly kind: 'hang'; readonly worker: string; readonly durationMs: number }
-  /** Splits an open shard (`pick` modulo the open shards, in id order). */
-  | { readonly at: number; readonly kind: 'split'; readonly pick: number }
-  /** Merges two adjacent open shards (`pick` modulo the adjacent pairs). */
-  | { readonly at: number; readonly kind: 'merge'; readonly pick: number }
+  /** Splits an open shard (`pick` modulo the open shards, in id order) of stream `stream` (an index; default 0). */
+  | { readonly at: number; readonly kind: 'split'; readonly pick: number; readonly stream?: number }
+  /** Merges two adjacent open shards (`pick` modulo the adjacent pairs) of stream `stream` (an index; default 0). */
+  | { readonly at: number; readonly kind: 'merge'; readonly pick: number; readonly stream?: number }
   /** Lease-table faults for a while (probabilities per call). */
   | { readonly at: number; readonly kind: 'table-faults'; readonly durationMs: number; readonly throttle: number; readonly lostResponse: number }
   /** Kinesis faults for a while (probabilities per call). */
@@ -127,6 +132,12 @@ export interface GenerateOptions {
   readonly durationMs?: readonly [number, number];
   /** The coordination mode of every worker ({@link SimConfig.coordination}). @default the Worker's default */
   readonly coordination?: SimCoordination;
+  /**
+   * Streams of the schedule ({@link SimConfig.streams}): a number, or `'random'` (1 with
+   * probability 0.6, else 2 or 3), drawn from a stream of its own so that a seed's other
+   * settings and events are the same whichever number of streams it runs. @default 1
+   */
+  readonly streams?: number | 'random';
 }
 
 /** Fixed tuning of every simulated worker (fast, so a run covers many lease durations). */
@@ -353,7 +364,20 @@ export function generateSchedule(seed: number, options: GenerateOptions = {}): S
     .map((e, i) => ({ e, i }))
     .sort((a, b) => a.e.at - b.e.at || a.i - b.i)
     .map(({ e }) => e);
-  return { version: SCHEDULE_VERSION, seed, config: withProcessor, events };
+  return withStreams({ version: SCHEDULE_VERSION, seed, config: withProcessor, events }, options.streams ?? 1);
+}
+
+/**
+ * The schedule on `streams` streams (drawn for `'random'`), with each reshard event given a
+ * stream, from a random stream of the seed's own: one stream leaves the schedule unchanged.
+ */
+function withStreams(schedule: Schedule, streams: number | 'random'): Schedule {
+  const random = new SeededRandom(deriveSeed(schedule.seed, 'streams'));
+  const n = streams === 'random' ? (random.chance(0.6) ? 1 : random.int(2, 3)) : streams;
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`streams must be a positive integer or "random", got ${String(streams)}`);
+  if (n === 1) return schedule;
+  const events = schedule.events.map((e) => (e.kind === 'split' || e.kind === 'merge' ? { ...e, stream: random.int(0, n - 1) } : e));
+  return { ...schedule, config: { ...schedule.config, streams: n }, events };
 }
 
 /**
@@ -394,6 +418,8 @@ export function parseSchedule(value: unknown): Schedule {
   const processor = s.config.processor;
   if (processor !== undefined && processor !== 'recording' && processor !== 'batching') throw new TypeError(`schedule.config.processor must be "recording" or "batching", got ${JSON.stringify(processor)}`);
   if (processor === 'batching' && (typeof s.config.batching !== 'object' || s.config.batching === null)) throw new TypeError('schedule.config.batching must be an object when processor is "batching"');
+  const streams = s.config.streams;
+  if (streams !== undefined && (!Number.isInteger(streams) || streams < 1)) throw new TypeError(`schedule.config.streams must be a positive integer, got ${JSON.stringify(streams)}`);
   for (const [i, e] of s.events.entries()) {
     if (typeof e !== 'object' || e === null || typeof (e as SimEvent).at !== 'number' || typeof (e as SimEvent).kind !== 'string') {
       throw new TypeError(`schedule.events[${i}] must be an object with a numeric "at" and a "kind"`);

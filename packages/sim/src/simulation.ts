@@ -4,11 +4,11 @@
  * @module
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { JournalLine, LeaseRow, PutRecordAck } from '@kcl-ts/fleet';
+import { leaseShard, shardKey, type JournalLine, type LeaseRow, type PutRecordAck } from '@kcl-ts/fleet';
 import { Worker, type WorkerOptions } from '@kcl-ts/kcl';
 import { SimJournal } from './journal.js';
 import { SimLeaseTable } from './lease-store.js';
-import { MemoryKinesis } from './memory-kinesis.js';
+import { SimStreams } from './sim-streams.js';
 import { checkSimulation, type OracleVerdict } from './oracle.js';
 import { deriveSeed, SeededRandom, withSeededMathRandom } from './random.js';
 import { SimProcessor, type CheckpointOverreach, type Delivery, type ProcessorBehaviour } from './recording-processor.js';
@@ -65,6 +65,8 @@ interface Instance {
 
 const APPLICATION = 'sim-app';
 const STREAM = 'sim-stream';
+/** The stream names of a run on `n` streams (one: {@link STREAM}, as always). */
+const streamNames = (n: number): string[] => (n <= 1 ? [STREAM] : Array.from({ length: n }, (_, i) => `${STREAM}-${i}`));
 const encoder = new TextEncoder();
 /** A stand-in DynamoDB client: the lease table is the `leaseRefresher`, so it is never called. */
 const UNUSED_DYNAMODB_CLIENT = {
@@ -76,7 +78,7 @@ class Simulation {
   private readonly timeline = new SimTimeline();
   private readonly random: SeededRandom;
   private readonly latency: SeededRandom;
-  private readonly kinesis: MemoryKinesis;
+  private readonly kinesis: SimStreams;
   private readonly table: SimLeaseTable;
   private readonly journal: SimJournal;
   private readonly instances = new Map<string, Instance>();
@@ -102,11 +104,11 @@ class Simulation {
     this.random = new SeededRandom(deriveSeed(seed, 'run'));
     this.latency = new SeededRandom(deriveSeed(seed, 'latency'));
     const { config } = schedule;
-    this.kinesis = new MemoryKinesis({
-      streamName: STREAM,
+    this.kinesis = new SimStreams({
+      streamNames: streamNames(config.streams ?? 1),
       shardCount: config.shards,
       clock: this.timeline.clock('kinesis'),
-      random: new SeededRandom(deriveSeed(seed, 'kinesis-faults')),
+      random: (i) => new SeededRandom(deriveSeed(seed, i === 0 ? 'kinesis-faults' : `kinesis-faults-${i}`)),
       childShards: config.childShards,
       shardFilter: config.shardFilter,
       listShardsPageSize: config.listShardsPageSize,
@@ -158,7 +160,8 @@ class Simulation {
     await this.timeline.runUntil(this.timeline.now() + 5_000);
 
     const leases: LeaseRow[] = (await this.table.store.listLeases()).map((l) => ({
-      leaseKey: l.leaseKey,
+      // With several streams, a lease is named like its shard in the journal: `stream/shardId`.
+      leaseKey: this.kinesis.multi ? shardKey(leaseShard(l.leaseKey).stream, leaseShard(l.leaseKey).shard) : l.leaseKey,
       ...(l.leaseOwner !== undefined && { leaseOwner: l.leaseOwner }),
       leaseCounter: l.leaseCounter,
       checkpoint: l.checkpoint.sequenceNumber,
@@ -204,10 +207,12 @@ class Simulation {
   private exemptions(): Map<string, string | 'all'> {
     const exempt = new Map<string, string | 'all'>();
     if (this.schedule.config.initialPosition !== 'LATEST') return exempt;
-    for (const shard of this.kinesis.lineage()) {
-      const parents = [shard.parentShardId, shard.adjacentParentShardId].filter((p): p is string => p !== undefined);
-      if (parents.some((p) => this.table.everCreated(p))) continue;
-      exempt.set(shard.shardId, this.kinesis.firstRead(shard.shardId)?.afterSequenceNumber ?? 'all');
+    for (const stream of this.kinesis.streams) {
+      for (const shard of stream.lineage()) {
+        const parents = [shard.parentShardId, shard.adjacentParentShardId].filter((p): p is string => p !== undefined);
+        if (parents.some((p) => this.table.everCreated(this.kinesis.leaseKey(stream, p)))) continue;
+        exempt.set(this.kinesis.key(stream, shard.shardId), stream.firstRead(shard.shardId)?.afterSequenceNumber ?? 'all');
+      }
     }
     return exempt;
   }
@@ -218,7 +223,7 @@ class Simulation {
 
   /** Every open shard was read at least once, and every record owed so far was processed. */
   private allRequiredProcessed(): boolean {
-    if (this.kinesis.openShardIds().some((id) => this.kinesis.firstRead(id) === undefined)) return false;
+    if (this.kinesis.streams.some((s) => s.openShardIds().some((id) => s.firstRead(id) === undefined))) return false;
     const exempt = this.exemptions();
     return this.puts.every((p) => {
       const rule = exempt.get(p.shardId);
@@ -291,16 +296,18 @@ class Simulation {
         return;
       }
       case 'split': {
-        const open = this.kinesis.openShardIds();
-        if (open.length === 0 || open.length >= 8) return this.skip();
-        this.kinesis.split(open[event.pick % open.length]!);
+        const stream = this.kinesis.streams[event.stream ?? 0];
+        const open = stream?.openShardIds() ?? [];
+        if (stream === undefined || open.length === 0 || open.length >= 8) return this.skip();
+        stream.split(open[event.pick % open.length]!);
         return;
       }
       case 'merge': {
-        const pairs = this.kinesis.adjacentOpenPairs();
-        if (pairs.length === 0) return this.skip();
+        const stream = this.kinesis.streams[event.stream ?? 0];
+        const pairs = stream?.adjacentOpenPairs() ?? [];
+        if (stream === undefined || pairs.length === 0) return this.skip();
         const [a, b] = pairs[event.pick % pairs.length]!;
-        this.kinesis.merge(a, b);
+        stream.merge(a, b);
         return;
       }
       case 'table-faults':
@@ -333,11 +340,15 @@ class Simulation {
   private produce(perTick: number): void {
     const keys = this.schedule.config.keys;
     for (let j = 0; j < perTick; j++) {
-      const key = `k${this.random.int(0, keys - 1)}`;
-      const n = (this.counters.get(key) ?? 0) + 1;
-      this.counters.set(key, n);
-      const ack = this.kinesis.put(key, encoder.encode(JSON.stringify({ k: key, n })));
-      this.puts.push({ key, n, shardId: ack.shardId, sequenceNumber: ack.sequenceNumber });
+      const partitionKey = `k${this.random.int(0, keys - 1)}`;
+      // The same partition key goes to every stream; with several, a record's key names its stream.
+      for (const stream of this.kinesis.streams) {
+        const key = this.kinesis.multi ? `${stream.streamName}/${partitionKey}` : partitionKey;
+        const n = (this.counters.get(key) ?? 0) + 1;
+        this.counters.set(key, n);
+        const ack = stream.put(partitionKey, encoder.encode(JSON.stringify({ k: key, n })));
+        this.puts.push({ key, n, shardId: this.kinesis.key(stream, ack.shardId), sequenceNumber: ack.sequenceNumber });
+      }
     }
   }
 
@@ -391,11 +402,17 @@ class Simulation {
             onUnflushedHandoff: (u: UnflushedHandoff) => this.unflushed.push(u),
           }
         : undefined;
+    const { multi } = this.kinesis;
+    // With several streams, every shard the journal names is `stream/shardId`.
+    const shardOf = (e: { readonly shardId: string; readonly streamName: string }): string => (multi ? shardKey(e.streamName, e.shardId) : e.shardId);
     const options: WorkerOptions = {
       applicationName: APPLICATION,
-      streamName: STREAM,
+      ...(multi ? { streams: this.kinesis.streams.map((s) => ({ streamName: s.streamName })) } : { streamName: STREAM }),
       workerId: workerId ?? name,
-      processorFactory: batching ? (shardId) => new SimBatchingProcessor(batching, shardId) : (shardId) => new SimProcessor(context, shardId),
+      processorFactory: (shardId, { streamName }) => {
+        const shard = shardOf({ shardId, streamName });
+        return batching ? new SimBatchingProcessor(batching, shard) : new SimProcessor(context, shard);
+      },
       kinesisClient: this.kinesis.connect(name, clock, latency) as unknown as KinesisClient,
       // Never used (the lease table is `leaseRefresher`); given so the Worker builds no client.
       dynamoDbClient: UNUSED_DYNAMODB_CLIENT,
@@ -416,10 +433,12 @@ class Simulation {
     const worker = new Worker(options);
     const instance: Instance = { name, workerId: workerId ?? name, clock, behaviour, worker, state: 'running' };
     this.instances.set(name, instance);
-    worker.on('leaseAcquired', (e) => this.journal.write(name, { type: 'event', event: 'leaseAcquired', shard: e.shardId }));
-    worker.on('leaseLost', (e) => this.journal.write(name, { type: 'event', event: 'leaseLost', shard: e.shardId, reason: e.reason }));
-    worker.on('shardEnded', (e) => this.journal.write(name, { type: 'event', event: 'shardEnded', shard: e.shardId, children: e.childShardIds }));
-    worker.on('processorError', (e) => this.journal.write(name, { type: 'processor-error', shard: e.shardId, error: String(e.error) }));
+    worker.on('leaseAcquired', (e) => this.journal.write(name, { type: 'event', event: 'leaseAcquired', shard: shardOf(e) }));
+    worker.on('leaseLost', (e) => this.journal.write(name, { type: 'event', event: 'leaseLost', shard: shardOf(e), reason: e.reason }));
+    worker.on('shardEnded', (e) =>
+      this.journal.write(name, { type: 'event', event: 'shardEnded', shard: shardOf(e), children: e.childShardIds.map((c) => shardOf({ shardId: c, streamName: e.streamName })) }),
+    );
+    worker.on('processorError', (e) => this.journal.write(name, { type: 'processor-error', shard: shardOf(e), error: String(e.error) }));
     worker.on('error', (error) => this.journal.write(name, { type: 'error', error: `${error.name}: ${error.message}` }));
     this.journal.write(name, { type: 'start' });
     worker.start().then(
