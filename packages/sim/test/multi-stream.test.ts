@@ -98,12 +98,10 @@ describe('deterministic simulation of a fleet on several streams', () => {
 
   it('is deterministic on several streams: a schedule, and its JSON, replay to the same journal and verdict', async () => {
     const schedule = generateSchedule(3, { streams: 3, durationMs: [20_000, 30_000] });
-    const a = await runSchedule(schedule);
-    const b = await runSchedule(parseSchedule(JSON.parse(JSON.stringify(schedule))));
-    expect(a.verdict.required).toBeGreaterThan(0);
-    expect(b.journal).toEqual(a.journal);
-    expect(b.verdict).toEqual(a.verdict);
-    expect(b.stats).toEqual(a.stats);
+    const first = await runSchedule(schedule);
+    expect(first.verdict.required).toBeGreaterThan(0);
+    // The whole result: schedule, journal, verdict, stats and skipped events.
+    expect(await runSchedule(parseSchedule(JSON.parse(JSON.stringify(schedule))))).toEqual(first);
   }, 60_000);
 });
 
