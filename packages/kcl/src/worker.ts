@@ -12,6 +12,7 @@ import { PrefetchBudget, registerStreamConsumer, type RecordSourceFactory } from
 import { kinesisRecordSources } from './retrieval/kinesis-record-sources.js';
 import { ShardConsumer, type ShutdownReason } from './shard-consumer.js';
 import { insideProcessorCallback } from './processor-context.js';
+import { withDirectCalls } from './direct-calls.js';
 import { withDirectGetRecords, withLeanMiddleware } from './lean-client.js';
 import { StreamSet, type StreamHandle } from './streams/stream-set.js';
 
@@ -30,6 +31,10 @@ const LEAN_CLIENT = {
   cacheMiddleware: true,
   logger: { trace: () => undefined, debug: () => undefined, warn: () => undefined } as unknown as Console,
 } as const;
+
+/** The calls of the Worker's own clients sent without the SDK's middleware stack (`withDirectCalls`): the ones made per shard. */
+const DIRECT_KINESIS_CALLS = ['GetRecords'];
+const DIRECT_DYNAMODB_CALLS = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan'];
 
 /** Calls are not aborted (see `raceAbort`): a request that hangs is ended by the handler instead. */
 const REQUEST_TIMEOUTS = { connectionTimeout: 5_000, requestTimeout: 30_000 } as const;
@@ -95,8 +100,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.config = resolveWorkerConfig(options);
     this.log = this.config.logger.child({ component: 'Worker', workerId: this.config.workerId });
     const built = clientConfigs(options.clientConfig);
-    this.kinesis = options.kinesisClient ?? withDirectGetRecords(withLeanMiddleware(new KinesisClient({ ...built.kinesis, ...LEAN_CLIENT, requestHandler: new NodeHttpHandler(REQUEST_TIMEOUTS) })));
-    this.dynamoDb = options.dynamoDbClient ?? withLeanMiddleware(new DynamoDBClient({ ...built.dynamoDb, ...LEAN_CLIENT, requestHandler: new NodeHttpHandler(REQUEST_TIMEOUTS) }));
+    this.kinesis =
+      options.kinesisClient ??
+      withDirectCalls(withDirectGetRecords(withLeanMiddleware(new KinesisClient({ ...built.kinesis, ...LEAN_CLIENT, requestHandler: new NodeHttpHandler(REQUEST_TIMEOUTS) }))), DIRECT_KINESIS_CALLS);
+    this.dynamoDb =
+      options.dynamoDbClient ?? withDirectCalls(withLeanMiddleware(new DynamoDBClient({ ...built.dynamoDb, ...LEAN_CLIENT, requestHandler: new NodeHttpHandler(REQUEST_TIMEOUTS) })), DIRECT_DYNAMODB_CALLS);
     this.ownsClients = { kinesis: !options.kinesisClient, dynamoDb: !options.dynamoDbClient };
     this.fanOut = this.config.retrieval.mode === 'fanout' && options.recordSourceFactory === undefined;
     this.subscribeClient = this.fanOut ? subscribeClientFor(options, this.kinesis, built.kinesis) : undefined;

@@ -1,11 +1,12 @@
 import { DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, SplitShardCommand, type GetRecordsCommandOutput, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { withDirectCalls } from '../src/direct-calls.js';
 import { withDirectGetRecords } from '../src/lean-client.js';
 import { Worker, type KinesisClientRecord } from '../src/index.js';
 import { createStream, putRecords, testStack, uniqueName, waitFor, type KinesisKind, type RecordToPut } from '../../../test-support/stack.js';
 import { FAST } from './helpers.js';
-import { countSdkGetRecordsReads } from './sdk-reader.js';
+import { countSdkCalls, countSdkGetRecordsReads } from './sdk-reader.js';
 
 /** Records with binary data of several sizes and partition keys that need JSON escapes or are not ASCII. */
 function varied(count: number): RecordToPut[] {
@@ -35,7 +36,8 @@ describe.each<KinesisKind>(['kinesis-mock', 'kinesalite'])('clients the Worker b
     });
     const plainDirect = stack.kinesisClient(kind);
     const sdkReads = countSdkGetRecordsReads(plainDirect);
-    const direct = withDirectGetRecords(plainDirect);
+    const sdkCalls = countSdkCalls(plainDirect, 'GetRecords');
+    const direct = withDirectCalls(withDirectGetRecords(plainDirect), ['GetRecords']);
     const pages = async (client: KinesisClient): Promise<GetRecordsCommandOutput[]> => {
       const out: GetRecordsCommandOutput[] = [];
       let iterator = (await client.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
@@ -58,6 +60,7 @@ describe.each<KinesisKind>(['kinesis-mock', 'kinesalite'])('clients the Worker b
       read.map(({ $metadata: _, MillisBehindLatest: __, NextShardIterator: next, ...page }) => ({ ...page, next: typeof next }));
     expect(comparable(mine)).toStrictEqual(comparable(sdk));
     expect(sdkReads()).toBe(0); // every page of the emulator took the direct path
+    expect(sdkCalls()).toBe(1); // and every call after the first went without the SDK's middleware stack
     // The Kinesis Mock ends a closed shard with its children (kinesalite predates ChildShards).
     if (kind === 'kinesis-mock') expect(sdk[sdk.length - 1]!.ChildShards).toHaveLength(2);
     expect(mine.flatMap((p) => p.Records).length).toBe(60);

@@ -14,3 +14,16 @@ export function countSdkGetRecordsReads(client: KinesisClient): () => number {
   };
   return () => reads;
 }
+
+/** Counts the calls of `client` that go through the SDK's middleware stack (its serialize step), of one operation or all. */
+export function countSdkCalls(client: { middlewareStack: unknown }, operation?: string): () => number {
+  let calls = 0;
+  (client.middlewareStack as { add(m: unknown, o: object): void }).add(
+    (next: (a: unknown) => unknown, context: { commandName?: string }) => (args: unknown) => {
+      if (operation === undefined || context.commandName === `${operation}Command`) calls++;
+      return next(args);
+    },
+    { step: 'serialize', name: 'countSdkCalls', priority: 'low' },
+  );
+  return () => calls;
+}
