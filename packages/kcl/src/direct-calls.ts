@@ -53,6 +53,7 @@ interface ClientConfig {
   };
   readonly requestHandler?: { handle(request: unknown, options: object): Promise<{ response: RawResponse }> };
   readonly credentials?: () => Promise<Credentials>;
+  readonly disableClockSkewCorrection?: () => Promise<boolean | undefined>;
   systemClockOffset?: number;
 }
 
@@ -74,10 +75,34 @@ const PER_CALL_HEADERS = new Set([
   'amz-sdk-invocation-id',
   'amz-sdk-request',
 ]);
-/** Headers SigV4 never signs (as the SDK's signer). */
-const UNSIGNED_HEADERS = new Set(['authorization', 'user-agent', 'x-amzn-trace-id', 'connection', 'expect', 'keep-alive', 'transfer-encoding', 'upgrade']);
+/** Headers SigV4 never signs (the SDK signer's list, and its `proxy-` and `sec-` prefixes). */
+const UNSIGNED_HEADERS = new Set([
+  'authorization',
+  'cache-control',
+  'connection',
+  'expect',
+  'from',
+  'keep-alive',
+  'max-forwards',
+  'pragma',
+  'referer',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'user-agent',
+  'x-amzn-trace-id',
+]);
+const UNSIGNED_PREFIX = /^(proxy|sec)-/;
+/** Error names after which a template may be what is wrong (endpoint, signing scope): the next call learns it again through the SDK. */
+const STALE_TEMPLATE_ERRORS = new Set(['UnrecognizedClientException', 'InvalidSignatureException', 'IncompleteSignatureException', 'AccessDeniedException', 'MissingAuthenticationTokenException']);
+/** More templates than this (streams or tables come and go): start over. */
+const MAX_TEMPLATES = 256;
 const SCOPE = /^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request,/;
-const SKEW_LIMIT_MS = 300_000;
+/** As the SDK: a correction of this much or more marks the error `clockSkewCorrected` (its retry classification reads it). */
+const SKEW_CORRECTED_MS = 240_000;
+/** As the SDK: a response that took longer than this says nothing of the clock. */
+const STALE_RESPONSE_MS = 900_000;
 
 /**
  * Sends the named operations of a client the Worker built (never a client the application
@@ -90,10 +115,13 @@ const SKEW_LIMIT_MS = 300_000;
  * service are the SDK's own. Later calls serialize the input with `JSON.stringify` (only when
  * it holds nothing but JSON values: no bytes, dates or sets), sign it with SigV4 here using
  * the client's credential provider and clock offset, send it on the client's request handler,
- * and read the response with the client's protocol, so outputs and typed errors are the SDK's.
- * An error response with a server time more than 5 minutes from ours corrects the clock
- * offset, as the SDK's signer does. A client whose protocol is not AWS JSON is left alone.
- * Returns the client.
+ * and read the response with the client's protocol, so outputs and typed errors are the SDK's
+ * (an error the protocol could not read, such as an HTML 503 from a proxy, gets the SDK's
+ * `$metadata` so it is classified by its status). The clock offset follows each response's
+ * `Date` header and an error after a large correction is marked `clockSkewCorrected`, both as
+ * the SDK's signer does (unless `disableClockSkewCorrection`). A template is kept only after
+ * its call succeeded, and dropped after a redirect or an authentication error. A client whose
+ * protocol is not AWS JSON is left alone. Returns the client.
  */
 export function withDirectCalls<C extends KinesisClient | DynamoDBClient>(client: C, operations: readonly string[]): C {
   const config = client.config as unknown as ClientConfig;
@@ -103,23 +131,32 @@ export function withDirectCalls<C extends KinesisClient | DynamoDBClient>(client
   const templates = new Map<string, Template>();
   const signer = new Signer();
   const stack = client.middlewareStack as unknown as Stack;
+  let skewCorrection: Promise<boolean> | undefined;
+  const correctsSkew = (): Promise<boolean> => (skewCorrection ??= Promise.resolve(config.disableClockSkewCorrection?.()).then((disabled) => disabled !== true));
 
   const direct: Middleware = (next, context) => {
     const operation = operationOf(context);
     if (operation === undefined || !names.has(operation.name)) return next;
     return async (args) => {
-      const template = templates.get(templateKey(operation.name, args.input));
+      const key = templateKey(operation.name, args.input);
+      const template = templates.get(key);
       const body = template === undefined ? undefined : wireJson(args.input);
       if (template === undefined || body === undefined) return next(args);
-      const identity = await credentials();
-      const headers = signer.sign(template, body, identity, new Date(Date.now() + (config.systemClockOffset ?? 0)));
+      const [identity, skew] = await Promise.all([credentials(), correctsSkew()]);
+      const offsetBefore = config.systemClockOffset ?? 0;
+      const headers = signer.sign(template, body, identity, new Date(Date.now() + (skew ? offsetBefore : 0)));
+      const trace = lambdaTraceId();
+      if (trace !== undefined) headers['x-amzn-trace-id'] = trace;
       const request = { protocol: template.protocol, hostname: template.hostname, port: template.port, method: 'POST', path: template.path, query: {}, headers, body };
+      const sentAt = Date.now();
       const { response } = await requestHandler.handle(request, {});
-      if (response.statusCode < 200 || response.statusCode >= 300) correctClockOffset(config, response.headers['date']);
+      if (skew) correctClockOffset(config, response, sentAt);
       try {
         return { response, output: await protocol.deserializeResponse(operation, { ...config, ...context }, response) };
       } catch (error) {
-        attachResponse(error, response);
+        completeError(error, response);
+        if (skew) markSkewCorrected(error, offsetBefore, config.systemClockOffset ?? 0);
+        if (isStaleTemplateError(error, response)) templates.delete(key);
         throw error;
       }
     };
@@ -127,13 +164,17 @@ export function withDirectCalls<C extends KinesisClient | DynamoDBClient>(client
   const capture: Middleware = (next, context) => {
     const operation = operationOf(context);
     if (operation === undefined || !names.has(operation.name)) return next;
-    return (args) => {
+    return async (args) => {
       const key = templateKey(operation.name, args.input);
-      if (!templates.has(key)) {
-        const template = templateOf(args.request);
-        if (template !== undefined) templates.set(key, template);
+      const template = templates.has(key) ? undefined : templateOf(args.request);
+      const result = await next(args);
+      // Kept only once the call succeeded (this runs inside the SDK's deserializer: the raw response).
+      const status = (result as { response?: { statusCode?: unknown } } | undefined)?.response?.statusCode;
+      if (template !== undefined && typeof status === 'number' && status >= 200 && status < 300) {
+        if (templates.size >= MAX_TEMPLATES) templates.clear();
+        templates.set(key, template);
       }
-      return next(args);
+      return result;
     };
   };
   try {
@@ -145,14 +186,49 @@ export function withDirectCalls<C extends KinesisClient | DynamoDBClient>(client
   return client;
 }
 
-/** As the SDK's deserializer: a failed call's error keeps the raw response, hidden, as `$response`. */
-function attachResponse(error: unknown, response: RawResponse): void {
-  if (typeof error !== 'object' || error === null || (error as { $response?: unknown }).$response !== undefined) return;
+/**
+ * As the SDK's deserializer: a failed call's error keeps the raw response, hidden, as
+ * `$response`, and an error the protocol could not read (no `$metadata`: a body that is not
+ * JSON) gets the response's status and request ids as `$metadata`.
+ */
+function completeError(error: unknown, response: RawResponse): void {
+  if (typeof error !== 'object' || error === null) return;
+  const e = error as { $response?: unknown; $metadata?: unknown };
   try {
-    Object.defineProperty(error, '$response', { value: response, enumerable: false, writable: false, configurable: false });
+    if (e.$response === undefined) Object.defineProperty(error, '$response', { value: response, enumerable: false, writable: false, configurable: false });
+    if (!('$metadata' in error)) {
+      const header = (pattern: RegExp) => Object.entries(response.headers).find(([name]) => pattern.test(name))?.[1];
+      e.$metadata = { httpStatusCode: response.statusCode, requestId: header(/^x-[\w-]+-request-?id$/), extendedRequestId: header(/^x-[\w-]+-id-2$/), cfId: header(/^x-[\w-]+-cf-id$/) };
+    }
   } catch {
-    // a property that cannot be redefined: the error is thrown as it is
+    // a frozen error: thrown as it is
   }
+}
+
+/** As the SDK's signer: the offset becomes the server's `Date` minus now, unless the response is cached (`age`) or took over 15 minutes. */
+function correctClockOffset(config: ClientConfig, response: RawResponse, sentAt: number): void {
+  const date = response.headers['date'];
+  if (date === undefined || response.headers['age'] !== undefined) return;
+  const server = Date.parse(date);
+  const now = Date.now();
+  if (Number.isNaN(server) || now - sentAt > STALE_RESPONSE_MS) return;
+  config.systemClockOffset = server - now;
+}
+
+/** As the SDK's signer: an error after which the clock offset moved by a large amount is marked, so it is retried. */
+function markSkewCorrected(error: unknown, before: number, after: number): void {
+  const metadata = (error as { $metadata?: { clockSkewCorrected?: boolean } } | null)?.$metadata;
+  if (metadata !== undefined && Math.abs(after) >= SKEW_CORRECTED_MS && after !== before) metadata.clockSkewCorrected = true;
+}
+
+function isStaleTemplateError(error: unknown, response: RawResponse): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return (response.statusCode >= 300 && response.statusCode < 400) || response.statusCode === 401 || response.statusCode === 403 || (typeof name === 'string' && STALE_TEMPLATE_ERRORS.has(name));
+}
+
+/** In AWS Lambda, as the SDK's recursion detection: the invocation's trace id goes with each call. */
+function lambdaTraceId(): string | undefined {
+  return process.env['AWS_LAMBDA_FUNCTION_NAME'] ? process.env['_X_AMZN_TRACE_ID'] || undefined : undefined;
 }
 
 /** The operation of a command, from the SDK's handler context; `undefined` if not there. */
@@ -164,10 +240,10 @@ function operationOf(context: Record<string | symbol, unknown>): Operation | und
   return { name, namespace, traits, input, output };
 }
 
-/** Calls that may go to different endpoints (the SDK resolves one per stream ARN or table) keep their own template. */
+/** Calls that may go to different endpoints (the SDK resolves one per stream ARN or id, or table) keep their own template. */
 function templateKey(operation: string, input: Input): string {
-  const resource = input['StreamARN'] ?? input['TableName'] ?? '';
-  return `${operation}\u0000${typeof resource === 'string' ? resource : ''}`;
+  const part = (name: string): string => (typeof input[name] === 'string' ? (input[name] as string) : '');
+  return `${operation}\u0000${part('StreamARN')}\u0000${part('StreamId')}\u0000${part('TableName')}`;
 }
 
 /** The template of a request the SDK signed with SigV4 as a POST to a path without query; else `undefined`. */
@@ -194,7 +270,9 @@ function templateOf(request: unknown): Template | undefined {
 
 /**
  * The input as its JSON body, or `undefined` when it holds anything the SDK writes otherwise
- * than `JSON.stringify` would (bytes, dates, sets, maps, null, bigint, non-finite numbers).
+ * than `JSON.stringify` would (bytes, dates, sets, maps, null, undefined in an array, bigint,
+ * non-finite numbers). Members the model does not have would be sent (the SDK drops them):
+ * the Worker's inputs are typed.
  */
 function wireJson(input: Input): string | undefined {
   let plain = true;
@@ -202,7 +280,7 @@ function wireJson(input: Input): string | undefined {
   try {
     text = JSON.stringify(input, function (this: Record<string, unknown>, key, value: unknown) {
       const raw = key === '' ? value : this[key];
-      if (raw === null || (typeof raw === 'number' && !Number.isFinite(raw))) plain = false;
+      if (raw === null || (raw === undefined && Array.isArray(this)) || (typeof raw === 'number' && !Number.isFinite(raw))) plain = false;
       else if (typeof raw === 'object' && !Array.isArray(raw) && Object.getPrototypeOf(raw) !== Object.prototype) plain = false;
       return value;
     });
@@ -210,13 +288,6 @@ function wireJson(input: Input): string | undefined {
     return undefined; // a bigint or a cycle
   }
   return plain ? text : undefined;
-}
-
-/** As the SDK's signer: a server time more than 5 minutes from the corrected clock moves the offset. */
-function correctClockOffset(config: ClientConfig, date: string | undefined): void {
-  const server = date === undefined ? NaN : Date.parse(date);
-  if (Number.isNaN(server)) return;
-  if (Math.abs(Date.now() + (config.systemClockOffset ?? 0) - server) >= SKEW_LIMIT_MS) config.systemClockOffset = server - Date.now();
 }
 
 /** AWS Signature Version 4 of JSON POST requests, with the derived signing key kept per day, region, service and key pair. */
@@ -230,9 +301,9 @@ export class Signer {
     const payloadHash = sha256Hex(body);
     const headers: Headers = { ...template.headers, 'content-length': String(Buffer.byteLength(body)), 'x-amz-date': amzDate };
     if (template.payloadHashHeader) headers['x-amz-content-sha256'] = payloadHash;
-    if (credentials.sessionToken !== undefined) headers['x-amz-security-token'] = credentials.sessionToken;
+    if (credentials.sessionToken) headers['x-amz-security-token'] = credentials.sessionToken;
     const signed = Object.keys(headers)
-      .filter((name) => !UNSIGNED_HEADERS.has(name))
+      .filter((name) => !UNSIGNED_HEADERS.has(name) && !UNSIGNED_PREFIX.test(name))
       .sort();
     const canonicalHeaders = signed.map((name) => `${name}:${headers[name]!.trim().replace(/\s+/g, ' ')}\n`).join('');
     const signedHeaders = signed.join(';');

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { classifyAwsError } from '@kcl-ts/processor';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -141,19 +142,20 @@ describe('withDirectCalls', () => {
   it('leaves operations it was not given, and calls whose input is not plain JSON, to the SDK', async () => {
     const dynamo = withDirectCalls(new DynamoDBClient(settings()), ['PutItem']);
     const sdkCalls = countSdkCalls(dynamo);
-    answers.push(...[1, 2, 3].map(() => ({ status: 200, body: '{}' })));
+    answers.push(...[1, 2, 3, 4].map(() => ({ status: 200, body: '{}' })));
     const item = (extra: object) => ({ TableName: 'leases', Item: { leaseKey: { S: 'shardId-0' }, ...extra } });
     await dynamo.send(new PutItemCommand(item({})));
     await dynamo.send(new PutItemCommand(item({ state: { B: new Uint8Array([1, 2, 3]) } })));
     await dynamo.send(new PutItemCommand(item({ counter: { N: '2' } })));
-    expect(sdkCalls()).toBe(2); // the first (template) and the one with bytes
+    await dynamo.send(new PutItemCommand({ ...item({}), ExpressionAttributeNames: null } as unknown as ConstructorParameters<typeof PutItemCommand>[0]));
+    expect(sdkCalls()).toBe(3); // the first (template), the one with bytes, the one with a null
     expect(JSON.parse(seen[1]!.body).Item.state).toStrictEqual({ B: 'AQID' }); // base64, as the SDK writes bytes
-    const kinesis = withDirectCalls(new KinesisClient(settings()), ['GetRecords']);
+    const kinesis = withDirectCalls(new KinesisClient(settings()), ['GetShardIterator']);
     const kinesisSdkCalls = countSdkCalls(kinesis);
     answers.push(...[1, 2].map(() => ({ status: 200, body: JSON.stringify({ ShardIterator: 'it' }) })));
     await kinesis.send(new GetShardIteratorCommand({ StreamName: 's', ShardId: 'shardId-0', ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(1_000) }));
     await kinesis.send(new GetShardIteratorCommand({ StreamName: 's', ShardId: 'shardId-0', ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(1_000) }));
-    expect(kinesisSdkCalls()).toBe(2);
+    expect(kinesisSdkCalls()).toBe(2); // a date in the input: never direct
     expect(JSON.parse(seen.at(-1)!.body).Timestamp).toBe(1); // epoch seconds, as the SDK writes dates
     dynamo.destroy();
     kinesis.destroy();
@@ -193,6 +195,57 @@ describe('withDirectCalls', () => {
     const signedAt = String(seen.at(-1)!.headers['x-amz-date']);
     const hoursAhead = (Date.parse(`${signedAt.slice(0, 4)}-${signedAt.slice(4, 6)}-${signedAt.slice(6, 8)}T${signedAt.slice(9, 11)}:${signedAt.slice(11, 13)}:${signedAt.slice(13, 15)}Z`) - Date.now()) / 3_600_000;
     expect(hoursAhead).toBeGreaterThan(0.9); // the next call is signed at the server's time
+    expect(seen.every((s) => s.signatureValid)).toBe(true);
+  });
+  it('classifies errors as the SDK path does: an HTML 503 from a proxy is transient, a clock-skew rejection is retried', async () => {
+    const failures = [
+      { status: 503, body: '<html><body>Service Unavailable</body></html>', headers: { 'content-type': 'text/html' } },
+      { status: 400, body: JSON.stringify({ __type: 'InvalidSignatureException', message: 'Signature not yet current: 20261129T120000Z is still later than 20261129T115000Z' }), headers: { date: new Date(Date.now() - 3_600_000).toUTCString() } },
+    ];
+    for (const failure of failures) {
+      const viaSdk = withDirectCalls(new KinesisClient(settings()), []);
+      const direct = withDirectCalls(new KinesisClient(settings()), ['GetRecords']);
+      answers.push({ status: 200, body: '{"Records":[]}' }); // the direct client's template
+      await direct.send(new GetRecordsCommand({ ShardIterator: 'AAAA' }));
+      answers.push(failure, failure);
+      const sdkError = await viaSdk.send(new GetRecordsCommand({ ShardIterator: 'AAAA' })).catch((e: unknown) => e);
+      const directError = await direct.send(new GetRecordsCommand({ ShardIterator: 'AAAA' })).catch((e: unknown) => e);
+      viaSdk.destroy();
+      direct.destroy();
+      expect(classifyAwsError(sdkError)).toBe('transient');
+      expect(classifyAwsError(directError)).toBe('transient');
+      const meta = (e: unknown) => (e as { $metadata: { httpStatusCode?: number; clockSkewCorrected?: boolean } }).$metadata;
+      expect(meta(directError).httpStatusCode).toBe(failure.status);
+      expect(meta(directError).clockSkewCorrected).toBe(meta(sdkError).clockSkewCorrected);
+    }
+  });
+
+  it('keeps a template only after its call succeeded, and learns it again after an authentication error', async () => {
+    const kinesis = withDirectCalls(new KinesisClient(settings()), ['GetRecords']);
+    const sdkCalls = countSdkCalls(kinesis);
+    const denied = { status: 400, body: JSON.stringify({ __type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' }) };
+    const ok = { status: 200, body: '{"Records":[]}' };
+    answers.push(denied, ok, ok, denied, ok, ok);
+    const calls: unknown[] = [];
+    for (let i = 0; i < 6; i++) calls.push(await kinesis.send(new GetRecordsCommand({ ShardIterator: 'AAAA' })).catch((e: unknown) => e));
+    kinesis.destroy();
+    expect(calls.map((c) => (c instanceof Error ? c.name : 'ok'))).toStrictEqual(['UnrecognizedClientException', 'ok', 'ok', 'UnrecognizedClientException', 'ok', 'ok']);
+    // SDK: the failed first call, the second (template), then the call after the direct one was refused.
+    expect(sdkCalls()).toBe(3);
+  });
+
+  it('signs with the credentials of each call: a session token that goes away is not sent', async () => {
+    let token: string | undefined = 'first-token';
+    // A provider marked `memoized` is asked on every call (the SDK's own caching is skipped).
+    const credentials = Object.assign(async () => ({ ...CREDENTIALS, ...(token !== undefined && { sessionToken: token }) }), { memoized: true });
+    const kinesis = withDirectCalls(new KinesisClient({ ...settings(), credentials }), ['GetRecords']);
+    const sdkCalls = countSdkCalls(kinesis);
+    await kinesis.send(new GetRecordsCommand({ ShardIterator: 'AAAA' }));
+    token = undefined; // the credentials are refreshed without a session token
+    for (let i = 0; i < 2; i++) await kinesis.send(new GetRecordsCommand({ ShardIterator: 'AAAA' }));
+    kinesis.destroy();
+    expect(sdkCalls()).toBe(1);
+    expect(seen.map((s) => s.headers['x-amz-security-token'])).toStrictEqual(['first-token', undefined, undefined]);
     expect(seen.every((s) => s.signatureValid)).toBe(true);
   });
 });
