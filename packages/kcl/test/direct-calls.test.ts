@@ -198,7 +198,7 @@ describe('withDirectCalls', () => {
     expect(seen.every((s) => s.signatureValid)).toBe(true);
   });
   it('classifies errors as the SDK path does: an HTML 503 from a proxy is transient, a clock-skew rejection is retried', async () => {
-    const failures = [
+    const failures: { status: number; body: string; headers: Record<string, string> }[] = [
       { status: 503, body: '<html><body>Service Unavailable</body></html>', headers: { 'content-type': 'text/html' } },
       { status: 400, body: JSON.stringify({ __type: 'InvalidSignatureException', message: 'Signature not yet current: 20261129T120000Z is still later than 20261129T115000Z' }), headers: { date: new Date(Date.now() - 3_600_000).toUTCString() } },
     ];
