@@ -131,6 +131,8 @@ export function withDirectCalls<C extends KinesisClient | DynamoDBClient>(client
   const templates = new Map<string, Template>();
   const signer = new Signer();
   const stack = client.middlewareStack as unknown as Stack;
+  // In AWS Lambda, as the SDK's recursion detection: the invocation's trace id (it changes per invocation) goes with each call.
+  const inLambda = Boolean(process.env['AWS_LAMBDA_FUNCTION_NAME']);
   let skewCorrection: Promise<boolean> | undefined;
   const correctsSkew = (): Promise<boolean> => (skewCorrection ??= Promise.resolve(config.disableClockSkewCorrection?.()).then((disabled) => disabled !== true));
 
@@ -145,8 +147,8 @@ export function withDirectCalls<C extends KinesisClient | DynamoDBClient>(client
       const [identity, skew] = await Promise.all([credentials(), correctsSkew()]);
       const offsetBefore = config.systemClockOffset ?? 0;
       const headers = signer.sign(template, body, identity, new Date(Date.now() + (skew ? offsetBefore : 0)));
-      const trace = lambdaTraceId();
-      if (trace !== undefined) headers['x-amzn-trace-id'] = trace;
+      const trace = inLambda ? process.env['_X_AMZN_TRACE_ID'] : undefined;
+      if (trace) headers['x-amzn-trace-id'] = trace;
       const request = { protocol: template.protocol, hostname: template.hostname, port: template.port, method: 'POST', path: template.path, query: {}, headers, body };
       const sentAt = Date.now();
       const { response } = await requestHandler.handle(request, {});
@@ -226,10 +228,6 @@ function isStaleTemplateError(error: unknown, response: RawResponse): boolean {
   return (response.statusCode >= 300 && response.statusCode < 400) || response.statusCode === 401 || response.statusCode === 403 || (typeof name === 'string' && STALE_TEMPLATE_ERRORS.has(name));
 }
 
-/** In AWS Lambda, as the SDK's recursion detection: the invocation's trace id goes with each call. */
-function lambdaTraceId(): string | undefined {
-  return process.env['AWS_LAMBDA_FUNCTION_NAME'] ? process.env['_X_AMZN_TRACE_ID'] || undefined : undefined;
-}
 
 /** The operation of a command, from the SDK's handler context; `undefined` if not there. */
 function operationOf(context: Record<string | symbol, unknown>): Operation | undefined {
