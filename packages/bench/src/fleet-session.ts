@@ -74,6 +74,7 @@ export async function benchFleetSession<R>(ctx: BenchContext, name: string, shap
       dynamoDbEndpoint: ctx.dynamoDbEndpoint,
       logLevel: 'warn',
       progressIntervalMs: 100,
+      countRequests: true, // the rebalance benchmark reads the DynamoDB requests per command
       worker: shape.tuning,
     },
   });

@@ -66,6 +66,12 @@ export interface WorkerProcessConfig {
   readonly naiveShardEnd?: boolean;
   /** `shardEnded` throws this many times per shard before it checkpoints. @default 0 */
   readonly failShardEndedTimes?: number;
+  /**
+   * The process builds the Worker's clients itself and counts their requests per command (the
+   * `progress` messages' `requests`). Otherwise the Worker builds its own from the endpoints,
+   * as an application's `clientConfig` does, and `requests` stay empty. @default false
+   */
+  readonly countRequests?: boolean;
   /** Interval of the `progress` messages (held leases, per-shard counts, request counts, memory). @default 500 */
   readonly progressIntervalMs?: number;
   /** Worker option groups. */

@@ -7,11 +7,13 @@
  * {@link WorkerProcessConfig}).
  * @module
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { cpuUsage } from 'node:process';
-import { createLocalDynamoDbClient, createLocalKinesisClient } from '@kcl-ts/local';
+import { createLocalDynamoDbClient, createLocalKinesisClient, localCredentials } from '@kcl-ts/local';
 import { shutdownOnSignals, Worker } from '@kcl-ts/kcl';
 import { pino } from 'pino';
-import { workerConfigFromEnv } from './config.js';
+import { workerConfigFromEnv, type WorkerProcessConfig } from './config.js';
 import { exitFatal, exitGracefully, sendToParent } from './ipc.js';
 import { JournalWriter, errorText, leaseShard, shardKey } from './journal.js';
 import type { WorkerEventName, WorkerMessage } from './messages.js';
@@ -28,6 +30,17 @@ function countRequests(client: { send: unknown }, counts: Map<string, number>): 
   };
 }
 
+/** The process's own clients, counting requests per command into `requests`. */
+function countedClients(config: WorkerProcessConfig, requests: Record<'kinesis' | 'dynamoDb', Map<string, number>>): { kinesisClient: KinesisClient; dynamoDbClient: DynamoDBClient } {
+  // maxAttempts 1: one layer of retries (the Worker's), as on the clients it builds itself.
+  const target = { region: config.region, maxAttempts: 1, ...(config.credentials && { credentials: config.credentials }) };
+  const kinesisClient = createLocalKinesisClient({ endpoint: config.kinesisEndpoint, ...target });
+  const dynamoDbClient = createLocalDynamoDbClient({ endpoint: config.dynamoDbEndpoint, ...target });
+  countRequests(kinesisClient, requests.kinesis);
+  countRequests(dynamoDbClient, requests.dynamoDb);
+  return { kinesisClient, dynamoDbClient };
+}
+
 const send: (message: WorkerMessage, callback?: () => void) => void = sendToParent;
 
 async function main(): Promise<void> {
@@ -37,13 +50,8 @@ async function main(): Promise<void> {
   const logger = config.logPath
     ? pino({ level: config.logLevel ?? 'info', base: { pid: process.pid, workerId: config.workerId } }, pino.destination({ dest: config.logPath, sync: true }))
     : pino({ level: 'silent' });
-  // maxAttempts 1: one layer of retries (the Worker's), as on the clients it builds itself.
-  const target = { region: config.region, maxAttempts: 1, ...(config.credentials && { credentials: config.credentials }) };
-  const kinesisClient = createLocalKinesisClient({ endpoint: config.kinesisEndpoint, ...target });
-  const dynamoDbClient = createLocalDynamoDbClient({ endpoint: config.dynamoDbEndpoint, ...target });
   const requests = { kinesis: new Map<string, number>(), dynamoDb: new Map<string, number>() };
-  countRequests(kinesisClient, requests.kinesis);
-  countRequests(dynamoDbClient, requests.dynamoDb);
+  const clients = config.countRequests ? countedClients(config, requests) : undefined;
   const stats: ProcessorStats = { processed: 0, shards: {} };
   // A multi-stream worker names every shard by (stream, shard): lines carry `stream`, and the
   // shard ids it reports over IPC are `stream/shard` keys.
@@ -57,7 +65,8 @@ async function main(): Promise<void> {
       ...(config.retrieval && { retrieval: config.retrieval }),
       processorFactory: (shardId, shard) =>
         new RecordingProcessor(journal, shardId, { ...config, ...streamOf(shard), stats }),
-      clients: { kinesisClient, dynamoDbClient },
+      // Without counting, the Worker builds its own clients, as an application's `clientConfig` does.
+      clients: clients ?? { region: config.region, kinesisEndpoint: config.kinesisEndpoint, dynamoDbEndpoint: config.dynamoDbEndpoint, credentials: localCredentials(config.credentials) },
       logger,
       metricsOff: true,
       ...(config.worker && { tuning: config.worker }),
@@ -95,8 +104,8 @@ async function main(): Promise<void> {
     await worker.shutdown().catch((error: unknown) => logger.error({ err: error }, 'shutdown failed'));
     clearInterval(ticker);
     progress();
-    kinesisClient.destroy();
-    dynamoDbClient.destroy();
+    clients?.kinesisClient.destroy();
+    clients?.dynamoDbClient.destroy();
   };
   const stopAndExit = exitGracefully(stop, (config.worker?.processing?.shutdownTimeoutMs ?? 30_000) + 10_000);
   // The library helper runs worker.shutdown() on SIGTERM/SIGINT; we add the exit.
