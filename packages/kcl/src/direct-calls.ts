@@ -138,9 +138,15 @@ export function withDirectCalls<C extends KinesisClient | DynamoDBClient>(client
   let skewCorrection: Promise<boolean> | undefined;
   const correctsSkew = (): Promise<boolean> => (skewCorrection ??= Promise.resolve(config.disableClockSkewCorrection?.()).then((disabled) => disabled !== true));
 
-  const direct: Middleware = (next, context) => {
+  /** The operation of a command sent directly, or `undefined` for any other. */
+  const directOperation = (context: Record<string | symbol, unknown>): Operation | undefined => {
     const operation = operationOf(context);
-    if (operation === undefined || !names.has(operation.name)) return next;
+    return operation !== undefined && names.has(operation.name) ? operation : undefined;
+  };
+
+  const direct: Middleware = (next, context) => {
+    const operation = directOperation(context);
+    if (operation === undefined) return next;
     return async (args) => {
       const key = templateKey(operation.name, args.input);
       const template = templates.get(key);
@@ -166,8 +172,8 @@ export function withDirectCalls<C extends KinesisClient | DynamoDBClient>(client
     };
   };
   const capture: Middleware = (next, context) => {
-    const operation = operationOf(context);
-    if (operation === undefined || !names.has(operation.name)) return next;
+    const operation = directOperation(context);
+    if (operation === undefined) return next;
     return async (args) => {
       const key = templateKey(operation.name, args.input);
       const template = templates.has(key) ? undefined : templateOf(args.request);
@@ -230,7 +236,6 @@ function isStaleTemplateError(error: unknown, response: RawResponse): boolean {
   return (response.statusCode >= 300 && response.statusCode < 400) || response.statusCode === 401 || response.statusCode === 403 || (typeof name === 'string' && STALE_TEMPLATE_ERRORS.has(name));
 }
 
-
 /** The operation of a command, from the SDK's handler context; `undefined` if not there. */
 function operationOf(context: Record<string | symbol, unknown>): Operation | undefined {
   const smithy = context['__smithy_context'] as { operationSchema?: unknown } | undefined;
@@ -255,16 +260,17 @@ function templateOf(request: unknown): Template | undefined {
   if (r.port !== undefined && typeof r.port !== 'number') return undefined;
   const headers: Headers = {};
   let authorization: string | undefined;
+  let payloadHashHeader = false;
   for (const [name, value] of Object.entries(r.headers as Record<string, unknown>)) {
     if (typeof value !== 'string') return undefined;
     const lower = name.toLowerCase();
     if (lower in headers) return undefined;
     if (lower === 'authorization') authorization = value;
+    if (lower === 'x-amz-content-sha256') payloadHashHeader = true;
     if (!PER_CALL_HEADERS.has(lower)) headers[lower] = value;
   }
   const scope = authorization === undefined ? null : SCOPE.exec(authorization);
   if (scope === null || headers['host'] === undefined) return undefined;
-  const payloadHashHeader = Object.keys(r.headers).some((name) => name.toLowerCase() === 'x-amz-content-sha256');
   return { protocol: r.protocol, hostname: r.hostname, port: r.port, path: r.path, headers, region: scope[1]!, service: scope[2]!, payloadHashHeader };
 }
 
