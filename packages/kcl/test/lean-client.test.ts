@@ -170,6 +170,47 @@ describe('withDirectGetRecords', () => {
     expect(fast.sdkReads()).toBe(1);
   });
 
+  /** One GetRecords call of `fast` answered with `records`. */
+  async function readPage(fast: KinesisClient, records: Record<string, unknown>[]): Promise<Uint8Array[]> {
+    answers.push({ status: 200, body: JSON.stringify({ Records: records, NextShardIterator: 'next' }) });
+    const page = await fast.send(new GetRecordsCommand({ ShardIterator: 'it' }));
+    return (page.Records ?? []).map((r) => r.Data!);
+  }
+
+  it('decodes small records side by side into shared 8 KiB buffers at 8-byte offsets, a large one into its own', async () => {
+    const fast = client(true);
+    const small = Array.from({ length: 64 }, (_, i) => Buffer.alloc(512, i));
+    const large = Buffer.alloc(5_000, 7);
+    const datas = await readPage(fast.kinesis, [...small, large].map((data, i) => record(i, { Data: data.toString('base64') })));
+    fast.kinesis.destroy();
+    expect(fast.sdkReads()).toBe(0);
+    datas.forEach((data, i) => expect(Buffer.from(data)).toStrictEqual(i < 64 ? small[i] : large));
+    // 16 records of 512 B to a buffer: 64 fill 4 (5 when the first was part used). Buffer.from
+    // reserves the base64 text's 684 B for each, 11 to its 8 KiB pool: 6 or more.
+    const buffers = new Set(datas.slice(0, 64).map((d) => d.buffer));
+    expect(buffers.size).toBeLessThanOrEqual(5);
+    for (const d of datas.slice(0, 64)) {
+      expect(d.buffer.byteLength).toBe(8 * 1024);
+      expect(d.byteOffset % 8).toBe(0);
+    }
+    expect(datas[64]!.buffer.byteLength).toBe(5_000);
+    expect(datas[64]!.byteOffset).toBe(0);
+  });
+
+  it('leaves records already read intact when a later page holds data that is not base64', async () => {
+    const fast = client(true);
+    const first = await readPage(fast.kinesis, [record(1, { Data: Buffer.alloc(100, 1).toString('base64') }), record(2, { Data: Buffer.alloc(100, 2).toString('base64') })]);
+    const copies = first.map((d) => Buffer.from(d));
+    // Its good record is decoded into the shared buffer, then the bad one fails: the page goes to the SDK.
+    answers.push({ status: 200, body: JSON.stringify({ Records: [record(3, { Data: Buffer.alloc(90, 3).toString('base64') }), record(4, { Data: `${'QUFB'.repeat(20)}$AAA` })], NextShardIterator: 'next' }) });
+    const failed = await fast.kinesis.send(new GetRecordsCommand({ ShardIterator: 'it' })).catch((e: unknown) => e);
+    const after = await readPage(fast.kinesis, [record(5, { Data: Buffer.alloc(100, 5).toString('base64') })]);
+    fast.kinesis.destroy();
+    expect(failed).toBeInstanceOf(TypeError);
+    expect(first.map((d) => Buffer.from(d))).toStrictEqual(copies);
+    expect(Buffer.from(after[0]!)).toStrictEqual(Buffer.alloc(100, 5));
+  });
+
   it('leaves error responses to the SDK: the typed exception', async () => {
     const fast = client(true);
     answers.push({ status: 400, body: JSON.stringify({ __type: 'ExpiredIteratorException', message: 'Iterator expired' }) });

@@ -4,7 +4,12 @@
  * Kinesis record's sequence number and its own `subSequenceNumber`.
  */
 export interface KinesisClientRecord {
-  /** The data blob, exactly as the producer wrote it (after deaggregation). */
+  /**
+   * The data blob, exactly as the producer wrote it (after deaggregation). A view: its
+   * `buffer` is shared with other records (a KPL aggregate's bytes, or a buffer of 8 KiB that
+   * small records are decoded into), so read it through `byteOffset`/`byteLength` (as
+   * `Buffer.from(data)` does), and copy it to keep a few records long after processing.
+   */
   readonly data: Uint8Array;
   /** The partition key of this (user) record. */
   readonly partitionKey: string;
