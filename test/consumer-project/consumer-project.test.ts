@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packPublicPackages, publicPackages, REPO_ROOT, run } from './packing.mjs';
+import { packPublicPackages, publicPackages, REPO_ROOT, run, useTarballs } from './packing.mjs';
 
 const FIXTURE = fileURLToPath(new URL('./fixture/', import.meta.url));
 const RECORDS = 200;
@@ -151,30 +151,22 @@ describe('a consumer project that installs the packed packages', () => {
     project = join(work, 'app');
     await mkdir(project);
     await cp(FIXTURE, project, { recursive: true });
-    const tarballs = Object.fromEntries(packed.map((p) => [p.name, `file:${p.tarball}`]));
-    await writeFile(
-      join(project, 'package.json'),
-      `${JSON.stringify(
-        {
-          name: 'kcl-ts-consumer',
-          private: true,
-          type: 'module',
-          dependencies: {
-            ...tarballs,
-            ...Object.fromEntries(peerRanges),
-          },
-          devDependencies: {
-            // The compiler the workspace uses, and Node 20 types as in the workspace.
-            typescript: rootManifest.devDependencies['typescript'],
-            '@types/node': rootManifest.devDependencies['@types/node'],
-          },
-          // The packed manifests name each other by version (0.1.0, not published): the tarballs.
-          overrides: tarballs,
-        },
-        null,
-        2,
-      )}\n`,
-    );
+    const manifest = {
+      name: 'kcl-ts-consumer',
+      private: true,
+      type: 'module',
+      version: '0.0.0',
+      dependencies: Object.fromEntries(peerRanges),
+      devDependencies: {
+        // The compiler the workspace uses, and Node 20 types as in the workspace.
+        typescript: rootManifest.devDependencies['typescript'],
+        '@types/node': rootManifest.devDependencies['@types/node'],
+      },
+    };
+    // As `pnpm pack:local` does for a user's project (the packed manifests name each other by
+    // version, 0.1.0, not published: overrides pin them to the tarballs).
+    useTarballs(manifest, packed, { dependencies: packed.map((p) => p.name), spec: (tarball) => `file:${tarball}` });
+    await writeFile(join(project, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     // --prefer-online: fresh registry metadata, so "newest" really is the newest.
     await timed('npm install', () =>
       run('npm', ['install', '--prefer-online', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, env: cleanEnv(), timeoutMs: 240_000 }),

@@ -118,3 +118,28 @@ export async function unpack(tarball, directory) {
   await run('tar', ['-xzf', tarball, '-C', directory]);
   return join(directory, 'package');
 }
+
+/**
+ * Points a project's manifest at packed packages (before they are on npm): each name in
+ * `dependencies` / `devDependencies`, and each packed package the manifest already lists
+ * there, gets the `file:` spec of its tarball, and every packed
+ * package is pinned to its tarball through `overrides`, because the packed manifests name
+ * each other by version. npm needs an override of a direct dependency to be the same spec,
+ * so both use `spec(tarball)`. Throws for a name that was not packed.
+ * @param {Manifest & { overrides?: Record<string, string> }} manifest changed in place
+ * @param {ReadonlyArray<{ name: string; tarball: string }>} packed
+ * @param {{ dependencies?: readonly string[]; devDependencies?: readonly string[]; spec: (tarball: string) => string }} use
+ */
+export function useTarballs(manifest, packed, use) {
+  const specs = Object.fromEntries(packed.map((p) => [p.name, use.spec(p.tarball)]));
+  for (const field of /** @type {const} */ (['dependencies', 'devDependencies'])) {
+    // Packed packages the manifest already has (an earlier run) follow the new tarballs too.
+    const present = Object.keys(manifest[field] ?? {}).filter((name) => specs[name] !== undefined);
+    for (const name of new Set([...present, ...(use[field] ?? [])])) {
+      const spec = specs[name];
+      if (spec === undefined) throw new Error(`${name} is not a public package of this repository (packed: ${Object.keys(specs).join(', ')})`);
+      manifest[field] = { ...manifest[field], [name]: spec };
+    }
+  }
+  manifest.overrides = { ...manifest.overrides, ...specs };
+}

@@ -22,16 +22,20 @@ export interface ProcessorErrorContext {
   readonly attempt: number;
 }
 
-/** Client settings used when the application does not pass its own AWS clients. */
+/**
+ * Client settings used when the application does not pass its own AWS clients. A field that
+ * is `undefined` counts as not set, so `region: process.env.AWS_REGION` compiles under
+ * `exactOptionalPropertyTypes` and falls back to the SDK's default when the variable is unset.
+ */
 export interface ClientConfig {
   /** AWS region, e.g. `us-east-1` (a non-empty string). Falls back to the SDK's default provider chain. */
-  readonly region?: string;
+  readonly region?: string | undefined;
   /** Credentials (or a provider); falls back to the SDK's default chain. */
-  readonly credentials?: KinesisClientConfig['credentials'];
+  readonly credentials?: KinesisClientConfig['credentials'] | undefined;
   /** Endpoint override for Kinesis (e.g. the local emulator): an `http://` or `https://` URL. */
-  readonly kinesisEndpoint?: string;
+  readonly kinesisEndpoint?: string | undefined;
   /** Endpoint override for DynamoDB: an `http://` or `https://` URL. */
-  readonly dynamoDbEndpoint?: string;
+  readonly dynamoDbEndpoint?: string | undefined;
 }
 
 /**
@@ -92,7 +96,7 @@ export type MetricsConfig = Required<Omit<MetricsOptions, 'publisher'>> & Pick<M
  * An unknown key in a group is rejected with a `TypeError` naming its path.
  */
 export interface WorkerOptions {
-  /** Name of the consuming application; also the lease table's name unless `leaseTable.tableName` is set. */
+  /** Name of the consuming application; also the lease table's name unless `leaseTable.tableName` is set (then at least 3 characters). */
   readonly applicationName: string;
   /** The stream to consume (give this or `streamArn`). */
   readonly streamName?: string;
@@ -288,6 +292,9 @@ export function resolveWorkerConfig(options: WorkerOptions): WorkerConfig {
   for (const name of ['shardLister', 'recordSourceFactory'] as const) functionOption(o[name], name);
   if (o.leaseRefresher !== undefined && o.leaseTable !== undefined) throw new TypeError('give either leaseRefresher or leaseTable, not both');
   const leaseTable = optionGroup(o.leaseTable, 'leaseTable', LEASE_TABLE_OPTION_KEYS) as LeaseTableOptions;
+  if (leaseTable.tableName === undefined && o.leaseRefresher === undefined && applicationName.length < 3) {
+    throw new TypeError(`applicationName ${JSON.stringify(applicationName)} also names the lease table, and a DynamoDB table name has 3–255 characters: use a longer applicationName, or set leaseTable.tableName`);
+  }
   const retrieval = resolveRetrievalConfig(o.retrieval as RetrievalOptions | undefined, applicationName, 'retrieval');
   if (streams && retrieval.fanOut.consumerArn !== undefined) {
     throw new TypeError('retrieval.fanOut.consumerArn names the consumer of one stream; with streams, give retrieval.fanOut.consumerName (one consumer is registered per stream)');

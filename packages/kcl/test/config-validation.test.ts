@@ -268,3 +268,15 @@ describe('other messages name the value', () => {
     expect(typeErrorOf(() => resolve(at(path, value))).message).toMatch(message);
   });
 });
+
+describe('applicationName, which names the lease table by default', () => {
+  it('shorter than a table name (3 characters) throws naming applicationName and the way out', () => {
+    const error = typeErrorOf(() => resolve({ applicationName: 'ab' }));
+    expect(error.message).toMatch(/^applicationName "ab" also names the lease table/);
+    expect(error.message).toContain('leaseTable.tableName');
+  });
+
+  it('of 1–2 characters is fine with leaseTable.tableName', () => {
+    expect(resolve({ applicationName: 'ab', leaseTable: { tableName: 'ab-leases' } }).leaseTable.tableName).toBe('ab-leases');
+  });
+});

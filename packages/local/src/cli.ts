@@ -3,6 +3,10 @@
 import { CLI_USAGE, CliUsageError, formatStackBanner, parseCliArgs } from './cli-args.js';
 import { startLocalStack } from './stack.js';
 
+// The AWS SDK's notice that its 2027 releases need Node 22 would open every run on Node 20
+// (the README says it once); its own switch, inherited by child processes, turns it off.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+
 async function main(argv: readonly string[]): Promise<number> {
   let command;
   try {

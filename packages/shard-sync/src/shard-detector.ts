@@ -151,13 +151,13 @@ export class ShardDetector implements ShardLister {
     const name = awsErrorName(error);
     const message = error instanceof Error ? error.message : String(error);
     if (name === 'ResourceNotFoundException') {
-      const { region, endpoint } = await describeTarget(this.config.kinesisClient);
+      const { region, endpoint, custom } = await describeTarget(this.config.kinesisClient);
       const streamName = 'streamArn' in this.config.stream ? this.config.stream.streamArn.split('/').pop() : this.config.stream.streamName;
       return new ResourceNotFoundError(
         'stream',
         this.streamLabel,
         `stream "${this.streamLabel}" not found in region ${region} (endpoint ${endpoint}): create it ` +
-          `(aws kinesis create-stream --stream-name ${streamName} --shard-count <n> --region ${region}) or fix streamName/streamArn`,
+          `(aws kinesis create-stream --stream-name ${streamName} --shard-count <n> --region ${region}${custom ? ` --endpoint-url ${endpoint}` : ''}) or fix streamName/streamArn`,
         { cause: error },
       );
     }
@@ -170,26 +170,38 @@ export class ShardDetector implements ShardLister {
   }
 }
 
-/** The region and endpoint a client talks to, for error messages; never throws. */
-async function describeTarget(client: KinesisClient): Promise<{ region: string; endpoint: string }> {
-  const config = client.config as unknown as { region?: unknown; endpoint?: unknown };
+/**
+ * The region and endpoint a client talks to, for error messages; never throws. `custom`: the
+ * endpoint is not AWS's own for the region: set on the client, or configured outside the code
+ * (`AWS_ENDPOINT_URL_KINESIS`, `AWS_ENDPOINT_URL` or the shared config file), which the SDK
+ * reads through `serviceConfiguredEndpoint`.
+ */
+async function describeTarget(client: KinesisClient): Promise<{ region: string; endpoint: string; custom: boolean }> {
+  const config = client.config as unknown as { region?: unknown; endpoint?: unknown; serviceConfiguredEndpoint?: unknown };
+  const read = async (value: unknown): Promise<unknown> => (typeof value === 'function' ? await (value as () => Promise<unknown>)() : value);
   let region = 'unknown';
-  let endpoint = 'the default AWS endpoint';
   try {
-    const r = typeof config.region === 'function' ? await (config.region as () => Promise<unknown>)() : config.region;
+    const r = await read(config.region);
     if (typeof r === 'string' && r !== '') region = r;
   } catch {
     // keep 'unknown'
   }
-  try {
-    const e = typeof config.endpoint === 'function' ? await (config.endpoint as () => Promise<unknown>)() : config.endpoint;
-    if (typeof e === 'string') endpoint = e;
-    else if (typeof e === 'object' && e !== null && 'hostname' in e) {
-      const { protocol, hostname, port, path } = e as { protocol?: string; hostname?: string; port?: number; path?: string };
-      endpoint = `${protocol ?? 'https:'}//${hostname ?? ''}${port ? `:${port}` : ''}${path && path !== '/' ? path : ''}`;
-    } else if (region !== 'unknown') endpoint = `https://kinesis.${region}.amazonaws.com`;
-  } catch {
-    // keep the default text
+  let endpoint: string | undefined;
+  for (const source of [config.endpoint, config.serviceConfiguredEndpoint]) {
+    try {
+      endpoint = urlText(await read(source));
+    } catch {
+      // try the next source
+    }
+    if (endpoint !== undefined) return { region, endpoint, custom: true };
   }
-  return { region, endpoint };
+  return { region, endpoint: region === 'unknown' ? 'the default AWS endpoint' : `https://kinesis.${region}.amazonaws.com`, custom: false };
+}
+
+/** An endpoint as text: a URL string, or the SDK's `{ protocol, hostname, port, path }`. */
+function urlText(e: unknown): string | undefined {
+  if (typeof e === 'string' && e !== '') return e;
+  if (typeof e !== 'object' || e === null || !('hostname' in e)) return undefined;
+  const { protocol, hostname, port, path } = e as { protocol?: string; hostname?: string; port?: number; path?: string };
+  return `${protocol ?? 'https:'}//${hostname ?? ''}${port ? `:${port}` : ''}${path && path !== '/' ? path : ''}`;
 }

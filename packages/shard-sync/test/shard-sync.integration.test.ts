@@ -1,6 +1,6 @@
 // Shard sync against the Kinesis Mock: ChildShards from a real GetRecords, concurrent syncers,
 // hole repair, ARNs, and the failures a user meets first (unknown or deleted stream).
-import { DeleteStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, type GetRecordsCommandOutput } from '@aws-sdk/client-kinesis';
+import { DeleteStreamCommand, DescribeStreamSummaryCommand, KinesisClient, GetRecordsCommand, GetShardIteratorCommand, type GetRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoDbLeaseRefresher, InMemoryLeaseRefresher, type Lease, type LeaseRefresher } from '@kcl-ts/leases';
 import { ResourceNotFoundError } from '@kcl-ts/processor';
@@ -122,6 +122,28 @@ describe('shard sync on the Kinesis Mock', () => {
     expect(error).toBeInstanceOf(ResourceNotFoundError);
     expect(error).toMatchObject({ resourceType: 'stream', resourceName: name });
     expect((error as Error).message).toContain(`stream "${name}" not found in region ${stack.region} (endpoint ${stack.kinesisEndpoint}`);
+    // The command it suggests creates the stream where the client looked, not on AWS.
+    expect((error as Error).message).toContain(`--region ${stack.region} --endpoint-url ${stack.kinesisEndpoint})`);
+  });
+
+  it('names the endpoint set by AWS_ENDPOINT_URL_KINESIS (not on the client) where the stream was not found', async () => {
+    const name = uniqueName('missing-env');
+    const before = process.env['AWS_ENDPOINT_URL_KINESIS'];
+    process.env['AWS_ENDPOINT_URL_KINESIS'] = stack.kinesisEndpoint;
+    // The local client's HTTP/1.1 handler (the SDK's default for Kinesis is HTTP/2), without its endpoint.
+    const local = stack.kinesisClient();
+    const client = new KinesisClient({ region: stack.region, credentials: stack.credentials, maxAttempts: 1, requestHandler: local.config.requestHandler });
+    try {
+      const error = await new ShardDetector({ kinesisClient: client, stream: { streamName: name } }).listShards().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ResourceNotFoundError);
+      expect((error as Error).message).toContain(`(endpoint ${stack.kinesisEndpoint})`);
+      expect((error as Error).message).toContain(`--endpoint-url ${stack.kinesisEndpoint})`);
+    } finally {
+      client.destroy();
+      local.destroy();
+      if (before === undefined) delete process.env['AWS_ENDPOINT_URL_KINESIS'];
+      else process.env['AWS_ENDPOINT_URL_KINESIS'] = before;
+    }
   });
 
   it('a stream deleted under a running PeriodicShardSync: onError gets ResourceNotFoundError, ListShards calls stay bounded', async () => {
