@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { packPublicPackages, useTarballs } from '../test/consumer-project/packing.mjs';
 
 const [target, ...rest] = process.argv.slice(2);
@@ -31,27 +31,35 @@ const devDependencies = dev < 0 ? [] : rest.slice(dev + 1);
 
 // Each tarball's name carries a digest of its content: npm reinstalls a `file:` tarball only
 // when its spec changes, so after a pull, running this again and `npm install` updates them.
+// Specs are absolute: npm reads a relative override of a package another package depends on
+// from that package's folder. Nothing in the project changes until the names are checked and
+// every package is packed.
 const folder = join(project, 'kcl-ts-packages');
 const scratch = await mkdtemp(join(tmpdir(), 'kcl-ts-pack-'));
-await rm(folder, { recursive: true, force: true });
-await mkdir(folder);
-const packed = await Promise.all(
-  (await packPublicPackages(scratch)).map(async (p) => {
-    const digest = createHash('sha256').update(await readFile(p.tarball)).digest('hex').slice(0, 12);
-    const tarball = join(folder, basename(p.tarball).replace(/\.tgz$/, `-${digest}.tgz`));
-    await copyFile(p.tarball, tarball);
-    return { ...p, tarball };
-  }),
-);
-await rm(scratch, { recursive: true, force: true });
-const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
-useTarballs(manifest, packed, {
-  dependencies: dependencies.length > 0 || devDependencies.length > 0 ? dependencies : ['@kcl-ts/kcl'],
-  devDependencies,
-  spec: (tarball) => `file:./${relative(project, tarball)}`,
-});
-await writeFile(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
-console.log(`packed ${packed.map((p) => `${p.name}@${p.version}`).join(', ')} into ${folder}`);
-console.log(`${manifestFile} now installs them from there. Next, in ${project}:`);
-console.log('  npm install');
-console.log('  npm install @aws-sdk/client-kinesis @aws-sdk/client-dynamodb   # the peer dependencies, if not there yet');
+try {
+  const packed = await Promise.all(
+    (await packPublicPackages(scratch)).map(async (p) => {
+      const digest = createHash('sha256').update(await readFile(p.tarball)).digest('hex').slice(0, 12);
+      return { ...p, packedAt: p.tarball, tarball: join(folder, basename(p.tarball).replace(/\.tgz$/, `-${digest}.tgz`)) };
+    }),
+  );
+  const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
+  useTarballs(manifest, packed, {
+    dependencies: dependencies.length > 0 || devDependencies.length > 0 ? dependencies : ['@kcl-ts/kcl'],
+    devDependencies,
+    spec: (tarball) => `file:${tarball}`,
+  });
+  await rm(folder, { recursive: true, force: true });
+  await mkdir(folder);
+  for (const p of packed) await copyFile(p.packedAt, p.tarball);
+  await writeFile(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+  console.log(`packed ${packed.map((p) => `${p.name}@${p.version}`).join(', ')} into ${folder}`);
+  console.log(`${manifestFile} now installs them from there. Next, in ${project}:`);
+  console.log('  npm install');
+  console.log('  npm install @aws-sdk/client-kinesis @aws-sdk/client-dynamodb   # the peer dependencies, if not there yet');
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+} finally {
+  await rm(scratch, { recursive: true, force: true });
+}

@@ -96,7 +96,7 @@ export type MetricsConfig = Required<Omit<MetricsOptions, 'publisher'>> & Pick<M
  * An unknown key in a group is rejected with a `TypeError` naming its path.
  */
 export interface WorkerOptions {
-  /** Name of the consuming application; also the lease table's name unless `leaseTable.tableName` is set (then at least 3 characters). */
+  /** Name of the consuming application; also the lease table's name unless `leaseTable.tableName` is set, so without it at least 3 characters. */
   readonly applicationName: string;
   /** The stream to consume (give this or `streamArn`). */
   readonly streamName?: string;

@@ -3,6 +3,7 @@
  * @module
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { markAsUntransferable } from 'node:worker_threads';
 import type { ChildShard, GetRecordsCommandOutput, KinesisClient, _Record as KinesisRecord } from '@aws-sdk/client-kinesis';
 
 type Headers = Record<string, string>;
@@ -199,23 +200,35 @@ function readRecord(value: unknown): KinesisRecord | undefined {
 
 /** Size of the shared buffers small records are decoded into (as Node.js' own `Buffer` pool). */
 const SLAB_BYTES = 8 * 1024;
-let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+let slab = newSlab();
 let slabUsed = 0;
+
+/**
+ * A slab no one can transfer to another thread (as Node's own pool): a processor posting one
+ * record's `data.buffer` in a transfer list would otherwise detach every record decoded into
+ * it, and the slab with them.
+ */
+function newSlab(): Buffer {
+  const buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  markAsUntransferable(buffer.buffer);
+  return buffer;
+}
 
 /**
  * The bytes of padded base64 `text`, or `undefined` if it is not that (the SDK would throw).
  * Records of up to half a slab are decoded side by side into a shared 8 KiB buffer, at offsets
- * aligned to 8 bytes, and larger ones into a buffer of their own. `Buffer.from(text, 'base64')`
- * reserves the text's length in Node's pool for bytes three quarters as long, so a queued 512 B
- * record held 745 B of buffers; here it holds 512 B. A record kept after processing keeps its
- * slab alive, as a `Buffer.from` copy keeps Node's pool slab.
+ * aligned to 8 bytes, and larger ones into a buffer of their own. (On Node 20 and 22,
+ * `Buffer.from(text, 'base64')` fits eleven 512 B records in its 8 KiB pool, 745 B of buffers
+ * each; here sixteen fit.) A record kept after processing keeps its slab alive, as a
+ * `Buffer.from` copy keeps Node's pool slab.
  */
 function decodeBase64(text: string): Uint8Array | undefined {
   const length = base64Length(text);
   if (length < 0) return undefined;
   const own = length > SLAB_BYTES / 2;
-  if (!own && slabUsed + length > SLAB_BYTES) {
-    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  // A detached slab (byteLength 0) cannot be written: start a new one.
+  if (!own && (slabUsed + length > SLAB_BYTES || slab.byteLength === 0)) {
+    slab = newSlab();
     slabUsed = 0;
   }
   const target = own ? Buffer.allocUnsafeSlow(length) : slab;

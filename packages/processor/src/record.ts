@@ -8,7 +8,8 @@ export interface KinesisClientRecord {
    * The data blob, exactly as the producer wrote it (after deaggregation). A view: its
    * `buffer` is shared with other records (a KPL aggregate's bytes, or a buffer of 8 KiB that
    * small records are decoded into), so read it through `byteOffset`/`byteLength` (as
-   * `Buffer.from(data)` does), and copy it to keep a few records long after processing.
+   * `Buffer.from(data)` does), and copy it to keep a few records long after processing or
+   * to transfer the bytes to another thread (the shared buffer cannot be transferred).
    */
   readonly data: Uint8Array;
   /** The partition key of this (user) record. */

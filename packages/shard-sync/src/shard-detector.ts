@@ -156,7 +156,7 @@ export class ShardDetector implements ShardLister {
       return new ResourceNotFoundError(
         'stream',
         this.streamLabel,
-        `stream "${this.streamLabel}" not found in region ${region} (endpoint ${endpoint}): create it ` +
+        `stream "${this.streamLabel}" not found in region ${region} (${custom ? `endpoint ${endpoint}` : endpoint}): create it ` +
           `(aws kinesis create-stream --stream-name ${streamName} --shard-count <n> --region ${region}${custom ? ` --endpoint-url ${endpoint}` : ''}) or fix streamName/streamArn`,
         { cause: error },
       );
@@ -172,12 +172,18 @@ export class ShardDetector implements ShardLister {
 
 /**
  * The region and endpoint a client talks to, for error messages; never throws. `custom`: the
- * endpoint is not AWS's own for the region: set on the client, or configured outside the code
- * (`AWS_ENDPOINT_URL_KINESIS`, `AWS_ENDPOINT_URL` or the shared config file), which the SDK
- * reads through `serviceConfiguredEndpoint`.
+ * endpoint is not AWS's own: set on the client, or configured outside the code
+ * (`AWS_ENDPOINT_URL_KINESIS`, `AWS_ENDPOINT_URL` or the shared config file, which the SDK
+ * reads through `serviceConfiguredEndpoint` unless `ignoreConfiguredEndpointUrls` is set).
  */
 async function describeTarget(client: KinesisClient): Promise<{ region: string; endpoint: string; custom: boolean }> {
-  const config = client.config as unknown as { region?: unknown; endpoint?: unknown; serviceConfiguredEndpoint?: unknown };
+  const config = client.config as unknown as {
+    region?: unknown;
+    endpoint?: unknown;
+    isCustomEndpoint?: unknown;
+    ignoreConfiguredEndpointUrls?: unknown;
+    serviceConfiguredEndpoint?: unknown;
+  };
   const read = async (value: unknown): Promise<unknown> => (typeof value === 'function' ? await (value as () => Promise<unknown>)() : value);
   let region = 'unknown';
   try {
@@ -186,16 +192,15 @@ async function describeTarget(client: KinesisClient): Promise<{ region: string; 
   } catch {
     // keep 'unknown'
   }
-  let endpoint: string | undefined;
-  for (const source of [config.endpoint, config.serviceConfiguredEndpoint]) {
-    try {
-      endpoint = urlText(await read(source));
-    } catch {
-      // try the next source
-    }
+  const source = config.isCustomEndpoint === true ? config.endpoint : config.ignoreConfiguredEndpointUrls === true ? undefined : config.serviceConfiguredEndpoint;
+  try {
+    const endpoint = urlText(await read(source));
     if (endpoint !== undefined) return { region, endpoint, custom: true };
+  } catch {
+    if (config.isCustomEndpoint === true) return { region, endpoint: "the client's endpoint", custom: false };
   }
-  return { region, endpoint: region === 'unknown' ? 'the default AWS endpoint' : `https://kinesis.${region}.amazonaws.com`, custom: false };
+  // The SDK's own endpoint varies (FIPS, dual-stack, partitions, account-based): not spelt out.
+  return { region, endpoint: region === 'unknown' ? "AWS's endpoint" : `AWS's endpoint for ${region}`, custom: false };
 }
 
 /** An endpoint as text: a URL string, or the SDK's `{ protocol, hostname, port, path }`. */

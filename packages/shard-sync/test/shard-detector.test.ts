@@ -22,10 +22,14 @@ function awsError(name: string, status = 400): Error {
 }
 
 /** A KinesisClient stand-in: answers ListShards from `handler`, records every input. */
-function fakeClient(handler: (input: ListShardsCommandInput, call: number) => Promise<{ Shards?: Shard[]; NextToken?: string }>) {
+/** `config`: the resolved client settings the SDK keeps (a client built with an endpoint, by default). */
+function fakeClient(
+  handler: (input: ListShardsCommandInput, call: number) => Promise<{ Shards?: Shard[]; NextToken?: string }>,
+  config: Record<string, unknown> = { region: async () => 'eu-west-3', isCustomEndpoint: true, endpoint: async () => ({ protocol: 'http:', hostname: 'localhost', port: 4567, path: '/' }) },
+) {
   const inputs: ListShardsCommandInput[] = [];
   const client = {
-    config: { region: async () => 'eu-west-3', endpoint: async () => ({ protocol: 'http:', hostname: 'localhost', port: 4567, path: '/' }) },
+    config,
     send: async (command: { input: ListShardsCommandInput }, options?: { abortSignal?: AbortSignal }) => {
       if (options?.abortSignal?.aborted) throw Object.assign(new Error('aborted'), { name: 'AbortError' });
       inputs.push(command.input);
@@ -137,6 +141,39 @@ describe('ShardDetector', () => {
     expect(error).toMatchObject({ resourceType: 'stream', resourceName: 'nope' });
     expect((error as Error).message).toMatch(/stream "nope" not found in region eu-west-3 \(endpoint http:\/\/localhost:4567\).*create-stream --stream-name nope/);
     expect(inputs).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      'an endpoint configured outside the code, which the client ignores (ignoreConfiguredEndpointUrls)',
+      { region: async (): Promise<string> => 'eu-west-3', isCustomEndpoint: false, ignoreConfiguredEndpointUrls: true, serviceConfiguredEndpoint: async (): Promise<string> => 'http://127.0.0.1:4567' },
+      "(AWS's endpoint for eu-west-3)",
+    ],
+    [
+      'an endpoint configured outside the code (AWS_ENDPOINT_URL_KINESIS)',
+      { region: async (): Promise<string> => 'eu-west-3', isCustomEndpoint: false, ignoreConfiguredEndpointUrls: false, serviceConfiguredEndpoint: async (): Promise<string> => 'http://127.0.0.1:4567' },
+      '(endpoint http://127.0.0.1:4567)',
+    ],
+    [
+      'a client endpoint provider that throws',
+      {
+        region: async (): Promise<string> => 'eu-west-3',
+        isCustomEndpoint: true,
+        endpoint: async (): Promise<never> => {
+          throw new Error('no endpoint');
+        },
+        serviceConfiguredEndpoint: async (): Promise<string> => 'http://127.0.0.1:4567',
+      },
+      "(the client's endpoint)",
+    ],
+  ])('a missing stream names the endpoint the client used, with %s', async (_name, config, named) => {
+    const { client } = fakeClient(async () => {
+      throw awsError('ResourceNotFoundException');
+    }, config);
+    const error = await new ShardDetector({ kinesisClient: client, stream: { streamName: 'nope' } }).listShards().catch((e: unknown) => e);
+    expect((error as Error).message).toContain(`not found in region eu-west-3 ${named}: create it`);
+    // The hint points the CLI at the endpoint only when the client used a custom one.
+    expect((error as Error).message.includes('--endpoint-url http://127.0.0.1:4567')).toBe(named.includes('127.0.0.1'));
   });
 
   it('other client errors are non-retryable DependencyErrors', async () => {
