@@ -156,8 +156,12 @@ export function formatStatus(report: StatusReport): string {
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const invalidCount = invalidRows.length ? `, ${invalidRows.length} invalid item${invalidRows.length === 1 ? '' : 's'}` : '';
   const out = [`lease table ${report.table}${report.stream ? `, stream ${report.stream}` : ''}: ${report.leases.length} leases${invalidCount}`, '', line(header), ...keyed.map(line), ''];
-  out.push('WORKER'.padEnd(40) + 'LEASES');
-  for (const w of report.workers) out.push(w.workerId.padEnd(40) + String(w.leases));
+  if (report.workers.length > 0) {
+    out.push('WORKER'.padEnd(40) + 'LEASES');
+    for (const w of report.workers) out.push(w.workerId.padEnd(40) + String(w.leases));
+  } else {
+    out.push('workers: none holds a lease');
+  }
   if (report.streams.length > 0) {
     out.push('', 'STREAM'.padEnd(60) + 'LEASES  UNOWNED');
     for (const s of report.streams) out.push(s.streamIdentifier.padEnd(60) + String(s.leases).padEnd(8) + String(s.unowned));

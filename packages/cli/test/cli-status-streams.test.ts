@@ -52,4 +52,13 @@ describe('kcl status on a multi-stream table', () => {
     expect(report.leases[0]!.streamIdentifier).toBeNull();
     expect(formatStatus(report)).not.toMatch(/STREAM/);
   });
+
+  it('a table where no worker holds a lease says so, without an empty WORKER table', async () => {
+    const memory = new InMemoryLeaseRefresher();
+    await memory.createLeaseIfNotExists({ leaseKey: 'shardId-000000000005', checkpoint: extended('LATEST') });
+    const text = formatStatus(await collectStatus({ refresher: memory, table: 'mem' }));
+    expect(text).not.toMatch(/WORKER/);
+    expect(text).toContain('workers: none holds a lease');
+    expect(text).toContain('unowned: shardId-000000000005');
+  });
 });

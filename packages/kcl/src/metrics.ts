@@ -73,9 +73,10 @@ export interface MetricsPublisher {
 /**
  * Writes one CloudWatch Embedded Metric Format object per dimension set through a pino
  * logger (at `info`). With the CloudWatch agent or Lambda-style log ingestion these become
- * metrics in the `namespace` without any PutMetricData call. Counters are written as their
- * sum, gauges as their last value and timers as an array of the interval's average, so
- * CloudWatch's statistics stay meaningful.
+ * metrics in the `namespace` without any PutMetricData call. One value per metric and
+ * interval: a counter's sum, a gauge's last value, a timer's average (so a timer's CloudWatch
+ * Maximum is the largest interval average, not the slowest single call; the CloudWatch
+ * publisher sends statistic sets instead).
  */
 export class EmfMetricsPublisher implements MetricsPublisher {
   constructor(

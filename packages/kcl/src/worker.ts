@@ -340,6 +340,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     await this.startPromise?.catch(() => undefined);
     const parts = this.parts;
     if (parts && !wasStarting) {
+      // The final flush then carries the gauges too: a worker that lived less than one
+      // interval still reports its lag and its leases.
+      if (this.collector) this.sampleGauges();
       parts.coordinator.stopTaking();
       await parts.streams.stop();
       for (const consumer of this.consumers.values()) consumer.requestShutdown();
@@ -552,21 +555,28 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       } catch {
         return;
       }
-      this.metrics.leasesHeld(this.parts?.coordinator.heldLeases().length ?? 0);
-      // Idle shards too, whose batches are not delivered: an idle shard reports 0, a stuck one
-      // its lag; and the largest of them, for one alarm over the whole fleet.
-      // Per stream: the lag alarm of one stream is not hidden by another's.
-      const max = new Map<WorkerMetrics, number>();
-      for (const consumer of this.consumers.values()) {
-        const lag = consumer.millisBehindLatest;
-        const metrics = this.parts?.streams.handleOf(consumer.lease)?.metrics;
-        if (lag === undefined || metrics === undefined) continue;
-        metrics.millisBehindLatest(consumer.shardId, lag);
-        max.set(metrics, Math.max(max.get(metrics) ?? 0, lag));
-      }
-      for (const [metrics, lag] of max) metrics.maxMillisBehindLatest(lag);
+      this.sampleGauges();
       await this.collector!.flush();
     }
+  }
+
+  /**
+   * Samples the gauges: leases held, each shard's lag (idle shards too, whose batches are not
+   * delivered: an idle shard reports 0, a stuck one its lag), and each stream's largest lag,
+   * for one alarm over the whole fleet (per stream: one stream's alarm is not hidden by
+   * another's). Every interval, and once as shutdown begins.
+   */
+  private sampleGauges(): void {
+    this.metrics.leasesHeld(this.parts?.coordinator.heldLeases().length ?? 0);
+    const max = new Map<WorkerMetrics, number>();
+    for (const consumer of this.consumers.values()) {
+      const lag = consumer.millisBehindLatest;
+      const metrics = this.parts?.streams.handleOf(consumer.lease)?.metrics;
+      if (lag === undefined || metrics === undefined) continue;
+      metrics.millisBehindLatest(consumer.shardId, lag);
+      max.set(metrics, Math.max(max.get(metrics) ?? 0, lag));
+    }
+    for (const [metrics, lag] of max) metrics.maxMillisBehindLatest(lag);
   }
 
   protected override onListenerError(event: string, error: unknown): void {

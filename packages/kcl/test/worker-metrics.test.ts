@@ -49,6 +49,24 @@ describe('Worker metrics (on the emulators)', () => {
     expect(capture.sum('UpdateLease.Success', 'ProcessTask')).toBeGreaterThan(0);
   });
 
+  it('a worker stopped within its first metrics interval still publishes its lag and leases (sampled at shutdown)', async () => {
+    const stream = uniqueName('metrics-short');
+    await createStream(kinesis, stream, 2);
+    const capture = new Capture();
+    const journal = new Journal();
+    // The default interval (60 s): no interval tick happens before the shutdown.
+    const worker = makeWorker(uniqueName('metrics-short-app'), stream, journal, { workerId: 's1', metrics: { publisher: capture } });
+    workers.push(worker);
+    await worker.start();
+    await putKeyed(kinesis, stream, 20, 5);
+    await waitFor(() => journal.distinct().size === 20, { timeoutMs: 60_000, message: 'all 20 records processed' });
+    expect(capture.datums).toEqual([]);
+    await worker.shutdown();
+    expect(capture.find('MillisBehindLatest', 'ApplicationTracker')).toHaveLength(1);
+    expect(new Set(capture.find('MillisBehindLatest', 'ProcessTask').map((d) => d.dimensions.ShardId)).size).toBe(2);
+    expect(capture.find('LeasesHeld', 'RenewAllLeases').map((d) => d.max)).toEqual([2]);
+  });
+
   it("metricsLevel 'SUMMARY' leaves out the detailed metrics; 'NONE' publishes nothing", async () => {
     const stream = uniqueName('metrics-level');
     await createStream(kinesis, stream, 1);

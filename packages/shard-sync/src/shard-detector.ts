@@ -157,7 +157,7 @@ export class ShardDetector implements ShardLister {
         'stream',
         this.streamLabel,
         `stream "${this.streamLabel}" not found in region ${region} (${custom ? `endpoint ${endpoint}` : endpoint}): create it ` +
-          `(aws kinesis create-stream --stream-name ${streamName} --shard-count <n> --region ${region}${custom ? ` --endpoint-url ${endpoint}` : ''}) or fix streamName/streamArn`,
+          `(aws kinesis create-stream --stream-name ${streamName} --shard-count <n> --region ${region}${custom ? ` --endpoint-url ${endpoint}` : ''}) or correct the stream name or ARN given`,
         { cause: error },
       );
     }
