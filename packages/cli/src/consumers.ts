@@ -21,7 +21,10 @@ export interface ConsumerRow {
 }
 
 async function streamArnOf(kinesis: KinesisClient, stream: string): Promise<string> {
-  const out = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+  const out = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream })).catch((error: unknown) => {
+    if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+    throw new CliError(`stream "${stream}" not found: check --stream, and --region or --kinesis-endpoint (kcl status --stream ${stream} names the endpoint it tried)`);
+  });
   const arn = out.StreamDescriptionSummary?.StreamARN;
   if (!arn) throw new CliError(`DescribeStreamSummary returned no ARN for stream ${stream}`);
   return arn;

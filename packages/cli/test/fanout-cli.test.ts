@@ -39,6 +39,12 @@ describe('kcl consumers', () => {
     expect(missing.out).toMatch(/no consumer named nobody is registered/);
   });
 
+  it.each([['list'], ['deregister', '--name', 'billing']])('consumers %j of a missing stream says which stream and what to check, exit 1', async (...action) => {
+    const { code, out } = await run(['consumers', ...action, '--stream', uniqueName('cli-no-stream'), ...conn]);
+    expect(code).toBe(1);
+    expect(out).toMatch(/^stream "[^"]+" not found: check --stream/);
+  });
+
   it.each([
     [['consumers', 'list'], /needs --stream/],
     [['consumers', 'deregister', '--stream', 's'], /needs --name/],

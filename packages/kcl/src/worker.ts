@@ -232,7 +232,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     coordinator.on('handedOff', (_lease, _to, ms) => this.metrics.handoff(ms));
     coordinator.on('roleChanged', (role, holder) => this.emit('roleChanged', { workerId: this.workerId, role, holder }));
     try {
-      if (this.subscribeClient) assertHttp2ForAws(this.subscribeClient);
+      if (this.subscribeClient && !this.ownsClients.kinesis) assertHttp2ForAws(this.subscribeClient.client);
       await refresher.createLeaseTableIfNotExists(signal);
       await streams.start();
       await coordinator.start();
@@ -590,25 +590,41 @@ function streamNameOf(stream: { streamName: string } | { streamArn: string }): s
 
 /**
  * The client for SubscribeToShard. A client the application gave is used as is. A client the
- * Worker builds: with an endpoint override (an emulator), the HTTP/1.1 client of every other
- * call; on AWS, a second client with `NodeHttp2Handler`, which SubscribeToShard needs.
+ * Worker builds: against a plain `http://` endpoint (an emulator: the Kinesis Mock serves
+ * event streams over HTTP/1.1 on its plain port), the HTTP/1.1 client of every other call,
+ * whether the endpoint is `clientConfig.kinesisEndpoint` or set for the SDK in the environment
+ * (`AWS_ENDPOINT_URL_KINESIS`, `AWS_ENDPOINT_URL`); otherwise (AWS, or an `https://` endpoint
+ * such as a VPC endpoint) a second client with `NodeHttp2Handler`, which SubscribeToShard needs.
  */
 function subscribeClientFor(options: WorkerOptions, kinesis: KinesisClient, built: ReturnType<typeof clientConfigs>['kinesis']): { client: KinesisClient; owned: boolean } {
   if (options.kinesisClient) return { client: options.kinesisClient, owned: false };
-  if (built.endpoint !== undefined) return { client: kinesis, owned: false };
+  const endpoint = typeof built.endpoint === 'string' ? built.endpoint : environmentKinesisEndpoint();
+  if (endpoint?.startsWith('http://')) return { client: kinesis, owned: false };
   // Event streams are long-lived: no request timeout (the SDK default); they end with the lease or after ~5 minutes.
   return { client: withLeanMiddleware(new KinesisClient({ ...built, ...LEAN_CLIENT, requestHandler: new NodeHttp2Handler() })), owned: true };
 }
 
 /**
- * Best effort: a client known to use `NodeHttpHandler` (HTTP/1.1) against AWS itself (no
- * endpoint override) cannot SubscribeToShard; fail at start with what to do. Clients whose
- * handler cannot be inspected are trusted.
+ * The Kinesis endpoint the AWS SDK takes from the environment when the client sets none, as
+ * the SDK reads it (`AWS_ENDPOINT_URL_KINESIS`, then `AWS_ENDPOINT_URL`; none with
+ * `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`). An `endpoint_url` in the shared config file is
+ * not read here: with one, set `clientConfig.kinesisEndpoint` for fan-out against an emulator.
  */
-function assertHttp2ForAws(subscribe: { client: KinesisClient; owned: boolean }): void {
-  if (subscribe.owned) return;
-  const config = subscribe.client.config as { requestHandler?: unknown; isCustomEndpoint?: unknown } | undefined;
-  if (config === undefined || config.isCustomEndpoint === true) return;
+function environmentKinesisEndpoint(): string | undefined {
+  const env = process.env;
+  if (env['AWS_IGNORE_CONFIGURED_ENDPOINT_URLS']?.toLowerCase() === 'true') return undefined;
+  return env['AWS_ENDPOINT_URL_KINESIS'] || env['AWS_ENDPOINT_URL'] || undefined;
+}
+
+/**
+ * Best effort: a client the application gave, known to use `NodeHttpHandler` (HTTP/1.1)
+ * against AWS itself (no endpoint on the client or in the environment), cannot
+ * SubscribeToShard; fail at start with what to do. Clients whose handler cannot be inspected
+ * are trusted.
+ */
+function assertHttp2ForAws(client: KinesisClient): void {
+  const config = client.config as { requestHandler?: unknown; isCustomEndpoint?: unknown } | undefined;
+  if (config === undefined || config.isCustomEndpoint === true || environmentKinesisEndpoint() !== undefined) return;
   const handler = config.requestHandler;
   const name = typeof handler === 'object' && handler !== null ? (handler as { constructor?: { name?: string } }).constructor?.name : undefined;
   if (handler instanceof NodeHttpHandler || name === 'NodeHttpHandler') {

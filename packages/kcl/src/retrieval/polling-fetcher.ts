@@ -91,7 +91,7 @@ class IteratorExpired extends Error {}
  * - Throttling: backoff with full jitter, retried without limit. 5xx/network: retried up to
  *   `maxRetries` times in a row. Expired iterator: undelivered batches are discarded and
  *   reading resumes right after the last *delivered* record. Missing shard or stream:
- *   `next()` rejects with `ResourceNotFoundError` (the lease is garbage).
+ *   `next()` rejects with `ResourceNotFoundError` (the stream was deleted, or the shard is past its retention period).
  *
  * After the shard-end batch has been delivered, `next()` rejects with `InvalidStateError`.
  * After `stop()`, `next()` rejects with `ShutdownError`.
@@ -371,7 +371,7 @@ export class PollingRecordsFetcher {
           throw new ResourceNotFoundError(
             'shard',
             this.shardId,
-            `shard ${this.shardId} of stream ${this.streamLabel} was not found (${operation}: ${message(err)}); the stream was deleted or the shard is past retention, so its lease is garbage`,
+            `shard ${this.shardId} of stream ${this.streamLabel} was not found (${operation}: ${message(err)}); the stream was deleted, or the shard is past its retention period`,
             { cause: err },
           );
         default:
