@@ -1,5 +1,5 @@
 #!/bin/bash
-# EC2 user data (Amazon Linux 2023 or any systemd Linux, x86_64 or arm64) for one kcl-ts
+# EC2 user data (Amazon Linux 2023, or a systemd Linux with the AWS CLI, curl and xz; x86_64 or arm64) for one kcl-ts
 # worker per instance. Put it in the launch template of the Auto Scaling group and set the
 # variables below. The instance profile needs iam-policy.json (plus s3:GetObject on the
 # artifact, and autoscaling:CompleteLifecycleAction if you use the lifecycle hook).
@@ -7,8 +7,8 @@ set -euo pipefail
 
 STREAM_NAME="orders"                     # the Kinesis stream
 APPLICATION_NAME="orders-billing"        # = the lease table's name
-ARTIFACT="s3://my-artifacts/kcl-consumer.tgz"   # the repo after `pnpm install && pnpm build`, tarred
-NODE_VERSION="20.19.0"
+ARTIFACT="s3://my-artifacts/kcl-consumer.tgz"   # the repository root after install and build, tarred (see README)
+NODE_VERSION="22.12.0"                  # a Node 22 or 24 LTS release (Node 20 is end-of-life): pin the newest
 ASG_NAME=""                              # set both to complete the scale-in lifecycle hook
 LIFECYCLE_HOOK_NAME=""                   # (see lifecycle-hook.md)
 

@@ -103,9 +103,10 @@ export interface LeaseCoordinatorOptions {
    *   handoffs. The others find their leases through the keys-only `leaseOwner` index (create
    *   the table with `ownerIndex: true`) and read the role each round to claim it once it
    *   expires. Failover stays about the same; the read cost no longer grows with the number
-   *   of workers. The role item (`entityType` `KCL_TS_COORDINATOR_ROLE`) is skipped by KCL 3.x
-   *   and kcl-ts, but a **Java KCL 2.x worker would misread it: do not use this mode while
-   *   Java KCL 2.x workers share the table**. Every worker of the application must use the same mode.
+   *   of workers. The role item (`entityType` `KCL_TS_COORDINATOR_ROLE`) is skipped by kcl-ts,
+   *   but a **Java KCL worker (2.x, and 3.5 too) reads it as a lease: do not use this mode while
+   *   Java workers share the table, and delete the item (`leaseKey` `kcl-ts:role:scanner`)
+   *   before Java workers use it again**. Every worker of the application must use the same mode.
    * Java KCL: 2.x behaves like `'every-worker'` (with a 20 s taker); 3.x has a leader that
    * assigns leases every 20 s and a 2-minute leader lock.
    * @default 'every-worker'

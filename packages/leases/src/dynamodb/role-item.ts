@@ -1,7 +1,8 @@
 /**
  * The item of a coordination role (see `CoordinatorRole`) in the lease table: keyed by
  * `leaseKey` like every item, marked with `entityType` = `KCL_TS_COORDINATOR_ROLE` so that
- * kcl-ts and KCL 3.x scans skip it, and with attribute names of its own (`roleHolder`,
+ * kcl-ts scans skip it (the Java KCL, 2.x and 3.5 alike, reads an unknown `entityType` as a
+ * lease: delete the item before Java workers use the table), and with attribute names of its own (`roleHolder`,
  * `roleCounter`) so it never appears in the `leaseOwner` index.
  * @module
  */
