@@ -158,6 +158,21 @@ describe('lease table settings (dynalite, requests captured)', () => {
     }
   });
 
+  it("adds the owner index to an existing provisioned table with the table's capacities, though this worker is configured on demand", async () => {
+    const tableName = uniqueName('settings');
+    await new DynamoDbLeaseRefresher({ dynamoDbClient: client, tableName, billingMode: { readCapacity: 7, writeCapacity: 3 } }).createLeaseTableIfNotExists();
+    const t = capturing(tableName, { ownerIndex: true });
+    try {
+      expect(await t.r.createLeaseTableIfNotExists()).toBe(false);
+      const update = t.sent.find((c) => c.name === 'UpdateTableCommand')!.input;
+      expect(update).toMatchObject({ GlobalSecondaryIndexUpdates: [{ Create: { IndexName: LEASE_OWNER_INDEX, ProvisionedThroughput: { ReadCapacityUnits: 7, WriteCapacityUnits: 3 } } }] });
+      // Accepted: a refused UpdateTable is logged as a warning.
+      expect(t.warnings).toEqual([]);
+    } finally {
+      t.destroy();
+    }
+  });
+
   it('sends nothing extra by default, and rejects a non-boolean setting naming it', async () => {
     const tableName = uniqueName('settings');
     const t = capturing(tableName);

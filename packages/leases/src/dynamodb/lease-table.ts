@@ -154,7 +154,7 @@ async function ensureOwnerIndex(caller: DynamoDbCaller, table: TableDescription,
           new UpdateTableCommand({
             TableName: tableName,
             AttributeDefinitions: [{ AttributeName: LEASE_ATTRIBUTES.leaseOwner, AttributeType: 'S' }],
-            GlobalSecondaryIndexUpdates: [{ Create: ownerIndexDefinition(settings.billingMode) }],
+            GlobalSecondaryIndexUpdates: [{ Create: ownerIndexDefinition(indexBilling(table, settings.billingMode)) }],
           }),
         ),
       signal,
@@ -164,6 +164,22 @@ async function ensureOwnerIndex(caller: DynamoDbCaller, table: TableDescription,
     if (signal?.aborted) throw error;
     settings.warn('ownerIndex', `could not add index ${LEASE_OWNER_INDEX} to lease table "${tableName}"`, error);
   }
+}
+
+/**
+ * The billing of an index added to an existing table: the table's own mode, whatever this
+ * worker is configured with (DynamoDB refuses an index without capacities on a provisioned
+ * table, and one with capacities on an on-demand table). A provisioned table gets the
+ * configured capacities if any, else its own. A table created before DynamoDB reported
+ * `BillingModeSummary` is provisioned.
+ */
+function indexBilling(table: TableDescription, configured: LeaseTableBillingMode): LeaseTableBillingMode {
+  const mode = table.BillingModeSummary?.BillingMode ?? (table.ProvisionedThroughput?.ReadCapacityUnits ? 'PROVISIONED' : undefined);
+  if (mode === 'PAY_PER_REQUEST') return 'PAY_PER_REQUEST';
+  if (mode !== 'PROVISIONED' || configured !== 'PAY_PER_REQUEST') return configured;
+  const read = table.ProvisionedThroughput?.ReadCapacityUnits;
+  const write = table.ProvisionedThroughput?.WriteCapacityUnits;
+  return read && write ? { readCapacity: read, writeCapacity: write } : configured;
 }
 
 /** True if the table has {@link LEASE_OWNER_INDEX} (in any state; see {@link ownerIndexStatus}). */
