@@ -3,8 +3,8 @@
  * @module
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { markAsUntransferable } from 'node:worker_threads';
 import type { ChildShard, GetRecordsCommandOutput, KinesisClient, _Record as KinesisRecord } from '@aws-sdk/client-kinesis';
+import { markAsUntransferable } from 'node:worker_threads';
 
 type Headers = Record<string, string>;
 type Handler = (args: { request: unknown }) => Promise<unknown>;
@@ -225,21 +225,23 @@ function newSlab(): Buffer {
 function decodeBase64(text: string): Uint8Array | undefined {
   const length = base64Length(text);
   if (length < 0) return undefined;
-  const own = length > SLAB_BYTES / 2;
+  // Buffer.write skips characters that are not base64, where the SDK throws: fewer bytes than
+  // the text's length implies are not the documented shape. (The URL-safe `-` and `_`, which it
+  // also reads, still pass: no check per character.)
+  if (length > SLAB_BYTES / 2) {
+    const own = Buffer.allocUnsafeSlow(length);
+    return own.write(text, 0, length, 'base64') === length ? new Uint8Array(own.buffer, own.byteOffset, length) : undefined;
+  }
   // A detached slab (byteLength 0) cannot be written: start a new one.
-  if (!own && (slabUsed + length > SLAB_BYTES || slab.byteLength === 0)) {
+  if (slabUsed + length > SLAB_BYTES || slab.byteLength === 0) {
     slab = newSlab();
     slabUsed = 0;
   }
-  const target = own ? Buffer.allocUnsafeSlow(length) : slab;
-  const offset = own ? 0 : slabUsed;
-  // Buffer.write skips characters that are not base64, where the SDK throws: fewer bytes than
-  // the text's length implies are not the documented shape. (The URL-safe `-` and `_`, which it
-  // also reads, still pass: no check per character.) A short write is not kept: the next record
-  // overwrites it.
-  if (target.write(text, offset, length, 'base64') !== length) return undefined;
-  if (!own) slabUsed = (offset + length + 7) & ~7;
-  return new Uint8Array(target.buffer, target.byteOffset + offset, length);
+  const offset = slabUsed;
+  // A short write is not kept: the next record overwrites it.
+  if (slab.write(text, offset, length, 'base64') !== length) return undefined;
+  slabUsed = (offset + length + 7) & ~7;
+  return new Uint8Array(slab.buffer, slab.byteOffset + offset, length);
 }
 
 /** The byte length padded base64 text of `text.length` characters decodes to; -1 if no such text has that length. */
